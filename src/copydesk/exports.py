@@ -9,19 +9,33 @@ import csv
 import dataclasses
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from copydesk.errors import UsageError
 from copydesk.records import Article
+from copydesk.store import articles as article_store
+from copydesk.store.db import Database
 
 ExportFormat = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv", "parquet")
 
 ARTICLE_FIELDS = (
-    "id", "source_id", "url", "site", "title", "published", "authors", "credits", "language",
-    "dateline", "text", "removed", "signals",
+    "id",
+    "source_id",
+    "url",
+    "site",
+    "title",
+    "published",
+    "authors",
+    "credits",
+    "language",
+    "dateline",
+    "text",
+    "removed",
+    "signals",
 )
 
 
@@ -40,24 +54,55 @@ def article_row(article: Article) -> dict[str, Any]:
         "dateline": article.dateline,
         "text": article.text,
         "removed": [
-            {"kind": r.kind, "text": r.text, "reason": r.reason, "position": r.position, "repaired_as": r.repaired_as}
+            {
+                "kind": r.kind,
+                "text": r.text,
+                "reason": r.reason,
+                "position": r.position,
+                "repaired_as": r.repaired_as,
+            }
             for r in article.removals
         ],
         "signals": dataclasses.asdict(article.signals),
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Exporter:
+    """One exportable table: its documented columns and where its rows come from."""
+
+    fields: tuple[str, ...]
+    rows: Callable[[Database], Iterator[dict[str, Any]]]
+
+
+def _article_rows(db: Database) -> Iterator[dict[str, Any]]:
+    return (article_row(a) for a in article_store.iter_articles(db))
+
+
+# What ``copydesk export --what NAME`` can write; each stage package adds its own entry here.
+EXPORTERS: dict[str, Exporter] = {
+    "articles": Exporter(ARTICLE_FIELDS, _article_rows),
+}
+
+
+def exporter(what: str) -> Exporter:
+    if what not in EXPORTERS:
+        raise UsageError(f"cannot export {what!r}; choose one of: {', '.join(EXPORTERS)}")
+    return EXPORTERS[what]
+
+
 def check_format(fmt: str) -> ExportFormat:
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-    return fmt  # type: ignore[return-value]
+    for known in FORMATS:
+        if fmt == known:
+            return known
+    raise UsageError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
 
 def format_from_path(path: Path | None, default: ExportFormat = "jsonl") -> ExportFormat:
     if path is None:
         return default
     suffix = path.suffix.lower().lstrip(".")
-    return suffix if suffix in FORMATS else default  # type: ignore[return-value]
+    return check_format(suffix) if suffix in FORMATS else default
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -75,13 +120,18 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], fields: tuple[str, .
     count = 0
     for row in rows:
         writer.writerow(
-            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in row.items()}
+            {
+                k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+                for k, v in row.items()
+            }
         )
         count += 1
     return count
 
 
-def write_parquet(rows: Iterable[dict[str, Any]], path: Path, fields: tuple[str, ...], batch: int = 2000) -> int:
+def write_parquet(
+    rows: Iterable[dict[str, Any]], path: Path, fields: tuple[str, ...], batch: int = 2000
+) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -115,7 +165,9 @@ def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str
         yield chunk
 
 
-def write_rows(rows: Iterable[dict[str, Any]], fields: tuple[str, ...], fmt: ExportFormat, out: Path | None) -> int:
+def write_rows(
+    rows: Iterable[dict[str, Any]], fields: tuple[str, ...], fmt: ExportFormat, out: Path | None
+) -> int:
     """Write rows to ``out`` (stdout when ``None``; Parquet needs a file)."""
     if fmt == "parquet":
         if out is None:

@@ -20,6 +20,7 @@ from typing import ClassVar
 from copydesk.clean.extract import PageExtractor
 from copydesk.errors import ExtractionError, ExtractionTimeoutError, InputError
 from copydesk.records import Article, RawPage, SkippedInput
+from copydesk.store.db import Database
 
 
 class ArticleStage(ABC):
@@ -37,7 +38,9 @@ class ArticleStage(ABC):
         except InputError:
             raise
         except Exception as exc:  # a bug or a library failure on one article must not end the run
-            raise ExtractionError(article.origin, f"stage {self.name!r} failed: {type(exc).__name__}: {exc}") from exc
+            raise ExtractionError(
+                article.origin, f"stage {self.name!r} failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 @contextmanager
@@ -84,3 +87,26 @@ class DocumentPipeline:
 
     def process_many(self, pages: Sequence[RawPage]) -> list[Article | SkippedInput]:
         return [self.process(page) for page in pages]
+
+
+@dataclass(slots=True)
+class CorpusStageReport:
+    """What a corpus stage did, for the run summary."""
+
+    stage: str
+    changed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class CorpusStage(ABC):
+    """A stage that needs many articles at once (recurring chrome lines, stories, facts).
+
+    It reads from and writes to the store, so it can be rerun alone; ``new_ids`` are the articles this
+    run stored (a stage may still look at the rest of the store for evidence).
+    """
+
+    name: ClassVar[str] = "corpus-stage"
+
+    @abstractmethod
+    def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
+        """Do this stage's work over the store."""

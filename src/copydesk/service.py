@@ -11,14 +11,12 @@ from copydesk import exports
 from copydesk.config import Settings
 from copydesk.errors import UsageError
 from copydesk.ingest.job import IngestReport, ProgressCallback, run_ingest
-from copydesk.pipeline import ArticleStage, DocumentPipeline
+from copydesk.pipeline import ArticleStage, CorpusStage, DocumentPipeline
 from copydesk.records import Article
 from copydesk.run.base import Executor, InProcessExecutor
 from copydesk.run.local import LocalExecutor
 from copydesk.store import articles as article_store
 from copydesk.store.db import Database
-
-EXPORTABLE = ("articles",)
 
 
 @contextmanager
@@ -32,6 +30,11 @@ def open_store(settings: Settings, *, readonly: bool = False) -> Iterator[Databa
 
 def article_stages(settings: Settings) -> list[ArticleStage]:
     """The per-article cleaning stages, in order."""
+    return []
+
+
+def corpus_stages(settings: Settings) -> list[CorpusStage]:
+    """The corpus-level stages ``run`` applies after ingest, in order (each owns its module)."""
     return []
 
 
@@ -83,13 +86,21 @@ def run(
     on_progress: ProgressCallback | None = None,
     stdin: BinaryIO | None = None,
 ) -> IngestReport:
-    """Ingest, then every corpus-level stage that exists (stories, facts) over the whole store."""
-    return ingest(paths, settings, executor=executor, on_progress=on_progress, stdin=stdin)
+    """Ingest, then every corpus-level stage (cleaning passes, stories, facts) over the whole store."""
+    report = ingest(paths, settings, executor=executor, on_progress=on_progress, stdin=stdin)
+    with open_store(settings) as db:
+        for stage in corpus_stages(settings):
+            report.stages.append(stage.run(db, report.stored_ids))
+    return report
 
 
-def list_articles(settings: Settings, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+def list_articles(
+    settings: Settings, *, limit: int = 50, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
     with open_store(settings, readonly=True) as db:
-        return article_store.count_articles(db), article_store.list_article_summaries(db, limit=limit, offset=offset)
+        return article_store.count_articles(db), article_store.list_article_summaries(
+            db, limit=limit, offset=offset
+        )
 
 
 def get_article(settings: Settings, key: str) -> Article:
@@ -99,9 +110,7 @@ def get_article(settings: Settings, key: str) -> Article:
 
 def export(settings: Settings, what: str, fmt: str | None, out: Path | None) -> int:
     """Write one export (see docs/exports.md); returns the number of rows written."""
-    if what not in EXPORTABLE:
-        raise UsageError(f"cannot export {what!r}; choose one of: {', '.join(EXPORTABLE)}")
+    exporter = exports.exporter(what)
     chosen = exports.check_format(fmt) if fmt else exports.format_from_path(out)
     with open_store(settings, readonly=True) as db:
-        rows = (exports.article_row(a) for a in article_store.iter_articles(db))
-        return exports.write_rows(rows, exports.ARTICLE_FIELDS, chosen, out)
+        return exports.write_rows(exporter.rows(db), exporter.fields, chosen, out)

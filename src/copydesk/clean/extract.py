@@ -51,7 +51,7 @@ def _html_fields(page: RawPage, options: ExtractionOptions) -> dict[str, Any]:
         )
     except Exception as exc:  # trafilatura and lxml raise many types on hostile markup
         raise ExtractionError(page.origin, f"extraction failed: {type(exc).__name__}: {exc}") from exc
-    if doc is None or not (doc.text or "").strip():
+    if not isinstance(doc, trafilatura.settings.Document) or not (doc.text or "").strip():
         raise ExtractionError(page.origin, "no article text found in the page")
     authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
     return {

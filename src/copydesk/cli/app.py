@@ -33,7 +33,9 @@ def main_options(
         Path | None, typer.Option("--config", help="Settings file (TOML); default ./copydesk.toml.")
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only results and errors.")] = False,
-    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More detail (-vv for more).")] = 0,
+    verbose: Annotated[
+        int, typer.Option("-v", "--verbose", count=True, help="More detail (-vv for more).")
+    ] = 0,
 ) -> None:
     ctx.obj = CliState(db=db, config=config, verbosity=-1 if quiet else verbose)
 

@@ -28,11 +28,18 @@ def register(app: typer.Typer) -> None:
             for row in rows:
                 typer.echo(json.dumps(row, ensure_ascii=False))
             return
-        table = Table("id", "source_id", "site", "published", "title", "chars", "removed", title=f"{total} articles")
+        table = Table(
+            "id", "source_id", "site", "published", "title", "chars", "removed", title=f"{total} articles"
+        )
         for row in rows:
             table.add_row(
-                row["id"], row["source_id"], row["site"] or "", (row["published"] or "")[:10],
-                (row["title"] or "")[:70], str(row["chars"]), str(row["removals"]),
+                row["id"],
+                row["source_id"],
+                row["site"] or "",
+                (row["published"] or "")[:10],
+                (row["title"] or "")[:70],
+                str(row["chars"]),
+                str(row["removals"]),
             )
         cli.out.print(table)
 
@@ -50,10 +57,23 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(row, ensure_ascii=False, indent=2))
             return
         cli.out.rule(article.title or article.source_id)
-        for key in ("id", "source_id", "url", "site", "published", "authors", "credits", "language", "dateline"):
+        for key in (
+            "id",
+            "source_id",
+            "url",
+            "site",
+            "published",
+            "authors",
+            "credits",
+            "language",
+            "dateline",
+        ):
             value = row[key]
             if value:
-                cli.out.print(f"[bold]{key}[/]: {', '.join(value) if isinstance(value, list) else value}", highlight=False)
+                cli.out.print(
+                    f"[bold]{key}[/]: {', '.join(value) if isinstance(value, list) else value}",
+                    highlight=False,
+                )
         cli.out.print()
         cli.out.print(article.text, markup=False, highlight=False)
         if article.removals:

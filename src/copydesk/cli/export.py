@@ -17,9 +17,12 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         what: Annotated[str, typer.Option("--what", help="What to export: articles.")] = "articles",
         fmt: Annotated[
-            str | None, typer.Option("--format", "-f", help="jsonl, csv or parquet (default: from -o, else jsonl).")
+            str | None,
+            typer.Option("--format", "-f", help="jsonl, csv or parquet (default: from -o, else jsonl)."),
         ] = None,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: stdout).")] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Output file (default: stdout).")
+        ] = None,
     ) -> None:
         """Export articles (and, as they exist, stories and facts) as JSONL, CSV or Parquet."""
         cli = state(ctx)

@@ -15,11 +15,15 @@ from copydesk.ingest.job import IngestReport
 from copydesk.ingest.job import Progress as IngestProgress
 
 PathsArg = Annotated[list[str], typer.Argument(help="Files, directories, globs, or - for stdin.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")
+]
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="local, inprocess or ray.")]
 
 
-def _with_progress(cli: CliState, job: Callable[[Callable[[IngestProgress], None]], IngestReport]) -> IngestReport:
+def _with_progress(
+    cli: CliState, job: Callable[[Callable[[IngestProgress], None]], IngestReport]
+) -> IngestReport:
     if cli.verbosity < 0:
         return job(lambda _p: None)
     with Progress(
@@ -34,7 +38,9 @@ def _with_progress(cli: CliState, job: Callable[[Callable[[IngestProgress], None
         task = bar.add_task("ingest", total=None, stored=0, skipped=0)
 
         def update(p: IngestProgress) -> None:
-            bar.update(task, completed=p.inputs_done, total=p.inputs_total, stored=p.stored, skipped=p.skipped)
+            bar.update(
+                task, completed=p.inputs_done, total=p.inputs_total, stored=p.stored, skipped=p.skipped
+            )
 
         return job(update)
 
@@ -42,7 +48,8 @@ def _with_progress(cli: CliState, job: Callable[[Callable[[IngestProgress], None
 def print_report(cli: CliState, report: IngestReport) -> None:
     cli.say(
         f"{report.stored} articles stored, {report.duplicates} already there, "
-        f"{len(report.skipped)} skipped · {report.inputs} inputs ({report.inputs_resumed} unchanged since last run)"
+        f"{len(report.skipped)} skipped · {report.inputs} inputs "
+        f"({report.inputs_resumed} unchanged since last run)"
     )
     if report.skipped and cli.verbosity >= 0:
         table = Table("skipped input", "why", title="Skipped inputs", title_justify="left")
@@ -55,19 +62,27 @@ def print_report(cli: CliState, report: IngestReport) -> None:
 
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
-    def ingest_command(ctx: typer.Context, paths: PathsArg, workers: WorkersOpt = None, executor: ExecutorOpt = "local") -> None:
+    def ingest_command(
+        ctx: typer.Context, paths: PathsArg, workers: WorkersOpt = None, executor: ExecutorOpt = "local"
+    ) -> None:
         """Read news files into the store: txt, html(.gz), warc(.gz), jsonl(.gz), parquet, or stdin."""
         cli = state(ctx)
         settings = cli.settings(workers=workers)
-        report = _with_progress(cli, lambda cb: service.ingest(paths, settings, executor=executor, on_progress=cb))
+        report = _with_progress(
+            cli, lambda cb: service.ingest(paths, settings, executor=executor, on_progress=cb)
+        )
         print_report(cli, report)
         cli.say(f"store: {settings.db}")
 
     @app.command("run")
-    def run_command(ctx: typer.Context, paths: PathsArg, workers: WorkersOpt = None, executor: ExecutorOpt = "local") -> None:
+    def run_command(
+        ctx: typer.Context, paths: PathsArg, workers: WorkersOpt = None, executor: ExecutorOpt = "local"
+    ) -> None:
         """Ingest, then run every corpus stage (cleaning passes, stories, facts) over the store."""
         cli = state(ctx)
         settings = cli.settings(workers=workers)
-        report = _with_progress(cli, lambda cb: service.run(paths, settings, executor=executor, on_progress=cb))
+        report = _with_progress(
+            cli, lambda cb: service.run(paths, settings, executor=executor, on_progress=cb)
+        )
         print_report(cli, report)
         cli.say(f"store: {settings.db}")

@@ -6,17 +6,22 @@ import gzip
 import re
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 from charset_normalizer import from_bytes
 
 from copydesk.errors import InputError, OversizedInputError, UndecodableInputError
 
+
+class ByteStream(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _READ_CHUNK = 1 << 20
 
 
-def read_capped(stream: BinaryIO, origin: str, cap: int) -> bytes:
+def read_capped(stream: ByteStream, origin: str, cap: int) -> bytes:
     """Read a whole stream but refuse more than ``cap`` bytes (also after decompression)."""
     parts: list[bytes] = []
     total = 0

@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from copydesk.ingest.readers import read_input, read_stdin
 from copydesk.ingest.sources import InputFile, discover
-from copydesk.pipeline import DocumentPipeline
+from copydesk.pipeline import CorpusStageReport, DocumentPipeline
 from copydesk.records import Article, RawPage, SkippedInput
 from copydesk.run.base import Executor
 from copydesk.store import articles as article_store
@@ -34,6 +34,7 @@ class IngestReport:
     duplicates: int = 0
     skipped: list[SkippedInput] = field(default_factory=list)
     stored_ids: list[str] = field(default_factory=list)
+    stages: list[CorpusStageReport] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,11 @@ def run_ingest(
         for item in todo:
             tally = _InputTally(item)
             tallies.append(tally)
-            reader = read_stdin(item, max_input_bytes, stdin) if item.format == "stdin" else read_input(item, max_input_bytes)
+            reader = (
+                read_stdin(item, max_input_bytes, stdin)
+                if item.format == "stdin"
+                else read_input(item, max_input_bytes)
+            )
             for read in reader:
                 if isinstance(read, SkippedInput):
                     report.skipped.append(read)
@@ -105,7 +110,9 @@ def run_ingest(
             batch.clear()
         for item in completed:
             if item.format != "stdin":
-                runs.mark_input_done(db, item.origin, item.fingerprint, received.get(item.origin, 0), report.run_id)
+                runs.mark_input_done(
+                    db, item.origin, item.fingerprint, received.get(item.origin, 0), report.run_id
+                )
             inputs_done += 1
         completed.clear()
         if on_progress:
@@ -113,7 +120,9 @@ def run_ingest(
 
     def settle_inputs() -> None:
         """Move inputs whose every page has come back to ``completed``."""
-        while tallies and tallies[0].read_done and received.get(tallies[0].item.origin, 0) >= tallies[0].pages:
+        while (
+            tallies and tallies[0].read_done and received.get(tallies[0].item.origin, 0) >= tallies[0].pages
+        ):
             completed.append(tallies.popleft().item)
 
     status = "failed"
@@ -137,13 +146,19 @@ def run_ingest(
     finally:
         runs.record_skipped(db, report.run_id, report.skipped)
         runs.finish_run(
-            db, report.run_id, stored=report.stored, duplicates=report.duplicates,
-            skipped=len(report.skipped), status=status,
+            db,
+            report.run_id,
+            stored=report.stored,
+            duplicates=report.duplicates,
+            skipped=len(report.skipped),
+            status=status,
         )
     return report
 
 
-def _note_input(pages: Iterator[RawPage], sent_from: deque[str], tallies: deque[_InputTally]) -> Iterator[RawPage]:
+def _note_input(
+    pages: Iterator[RawPage], sent_from: deque[str], tallies: deque[_InputTally]
+) -> Iterator[RawPage]:
     """Record which input each page came from, in sending order."""
     for page in pages:
         sent_from.append(tallies[-1].item.origin)

@@ -85,7 +85,9 @@ def read_warc(item: InputFile, cap: int) -> Iterator[ReadItem]:
                     continue
                 length = record.content_length or 0
                 if length > cap:
-                    yield _skip(OversizedInputError(origin, f"record larger than the {cap:,}-byte limit"), uri)
+                    yield _skip(
+                        OversizedInputError(origin, f"record larger than the {cap:,}-byte limit"), uri
+                    )
                     continue
                 data = record.reader.read()
                 try:
@@ -119,7 +121,9 @@ def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
         value = row.get(key)
         return None if value in (None, "") else str(value)
 
-    return RawPage(source_id, origin, kind, body, url=opt("url"), title=opt("title"), published=opt("published"))
+    return RawPage(
+        source_id, origin, kind, body, url=opt("url"), title=opt("title"), published=opt("published")
+    )
 
 
 def read_jsonl(item: InputFile, cap: int) -> Iterator[ReadItem]:

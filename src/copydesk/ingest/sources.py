@@ -114,7 +114,9 @@ def discover(paths: list[str]) -> Discovery:
                 fmt = format_of(path)
                 if fmt is None:
                     found.skipped.append(
-                        SkippedInput(str(path), f"unsupported file type (supported: {SUPPORTED})", "unsupported")
+                        SkippedInput(
+                            str(path), f"unsupported file type (supported: {SUPPORTED})", "unsupported"
+                        )
                     )
                     continue
                 add(_input_file(path, fmt))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, TimeoutError as FutureTimeout
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from pebble import ProcessExpired, ProcessPool
@@ -38,7 +39,9 @@ class LocalExecutor:
             iterator = iter(pages)
             chunks = iter(lambda: list(itertools.islice(iterator, self.chunk_size)), [])
             for chunk in chunks:
-                pending.append((pool.schedule(_run_chunk, args=(pipeline, chunk), timeout=per_page * len(chunk)), chunk))
+                pending.append(
+                    (pool.schedule(_run_chunk, args=(pipeline, chunk), timeout=per_page * len(chunk)), chunk)
+                )
                 while len(pending) >= 2 * self.workers:
                     yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
             while pending:
@@ -59,8 +62,12 @@ class LocalExecutor:
             pass
         if len(chunk) == 1:
             page = chunk[0]
-            yield SkippedInput(page.origin, f"extraction hung past {per_page:g}s; worker killed", "timeout", page.source_id)
+            yield SkippedInput(
+                page.origin, f"extraction hung past {per_page:g}s; worker killed", "timeout", page.source_id
+            )
             return
-        retries = [(pool.schedule(_run_chunk, args=(pipeline, [page]), timeout=per_page), [page]) for page in chunk]
+        retries = [
+            (pool.schedule(_run_chunk, args=(pipeline, [page]), timeout=per_page), [page]) for page in chunk
+        ]
         for retry_future, retry_chunk in retries:
             yield from self._collect(pool, pipeline, retry_future, retry_chunk, per_page)

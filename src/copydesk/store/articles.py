@@ -190,7 +190,9 @@ def iter_articles(
         for start in range(0, len(ids), batch):
             chunk = list(ids[start : start + batch])
             marks = ",".join("?" * len(chunk))
-            rows = db.query(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks}) ORDER BY seq", chunk)
+            rows = db.query(
+                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks}) ORDER BY seq", chunk
+            )
             removals = _removals_for(db, [r["id"] for r in rows])
             yield from (row_to_article(r, removals[r["id"]]) for r in rows)
         return

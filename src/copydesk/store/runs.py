@@ -35,7 +35,8 @@ def finished_inputs(db: Database) -> dict[str, str]:
 def mark_input_done(db: Database, origin: str, fingerprint: str, articles: int, run_id: int) -> None:
     with db.atomic() as conn:
         conn.execute(
-            "INSERT INTO ingest_inputs (origin, fingerprint, articles, run_id, finished_at) VALUES (?,?,?,?,?) "
+            "INSERT INTO ingest_inputs (origin, fingerprint, articles, run_id, finished_at) "
+            "VALUES (?,?,?,?,?) "
             "ON CONFLICT(origin) DO UPDATE SET fingerprint=excluded.fingerprint, articles=excluded.articles, "
             "run_id=excluded.run_id, finished_at=excluded.finished_at",
             (origin, fingerprint, articles, run_id, _now()),
