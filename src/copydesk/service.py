@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 from copydesk import exports
 from copydesk.config import Settings
 from copydesk.errors import UsageError
-from copydesk.ingest.job import IngestReport, ProgressCallback, run_ingest
+from copydesk.ingest.job import IngestReport, ProgressCallback, file_sources, run_ingest
 from copydesk.pipeline import ArticleStage, CorpusStage, DocumentPipeline
 from copydesk.records import Article
 from copydesk.run.base import Executor, InProcessExecutor
@@ -65,16 +65,17 @@ def ingest(
     """Read the inputs, extract and clean each page, and store the articles (idempotent, resumable)."""
     if not paths:
         raise UsageError("name at least one file, directory, glob or '-' for stdin")
+    sources, skipped, ignored = file_sources(paths, settings.max_input_bytes, stdin)
+    report = IngestReport(skipped=skipped, ignored_files=ignored)
     with open_store(settings) as db:
         return run_ingest(
-            paths,
+            sources,
             db=db,
             pipeline=build_pipeline(settings),
             executor=build_executor(settings, executor),
-            max_input_bytes=settings.max_input_bytes,
             batch_size=settings.batch_size,
             on_progress=on_progress,
-            stdin=stdin,
+            report=report,
         )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import BinaryIO
 
 from copydesk.ingest.readers import read_input, read_stdin
-from copydesk.ingest.sources import InputFile, discover
+from copydesk.ingest.sources import discover
 from copydesk.pipeline import CorpusStageReport, DocumentPipeline
 from copydesk.records import Article, RawPage, SkippedInput
 from copydesk.run.base import Executor
@@ -50,45 +51,66 @@ ProgressCallback = Callable[[Progress], None]
 
 @dataclass(slots=True)
 class _InputTally:
-    item: InputFile
+    item: PageSource
     pages: int = 0
     read_done: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PageSource:
+    """Something that yields pages: a file, stdin, or a fetched URL.
+
+    ``fingerprint`` identifies this version of the source; a source whose fingerprint was recorded as
+    finished is skipped on the next run. ``None`` means never skip (stdin).
+    """
+
+    origin: str
+    fingerprint: str | None
+    read: Callable[[], Iterator[RawPage | SkippedInput]]
+
+
+def file_sources(
+    paths: list[str], max_input_bytes: int, stdin: BinaryIO | None = None
+) -> tuple[list[PageSource], list[SkippedInput], int]:
+    """Sources for the user's paths, what could not be used, and how many files were ignored."""
+    found = discover(paths)
+    sources: list[PageSource] = []
+    for item in found.inputs:
+        if item.format == "stdin":
+            sources.append(PageSource("-", None, partial(read_stdin, item, max_input_bytes, stdin)))
+        else:
+            sources.append(
+                PageSource(item.origin, item.fingerprint, partial(read_input, item, max_input_bytes))
+            )
+    return sources, found.skipped, found.ignored
+
+
 def run_ingest(
-    paths: list[str],
+    sources: list[PageSource],
     *,
     db: Database,
     pipeline: DocumentPipeline,
     executor: Executor,
-    max_input_bytes: int,
     batch_size: int = 64,
     on_progress: ProgressCallback | None = None,
-    stdin: BinaryIO | None = None,
+    report: IngestReport | None = None,
 ) -> IngestReport:
-    report = IngestReport()
-    found = discover(paths)
-    report.ignored_files = found.ignored
-    report.skipped.extend(found.skipped)
+    """Run every unfinished source through the pipeline into the store; see the module docstring."""
+    report = report or IngestReport()
     finished = runs.finished_inputs(db)
-    todo = [i for i in found.inputs if i.format == "stdin" or finished.get(i.origin) != i.fingerprint]
-    report.inputs = len(found.inputs)
-    report.inputs_resumed = len(found.inputs) - len(todo)
+    todo = [s for s in sources if s.fingerprint is None or finished.get(s.origin) != s.fingerprint]
+    report.inputs = len(sources)
+    report.inputs_resumed = len(sources) - len(todo)
     report.run_id = runs.start_run(db)
-    # Inputs whose pages are all sent, waiting for their outcomes: (tally, outcomes still expected).
+    # Sources whose pages are being sent or awaited, oldest first.
     tallies: deque[_InputTally] = deque()
     inputs_done = report.inputs_resumed
 
     def pages() -> Iterator[RawPage]:
-        for item in todo:
-            tally = _InputTally(item)
+        for source in todo:
+            tally = _InputTally(source)
             tallies.append(tally)
-            reader = (
-                read_stdin(item, max_input_bytes, stdin)
-                if item.format == "stdin"
-                else read_input(item, max_input_bytes)
-            )
-            for read in reader:
+            for read in source.read():
                 if isinstance(read, SkippedInput):
                     report.skipped.append(read)
                     continue
@@ -99,7 +121,7 @@ def run_ingest(
 
     batch: list[Article] = []
     received: dict[str, int] = {}
-    completed: list[InputFile] = []
+    completed: list[PageSource] = []
 
     def flush() -> None:
         nonlocal inputs_done
@@ -109,7 +131,7 @@ def run_ingest(
             report.duplicates += len(batch) - new
             batch.clear()
         for item in completed:
-            if item.format != "stdin":
+            if item.fingerprint is not None:
                 runs.mark_input_done(
                     db, item.origin, item.fingerprint, received.get(item.origin, 0), report.run_id
                 )
