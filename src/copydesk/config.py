@@ -61,7 +61,7 @@ def _coerce(name: str, value: Any, target: Any) -> Any:
             if lowered in {"0", "false", "no", "off"}:
                 return False
             raise ValueError(value)
-        if kind is Path:
+        if issubclass(kind, Path):
             return Path(value)
         if kind in (int, float, str, bool):
             return kind(value)

@@ -10,6 +10,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -74,9 +75,14 @@ def read_warc(item: InputFile, cap: int) -> Iterator[ReadItem]:
 
     assert item.path is not None
     index = 0
+    compressed = item.path.name.lower().endswith(".gz")
     try:
-        with item.path.open("rb") as fh:
-            for record in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=True):
+        # Python's gzip reader (C zlib underneath) notices a truncated member, where fastwarc's own
+        # decompressor would stop silently and hide the loss; the stream then ends cleanly so the
+        # records before the break are still read.
+        with item.path.open("rb") as raw:
+            stream = _BreakNotingStream(raw, compressed=compressed)
+            for record in ArchiveIterator(stream, record_types=WarcRecordType.response, parse_http=True):
                 index += 1
                 uri = record.headers.get("WARC-Target-URI") or f"{item.stem}#{index}"
                 origin = f"{item.origin}#{uri}"
@@ -90,6 +96,8 @@ def read_warc(item: InputFile, cap: int) -> Iterator[ReadItem]:
                     )
                     continue
                 data = record.reader.read()
+                if stream.broken and record.content_length and len(data) < length:
+                    continue
                 try:
                     body = decode_text(data, origin, html=True)
                 except InputError as exc:
@@ -97,7 +105,68 @@ def read_warc(item: InputFile, cap: int) -> Iterator[ReadItem]:
                     continue
                 yield RawPage(uri, origin, "html", body, url=uri)
     except OSError as exc:
-        yield SkippedInput(item.origin, f"WARC stream broken after {index} records: {exc}", "truncated")
+        stream.broken = stream.broken or str(exc)
+    if stream.broken:
+        yield SkippedInput(
+            item.origin, f"WARC stream broken after {index} records: {stream.broken}", "truncated"
+        )
+
+
+class _BreakNotingStream:
+    """Bytes of a WARC file, gunzipped member by member when compressed.
+
+    A truncated or corrupt gzip member ends the stream cleanly after every byte that could be
+    decoded, and ``broken`` says why, so the records before the break are kept and the loss reported.
+    """
+
+    def __init__(self, raw: BinaryIO, *, compressed: bool) -> None:
+        self.raw = raw
+        self.compressed = compressed
+        self.broken = ""
+        self.position = 0
+        self._pending = b""
+        self._inflater = zlib.decompressobj(wbits=31)
+        self._raw_done = False
+        self._mid_member = False
+
+    def tell(self) -> int:
+        return self.position
+
+    def seekable(self) -> bool:
+        return False
+
+    def _fill(self, want: int) -> None:
+        while len(self._pending) < want and not self._raw_done:
+            chunk = self.raw.read(1 << 16)
+            if not self.compressed:
+                self._pending += chunk
+                self._raw_done = not chunk
+                continue
+            if not chunk:
+                self._raw_done = True
+                if self._mid_member:
+                    self.broken = "compressed file ended inside a gzip member (truncated)"
+                break
+            data = chunk
+            try:
+                while data:
+                    self._mid_member = True
+                    self._pending += self._inflater.decompress(data)
+                    if not self._inflater.eof:
+                        break
+                    data = self._inflater.unused_data
+                    self._inflater = zlib.decompressobj(wbits=31)
+                    self._mid_member = False
+            except zlib.error as exc:
+                self.broken = f"corrupt gzip data: {exc}"
+                self._raw_done = True
+
+    def read(self, size: int = -1, /) -> bytes:
+        self._fill(size if size >= 0 else 1 << 62)
+        cut = len(self._pending) if size < 0 else min(size, len(self._pending))
+        data, self._pending = self._pending[:cut], self._pending[cut:]
+        self.position += len(data)
+        return data
 
 
 def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:

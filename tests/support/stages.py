@@ -1,0 +1,41 @@
+"""Test-only stages, importable by worker processes and subprocesses."""
+
+from __future__ import annotations
+
+import time
+
+from copydesk.pipeline import ArticleStage
+from copydesk.records import Article
+
+
+class SlowStage(ArticleStage):
+    """Sleeps per article, so a test can interrupt an ingest part-way through."""
+
+    name = "slow"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def process(self, article: Article) -> Article:
+        time.sleep(self.seconds)
+        return article
+
+
+class HangOnMarker(ArticleStage):
+    """Never returns for an article containing HANG-HERE (stands in for a stuck extractor)."""
+
+    name = "hang-on-marker"
+
+    def process(self, article: Article) -> Article:
+        while "HANG-HERE" in article.raw_text:
+            time.sleep(0.05)
+        return article
+
+
+class FailOnMarker(ArticleStage):
+    name = "fail-on-marker"
+
+    def process(self, article: Article) -> Article:
+        if "FAIL-HERE" in article.raw_text:
+            raise RuntimeError("simulated library failure")
+        return article

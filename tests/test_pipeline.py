@@ -1,0 +1,89 @@
+"""Pipeline and executors: one bad page is skipped with its reason, the rest are stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from copydesk.errors import MissingExtraError
+from copydesk.ingest.job import file_sources, run_ingest
+from copydesk.pipeline import DocumentPipeline
+from copydesk.run.base import InProcessExecutor
+from copydesk.run.local import LocalExecutor
+from copydesk.store.db import Database
+from tests.support.corpus import variant
+from tests.support.stages import FailOnMarker, HangOnMarker
+
+
+def corpus(folder: Path, markers: dict[int, str]) -> list[str]:
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"d{i:02d}.txt").write_text(variant(i) + "\n\n" + markers.get(i, ""), encoding="utf-8")
+    return [str(folder)]
+
+
+def test_local_executor_kills_a_hung_page_and_keeps_the_rest(tmp_path: Path) -> None:
+    paths = corpus(tmp_path / "in", {3: "HANG-HERE"})
+    sources, _, _ = file_sources(paths, 1_000_000)
+    # The soft alarm fires first in the worker; the hard kill is the backstop.
+    pipeline = DocumentPipeline(stages=(HangOnMarker(),), page_timeout=0.5)
+    with Database.open(tmp_path / "s.db") as db:
+        report = run_ingest(
+            sources, db=db, pipeline=pipeline, executor=LocalExecutor(workers=2, chunk_size=4)
+        )
+    assert report.stored == 11
+    assert [(s.source_id, s.error_kind) for s in report.skipped] == [("d03", "timeout")]
+
+
+def test_hard_timeout_kills_worker_stuck_outside_python(tmp_path: Path) -> None:
+    paths = corpus(tmp_path / "in", {5: "HANG-HERE"})
+    sources, _, _ = file_sources(paths, 1_000_000)
+    # page_timeout 0 disables the soft alarm, so only the executor's hard limit can end the page.
+    pipeline = DocumentPipeline(stages=(HangOnMarker(),), page_timeout=0.0)
+    executor = LocalExecutor(workers=2, chunk_size=4, hard_timeout_slack=1.0)
+    with Database.open(tmp_path / "s.db") as db:
+        report = run_ingest(sources, db=db, pipeline=pipeline, executor=executor)
+    assert report.stored == 11
+    assert len(report.skipped) == 1 and report.skipped[0].source_id == "d05"
+    assert "worker killed" in report.skipped[0].reason
+
+
+def test_failing_stage_is_reported_with_its_name(tmp_path: Path) -> None:
+    paths = corpus(tmp_path / "in", {7: "FAIL-HERE"})
+    sources, _, _ = file_sources(paths, 1_000_000)
+    pipeline = DocumentPipeline(stages=(FailOnMarker(),))
+    with Database.open(tmp_path / "s.db") as db:
+        report = run_ingest(sources, db=db, pipeline=pipeline, executor=InProcessExecutor())
+    assert report.stored == 11
+    assert (
+        "fail-on-marker" in report.skipped[0].reason
+        and "simulated library failure" in report.skipped[0].reason
+    )
+
+
+def test_html_that_trafilatura_cannot_use_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "empty.html").write_text(
+        "<html><body><script>var x = 1;</script></body></html>", encoding="utf-8"
+    )
+    sources, _, _ = file_sources([str(tmp_path)], 1_000_000)
+    with Database.open(tmp_path / "s.db") as db:
+        report = run_ingest(sources, db=db, pipeline=DocumentPipeline(), executor=InProcessExecutor())
+    assert report.stored == 0 and report.skipped[0].error_kind == "extraction"
+
+
+def test_ray_executor_fails_early_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: object, **kwargs: object) -> object:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("no ray here")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    from copydesk.run.ray import RayExecutor
+
+    with pytest.raises(MissingExtraError, match=r"pip install 'copydesk\[ray\]'"):
+        RayExecutor()

@@ -1,0 +1,174 @@
+"""Every reader, the formats' source ids, and bad input turned into counted skips."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from copydesk.ingest.job import file_sources
+from copydesk.ingest.readers import read_stdin, sniff_kind
+from copydesk.ingest.sources import InputFile, discover
+from copydesk.records import RawPage, SkippedInput
+from tests.support.corpus import ARTICLE_TEXT, article_html, variant, warc_bytes, write_jsonl
+
+CAP = 1_000_000
+
+
+def read_all(paths: list[str], cap: int = CAP) -> tuple[list[RawPage], list[SkippedInput]]:
+    sources, skipped, _ = file_sources(paths, cap)
+    pages: list[RawPage] = []
+    for source in sources:
+        for item in source.read():
+            (pages if isinstance(item, RawPage) else skipped).append(item)  # type: ignore[arg-type]
+    return pages, skipped
+
+
+def test_txt_and_html_use_file_stem_as_source_id(tmp_path: Path) -> None:
+    (tmp_path / "one.txt").write_text(ARTICLE_TEXT, encoding="utf-8")
+    (tmp_path / "two.html").write_text(article_html("Strike", ARTICLE_TEXT), encoding="utf-8")
+    (tmp_path / "three.html.gz").write_bytes(gzip.compress(article_html("Gz", variant(3)).encode()))
+    pages, skipped = read_all([str(tmp_path)])
+    assert not skipped
+    assert {(p.source_id, p.kind) for p in pages} == {("one", "text"), ("two", "html"), ("three", "html")}
+
+
+def test_warc_response_records_keyed_by_target_uri(tmp_path: Path) -> None:
+    uris = [f"https://courier.example/2025/strike-{i}" for i in range(3)]
+    (tmp_path / "crawl.warc.gz").write_bytes(
+        warc_bytes([(u, article_html("T", variant(i))) for i, u in enumerate(uris)])
+    )
+    pages, skipped = read_all([str(tmp_path / "crawl.warc.gz")])
+    assert not skipped
+    assert [p.source_id for p in pages] == uris
+    assert all(p.url == p.source_id and p.kind == "html" for p in pages)
+
+
+def test_uncompressed_warc(tmp_path: Path) -> None:
+    (tmp_path / "crawl.warc").write_bytes(
+        warc_bytes([("https://a.example/x", article_html("T", ARTICLE_TEXT))], compress=False)
+    )
+    pages, skipped = read_all([str(tmp_path)])
+    assert [p.source_id for p in pages] == ["https://a.example/x"] and not skipped
+
+
+def test_truncated_warc_keeps_records_before_the_break(tmp_path: Path) -> None:
+    data = warc_bytes([(f"https://a.example/{i}", article_html("T", variant(i))) for i in range(3)])
+    (tmp_path / "cut.warc.gz").write_bytes(data[: len(data) - 200])
+    pages, skipped = read_all([str(tmp_path)])
+    assert len(pages) >= 2
+    assert len(skipped) == 1 and skipped[0].error_kind == "truncated"
+
+
+def test_jsonl_rows_malformed_lines_and_missing_fields(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [
+            {
+                "id": "a1",
+                "text": ARTICLE_TEXT,
+                "title": "Strike",
+                "published": "2025-03-12",
+                "url": "https://x.example/a1",
+            },
+            {"html": article_html("T", variant(2))},
+            {"id": "a3", "title": "no body"},
+        ],
+    )
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"id": "broken", "text": "unterminated\n')
+    pages, skipped = read_all([str(path)])
+    assert [(p.source_id, p.kind) for p in pages] == [("a1", "text"), ("feed:2", "html")]
+    assert (
+        pages[0].title == "Strike"
+        and pages[0].published == "2025-03-12"
+        and pages[0].url == "https://x.example/a1"
+    )
+    assert sorted(s.error_kind for s in skipped) == ["input", "malformed"]
+    assert all(":" in s.origin for s in skipped), "a skipped row names its line"
+
+
+def test_gzipped_jsonl(tmp_path: Path) -> None:
+    (tmp_path / "f.jsonl.gz").write_bytes(
+        gzip.compress(b'{"id": "g1", "text": "A short line of news text."}\n')
+    )
+    pages, _ = read_all([str(tmp_path)])
+    assert [p.source_id for p in pages] == ["g1"]
+
+
+def test_parquet_rows(tmp_path: Path) -> None:
+    table = pa.table({"id": ["p1", "p2"], "text": [ARTICLE_TEXT, variant(2)], "title": ["A", None]})
+    pq.write_table(table, tmp_path / "rows.parquet")
+    pages, skipped = read_all([str(tmp_path)])
+    assert [p.source_id for p in pages] == ["p1", "p2"] and not skipped
+    assert pages[0].title == "A" and pages[1].title is None
+
+
+def test_parquet_without_body_column_is_reported(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"id": ["x"]}), tmp_path / "nobody.parquet")
+    pages, skipped = read_all([str(tmp_path)])
+    assert not pages and skipped[0].error_kind == "malformed"
+
+
+def test_stdin_html_and_text() -> None:
+    item = InputFile("-", "stdin", None, "stdin")
+    html = list(read_stdin(item, CAP, io.BytesIO(article_html("T", ARTICLE_TEXT).encode())))
+    text = list(read_stdin(item, CAP, io.BytesIO(ARTICLE_TEXT.encode())))
+    assert isinstance(html[0], RawPage) and html[0].kind == "html"
+    assert isinstance(text[0], RawPage) and text[0].kind == "text"
+    assert html[0].source_id.startswith("stdin-")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "kind"),
+    [
+        ("empty.txt", b"", "input"),
+        ("blank.txt", b"   \n\n  ", "input"),
+        ("binary.txt", bytes(range(256)) * 4, "undecodable"),
+        ("image.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64, "undecodable"),
+        ("cut.html.gz", gzip.compress(b"<html><body>" + b"<p>words here</p>" * 500)[:-30], "input"),
+        ("junk.html.gz", b"this is not gzip at all", "input"),
+    ],
+)
+def test_bad_files_become_counted_skips(tmp_path: Path, name: str, data: bytes, kind: str) -> None:
+    (tmp_path / name).write_bytes(data)
+    (tmp_path / "good.txt").write_text(ARTICLE_TEXT, encoding="utf-8")
+    pages, skipped = read_all([str(tmp_path)])
+    assert [p.source_id for p in pages] == ["good"], "the good file still comes through"
+    assert len(skipped) == 1 and skipped[0].error_kind == kind and skipped[0].reason
+
+
+def test_oversized_input_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_text("word " * 1000, encoding="utf-8")
+    pages, skipped = read_all([str(tmp_path)], cap=1000)
+    assert not pages and skipped[0].error_kind == "oversized" and "max_input_bytes" in skipped[0].reason
+
+
+def test_latin1_text_is_decoded(tmp_path: Path) -> None:
+    (tmp_path / "old.txt").write_bytes(
+        "Le ministre a déclaré que la réunion était très importante pour la région.".encode("latin-1")
+    )
+    pages, skipped = read_all([str(tmp_path)])
+    assert not skipped and "déclaré" in pages[0].body
+
+
+def test_discovery_globs_missing_paths_and_unsupported_files(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("y", encoding="utf-8")
+    (tmp_path / "notes.json").write_text("{}", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("z", encoding="utf-8")
+    in_dir = discover([str(tmp_path)])
+    assert [Path(i.origin).name for i in in_dir.inputs] == ["a.txt", "b.txt"] and in_dir.ignored == 1
+    globbed = discover([str(tmp_path / "*.txt")])
+    assert len(globbed.inputs) == 2
+    named = discover([str(tmp_path / "notes.json"), str(tmp_path / "nope.txt")])
+    assert sorted(s.error_kind for s in named.skipped) == ["missing", "unsupported"]
+
+
+def test_sniff_kind() -> None:
+    assert sniff_kind("  <!DOCTYPE html><html>") == "html"
+    assert sniff_kind("Plain words about a port strike.") == "text"

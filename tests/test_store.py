@@ -1,0 +1,217 @@
+"""The SQLite store: migrations, transactions, idempotent ingest, concurrent readers, resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from copydesk.errors import MigrationError, NotFoundError, StoreError
+from copydesk.ingest.job import file_sources, run_ingest
+from copydesk.pipeline import DocumentPipeline
+from copydesk.records import REMOVAL_KINDS, Article, Removal, Signals
+from copydesk.run.base import InProcessExecutor
+from copydesk.store import articles as store
+from copydesk.store.db import Database, Migration
+from tests.support.corpus import variant
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_corpus(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"doc{i:04d}.txt").write_text(variant(i), encoding="utf-8")
+    return folder
+
+
+def ingest_folder(db: Database, folder: Path) -> int:
+    sources, _, _ = file_sources([str(folder)], 1_000_000)
+    report = run_ingest(
+        sources, db=db, pipeline=DocumentPipeline(), executor=InProcessExecutor(), batch_size=7
+    )
+    return report.stored
+
+
+def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
+    with Database.open(tmp_path / "a.db") as db:
+        first = db.applied_migrations()
+        assert first and first[0] == "0001_core"
+        assert db.migrate() == []
+    with Database.open(tmp_path / "a.db") as db:
+        assert db.applied_migrations() == first
+        assert db.query("PRAGMA journal_mode")[0][0] == "wal"
+
+
+def test_failed_migration_leaves_database_at_last_good_one(tmp_path: Path) -> None:
+    with Database.open(tmp_path / "a.db") as db:
+        before = db.applied_migrations()
+        bad = [
+            Migration("9998_ok", "CREATE TABLE t_ok (x INTEGER);"),
+            Migration("9999_bad", "CREATE TABLE t_bad (x); NOT SQL;"),
+        ]
+        with pytest.raises(MigrationError, match="9999_bad"):
+            db.migrate(bad)
+        assert db.applied_migrations() == [*before, "9998_ok"]
+        assert not db.query("SELECT name FROM sqlite_master WHERE name = 't_bad'")
+
+
+def test_atomic_savepoints_roll_back_inner_block_only() -> None:
+    db = Database.memory()
+    db.conn.execute("CREATE TABLE t (x INTEGER)")
+    with db.atomic() as conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(RuntimeError), db.atomic() as inner:
+            inner.execute("INSERT INTO t VALUES (2)")
+            raise RuntimeError("inner fails")
+        conn.execute("INSERT INTO t VALUES (3)")
+    assert [r[0] for r in db.query("SELECT x FROM t ORDER BY x")] == [1, 3]
+
+
+def test_reingest_is_idempotent(tmp_path: Path) -> None:
+    folder = make_corpus(tmp_path / "in", 20)
+    with Database.open(tmp_path / "s.db") as db:
+        assert ingest_folder(db, folder) == 20
+        assert ingest_folder(db, folder) == 0
+        # Touch every file: fingerprints change, contents do not -> still nothing new.
+        for f in folder.iterdir():
+            os.utime(f, (time.time() + 5, time.time() + 5))
+        assert ingest_folder(db, folder) == 0
+        assert store.count_articles(db) == 20
+
+
+def test_changed_content_is_a_new_version(tmp_path: Path) -> None:
+    folder = make_corpus(tmp_path / "in", 2)
+    with Database.open(tmp_path / "s.db") as db:
+        ingest_folder(db, folder)
+        (folder / "doc0000.txt").write_text(variant(99), encoding="utf-8")
+        assert ingest_folder(db, folder) == 1
+        assert "139 container" in store.get_article(db, "doc0000").raw_text, (
+            "source_id lookup gives the newest"
+        )
+
+
+def test_get_unknown_article_raises_not_found() -> None:
+    with pytest.raises(NotFoundError, match="copydesk articles"):
+        store.get_article(Database.memory(), "nope")
+
+
+def test_readonly_open_of_missing_db_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="copydesk ingest"):
+        Database.open(tmp_path / "missing.db", readonly=True)
+
+
+def test_reader_process_queries_while_ingest_writes(tmp_path: Path) -> None:
+    folder = make_corpus(tmp_path / "in", 60)
+    db_path = tmp_path / "s.db"
+    Database.open(db_path).close()
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.ingest_slowly", str(db_path), str(folder), "0.02"], cwd=REPO
+    )
+    counts: list[int] = []
+    try:
+        while writer.poll() is None:
+            with Database.open(db_path, readonly=True) as reader:
+                counts.append(store.count_articles(reader))
+                list(store.iter_articles(reader, batch=10))
+            time.sleep(0.05)
+    finally:
+        writer.wait(timeout=60)
+    assert writer.returncode == 0
+    assert len(counts) > 5, "the reader ran during the write"
+    assert counts == sorted(counts), "readers see whole committed batches only, never a rollback"
+    assert any(0 < c < 60 for c in counts), "a reader saw the store part-way through the ingest"
+
+
+def test_interrupted_ingest_is_consistent_and_resumes(tmp_path: Path) -> None:
+    folder = make_corpus(tmp_path / "in", 40)
+    db_path = tmp_path / "s.db"
+    Database.open(db_path).close()
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.ingest_slowly", str(db_path), str(folder), "0.05"], cwd=REPO
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        with Database.open(db_path, readonly=True) as reader:
+            if store.count_articles(reader) >= 6:
+                break
+        time.sleep(0.05)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=10)
+    with Database.open(db_path) as db:
+        assert db.query("PRAGMA integrity_check")[0][0] == "ok"
+        partial = store.count_articles(db)
+        assert 0 < partial < 40
+        done_inputs = db.query("SELECT COUNT(*) FROM ingest_inputs")[0][0]
+        assert done_inputs <= partial, "an input is marked finished only after its article is committed"
+        assert db.query("SELECT status FROM ingest_runs ORDER BY id DESC LIMIT 1")[0][0] == "running"
+        assert ingest_folder(db, folder) == 40 - partial
+        assert store.count_articles(db) == 40
+
+
+text_st = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    raw=text_st,
+    title=st.none() | text_st,
+    authors=st.lists(text_st, max_size=3),
+    removals=st.lists(
+        st.builds(
+            Removal,
+            st.sampled_from(REMOVAL_KINDS),
+            text_st,
+            text_st,
+            st.integers(0, 10**6),
+            st.none() | text_st,
+        ),
+        max_size=4,
+    ),
+    published=st.none() | st.datetimes(timezones=st.just(UTC)),
+    spam=st.booleans(),
+    meta=st.dictionaries(st.text(max_size=10), st.integers() | text_st, max_size=3),
+)
+def test_articles_round_trip_through_the_store(
+    raw: str,
+    title: str | None,
+    authors: list[str],
+    removals: list[Removal],
+    published: datetime | None,
+    spam: bool,
+    meta: dict[str, object],
+) -> None:
+    db = Database.memory()
+    article = Article(
+        id="a1",
+        source_id="s1",
+        origin="o",
+        input_kind="text",
+        content_hash="h",
+        raw_text=raw,
+        text=raw[::-1],
+        title=title,
+        authors=authors,
+        removals=removals,
+        published=published,
+        signals=Signals(spam_injected=spam),
+        metadata=meta,
+    )
+    assert store.put_articles(db, [article]) == 1
+    assert store.put_articles(db, [article]) == 0
+    assert store.get_article(db, "a1") == article
+
+
+def test_sqlite_is_new_enough_for_fts5() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
