@@ -87,20 +87,32 @@ class ExtractionTimeoutError(ExtractionError):
 
 
 class FetchError(CopydeskError):
-    """A URL could not be fetched (network, status, size, robots, address policy)."""
+    """A URL could not be fetched (network, status, size, robots, address policy).
 
-    def __init__(self, url: str, reason: str) -> None:
+    ``kind`` names the failure in run summaries (``network``, ``http``, ``oversized``...); the fetcher
+    turns every ``FetchError`` into a skipped input, never a crash.
+    """
+
+    kind = "fetch"
+
+    def __init__(self, url: str, reason: str, *, kind: str | None = None) -> None:
         self.url = url
         self.reason = reason
+        if kind is not None:
+            self.kind = kind
         super().__init__(f"{url}: {reason}")
 
 
 class BlockedAddressError(FetchError):
     """The URL resolves to a private, loopback, link-local or reserved address."""
 
+    kind = "blocked-address"
+
 
 class RobotsDisallowedError(FetchError):
     """The site's robots.txt disallows the URL for copydesk's user agent."""
+
+    kind = "robots"
 
 
 class StoreError(CopydeskError):

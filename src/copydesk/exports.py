@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -177,3 +178,74 @@ def write_rows(
         return write_jsonl(rows, sys.stdout) if fmt == "jsonl" else write_csv(rows, sys.stdout, fields)
     with out.open("w", encoding="utf-8", newline="") as fh:
         return write_jsonl(rows, fh) if fmt == "jsonl" else write_csv(rows, fh, fields)
+
+
+class _Drain:
+    """A write-only sink whose bytes are taken out after each chunk, so an export streams."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        return out
+
+
+def stream_rows(
+    rows: Iterable[dict[str, Any]], fields: tuple[str, ...], fmt: ExportFormat, batch: int = 2000
+) -> Iterator[bytes]:
+    """The same encodings as ``write_rows``, as byte chunks (for HTTP streaming); Parquet included."""
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        sink = _Drain()
+        writer: pq.ParquetWriter | None = None
+        for chunk in _chunks(rows, batch):
+            table = pa.Table.from_pylist([{f: r.get(f) for f in fields} for r in chunk])
+            if writer is None:
+                writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), table.schema)
+            else:
+                table = table.cast(writer.schema)
+            writer.write_table(table)
+            yield sink.take()
+        if writer is None:
+            empty = pa.table({f: pa.array([], pa.string()) for f in fields})
+            pq.write_table(empty, pa.PythonFile(sink, mode="w"))
+        else:
+            writer.close()
+        yield sink.take()
+        return
+    buffer = io.StringIO()
+    if fmt == "csv":
+        csv.DictWriter(buffer, fieldnames=list(fields)).writeheader()
+    for chunk in _chunks(rows, 200):
+        if fmt == "jsonl":
+            write_jsonl(chunk, buffer)
+        else:
+            writer_csv = csv.DictWriter(buffer, fieldnames=list(fields), extrasaction="ignore")
+            for row in chunk:
+                writer_csv.writerow(
+                    {
+                        k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+                        for k, v in row.items()
+                    }
+                )
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+    tail = buffer.getvalue()
+    if tail:
+        yield tail.encode("utf-8")

@@ -9,13 +9,14 @@ from typing import Any, BinaryIO
 
 from copydesk import exports
 from copydesk.config import Settings
-from copydesk.errors import UsageError
-from copydesk.ingest.job import IngestReport, ProgressCallback, file_sources, run_ingest
+from copydesk.errors import NotFoundError, UsageError
+from copydesk.ingest.job import IngestReport, PageSource, ProgressCallback, file_sources, run_ingest
 from copydesk.pipeline import ArticleStage, CorpusStage, DocumentPipeline
-from copydesk.records import Article
+from copydesk.records import Article, RawPage
 from copydesk.run.base import Executor, InProcessExecutor
 from copydesk.run.local import LocalExecutor
 from copydesk.store import articles as article_store
+from copydesk.store import search as search_store
 from copydesk.store.db import Database
 
 
@@ -115,3 +116,83 @@ def export(settings: Settings, what: str, fmt: str | None, out: Path | None) -> 
     chosen = exports.check_format(fmt) if fmt else exports.format_from_path(out)
     with open_store(settings, readonly=True) as db:
         return exports.write_rows(exporter.rows(db), exporter.fields, chosen, out)
+
+
+# --- reads for the web pages and the REST API (each call opens its own read-only connection) ---
+
+
+def prepare_store(settings: Settings) -> None:
+    """Create the store if missing and apply pending migrations, so later reads can be read-only."""
+    Database.open(settings.db).close()
+
+
+def find_articles(settings: Settings, flt: search_store.ArticleFilter) -> search_store.ArticlePage:
+    """Full-text search (FTS5) and filtered listing of articles; see ``store.search``."""
+    with open_store(settings, readonly=True) as db:
+        return search_store.find_articles(db, flt)
+
+
+def list_sites(settings: Settings) -> list[str]:
+    with open_store(settings, readonly=True) as db:
+        return search_store.sites(db)
+
+
+def source_stats(settings: Settings) -> list[dict[str, Any]]:
+    """Per site: articles, spam-injected articles and, once stories exist, copies and rewrites."""
+    with open_store(settings, readonly=True) as db:
+        return search_store.site_stats(db)
+
+
+def list_stories(
+    settings: Settings, *, order: str = "newest", limit: int = 50, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """Stories with their article and independent-source counts (none until stories are built)."""
+    return 0, []
+
+
+def story_of_article(settings: Settings, article_id: str) -> dict[str, Any] | None:
+    """The story an article belongs to, with its members, or ``None``."""
+    return None
+
+
+def list_topics(settings: Settings) -> list[dict[str, Any]]:
+    """Topics that link stories (empty until the stories stage has run)."""
+    return []
+
+
+def topic_article_ids(settings: Settings, topic: str) -> list[str]:
+    """The articles of every story under ``topic``."""
+    raise NotFoundError(f"no topic {topic!r}: topics appear once stories are built ('copydesk run')")
+
+
+def get_articles(settings: Settings, ids: list[str]) -> list[Article]:
+    with open_store(settings, readonly=True) as db:
+        return list(article_store.iter_articles(db, ids=ids))
+
+
+def export_stream(settings: Settings, what: str, fmt: str) -> Iterator[bytes]:
+    """One export as byte chunks; the read-only connection lives exactly as long as the stream."""
+    exporter = exports.exporter(what)
+    chosen = exports.check_format(fmt)
+
+    def chunks() -> Iterator[bytes]:
+        with open_store(settings, readonly=True) as db:
+            yield from exports.stream_rows(exporter.rows(db), exporter.fields, chosen)
+
+    return chunks()
+
+
+def ingest_pages(settings: Settings, pages: list[RawPage]) -> IngestReport:
+    """Ingest pages handed over in memory (REST API) through the same pipeline and stages as ``run``."""
+    source = PageSource("api", None, lambda: iter(pages))
+    with open_store(settings) as db:
+        report = run_ingest(
+            [source],
+            db=db,
+            pipeline=build_pipeline(settings),
+            executor=InProcessExecutor(),
+            batch_size=settings.batch_size,
+        )
+        for stage in corpus_stages(settings):
+            report.stages.append(stage.run(db, report.stored_ids))
+    return report

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from copydesk.cli import articles, export, ingest
+from copydesk.cli import articles, export, ingest, serve
 from copydesk.cli.state import CliState
 from copydesk.errors import CopydeskError, MissingExtraError, UsageError
 
@@ -43,6 +43,7 @@ def main_options(
 ingest.register(app)
 articles.register(app)
 export.register(app)
+serve.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,1 @@
+"""Routes, one module per noun; each gives ``pages()`` (HTML) and ``api()`` (JSON under /api)."""

@@ -1,0 +1,71 @@
+"""What every route module needs: the settings of this app, template rendering, query parsing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
+
+from copydesk.config import Settings
+from copydesk.errors import UsageError
+
+NAV = (("/stories", "Stories"), ("/search", "Search"), ("/sources", "Sources"))
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    html = env.get_template(template).render(request=request, path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """A YYYY-MM-DD query value; empty means no filter, anything else is a usage error (422)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise UsageError(f"{name} must be a date as YYYY-MM-DD, not {value[:40]!r}") from exc
+
+
+def blank_to_none(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+def article_filter(
+    settings: Settings,
+    *,
+    q: str | None,
+    site: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    topic: str | None,
+    limit: int,
+    offset: int,
+) -> Any:
+    """The search/list filter from query values (shared by the pages and the API)."""
+    from copydesk import service
+    from copydesk.store.search import ArticleFilter
+
+    start, end = parse_day(date_from, "date_from"), parse_day(date_to, "date_to")
+    if start and end and start > end:
+        raise UsageError("date_from is after date_to")
+    chosen_topic = blank_to_none(topic)
+    ids = tuple(service.topic_article_ids(settings, chosen_topic)) if chosen_topic else None
+    return ArticleFilter(
+        query=(q or "").strip()[:500],
+        site=blank_to_none(site),
+        date_from=start,
+        date_to=end,
+        article_ids=ids,
+        limit=limit,
+        offset=offset,
+    )

@@ -1,0 +1,100 @@
+"""Full-text search (FTS5): the search page and ``GET /api/search``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from copydesk import service
+from copydesk.web.routes._common import article_filter, page, settings_of
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip")]
+Text = Annotated[str | None, Query(max_length=500)]
+
+
+def pages() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/search", response_class=HTMLResponse)
+    @router.get("/articles", response_class=HTMLResponse)
+    def search_page(
+        request: Request,
+        q: Text = None,
+        site: Text = None,
+        date_from: Text = None,
+        date_to: Text = None,
+        topic: Text = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> HTMLResponse:
+        settings = settings_of(request)
+        flt = article_filter(
+            settings,
+            q=q,
+            site=site,
+            date_from=date_from,
+            date_to=date_to,
+            topic=topic,
+            limit=limit,
+            offset=offset,
+        )
+        results = service.find_articles(settings, flt)
+        template = "_results.html" if request.headers.get("hx-request") == "true" else "search.html"
+        return page(
+            request,
+            template,
+            flt=flt,
+            results=results,
+            sites=service.list_sites(settings),
+            topics=service.list_topics(settings),
+            topic=topic or "",
+        )
+
+    return router
+
+
+def api() -> APIRouter:
+    router = APIRouter(tags=["search"])
+
+    @router.get("/search", summary="Full-text search over article titles and text")
+    def search_api(
+        request: Request,
+        q: Annotated[str, Query(min_length=1, max_length=500, description="Words to find (all must match)")],
+        site: Text = None,
+        date_from: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+        date_to: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+        topic: Text = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        settings = settings_of(request)
+        flt = article_filter(
+            settings,
+            q=q,
+            site=site,
+            date_from=date_from,
+            date_to=date_to,
+            topic=topic,
+            limit=limit,
+            offset=offset,
+        )
+        results = service.find_articles(settings, flt)
+        return {
+            "total": results.total,
+            "limit": limit,
+            "offset": offset,
+            "results": [_hit(r) for r in results.rows],
+        }
+
+    return router
+
+
+def _hit(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row[k] for k in ("id", "source_id", "site", "title", "url", "published", "chars", "removals")}
+    out["spam_injected"] = bool(row.get("spam_injected"))
+    if row.get("snippet") is not None:
+        out["snippet"] = row["snippet"].replace("\x02", "").replace("\x03", "")
+    return out

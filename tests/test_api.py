@@ -1,0 +1,202 @@
+"""The REST API: every endpoint, the ingest token, bad parameters and JSON errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from copydesk.config import Settings
+from copydesk.records import Article
+from copydesk.web.app import create_app
+from tests.browser.seed import seed_store
+
+TOKEN = "test-token-5c1d"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def seeded(settings: Settings) -> list[Article]:
+    return seed_store(settings.db)
+
+
+@pytest.fixture
+def client(settings: Settings, seeded: list[Article]) -> Iterator[TestClient]:
+    with TestClient(create_app(settings.replace(api_token=TOKEN))) as c:
+        yield c
+
+
+def _error(response: object) -> dict[str, object]:
+    body = response.json()  # type: ignore[attr-defined]
+    assert set(body) == {"error"}
+    return body["error"]  # type: ignore[no-any-return]
+
+
+def test_openapi_lists_every_endpoint(client: TestClient) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+    for path in [
+        "/api/articles",
+        "/api/articles/{key}",
+        "/api/search",
+        "/api/sources",
+        "/api/stories",
+        "/api/exports/{what}.{fmt}",
+    ]:
+        assert path in paths, path
+    assert "post" in paths["/api/articles"]
+    assert not any(p.startswith("/articles") for p in paths), "HTML pages stay out of the API schema"
+
+
+def test_articles_list_and_filters(client: TestClient) -> None:
+    body = client.get("/api/articles").json()
+    assert body["total"] == 3 and len(body["articles"]) == 3
+    assert body["articles"][0]["source_id"] == "brindle-market"  # newest stored first
+    assert client.get("/api/articles", params={"site": "northwire.example"}).json()["total"] == 1
+    assert client.get("/api/articles", params={"date_to": "2025-02-28"}).json()["total"] == 1
+    assert client.get("/api/articles", params={"limit": 1, "offset": 1}).json()["articles"][0][
+        "source_id"
+    ] == ("northwire-fares")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 501}, {"offset": -1}, {"limit": "many"}, {"date_from": "yesterday"}],
+)
+def test_bad_list_parameters_are_422(client: TestClient, params: dict[str, object]) -> None:
+    response = client.get("/api/articles", params=params)
+    assert response.status_code == 422
+    assert _error(response)["status"] == 422
+
+
+def test_one_article_with_removals(client: TestClient, seeded: list[Article]) -> None:
+    body = client.get(f"/api/articles/{seeded[0].id}").json()
+    assert body["source_id"] == "islandpost-fares"
+    assert {r["kind"] for r in body["removed"]} == {"chrome", "spam", "duplicate-headline"}
+    assert body["signals"]["spam_injected"] is True
+    assert body["raw_text"].startswith("Home | News")
+    assert client.get("/api/articles/islandpost-fares").json()["id"] == seeded[0].id
+
+
+def test_unknown_article_is_404_json(client: TestClient) -> None:
+    response = client.get("/api/articles/does-not-exist")
+    assert response.status_code == 404
+    assert "does-not-exist" in str(_error(response)["message"])
+
+
+def test_unknown_api_path_is_404_json(client: TestClient) -> None:
+    response = client.get("/api/nothing")
+    assert response.status_code == 404 and _error(response)["status"] == 404
+
+
+def test_search(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": "ferry second"}).json()
+    assert body["total"] == 2
+    assert all("\x02" not in hit["snippet"] for hit in body["results"])
+    assert client.get("/api/search", params={"q": "ferry", "site": "islandpost.example"}).json()["total"] == 1
+    assert client.get("/api/search", params={"q": ")("}).json()["total"] == 0
+    assert client.get("/api/search").status_code == 422
+    assert client.get("/api/search", params={"q": "x" * 501}).status_code == 422
+    response = client.get(
+        "/api/search", params={"q": "ferry", "date_from": "2025-04-01", "date_to": "2025-03-01"}
+    )
+    assert response.status_code == 422
+
+
+def test_sources(client: TestClient) -> None:
+    rows = {r["site"]: r for r in client.get("/api/sources").json()["sources"]}
+    assert rows["islandpost.example"]["articles"] == 1 and rows["islandpost.example"]["spam_injected"] == 1
+    assert rows["northwire.example"]["spam_injected"] == 0
+
+
+def test_stories_empty_until_built(client: TestClient) -> None:
+    assert client.get("/api/stories").json()["total"] == 0
+    assert client.get("/api/stories", params={"order": "random"}).status_code == 422
+
+
+def test_exports_in_three_formats(client: TestClient) -> None:
+    assert client.get("/api/exports").json()["formats"] == ["jsonl", "csv", "parquet"]
+    jsonl = client.get("/api/exports/articles.jsonl")
+    assert jsonl.headers["content-type"].startswith("application/x-ndjson")
+    rows = [json.loads(line) for line in jsonl.text.splitlines()]
+    assert {r["source_id"] for r in rows} == {"islandpost-fares", "northwire-fares", "brindle-market"}
+    table = list(csv.DictReader(io.StringIO(client.get("/api/exports/articles.csv").text)))
+    assert len(table) == 3 and json.loads(table[0]["removed"]) is not None
+    parquet = pq.read_table(io.BytesIO(client.get("/api/exports/articles.parquet").content))
+    assert parquet.num_rows == 3 and "text" in parquet.column_names
+    assert client.get("/api/exports/secrets.csv").status_code == 404
+    assert client.get("/api/exports/articles.xlsx").status_code == 422
+
+
+def test_ingest_needs_the_token(client: TestClient) -> None:
+    body = {"text": "A short note about the lighthouse.\n\nIt is repainted every spring."}
+    missing = client.post("/api/articles", json=body)
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    wrong = client.post("/api/articles", json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    basic = client.post("/api/articles", json=body, headers={"Authorization": f"Basic {TOKEN}"})
+    assert basic.status_code == 401
+
+
+def test_ingest_is_off_without_a_configured_token(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/api/articles", json={"text": "x"}, headers=AUTH)
+        assert response.status_code == 403 and "api_token" in str(_error(response)["message"])
+
+
+def test_ingest_stores_through_the_pipeline_and_is_idempotent(client: TestClient) -> None:
+    body = {
+        "source_id": "lighthouse-1",
+        "url": "https://coast.example/lighthouse",
+        "title": "Lighthouse repainted",
+        "published": "2025-05-01",
+        "text": "The Gull Rock lighthouse was repainted this week.\n\nVolunteers spent four days on it.",
+    }
+    first = client.post("/api/articles", json=body, headers=AUTH)
+    assert first.status_code == 201 and first.json()["created"] is True
+    again = client.post("/api/articles", json=body, headers=AUTH)
+    assert again.status_code == 200 and again.json()["created"] is False
+    stored = client.get(f"/api/articles/{first.json()['id']}").json()
+    assert stored["title"] == "Lighthouse repainted" and stored["published"].startswith("2025-05-01")
+    assert client.get("/api/search", params={"q": "Gull Rock"}).json()["total"] == 1
+
+
+def test_ingest_html(client: TestClient) -> None:
+    html = (
+        "<html><head><title>Pier reopens</title></head><body><article><h1>Pier reopens</h1>"
+        + "".join(
+            f"<p>The old pier reopened on Saturday after repairs, paragraph {i} of the report.</p>"
+            for i in range(6)
+        )
+        + "</article></body></html>"
+    )
+    response = client.post("/api/articles", json={"html": html}, headers=AUTH)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"text": "a", "html": "<p>a</p>"},
+        {"text": "   "},
+        {"text": "fine", "url": "javascript:alert(1)"},
+        {"text": "fine", "unexpected": 1},
+        {"text": 12},
+    ],
+)
+def test_bad_ingest_bodies_are_422(client: TestClient, body: dict[str, object]) -> None:
+    response = client.post("/api/articles", json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert _error(response)["status"] == 422
+
+
+def test_oversized_ingest_is_413(settings: Settings) -> None:
+    small = settings.replace(api_token=TOKEN, max_input_bytes=100)
+    with TestClient(create_app(small)) as client:
+        response = client.post("/api/articles", json={"text": "x" * 200}, headers=AUTH)
+        assert response.status_code == 413

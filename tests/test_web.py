@@ -1,0 +1,200 @@
+"""The web pages: removals in place, diff, search, sources, escaping and security headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from copydesk.config import Settings
+from copydesk.records import Article
+from copydesk.store import articles as article_store
+from copydesk.store.db import Database
+from copydesk.store.search import ArticleFilter, find_articles, fts_query
+from copydesk.web import render
+from copydesk.web.app import CONTENT_SECURITY_POLICY, create_app
+from tests.browser.seed import SPAM, make_article, seed_store
+
+
+@pytest.fixture
+def seeded(settings: Settings) -> list[Article]:
+    return seed_store(settings.db)
+
+
+@pytest.fixture
+def client(settings: Settings, seeded: list[Article]) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_app_is_built_by_the_factory_not_at_import() -> None:
+    import copydesk.web.app as module
+
+    assert not any(type(v).__name__ == "FastAPI" for v in vars(module).values())
+
+
+def test_every_page_sends_the_security_headers(client: TestClient, seeded: list[Article]) -> None:
+    for url in [
+        "/stories",
+        "/search?q=ferry",
+        f"/articles/{seeded[0].id}",
+        "/sources",
+        "/nope",
+        "/api/sources",
+    ]:
+        response = client.get(url)
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert "script-src 'self';" in CONTENT_SECURITY_POLICY and "unsafe" not in CONTENT_SECURITY_POLICY
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_article_page_shows_every_removal_in_place(client: TestClient, seeded: list[Article]) -> None:
+    html = client.get(f"/articles/{seeded[0].id}").text
+    assert '<del class="removal removal-spam" title="spam: injected link text inside a word' in html
+    # The spam run sits inside the word it split, with the repaired word next to it.
+    assert re.search(rf"fa<del class=\"removal removal-spam\"[^>]*>{SPAM}</del><ins class=\"repair\"", html)
+    assert (
+        '<del class="removal removal-chrome" title="chrome: site navigation line">Home | News | Sport' in html
+    )
+    assert 'class="removal removal-duplicate-headline"' in html
+    assert 'spam injected</dt><dd><span class="pill pill-spam">yes' in html
+    assert 'href="https://islandpost.example/fares" rel="noopener noreferrer"' in html
+
+
+def test_non_http_urls_are_shown_but_never_linked(client: TestClient, seeded: list[Article]) -> None:
+    html = client.get(f"/articles/{seeded[2].id}").text
+    assert 'href="javascript' not in html
+    assert "javascript:alert(&#39;XSS-url&#39;)" in html
+
+
+def test_side_by_side_diff_marks_changed_words(client: TestClient, seeded: list[Article]) -> None:
+    html = client.get(f"/articles/{seeded[0].id}?diff={seeded[1].source_id}").text
+    assert '<table class="sbs">' in html
+    assert "<del>voted </del>" in html and "<ins>agreed </ins>" in html
+    assert "<ins>Residents will be consulted on timetables in May.</ins>" in html
+    assert client.get(f"/articles/{seeded[0].id}?diff=missing-id").status_code == 404
+
+
+def test_search_finds_by_words_and_filters_by_site_and_date(client: TestClient) -> None:
+    html = client.get("/search", params={"q": "ferry fares"}).text
+    assert "2 articles match" in html and "<mark>ferry</mark>" in html
+    html = client.get("/search", params={"q": "ferry", "site": "northwire.example"}).text
+    assert "1 article match" in html
+    html = client.get("/search", params={"date_from": "2025-03-01", "date_to": "2025-03-31"}).text
+    assert "2 articles" in html and "Brindle" not in html
+    partial = client.get("/search", params={"q": "festival"}, headers={"HX-Request": "true"}).text
+    assert partial.startswith('<p class="count">1 article') and "<html" not in partial
+    assert client.get("/search", params={"date_from": "March"}).status_code == 422
+
+
+def test_sources_page_counts_articles_and_spam(client: TestClient) -> None:
+    html = client.get("/sources").text
+    row = re.search(
+        r"islandpost\.example</a></td>\s*<td class=\"num\">(\d+)</td>\s*<td class=\"num\">(\d+)", html
+    )
+    assert row and row.groups() == ("1", "1")
+
+
+def test_stories_page_says_when_no_stories_exist(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=True)
+    assert response.status_code == 200 and "No stories have been built yet" in response.text
+
+
+def test_unknown_article_is_a_404_page(client: TestClient) -> None:
+    response = client.get("/articles/nothing-here")
+    assert response.status_code == 404 and "Not found" in response.text
+
+
+def test_titles_and_text_are_escaped(settings: Settings) -> None:
+    hostile = "<script>alert('XSS')</script><img src=x onerror=alert(1)>"
+    article = make_article(
+        "hostile",
+        f"Body {hostile}",
+        title=hostile,
+        site=f"<b>{hostile}</b>",
+        url='https://x.example/"onmouseover=',
+        published=None,
+    )
+    with Database.open(settings.db) as db:
+        article_store.put_articles(db, [article])
+    with TestClient(create_app(settings)) as client:
+        for url in [
+            f"/articles/{article.id}",
+            "/search?q=alert",
+            "/search",
+            "/sources",
+            f"/articles/{article.id}?diff=hostile",
+        ]:
+            html = client.get(url).text
+            assert "<script>alert" not in html and "<img src=x" not in html, url
+            assert "&lt;script&gt;" in html, url
+        assert 'href="https://x.example/' not in client.get(f"/articles/{article.id}").text
+
+
+def test_fts_index_follows_inserts_updates_and_deletes(settings: Settings, seeded: list[Article]) -> None:
+    with Database.open(settings.db) as db:
+        assert find_articles(db, ArticleFilter(query="harvest")).total == 1
+        changed = seeded[2]
+        changed.text = "A rewritten body about lighthouse keepers."
+        article_store.update_articles(db, [changed])
+        assert find_articles(db, ArticleFilter(query="harvest")).total == 0
+        assert find_articles(db, ArticleFilter(query="lighthouse")).total == 1
+        with db.atomic() as conn:
+            conn.execute("DELETE FROM articles WHERE id = ?", (changed.id,))
+        assert find_articles(db, ArticleFilter(query="lighthouse")).total == 0
+        rows = db.query("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH 'ferry'")
+        assert rows[0][0] == 2
+
+
+def test_search_text_is_never_fts_syntax() -> None:
+    assert fts_query('title:x OR "') == '"title" "x" "OR"'
+    assert fts_query("infla* NEAR(") == '"infla"* "NEAR"'
+    assert fts_query("!!! ???") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("https://example.org/a?b=1", True),
+        ("http://example.org", True),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        ("data:text/html,<script>", False),
+        ("//evil.example/x", False),
+        ('https://example.org/"onmouseover=alert(1)', False),
+        ("https://exa mple.org", False),
+        ("ftp://example.org", False),
+        (None, False),
+    ],
+)
+def test_only_plain_http_urls_are_linked(url: str | None, linked: bool) -> None:
+    assert (render.safe_href(url) is not None) is linked
+
+
+def test_misplaced_removals_are_listed_not_guessed() -> None:
+    article = make_article("x", "abc def ghi", title=None, site=None, url=None, published=None)
+    from copydesk.records import Removal
+
+    article.removals = [Removal("spam", "def", "ok", 4), Removal("chrome", "zzz", "wrong position", 0)]
+    marked = render.mark_removals(article)
+    assert [s.text for s in marked.segments] == ["abc ", "def", " ghi"]
+    assert [r.text for r in marked.unplaced] == ["zzz"]
+
+
+def test_timeline_places_marks_in_time_order() -> None:
+    from datetime import UTC, datetime
+
+    timeline = render.coverage_timeline(
+        [
+            ("a", "one.example", "original", datetime(2025, 1, 1, 8, tzinfo=UTC)),
+            ("b", "two.example", "near-copy", datetime(2025, 1, 1, 20, tzinfo=UTC)),
+            ("c", "two.example", "rewrite", None),
+        ]
+    )
+    assert timeline is not None
+    xs = {m.article_id: m.x for m in timeline.marks}
+    assert set(xs) == {"a", "b"} and xs["a"] < xs["b"]
+    assert len(timeline.lanes) == 2
