@@ -10,6 +10,9 @@ from typing import Any, BinaryIO
 from copydesk import exports
 from copydesk.config import Settings
 from copydesk.errors import NotFoundError, UsageError
+from copydesk.ingest.fetch import Fetcher
+from copydesk.ingest.fetch_job import FetchOptions, FetchReport, run_fetch
+from copydesk.ingest.fetch_policy import FetchPolicy
 from copydesk.ingest.job import IngestReport, PageSource, ProgressCallback, file_sources, run_ingest
 from copydesk.pipeline import ArticleStage, CorpusStage, DocumentPipeline
 from copydesk.records import Article, RawPage
@@ -94,6 +97,43 @@ def run(
         for stage in corpus_stages(settings):
             report.stages.append(stage.run(db, report.stored_ids))
     return report
+
+
+def fetch(
+    targets: list[str],
+    settings: Settings,
+    *,
+    refetch: bool = False,
+    max_pages: int | None = None,
+    executor: str = "local",
+    on_progress: ProgressCallback | None = None,
+    fetcher: Fetcher | None = None,
+) -> FetchReport:
+    """Fetch URLs, RSS/Atom feeds and sitemaps and ingest their article pages like files.
+
+    Pages fetched by an earlier run are skipped unless ``refetch``; ``fetcher`` replaces the one built
+    from ``settings.fetch`` (tests give one with a fake resolver or transport).
+    """
+    if not targets:
+        raise UsageError("name at least one URL, RSS/Atom feed or sitemap")
+    if max_pages is not None and max_pages < 1:
+        raise UsageError("--max-pages must be 1 or more")
+    active = fetcher or Fetcher(FetchPolicy.from_settings(settings.fetch))
+    try:
+        with open_store(settings) as db:
+            return run_fetch(
+                targets,
+                db=db,
+                fetcher=active,
+                pipeline=build_pipeline(settings),
+                executor=build_executor(settings, executor),
+                options=FetchOptions(refetch=refetch, max_pages=max_pages),
+                batch_size=settings.batch_size,
+                on_progress=on_progress,
+            )
+    finally:
+        if fetcher is None:
+            active.close()
 
 
 def list_articles(

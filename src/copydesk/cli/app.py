@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from copydesk.cli import articles, export, ingest, serve
+from copydesk.cli import articles, export, fetch, ingest, serve
 from copydesk.cli.state import CliState
 from copydesk.errors import CopydeskError, MissingExtraError, UsageError
 
@@ -41,6 +41,7 @@ def main_options(
 
 
 ingest.register(app)
+fetch.register(app)
 articles.register(app)
 export.register(app)
 serve.register(app)
