@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -54,7 +55,7 @@ def print_report(cli: CliState, report: IngestReport) -> None:
     if report.skipped and cli.verbosity >= 0:
         table = Table("skipped input", "why", title="Skipped inputs", title_justify="left")
         for item in report.skipped[: 50 if cli.verbosity < 1 else None]:
-            table.add_row(item.origin, f"[{item.error_kind}] {item.reason}")
+            table.add_row(escape(item.origin), escape(f"[{item.error_kind}] {item.reason}"))
         cli.err.print(table)
         if len(report.skipped) > 50 and cli.verbosity < 1:
             cli.say(f"... and {len(report.skipped) - 50} more (-v lists all)")

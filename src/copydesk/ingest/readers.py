@@ -87,7 +87,9 @@ def read_warc(item: InputFile, cap: int) -> Iterator[ReadItem]:
                 uri = record.headers.get("WARC-Target-URI") or f"{item.stem}#{index}"
                 origin = f"{item.origin}#{uri}"
                 content_type = (record.http_headers.get("Content-Type") or "") if record.http_headers else ""
-                if content_type and "html" not in content_type.lower():
+                status = record.http_headers.status_code if record.http_headers else 200
+                # Redirects, errors and non-HTML payloads (robots.txt, images) are not articles.
+                if not 200 <= (status or 200) < 300 or (content_type and "html" not in content_type.lower()):
                     continue
                 length = record.content_length or 0
                 if length > cap:
