@@ -273,7 +273,7 @@ def test_cli_fetch_end_to_end(site: NewsSite, tmp_path: Path) -> None:
     site.add("/feed.xml", rss_feed(site.base, ["ferry", "orchard"]), "application/rss+xml")
     site.add_stories("ferry", "orchard")
     db = tmp_path / "cli.db"
-    env = {"COPYDESK_FETCH__PER_HOST_DELAY": "0"}
+    env = {"COPYDESK_FETCH__PER_HOST_DELAY": "0", "COLUMNS": "250"}
     runner = CliRunner()
     args = ["--db", str(db), "fetch", site.url("/feed.xml"), "--executor", "inprocess"]
     refused = runner.invoke(app, args, env=env)

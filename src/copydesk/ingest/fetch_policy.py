@@ -47,15 +47,22 @@ def system_resolver(host: str, port: int) -> list[str]:
     return addresses
 
 
-def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses an IPv6 address carries (mapped, NAT64, 6to4, Teredo), which decide where it goes."""
+def _translated_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped (``::ffff:a.b.c.d``) or NAT64 address really reaches."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _tunnelled_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """IPv4 endpoints a 6to4 or Teredo address carries; a tunnel to a private one is refused too."""
     if not isinstance(ip, ipaddress.IPv6Address):
         return []
     found: list[ipaddress.IPv4Address] = []
-    if ip.ipv4_mapped is not None:
-        found.append(ip.ipv4_mapped)
-    if ip in _NAT64:
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     if ip.sixtofour is not None:
         found.append(ip.sixtofour)
     if ip.teredo is not None:
@@ -69,8 +76,8 @@ def _own_problem(ip: IPAddress) -> str | None:
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
         ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
         ("site-local", isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local),
     )
     for name, hit in checks:
@@ -86,7 +93,12 @@ def address_problem(address: str) -> str | None:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return "not an IP address"
-    for candidate in [ip, *_embedded_ipv4(ip)]:
+    translated = _translated_ipv4(ip)
+    if translated is not None:
+        # The IPv6 wrapper is itself in a special-purpose range; what matters is the IPv4 it reaches.
+        problem = _own_problem(translated)
+        return None if problem is None else f"{problem} (embedded {translated})"
+    for candidate in [ip, *_tunnelled_ipv4(ip)]:
         problem = _own_problem(candidate)
         if problem is not None:
             return problem if candidate is ip else f"{problem} (embedded {candidate})"
