@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS ?= web,nlp,dev
 DEMO_DB ?= demo.db
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit bench clean chromium
 
 $(STAMP): pyproject.toml requirements/nlp-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,8 @@ demo: $(STAMP)
 	@echo "  $(BIN)/copydesk --db $(DEMO_DB) articles"
 	@echo "  $(BIN)/copydesk --db $(DEMO_DB) show SOURCE_ID"
 	@echo "  $(BIN)/copydesk --db $(DEMO_DB) export --what articles -o articles.jsonl"
+	@echo "Browse the stories, articles and sources in a browser:"
+	@echo "  $(BIN)/copydesk --db $(DEMO_DB) serve    # then open http://127.0.0.1:8000/"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -37,7 +39,13 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# Browser tests drive Debian's chromium (Playwright never downloads a browser); CI runs as root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "chromium is missing: run 'sudo apt-get install -y chromium' (browser tests skip without it)"; fi; }
+
+test: lint typecheck chromium unit
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

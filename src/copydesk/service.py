@@ -236,3 +236,6 @@ def ingest_pages(settings: Settings, pages: list[RawPage]) -> IngestReport:
         for stage in corpus_stages(settings):
             report.stages.append(stage.run(db, report.stored_ids))
     return report
+
+
+# --- end of the web reads ---

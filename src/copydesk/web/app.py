@@ -6,6 +6,7 @@ read-only connection, so pages keep working while another process ingests (WAL).
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,18 @@ def _web_dir() -> Path:
     return Path(str(resources.files("copydesk.web")))
 
 
+# Bidirectional overrides let a hostile title display reversed or spoofed; they are dropped on output.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _finalize(value: Any) -> Any:
+    return _BIDI_CONTROLS.sub("", value) if isinstance(value, str) else value
+
+
 def templates_env() -> Environment:
     """Jinja2 with autoescape on for every template: article text is hostile input."""
     env = Environment(
+        finalize=_finalize,
         loader=FileSystemLoader(str(_web_dir() / "templates")),
         autoescape=True,
         undefined=StrictUndefined,

@@ -1,0 +1,51 @@
+"""The pages in a real browser: removals highlighted, live search, stories list; screenshots kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from copydesk.config import Settings
+from tests.browser.conftest import LiveServer, PageWatch, screenshot
+from tests.browser.seed import SPAM, seed_store
+
+pytestmark = pytest.mark.browser
+
+
+def test_article_page_highlights_removals(settings: Settings, watched_page: tuple[Any, PageWatch]) -> None:
+    articles = seed_store(settings.db)
+    page, watch = watched_page
+    with LiveServer(settings) as server:
+        page.goto(f"{server.url}/articles/{articles[0].id}", wait_until="networkidle")
+        spam = page.locator(".text del.removal-spam")
+        assert spam.count() == 1 and spam.inner_text() == SPAM
+        # Highlighted: the removal has its own background colour, unlike the text around it.
+        colour = spam.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert colour not in ("rgba(0, 0, 0, 0)", "transparent")
+        assert page.locator(".text del.removal-chrome").count() == 2
+        assert page.locator(".text ins.repair").inner_text().endswith("fares")
+        screenshot(page, "article-removals")
+        diff_url = f"{server.url}/articles/{articles[0].id}?diff={articles[1].id}#diff"
+        page.goto(diff_url, wait_until="networkidle")
+        assert page.locator("table.sbs ins").count() > 0
+        screenshot(page, "article-diff")
+    assert watch.problems() == []
+
+
+def test_search_updates_as_you_type(settings: Settings, watched_page: tuple[Any, PageWatch]) -> None:
+    seed_store(settings.db)
+    page, watch = watched_page
+    with LiveServer(settings) as server:
+        page.goto(f"{server.url}/search", wait_until="networkidle")
+        assert "3 articles" in page.locator(".count").inner_text()
+        page.locator("#q").fill("festival")
+        expect(page.locator(".count")).to_contain_text("1 article match", timeout=5000)
+        assert page.locator(".results mark").first.inner_text().lower() == "festival"
+        assert "q=festival" in page.url  # htmx pushed the URL, so the result can be shared
+        screenshot(page, "search")
+        page.goto(f"{server.url}/stories", wait_until="networkidle")
+        assert page.locator("h1").inner_text() == "Stories"
+        screenshot(page, "stories")
+    assert watch.problems() == []
