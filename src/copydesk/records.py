@@ -130,3 +130,78 @@ class Story:
     last_seen: datetime | None = None
     independent_sources: int = 0
     credited_wires: list[str] = field(default_factory=list)
+
+
+EntityLabel = Literal["person", "org", "place"]
+FigureKind = Literal["number", "date"]
+QuoteKind = Literal["direct", "indirect"]
+FactGroupKind = Literal["figure", "quote"]
+
+
+@dataclass(slots=True, frozen=True)
+class Entity:
+    """A person, organisation or place named in a story, with every way its sources wrote it."""
+
+    id: str
+    label: EntityLabel
+    canonical: str
+    surface_forms: tuple[str, ...]
+    article_ids: tuple[str, ...]
+    mentions: int = 0
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class Figure:
+    """A checkable quantity or date in one article: what it counts, how it is hedged, its sentence.
+
+    Numbers carry ``value`` in the normalised ``unit`` (miles become km); dates carry ``when`` as an
+    ISO date, month or year, or ``start/end`` for a range, resolved against the article's date.
+    """
+
+    id: str
+    article_id: str
+    kind: FigureKind
+    text: str
+    sentence: str
+    position: int
+    value: float | None = None
+    qualifier: str | None = None
+    unit: str | None = None
+    counted: str | None = None
+    when: str | None = None
+    scope: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Quote:
+    """Words attributed to a speaker: quoted directly, or reported (``according to X``, ``X said that``)."""
+
+    id: str
+    article_id: str
+    kind: QuoteKind
+    text: str
+    sentence: str
+    position: int
+    speaker: str | None = None
+    speaker_text: str | None = None
+    cue: str | None = None
+
+
+@dataclass(slots=True)
+class FactGroup:
+    """Figures about the same thing, or quotes of one speaker saying the same thing, across sources.
+
+    ``status`` is a ``FigureStatus`` for figures and ``agree`` / ``drift`` / ``single-source`` for
+    quotes; ``related`` names groups of a different scope shown beside this one; ``drift`` lists the
+    wording differences between a group's quotes (``-old +new`` token edits).
+    """
+
+    id: str
+    story_id: str
+    kind: FactGroupKind
+    status: str
+    members: list[str]
+    about: str = ""
+    related: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)

@@ -1,0 +1,229 @@
+"""Figures: every quantity in an article as value, qualifier, normalised unit and the thing counted.
+
+Rule-based on purpose: it runs at hundreds of articles a second and its decisions can be read off the
+tables below (qualifiers, units, measure nouns) when a figure comes out wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from copydesk.facts.numbers import NUMBER, parse_number
+from copydesk.facts.text import STOPWORDS, Sentence, fold, singular
+from copydesk.records import Figure
+
+# Hedge words before a number, and the qualifier they mean.
+QUALIFIERS: dict[str, str] = {
+    "more than": "more than", "over": "more than", "in excess of": "more than", "upwards of": "more than",
+    "above": "more than", "just over": "more than", "well over": "more than", "nearly": "nearly",
+    "almost": "nearly", "close to": "about", "about": "about", "around": "about", "roughly": "about",
+    "approximately": "about", "some": "about", "an estimated": "about", "estimated": "about",
+    "at least": "at least", "no fewer than": "at least", "no less than": "at least", "at most": "at most",
+    "no more than": "at most", "up to": "up to", "as many as": "up to", "as much as": "up to",
+    "less than": "less than", "fewer than": "less than", "under": "less than", "below": "less than",
+    "just under": "less than", "only": "only", "exactly": "exactly",
+}  # fmt: skip
+# Words between a hedge and its number that change nothing ("a projected 2.5 million").
+_FILLER = r"(?:(?:a|an|the)\s+)?(?:(?:projected|planned|total of|record|staggering|reported|further)\s+)?"
+_QUALIFIER_BEFORE = re.compile(
+    r"(?:^|\W)("
+    + "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
+    + r")\s+"
+    + _FILLER
+    + r"$",
+    re.IGNORECASE,
+)
+# Unit words after a number: (normalised unit, factor to the normalised unit).
+UNITS: dict[str, tuple[str, float]] = {
+    "km": ("km", 1.0), "kilometer": ("km", 1.0), "kilometre": ("km", 1.0), "mile": ("km", 1.609344),
+    "mi": ("km", 1.609344), "m": ("m", 1.0), "meter": ("m", 1.0), "metre": ("m", 1.0),
+    "foot": ("m", 0.3048), "feet": ("m", 0.3048), "ft": ("m", 0.3048), "kg": ("kg", 1.0),
+    "kilogram": ("kg", 1.0), "tonne": ("t", 1.0), "ton": ("t", 1.0), "percent": ("%", 1.0),
+    "per cent": ("%", 1.0), "%": ("%", 1.0), "percentage point": ("pp", 1.0), "second": ("s", 1.0),
+    "minute": ("minute", 1.0), "hour": ("hour", 1.0), "day": ("day", 1.0), "week": ("week", 1.0),
+    "month": ("month", 1.0), "year": ("year", 1.0), "decade": ("year", 10.0), "dollar": ("USD", 1.0),
+    "euro": ("EUR", 1.0), "pound": ("GBP", 1.0), "yuan": ("CNY", 1.0), "won": ("KRW", 1.0),
+    "rouble": ("RUB", 1.0), "ruble": ("RUB", 1.0), "yen": ("JPY", 1.0), "degree": ("degree", 1.0),
+    "hectare": ("ha", 1.0), "acre": ("ha", 0.404686), "litre": ("l", 1.0), "liter": ("l", 1.0),
+    "barrel": ("barrel", 1.0),
+}  # fmt: skip
+CURRENCY_SIGNS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₩": "KRW", "₽": "RUB"}
+_UNIT_AFTER = re.compile(
+    r"^(?:-|\s)?("
+    + "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+    + r")(?:e?s)?(?![\w])",
+    re.IGNORECASE,
+)
+# Nouns that count a thing named just before them: "shell output", "death toll", "missile production".
+MEASURE_NOUNS = frozenset(
+    [
+        "output",
+        "production",
+        "target",
+        "total",
+        "tally",
+        "toll",
+        "count",
+        "number",
+        "stockpile",
+        "supply",
+        "supplies",
+        "exports",
+        "imports",
+        "sales",
+        "deliveries",
+        "shipments",
+        "capacity",
+    ]
+)
+IRREGULAR_PLURALS = frozenset(
+    [
+        "people",
+        "children",
+        "men",
+        "women",
+        "police",
+        "personnel",
+        "staff",
+        "troops",
+        "cattle",
+        "sheep",
+        "fish",
+        "aircraft",
+        "deer",
+    ]
+)
+DURATIONS = frozenset({"second", "minute", "hour", "day", "week", "month", "year"})
+_RATE = re.compile(r"^\s*(?:a|an|per|each|every)\s+(day|week|month|year|hour|minute|second)\b", re.I)
+_WORD_RUN = re.compile(r"\s*([A-Za-z][\w’'-]*)")
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+
+
+def _qualifier(prefix: str) -> tuple[str | None, str]:
+    """The normalised hedge before a number and the words as written (``a projected`` included)."""
+    m = _QUALIFIER_BEFORE.search(prefix[-40:])
+    if not m:
+        return None, ""
+    return QUALIFIERS[m.group(1).lower()], prefix[-40:][m.start(1) :].strip()
+
+
+def _counted_after(rest: str) -> tuple[str | None, int]:
+    """The counted noun in the words after a number: the first plural in a run of up to four words.
+
+    Returns the noun and how many characters of ``rest`` reach its end (0 when no noun was found).
+    """
+    run: list[str] = []
+    ends: list[int] = []
+    pos = 0
+    for _ in range(4):
+        m = _WORD_RUN.match(rest, pos)
+        if not m:
+            break
+        word = m.group(1)
+        low = fold(word).rstrip("'’")
+        if low in STOPWORDS:
+            break
+        run.append(low.removesuffix("'s"))
+        pos = m.end()
+        ends.append(pos)
+        if (low.endswith("s") and not low.endswith(("ss", "'s"))) or low in IRREGULAR_PLURALS:
+            return run[-1], pos
+    if run:
+        return run[0], ends[0]
+    return None, 0
+
+
+def _measure_noun(prefix: str) -> str | None:
+    """``shell output ... 2.5 million`` counts shells: the word before a measure noun earlier on."""
+    tokens = [fold(t) for t in re.findall(r"[A-Za-z][\w’'-]*", prefix)]
+    for i in range(len(tokens) - 1, 0, -1):
+        if tokens[i] in MEASURE_NOUNS and tokens[i - 1] not in STOPWORDS:
+            return tokens[i - 1]
+    return None
+
+
+def _skip(match: re.Match[str], sentence: str) -> bool:
+    """Numbers that are not figures: pronoun 'one', bare 'a', ordinals, model names (``B-52``)."""
+    text = match.group()
+    low = text.lower()
+    before = sentence[: match.start()]
+    after = sentence[match.end() :]
+    if low in ("a", "an") or parse_number(text) is None:
+        return True
+    if low == "one" and (
+        re.match(r"\s+(?:of|another|by|and)\b", after)
+        or re.search(r"\b(?:the|this|that|no|number|every|any)\s+$", before, re.I)
+    ):
+        return True
+    if re.match(r"(?:st|nd|rd|th)\b|:\d|/\d", after) or re.search(r"[A-Za-z]-$|[#№]$", before):
+        return True
+    # A capitalised number word inside a name ("Five Eyes") is not a figure.
+    return text[0].isupper() and match.start() > 0 and re.match(r"\s+[A-Z]", after) is not None
+
+
+def extract_figures(
+    article_id: str, sentences: Sequence[Sentence], taken: Sequence[tuple[int, int]] = ()
+) -> list[Figure]:
+    """Every quantity outside the character spans in ``taken`` (dates found first)."""
+    figures: list[Figure] = []
+    for sentence in sentences:
+        s = sentence.text
+        last_end = -1
+        for match in NUMBER.finditer(s):
+            start = sentence.start + match.start()
+            if match.start() < last_end or any(a <= start < b for a, b in taken) or _skip(match, s):
+                continue
+            value = parse_number(match.group())
+            if value is None:
+                continue
+            raw = match.group()
+            prefix = s[: match.start()]
+            rest = s[match.end() :]
+            if _YEAR.fullmatch(raw) and not re.match(r"\s+[a-z]+s\b", rest):
+                continue  # a year: dates.py owns it
+            unit: str | None = None
+            sign = re.search(r"(US\$|[$€£¥₩₽])\s?$", prefix)
+            if sign:
+                unit = CURRENCY_SIGNS[sign.group(1).lower()]
+            end = match.end()
+            unit_match = _UNIT_AFTER.match(rest)
+            if unit is None and unit_match:
+                key = fold(unit_match.group(1))
+                unit, factor = UNITS.get(key, UNITS.get(key.rstrip("s"), (key, 1.0)))
+                value *= factor
+                end += unit_match.end()
+                rest = s[end:]
+            bracket = re.match(r"\s*\([^)]*\)", rest)
+            skip = bracket.end() if bracket and NUMBER.search(bracket.group()) else 0
+            counted, used = _counted_after(rest[skip:])
+            if unit in DURATIONS and not s[match.end() :].startswith("-"):
+                counted, used = None, 0  # "24 years" is a duration, not a count of years
+            if unit is not None and unit not in DURATIONS:
+                counted, used = None, 0  # "290 km from the border": the unit is the thing measured
+            if counted is None and unit is None:
+                counted = _measure_noun(prefix)
+            tail = rest[skip + used :]
+            rate = _RATE.match(tail)
+            if skip:  # "290 kilometers (180 miles)": the bracket restates the figure; skip it
+                last_end = end + skip
+            qualifier, hedge = _qualifier(prefix)
+            text = " ".join(
+                part for part in (hedge, s[match.start() : end], rest[skip : skip + used].strip()) if part
+            )
+            figures.append(
+                Figure(
+                    id=f"{article_id}/f{len(figures)}",
+                    article_id=article_id,
+                    kind="number",
+                    text=text,
+                    sentence=s,
+                    position=start,
+                    value=round(value, 6),
+                    qualifier=qualifier,
+                    unit=unit,
+                    counted=singular(counted) if counted else None,
+                    scope=f"per {rate.group(1).lower()}" if rate else None,
+                )
+            )
+    return figures

@@ -1,0 +1,218 @@
+"""Names: people, organisations and places found by spaCy NER, with titles folded in.
+
+spaCy is the slow part of fact extraction (a few thousand tokens a second per core for the small
+pipeline), so ``NameTagger`` keeps a memo of what spaCy decided: every capitalised word it has seen and
+every name it tagged. A sentence whose capitalised words are all known is tagged from the memo (longest
+known name first); only sentences with an unseen capitalised word go through spaCy, in batches. The memo
+lives on the tagger instance, one per stage, and only grows with spaCy's own answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from copydesk.errors import MissingExtraError
+from copydesk.extras import require
+from copydesk.facts.text import STOPWORDS, Sentence, fold, tokenize, word_set
+from copydesk.records import EntityLabel
+
+SPACY_LABELS: dict[str, EntityLabel] = {
+    "PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place",
+}  # fmt: skip
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "mr.", "mrs.", "ms.", "dr."})
+# Nouns that make the words before a name its title ("Kremlin spokesperson Dmitry Peskov").
+ROLE_NOUNS = word_set(
+    """
+    spokesperson spokesman spokeswoman minister president leader secretary chief director analyst
+    ambassador general colonel commander chancellor official governor mayor senator envoy adviser
+    advisor ceo chairman chairwoman chair head premier king queen prince judge lawyer professor
+    researcher fellow correspondent editor founder manager captain lieutenant sergeant admiral
+    representative diplomat economist expert inspector officer prosecutor spokesperson's deputy
+    """
+)
+TITLE_WORDS = ROLE_NOUNS | word_set(
+    """
+    foreign defence defense interior finance prime vice deputy former senior national security state
+    department white house kremlin u.s. us federal regional local chief executive general attorney
+    acting interim top
+    """
+)
+_SPACY_EXCLUDE = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+_BAD_NAME = re.compile(r"[|\n\d@#]")
+_LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
+_POSSESSIVE = re.compile(r"(?:’s|'s|’|')$")
+
+
+def load_spacy(model: str) -> Any:
+    """Load the spaCy pipeline for NER only; fail early, naming the extra, if it is not installed."""
+    spacy = require("spacy", extra="nlp", feature="name extraction")
+    try:
+        return spacy.load(model, exclude=list(_SPACY_EXCLUDE))
+    except OSError as exc:  # spaCy raises OSError [E050] for a model that is not installed
+        raise MissingExtraError("nlp", "name extraction", f"the spaCy model {model!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One name as one article wrote it; ``name`` is the bare name, ``text`` keeps an honorific."""
+
+    name: str
+    text: str
+    label: EntityLabel
+    sentence: int
+    start: int
+    title: str | None = None
+    left: tuple[str, ...] = ()
+    right: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Memo:
+    seen_capitals: set[str] = field(default_factory=set)
+    names: dict[tuple[str, ...], Counter[str]] = field(default_factory=dict)
+    longest: int = 1
+
+
+def _key(word: str) -> str:
+    return _POSSESSIVE.sub("", word)
+
+
+def _capitals(sentence: str) -> set[str]:
+    return {_key(t.text) for t in tokenize(sentence) if t.text[:1].isupper()}
+
+
+def _clean(text: str) -> str:
+    return _POSSESSIVE.sub("", _LEADING_THE.sub("", text.strip())).strip(" ,.;:")
+
+
+class NameTagger:
+    """Finds names in sentences with spaCy, answering from its memo where spaCy already decided."""
+
+    def __init__(self, nlp: Any, batch_size: int = 256) -> None:
+        self.nlp = nlp
+        self.batch_size = batch_size
+        self._memo = _Memo()
+        self.spacy_sentences = 0
+        self.memo_sentences = 0
+
+    def _learn(self, sentence: str, ents: list[tuple[str, str]]) -> None:
+        self._memo.seen_capitals |= _capitals(sentence)
+        for text, label in ents:
+            key = tuple(_key(t.text) for t in tokenize(text))
+            if key:
+                self._memo.names.setdefault(key, Counter())[label] += 1
+                self._memo.longest = max(self._memo.longest, len(key))
+
+    def _from_memo(self, sentence: str) -> list[tuple[int, int, str]]:
+        tokens = tokenize(sentence)
+        keys = [_key(t.text) for t in tokens]
+        out: list[tuple[int, int, str]] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self._memo.longest, len(tokens) - i), 0, -1):
+                labels = self._memo.names.get(tuple(keys[i : i + n]))
+                if labels and keys[i][:1].isupper():
+                    end = tokens[i + n - 1].start + len(keys[i + n - 1])
+                    out.append((tokens[i].start, end, labels.most_common(1)[0][0]))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+    def tag(self, articles: Sequence[Sequence[Sentence]]) -> list[list[Mention]]:
+        """Mentions for each article's sentences (same order as given)."""
+        spans: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
+        pending: list[tuple[tuple[int, int], str]] = []
+        for a, sentences in enumerate(articles):
+            for s in sentences:
+                if _capitals(s.text) <= self._memo.seen_capitals:
+                    continue
+                pending.append(((a, s.index), s.text))
+        for start in range(0, len(pending), self.batch_size):
+            chunk = pending[start : start + self.batch_size]
+            docs = self.nlp.pipe([text for _, text in chunk], batch_size=self.batch_size)
+            for (key, text), doc in zip(chunk, docs, strict=True):
+                ents: list[tuple[int, int, str]] = [
+                    (e.start_char, e.end_char, SPACY_LABELS[e.label_])
+                    for e in doc.ents
+                    if e.label_ in SPACY_LABELS
+                ]
+                spans[key] = ents
+                self._learn(text, [(_clean(text[s:e]), label) for s, e, label in ents])
+        self.spacy_sentences += len(pending)
+        out: list[list[Mention]] = []
+        for a, sentences in enumerate(articles):
+            mentions: list[Mention] = []
+            for s in sentences:
+                found = spans.get((a, s.index))
+                if found is None:
+                    self.memo_sentences += 1
+                    found = self._from_memo(s.text)
+                mentions.extend(m for m in (_mention(s, *span) for span in found) if m is not None)
+            out.append(mentions)
+        return out
+
+
+def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | None:
+    """A mention from a span: cleaned, its honorific and role title folded in, its context kept."""
+    text = sentence.text
+    raw = text[start:end]
+    lead = _LEADING_THE.match(raw)
+    if lead:
+        start += lead.end()
+    name = _clean(text[start:end])
+    if not name or _BAD_NAME.search(name) or not name[0].isupper():
+        return None
+    words = name.split()
+    # spaCy sometimes puts a title inside the name ("Foreign Minister Sergei Lavrov").
+    title_words: list[str] = []
+    while len(words) > 1 and (
+        fold(words[0]).rstrip(".") in HONORIFICS or (label == "person" and fold(words[0]) in TITLE_WORDS)
+    ):
+        title_words.append(words.pop(0))
+    name = " ".join(words)
+    start = text.index(name, start)
+    before = [t.text for t in tokenize(text[:start])]
+    honorific = None
+    if before and fold(before[-1]).rstrip(".") in HONORIFICS:
+        honorific = before[-1]
+        before = before[:-1]
+    if label == "person" or honorific or title_words:
+        label = "person"
+        title_before: list[str] = []
+        for word in reversed(before[-5:]):
+            low = fold(word)
+            if low in STOPWORDS or low.endswith(("ing", "ed")):
+                break
+            if low in TITLE_WORDS or (word[:1].isupper() and title_before):
+                title_before.insert(0, word)
+            else:
+                break
+        if title_before and fold(title_before[-1]) not in ROLE_NOUNS:
+            title_before = []
+        title_words = title_before + title_words
+    after = text[start + len(name) :]
+    if not title_words and label == "person":
+        appositive = re.match(
+            r",\s+((?:the\s+|a\s+)?[\w’'. -]{0,60}?\b(?:" + "|".join(ROLE_NOUNS) + r"))\b", after
+        )
+        if appositive:
+            title_words = [appositive.group(1)]
+    shown = f"{honorific} {name}" if honorific else name
+    left = tuple(fold(w) for w in before[-2:] if w[:1].isalnum())
+    right = tuple(fold(t.text) for t in tokenize(after)[:2] if t.text[:1].isalnum())
+    return Mention(
+        name=name,
+        text=shown,
+        label=label,  # type: ignore[arg-type]
+        sentence=sentence.index,
+        start=sentence.start + start,
+        title=" ".join(title_words) or None,
+        left=left,
+        right=right,
+    )

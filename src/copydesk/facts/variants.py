@@ -1,0 +1,290 @@
+"""Name variants: the mentions of a story's sources merged into canonical entities.
+
+Two names are merged when one of these holds (checked in this order):
+
+- acronym: ``CSIS`` is the initials of ``Center for Strategic and International Studies``;
+- short form: ``Lavrov`` is the last (or, for East Asian names, first) word of exactly one full
+  person name in the story (``Sergei Lavrov``; ``Kim`` of ``Kim Jong Un``);
+- spelling: equal after the safe romanisation alternations (y/i, ou/u, dzh/j, hyphens);
+  or close after the looser ones (initial r/n, o/u, g/j before i or e) *and* either sounding alike
+  (metaphone / NYSIIS of the folded spelling) or standing in the same role in their sentences (the same
+  content words around them: ``the port of Rajin`` / ``the port of Nanjin``).
+
+Similar names that neither sound alike nor share a role stay apart (``Dunai`` vs ``Dubai``). A role also
+finds variants the NER missed: a lowercase ``nagin`` after ``the port of`` where another source wrote
+``the port of Rajin``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import jellyfish
+from rapidfuzz.distance import Levenshtein
+
+from copydesk.facts.names import Mention
+from copydesk.facts.text import STOPWORDS, Sentence, content_stems, fold, tokenize
+from copydesk.records import Entity, EntityLabel
+
+# Spellings that romanisations and transliterations swap freely (order matters: longest first).
+SAFE_ALTERNATIONS = (("dzh", "j"), ("zh", "j"), ("dj", "j"), ("ou", "u"), ("oo", "u"), ("ph", "f"),
+                     ("kh", "h"), ("ck", "k"), ("q", "k"), ("w", "v"), ("ee", "i"), ("y", "i"))  # fmt: skip
+LOOSE_ALTERNATIONS = ((re.compile(r"^r"), "n"), (re.compile(r"^l"), "n"), (re.compile(r"o"), "u"),
+                      (re.compile(r"g(?=[ie])"), "j"), (re.compile(r"e"), "i"))  # fmt: skip
+_DOUBLE = re.compile(r"(.)\1+")
+_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "de", "&"})
+SPELLING_CLOSE = 0.8  # similarity of loose skeletons needed with a phonetic match
+ROLE_CLOSE = 0.6  # ... or with a shared role (measured: Rajin/Nanjin 0.83, Dunai/Dubai 0.8 w/o role)
+
+
+def name_key(name: str) -> str:
+    return re.sub(r"[-\s]+", " ", fold(name).replace(".", "")).strip()
+
+
+def safe_skeleton(word: str) -> str:
+    w = name_key(word).replace(" ", "")
+    for a, b in SAFE_ALTERNATIONS:
+        w = w.replace(a, b)
+    return _DOUBLE.sub(r"\1", w)
+
+
+def loose_skeleton(word: str) -> str:
+    w = safe_skeleton(word)
+    for pattern, repl in LOOSE_ALTERNATIONS:
+        w = pattern.sub(repl, w)
+    return _DOUBLE.sub(r"\1", w)
+
+
+def sounds_alike(a: str, b: str) -> bool:
+    la, lb = loose_skeleton(a), loose_skeleton(b)
+    return bool(la and lb) and (
+        jellyfish.metaphone(la) == jellyfish.metaphone(lb) or jellyfish.nysiis(la) == jellyfish.nysiis(lb)
+    )
+
+
+def spelling_similarity(a: str, b: str) -> float:
+    return max(
+        Levenshtein.normalized_similarity(name_key(a), name_key(b)),
+        Levenshtein.normalized_similarity(loose_skeleton(a), loose_skeleton(b)),
+    )
+
+
+def initials(name: str) -> str:
+    return "".join(w[0] for w in name_key(name).split() if w not in _CONNECTORS and w[:1].isalpha())
+
+
+def _role_keys(m: Mention) -> set[tuple[str, ...]]:
+    """The words around a mention that say what part it plays (``port of _``), when they are content."""
+    keys: set[tuple[str, ...]] = set()
+    for side, words in (("L", m.left), ("R", m.right)):
+        if words and any(w not in STOPWORDS and w.isalpha() for w in words):
+            keys.add((side, *words))
+    return keys
+
+
+@dataclass(slots=True)
+class _Node:
+    key: str
+    surfaces: Counter[str] = field(default_factory=Counter)
+    labels: Counter[str] = field(default_factory=Counter)
+    articles: list[str] = field(default_factory=list)
+    roles: set[tuple[str, ...]] = field(default_factory=set)
+    titles: Counter[str] = field(default_factory=Counter)
+    sentences: set[tuple[str, int]] = field(default_factory=set)
+
+    @property
+    def label(self) -> str:
+        return self.labels.most_common(1)[0][0]
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _compatible(a: _Node, b: _Node) -> bool:
+    """People are never merged with places (orgs and places are often confused by NER)."""
+    la, lb = a.label, b.label
+    return la == lb or "person" not in (la, lb)
+
+
+def _same_spelling(a: _Node, b: _Node) -> bool:
+    ta, tb = a.key.split(), b.key.split()
+    if len(ta) != len(tb) or not _compatible(a, b) or a.key.isupper() or (a.sentences & b.sentences):
+        return False
+    if safe_skeleton(a.key) == safe_skeleton(b.key):
+        return True
+    if any(len(t) < 4 for t in ta + tb) and len(ta) == 1:
+        return False  # short words are too easy to confuse
+    shared_role = bool(a.roles & b.roles)
+    for x, y in zip(ta, tb, strict=True):
+        if x == y:
+            continue
+        sim = spelling_similarity(x, y)
+        if not ((sim >= SPELLING_CLOSE and sounds_alike(x, y)) or (sim >= ROLE_CLOSE and shared_role)):
+            return False
+    return True
+
+
+def _is_acronym_of(short: _Node, full: _Node) -> bool:
+    letters = re.sub(r"[^A-Za-z]", "", next(iter(short.surfaces)))
+    return (
+        2 <= len(letters) <= 6
+        and letters.isupper()
+        and len(full.key.split()) >= 2
+        and initials(full.key) == letters.lower()
+    )
+
+
+def discover_variants(
+    nodes: list[_Node], sentences: dict[str, Sequence[Sentence]], known: set[str]
+) -> list[tuple[str, Mention]]:
+    """Variants the NER missed: a word in a named place's role in another source (``port of nagin``),
+    or a capitalised word spelt and sounding like a one-word place (``Dunai`` beside ``Dunay``)."""
+    found: list[tuple[str, Mention]] = []
+    single = [n for n in nodes if len(n.key.split()) == 1 and n.label != "person" and len(n.key) >= 4]
+    wanted = [(n, role) for n in single for role in n.roles if role[0] == "L"]
+    for article_id, sents in sentences.items():
+        for s in sents:
+            tokens = tokenize(s.text)
+            low = [fold(t.text) for t in tokens]
+            for i in range(1, len(tokens)):
+                word = tokens[i].text.removesuffix("’s").removesuffix("'s")
+                if not (word[:1].isupper() and word.isalpha() and len(word) >= 4) or name_key(word) in known:
+                    continue
+                for node in single:
+                    if name_key(word).startswith(node.key) or node.key.startswith(name_key(word)):
+                        continue  # "Russian" and "Koreas" are forms of the word, not other spellings
+                    close = spelling_similarity(word, node.key) >= SPELLING_CLOSE
+                    if close and sounds_alike(word, node.key) and word.lower() not in STOPWORDS:
+                        left = tuple(x for x in low[max(0, i - 2) : i] if x[:1].isalnum())
+                        right = tuple(x for x in low[i + 1 : i + 3] if x[:1].isalnum())
+                        mention = Mention(word, word, node.label, s.index, s.start + tokens[i].start, None,  # type: ignore[arg-type]
+                                          left, right)  # fmt: skip
+                        found.append((article_id, mention))
+                        known.add(name_key(word))
+                        break
+            for node, role in wanted:
+                context = list(role[1:])
+                for i in range(len(context), len(tokens)):
+                    word = tokens[i].text
+                    if low[i - len(context) : i] != context or not word.isalpha() or len(word) < 4:
+                        continue
+                    if name_key(word) in known or low[i] in STOPWORDS:
+                        continue
+                    if spelling_similarity(word, node.key) >= ROLE_CLOSE:
+                        right = tuple(x for x in low[i + 1 : i + 3] if x[:1].isalnum())
+                        mention = Mention(word, word, node.label, s.index, s.start + tokens[i].start, None,  # type: ignore[arg-type]
+                                          tuple(context), right)  # fmt: skip
+                        found.append((article_id, mention))
+                        known.add(name_key(word))
+    return found
+
+
+def merge_entities(
+    story_id: str,
+    mentions: dict[str, list[Mention]],
+    sentences: dict[str, Sequence[Sentence]] | None = None,
+) -> tuple[list[Entity], dict[str, str]]:
+    """Canonical entities of a story and a map from each mention's folded name to its entity id."""
+    nodes: dict[str, _Node] = {}
+
+    def add(article_id: str, m: Mention) -> None:
+        key = name_key(m.name)
+        if not key:
+            return
+        node = nodes.setdefault(key, _Node(key))
+        node.surfaces[m.text] += 1
+        node.labels[m.label] += 1
+        if article_id not in node.articles:
+            node.articles.append(article_id)
+        node.roles |= _role_keys(m)
+        node.sentences.add((article_id, m.sentence))
+        if m.title:
+            node.titles[m.title] += 1
+
+    for article_id, ms in mentions.items():
+        for m in ms:
+            add(article_id, m)
+    if sentences:
+        for article_id, m in discover_variants(list(nodes.values()), sentences, set(nodes)):
+            add(article_id, m)
+    order = list(nodes.values())
+    uf = _UnionFind(len(order))
+    full_people = [i for i, n in enumerate(order) if n.label == "person" and len(n.key.split()) >= 2]
+    for i, a in enumerate(order):
+        words = a.key.split()
+        if len(words) == 1 and next(iter(a.surfaces)).replace(".", "").isupper():
+            for j, b in enumerate(order):
+                if i != j and _is_acronym_of(a, b):
+                    uf.union(i, j)
+            continue
+        if len(words) == 1 and a.label != "place":
+            owners = [
+                j for j in full_people if words[0] in (order[j].key.split()[-1], order[j].key.split()[0])
+            ]
+            if len(owners) > 1:  # several people share it: prefer the one named in the same articles
+                owners = [j for j in owners if set(order[j].articles) & set(a.articles)] or owners
+            if len({uf.find(j) for j in owners}) == 1 and owners:
+                uf.union(i, owners[0])
+                continue
+        for j in range(i + 1, len(order)):
+            if _same_spelling(a, order[j]):
+                uf.union(i, j)
+    clusters: dict[int, list[_Node]] = {}
+    for i, node in enumerate(order):
+        clusters.setdefault(uf.find(i), []).append(node)
+    entities: list[Entity] = []
+    key_to_id: dict[str, str] = {}
+    for members in clusters.values():
+        entity = _entity(story_id, len(entities), members)
+        entities.append(entity)
+        for node in members:
+            key_to_id[node.key] = entity.id
+    return entities, key_to_id
+
+
+def _entity(story_id: str, index: int, members: list[_Node]) -> Entity:
+    labels: Counter[str] = Counter()
+    surfaces: Counter[str] = Counter()
+    titles: Counter[str] = Counter()
+    articles: list[str] = []
+    for node in members:
+        labels.update(node.labels)
+        surfaces.update(node.surfaces)
+        titles.update(node.titles)
+        articles.extend(a for a in node.articles if a not in articles)
+    label: EntityLabel = "person" if labels["person"] and titles else labels.most_common(1)[0][0]  # type: ignore[assignment]
+    plain = [s for s in surfaces if s[:1].isupper() and not re.match(r"(?:Mr|Mrs|Ms|Dr)\.? ", s)]
+    pool = plain or list(surfaces)
+    canonical = max(
+        pool, key=lambda s: (len(s.split()) if label == "person" else 0, surfaces[s], -pool.index(s))
+    )
+    return Entity(
+        id=f"{story_id}/e{index}",
+        label=label,
+        canonical=canonical,
+        surface_forms=tuple(sorted(surfaces, key=lambda s: (-surfaces[s], s))),
+        article_ids=tuple(articles),
+        mentions=sum(surfaces.values()),
+        roles=tuple(t for t, _ in titles.most_common(3)),
+    )
+
+
+def entity_context(entity: Entity) -> list[str]:
+    """Content stems of an entity's canonical name (used to ignore names when comparing sentences)."""
+    return content_stems(entity.canonical)
