@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/aeb.py [--data ../shared/eval/extraction-aeb] [--workers N] [--worst 10]
 
 (a) trafilatura alone: ``bare_extraction`` with its defaults, the body text;
-(b) copydesk: ``service.build_pipeline(settings)`` -- PageExtractor plus every text-cleaning stage that
+(b) extraction: copydesk's PageExtractor alone (trafilatura + copydesk's line judgements);
+(c) copydesk: ``service.build_pipeline(settings)`` -- PageExtractor plus every text-cleaning stage that
 ``service.article_stages()`` plugs in -- so the figure is what users get.
 Both are scored in the same run with the benchmark's own metric (``aeb_metric``), on all pages and on
 the two halves (even / odd position in id order: the line rules were tuned on the even half).
@@ -25,9 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aeb_metric import Match, Score, score, shingle_match
+from aeb_metric import Match, Score, score, shingle_match, shingles
 
 from copydesk.config import load_settings
+from copydesk.errors import InputError
 from copydesk.records import RawPage, SkippedInput
 from copydesk.service import build_pipeline
 
@@ -38,8 +40,10 @@ DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 class PageResult:
     page_id: str
     trafilatura: str
+    extraction: str
     copydesk: str
     skipped: str | None
+    removed: tuple[tuple[str, str, str], ...] = ()
 
 
 def read_pages(data: Path, ids: list[str]) -> Iterator[tuple[str, str]]:
@@ -56,10 +60,15 @@ def extract_both(item: tuple[str, str]) -> PageResult:
     alone = str(getattr(doc, "text", None) or "") if doc is not None else ""
     pipeline = build_pipeline(load_settings(environ={}))
     page = RawPage(source_id=page_id, origin=f"{page_id}.html.gz", kind="html", body=html)
+    try:
+        extracted = pipeline.extractor.extract(page).text
+    except InputError:
+        extracted = ""
     outcome = pipeline.process(page)
     if isinstance(outcome, SkippedInput):
-        return PageResult(page_id, alone, "", outcome.reason)
-    return PageResult(page_id, alone, outcome.text, None)
+        return PageResult(page_id, alone, extracted, "", outcome.reason)
+    removed = tuple((r.kind, r.reason, r.text) for r in outcome.removals)
+    return PageResult(page_id, alone, extracted, outcome.text, None, removed)
 
 
 def run(data: Path, workers: int, limit: int | None = None) -> tuple[dict[str, str], list[PageResult]]:
@@ -83,12 +92,30 @@ def halves(truth: dict[str, str], results: list[PageResult], system: str) -> dic
     return {name: score(rows) for name, rows in matches.items()}
 
 
+def print_removals(truth: dict[str, str], results: list[PageResult]) -> None:
+    """How often each removal reason fired, and how many of its lines the benchmark counts as body."""
+    tally: dict[str, list[int]] = {}
+    for result in results:
+        body = shingles(truth[result.page_id])
+        for kind, reason, text in result.removed:
+            grams = shingles(text)
+            inside = sum(1 for g in grams if g in body) / max(1, len(grams))
+            counts = tally.setdefault(f"{kind}: {reason.split(':')[0]}", [0, 0])
+            counts[0] += 1
+            counts[1] += inside >= 0.5
+    for reason, (fired, in_body) in sorted(tally.items(), key=lambda kv: -kv[1][0]):
+        print(f"{fired:5d} removed, {in_body:4d} in articleBody  {reason}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages (smoke run)")
     parser.add_argument("--worst", type=int, default=0, help="list the N pages where copydesk loses most")
+    parser.add_argument(
+        "--removals", action="store_true", help="per removal reason: lines removed and share in the truth"
+    )
     args = parser.parse_args()
     if not (args.data / "ground-truth.json").is_file():
         sys.exit(f"no AEB data at {args.data}; pass --data")
@@ -96,12 +123,14 @@ def main() -> None:
     truth, results = run(args.data, args.workers, args.limit)
     elapsed = time.perf_counter() - started
     print(f"AEB: {len(results)} pages in {elapsed:.1f}s ({args.workers} workers)")
-    for system in ("trafilatura", "copydesk"):
+    for system in ("trafilatura", "extraction", "copydesk"):
         for half, result in halves(truth, results, system).items():
             print(result.line(f"{system} {half}"))
     skipped = [r for r in results if r.skipped]
     for r in skipped:
         print(f"skipped {r.page_id}: {r.skipped}")
+    if args.removals:
+        print_removals(truth, results)
     if args.worst:
         rows = []
         for r in results:

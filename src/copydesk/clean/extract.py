@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from copydesk.clean.html_lines import ExtractedLine, LineRules, judge_lines, split_links
+from copydesk.clean.html_lines import ExtractedLine, LineRules, judge_lines, page_anchors, with_link_shares
 from copydesk.clean.normalise import normalise_text
 from copydesk.errors import ExtractionError
 from copydesk.records import Article, RawPage, Removal, RemovalKind, Signals
@@ -64,7 +64,6 @@ def _trafilatura(page: RawPage, options: ExtractionOptions, *, precision: bool) 
             page.body,
             url=page.url,
             with_metadata=True,
-            include_links=options.judge_lines,
             include_comments=options.include_comments,
             include_tables=options.include_tables,
             favor_precision=precision,
@@ -75,11 +74,8 @@ def _trafilatura(page: RawPage, options: ExtractionOptions, *, precision: bool) 
         raise ExtractionError(page.origin, f"extraction failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _lines(doc: Any, options: ExtractionOptions) -> list[ExtractedLine]:
-    text = str(getattr(doc, "text", None) or "")
-    if options.judge_lines:
-        return split_links(text)
-    return [ExtractedLine(line, 0.0) for line in text.split("\n")]
+def _lines(doc: Any, anchors: set[str]) -> list[ExtractedLine]:
+    return with_link_shares(str(getattr(doc, "text", None) or ""), anchors)
 
 
 def _visible_chars(lines: list[ExtractedLine]) -> int:
@@ -88,12 +84,13 @@ def _visible_chars(lines: list[ExtractedLine]) -> int:
 
 def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
     """Run trafilatura (precision mode, then default mode when that found too little)."""
+    anchors = page_anchors(page.body) if options.judge_lines else set()
     doc = _trafilatura(page, options, precision=options.favor_precision)
-    lines = _lines(doc, options)
+    lines = _lines(doc, anchors)
     mode = "precision" if options.favor_precision else "default"
     if options.favor_precision and _visible_chars(lines) < options.retry_below_chars:
         retry = _trafilatura(page, options, precision=False)
-        retry_lines = _lines(retry, options)
+        retry_lines = _lines(retry, anchors)
         if _visible_chars(retry_lines) > _visible_chars(lines):
             doc, lines, mode = retry, retry_lines, "default"
     if doc is None or not _visible_chars(lines):

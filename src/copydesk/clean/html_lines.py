@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-# trafilatura renders <ref> as a markdown link when include_links is on; targets have no spaces.
-_MARKDOWN_LINK = re.compile(r"\[([^\[\]]*)\]\(([^()\s]*)\)")
 _WORD = re.compile(r"\w+")
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 # Sentence or quotation endings: a line that ends like this reads as prose, not as a label.
@@ -49,14 +47,41 @@ class ExtractedLine:
     link_share: float
 
 
-def split_links(text: str) -> list[ExtractedLine]:
-    """Lines of trafilatura text rendered with links; link markup is removed, its share kept."""
+def page_anchors(html: str, min_words: int = 2) -> set[str]:
+    """Texts of the page's links (``<a>``) with at least ``min_words`` words, whitespace collapsed.
+
+    Read from the HTML rather than from trafilatura's ``include_links`` output, which loses text
+    beside links on some markup.
+    """
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return set()
+    anchors = set()
+    for anchor in tree.iter("a"):
+        text = " ".join(anchor.text_content().split())
+        if len(_WORD.findall(text)) >= min_words:
+            anchors.add(text)
+    return anchors
+
+
+def with_link_shares(text: str, anchors: set[str], max_words: int = 40) -> list[ExtractedLine]:
+    """Lines of extracted text, each with the share of its visible characters that is link text."""
     lines = []
     for raw in text.split("\n"):
-        linked = sum(len(_squash(m.group(1))) for m in _MARKDOWN_LINK.finditer(raw))
-        plain = _MARKDOWN_LINK.sub(lambda m: m.group(1), raw)
-        visible = len(_squash(plain))
-        lines.append(ExtractedLine(plain, linked / visible if visible else 0.0))
+        plain = " ".join(raw.split())
+        share = 0.0
+        if plain and anchors and len(_WORD.findall(plain)) <= max_words:
+            covered = bytearray(len(plain))
+            for anchor in anchors:
+                start = plain.find(anchor)
+                if start >= 0:
+                    covered[start : start + len(anchor)] = b"\x01" * len(anchor)
+            visible = [ch for ch in plain if not ch.isspace()]
+            linked = sum(1 for ch, mark in zip(plain, covered, strict=True) if mark and not ch.isspace())
+            share = linked / len(visible) if visible else 0.0
+        lines.append(ExtractedLine(raw, share))
     return lines
 
 
@@ -77,7 +102,8 @@ def _is_link_title(line: ExtractedLine, rules: LineRules) -> bool:
         and low <= _words(text) <= high
         # a title starts like one; a lower-case start is a sentence fragment split at a link
         and (first.isupper() or first.isdigit())
-        and not text.endswith(".")
+        # a title does not end a sentence; a line that does is prose that happens to be linked
+        and not text.endswith((".", "!", "?"))
         # a bare address as link text is a reference the author printed, not a teaser
         and not _URL_ONLY.match(text)
     )
@@ -106,7 +132,10 @@ def judge_lines(lines: list[ExtractedLine], title: str | None, rules: LineRules)
         text = lines[i].text.strip()
         if (
             reasons[i] is None
+            # a label heads a block: at least two teasers follow it
             and reasons[i + 1] is not None
+            and i + 2 < len(lines)
+            and reasons[i + 2] is not None
             and 0 < _words(text) <= rules.label_words
             and not text.endswith(_PROSE_END[:5])
         ):
