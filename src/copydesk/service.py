@@ -34,12 +34,16 @@ def open_store(settings: Settings, *, readonly: bool = False) -> Iterator[Databa
 
 def article_stages(settings: Settings) -> list[ArticleStage]:
     """The per-article cleaning stages, in order."""
-    return []
+    from copydesk.clean.stages import text_cleaning_stages
+
+    return [*text_cleaning_stages()]
 
 
 def corpus_stages(settings: Settings) -> list[CorpusStage]:
     """The corpus-level stages ``run`` applies after ingest, in order (each owns its module)."""
-    return []
+    from copydesk.clean.recurring import RecurringChromeStage
+
+    return [RecurringChromeStage()]
 
 
 def build_pipeline(settings: Settings) -> DocumentPipeline:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from copydesk.cli import articles, export, fetch, ingest, serve
+from copydesk.cli import articles, evaluate, export, fetch, ingest, serve
 from copydesk.cli.state import CliState
 from copydesk.errors import CopydeskError, MissingExtraError, UsageError
 
@@ -45,6 +45,7 @@ fetch.register(app)
 articles.register(app)
 export.register(app)
 serve.register(app)
+evaluate.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

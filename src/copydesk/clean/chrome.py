@@ -1,0 +1,213 @@
+"""Chrome lines: site furniture in the text (section labels, navigation, share and comment prompts,
+comment forms in any language, related-article blocks and link titles, "Back to top").
+
+Each line is scored by several weak features; a line goes when its score reaches ``THRESHOLD`` and
+the removal's reason names every feature that fired. No feature alone (the reader-address vocabulary
+least of all) removes a body sentence: sentence-shaped lines only go on evidence from their
+neighbourhood (a run of link titles) or from the corpus (``copydesk.clean.recurring``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from copydesk.clean.layout import Layout, layout_of
+from copydesk.clean.lines import Line, live_lines, remove_lines
+from copydesk.clean.words import (
+    FUNCTION_WORDS,
+    dominant_script,
+    has_letters,
+    is_stopword,
+    known_share,
+    language_hint,
+    vocabulary,
+)
+from copydesk.pipeline import ArticleStage
+from copydesk.records import Article, RemovalKind
+
+THRESHOLD = 3
+
+# Words with which a site talks to its reader about the page rather than the news. One feature among
+# several: a line that has them still needs a shape or position that is not the body's.
+READER_ADDRESS = vocabulary(
+    """share shares sharing comment comments reply replies email e-mail subscribe subscribed newsletter
+    cookie cookies click login log sign follow print whatsapp facebook twitter telegram linkedin
+    pinterest reddit copy link links window required fields advertisement sponsored related read more
+    top button menu search skip content tags tag categories category previous next post posts template
+    website notify accept privacy policy"""
+)
+
+_COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I)
+_SECOND_PERSON = frozenset({"you", "your", "our", "we", "us"})
+_NAV_SEPARATORS = re.compile(r"^[\w’'&\- ]+(?:\s*[|·•»/]\s*[\w’'&\- ]+)+$")
+_LINK_TITLE_START = re.compile(r"^[\"“‘']?[A-Z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    score: int
+    reasons: tuple[str, ...]
+
+
+def site_talk(words: list[str]) -> bool:
+    """``Subscribe to our newsletter``, ``This website uses cookies to ...``: the page, not the news."""
+    lowered = {w.lower() for w in words}
+    return len(lowered & READER_ADDRESS) >= 2 and bool(lowered & _SECOND_PERSON)
+
+
+def _headline_shaped(line: Line, words: list[str]) -> bool:
+    return 4 <= len(words) <= 16 and not line.ends_sentence and bool(_LINK_TITLE_START.match(line.text))
+
+
+def _nav_shaped(line: Line, words: list[str]) -> bool:
+    if len(words) < 3 or line.ends_sentence:
+        return False
+    if any(is_stopword(w) for w in words):
+        return bool(_NAV_SEPARATORS.match(line.text)) and len(words) >= 4
+    return all(w[:1].isupper() for w in words) and not re.search(r"[,;:]", line.text)
+
+
+def _foreign(line: Line, words: list[str], layout: Layout) -> str | None:
+    script = dominant_script(line.text)
+    if script and layout.script and script != layout.script:
+        return f"{script} script under a {layout.script} body"
+    if len(words) < 2 or layout.language is None:
+        return None
+    lang, hits = language_hint(words)
+    if lang and lang != layout.language and hits >= 2:
+        own = sum(1 for w in words if w.lower() in FUNCTION_WORDS.get(layout.language, frozenset()))
+        if own * 2 <= hits:
+            return f"{lang} function words under a {layout.language} body"
+    if layout.language == "en" and len(words) >= 3 and known_share(words) < 0.4:
+        return "words that are not the body's language"
+    return None
+
+
+def score_line(line: Line, layout: Layout) -> Verdict:
+    """The chrome evidence for one line outside the runs of link titles."""
+    words = line.words
+    edge = layout.is_edge(line)
+    sentence = line.ends_sentence and len(words) >= 4
+    score = 0
+    reasons: list[str] = []
+
+    def fire(weight: int, reason: str) -> None:
+        nonlocal score
+        score += weight
+        reasons.append(reason)
+
+    if not has_letters(line.text):
+        fire(3, "no words")
+    if edge and not sentence:
+        fire(2, f"outside the body ({layout.zone(line)} of the article)")
+    if len(words) <= 4 and not line.ends_sentence:
+        fire(1, "short, no sentence punctuation")
+    if edge and words and line.text.upper() == line.text and has_letters(line.text):
+        fire(1, "all capitals")
+    if edge and len(words) <= 5 and line.text.rstrip().endswith(":"):
+        fire(2, "a prompt ending in ':'")
+    foreign = _foreign(line, words, layout)
+    if foreign and (edge or not sentence):
+        fire(3, foreign)
+    address = [w for w in words if w.lower() in READER_ADDRESS]
+    if address and not (sentence and len(words) > 12):
+        fire(1, f"reader-address words ({', '.join(dict.fromkeys(a.lower() for a in address))})")
+    if site_talk(words):
+        fire(3 if edge or len(words) <= 30 else 1, "the site talking to its reader (you/our + site words)")
+    if _COPYRIGHT.search(line.text) and (edge or layout.near_bottom(line)):
+        fire(3, "copyright notice")
+    if _nav_shaped(line, words) and (edge or len(words) >= 4):
+        fire(2, "navigation shape (capitalised words, no sentence)")
+    if edge and _headline_shaped(line, words):
+        fire(1, "headline-shaped line outside the body")
+    return Verdict(score, tuple(reasons))
+
+
+def _link_title_candidate(line: Line, layout: Layout) -> bool:
+    words = line.words
+    if line.index in layout.anchors and len(words) > 14:
+        return False
+    return 4 <= len(words) <= 16 and bool(_LINK_TITLE_START.match(line.text))
+
+
+def link_title_runs(layout: Layout) -> list[list[Line]]:
+    """Runs of two or more short headline-like lines between body paragraphs.
+
+    Related-article links pasted into a body come in groups: each line is short, starts like a
+    headline, and at least one lacks sentence punctuation; a member that ends with a full stop counts
+    only when the run sits tighter than the article's paragraphs (fewer blank lines between).
+    """
+    runs: list[list[Line]] = []
+    current: list[Line] = []
+    lines = layout.lines
+    for line in lines:
+        if layout.zone(line) == "middle" and _link_title_candidate(line, layout):
+            current.append(line)
+            continue
+        if current:
+            runs.append(current)
+        current = []
+    if current:
+        runs.append(current)
+    accepted: list[list[Line]] = []
+    lengths = sorted(len(lines[i].words) for i in layout.anchors)
+    median = lengths[len(lengths) // 2] if lengths else 0
+    for run in runs:
+        members = [m for m in run if not m.ends_sentence or _tight(m, layout) or _teaser(m, median)]
+        if len(members) >= 2 and any(not m.ends_sentence for m in members):
+            accepted.append(members)
+    return accepted
+
+
+def _teaser(line: Line, median_words: int) -> bool:
+    """A one-clause sentence much shorter than the body's paragraphs, no commas or quotes: the shape
+    of a link title that kept its full stop."""
+    return len(line.words) * 10 <= median_words * 6 and not re.search(r"[,;:\"“”]", line.text)
+
+
+def _tight(line: Line, layout: Layout) -> bool:
+    following = layout.lines[line.index + 1] if line.index + 1 < len(layout.lines) else None
+    after = following.gap_before if following else layout.typical_gap
+    return layout.typical_gap > 0 and min(line.gap_before, after) < layout.typical_gap
+
+
+def chrome_lines(lines: Sequence[Line], protected: frozenset[int] = frozenset()) -> list[tuple[Line, str]]:
+    """The chrome lines of an article with the reason for each; ``protected`` line starts are kept."""
+    layout = layout_of(lines)
+    found: dict[int, tuple[Line, str]] = {}
+    for run in link_title_runs(layout):
+        for line in run:
+            found[line.index] = (line, f"related-article link titles: a run of {len(run)} short headlines")
+    for line in lines:
+        if line.index in found or line.start in protected:
+            continue
+        verdict = score_line(line, layout)
+        if verdict.score >= THRESHOLD:
+            found[line.index] = (line, f"score {verdict.score}: " + "; ".join(verdict.reasons))
+    return [found[i] for i in sorted(found) if found[i][0].start not in protected]
+
+
+class ChromeLineStage(ArticleStage):
+    """Removes the lines of site furniture from an article's text."""
+
+    name: ClassVar[str] = "chrome-lines"
+
+    def process(self, article: Article) -> Article:
+        lines = live_lines(article)
+        protected = _title_line_starts(article, lines)
+        kind: RemovalKind = "chrome"
+        removals = [(line, kind, reason) for line, reason in chrome_lines(lines, protected)]
+        remove_lines(article, removals)
+        article.signals.chrome_lines += len(removals)
+        return article
+
+
+def _title_line_starts(article: Article, lines: Sequence[Line]) -> frozenset[int]:
+    """The headline line stays in the body: the chrome scorer must not take it for a link title."""
+    if not article.title:
+        return frozenset()
+    wanted = " ".join(article.title.split()).casefold()
+    return frozenset(line.start for line in lines[:8] if " ".join(line.text.split()).casefold() == wanted)

@@ -1,0 +1,98 @@
+"""Where the article body lies among its lines, and what the body reads like.
+
+Body *anchors* are sentence-shaped lines of some length; the lines before the first anchor are the
+head zone, those after the last anchor the tail zone. Site furniture lives mostly in those zones;
+a line in the middle needs stronger evidence to go (link-title runs, recurrence across the corpus).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from copydesk.clean.lines import Line
+from copydesk.clean.words import FUNCTION_WORDS, dominant_script, language_hint
+
+ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
+HEAD_META_LINES = 8  # metadata lines (dates, bylines) are looked for in this many first lines
+TAIL_META_LINES = 6  # ... and in this many last lines
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    lines: Sequence[Line]
+    anchors: frozenset[int]
+    first_anchor: int
+    last_anchor: int
+    script: str | None
+    language: str | None
+    typical_gap: int
+
+    def zone(self, line: Line) -> str:
+        if line.index < self.first_anchor:
+            return "head"
+        if line.index > self.last_anchor:
+            return "tail"
+        return "middle"
+
+    def is_edge(self, line: Line) -> bool:
+        return line.index < self.first_anchor or line.index > self.last_anchor
+
+    def near_top(self, line: Line) -> bool:
+        return line.index < HEAD_META_LINES
+
+    def near_bottom(self, line: Line) -> bool:
+        return line.index >= len(self.lines) - TAIL_META_LINES
+
+
+def is_anchor(line: Line) -> bool:
+    words = line.words
+    if not line.ends_sentence or (len(words) < ANCHOR_WORDS and len(line.text) < 60):
+        return False
+    from copydesk.clean.chrome import site_talk
+
+    return not site_talk(words)
+
+
+def _same_language(line: Line, language: str | None) -> bool:
+    hint, hits = language_hint(line.words)
+    if language is None or hint is None or hint == language or hits < 2:
+        return True
+    own = sum(1 for w in line.words if w.lower() in FUNCTION_WORDS.get(language, frozenset()))
+    return own * 2 > hits
+
+
+def layout_of(lines: Sequence[Line]) -> Layout:
+    candidates = [line.index for line in lines if is_anchor(line)]
+    scripts: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
+    hints: dict[int, tuple[str | None, str | None]] = {}
+    for index in candidates:
+        script = dominant_script(lines[index].text)
+        language, hits = language_hint(lines[index].words)
+        hints[index] = (script, language if hits >= 2 else None)
+        if script:
+            scripts[script] += len(lines[index].text)
+        if language:
+            languages[language] += len(lines[index].text)
+    body_script = scripts.most_common(1)[0][0] if scripts else None
+    body_language = languages.most_common(1)[0][0] if languages else None
+    # A sentence in another script or language (a comment form's notice) is not the body.
+    anchors = [
+        i for i in candidates if hints[i][0] == body_script and _same_language(lines[i], body_language)
+    ]
+    if anchors:
+        first, last = anchors[0], anchors[-1]
+    else:  # no paragraph at all: treat every line as middle, so only strong evidence removes lines
+        first, last = 0, len(lines) - 1
+    gaps = Counter(lines[i].gap_before for i in anchors[1:])
+    return Layout(
+        lines=lines,
+        anchors=frozenset(anchors),
+        first_anchor=first,
+        last_anchor=last,
+        script=body_script,
+        language=body_language,
+        typical_gap=gaps.most_common(1)[0][0] if gaps else 0,
+    )

@@ -1,0 +1,133 @@
+"""Corpus-level cleaning: lines that recur across many articles, and spam runs that recur on a site.
+
+A short line printed under articles about different stories ("Most read", a site's newsletter
+pitch) is furniture even when nothing in one article gives it away. Copies of one story share their
+lines too, so a line counts only over articles whose bodies differ (distinct first paragraphs).
+Spam runs proven in one article of a site are then looked for in the site's other articles.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from copydesk.clean.layout import layout_of
+from copydesk.clean.lines import Line, live_lines, remove_lines
+from copydesk.clean.spam import apply_spam, find_spam
+from copydesk.clean.words import core
+from copydesk.pipeline import CorpusStage, CorpusStageReport
+from copydesk.records import Article, RemovalKind
+from copydesk.store import articles as article_store
+from copydesk.store.db import Database
+
+MIN_BODIES = 3  # a line must recur under at least this many different article bodies
+MAX_WORDS = 12  # longer lines are sentences of a story, not furniture
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringOptions:
+    min_bodies: int = MIN_BODIES
+    max_words: int = MAX_WORDS
+
+
+def _key(text: str) -> str:
+    return " ".join(text.replace("’", "'").split()).casefold()
+
+
+def _body_signature(lines: Sequence[Line]) -> str:
+    layout = layout_of(lines)
+    anchors = sorted(layout.anchors)
+    return _key(lines[anchors[0]].text)[:200] if anchors else ""
+
+
+def _candidates(article: Article, lines: Sequence[Line], options: RecurringOptions) -> list[Line]:
+    title = _key(article.title or "")
+    return [ln for ln in lines if len(ln.words) <= options.max_words and _key(ln.text) != title]
+
+
+def recurring_lines(
+    articles: Sequence[Article], options: RecurringOptions = RecurringOptions()
+) -> dict[str, list[tuple[Line, str]]]:
+    """For each article id, its lines that recur under ``min_bodies`` different bodies."""
+    bodies: dict[str, set[str]] = defaultdict(set)
+    per_article: dict[str, tuple[list[Line], str]] = {}
+    for article in articles:
+        lines = live_lines(article)
+        signature = _body_signature(lines)
+        per_article[article.id] = (_candidates(article, lines, options), signature)
+        for line in per_article[article.id][0]:
+            bodies[_key(line.text)].add(signature)
+    found: dict[str, list[tuple[Line, str]]] = {}
+    for article_id, (candidates, _) in per_article.items():
+        hits = []
+        for line in candidates:
+            count = len(bodies[_key(line.text)])
+            if count >= options.min_bodies:
+                hits.append((line, f"recurs under {count} different articles of the corpus"))
+        if hits:
+            found[article_id] = hits
+    return found
+
+
+def _proven_runs(articles: Sequence[Article]) -> dict[str | None, frozenset[str]]:
+    """Spam runs already removed, by site (None: runs of two or more words, usable corpus-wide)."""
+    runs: dict[str | None, set[str]] = defaultdict(set)
+    for article in articles:
+        for removal in article.removals:
+            if removal.kind != "spam":
+                continue
+            words = [core(t).lower() for t in removal.text.split() if core(t)]
+            if not words:
+                continue
+            phrase = " ".join(words)
+            if article.site:
+                runs[article.site].add(phrase)
+            if len(words) >= 2:
+                runs[None].add(phrase)
+    return {site: frozenset(phrases) for site, phrases in runs.items()}
+
+
+def clean_corpus_in_memory(
+    articles: Sequence[Article], options: RecurringOptions = RecurringOptions()
+) -> list[Article]:
+    """Apply the corpus-level passes to articles held in memory; returns the ones that changed."""
+    changed: dict[str, Article] = {}
+    chrome: RemovalKind = "chrome"
+    found = recurring_lines(articles, options)
+    for article in articles:
+        hits = found.get(article.id)
+        if hits:
+            remove_lines(article, [(line, chrome, reason) for line, reason in hits])
+            article.signals.chrome_lines += len(hits)
+            changed[article.id] = article
+    proven = _proven_runs(articles)
+    for article in articles:
+        learned = proven.get(None, frozenset()) | proven.get(article.site, frozenset())
+        if not learned:
+            continue
+        lines = live_lines(article)
+        spans = [s for s in find_spam(lines, learned) if s.run]
+        if spans and apply_spam(article, spans):
+            changed[article.id] = article
+    return list(changed.values())
+
+
+class RecurringChromeStage(CorpusStage):
+    """Removes lines that recur across the store's articles and spam runs that recur on a site."""
+
+    name: ClassVar[str] = "recurring-chrome"
+
+    def __init__(self, options: RecurringOptions = RecurringOptions()) -> None:
+        self.options = options
+
+    def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
+        report = CorpusStageReport(self.name)
+        if not new_ids:
+            return report
+        articles = list(article_store.iter_articles(db))
+        changed = clean_corpus_in_memory(articles, self.options)
+        report.changed = article_store.update_articles(db, changed)
+        report.notes.append(f"looked at {len(articles)} articles; {report.changed} re-cleaned")
+        return report

@@ -1,0 +1,268 @@
+"""Injected SEO spam: find the runs a hacked site put into the body, cut them out, rejoin split words.
+
+Evidence, strongest first:
+
+1. **A split word.** The tokens either side of a run are fragments (not words of the language) but
+   their join is a word, or a word the article uses elsewhere: ``Pyon weed gyang`` -> ``Pyongyang``.
+   This needs no vocabulary at all, so it finds spam in any wording.
+2. **A commercial run.** Consecutive words from the spam trades' vocabulary (``spamwords``) that the
+   sentence has not built in (no determiner before them): ``buy weed online canada``.
+3. **Recurrence.** A run proven by 1 or 2 is looked for again elsewhere in the article (and across a
+   site's articles by the corpus stage), where it may sit between whole words.
+
+A removal covers the run and the spaces that must go with it, so cutting it from ``raw_text`` yields
+the repaired text; ``repaired_as`` is the rejoined word, or the two words that now meet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from copydesk.clean.lines import Line, live_lines, rebuild_text
+from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
+from copydesk.clean.words import core, is_nonword, is_word, zipf
+from copydesk.pipeline import ArticleStage
+from copydesk.records import Article, Removal
+
+MAX_RUN = 6  # longest injected run looked for between two halves of a word
+_TOKEN = re.compile(r"\S+")
+_OPENERS = "\"'“‘«([{"
+_CLOSERS = "\"'”’»)]}.,;:!?…"
+_SPAMMY = TOPIC | COMMERCE
+# Commercial words that are also plain glue in a sentence: never the first or last word of a run.
+_GLUE = frozenset({"for", "no", "without", "get", "real", "top", "help", "write", "same", "code", "day"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def word(self) -> str:
+        return core(self.text).lower()
+
+    @property
+    def bare(self) -> bool:
+        """No punctuation attached: spam runs are bare words."""
+        return self.text == core(self.text) and bool(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class SpamSpan:
+    """A run to cut from one line: live offsets [start, end) and what the text becomes."""
+
+    line: Line
+    start: int
+    end: int
+    run: str
+    repaired_as: str
+    reason: str
+
+
+def tokens_of(text: str) -> list[Token]:
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _join(left: Token, right: Token, vocab: frozenset[str], run_is_spam: bool) -> str | None:
+    """The word ``left`` and ``right`` make together when they are halves of one word, else None."""
+    if left.text[-1:] in _CLOSERS or right.text[:1] in _OPENERS:
+        return None
+    left_core = left.text.lstrip(_OPENERS)
+    right_core = right.text.rstrip(_CLOSERS)
+    if not left_core or not right_core or not left_core[-1].isalpha() or not right_core[0].isalpha():
+        return None
+    if right_core[0].isupper() and not right_core.isupper():
+        return None  # a capital after the run starts a new word, not the rest of one
+    joined = left_core + right_core
+    low_l, low_r, low_j = left_core.lower(), right_core.lower(), joined.lower()
+    frag_l, frag_r = is_nonword(low_l), is_nonword(low_r)
+    known_join = (is_word(low_j) and not is_nonword(low_j)) or low_j in vocab
+    if known_join and (frag_l or frag_r):
+        return joined
+    if not run_is_spam:
+        return None
+    # Around proven spam, weaker evidence for the join will do.
+    if low_j in vocab or (frag_l and frag_r) or ((frag_l or frag_r) and zipf(low_j) > 0):
+        return joined
+    # Two whole words around spam ("rail ... way"): join when the join is as common as its rarer half,
+    # unless both halves are function words ("in ... to"), which sit side by side in any sentence.
+    lower = min(zipf(low_l), zipf(low_r))
+    if is_word(low_j) and zipf(low_j) >= lower - 1.0 and lower < 6.0:
+        return joined
+    return None
+
+
+def _commercial(words: Sequence[str]) -> bool:
+    """A run of spam-trade words that reads as an advertisement rather than as news."""
+    topic = [w for w in words if w in TOPIC]
+    if not topic:
+        return False
+    if any(w in STRONG for w in words) or len(words) >= 3 or len(topic) >= 2:
+        return True
+    return any(w in COMMERCE and w not in _GLUE for w in words)
+
+
+def _built_in(tokens: Sequence[Token], first: int) -> bool:
+    """The run follows a determiner ("the casino"): the sentence uses it, it was not injected."""
+    return first > 0 and tokens[first - 1].word in DETERMINERS and tokens[first - 1].bare
+
+
+def _span(
+    line: Line, tokens: Sequence[Token], first: int, last: int, joined: str | None, reason: str
+) -> SpamSpan:
+    run = line.text[tokens[first].start : tokens[last].end]
+    left = tokens[first - 1] if first > 0 else None
+    right = tokens[last + 1] if last + 1 < len(tokens) else None
+    start, end = tokens[first].start, tokens[last].end
+    if joined is not None and left is not None and right is not None:
+        return SpamSpan(line, left.end, right.start, run, joined, reason)
+    if right is not None:
+        end = right.start  # take the space after the run
+    elif left is not None:
+        start = left.end
+    repaired = " ".join(t.text for t in (left, right) if t is not None)
+    return SpamSpan(line, start, end, run, repaired, reason)
+
+
+def _line_spans(line: Line, vocab: frozenset[str], learned: frozenset[str]) -> list[SpamSpan]:
+    tokens = tokens_of(line.text)
+    words = [t.word for t in tokens]
+    spans: list[SpamSpan] = []
+    i = 0
+    while i < len(tokens):
+        found = _run_at(line, tokens, words, i, vocab, learned)
+        if found is None:
+            i += 1
+            continue
+        span, last = found
+        spans.append(span)
+        i = last + 1
+    return spans
+
+
+def _run_at(
+    line: Line,
+    tokens: Sequence[Token],
+    words: Sequence[str],
+    i: int,
+    vocab: frozenset[str],
+    learned: frozenset[str],
+) -> tuple[SpamSpan, int] | None:
+    """A spam run starting at token ``i`` (with the index of its last token), or None."""
+    # 1. a run of up to MAX_RUN bare tokens between two halves of a word
+    if i > 0 and tokens[i].bare:
+        left = tokens[i - 1]
+        for last in range(i, min(i + MAX_RUN, len(tokens) - 1)):
+            if not tokens[last].bare or is_nonword(words[last]):
+                break
+            run_words = words[i : last + 1]
+            spammy = _commercial(run_words) or " ".join(run_words) in learned
+            joined = _join(left, tokens[last + 1], vocab, spammy)
+            if joined is None:
+                continue
+            if spammy or (len(run_words) <= 4 and _incoherent(run_words, vocab)):
+                reason = f"split the word {joined!r}: its halves are not words, their join is"
+                return _span(line, tokens, i, last, joined, reason), last
+    # 2. a commercial run, or 3. a run already proven spam
+    if not tokens[i].bare or words[i] in _GLUE:
+        return None
+    if words[i] not in _SPAMMY and not _learned_start(words[i], learned):
+        return None
+    last = i
+    while last + 1 < len(tokens) and tokens[last + 1].bare and words[last + 1] in _SPAMMY:
+        last += 1
+    while last > i and words[last] in _GLUE:
+        last -= 1
+    run_words = list(words[i : last + 1])
+    phrase = " ".join(run_words)
+    if _built_in(tokens, i):
+        return None
+    if phrase in learned:
+        return _span(line, tokens, i, last, None, f"the run {phrase!r} is spam elsewhere in this text"), last
+    if _commercial(run_words):
+        trades = ", ".join(sorted({w for w in run_words if w in TOPIC}))
+        reason = f"commercial spam run ({trades}) not built into the sentence"
+        return _span(line, tokens, i, last, None, reason), last
+    return None
+
+
+def _learned_start(word: str, learned: frozenset[str]) -> bool:
+    return any(p == word or p.startswith(word + " ") for p in learned)
+
+
+def _incoherent(run_words: Sequence[str], vocab: frozenset[str]) -> bool:
+    """Run words that the article never uses anywhere else do not belong to its topic."""
+    content = [w for w in run_words if w and zipf(w) < 5.5]
+    return bool(content) and not any(w in vocab for w in content)
+
+
+def article_vocabulary(lines: Iterable[Line]) -> tuple[frozenset[str], dict[str, int]]:
+    counts: dict[str, int] = {}
+    for line in lines:
+        for match in _TOKEN.finditer(line.text):
+            word = core(match.group()).lower()
+            if word:
+                counts[word] = counts.get(word, 0) + 1
+    return frozenset(w for w, n in counts.items() if n >= 1), counts
+
+
+def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> list[SpamSpan]:
+    """Spam spans in the lines; runs proven here are then looked for again across the article."""
+    _, counts = article_vocabulary(lines)
+    spans: list[SpamSpan] = []
+    for line in lines:
+        spans.extend(_line_spans(line, _vocab_without(counts, line), learned))
+    proven = set(learned)
+    for span in spans:
+        words = [core(t).lower() for t in span.run.split()]
+        proven.add(" ".join(words))
+        proven.update(w for w in words if w in TOPIC)
+    if proven != learned:
+        seen = {(s.line.index, s.start) for s in spans}
+        for line in lines:
+            for extra in _line_spans(line, _vocab_without(counts, line), frozenset(proven)):
+                if (line.index, extra.start) not in seen and not _overlaps(extra, spans):
+                    spans.append(extra)
+    return sorted(spans, key=lambda s: (s.line.index, s.start))
+
+
+def _vocab_without(counts: dict[str, int], line: Line) -> frozenset[str]:
+    """Words used in the article outside this line (a fragment must not vouch for itself)."""
+    here: dict[str, int] = {}
+    for match in _TOKEN.finditer(line.text):
+        word = core(match.group()).lower()
+        here[word] = here.get(word, 0) + 1
+    return frozenset(w for w, n in counts.items() if n > here.get(w, 0))
+
+
+def _overlaps(span: SpamSpan, spans: Sequence[SpamSpan]) -> bool:
+    return any(s.line.index == span.line.index and s.start < span.end and span.start < s.end for s in spans)
+
+
+def apply_spam(article: Article, spans: Sequence[SpamSpan]) -> int:
+    """Record the spans as removals (raw offsets) and rebuild the text; returns how many."""
+    raw = article.raw_text
+    for span in spans:
+        start = span.line.raw_offset(span.start)
+        end = span.line.raw_offset(span.end - 1) + 1 if span.end > span.start else start
+        article.removals.append(Removal("spam", raw[start:end], span.reason, start, span.repaired_as))
+    if spans:
+        article.removals.sort(key=lambda r: r.position)
+        article.signals.spam_injected = True
+        article.text = rebuild_text(article)
+    return len(spans)
+
+
+class SpamRepairStage(ArticleStage):
+    """Cuts injected spam runs out of the body and rejoins the words they split."""
+
+    name: ClassVar[str] = "spam-repair"
+
+    def process(self, article: Article) -> Article:
+        apply_spam(article, find_spam(live_lines(article)))
+        return article

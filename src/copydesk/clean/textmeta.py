@@ -1,0 +1,365 @@
+"""Metadata written as lines of text: site banner, headline (and its repeat), dates, datelines,
+bylines and editors, wire credits.
+
+Metadata lines leave the body as ``meta`` removals and fill the article's fields; a headline printed
+a second time leaves as ``duplicate-headline``. The first headline stays in the body. Fields that the
+container or the HTML extractor already filled are kept (they come from markup, which is better
+evidence than a line of text), except that text fills what they left empty.
+
+A source merely cited in a sentence ("according to TASS") is not a credit: credits come only from
+lines whose whole job is to credit (``With files from Reuters.``, ``— Reuters``, ``(AP)``,
+``Source: AFP``) or from an opening dateline such as ``WASHINGTON (AP) —``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+from copydesk.clean.chrome import READER_ADDRESS
+from copydesk.clean.dates import maybe_date, parse_date
+from copydesk.clean.layout import Layout, layout_of
+from copydesk.clean.lines import Line, live_lines, remove_lines
+from copydesk.clean.words import is_stopword, vocabulary
+from copydesk.pipeline import ArticleStage
+from copydesk.records import Article, RemovalKind
+
+_TAGLINE_WORDS = vocabulary(
+    """news latest breaking trusted trust daily online today headlines updates diverse independent voice
+    source official home world local stories media times post"""
+)
+# Words newspapers put in their names; one feature of a masthead line, with its position and shape.
+_MASTHEAD_WORDS = vocabulary(
+    """news times daily courier gazette herald post press hub report wire journal tribune observer
+    service ledger chronicle monitor review today express mail star record bulletin weekly pulse beat
+    watch telegraph standard mirror globe register dispatch agency tv radio"""
+)
+_SITE_SPLIT = re.compile(r"\s*\|\s*|\s+[–—]\s+|\s+-\s+")
+_DATE_LABEL = re.compile(
+    r"^(?P<label>first published|last updated|published|updated|posted|released|date)"
+    r"(?:\s+on)?\s*[:|\-–—]?\s*",
+    re.I,
+)
+_DATELINE_SPLIT = re.compile(r"\s+(?:[-–—]+\s*)+|\s*,\s*")
+_CALENDAR_WORDS = vocabulary(
+    """monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun january
+    february march april may june july august september october november december jan feb mar apr jun
+    jul aug sep sept oct nov dec today yesterday"""
+)
+_BYLINE = re.compile(
+    r"^(?:(?P<role>written|edited|reported|reporting|words|story|text|photos?|compiled)\s+)?by\b\s*[:|]?\s*"
+    r"(?P<names>.+?)\s*$",
+    re.I,
+)
+_ROLE_WORDS = vocabulary(
+    """journalist journalists reporter reporters correspondent correspondents editor editors writer
+    writers staff desk section contributor columnist photographer author authors"""
+)
+_CREDIT_LINES = (
+    re.compile(
+        r"^(?:with|additional)\s+(?:files|reporting|information|input|contributions?)\s+(?:from|by)\s+"
+        r"(?P<who>.+?)\.?$",
+        re.I,
+    ),
+    re.compile(r"^(?:sources?|credits?|via)\s*:\s*(?P<who>.+?)\.?$", re.I),
+    re.compile(r"^(?:©|\(c\)|copyright)\s*(?:\d{4}\s*)?(?P<who>[^\d].+?)\.?$", re.I),
+    re.compile(r"^[—–-]{1,2}\s*(?P<who>[A-Z][\w&.' -]{1,60}?)\.?$"),
+    re.compile(r"^\((?P<who>[A-Z][\w&.' -]{1,40})\)\.?$"),
+)
+_INLINE_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'\- ]{1,40}(?:,\s*[A-Z][\w.'\- ]{1,30}?)?)"
+    r"(?:,\s*(?P<date>[A-Z][a-z]{2,8}\.?\s+\d{1,2}))?\s*"
+    r"(?:\((?P<credit>[A-Za-z][\w&.' -]{0,30})\))?\s*[—–-]{1,2}\s+"
+)
+_SEPARATORS = re.compile(r"\s[|·•›»/]\s|\s\|")
+_ROLE_LABEL = re.compile(r"^(?P<role>[A-Za-z ]{3,30}?)\s*[:|]\s*(?P<names>[^|:]+)$")
+_NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|/)\s*")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("’", "'").replace("‘", "'").split()).casefold()
+
+
+def _capitalised_names(text: str, max_words: int = 6) -> list[str]:
+    """Names in a byline or credit: each part short and capitalised, else nothing."""
+    names: list[str] = []
+    for part in _NAME_SPLIT.split(text.strip().rstrip(".")):
+        words = part.split()
+        if not words:
+            continue
+        if len(words) > max_words or not words[0][:1].isupper():
+            return []
+        if any(
+            w[:1].islower() and w.lower() not in {"de", "van", "von", "der", "la", "le", "bin", "al"}
+            for w in words
+        ):
+            return []
+        names.append(part.strip())
+    return names
+
+
+@dataclass(slots=True)
+class TextMetadata:
+    """What the text says about itself, and which lines said it."""
+
+    site: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    dateline: str | None = None
+    authors: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+    language: str | None = None
+    removals: list[tuple[Line, RemovalKind, str]] = field(default_factory=list)
+
+
+def site_banner(line: Line) -> str | None:
+    """``Daily Planet | Latest, Breaking News`` -> ``Daily Planet``."""
+    parts = [p.strip() for p in _SITE_SPLIT.split(line.text) if p.strip()]
+    if len(parts) < 2:
+        return None
+    name = parts[0]
+    name_words = name.split()
+    if not 1 <= len(name_words) <= 5 or not all(w[:1].isupper() or w[:1].isdigit() for w in name_words):
+        return None
+    rest = " ".join(parts[1:])
+    rest_words = re.findall(r"[^\W\d_]+", rest.lower())
+    if not rest_words or len(rest_words) > 12 or (line.ends_sentence and rest.endswith(".")):
+        return None
+    tagline = "," in rest or any(w in _TAGLINE_WORDS for w in rest_words)
+    return name if tagline or _masthead(name) else None
+
+
+def _masthead(name: str) -> bool:
+    words = name.split()
+    return 1 <= len(words) <= 5 and any(w.lower().strip(".") in _MASTHEAD_WORDS for w in words)
+
+
+def masthead_line(line: Line, text: str) -> str | None:
+    """A first line that is only the paper's name: short, capitalised, a masthead word or a name the
+    text repeats (a copyright line, "The Highland Courier will have more")."""
+    words = line.text.split()
+    if not 1 <= len(words) <= 5 or line.ends_sentence or not all(w[:1].isupper() for w in words):
+        return None
+    name = line.text.strip()
+    display = name.title() if name.isupper() else name
+    if _masthead(name) or text.casefold().count(name.casefold()) >= 2:
+        return display
+    return None
+
+
+def _title_candidate(line: Line) -> bool:
+    words = line.words
+    text = line.text.strip()
+    if not 3 <= len(words) <= 30 or text.endswith((":", ".", "*")) or not re.search(r"[a-z]", text):
+        return False
+    if len(_SEPARATORS.findall(text)) >= 2 or sum(1 for w in words if w.lower() in READER_ADDRESS) >= 2:
+        return False
+    capitalised = all(w[:1].isupper() for w in words)
+    return not (capitalised and not any(is_stopword(w) for w in words) and len(words) <= 4)
+
+
+def _pick_title(lines: Sequence[Line], layout: Layout, taken: set[int]) -> Line | None:
+    """The headline: a headline-shaped line of the head zone, the one printed twice if any, else the
+    last one before the body (site taglines and section labels come above the headline)."""
+    head = [ln for ln in lines[: max(layout.first_anchor, 1)] if ln.index not in taken]
+    candidates = [ln for ln in head[:10] if _title_candidate(ln) and not _BYLINE.match(ln.text.strip())]
+    meta_at = [i for i in sorted(taken) if 0 < i < layout.first_anchor]
+    above_meta = [c for c in candidates if meta_at and c.index < meta_at[0]]
+    candidates = above_meta or candidates
+    if not candidates:
+        return None
+    seen: set[str] = set()
+    for line in head:
+        key = _norm(line.text)
+        if key in seen:
+            match = next((c for c in candidates if _norm(c.text) == key), None)
+            if match:
+                return match
+        seen.add(key)
+    return candidates[-1]
+
+
+def _date_line(line: Line, language: str | None) -> tuple[str, datetime, str | None] | None:
+    """(label, date, dateline place) for a line that is only a date, a labelled date or a dateline."""
+    text = line.text.strip()
+    if len(line.words) > 12 or not maybe_date(text):
+        return None
+    label_match = _DATE_LABEL.match(text)
+    label = label_match.group("label").lower() if label_match else "date"
+    rest = text[label_match.end() :] if label_match else text
+    parts = [p for p in _DATELINE_SPLIT.split(rest, maxsplit=1) if p]
+    place: str | None = None
+    if not label_match and len(parts) == 2:
+        head = parts[0].strip(" -–—,")
+        head_words = head.split()
+        if (
+            1 <= len(head_words) <= 4
+            and all(w[:1].isupper() for w in head_words)
+            and not any(w.lower().strip(".") in _CALENDAR_WORDS for w in head_words)
+            and not maybe_date(head)
+        ):
+            place = head
+            rest = parts[1]
+    parsed = parse_date(rest, language)
+    if parsed is None:
+        return None
+    leftover = re.sub(r"[\W\d_]+", " ", rest).split()
+    if sum(1 for w in leftover if w.lower() not in _CALENDAR_WORDS and len(w) > 2) > 3:
+        return None
+    return label, parsed, place
+
+
+def _credit_line(line: Line) -> list[str]:
+    text = line.text.strip()
+    if len(line.words) > 10:
+        return []
+    for pattern in _CREDIT_LINES:
+        match = pattern.match(text)
+        if match:
+            return _capitalised_names(match.group("who"))
+    return []
+
+
+def _byline(line: Line) -> list[str]:
+    if len(line.words) > 10 or line.text.rstrip().endswith((".", "?", "!")):
+        return []
+    match = _BYLINE.match(line.text.strip())
+    if not match:
+        return []
+    parts = [p for p in re.split(r"\s*,\s*", match.group("names")) if p]
+    kept = [p for p in parts if not any(w.lower() in _ROLE_WORDS for w in p.split())]
+    return _capitalised_names(", ".join(kept or parts))
+
+
+def _role_names(text: str) -> list[str]:
+    """``Reporter: Ana Lind | Editor: Tom Berg`` -> both names; parts without a name give none."""
+    names: list[str] = []
+    for part in re.split(r"\s+\|\s+|\s*;\s*", text):
+        match = _ROLE_LABEL.match(part.strip())
+        if match and any(w.lower() in _ROLE_WORDS for w in match.group("role").split()):
+            names.extend(_capitalised_names(match.group("names")))
+    return names
+
+
+def _role_line(line: Line) -> bool:
+    """``Politic section - CJ journalist``, ``Staff and wire reports``: short, role words, labelled."""
+    words = line.words
+    if not 2 <= len(words) <= 8 or line.ends_sentence or not any(w.lower() in _ROLE_WORDS for w in words):
+        return False
+    return len(words) <= 4 or bool(re.search(r"\s[-–—|]\s|[:|]", line.text))
+
+
+def read_metadata(lines: Sequence[Line], layout: Layout, known_title: str | None) -> TextMetadata:
+    meta = TextMetadata(language=layout.language)
+    taken: set[int] = set()
+
+    def take(line: Line, kind: RemovalKind, reason: str) -> None:
+        taken.add(line.index)
+        meta.removals.append((line, kind, reason))
+
+    for line in lines[:2]:
+        site = site_banner(line)
+        if site:
+            meta.site = site
+            take(line, "meta", f"site banner: site name {site!r} with a tagline")
+            break
+    if meta.site is None and lines:
+        site = masthead_line(lines[0], "\n".join(ln.text for ln in lines))
+        if site:
+            meta.site = site
+            take(lines[0], "meta", f"masthead: the site name {site!r} above the article")
+    for line in lines:
+        if line.index in taken:
+            continue
+        top, bottom = layout.near_top(line), layout.near_bottom(line)
+        credit = _credit_line(line) if (bottom or layout.is_edge(line) or line.text[:1] not in "—–-(") else []
+        if credit:
+            meta.credits.extend(c for c in credit if c not in meta.credits)
+            take(line, "meta", f"credit line: {', '.join(credit)}")
+            continue
+        if not (top or bottom):
+            continue
+        authors = _byline(line)
+        if authors:
+            meta.authors.extend(a for a in authors if a not in meta.authors)
+            take(line, "meta", f"byline: {', '.join(authors)}")
+            continue
+        dated = _date_line(line, layout.language)
+        if dated:
+            label, when, place = dated
+            if label in {"updated", "last updated"}:
+                meta.updated = meta.updated or when
+            else:
+                meta.published = meta.published or when
+            if place:
+                meta.dateline = meta.dateline or place
+            where = f", dateline {place!r}" if place else ""
+            take(line, "meta", f"{label} line: {when.date().isoformat()}{where}")
+            continue
+        if top and _role_line(line) and line.index not in layout.anchors:
+            named = _role_names(line.text)
+            meta.authors.extend(a for a in named if a not in meta.authors)
+            who = f": {', '.join(named)}" if named else ""
+            take(line, "meta", f"byline or section line (newsroom role words, no sentence){who}")
+    title_line: Line | None = None
+    if known_title:
+        wanted = _norm(known_title)
+        title_line = next((ln for ln in lines[:8] if _norm(ln.text) == wanted), None)
+        meta.title = known_title
+    else:
+        title_line = _pick_title(lines, layout, taken)
+        if title_line is not None:
+            meta.title = title_line.text.strip()
+    if meta.title:
+        wanted = _norm(meta.title)
+        for line in lines:
+            if line is not title_line and line.index not in taken and _norm(line.text) == wanted:
+                take(line, "duplicate-headline", "the headline printed again")
+    _inline_dateline(lines, layout, meta, taken)
+    return meta
+
+
+def _inline_dateline(lines: Sequence[Line], layout: Layout, meta: TextMetadata, taken: set[int]) -> None:
+    """``KELLEN, Sarvania, March 12 (MPA) — A strong ...``: place and credit; the line stays."""
+    first = next((ln for ln in lines if ln.index in layout.anchors and ln.index not in taken), None)
+    if first is None:
+        return
+    match = _INLINE_DATELINE.match(first.text.strip())
+    if not match:
+        return
+    place = match.group("place").strip()
+    head = place.split(",")[0]
+    if head.upper() != head or len(head) < 3:
+        return
+    meta.dateline = meta.dateline or ", ".join(
+        p.strip().title() if p.isupper() else p.strip() for p in place.split(",")
+    )
+    credit = match.group("credit")
+    if credit and credit.strip()[:1].isupper() and credit.strip() not in meta.credits:
+        meta.credits.append(credit.strip())
+
+
+class TextMetadataStage(ArticleStage):
+    """Reads metadata lines into fields and takes them out of the body."""
+
+    name: ClassVar[str] = "text-metadata"
+
+    def process(self, article: Article) -> Article:
+        lines = live_lines(article)
+        if not lines:
+            return article
+        layout = layout_of(lines)
+        meta = read_metadata(lines, layout, article.title)
+        article.title = article.title or meta.title
+        article.site = article.site or meta.site
+        article.published = article.published or meta.published or meta.updated
+        article.dateline = article.dateline or meta.dateline
+        article.language = article.language or meta.language
+        article.authors.extend(a for a in meta.authors if a not in article.authors)
+        article.credits.extend(c for c in meta.credits if c not in article.credits)
+        remove_lines(article, meta.removals)
+        return article

@@ -1,0 +1,159 @@
+"""Word evidence for the cleaning stages: word frequencies, scripts, language hints.
+
+Frequencies come from wordfreq. Looking a word up through ``zipf_frequency`` costs microseconds, so the
+frequency table of a language is loaded once per process (``_frequency_table``, an ``lru_cache``) and
+single lookups are cached too (``zipf``). Both caches only memoise a pure function of their arguments:
+results never change between calls, so this is not hidden state.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+from wordfreq import get_frequency_dict
+
+# A token "is a word" of the language above this Zipf value (3 = once per million words); single
+# letters other than the real one-letter words are never words, whatever wordfreq says about them.
+WORD_ZIPF = 3.0
+NONWORD_ZIPF = 2.3
+SHORT_NONWORD_ZIPF = 4.5
+ONE_LETTER_WORDS = frozenset({"a", "i"})
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+_EDGE_PUNCT = "\"'“”‘’«»()[]{}<>.,;:!?…*-–—/\\|#@&%$+=~`^_"
+
+
+def vocabulary(words: str) -> frozenset[str]:
+    """A word set written as one whitespace-separated string (easier to read and extend)."""
+    return frozenset(words.split())
+
+
+@lru_cache(maxsize=8)
+def _frequency_table(lang: str) -> dict[str, float]:
+    return get_frequency_dict(lang)
+
+
+@lru_cache(maxsize=1 << 18)
+def zipf(word: str, lang: str = "en") -> float:
+    """Zipf frequency of ``word`` in ``lang`` (0 when unknown); cached per process."""
+    freq = _frequency_table(lang).get(word.lower().translate(_APOSTROPHES))
+    return round(math.log10(freq) + 9, 2) if freq else 0.0
+
+
+def core(token: str) -> str:
+    """A token without the punctuation around it ("Ukraine," -> "Ukraine")."""
+    return token.strip(_EDGE_PUNCT)
+
+
+def is_word(token: str, lang: str = "en", extra: frozenset[str] | set[str] = frozenset()) -> bool:
+    """True for a known word of the language, or one the article itself uses as a whole token."""
+    low = token.lower()
+    if len(low) == 1:
+        return low in ONE_LETTER_WORDS
+    return zipf(low, lang) >= WORD_ZIPF or low in extra
+
+
+def is_nonword(token: str, lang: str = "en", extra: frozenset[str] | set[str] = frozenset()) -> bool:
+    """True for a fragment: unknown or very rare in the language and not used elsewhere in the article."""
+    low = token.lower()
+    if not low or not low[0].isalpha():
+        return False
+    if len(low) == 1:
+        return low not in ONE_LETTER_WORDS
+    # Two- and three-letter strings are frequent as abbreviations and names ("sk", "len", "te"), so a
+    # short token must be a common word to count as one.
+    limit = SHORT_NONWORD_ZIPF if len(low) <= 3 else NONWORD_ZIPF
+    return zipf(low, lang) < limit and low not in extra
+
+
+# --- scripts -------------------------------------------------------------------------------------
+
+_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0041, 0x024F, "latin"),
+    (0x0370, 0x03FF, "greek"),
+    (0x0400, 0x052F, "cyrillic"),
+    (0x0590, 0x05FF, "hebrew"),
+    (0x0600, 0x06FF, "arabic"),
+    (0x0900, 0x097F, "devanagari"),
+    (0x0E00, 0x0E7F, "thai"),
+    (0x1E00, 0x1EFF, "latin"),
+    (0x3040, 0x30FF, "kana"),
+    (0x3400, 0x9FFF, "han"),
+    (0xAC00, 0xD7AF, "hangul"),
+    (0xF900, 0xFAFF, "han"),
+)
+
+
+def _script(ch: str) -> str | None:
+    code = ord(ch)
+    for low, high, name in _SCRIPT_RANGES:
+        if low <= code <= high:
+            return name if ch.isalpha() else None
+    return "other" if ch.isalpha() else None
+
+
+def dominant_script(text: str) -> str | None:
+    """The script most letters of ``text`` are written in (None for a line without letters)."""
+    counts: Counter[str] = Counter()
+    for ch in text:
+        if ch.isalpha():
+            name = "latin" if ch < "\u0250" else _script(ch)
+            if name:
+                counts[name] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+# --- language hints from function words ----------------------------------------------------------
+
+# Function words that mark a language; a comment form in Spanish under an English article is told
+# apart by these, not by what the form says.
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": vocabulary("the of and to in is was for that with on by are be this from at not your will"),
+    "es": vocabulary("el la los las de del que y en por con para una es su se al tu no será"),
+    "fr": vocabulary("le la les des du de et est un une pour dans que qui sur au ne pas votre vous"),
+    "de": vocabulary("der die das und ist nicht ein eine zu mit den dem von für auf ihre sie wird"),
+    "it": vocabulary("il lo gli della di che è per una con non sono nel alla tuo tua"),
+    "pt": vocabulary("o os da do das dos de que é em um uma para com não seu sua será"),
+    "nl": vocabulary("de het een van en is niet op met voor zijn wordt uw je"),
+}
+
+
+def language_hint(words: Iterable[str]) -> tuple[str | None, int]:
+    """The language whose function words the words use most, and how many they used."""
+    counts: Counter[str] = Counter()
+    for word in words:
+        low = word.lower()
+        for lang, vocab in FUNCTION_WORDS.items():
+            if low in vocab:
+                counts[lang] += 1
+    if not counts:
+        return None, 0
+    lang, hits = counts.most_common(1)[0]
+    return lang, hits
+
+
+def known_share(words: list[str], lang: str = "en") -> float:
+    """Share of the words that are words of ``lang`` (how 'English' a line reads)."""
+    if not words:
+        return 1.0
+    return sum(1 for w in words if zipf(w, lang) >= WORD_ZIPF) / len(words)
+
+
+_TITLE_STOP = vocabulary(
+    "a an the of and or to in on at for by with from as is are was were be but not into over after"
+)
+
+
+def is_stopword(word: str) -> bool:
+    return word.lower() in _TITLE_STOP
+
+
+_ALPHA = re.compile(r"[^\W\d_]")
+
+
+def has_letters(text: str) -> bool:
+    return bool(_ALPHA.search(text))
