@@ -4,6 +4,7 @@ address policy, rate limit, body cap, retries, rerun skipping and the CLI."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,13 +190,19 @@ def test_dns_rebinding_cannot_reach_loopback(site: NewsSite, settings: Settings)
 
 def test_per_host_delay_spaces_requests(site: NewsSite, settings: Settings) -> None:
     site.add_stories("ferry", "tram")
-    policy = FetchPolicy(per_host_delay=0.25, allow_private=True)
-    report = fetch(settings, [site.url("/news/ferry"), site.url("/news/tram")], policy)
+    policy = FetchPolicy(per_host_delay=0.3, allow_private=True)
+    sent: list[float] = []
+    with Fetcher(policy) as fetcher:
+        fetcher.client.event_hooks["request"].append(lambda _request: sent.append(time.monotonic()))
+        urls = [site.url("/news/ferry"), site.url("/news/tram")]
+        report = service.fetch(urls, settings, executor="inprocess", fetcher=fetcher)
     assert report.ingest.stored == 2
-    times = [hit.at for hit in site.hits]  # robots.txt, then the two pages
-    assert len(times) == 3
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= 0.24
+    assert len(sent) == 3  # robots.txt, then the two pages
+    # Measured one hook after the throttle's own: a few microseconds of call overhead either way.
+    assert min(b - a for a, b in itertools.pairwise(sent)) >= 0.299
+    # The server sees the same spacing, give or take the scheduling of its threads on a busy machine.
+    arrived = [hit.at for hit in site.hits]
+    assert arrived[-1] - arrived[0] >= 0.55
 
 
 def test_body_over_the_limit_is_refused_while_streaming(site: NewsSite, settings: Settings) -> None:

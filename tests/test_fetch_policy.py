@@ -299,7 +299,7 @@ def test_throttle_spaces_each_host_on_its_own_clock() -> None:
     throttle.set_host_delay("a.example", 5.0)  # a robots.txt Crawl-delay
     throttle.wait("a.example")
     throttle.wait("a.example")
-    assert slept == [2.0, 1.5, 2.0, 5.0]
+    assert slept == [2.0, 1.5, 5.0, 5.0]
 
 
 def test_retry_after_parsing() -> None:

@@ -115,6 +115,8 @@ class Fetcher:
             follow_redirects=False,
             trust_env=False,
             headers={"User-Agent": policy.user_agent},
+            # The host's turn is taken right before each request goes out (retries and redirects too).
+            event_hooks={"request": [self._take_turn]},
         )
 
     def close(self) -> None:
@@ -127,6 +129,9 @@ class Fetcher:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def _take_turn(self, request: httpx.Request) -> None:
+        self.throttle.wait(request.url.host)
 
     def get(self, url: str, *, cap: int | None = None, check_robots: bool = True) -> FetchedDocument:
         """GET ``url`` following redirects; returns the final response whatever its status."""
@@ -164,7 +169,6 @@ class Fetcher:
         policy = self.policy
         attempt = 0
         while True:
-            self.throttle.wait(url.host)
             try:
                 with self.client.stream("GET", url) as response:
                     status = response.status_code

@@ -210,12 +210,16 @@ class PinnedTransport(httpx.HTTPTransport):
 
 @dataclass(slots=True)
 class HostThrottle:
-    """At most one request per ``delay`` seconds to each host (robots.txt may ask for more)."""
+    """At most one request per ``delay`` seconds to each host (robots.txt may ask for more).
+
+    The gap is measured from the moment the previous request to the host was let go, so a sleep that
+    overshoots never lets the next request in early.
+    """
 
     delay: float
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    _next: dict[str, float] = field(default_factory=dict)
+    _last: dict[str, float] = field(default_factory=dict)
     _extra: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -225,13 +229,17 @@ class HostThrottle:
             self._extra[host] = max(self.delay, delay)
 
     def wait(self, host: str) -> None:
-        """Block until ``host`` may be asked again, and book the slot."""
-        with self._lock:
-            now = self.clock()
-            start = max(now, self._next.get(host, now))
-            self._next[host] = start + self._extra.get(host, self.delay)
-        if start > now:
-            self.sleep(start - now)
+        """Block until ``host`` may be asked again, then let this request go."""
+        while True:
+            with self._lock:
+                now = self.clock()
+                last = self._last.get(host)
+                gap = self._extra.get(host, self.delay)
+                if last is None or now - last >= gap:
+                    self._last[host] = now
+                    return
+                remaining = last + gap - now
+            self.sleep(remaining)
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
