@@ -80,9 +80,24 @@ def _article_rows(db: Database) -> Iterator[dict[str, Any]]:
     return (article_row(a) for a in article_store.iter_articles(db))
 
 
+def _story_rows(db: Database) -> Iterator[dict[str, Any]]:
+    from copydesk.stories.provenance import story_rows
+
+    if not db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stories'"):
+        return iter(())
+    return story_rows(db)
+
+
 # What ``copydesk export --what NAME`` can write; each stage package adds its own entry here.
 EXPORTERS: dict[str, Exporter] = {
     "articles": Exporter(ARTICLE_FIELDS, _article_rows),
+    "stories": Exporter(
+        (
+            *("id", "title", "topic_id", "article_ids", "first_seen", "last_seen", "articles"),
+            *("independent_sources", "sites", "credited_wires", "members"),
+        ),
+        _story_rows,
+    ),
 }
 
 

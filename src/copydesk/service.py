@@ -20,6 +20,7 @@ from copydesk.run.base import Executor, InProcessExecutor
 from copydesk.run.local import LocalExecutor
 from copydesk.store import articles as article_store
 from copydesk.store import search as search_store
+from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 
 
@@ -42,8 +43,9 @@ def article_stages(settings: Settings) -> list[ArticleStage]:
 def corpus_stages(settings: Settings) -> list[CorpusStage]:
     """The corpus-level stages ``run`` applies after ingest, in order (each owns its module)."""
     from copydesk.clean.recurring import RecurringChromeStage
+    from copydesk.stories.stage import StoryStage
 
-    return [RecurringChromeStage()]
+    return [RecurringChromeStage(), StoryStage()]
 
 
 def build_pipeline(settings: Settings) -> DocumentPipeline:
@@ -191,22 +193,65 @@ def list_stories(
     settings: Settings, *, order: str = "newest", limit: int = 50, offset: int = 0
 ) -> tuple[int, list[dict[str, Any]]]:
     """Stories with their article and independent-source counts (none until stories are built)."""
-    return 0, []
+    with open_store(settings, readonly=True) as db:
+        if not _has_stories(db):
+            return 0, []
+        return story_store.count_stories(db), story_store.list_story_summaries(
+            db, order=order, limit=limit, offset=offset
+        )
+
+
+def get_story(settings: Settings, story_id: str) -> dict[str, Any]:
+    """One story: the export row (members with copy family, relation, evidence), related stories, log."""
+    from copydesk.stories.provenance import story_row
+
+    with open_store(settings, readonly=True) as db:
+        if not _has_stories(db):
+            raise NotFoundError(f"no story {story_id!r}: stories appear once 'copydesk run' has built them")
+        row = story_row(db, story_id)
+        story = story_store.get_story(db, row["id"])
+        related = story_store.related_stories(db, story)
+        return {**row, "related": related, "log": story_store.story_log(db, story.id)}
+
+
+def build_stories(settings: Settings) -> list[Any]:
+    """Run the stories stage alone over the store (places every article not yet in a story)."""
+    from copydesk.stories.stage import StoryStage
+
+    with open_store(settings) as db:
+        return [StoryStage().run(db, [])]
 
 
 def story_of_article(settings: Settings, article_id: str) -> dict[str, Any] | None:
     """The story an article belongs to, with its members, or ``None``."""
-    return None
+    from copydesk.stories.provenance import story_row
+
+    with open_store(settings, readonly=True) as db:
+        if not _has_stories(db):
+            return None
+        found = story_store.story_id_of_article(db, article_id)
+        if found is None:
+            return None
+        return {**story_row(db, found[0]), "relation": found[1]}
 
 
 def list_topics(settings: Settings) -> list[dict[str, Any]]:
     """Topics that link stories (empty until the stories stage has run)."""
-    return []
+    with open_store(settings, readonly=True) as db:
+        return story_store.list_topics(db) if _has_stories(db) else []
 
 
 def topic_article_ids(settings: Settings, topic: str) -> list[str]:
     """The articles of every story under ``topic``."""
-    raise NotFoundError(f"no topic {topic!r}: topics appear once stories are built ('copydesk run')")
+    with open_store(settings, readonly=True) as db:
+        if not _has_stories(db):
+            raise NotFoundError(f"no topic {topic!r}: topics appear once stories are built ('copydesk run')")
+        return story_store.topic_article_ids(db, topic)
+
+
+def _has_stories(db: Database) -> bool:
+    """A read-only connection cannot migrate, so an older store may lack the stories tables."""
+    return bool(db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stories'"))
 
 
 def get_articles(settings: Settings, ids: list[str]) -> list[Article]:

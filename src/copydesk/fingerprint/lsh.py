@@ -1,0 +1,144 @@
+"""LSH banding over MinHash signatures, and the verification that turns candidates into copies.
+
+Candidates are documents that share at least one band key; with 32 bands of 4 rows a pair of
+Jaccard 0.5 becomes a candidate with probability 1 - (1 - 0.5**4)**32 = 0.87, and one of 0.7 with
+probability 0.9998. Every candidate is then verified on its real shingle sets, and the pair keeps an
+explanation: the estimated and the exact Jaccard and the longest passages the two texts share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from copydesk.fingerprint.minhash import MinHashConfig, MinHasher, band_keys, estimated_jaccard
+from copydesk.fingerprint.normalise import words
+
+
+@dataclass(slots=True)
+class LshIndex:
+    """Band keys of stored signatures, kept sorted in numpy arrays for O(log n) look-ups.
+
+    New keys go to a small unsorted tail that is merged in once it grows, so adding one document
+    costs no re-sort of a million keys.
+    """
+
+    config: MinHashConfig
+    _keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    _owners: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _tail_keys: list[np.ndarray] = field(default_factory=list)
+    _tail_owners: list[np.ndarray] = field(default_factory=list)
+    _tail_size: int = 0
+
+    def add(self, owners: Sequence[int] | np.ndarray, signatures: np.ndarray) -> None:
+        keys = band_keys(signatures, self.config)
+        owner_arr = np.repeat(np.asarray(owners, dtype=np.int64), self.config.bands)
+        self._tail_keys.append(keys.reshape(-1))
+        self._tail_owners.append(owner_arr)
+        self._tail_size += len(owner_arr)
+        if self._tail_size > max(4096, len(self._keys) // 8):
+            self._merge()
+
+    def _merge(self) -> None:
+        if not self._tail_keys:
+            return
+        keys = np.concatenate([self._keys, *self._tail_keys])
+        owners = np.concatenate([self._owners, *self._tail_owners])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._owners = keys[order], owners[order]
+        self._tail_keys, self._tail_owners, self._tail_size = [], [], 0
+
+    def query(self, signature: np.ndarray) -> set[int]:
+        """Owners sharing at least one band with ``signature``."""
+        keys = band_keys(signature[None, :], self.config)[0]
+        found: set[int] = set()
+        lo = np.searchsorted(self._keys, keys, side="left")
+        hi = np.searchsorted(self._keys, keys, side="right")
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            if b > a:
+                found.update(self._owners[a:b].tolist())
+        for tail_keys, tail_owners in zip(self._tail_keys, self._tail_owners, strict=True):
+            found.update(tail_owners[np.isin(tail_keys, keys)].tolist())
+        return found
+
+    def candidate_pairs(self) -> set[tuple[int, int]]:
+        """Every pair of owners that shares a band key (for a batch run over the whole index)."""
+        self._merge()
+        pairs: set[tuple[int, int]] = set()
+        if len(self._keys) == 0:
+            return pairs
+        boundaries = np.flatnonzero(np.r_[True, self._keys[1:] != self._keys[:-1], True])
+        for a, b in zip(boundaries[:-1].tolist(), boundaries[1:].tolist(), strict=True):
+            if b - a < 2:
+                continue
+            group = sorted(set(self._owners[a:b].tolist()))
+            pairs.update((x, y) for i, x in enumerate(group) for y in group[i + 1 :])
+        return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class PairEvidence:
+    """Why two texts are called copies: similarity figures and the passages they share."""
+
+    estimated_jaccard: float
+    jaccard: float
+    containment: float
+    shared_passages: tuple[str, ...]
+
+    def describe(self) -> str:
+        passages = "; ".join(f"“{p}”" for p in self.shared_passages[:2])
+        return (
+            f"shingle Jaccard {self.jaccard:.2f} (MinHash estimate {self.estimated_jaccard:.2f}), "
+            f"containment {self.containment:.2f}" + (f"; shared: {passages}" if passages else "")
+        )
+
+
+def shingle_set(text: str, k: int) -> set[tuple[str, ...]]:
+    tokens = words(text)
+    if len(tokens) < k:
+        return {tuple(tokens)} if tokens else set()
+    return {tuple(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
+
+
+def shared_passages(a: str, b: str, *, min_words: int = 8, limit: int = 3) -> tuple[str, ...]:
+    """The longest word runs the two texts share, longest first (what a person can check by eye)."""
+    wa, wb = words(a), words(b)
+    matcher = SequenceMatcher(None, wa, wb, autojunk=False)
+    blocks = sorted((m for m in matcher.get_matching_blocks() if m.size >= min_words), key=lambda m: -m.size)
+    out: list[str] = []
+    for block in blocks[:limit]:
+        run = wa[block.a : block.a + block.size]
+        out.append(" ".join(run[:20]) + (" …" if len(run) > 20 else ""))
+    return tuple(out)
+
+
+def verify_pair(
+    text_a: str, text_b: str, sig_a: np.ndarray, sig_b: np.ndarray, config: MinHashConfig
+) -> PairEvidence:
+    """The exact shingle Jaccard and containment behind an LSH candidate, with the shared passages."""
+    sa, sb = shingle_set(text_a, config.shingle), shingle_set(text_b, config.shingle)
+    inter = len(sa & sb)
+    union = len(sa | sb) or 1
+    smaller = min(len(sa), len(sb)) or 1
+    return PairEvidence(
+        estimated_jaccard=estimated_jaccard(sig_a, sig_b),
+        jaccard=inter / union,
+        containment=inter / smaller,
+        shared_passages=shared_passages(text_a, text_b) if inter else (),
+    )
+
+
+def near_copy_pairs(
+    texts: Sequence[str], hasher: MinHasher, *, threshold: float = 0.5
+) -> Iterable[tuple[int, int, PairEvidence]]:
+    """Pairs of texts (by position) whose verified shingle Jaccard or containment reaches ``threshold``."""
+    signatures = hasher.signatures(texts)
+    index = LshIndex(hasher.config)
+    index.add(np.arange(len(texts)), signatures)
+    for i, j in sorted(index.candidate_pairs()):
+        evidence = verify_pair(texts[i], texts[j], signatures[i], signatures[j], hasher.config)
+        if max(evidence.jaccard, evidence.containment) >= threshold:
+            yield i, j, evidence

@@ -1,0 +1,202 @@
+"""MinHash signatures over word shingles, computed for a whole batch of texts at once with numpy.
+
+Why our own kernel: rensa and datasketch take a Python list of shingle strings, and building that list
+costs more than the hashing. Here the text is hashed as bytes: word boundaries, per-word polynomial
+hashes, shingle hashes and the ``num_perm`` multiply-shift permutations are all array operations, and
+the per-document minimum is one ``np.minimum.reduceat``. benchmarks/minhash.py compares it with both.
+
+The configuration is frozen and seeded: a signature stored today compares with one computed next
+year only when ``MinHashConfig`` is the same, so its ``key`` is stored beside the signatures.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from copydesk.errors import UsageError
+
+_MASK32 = np.uint64(0xFFFFFFFF)
+_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_BYTE_PRIME = np.uint64(0x100000001B3)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xBF58476D1CE4E5B9)
+_EMPTY = np.uint32(0xFFFFFFFF)
+# Bytes that belong to words: ASCII letters and digits, underscore, and every non-ASCII byte.
+_WORD_BYTE = np.zeros(256, dtype=bool)
+for _b in b"abcdefghijklmnopqrstuvwxyz0123456789_":
+    _WORD_BYTE[_b] = True
+_WORD_BYTE[0x80:] = True
+# Non-ASCII punctuation that would otherwise glue to words: mapped to a space.
+_PUNCT = str.maketrans(dict.fromkeys("‘’‚‛“”„«»–—―…·•\u00a0\u2009\u200b", " "))
+
+
+@dataclass(frozen=True, slots=True)
+class MinHashConfig:
+    """Signature length, shingle size (words) and seed; bands x rows must equal ``num_perm``."""
+
+    num_perm: int = 128
+    shingle: int = 5
+    seed: int = 1
+    bands: int = 32
+
+    def __post_init__(self) -> None:
+        if self.num_perm <= 0 or self.shingle <= 0 or self.bands <= 0 or self.num_perm % self.bands:
+            raise UsageError("MinHash needs positive num_perm/shingle/bands with num_perm divisible by bands")
+
+    @property
+    def rows(self) -> int:
+        return self.num_perm // self.bands
+
+    @property
+    def key(self) -> str:
+        return f"mh1-p{self.num_perm}-k{self.shingle}-s{self.seed}"
+
+
+def fold_text(text: str) -> str:
+    """Casefolded words separated by single spaces: what shingles are built from."""
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+class MinHasher:
+    """Seeded permutations (multiply-shift hashing on 64-bit shingle hashes) for one config."""
+
+    def __init__(self, config: MinHashConfig = MinHashConfig()) -> None:
+        self.config = config
+        rng = np.random.default_rng(config.seed)
+        self._a = rng.integers(1, 2**63, size=config.num_perm, dtype=np.uint64) | np.uint64(1)
+        self._b = rng.integers(0, 2**63, size=config.num_perm, dtype=np.uint64)
+        k = config.shingle
+        self._coef = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
+
+    def shingle_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """64-bit hashes of every k-word shingle, all texts concatenated, and each text's start offset.
+
+        Words are runs of letters, digits and non-ASCII bytes after casefolding, found on the UTF-8
+        bytes with a lookup table (a regex pass over the text costs more than all the hashing).
+        A text shorter than k words gives one shingle of all its words; an empty text gives none.
+        """
+        encoded = [t.casefold().translate(_PUNCT).encode("utf-8", "replace") for t in texts]
+        lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
+        raw = np.frombuffer(b"\x00".join(encoded) + b"\x00", dtype=np.uint8)
+        is_word = _WORD_BYTE[raw]
+        prev = np.empty_like(is_word)
+        prev[0] = False
+        prev[1:] = is_word[:-1]
+        starts = np.flatnonzero(is_word & ~prev)
+        word_hash = self._word_hashes(raw, is_word, starts)
+        doc_ends = np.cumsum(lengths)
+        counts = np.diff(np.r_[0, np.searchsorted(starts, doc_ends)])
+        return self._shingles(word_hash, counts)
+
+    def _word_hashes(self, raw: np.ndarray, is_word: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        if len(starts) == 0:
+            return np.zeros(0, dtype=np.uint64)
+        marks = np.zeros(len(raw), dtype=np.int64)
+        marks[starts] = 1
+        word_id = np.cumsum(marks) - 1
+        inside = np.flatnonzero(is_word)
+        ids = word_id[inside]
+        pos = inside - starts[ids]
+        # Multiplier per byte position: an odd constant raised to the position, wrapping mod 2**64.
+        powers = np.cumprod(np.full(int(pos.max()) + 1, _BYTE_PRIME, dtype=np.uint64), dtype=np.uint64)
+        contrib = (raw[inside].astype(np.uint64) + np.uint64(1)) * powers[pos]
+        first_byte = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        return _mix(np.add.reduceat(contrib, first_byte))
+
+    def _shingles(self, word_hash: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = self.config.shingle
+        word_starts = np.r_[0, np.cumsum(counts)[:-1]]
+        n_shingles = np.where(counts >= k, counts - k + 1, np.minimum(counts, 1))
+        offsets = np.r_[0, np.cumsum(n_shingles)].astype(np.int64)
+        total = int(offsets[-1])
+        if total == 0:
+            return np.zeros(0, dtype=np.uint64), offsets[:-1]
+        # Index of the first word of each shingle.
+        doc_of = np.repeat(np.arange(len(counts)), n_shingles)
+        first = word_starts[doc_of] + (np.arange(total) - offsets[:-1][doc_of])
+        width = np.minimum(counts[doc_of], k)
+        acc = np.zeros(total, dtype=np.uint64)
+        for j in range(k):
+            inside = j < width
+            idx = np.where(inside, first + j, 0)
+            acc += np.where(inside, word_hash[idx] * self._coef[j], np.uint64(0))
+        return _mix(acc), offsets[:-1]
+
+    def signatures(self, texts: Sequence[str]) -> np.ndarray:
+        """A ``(len(texts), num_perm)`` uint32 matrix; an empty text gets all-max (matches nothing).
+
+        One-permutation hashing: each shingle is hashed once, its hash picks one of ``num_perm`` bins
+        and the bin keeps its minimum; bins left empty borrow from the next filled bin to the right
+        (rotation densification, Shrivastava & Li 2014). Equal slots still estimate Jaccard, at the
+        cost of one hash per shingle instead of ``num_perm``.
+        """
+        shingles, offsets = self.shingle_hashes(texts)
+        n, width = len(texts), self.config.num_perm
+        out = np.full((n, width), _EMPTY, dtype=np.uint32)
+        if len(shingles) == 0:
+            return out
+        hashed = _mix(shingles ^ self._b[0])
+        doc_of = np.repeat(np.arange(n), np.diff(np.r_[offsets, len(shingles)]))
+        slot = doc_of * width + (hashed % np.uint64(width)).astype(np.int64)
+        value = (hashed >> np.uint64(32)).astype(np.uint32)
+        value = np.minimum(value, _EMPTY - np.uint32(1))
+        np.minimum.at(out.reshape(-1), slot, value)
+        return _densify(out, self._a)
+
+    def signature(self, text: str) -> np.ndarray:
+        row: np.ndarray = self.signatures([text])[0]
+        return row
+
+
+def _densify(sig: np.ndarray, salts: np.ndarray) -> np.ndarray:
+    """Fill each empty bin from the nearest filled bin to its right (wrapping), salted by distance."""
+    empty = sig == _EMPTY
+    rows_with_gaps = np.flatnonzero(empty.any(axis=1) & ~empty.all(axis=1))
+    if len(rows_with_gaps) == 0:
+        return sig
+    part = sig[rows_with_gaps]
+    width = part.shape[1]
+    doubled = np.concatenate([part, part], axis=1)
+    filled = doubled != _EMPTY
+    index = np.where(filled, np.arange(2 * width)[None, :], 2 * width)
+    nearest = np.minimum.accumulate(index[:, ::-1], axis=1)[:, ::-1][:, :width]
+    borrowed = np.take_along_axis(doubled, nearest, axis=1).astype(np.uint64)
+    distance = (nearest - np.arange(width)[None, :]).astype(np.uint64)
+    salted = (_mix(borrowed + distance * salts[0]) >> np.uint64(32)).astype(np.uint32)
+    sig[rows_with_gaps] = np.where(part == _EMPTY, np.minimum(salted, _EMPTY - np.uint32(1)), part)
+    return sig
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """A splitmix64 finaliser, so nearby inputs give unrelated 64-bit hashes."""
+    z = values * _MIX
+    z ^= z >> np.uint64(31)
+    z *= _MIX2
+    z ^= z >> np.uint64(29)
+    return z
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of equal signature slots: an unbiased estimate of the shingle-set Jaccard."""
+    if a.shape != b.shape:
+        raise UsageError("signatures of different lengths cannot be compared")
+    valid = (a != _EMPTY) | (b != _EMPTY)
+    if not valid.any():
+        return 0.0
+    return float(np.mean(a[valid] == b[valid]))
+
+
+def band_keys(signatures: np.ndarray, config: MinHashConfig) -> np.ndarray:
+    """One 64-bit key per (document, band): documents sharing any band key are LSH candidates."""
+    n = signatures.shape[0]
+    bands = signatures.reshape(n, config.bands, config.rows).astype(np.uint64)
+    acc = np.zeros((n, config.bands), dtype=np.uint64)
+    for r in range(config.rows):
+        acc = _mix(acc ^ bands[:, :, r])
+    # Salt with the band number so equal values in different bands never collide.
+    return acc ^ (np.arange(config.bands, dtype=np.uint64)[None, :] * _MIX)

@@ -1,0 +1,364 @@
+"""Stories in the store: fingerprints, stories, topics, members with copy families, and the story log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from copydesk.errors import NotFoundError
+from copydesk.records import Story, StoryMember
+from copydesk.store.db import Database
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(slots=True)
+class StoredFeatures:
+    """One article's fingerprints as stored: what story assignment and copy families read back."""
+
+    article_id: str
+    published: datetime | None
+    norm_hash: str
+    minhash_key: str
+    signature: np.ndarray
+    vector: np.ndarray
+    names: list[str]
+    numbers: list[str]
+
+
+@dataclass(slots=True)
+class StoredStory:
+    """A story row with its running vector sum (the clusterer's state)."""
+
+    id: str
+    topic_id: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    size: int
+    vector_sum: np.ndarray
+
+
+def put_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
+    with db.atomic() as conn:
+        conn.executemany(
+            "INSERT OR REPLACE INTO story_features (article_id, published, norm_hash, minhash_key, "
+            "signature, vector, names, numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.article_id,
+                    _iso(r.published),
+                    r.norm_hash,
+                    r.minhash_key,
+                    r.signature.astype(np.uint32).tobytes(),
+                    r.vector.astype(np.float16).tobytes(),
+                    json.dumps(r.names, ensure_ascii=False),
+                    json.dumps(r.numbers),
+                )
+                for r in rows
+            ],
+        )
+
+
+def _features(row: Any) -> StoredFeatures:
+    return StoredFeatures(
+        article_id=row["article_id"],
+        published=_date(row["published"]),
+        norm_hash=row["norm_hash"],
+        minhash_key=row["minhash_key"],
+        signature=np.frombuffer(row["signature"], dtype=np.uint32),
+        vector=np.frombuffer(row["vector"], dtype=np.float16).astype(np.float32),
+        names=json.loads(row["names"]),
+        numbers=json.loads(row["numbers"]),
+    )
+
+
+def get_features(db: Database, ids: Sequence[str]) -> dict[str, StoredFeatures]:
+    out: dict[str, StoredFeatures] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(f"SELECT * FROM story_features WHERE article_id IN ({marks})", chunk):
+            out[row["article_id"]] = _features(row)
+    return out
+
+
+def iter_signatures(
+    db: Database, minhash_key: str, batch: int = 20_000
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """Stored signatures of one MinHash configuration, in batches (for the LSH index)."""
+    last = ""
+    while True:
+        rows = db.query(
+            "SELECT article_id, signature FROM story_features WHERE minhash_key = ? AND article_id > ? "
+            "ORDER BY article_id LIMIT ?",
+            (minhash_key, last, batch),
+        )
+        if not rows:
+            return
+        yield [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.uint32) for r in rows])
+        last = rows[-1][0]
+
+
+def articles_with_hash(db: Database, norm_hashes: Sequence[str]) -> dict[str, str]:
+    """For each normalised hash already placed in a story, one article that has it."""
+    out: dict[str, str] = {}
+    for start in range(0, len(norm_hashes), 500):
+        chunk = list(norm_hashes[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(
+            f"SELECT f.norm_hash, f.article_id FROM story_features f JOIN story_members m "
+            f"ON m.article_id = f.article_id WHERE f.norm_hash IN ({marks})",
+            chunk,
+        ):
+            out.setdefault(row[0], row[1])
+    return out
+
+
+def unplaced_article_ids(db: Database) -> list[str]:
+    """Articles that are in no story yet, oldest publication first (undated last), then by arrival."""
+    rows = db.query(
+        "SELECT a.id FROM articles a LEFT JOIN story_members m ON m.article_id = a.id "
+        "WHERE m.article_id IS NULL ORDER BY a.published IS NULL, a.published, a.seq"
+    )
+    return [r[0] for r in rows]
+
+
+def load_stories(db: Database) -> Iterator[StoredStory]:
+    """Live stories (not merged away), for the clusterer's working set."""
+    last = ""
+    while True:
+        rows = db.query(
+            "SELECT id, topic_id, first_seen, last_seen, size, vector_sum FROM stories "
+            "WHERE merged_into IS NULL AND id > ? ORDER BY id LIMIT 20000",
+            (last,),
+        )
+        if not rows:
+            return
+        for r in rows:
+            yield StoredStory(
+                r["id"],
+                r["topic_id"] or "",
+                _date(r["first_seen"]),
+                _date(r["last_seen"]),
+                r["size"],
+                np.frombuffer(r["vector_sum"], dtype=np.float32).copy(),
+            )
+        last = rows[-1]["id"]
+
+
+def save_story_states(db: Database, stories: Sequence[StoredStory]) -> None:
+    """Insert or update the clusterer's view of stories (ids, topic, span, size, vector sum)."""
+    stamp = _now()
+    with db.atomic() as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO topics (id, created_at) VALUES (?, ?)",
+            [(s.topic_id, stamp) for s in stories if s.topic_id],
+        )
+        conn.executemany(
+            "INSERT INTO stories (id, topic_id, first_seen, last_seen, size, vector_sum, opened_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "topic_id = excluded.topic_id, "
+            "first_seen = excluded.first_seen, last_seen = excluded.last_seen, size = excluded.size, "
+            "vector_sum = excluded.vector_sum, updated_at = excluded.updated_at",
+            [
+                (
+                    s.id,
+                    s.topic_id or None,
+                    _iso(s.first_seen),
+                    _iso(s.last_seen),
+                    s.size,
+                    s.vector_sum.astype(np.float32).tobytes(),
+                    stamp,
+                    stamp,
+                )
+                for s in stories
+            ],
+        )
+
+
+def mark_merged(db: Database, merges: Sequence[tuple[str, str]]) -> None:
+    """Record merges and move the merged story's members to the story that absorbed it."""
+    with db.atomic() as conn:
+        for gone, keep in merges:
+            conn.execute(
+                "UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", (keep, _now(), gone)
+            )
+            conn.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", (keep, gone))
+
+
+def put_members(db: Database, rows: Sequence[tuple[str, str, float]]) -> None:
+    """New memberships (article, story, similarity); family and relation are set by ``put_families``."""
+    stamp = _now()
+    with db.atomic() as conn:
+        conn.executemany(
+            "INSERT OR REPLACE INTO story_members (article_id, story_id, copy_family, relation, evidence, "
+            "similarity, joined_at) VALUES (?, ?, '', 'independent', '', ?, ?)",
+            [(a, s, sim, stamp) for a, s, sim in rows],
+        )
+
+
+def put_families(db: Database, members: Sequence[StoryMember]) -> None:
+    with db.atomic() as conn:
+        conn.executemany(
+            "UPDATE story_members SET copy_family = ?, relation = ?, evidence = ? WHERE article_id = ?",
+            [(m.copy_family, m.relation, m.evidence, m.article_id) for m in members],
+        )
+
+
+def put_provenance(
+    db: Database, story_id: str, *, title: str, independent: int, sites: int, wires: list[str]
+) -> None:
+    with db.atomic() as conn:
+        conn.execute(
+            "UPDATE stories SET title = ?, independent_sources = ?, sites = ?, credited_wires = ? "
+            "WHERE id = ?",
+            (title, independent, sites, json.dumps(wires, ensure_ascii=False), story_id),
+        )
+
+
+def put_log(db: Database, entries: Sequence[tuple[str, str, str | None, str | None, str]]) -> None:
+    """Log rows: (kind, story_id, other_id, article_id, detail)."""
+    stamp = _now()
+    with db.atomic() as conn:
+        conn.executemany(
+            "INSERT INTO story_log (at, kind, story_id, other_id, article_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(stamp, *e) for e in entries],
+        )
+
+
+def member_ids(db: Database, story_id: str) -> list[str]:
+    return [r[0] for r in db.query("SELECT article_id FROM story_members WHERE story_id = ?", (story_id,))]
+
+
+def count_stories(db: Database) -> int:
+    return int(db.query("SELECT COUNT(*) FROM stories WHERE merged_into IS NULL")[0][0])
+
+
+def list_story_summaries(
+    db: Database, *, order: str = "newest", limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Stories newest (latest article) or largest first, with their source counts."""
+    by = "size DESC, last_seen DESC" if order == "largest" else "last_seen IS NULL, last_seen DESC, size DESC"
+    rows = db.query(
+        "SELECT id, title, topic_id, first_seen, last_seen, size, independent_sources, sites, credited_wires "
+        f"FROM stories WHERE merged_into IS NULL ORDER BY {by}, id LIMIT ? OFFSET ?",
+        (limit, offset),
+    )
+    return [
+        {**dict(r), "articles": r["size"], "credited_wires": json.loads(r["credited_wires"])} for r in rows
+    ]
+
+
+def story_id_of_article(db: Database, article_id: str) -> tuple[str, str] | None:
+    """(story id, relation) of an article, or ``None`` when it is in no story."""
+    rows = db.query("SELECT story_id, relation FROM story_members WHERE article_id = ?", (article_id,))
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def list_topics(db: Database) -> list[dict[str, Any]]:
+    """Topics with their stories' count, labelled by their largest story's title."""
+    rows = db.query(
+        "SELECT topic_id AS id, COUNT(*) AS stories, SUM(size) AS articles, "
+        "(SELECT s2.title FROM stories s2 WHERE s2.topic_id = s.topic_id AND s2.merged_into IS NULL "
+        " ORDER BY s2.size DESC, s2.id LIMIT 1) AS label "
+        "FROM stories s WHERE topic_id IS NOT NULL AND merged_into IS NULL GROUP BY topic_id "
+        "ORDER BY articles DESC, id"
+    )
+    return [dict(r) for r in rows]
+
+
+def topic_article_ids(db: Database, topic_id: str) -> list[str]:
+    rows = db.query(
+        "SELECT m.article_id FROM story_members m JOIN stories s ON s.id = m.story_id WHERE s.topic_id = ?",
+        (topic_id,),
+    )
+    if not rows and not db.query("SELECT 1 FROM topics WHERE id = ?", (topic_id,)):
+        raise NotFoundError(f"no topic {topic_id!r}; topics link stories once 'copydesk run' has built them")
+    return [r[0] for r in rows]
+
+
+def _resolve(db: Database, story_id: str) -> str:
+    seen = set()
+    current = story_id
+    while current not in seen:
+        seen.add(current)
+        rows = db.query("SELECT merged_into FROM stories WHERE id = ?", (current,))
+        if not rows:
+            raise NotFoundError(f"no story with id {story_id!r}; 'copydesk stories' lists them")
+        if rows[0][0] is None:
+            return current
+        current = rows[0][0]
+    return current
+
+
+def get_story(db: Database, story_id: str) -> Story:
+    """A story by id (a merged-away id leads to the story that absorbed it)."""
+    found = _resolve(db, story_id)
+    row = db.query("SELECT * FROM stories WHERE id = ?", (found,))[0]
+    members = [
+        StoryMember(r["article_id"], r["copy_family"], r["relation"], r["evidence"])
+        for r in db.query(
+            "SELECT m.* FROM story_members m JOIN articles a ON a.id = m.article_id WHERE m.story_id = ? "
+            "ORDER BY m.copy_family, a.published IS NULL, a.published, a.seq",
+            (found,),
+        )
+    ]
+    return Story(
+        id=row["id"],
+        title=row["title"],
+        topic_id=row["topic_id"],
+        members=members,
+        first_seen=_date(row["first_seen"]),
+        last_seen=_date(row["last_seen"]),
+        independent_sources=row["independent_sources"],
+        credited_wires=json.loads(row["credited_wires"]),
+    )
+
+
+def related_stories(db: Database, story: Story, limit: int = 20) -> list[dict[str, Any]]:
+    """Other stories under the same topic."""
+    if not story.topic_id:
+        return []
+    rows = db.query(
+        "SELECT id, title, first_seen, last_seen, size FROM stories WHERE topic_id = ? AND id != ? "
+        "AND merged_into IS NULL ORDER BY first_seen LIMIT ?",
+        (story.topic_id, story.id, limit),
+    )
+    return [dict(r) for r in rows]
+
+
+def story_log(db: Database, story_id: str) -> list[dict[str, Any]]:
+    rows = db.query(
+        "SELECT at, kind, story_id, other_id, article_id, detail FROM story_log "
+        "WHERE story_id = ? OR other_id = ? ORDER BY id",
+        (story_id, story_id),
+    )
+    return [dict(r) for r in rows]
+
+
+def iter_story_ids(db: Database) -> Iterator[str]:
+    last = ""
+    while True:
+        rows = db.query(
+            "SELECT id FROM stories WHERE merged_into IS NULL AND id > ? ORDER BY id LIMIT 5000", (last,)
+        )
+        if not rows:
+            return
+        yield from (r[0] for r in rows)
+        last = rows[-1][0]

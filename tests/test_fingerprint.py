@@ -1,0 +1,95 @@
+"""Fingerprints: normalised hash, MinHash kernel, LSH banding and pair verification."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from copydesk.fingerprint.lsh import LshIndex, near_copy_pairs, shingle_set, verify_pair
+from copydesk.fingerprint.minhash import MinHashConfig, MinHasher, estimated_jaccard
+from copydesk.fingerprint.normalise import normalise_for_hash, normalised_hash
+
+WORDS = [f"w{i}" for i in range(3000)]
+
+
+def _doc(rng: random.Random, n: int = 300) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def test_normalised_hash_ignores_typography_not_wording() -> None:
+    a = "The minister said: “We will build it” — and left.\n\nMore later."
+    b = 'the Minister said  "we will BUILD it" - and left. More later'
+    assert normalised_hash(a) == normalised_hash(b)
+    assert normalised_hash(a) != normalised_hash(a.replace("build", "sell"))
+
+
+@given(st.text(min_size=1, max_size=200))
+@settings(max_examples=60, deadline=None)
+def test_normalise_is_idempotent(text: str) -> None:
+    once = normalise_for_hash(text)
+    assert normalise_for_hash(once) == once
+
+
+def test_signatures_are_seeded_and_batch_independent() -> None:
+    rng = random.Random(1)
+    docs = [_doc(rng) for _ in range(5)]
+    hasher = MinHasher(MinHashConfig(seed=3))
+    batch = hasher.signatures(docs)
+    assert np.array_equal(batch[2], hasher.signature(docs[2]))
+    assert np.array_equal(batch, MinHasher(MinHashConfig(seed=3)).signatures(docs))
+    assert not np.array_equal(batch, MinHasher(MinHashConfig(seed=4)).signatures(docs))
+
+
+def test_estimate_tracks_true_jaccard() -> None:
+    rng = random.Random(2)
+    hasher = MinHasher(MinHashConfig(num_perm=256, bands=64))
+    errors = []
+    for rate in (0.02, 0.05, 0.1, 0.2):
+        base = _doc(rng, 600).split()
+        edited = [rng.choice(WORDS) if rng.random() < rate else w for w in base]
+        a, b = " ".join(base), " ".join(edited)
+        sa, sb = shingle_set(a, 5), shingle_set(b, 5)
+        true = len(sa & sb) / len(sa | sb)
+        sig = hasher.signatures([a, b])
+        errors.append(abs(estimated_jaccard(sig[0], sig[1]) - true))
+    assert max(errors) < 0.08
+
+
+def test_empty_and_short_texts() -> None:
+    hasher = MinHasher()
+    sig = hasher.signatures(["", "one two", "one two"])
+    assert estimated_jaccard(sig[0], sig[0]) == 0.0
+    assert estimated_jaccard(sig[1], sig[2]) == 1.0
+
+
+def test_lsh_recall_on_near_copies() -> None:
+    """Near copies (Jaccard >= 0.5) are found by banding then verified; unrelated texts are not."""
+    rng = random.Random(5)
+    originals = [_doc(rng) for _ in range(40)]
+    copies = []
+    for text in originals:
+        words = text.split()
+        cut = words[: int(len(words) * 0.85)]
+        cut[rng.randrange(len(cut))] = "changed"
+        copies.append(" ".join(cut))
+    found = {(i, j) for i, j, _ in near_copy_pairs(originals + copies, MinHasher())}
+    expected = {(i, i + 40) for i in range(40)}
+    assert len(found & expected) / len(expected) >= 0.95
+    assert found <= expected
+
+
+def test_index_query_and_evidence() -> None:
+    rng = random.Random(9)
+    docs = [_doc(rng) for _ in range(10)]
+    hasher = MinHasher()
+    index = LshIndex(hasher.config)
+    index.add(range(10), hasher.signatures(docs))
+    copy = docs[4] + " and one more line"
+    sig = hasher.signature(copy)
+    assert 4 in index.query(sig)
+    evidence = verify_pair(copy, docs[4], sig, hasher.signature(docs[4]), hasher.config)
+    assert evidence.jaccard > 0.9 and evidence.shared_passages
+    assert "Jaccard" in evidence.describe()

@@ -1,0 +1,184 @@
+"""Stories: event clustering, topics, incremental placement, provenance, CLI and export."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from copydesk import service
+from copydesk.cli.app import main
+from copydesk.config import Settings
+from copydesk.records import Article
+from copydesk.store import articles as article_store
+from copydesk.store.db import Database
+from copydesk.stories.cluster import StoryConfig, StoryDesk
+from copydesk.stories.features import Lexicon, build_features
+from copydesk.stories.stage import StoryStage
+from copydesk.stories.synthetic import generate_corpus
+
+QUAKE_A = (
+    "Quake kills 31 in Veldoria",
+    "A magnitude 6.4 earthquake struck the Veldoria region on Monday, killing 31 people. "
+    "Rescuers in Korvana pulled survivors from the rubble, governor Anselm Tarrow said. "
+    "The tremor was felt 200 kilometres away in the capital.",
+)
+QUAKE_A2 = (
+    "Veldoria earthquake death toll rises",
+    "The death toll from Monday's 6.4 earthquake in Veldoria rose to 31, governor Anselm Tarrow said. "
+    "Rescue teams in Korvana worked through the night. Aftershocks shook the region.",
+)
+QUAKE_B = (
+    "Earthquake hits Ostramar coast",
+    "A magnitude 5.1 earthquake hit the Ostramar coast on Friday, damaging 80 homes in Lissen. "
+    "Mayor Brigid Okonkwo said no one was killed. The quake was shallow, seismologists said.",
+)
+BUDGET = (
+    "Parliament passes farm budget",
+    "Lawmakers in Tessaly approved a farm budget of 2.3 billion on Wednesday after a long debate. "
+    "Agriculture minister Paulo Venn said subsidies for dairy farmers would rise next year.",
+)
+
+
+def _article(key: str, title: str, text: str, published: datetime | None = None, **extra: object) -> Article:
+    return Article(
+        id=key,
+        source_id=key,
+        origin=f"{key}.txt",
+        input_kind="text",
+        content_hash=key,
+        raw_text=text,
+        text=text,
+        title=title,
+        published=published,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def test_features_see_names_and_figures(lexicon: Lexicon) -> None:
+    feats = build_features(QUAKE_A[0], QUAKE_A[1], lexicon)
+    assert "veldoria" in feats.names and "tarrow" in feats.names
+    assert "monday" not in feats.names and "6.4" in feats.numbers
+    assert abs(float(np.linalg.norm(feats.vector)) - 1.0) < 1e-5
+
+
+def test_same_event_one_story_other_event_of_same_kind_related(tmp_path: Path) -> None:
+    db = Database.open(tmp_path / "s.db")
+    day = datetime(2025, 3, 3)
+    article_store.put_articles(
+        db,
+        [
+            _article("a1", *QUAKE_A, published=day),
+            _article("a2", *QUAKE_A2, published=day),
+            _article("b1", *QUAKE_B, published=datetime(2025, 7, 4)),
+            _article("c1", *BUDGET, published=day),
+        ],
+    )
+    StoryStage().run(db, [])
+    story = {r[0]: r[1] for r in db.query("SELECT article_id, story_id FROM story_members")}
+    assert story["a1"] == story["a2"]
+    assert len({story["a1"], story["b1"], story["c1"]}) == 3
+    topic = {r[0]: r[1] for r in db.query("SELECT id, topic_id FROM stories")}
+    assert topic[story["c1"]] != topic[story["a1"]]
+
+
+def test_incremental_join_keeps_ids_and_counts_independent_sources(tmp_path: Path) -> None:
+    db = Database.open(tmp_path / "s.db")
+    day = datetime(2025, 3, 3)
+    article_store.put_articles(db, [_article("a1", *QUAKE_A, published=day), _article("c1", *BUDGET)])
+    StoryStage().run(db, [])
+    before = {r[0]: r[1] for r in db.query("SELECT article_id, story_id FROM story_members")}
+    copy = _article("a1-copy", QUAKE_A[0], QUAKE_A[1].replace("said", "said.") + " ", published=day)
+    article_store.put_articles(db, [_article("a2", *QUAKE_A2, published=day), copy])
+    StoryStage().run(db, [])
+    after = {r[0]: r[1] for r in db.query("SELECT article_id, story_id FROM story_members")}
+    assert {k: after[k] for k in before} == before
+    assert after["a2"] == after["a1"] == after["a1-copy"]
+    row = db.query("SELECT size, independent_sources FROM stories WHERE id = ?", (after["a1"],))[0]
+    assert row["size"] == 3 and row["independent_sources"] == 2
+    relation = {r[0]: r[1] for r in db.query("SELECT article_id, relation FROM story_members")}
+    assert relation["a1-copy"] == "exact-copy" and relation["a1"] == "original"
+
+
+def test_window_keeps_far_apart_events_apart(lexicon: Lexicon) -> None:
+    desk = StoryDesk(StoryConfig(window_days=3))
+    vec = build_features(*QUAKE_A, lexicon).vector
+    first = desk.assign(["x"], vec[None, :], [datetime(2025, 1, 1)])
+    later = desk.assign(["y"], vec[None, :], [datetime(2025, 6, 1)])
+    again = desk.assign(["z"], vec[None, :], [datetime(2025, 1, 2)])
+    assert first[0].story_id != later[0].story_id
+    assert again[0].story_id == first[0].story_id
+
+
+def test_generated_corpus_events_cluster(lexicon: Lexicon) -> None:
+    corpus = generate_corpus(30, seed=11)
+    vectors = np.stack([build_features(a.title, a.text, lexicon).vector for a in corpus])
+    desk = StoryDesk()
+    placed = desk.assign([a.source_id for a in corpus], vectors, [a.published for a in corpus])
+    by_event: dict[str, set[str]] = {}
+    for article, where in zip(corpus, placed, strict=True):
+        by_event.setdefault(article.event, set()).add(where.story_id)
+    split = sum(len(s) - 1 for s in by_event.values())
+    stories = {p.story_id for p in placed}
+    assert split <= 2 and len(stories) >= 28
+
+
+def _settings(tmp_path: Path) -> Settings:
+    from copydesk.config import load_settings
+
+    return load_settings({"db": tmp_path / "c.db", "workers": 1}, environ={})
+
+
+def test_cli_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for key, (title, text) in {"a1": QUAKE_A, "a2": QUAKE_A2, "c1": BUDGET}.items():
+        (tmp_path / f"{key}.txt").write_text(f"{title}\n\n{text}\n", encoding="utf-8")
+    settings = _settings(tmp_path)
+    service.run([str(tmp_path / "a1.txt"), str(tmp_path / "a2.txt"), str(tmp_path / "c1.txt")], settings)
+    total, rows = service.list_stories(settings)
+    assert total == 2 and rows[0]["articles"] == 2
+    db = ["--db", str(tmp_path / "c.db")]
+    with pytest.raises(SystemExit) as done:
+        main([*db, "export", "--what", "stories"])
+    assert done.value.code in (0, None)
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    quake = next(r for r in lines if r["articles"] == 2)
+    for key in ("id", "title", "topic_id", "article_ids", "first_seen", "last_seen", "independent_sources"):
+        assert key in quake
+    assert sorted(quake["article_ids"]) == ["a1", "a2"]
+    assert {m["relation"] for m in quake["members"]} <= {"independent", "original", "rewrite", "near-copy"}
+    assert all(m["copy_family"] for m in quake["members"])
+    with pytest.raises(SystemExit) as done:
+        main([*db, "story", quake["id"], "--json"])
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["id"] == quake["id"]
+    with pytest.raises(SystemExit) as done:
+        main([*db, "story", "nope"])
+    assert done.value.code == 2
+
+
+@pytest.mark.shared
+def test_seed_articles_form_two_related_stories(shared_dir: Path, tmp_path: Path) -> None:
+    seeds = shared_dir / "corpus" / "seeds"
+    labels = json.loads((seeds / "labels.json").read_text(encoding="utf-8"))
+    settings = _settings(tmp_path)
+    service.run(sorted(str(p) for p in seeds.glob("*.txt")), settings)
+    with Database.open(settings.db) as db:
+        rows = db.query(
+            "SELECT a.source_id, m.story_id, s.topic_id FROM story_members m "
+            "JOIN articles a ON a.id = m.article_id JOIN stories s ON s.id = m.story_id"
+        )
+    story = {r[0]: r[1] for r in rows}
+    topic = {r[0]: r[2] for r in rows}
+    groups = [v["docs"] for v in labels["stories"].values()]
+    for docs in groups:
+        assert len({story[d] for d in docs}) == 1
+    assert story[groups[0][0]] != story[groups[1][0]]
+    assert topic[groups[0][0]] == topic[groups[1][0]]
