@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpcore
 import pytest
 from typer.testing import CliRunner
 
@@ -168,24 +169,34 @@ def test_connection_goes_to_the_checked_address(site: NewsSite, settings: Settin
     assert calls == ["ledger.example"]  # resolved once per run, then pinned
 
 
-def test_dns_rebinding_cannot_reach_loopback(site: NewsSite, settings: Settings) -> None:
-    """The first answer is public, later ones loopback: the fetcher never asks twice, so never connects
-    to the loopback server (it tries the public address, unreachable here)."""
+def test_dns_rebinding_cannot_reach_loopback(
+    site: NewsSite, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first DNS answer is public, later ones loopback. The fetcher asks once and opens its socket
+    to the address it checked, so the loopback server is never reached. (The socket layer is replaced
+    so the test makes no connection to the public address.)"""
     site.add_stories("tram")
     answers = [["192.0.43.10"], ["127.0.0.1"]]
     calls: list[str] = []
+    dialled: list[str] = []
 
     def rebinding(host: str, port: int) -> list[str]:
         calls.append(host)
         return answers[min(len(calls) - 1, 1)]
 
-    policy = FetchPolicy(per_host_delay=0.0, retries=0, timeout=0.5)
+    def no_network(self: object, host: str, port: int, *args: object, **kw: object) -> object:
+        dialled.append(host)
+        raise httpcore.ConnectError(f"test: no route to {host}")
+
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", no_network)
+    policy = FetchPolicy(per_host_delay=0.0, retries=1, backoff_base=0.0)
     with Fetcher(policy, resolver=rebinding) as fetcher:
         report = service.fetch(
             [f"http://rebind.example:{site.port}/news/tram"], settings, executor="inprocess", fetcher=fetcher
         )
     assert report.ingest.stored == 0 and len(report.ingest.skipped) == 1
-    assert site.hits == [] and calls == ["rebind.example"]
+    assert calls == ["rebind.example"] and set(dialled) == {"192.0.43.10"} and len(dialled) >= 2
+    assert site.hits == []
 
 
 def test_per_host_delay_spaces_requests(site: NewsSite, settings: Settings) -> None:
