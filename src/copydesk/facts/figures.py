@@ -36,7 +36,8 @@ _QUALIFIER_BEFORE = re.compile(
 )
 # Unit words after a number: (normalised unit, factor to the normalised unit).
 UNITS: dict[str, tuple[str, float]] = {
-    "km": ("km", 1.0), "kilometer": ("km", 1.0), "kilometre": ("km", 1.0), "mile": ("km", 1.609344),
+    "square kilometre": ("km2", 1.0), "square kilometer": ("km2", 1.0), "sq km": ("km2", 1.0),
+    "square mile": ("km2", 2.589988), "km": ("km", 1.0), "kilometer": ("km", 1.0), "kilometre": ("km", 1.0), "mile": ("km", 1.609344),
     "mi": ("km", 1.609344), "m": ("m", 1.0), "meter": ("m", 1.0), "metre": ("m", 1.0),
     "foot": ("m", 0.3048), "feet": ("m", 0.3048), "ft": ("m", 0.3048), "kg": ("kg", 1.0),
     "kilogram": ("kg", 1.0), "tonne": ("t", 1.0), "ton": ("t", 1.0), "percent": ("%", 1.0),
@@ -122,12 +123,12 @@ def _counted_after(rest: str) -> tuple[str | None, int]:
             break
         word = m.group(1)
         low = fold(word).rstrip("'’")
-        if low in STOPWORDS:
+        if low in STOPWORDS or parse_number(low) is not None:
             break
         run.append(low.removesuffix("'s"))
         pos = m.end()
         ends.append(pos)
-        if (low.endswith("s") and not low.endswith(("ss", "'s"))) or low in IRREGULAR_PLURALS:
+        if (low.endswith("s") and not low.endswith(("ss", "'s", "us", "is"))) or low in IRREGULAR_PLURALS:
             return run[-1], pos
     if run:
         return run[0], ends[0]
@@ -199,7 +200,8 @@ def extract_figures(
             counted, used = _counted_after(rest[skip:])
             if unit in DURATIONS and not s[match.end() :].startswith("-"):
                 counted, used = None, 0  # "24 years" is a duration, not a count of years
-            if unit is not None and unit not in DURATIONS:
+            hyphenated = s[match.end() :].startswith("-")
+            if unit is not None and unit not in DURATIONS and not hyphenated:
                 counted, used = None, 0  # "290 km from the border": the unit is the thing measured
             if counted is None and unit is None:
                 counted = _measure_noun(prefix)
@@ -208,6 +210,8 @@ def extract_figures(
             if skip:  # "290 kilometers (180 miles)": the bracket restates the figure; skip it
                 last_end = end + skip
             qualifier, hedge = _qualifier(prefix)
+            if unit in DURATIONS and hedge.lower() == "over":
+                qualifier, hedge = None, ""  # "over 20 years" is a span of time, not a hedge
             text = " ".join(
                 part for part in (hedge, s[match.start() : end], rest[skip : skip + used].strip()) if part
             )

@@ -106,6 +106,9 @@ class NameTagger:
             if key:
                 self._memo.names.setdefault(key, Counter())[label] += 1
                 self._memo.longest = max(self._memo.longest, len(key))
+            if label == "person" and len(key) >= 2:
+                # The surname alone ("Fischer said") is the same person; spaCy would tag it so.
+                self._memo.names.setdefault(key[-1:], Counter())["person"] += 0
 
     def _from_memo(self, sentence: str) -> list[tuple[int, int, str]]:
         tokens = tokenize(sentence)
@@ -153,6 +156,13 @@ class NameTagger:
                 if found is None:
                     self.memo_sentences += 1
                     found = self._from_memo(s.text)
+                else:  # names spaCy tagged elsewhere but missed here ("Fischer said")
+                    found = found + [
+                        span
+                        for span in self._from_memo(s.text)
+                        if not any(x < span[1] and span[0] < y for x, y, _ in found)
+                    ]
+                    found.sort()
                 mentions.extend(m for m in (_mention(s, *span) for span in found) if m is not None)
             out.append(mentions)
         return out

@@ -31,7 +31,7 @@ _SCALE = "|".join(SCALES)
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # Word numbers: "six", "twenty-five", "a thousand", "two hundred thousand", "a dozen".
 _WORDS = (
-    rf"(?:(?:{_WORD_NUM})(?:[- ](?:{_WORD_NUM}))?|an?)"
+    rf"(?:(?:{_WORD_NUM})(?:[- ](?:{_WORD_NUM}))?|half an?|an?)"
     rf"(?:[- ](?:{_SCALE}))*(?!\w)"
 )
 NUMBER = re.compile(
@@ -57,6 +57,9 @@ def parse_number(text: str) -> float | None:
     total = 0.0
     current = 0.0
     seen = False
+    half = low.startswith("half ")
+    if half:
+        low = low[5:]
     for part in re.split(r"[\s-]+", low):
         if part in ("a", "an"):
             current = max(current, 1.0)
@@ -73,4 +76,5 @@ def parse_number(text: str) -> float | None:
                 current = 0.0
         else:
             return None
-    return total + current if seen else None
+    value = total + current
+    return (value / 2 if half else value) if seen else None

@@ -26,7 +26,7 @@ CUE_VERBS = (
     "explained|noted|warned|insisted|argued|claimed|remarked|announced|replied|continued|commented|"
     "observed|suggested|urged|tweeted|posted|acknowledged|admitted|conceded|vowed|promised|pledged|"
     "stressed|emphasi[sz]ed|recalled|cautioned|predicted|confirmed|denied|described|called|praised|"
-    "added|shouted|whispered|joked|complained|conceded|boasted|wondered"
+    "shouted|whispered|joked|complained|boasted|wondered|advised|admitted|recounted|testified|replied"
 )
 _CUE = re.compile(rf"\b(?:{CUE_VERBS})\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"\baccording to\b", re.IGNORECASE)
@@ -35,7 +35,9 @@ PRONOUNS = {"he": "person", "she": "person", "they": "org", "it": "org"}
 PERSON_NOUNS = (
     "spokesperson|spokesman|spokeswoman|minister|president|leader|official|secretary|chief|director|"
     "analyst|ambassador|general|colonel|commander|envoy|adviser|advisor|governor|mayor|senator|premier|"
-    "chairman|chairwoman|diplomat|expert|officer|prosecutor|lawyer|professor|researcher|economist|head"
+    "chairman|chairwoman|diplomat|expert|officer|prosecutor|lawyer|professor|researcher|economist|head|"
+    "judge|coach|teacher|doctor|nurse|driver|pilot|priest|chef|manager|owner|witness|resident|victim|"
+    "student|worker|farmer|scientist|engineer|captain|mother|father|woman|man"
 )
 ORG_NOUNS = (
     "group|agency|ministry|think tank|company|firm|organisation|organization|institute|department|"
@@ -43,7 +45,7 @@ ORG_NOUNS = (
     "party|bank|court|centre|center|board|network|newspaper|broadcaster|website"
 )
 _NOMINAL = re.compile(
-    rf"\b(?:the|a|an|this|that)\s+(?:[\w-]+\s+){{0,2}}?(?P<noun>{PERSON_NOUNS}|{ORG_NOUNS})\b", re.I
+    rf"\b(?:the|a|an|this|that|one)\s+(?:[\w-]+\s+){{0,2}}?(?P<noun>{PERSON_NOUNS}|{ORG_NOUNS})\b", re.I
 )
 _PRONOUN = re.compile(r"\b(?P<p>he|she|they|it)\b", re.IGNORECASE)
 _THAT_CLAUSE = re.compile(
@@ -156,7 +158,8 @@ def _subject_before(cands: list[_Candidate], context: str, cue_start: int, floor
         return None
     last = window[-1]
     gap = context[last.end : cue_start]
-    adjacent = len(gap) <= 12 and "," not in gap
+    # "X was quoted by the Observer as saying": the subject, not the paper, is the speaker.
+    adjacent = len(gap) <= 12 and "," not in gap and not gap.rstrip().endswith(" as")
     if adjacent and (last.kind != "name" or last.label != "place" or not gap.strip()):
         return last
     return min(window, key=lambda c: (_PREFERENCE.get(c.label, 3), cue_start - c.end))
@@ -204,17 +207,20 @@ def _attribute(
         who = _subject_after(cands, best.end())
         if who is not None:
             return who, "according to"
-    cues = list(_CUE.finditer(context))
-    if not cues:
-        return None, None
-    cue = min(cues, key=lambda m: min(abs(m.start() - qe), abs(qs - m.end())))
-    verb = cue.group().lower()
-    if cue.start() >= qe:
-        gap = context[qe : cue.start()]
-        if not re.search(r"[A-Za-z]", gap.replace("§", "")):  # ,” said X
-            return _subject_after(cands, cue.end()), verb
-        return _subject_before(cands, context, cue.start(), qe), verb
-    return _subject_before(cands, context, cue.start(), 0), verb
+    cues = sorted(_CUE.finditer(context), key=lambda m: min(abs(m.start() - qe), abs(qs - m.end())))
+    for cue in cues:  # nearest cue first; the next one when it names nobody
+        verb = cue.group().lower()
+        if cue.start() >= qe:
+            gap = context[qe : cue.start()]
+            if not re.search(r"[A-Za-z]", gap.replace("§", "")):  # ,” said X
+                who = _subject_after(cands, cue.end())
+            else:
+                who = _subject_before(cands, context, cue.start(), qe)
+        else:
+            who = _subject_before(cands, context, cue.start(), 0)
+        if who is not None:
+            return who, verb
+    return None, (cues[0].group().lower() if cues else None)
 
 
 def extract_quotes(
@@ -244,10 +250,18 @@ def extract_quotes(
         speaker = _resolve(cand, span.start, quoted_mentions) if cand else None
         if (
             speaker is None
-            and first.paragraph == previous_paragraph + 1
-            and text[lo : span.start].strip(' “"') == ""
+            and previous_paragraph >= first.paragraph - 1
+            and not re.search(r"[A-Za-z]", context.replace("§", ""))
         ):
-            speaker = previous_speaker  # a paragraph that only continues the last speaker's quote
+            speaker = previous_speaker  # a quote standing alone goes on with the last speaker's words
+        if speaker is None and cue is None and first.index > 0:
+            # "Their leader, Jonas Hartmann, read a statement. “We will not ...": the person just named.
+            before = sentences[first.index - 1]
+            named = [
+                m for m in quoted_mentions if before.start <= m.start < before.end and m.label == "person"
+            ]
+            if named and before.paragraph >= first.paragraph - 1:
+                speaker = named[-1].name
         quoted = span.text.strip().rstrip(",")
         if speaker is None and len(quoted.split()) < MIN_UNATTRIBUTED_WORDS:
             continue
