@@ -38,12 +38,21 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def make_fetcher(handler: Handler, sleeps: list[float] | None = None, **policy: object) -> Fetcher:
+    """A fetcher on a mock network and a fake clock that sleeping moves forward (no real waits)."""
     options: dict[str, object] = {"per_host_delay": 0.0, **policy}
+    now = [1000.0]
+    slept = sleeps if sleeps is not None else []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
     return Fetcher(
         FetchPolicy(**options),  # type: ignore[arg-type]
         resolver=fake_resolver,
         transport=httpx.MockTransport(handler),
-        sleep=(sleeps.append if sleeps is not None else lambda _s: None),
+        sleep=sleep,
+        clock=lambda: now[0],
     )
 
 
@@ -241,12 +250,15 @@ def test_robots_rules_cached_per_host_and_crawl_delay_applied() -> None:
             200, text="User-agent: *\nDisallow: /drafts/\nCrawl-delay: 3\n"
         ),
         "news.example/a": httpx.Response(200, content=PAGE),
+        "news.example/c": httpx.Response(200, content=PAGE),
     }
-    with make_fetcher(site(routes, seen)) as fetcher:
+    sleeps: list[float] = []
+    with make_fetcher(site(routes, seen), sleeps, per_host_delay=1.0) as fetcher:
         assert fetcher.get("http://news.example/a").ok
         with pytest.raises(RobotsDisallowedError, match=r"robots\.txt disallows"):
             fetcher.get("http://news.example/drafts/b")
-        assert fetcher.throttle._extra["news.example"] == 3.0
+        assert fetcher.get("http://news.example/c").ok
+    assert sleeps == [3.0, 3.0]  # Crawl-delay 3 replaces the 1 s default after robots.txt is read
     assert seen.count("http://news.example/robots.txt") == 1
     assert "http://news.example/drafts/b" not in seen
 
