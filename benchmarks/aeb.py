@@ -100,7 +100,7 @@ def print_removals(truth: dict[str, str], results: list[PageResult]) -> None:
         for kind, reason, text in result.removed:
             grams = shingles(text)
             inside = sum(1 for g in grams if g in body) / max(1, len(grams))
-            counts = tally.setdefault(f"{kind}: {reason.split(':')[0]}", [0, 0])
+            counts = tally.setdefault(f"{kind}: {reason[:70]}", [0, 0])
             counts[0] += 1
             counts[1] += inside >= 0.5
     for reason, (fired, in_body) in sorted(tally.items(), key=lambda kv: -kv[1][0]):

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from copydesk.clean.html_lines import ExtractedLine, LineRules, judge_lines, page_anchors, with_link_shares
+from copydesk.clean.html_lines import (
+    ExtractedLine,
+    LineRules,
+    PageLinks,
+    judge_lines,
+    read_page_links,
+    with_link_shares,
+)
 from copydesk.clean.normalise import normalise_text
 from copydesk.errors import ExtractionError
 from copydesk.records import Article, RawPage, Removal, RemovalKind, Signals
@@ -54,6 +61,7 @@ class HtmlExtraction:
     lines: list[ExtractedLine]
     fields: dict[str, Any]
     mode: str
+    links: PageLinks
 
 
 def _trafilatura(page: RawPage, options: ExtractionOptions, *, precision: bool) -> Any:
@@ -74,7 +82,7 @@ def _trafilatura(page: RawPage, options: ExtractionOptions, *, precision: bool) 
         raise ExtractionError(page.origin, f"extraction failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _lines(doc: Any, anchors: set[str]) -> list[ExtractedLine]:
+def _lines(doc: Any, anchors: frozenset[str]) -> list[ExtractedLine]:
     return with_link_shares(str(getattr(doc, "text", None) or ""), anchors)
 
 
@@ -84,13 +92,13 @@ def _visible_chars(lines: list[ExtractedLine]) -> int:
 
 def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
     """Run trafilatura (precision mode, then default mode when that found too little)."""
-    anchors = page_anchors(page.body) if options.judge_lines else set()
+    links = read_page_links(page.body, options.line_rules) if options.judge_lines else PageLinks()
     doc = _trafilatura(page, options, precision=options.favor_precision)
-    lines = _lines(doc, anchors)
+    lines = _lines(doc, links.anchors)
     mode = "precision" if options.favor_precision else "default"
     if options.favor_precision and _visible_chars(lines) < options.retry_below_chars:
         retry = _trafilatura(page, options, precision=False)
-        retry_lines = _lines(retry, anchors)
+        retry_lines = _lines(retry, links.anchors)
         if _visible_chars(retry_lines) > _visible_chars(lines):
             doc, lines, mode = retry, retry_lines, "default"
     if doc is None or not _visible_chars(lines):
@@ -104,7 +112,7 @@ def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
         "language": doc.language,
         "url": doc.url,
     }
-    return HtmlExtraction(lines, fields, mode)
+    return HtmlExtraction(lines, fields, mode, links)
 
 
 def _assemble(lines: list[ExtractedLine], reasons: list[str | None]) -> tuple[str, str, list[Removal], bool]:
@@ -143,7 +151,7 @@ class PageExtractor:
             fields = found.fields
             title = page.title or fields.get("title")
             reasons: list[str | None] = (
-                judge_lines(found.lines, title, self.options.line_rules)
+                judge_lines(found.lines, title, self.options.line_rules, found.links.block_labels)
                 if self.options.judge_lines
                 else [None] * len(found.lines)
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -47,8 +48,38 @@ class ExtractedLine:
     link_share: float
 
 
-def page_anchors(html: str, min_words: int = 2) -> set[str]:
-    """Texts of the page's links (``<a>``) with at least ``min_words`` words, whitespace collapsed.
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    """What the page's HTML says about links: link texts, and short labels that head link blocks."""
+
+    anchors: frozenset[str] = frozenset()
+    block_labels: frozenset[str] = frozenset()
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _link_share(element: Any) -> float:
+    text = _squash(element.text_content())
+    if not text:
+        return 0.0
+    linked = sum(len(_squash(a.text_content())) for a in element.iter("a"))
+    return linked / len(text)
+
+
+def _heads_link_block(element: Any, rules: LineRules) -> bool:
+    """A short element followed by a list of links, or by two elements that are mostly a link."""
+    following = [sib for sib, _ in zip(element.itersiblings(), range(2), strict=False)]
+    if not following:
+        return False
+    if following[0].tag in ("ul", "ol") and _link_share(following[0]) >= rules.link_share:
+        return True
+    return len(following) == 2 and all(_link_share(sib) >= rules.link_share for sib in following)
+
+
+def read_page_links(html: str, rules: LineRules) -> PageLinks:
+    """Link texts (two words or more) and link-block labels of a page, whitespace collapsed.
 
     Read from the HTML rather than from trafilatura's ``include_links`` output, which loses text
     beside links on some markup.
@@ -57,16 +88,23 @@ def page_anchors(html: str, min_words: int = 2) -> set[str]:
 
     tree = load_html(html)
     if tree is None:
-        return set()
+        return PageLinks()
     anchors = set()
     for anchor in tree.iter("a"):
-        text = " ".join(anchor.text_content().split())
-        if len(_WORD.findall(text)) >= min_words:
+        text = _collapse(anchor.text_content())
+        if len(_WORD.findall(text)) >= 2:
             anchors.add(text)
-    return anchors
+    labels = set()
+    for element in tree.iter("p", "h2", "h3", "h4", "h5", "h6", "strong", "span"):
+        if len(element) > 2:
+            continue
+        text = _collapse(element.text_content())
+        if 0 < _words(text) <= rules.label_words and _heads_link_block(element, rules):
+            labels.add(text)
+    return PageLinks(frozenset(anchors), frozenset(labels))
 
 
-def with_link_shares(text: str, anchors: set[str], max_words: int = 40) -> list[ExtractedLine]:
+def with_link_shares(text: str, anchors: frozenset[str], max_words: int = 40) -> list[ExtractedLine]:
     """Lines of extracted text, each with the share of its visible characters that is link text."""
     lines = []
     for raw in text.split("\n"):
@@ -122,9 +160,21 @@ def _is_headline(text: str, title: str | None, rules: LineRules) -> bool:
     )
 
 
-def judge_lines(lines: list[ExtractedLine], title: str | None, rules: LineRules) -> list[str | None]:
-    """For each line, why it is page furniture (a reason) or ``None`` when it belongs to the article."""
+def judge_lines(
+    lines: list[ExtractedLine],
+    title: str | None,
+    rules: LineRules,
+    block_labels: frozenset[str] = frozenset(),
+) -> list[str | None]:
+    """For each line, why it is page furniture (a reason) or ``None`` when it belongs to the article.
+
+    ``block_labels`` are the page's labels over link blocks (``read_page_links``): such a label is
+    furniture even when trafilatura already dropped the links under it.
+    """
     reasons: list[str | None] = [None] * len(lines)
+    for i, line in enumerate(lines):
+        if _collapse(line.text) in block_labels:
+            reasons[i] = "label of a related-links block in the page"
     for i, line in enumerate(lines):
         if _is_link_title(line, rules):
             reasons[i] = "link title (related-article teaser)"
