@@ -109,8 +109,8 @@ def score_line(line: Line, layout: Layout) -> Verdict:
         fire(1, "all capitals")
     if edge and len(words) <= 5 and line.text.rstrip().endswith(":"):
         fire(2, "a prompt ending in ':'")
-    foreign = _foreign(line, words, layout)
-    if foreign and (edge or not sentence):
+    foreign = _foreign(line, words, layout) if edge or not sentence else None
+    if foreign:
         fire(3, foreign)
     address = [w for w in words if w.lower() in READER_ADDRESS]
     if address and not (sentence and len(words) > 12):

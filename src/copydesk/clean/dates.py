@@ -26,7 +26,7 @@ def _dateparser(language: str | None) -> Any:
     from dateparser.date import DateDataParser
 
     return DateDataParser(
-        languages=[language] if language else None,
+        languages=[language or "en"],
         settings={"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DAY_OF_MONTH": "first"},
     )
 

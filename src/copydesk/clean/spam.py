@@ -68,7 +68,7 @@ def tokens_of(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
-def _join(left: Token, right: Token, vocab: frozenset[str], run_is_spam: bool) -> str | None:
+def _join(left: Token, right: Token, vocab: _Elsewhere, run_is_spam: bool) -> str | None:
     """The word ``left`` and ``right`` make together when they are halves of one word, else None."""
     if left.text[-1:] in _CLOSERS or right.text[:1] in _OPENERS:
         return None
@@ -129,13 +129,37 @@ def _span(
     return SpamSpan(line, start, end, run, repaired, reason)
 
 
-def _line_spans(line: Line, vocab: frozenset[str], learned: frozenset[str]) -> list[SpamSpan]:
-    tokens = tokens_of(line.text)
-    words = [t.word for t in tokens]
+@dataclass(frozen=True, slots=True)
+class _Tokens:
+    """A line's tokens with what every decision asks of them, computed once."""
+
+    tokens: list[Token]
+    words: list[str]
+    bare: list[bool]
+    frag: list[bool]
+    spammy: list[bool]
+
+
+def _prepare(text: str) -> _Tokens:
+    tokens = tokens_of(text)
+    cores = [core(t.text) for t in tokens]
+    words = [c.lower() for c in cores]
+    return _Tokens(
+        tokens,
+        words,
+        [t.text == c and bool(c) for t, c in zip(tokens, cores, strict=True)],
+        [is_nonword(w) for w in words],
+        [w in _SPAMMY for w in words],
+    )
+
+
+def _line_spans(line: Line, vocab: _Elsewhere, learned: frozenset[str]) -> list[SpamSpan]:
+    prepared = _prepare(line.text)
+    starts = frozenset(p.split(" ", 1)[0] for p in learned)
     spans: list[SpamSpan] = []
     i = 0
-    while i < len(tokens):
-        found = _run_at(line, tokens, words, i, vocab, learned)
+    while i < len(prepared.tokens):
+        found = _run_at(line, prepared, i, vocab, learned, starts)
         if found is None:
             i += 1
             continue
@@ -147,21 +171,30 @@ def _line_spans(line: Line, vocab: frozenset[str], learned: frozenset[str]) -> l
 
 def _run_at(
     line: Line,
-    tokens: Sequence[Token],
-    words: Sequence[str],
+    t: _Tokens,
     i: int,
-    vocab: frozenset[str],
+    vocab: _Elsewhere,
     learned: frozenset[str],
+    starts: frozenset[str],
 ) -> tuple[SpamSpan, int] | None:
     """A spam run starting at token ``i`` (with the index of its last token), or None."""
-    # 1. a run of up to MAX_RUN bare tokens between two halves of a word
-    if i > 0 and tokens[i].bare:
+    tokens, words = t.tokens, t.words
+    end = min(i + MAX_RUN, len(tokens) - 1)
+    # 1. a run of up to MAX_RUN bare tokens between two halves of a word; a join needs a fragment
+    # on one side or spam in the run, so most positions are skipped at once
+    if (
+        i > 0
+        and t.bare[i]
+        and (t.frag[i - 1] or any(t.spammy[i:end]) or any(t.frag[i + 1 : end + 1]) or words[i] in starts)
+    ):
         left = tokens[i - 1]
-        for last in range(i, min(i + MAX_RUN, len(tokens) - 1)):
-            if not tokens[last].bare or is_nonword(words[last]):
+        for last in range(i, end):
+            if not t.bare[last] or t.frag[last]:
                 break
             run_words = words[i : last + 1]
             spammy = _commercial(run_words) or " ".join(run_words) in learned
+            if not (spammy or t.frag[i - 1] or t.frag[last + 1]):
+                continue
             joined = _join(left, tokens[last + 1], vocab, spammy)
             if joined is None:
                 continue
@@ -169,12 +202,10 @@ def _run_at(
                 reason = f"split the word {joined!r}: its halves are not words, their join is"
                 return _span(line, tokens, i, last, joined, reason), last
     # 2. a commercial run, or 3. a run already proven spam
-    if not tokens[i].bare or words[i] in _GLUE:
-        return None
-    if words[i] not in _SPAMMY and not _learned_start(words[i], learned):
+    if not t.bare[i] or words[i] in _GLUE or not (t.spammy[i] or words[i] in starts):
         return None
     last = i
-    while last + 1 < len(tokens) and tokens[last + 1].bare and words[last + 1] in _SPAMMY:
+    while last + 1 < len(tokens) and t.bare[last + 1] and t.spammy[last + 1]:
         last += 1
     while last > i and words[last] in _GLUE:
         last -= 1
@@ -191,11 +222,7 @@ def _run_at(
     return None
 
 
-def _learned_start(word: str, learned: frozenset[str]) -> bool:
-    return any(p == word or p.startswith(word + " ") for p in learned)
-
-
-def _incoherent(run_words: Sequence[str], vocab: frozenset[str]) -> bool:
+def _incoherent(run_words: Sequence[str], vocab: _Elsewhere) -> bool:
     """Run words that the article never uses anywhere else do not belong to its topic."""
     content = [w for w in run_words if w and zipf(w) < 5.5]
     return bool(content) and not any(w in vocab for w in content)
@@ -216,7 +243,7 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     _, counts = article_vocabulary(lines)
     spans: list[SpamSpan] = []
     for line in lines:
-        spans.extend(_line_spans(line, _vocab_without(counts, line), learned))
+        spans.extend(_line_spans(line, _Elsewhere(counts, line), learned))
     proven = set(learned)
     for span in spans:
         words = [core(t).lower() for t in span.run.split()]
@@ -225,19 +252,26 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     if proven != learned:
         seen = {(s.line.index, s.start) for s in spans}
         for line in lines:
-            for extra in _line_spans(line, _vocab_without(counts, line), frozenset(proven)):
+            for extra in _line_spans(line, _Elsewhere(counts, line), frozenset(proven)):
                 if (line.index, extra.start) not in seen and not _overlaps(extra, spans):
                     spans.append(extra)
     return sorted(spans, key=lambda s: (s.line.index, s.start))
 
 
-def _vocab_without(counts: dict[str, int], line: Line) -> frozenset[str]:
-    """Words used in the article outside this line (a fragment must not vouch for itself)."""
-    here: dict[str, int] = {}
-    for match in _TOKEN.finditer(line.text):
-        word = core(match.group()).lower()
-        here[word] = here.get(word, 0) + 1
-    return frozenset(w for w, n in counts.items() if n > here.get(w, 0))
+class _Elsewhere:
+    """Words the article uses outside one line (a fragment must not vouch for itself)."""
+
+    __slots__ = ("counts", "here")
+
+    def __init__(self, counts: dict[str, int], line: Line) -> None:
+        self.counts = counts
+        self.here: dict[str, int] = {}
+        for match in _TOKEN.finditer(line.text):
+            word = core(match.group()).lower()
+            self.here[word] = self.here.get(word, 0) + 1
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.counts.get(word, 0) > self.here.get(word, 0)
 
 
 def _overlaps(span: SpamSpan, spans: Sequence[SpamSpan]) -> bool:

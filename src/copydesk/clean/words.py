@@ -57,7 +57,8 @@ def is_word(token: str, lang: str = "en", extra: frozenset[str] | set[str] = fro
     return zipf(low, lang) >= WORD_ZIPF or low in extra
 
 
-def is_nonword(token: str, lang: str = "en", extra: frozenset[str] | set[str] = frozenset()) -> bool:
+@lru_cache(maxsize=1 << 18)
+def is_nonword(token: str, lang: str = "en", extra: frozenset[str] = frozenset()) -> bool:
     """True for a fragment: unknown or very rare in the language and not used elsewhere in the article."""
     low = token.lower()
     if not low or not low[0].isalpha():
@@ -98,6 +99,8 @@ def _script(ch: str) -> str | None:
 
 def dominant_script(text: str) -> str | None:
     """The script most letters of ``text`` are written in (None for a line without letters)."""
+    if text.isascii():
+        return "latin" if has_letters(text) else None
     counts: Counter[str] = Counter()
     for ch in text:
         if ch.isalpha():
@@ -122,14 +125,19 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
 }
 
 
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in FUNCTION_WORDS.items():
+    for _word in _words:
+        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
+
+
 def language_hint(words: Iterable[str]) -> tuple[str | None, int]:
     """The language whose function words the words use most, and how many they used."""
     counts: Counter[str] = Counter()
     for word in words:
-        low = word.lower()
-        for lang, vocab in FUNCTION_WORDS.items():
-            if low in vocab:
-                counts[lang] += 1
+        langs = _LANGUAGES_OF.get(word.lower())
+        if langs:
+            counts.update(langs)
     if not counts:
         return None, 0
     lang, hits = counts.most_common(1)[0]

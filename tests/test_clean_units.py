@@ -1,0 +1,126 @@
+"""Unit and store-level tests of the text-cleaning stages (texts written for copydesk)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from copydesk.clean.dates import parse_date
+from copydesk.clean.extract import PageExtractor
+from copydesk.clean.lines import live_lines, rebuild_text
+from copydesk.clean.recurring import RecurringChromeStage, clean_corpus_in_memory
+from copydesk.clean.scoring import evaluate_clean
+from copydesk.clean.stages import text_cleaning_stages
+from copydesk.clean.textmeta import site_banner
+from copydesk.records import Article, RawPage
+from copydesk.store import articles as article_store
+from copydesk.store.db import Database
+
+
+def clean(text: str, source_id: str = "t") -> Article:
+    article = PageExtractor().extract(RawPage(source_id, source_id, "text", text))
+    for stage in text_cleaning_stages():
+        article = stage(article)
+    return article
+
+
+BODY = (
+    "The harbour authority in Calder Bay said on Monday that dredging of the main channel would start "
+    "in August and last about six weeks.\n\n"
+    "Ships longer than 200 metres will have to wait for high tide while the work goes on, it said.\n\n"
+    "The project was approved by the port board in March after two years of surveys."
+)
+
+
+def test_every_removal_points_at_its_raw_text() -> None:
+    article = clean(
+        "Calder Post | News, Sport, Weather\n\nWORLD\n\nDredging of Calder channel to start in August\n\n"
+        + BODY.replace("main channel", "main chan buy cheap viagra nel")
+        + "\n\nShare this:\n\nBack to top button"
+    )
+    assert article.removals
+    for removal in article.removals:
+        assert article.raw_text[removal.position : removal.position + len(removal.text)] == removal.text
+    assert "main channel" in article.text
+    assert rebuild_text(article) == article.text
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["Share this:", "Related", "Top Stories", "Back to top button"]), max_size=4))
+def test_cleaning_never_touches_raw_text_and_keeps_the_body(chrome: list[str]) -> None:
+    text = "\n\n".join([*chrome, BODY, *chrome])
+    article = clean(text)
+    assert article.raw_text.startswith(chrome[0] if chrome else BODY[:20])
+    for paragraph in BODY.split("\n\n"):
+        assert paragraph in article.text
+    for line in chrome:
+        assert line not in article.text.split("\n")
+
+
+def test_a_cited_source_is_not_a_credit() -> None:
+    article = clean(BODY + "\n\nThe figures were confirmed by officials, according to Northline Press.")
+    assert article.credits == []
+
+
+def test_credit_forms() -> None:
+    for line, credit in [("— Northline Press", "Northline Press"), ("(NLP)", "NLP"), ("Source: NLP", "NLP")]:
+        assert clean(BODY + "\n\n" + line).credits == [credit]
+
+
+def test_dates_parse_with_library_help() -> None:
+    assert parse_date("October,18,2023") is not None
+    assert parse_date("Published: 3 May 2024") is not None
+    assert parse_date("no year here") is None
+
+
+def test_site_banner_needs_a_tagline_or_masthead_word() -> None:
+    lines = live_lines(clean("Quiet Town | Latest, Local\n\n" + BODY))
+    assert lines  # the banner left the body
+    assert site_banner(live_lines(Article("a", "a", "a", "text", "h", "A b | c d", "A b | c d"))[0]) is None
+
+
+def _store_article(db: Database, text: str, source_id: str) -> Article:
+    article = clean(text, source_id)
+    article_store.put_articles(db, [article])
+    return article
+
+
+def test_recurring_lines_go_across_the_store(tmp_path: Path) -> None:
+    db = Database.open(tmp_path / "c.db")
+    try:
+        pitch = "Get the Calder Post app today"
+        texts = [
+            f"Story number {n} about the harbour\n\n{BODY.replace('August', month)}".replace(
+                "\n\nShips", f"\n\n{pitch}\n\nShips"
+            )
+            for n, month in enumerate(["August", "September", "October", "November"])
+        ]
+        texts = [t.replace("The harbour authority", f"Authority {i}") for i, t in enumerate(texts)]
+        ids = [_store_article(db, t, f"s{i}").id for i, t in enumerate(texts)]
+        report = RecurringChromeStage().run(db, ids)
+        assert report.changed == 4
+        for article in article_store.iter_articles(db):
+            assert pitch not in article.text
+            assert any(r.kind == "chrome" and "recurs" in r.reason for r in article.removals)
+    finally:
+        db.close()
+
+
+def test_copies_of_one_story_keep_their_shared_lines() -> None:
+    text = "Harbour dredging plan\n\n" + BODY.replace("\n\nShips", "\n\nWhat happens next\n\nShips")
+    articles = [clean(text, f"copy{i}") for i in range(4)]
+    clean_corpus_in_memory(articles)
+    assert all("What happens next" in a.text for a in articles)
+    assert all(not any("recurs" in r.reason for r in a.removals) for a in articles)
+
+
+def test_eval_clean_on_the_seeds(shared_dir: Path) -> None:
+    seeds = shared_dir / "corpus" / "seeds"
+    score = evaluate_clean(seeds, seeds / "labels.json")
+    assert score.chrome_removed.share == 1.0
+    assert score.body_kept.share == 1.0
+    assert score.spam_removed.share == 1.0
+    assert score.spam_repaired.share == 1.0
+    assert score.fields["title"].share == 1.0
