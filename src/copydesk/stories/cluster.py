@@ -30,6 +30,7 @@ class StoryConfig:
     attach_threshold: float = 0.3
     event_threshold: float = 0.06
     topic_threshold: float = 0.08
+    topic_link_threshold: float = 0.2
     centring: float = 0.4
     window_days: float = 7.0
     topic_window_days: float = 730.0
@@ -212,7 +213,6 @@ class StoryDesk:
         fresh = [self.stories[s] for s in story_ids if s in self.stories and not self.stories[s].topic_id]
         if not fresh:
             return
-        fresh_ids = {s.id for s in fresh}
         grouped: dict[int, list[int]] = {}
         for i, story in enumerate(fresh):
             grouped.setdefault(self._batch_topic.pop(story.id, -1 - i), []).append(i)
@@ -220,10 +220,10 @@ class StoryDesk:
             members = sorted(
                 (fresh[i] for i in group), key=lambda s: (s.first is None, s.first or datetime.min, s.id)
             )
-            best_topic, best_score = "", self.config.topic_threshold
+            best_topic, best_score = "", self.config.topic_link_threshold
             for story in members:
                 for score, other in self._related(story):
-                    if score >= best_score and other.topic_id and other.id not in fresh_ids:
+                    if score >= best_score and other.topic_id:
                         best_topic, best_score = other.topic_id, score
             topic = best_topic or "t" + content_digest("topic\x00" + members[0].id)[:12]
             for story in members:

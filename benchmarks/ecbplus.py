@@ -1,0 +1,163 @@
+"""Story clustering on ECB+ (../shared/eval/ecbplus): event- and topic-level B-cubed F1 and ARI.
+
+copydesk's clusterer runs with its packaged defaults (``StoryConfig()``, tuned on train.jsonl) and is
+scored on dev.jsonl; beside it, in the same run, a TF-IDF + average-link baseline whose threshold is
+tuned on train. ``--tune`` re-runs the grid search on train that chose the defaults.
+
+    .venv/bin/python benchmarks/ecbplus.py [--split dev] [--tune] [--incremental]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score
+
+from copydesk.stories.cluster import StoryConfig, StoryDesk
+from copydesk.stories.features import FeatureWeights, Lexicon, build_features
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "ecbplus"
+
+
+def load(split: str) -> list[dict[str, str]]:
+    with (DATA / f"{split}.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def bcubed_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+    gold_sets: dict[str, set[int]] = defaultdict(set)
+    pred_sets: dict[str, set[int]] = defaultdict(set)
+    for i, (g, p) in enumerate(zip(gold, pred, strict=True)):
+        gold_sets[g].add(i)
+        pred_sets[p].add(i)
+    precision = recall = 0.0
+    for g, p in zip(gold, pred, strict=True):
+        shared = len(gold_sets[g] & pred_sets[p])
+        precision += shared / len(pred_sets[p])
+        recall += shared / len(gold_sets[g])
+    precision, recall = precision / len(gold), recall / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def scores(docs: list[dict[str, str]], events: Sequence[str], topics: Sequence[str]) -> dict[str, float]:
+    gold_e = [d["event"] for d in docs]
+    gold_t = [d["topic"] for d in docs]
+    return {
+        "event_b3": bcubed_f1(gold_e, events),
+        "event_ari": adjusted_rand_score(gold_e, events),
+        "topic_b3": bcubed_f1(gold_t, topics),
+        "topic_ari": adjusted_rand_score(gold_t, topics),
+    }
+
+
+def run_copydesk(
+    docs: list[dict[str, str]], config: StoryConfig, lexicon: Lexicon, *, incremental: bool = False
+) -> tuple[list[str], list[str]]:
+    vectors = np.stack([build_features(d["title"], d["text"], lexicon, config.weights).vector for d in docs])
+    ids = [d["doc_id"] for d in docs]
+    desk = StoryDesk(config)
+    if not incremental:
+        placed = desk.assign(ids, vectors, [None] * len(docs))
+        desk.link_topics(list(desk.stories))
+        story_of = {p.article_id: p.story_id for p in placed}
+    else:
+        # Half the documents as a first batch, then the rest one at a time in a shuffled order.
+        order = list(range(len(docs)))
+        random.Random(0).shuffle(order)
+        half = order[: len(order) // 2]
+        story_of = {}
+        for p in desk.assign([ids[i] for i in half], vectors[half], [None] * len(half)):
+            story_of[p.article_id] = p.story_id
+        desk.link_topics(list(desk.stories))
+        for i in order[len(order) // 2 :]:
+            p = desk.assign([ids[i]], vectors[[i]], [None])[0]
+            story_of[p.article_id] = p.story_id
+            desk.link_topics([p.story_id])
+
+    def live(story_id: str) -> str:
+        while story_id in desk.merged_into:
+            story_id = desk.merged_into[story_id]
+        return story_id
+
+    events = [live(story_of[i]) for i in ids]
+    return events, [desk.stories[e].topic_id for e in events]
+
+
+def tfidf_baseline(
+    train: list[dict[str, str]], test: list[dict[str, str]]
+) -> tuple[list[str], list[str], float]:
+    """TF-IDF (fitted per split) + average link, one threshold tuned on train for events and topics."""
+
+    def cluster(docs: list[dict[str, str]], threshold: float) -> list[str]:
+        matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(
+            [d["title"] + "\n" + d["text"] for d in docs]
+        )
+        dist = np.clip(1.0 - (matrix @ matrix.T).toarray(), 0.0, 2.0)
+        np.fill_diagonal(dist, 0.0)
+        tree = linkage(squareform((dist + dist.T) / 2, checks=False), method="average")
+        return [str(x) for x in fcluster(tree, t=1.0 - threshold, criterion="distance")]
+
+    grid = [t / 100 for t in range(2, 40, 2)]
+    gold_train = [d["event"] for d in train]
+    best_event = max(grid, key=lambda t: bcubed_f1(gold_train, cluster(train, t)))
+    gold_topic = [d["topic"] for d in train]
+    best_topic = max(grid, key=lambda t: bcubed_f1(gold_topic, cluster(train, t)))
+    return cluster(test, best_event), cluster(test, best_topic), best_event
+
+
+def tune(train: list[dict[str, str]], lexicon: Lexicon) -> StoryConfig:
+    """Grid search on train for the event-level B-cubed F1 (topic level breaks ties)."""
+    best: tuple[float, float, StoryConfig] | None = None
+    for names, lead, centring, event, topic in itertools.product(
+        (0.5, 1.0), (0.5, 1.0), (0.3, 0.4, 0.5), (0.0, 0.03, 0.06, 0.1), (0.06, 0.08, 0.1)
+    ):
+        weights = FeatureWeights(names=names, lead_block=lead)
+        config = StoryConfig(weights=weights, centring=centring, event_threshold=event, topic_threshold=topic)
+        got = scores(train, *run_copydesk(train, config, lexicon))
+        key = (got["event_b3"], got["topic_b3"])
+        if best is None or key > best[:2]:
+            best = (*key, config)
+            print(f"train event {key[0]:.3f} topic {key[1]:.3f} <- {config}")
+    assert best is not None
+    return best[2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--split", default="dev")
+    parser.add_argument("--tune", action="store_true", help="grid-search the defaults on train first")
+    parser.add_argument("--incremental", action="store_true", help="also score one-at-a-time placement")
+    args = parser.parse_args()
+    train, test = load("train"), load(args.split)
+    lexicon = Lexicon.load()
+    config = tune(train, lexicon) if args.tune else StoryConfig()
+    print(f"copydesk config: {dataclasses.asdict(config)}")
+    rows = [("copydesk (train)", scores(train, *run_copydesk(train, config, lexicon)))]
+    rows.append((f"copydesk ({args.split})", scores(test, *run_copydesk(test, config, lexicon))))
+    if args.incremental:
+        inc = run_copydesk(test, config, lexicon, incremental=True)
+        rows.append((f"copydesk incremental ({args.split})", scores(test, *inc)))
+    events, topics, threshold = tfidf_baseline(train, test)
+    rows.append((f"tf-idf avg-link t={threshold:.2f} ({args.split})", scores(test, events, topics)))
+    print(f"{'system':42s} {'event B3':>9s} {'event ARI':>9s} {'topic B3':>9s} {'topic ARI':>9s}")
+    for name, got in rows:
+        print(
+            f"{name:42s} {got['event_b3']:9.3f} {got['event_ari']:9.3f} {got['topic_b3']:9.3f} {got['topic_ari']:9.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
