@@ -154,9 +154,8 @@ def main() -> None:
     rows.append((f"tf-idf avg-link t={threshold:.2f} ({args.split})", scores(test, events, topics)))
     print(f"{'system':42s} {'event B3':>9s} {'event ARI':>9s} {'topic B3':>9s} {'topic ARI':>9s}")
     for name, got in rows:
-        print(
-            f"{name:42s} {got['event_b3']:9.3f} {got['event_ari']:9.3f} {got['topic_b3']:9.3f} {got['topic_ari']:9.3f}"
-        )
+        figures = " ".join(f"{got[k]:9.3f}" for k in ("event_b3", "event_ari", "topic_b3", "topic_ari"))
+        print(f"{name:42s} {figures}")
 
 
 if __name__ == "__main__":
