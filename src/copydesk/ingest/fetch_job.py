@@ -10,6 +10,7 @@ are skipped unless ``refetch``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -93,10 +94,11 @@ class _Planner:
             return
         self.seen_listings.add(url)
         try:
-            doc = self.fetcher.get(url)
-            if not doc.ok:
-                raise FetchError(url, f"HTTP {doc.status}", kind="http")
-            body = gunzip_if_needed(doc.body, url, self.fetcher.policy.max_body_bytes)
+            with _no_surprises(url):
+                doc = self.fetcher.get(url)
+                if not doc.ok:
+                    raise FetchError(url, f"HTTP {doc.status}", kind="http")
+                body = gunzip_if_needed(doc.body, url, self.fetcher.policy.max_body_bytes)
         except FetchError as exc:
             self.skip(url, exc, "unknown", None)
             return
@@ -110,10 +112,11 @@ class _Planner:
             self.skip(url, FetchError(url, reason, kind="unsupported"), "unknown", doc)
             return
         try:
-            if kind == "feed":
-                links = feed_links(body, doc.final_url)
-            else:
-                kind, links = sitemap_entries(body, doc.final_url)
+            with _no_surprises(url):
+                if kind == "feed":
+                    links = feed_links(body, doc.final_url)
+                else:
+                    kind, links = sitemap_entries(body, doc.final_url)
         except FetchError as exc:
             self.skip(url, exc, kind, doc)
             return
@@ -131,6 +134,18 @@ class _Planner:
         for link in links:
             self.add_link(link)
         self.report.links_found += len(self.pages) + len(self.seen_done) - before
+
+
+@contextmanager
+def _no_surprises(url: str) -> Iterator[None]:
+    """Any other failure on one URL (a parser or transport bug on hostile input) becomes a
+    ``FetchError`` for that URL: it is skipped with its reason, and the run goes on."""
+    try:
+        yield
+    except FetchError:
+        raise
+    except Exception as exc:
+        raise FetchError(url, f"unexpected {type(exc).__name__}: {exc}", kind="fetch") from exc
 
 
 def _record(
@@ -159,15 +174,16 @@ def _read_page(
     doc = planned.doc
     planned.doc = None  # the body is not kept once handed on
     try:
-        if doc is None:
-            doc = fetcher.get(url)
-        if not doc.ok:
-            raise FetchError(url, f"HTTP {doc.status}", kind="http")
-        if classify(doc.body, doc.content_type) != "html":
-            raise FetchError(
-                url, f"not an HTML page ({doc.media_type or 'no content type'})", kind="unsupported"
-            )
-        body = doc.text()
+        with _no_surprises(url):
+            if doc is None:
+                doc = fetcher.get(url)
+            if not doc.ok:
+                raise FetchError(url, f"HTTP {doc.status}", kind="http")
+            if classify(doc.body, doc.content_type) != "html":
+                raise FetchError(
+                    url, f"not an HTML page ({doc.media_type or 'no content type'})", kind="unsupported"
+                )
+            body = doc.text()
     except FetchError as exc:
         fetches.record_fetch(db, _record(url, "page", exc.kind, doc, exc.reason))
         yield SkippedInput(url, exc.reason, exc.kind, url)
