@@ -11,8 +11,6 @@ year only when ``MinHashConfig`` is the same, so its ``key`` is stored beside th
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,9 +18,8 @@ import numpy as np
 
 from copydesk.errors import UsageError
 
-_MASK32 = np.uint64(0xFFFFFFFF)
-_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _BYTE_PRIME = np.uint64(0x100000001B3)
+_BYTE_PRIME_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 _EMPTY = np.uint32(0xFFFFFFFF)
@@ -57,11 +54,6 @@ class MinHashConfig:
         return f"mh1-p{self.num_perm}-k{self.shingle}-s{self.seed}"
 
 
-def fold_text(text: str) -> str:
-    """Casefolded words separated by single spaces: what shingles are built from."""
-    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
 class MinHasher:
     """Seeded permutations (multiply-shift hashing on 64-bit shingle hashes) for one config."""
 
@@ -72,6 +64,8 @@ class MinHasher:
         self._b = rng.integers(0, 2**63, size=config.num_perm, dtype=np.uint64)
         k = config.shingle
         self._coef = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
+        self._pow: np.ndarray = np.zeros(0, dtype=np.uint64)
+        self._inv: np.ndarray = np.zeros(0, dtype=np.uint64)
 
     def shingle_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """64-bit hashes of every k-word shingle, all texts concatenated, and each text's start offset.
@@ -83,30 +77,28 @@ class MinHasher:
         encoded = [t.casefold().translate(_PUNCT).encode("utf-8", "replace") for t in texts]
         lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
         raw = np.frombuffer(b"\x00".join(encoded) + b"\x00", dtype=np.uint8)
-        is_word = _WORD_BYTE[raw]
-        prev = np.empty_like(is_word)
-        prev[0] = False
-        prev[1:] = is_word[:-1]
-        starts = np.flatnonzero(is_word & ~prev)
-        word_hash = self._word_hashes(raw, is_word, starts)
-        doc_ends = np.cumsum(lengths)
-        counts = np.diff(np.r_[0, np.searchsorted(starts, doc_ends)])
+        inside = np.flatnonzero(_WORD_BYTE[raw])
+        if len(inside) == 0:
+            return np.zeros(0, dtype=np.uint64), np.zeros(len(texts), dtype=np.int64)
+        # Word bytes of neighbouring words are never adjacent (a non-word byte lies between).
+        first_byte = np.flatnonzero(np.r_[True, np.diff(inside) > 1])
+        word_hash = self._word_hashes(raw[inside], first_byte)
+        counts = np.diff(np.r_[0, np.searchsorted(inside[first_byte], np.cumsum(lengths))])
         return self._shingles(word_hash, counts)
 
-    def _word_hashes(self, raw: np.ndarray, is_word: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        if len(starts) == 0:
-            return np.zeros(0, dtype=np.uint64)
-        marks = np.zeros(len(raw), dtype=np.int64)
-        marks[starts] = 1
-        word_id = np.cumsum(marks) - 1
-        inside = np.flatnonzero(is_word)
-        ids = word_id[inside]
-        pos = inside - starts[ids]
-        # Multiplier per byte position: an odd constant raised to the position, wrapping mod 2**64.
-        powers = np.cumprod(np.full(int(pos.max()) + 1, _BYTE_PRIME, dtype=np.uint64), dtype=np.uint64)
-        contrib = (raw[inside].astype(np.uint64) + np.uint64(1)) * powers[pos]
-        first_byte = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        return _mix(np.add.reduceat(contrib, first_byte))
+    def _powers(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """P**i and P**-i (mod 2**64) for i < n, grown on demand and kept by this hasher."""
+        if len(self._pow) < n:
+            size = max(n, 2 * len(self._pow), 1 << 16)
+            self._pow, self._inv = _power_table(_BYTE_PRIME, size), _power_table(_BYTE_PRIME_INV, size)
+        return self._pow, self._inv
+
+    def _word_hashes(self, word_bytes: np.ndarray, first_byte: np.ndarray) -> np.ndarray:
+        """Polynomial hash of each word: sum of byte * P**j over the word's bytes, computed for all
+        words at once with global powers and then shifted back by P**-start (P is odd, so invertible)."""
+        power, inverse = self._powers(len(word_bytes))
+        contrib = (word_bytes.astype(np.uint64) + np.uint64(1)) * power[: len(word_bytes)]
+        return _mix(np.add.reduceat(contrib, first_byte) * inverse[first_byte])
 
     def _shingles(self, word_hash: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = self.config.shingle
@@ -116,15 +108,20 @@ class MinHasher:
         total = int(offsets[-1])
         if total == 0:
             return np.zeros(0, dtype=np.uint64), offsets[:-1]
-        # Index of the first word of each shingle.
+        # A k-word window at every word position of the concatenation, then the windows that stay
+        # inside one text are kept; texts shorter than k words get one shingle of all their words.
+        n_words = len(word_hash)
+        windows = np.zeros(max(0, n_words - k + 1), dtype=np.uint64)
+        for j in range(k):
+            windows += word_hash[j : j + len(windows)] * self._coef[j]
         doc_of = np.repeat(np.arange(len(counts)), n_shingles)
         first = word_starts[doc_of] + (np.arange(total) - offsets[:-1][doc_of])
-        width = np.minimum(counts[doc_of], k)
-        acc = np.zeros(total, dtype=np.uint64)
-        for j in range(k):
-            inside = j < width
-            idx = np.where(inside, first + j, 0)
-            acc += np.where(inside, word_hash[idx] * self._coef[j], np.uint64(0))
+        short = counts[doc_of] < k
+        acc = windows[np.where(short, 0, first)] if len(windows) else np.zeros(total, dtype=np.uint64)
+        if short.any():
+            for i in np.flatnonzero(short).tolist():
+                width = int(counts[doc_of[i]])
+                acc[i] = np.sum(word_hash[first[i] : first[i] + width] * self._coef[:width])
         return _mix(acc), offsets[:-1]
 
     def signatures(self, texts: Sequence[str]) -> np.ndarray:
@@ -151,6 +148,13 @@ class MinHasher:
     def signature(self, text: str) -> np.ndarray:
         row: np.ndarray = self.signatures([text])[0]
         return row
+
+
+def _power_table(base: np.uint64, size: int) -> np.ndarray:
+    """base**i mod 2**64 for i < size (uint64 products wrap, which is the modulus we want)."""
+    table = np.full(size, base, dtype=np.uint64)
+    table[0] = 1
+    return np.cumprod(table, dtype=np.uint64)
 
 
 def _densify(sig: np.ndarray, salts: np.ndarray) -> np.ndarray:
