@@ -18,7 +18,7 @@ from copydesk.align.sentences import dice, drift, stem_set
 from copydesk.facts.text import content_stems, fold
 from copydesk.records import FactGroup, Figure, Quote
 
-SAME_SENTENCE = 0.45  # Dice above which two figure sentences are the same claim rewritten
+SAME_SENTENCE = 0.6  # Dice above which two figure sentences (same hedge) are one claim rewritten
 SAME_TOPIC = 0.15  # ... above which two sentences are about the same thing
 QUOTE_SAME_SPEAKER = 0.3  # containment of quote words for one speaker's quotes to be one statement
 QUOTE_ANY_SPEAKER = 0.6  # ... for close quotes whose speakers were resolved differently
@@ -92,7 +92,8 @@ def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGr
             elif same_value and not counted_match and _distinctive(a) and ctx >= SAME_TOPIC:
                 links.append((ctx + 0.5, i, j))  # same number, different thing counted: conflict
             elif not same_value and a.kind == "number" and a.counted and a.counted == b.counted:
-                if ctx >= SAME_SENTENCE and a.unit == b.unit and a.scope == b.scope:
+                same_claim = ctx >= SAME_SENTENCE and a.qualifier == b.qualifier
+                if same_claim and a.unit == b.unit and a.scope == b.scope:
                     links.append((ctx, i, j))  # the same claim with another number: conflict
                 elif ctx >= SAME_TOPIC / 2 or a.scope != b.scope:
                     related.append((i, j))

@@ -16,7 +16,7 @@ from typing import Any
 from copydesk.align.story import StoryArticle, align_story
 from copydesk.facts.extract import FactExtractor
 from copydesk.facts.text import fold
-from copydesk.records import Article
+from copydesk.records import Article, Figure, Quote
 
 
 @dataclass(slots=True)
@@ -141,3 +141,100 @@ def score_figures(extractor: FactExtractor, docs: Iterable[dict[str, Any]]) -> S
             if f.id not in used:
                 score.misses.append(f"{doc['id']}: extra {f.text!r}")
     return score
+
+
+def _clean_label(value: str) -> str:
+    return _norm(re.sub(r"\([^)]*\)", "", value))
+
+
+def _label_match(label: str, text: str) -> bool:
+    a, b = _clean_label(label), _norm(text)
+    return bool(a and b) and (a in b or b in a or (len(a) > 40 and a[:40] in b))
+
+
+def score_labelled_story(
+    articles: dict[str, Article], labels: dict[str, Any], extractor: FactExtractor
+) -> dict[str, Any]:
+    """Compare a story's corroboration with hand labels in the shape of ``seeds/labels.json``.
+
+    ``articles`` maps the labels' short document keys (``"000"``) to articles of one story.
+    """
+    from copydesk.align.story import StoryFacts
+
+    keys = list(articles)
+    dates = [a.published.date() for a in articles.values() if a.published]
+    extracted = extractor.extract([articles[k] for k in keys], fallback_date=min(dates, default=None))
+    story: StoryFacts = align_story(
+        "labelled", [StoryArticle(articles[k]) for k in keys], {f.article_id: f for f in extracted}
+    )
+    by_key = {articles[k].id: k for k in keys}
+    report: dict[str, Any] = {"figures": [], "quotes": [], "entities": []}
+    for fact in labels.get("facts", []):
+        values = {
+            k: v
+            for k, v in fact["values"].items()
+            if k in articles
+            and re.search(
+                r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|thousand|million)\b|first of", v
+            )
+        }
+        if not values:
+            continue
+        found: dict[str, Figure] = {}
+        for key, value in values.items():
+            hits = [f for f in story.figures if by_key[f.article_id] == key and _label_match(value, f.text)]
+            if hits:
+                found[key] = max(hits, key=lambda f: len(f.text))
+        groups = {story.figure_groups[f.id] for f in found.values()}
+        status = story.group(next(iter(groups))).status if len(groups) == 1 else None
+        wanted = fact["status"].split(":")[0].split(";")[0].strip().replace("single source", "single-source")
+        report["figures"].append({
+            "id": fact["id"], "found": len(found), "labelled": len(values), "grouped": len(groups) == 1,
+            "status": status, "labelled_status": wanted,
+            "ok": len(found) == len(values) and len(groups) == 1 and status == wanted,
+            "texts": {k: f.text for k, f in found.items()},
+            "related": story.group(next(iter(groups))).related if len(groups) == 1 else [],
+        })  # fmt: skip
+    for n, labelled in enumerate(labels.get("quotes", [])):
+        variants = {k: v for k, v in labelled["variants"].items() if k in articles}
+        if not variants:
+            continue
+        speakers = [s.strip() for s in labelled["speaker"].split("/")]
+        found_q: dict[str, Quote] = {}
+        for key, text in variants.items():
+            quote_hits = [
+                q for q in story.quotes if by_key[q.article_id] == key and _label_match(text, q.text)
+            ]
+            if quote_hits:
+                found_q[key] = quote_hits[0]
+        groups = {story.quote_groups[q.id] for q in found_q.values()}
+        right = [q for q in found_q.values() if any(same_name(q.speaker, s) or same_name(s, q.speaker or "")
+                                                     for s in speakers)]  # fmt: skip
+        report["quotes"].append({
+            "group": n, "speaker": labelled["speaker"], "found": len(found_q), "labelled": len(variants),
+            "grouped": len(groups) == 1, "right_speaker": len(right),
+            "ok": len(found_q) == len(variants) and len(groups) == 1 and len(right) == len(found_q),
+            "speakers": {k: q.speaker for k, q in found_q.items()},
+        })  # fmt: skip
+    surfaces = [{fold(s) for s in e.surface_forms} for e in story.entities]
+    label_groups = [{fold(s) for s in v["surface"]} for v in labels.get("entity_variants", [])]
+    for variant in labels.get("entity_variants", []):
+        if "docs" not in variant or not set(variant["docs"]) & set(keys):
+            continue
+        wanted_forms = {fold(s) for s in variant["surface"]}
+        holders = [i for i, forms in enumerate(surfaces) if forms & wanted_forms]
+        merged = len(holders) == 1 and wanted_forms <= surfaces[holders[0]]
+        report["entities"].append(
+            {
+                "canonical": variant["canonical"],
+                "merged": merged,
+                "entities": [sorted(surfaces[i]) for i in holders],
+            }
+        )
+    wrong = [
+        sorted(forms) for forms in surfaces
+        if sum(1 for group in label_groups if forms & group) > 1
+    ]  # fmt: skip
+    report["wrong_merges"] = wrong
+    report["merged_names"] = [sorted(e.surface_forms) for e in story.entities if len(e.surface_forms) > 1]
+    return report

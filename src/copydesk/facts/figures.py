@@ -37,7 +37,8 @@ _QUALIFIER_BEFORE = re.compile(
 # Unit words after a number: (normalised unit, factor to the normalised unit).
 UNITS: dict[str, tuple[str, float]] = {
     "square kilometre": ("km2", 1.0), "square kilometer": ("km2", 1.0), "sq km": ("km2", 1.0),
-    "square mile": ("km2", 2.589988), "km": ("km", 1.0), "kilometer": ("km", 1.0), "kilometre": ("km", 1.0), "mile": ("km", 1.609344),
+    "square mile": ("km2", 2.589988), "km": ("km", 1.0), "kilometer": ("km", 1.0),
+    "kilometre": ("km", 1.0), "mile": ("km", 1.609344),
     "mi": ("km", 1.609344), "m": ("m", 1.0), "meter": ("m", 1.0), "metre": ("m", 1.0),
     "foot": ("m", 0.3048), "feet": ("m", 0.3048), "ft": ("m", 0.3048), "kg": ("kg", 1.0),
     "kilogram": ("kg", 1.0), "tonne": ("t", 1.0), "ton": ("t", 1.0), "percent": ("%", 1.0),

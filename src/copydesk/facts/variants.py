@@ -37,7 +37,7 @@ LOOSE_ALTERNATIONS = ((re.compile(r"^r"), "n"), (re.compile(r"^l"), "n"), (re.co
 _DOUBLE = re.compile(r"(.)\1+")
 _CONNECTORS = frozenset({"of", "for", "and", "the", "on", "de", "&"})
 SPELLING_CLOSE = 0.8  # similarity of loose skeletons needed with a phonetic match
-ROLE_CLOSE = 0.6  # ... or with a shared role (measured: Rajin/Nanjin 0.83, Dunai/Dubai 0.8 w/o role)
+ROLE_CLOSE = 0.7  # ... or with a shared role (Rajin/Nanjin 0.83; North/South 0.6 stays apart)
 
 
 def name_key(name: str) -> str:
@@ -128,6 +128,8 @@ def _same_spelling(a: _Node, b: _Node) -> bool:
         return False
     if safe_skeleton(a.key) == safe_skeleton(b.key):
         return True
+    if a.key.startswith(b.key) or b.key.startswith(a.key):
+        return False  # "Russia"/"Russian", "Korea"/"Koreas": forms of one word, not spellings
     if any(len(t) < 4 for t in ta + tb) and len(ta) == 1:
         return False  # short words are too easy to confuse
     shared_role = bool(a.roles & b.roles)

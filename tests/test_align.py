@@ -1,0 +1,221 @@
+"""Alignment within a story: name variants, figure groups and statuses, quote groups, rewrite swaps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from copydesk.align.groups import group_figures, group_quotes
+from copydesk.align.sentences import align_rewrite, drift, word_substitutions
+from copydesk.align.story import StoryArticle, align_story
+from copydesk.facts.extract import FactExtractor
+from copydesk.facts.names import Mention
+from copydesk.facts.text import split_sentences
+from copydesk.facts.variants import merge_entities, sounds_alike, spelling_similarity
+from copydesk.records import Article, Figure, Quote
+from tests.support.fake_nlp import FakeNLP
+
+
+def fig(
+    fid: str, article: str, sentence: str, value: float, counted: str | None = None, **kw: object
+) -> Figure:
+    return Figure(
+        id=fid,
+        article_id=article,
+        kind="number",
+        text=str(value),
+        sentence=sentence,
+        position=0,
+        value=value,
+        counted=counted,
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def status_of(groups: list, mapping: dict[str, str], fid: str) -> str:  # type: ignore[type-arg]
+    return next(g.status for g in groups if g.id == mapping[fid])
+
+
+def test_same_figure_agrees_across_sources_and_a_different_counted_noun_conflicts() -> None:
+    figures = [
+        fig(
+            "a/1",
+            "a",
+            "The ministry sent more than 1,000 containers of grain to the port.",
+            1000,
+            "container",
+        ),
+        fig(
+            "b/1",
+            "b",
+            "More than a thousand containers of grain went to the port, the ministry said.",
+            1000,
+            "container",
+        ),
+        fig("a/2", "a", "Factories raised output this year to 4.5 million bricks.", 4_500_000, "brick"),
+        fig("b/2", "b", "This year factory output was raised to 4.5 million tiles.", 4_500_000, "tile"),
+        fig(
+            "c/1", "c", "In May, 300 containers of grain reached the northern port by rail.", 300, "container"
+        ),
+        fig("c/2", "c", "Crews laid 12 kilometres of track.", 12, None, unit="km"),
+    ]
+    groups, mapping = group_figures("s", figures)
+    assert mapping["a/1"] == mapping["b/1"] and status_of(groups, mapping, "a/1") == "agree"
+    assert mapping["a/2"] == mapping["b/2"] and status_of(groups, mapping, "a/2") == "conflict"
+    # Another scope (300 in May vs 1,000 overall): beside the group, not in it, not a conflict.
+    assert mapping["c/1"] != mapping["a/1"] and status_of(groups, mapping, "c/1") == "single-source"
+    group = next(g for g in groups if g.id == mapping["a/1"])
+    assert mapping["c/1"] in group.related
+    assert status_of(groups, mapping, "c/2") == "single-source"
+
+
+def test_a_different_number_in_the_same_sentence_is_a_conflict() -> None:
+    figures = [
+        fig("a/1", "a", "The storm destroyed 420 homes in the coastal village of Marrow.", 420, "home"),
+        fig("b/1", "b", "The storm destroyed 240 homes in the coastal village of Marrow.", 240, "home"),
+    ]
+    groups, mapping = group_figures("s", figures)
+    assert mapping["a/1"] == mapping["b/1"] and groups[0].status == "conflict"
+
+
+def test_miles_and_km_agree_and_each_group_has_one_figure_per_source() -> None:
+    figures = [
+        fig("a/1", "a", "The camp lies 290 km from the border.", 290.0, unit="km"),
+        fig("b/1", "b", "The camp lies 180 miles from the border.", 289.68, unit="km"),
+        fig("b/2", "b", "A second camp lies 290 km south of the capital.", 290.0, unit="km"),
+    ]
+    groups, mapping = group_figures("s", figures)
+    assert mapping["a/1"] == mapping["b/1"] != mapping["b/2"]
+    assert status_of(groups, mapping, "a/1") == "agree"
+
+
+def quote(qid: str, article: str, text: str, speaker: str, sentence: str | None = None) -> Quote:
+    return Quote(
+        id=qid,
+        article_id=article,
+        kind="direct",
+        text=text,
+        sentence=sentence or text,
+        position=0,
+        speaker=speaker,
+    )
+
+
+def test_quotes_of_one_speaker_saying_the_same_thing_are_grouped_with_their_drift() -> None:
+    quotes = [
+        quote("a/1", "a", "We fully back the harbour plan and its firm, clear goals.", "Ada Voss"),
+        quote(
+            "b/1",
+            "b",
+            "firm and clear goals",
+            "Ada Voss",
+            "Voss praised the “firm and clear goals” and “harbour plan”.",
+        ),
+        quote(
+            "b/2",
+            "b",
+            "harbour plan",
+            "Ada Voss",
+            "Voss praised the “firm and clear goals” and “harbour plan”.",
+        ),
+        quote("a/2", "a", "total backing", "Ada Voss", "Voss offered “total backing”."),
+        quote("b/3", "b", "total backing and trust", "Ada Voss"),
+        quote("c/1", "c", "total backing", "Jon Hale"),
+    ]
+    groups, mapping = group_quotes("s", quotes, lambda name: name)
+    # The rewrite quoted two fragments of one sentence: both join the full quote's group.
+    assert mapping["a/1"] == mapping["b/1"] == mapping["b/2"]
+    assert mapping["a/2"] == mapping["b/3"] != mapping["a/1"]
+    assert mapping["c/1"] != mapping["a/2"]  # another speaker, too few words to be the same quote
+    group = next(g for g in groups if g.id == mapping["a/2"])
+    assert group.status == "drift" and group.drift == ["+and trust"]
+    assert drift("number one priority", "first priority") == "-number one +first"
+
+
+def test_rewrite_aligned_with_word_substitutions() -> None:
+    original = ["The minister praised the strong support of the allies.", "Talks will resume in May."]
+    rewrite = ["The minister lauded the robust support of the allies.", "Negotiations will restart in May."]
+    aligned = align_rewrite("r", rewrite, "o", original)
+    assert [(p.index, p.sibling_index) for p in aligned.pairs] == [(0, 0)]
+    assert word_substitutions(original[0], rewrite[0]) == (("praised", "lauded"), ("strong", "robust"))
+    assert ("praised", "lauded", 1) in aligned.substitutions
+
+
+def mention(name: str, label: str, article: str, left: tuple[str, ...] = (), sentence: int = 0) -> Mention:
+    return Mention(name, name, label, sentence, 0, None, left)  # type: ignore[arg-type]
+
+
+def test_name_variants_merge_by_spelling_sound_role_acronym_and_short_form() -> None:
+    mentions = {
+        "a": [
+            mention("Boryspil", "place", "a"),
+            mention("Rason", "place", "a", ("port", "of")),
+            mention("Tessaly Institute for Maritime Studies", "org", "a"),
+            mention("Elena Varga", "person", "a"),
+            mention("Dunava", "place", "a", ("river", "at")),
+        ],
+        "b": [
+            mention("Borispil", "place", "b"),
+            mention("Nason", "place", "b", ("port", "of")),
+            mention("TIMS", "org", "b"),
+            mention("Varga", "org", "b"),
+            mention("Dubava", "place", "b", ("hotel", "in")),
+        ],
+        "c": [mention("Nasson", "place", "c", ("port", "of"), 1)],
+    }
+    entities, key_to_id = merge_entities("s", mentions)
+    by_name = {e.canonical: set(e.surface_forms) for e in entities}
+    assert key_to_id["boryspil"] == key_to_id["borispil"]
+    assert key_to_id["rason"] == key_to_id["nason"] == key_to_id["nasson"]
+    assert key_to_id["tims"] == key_to_id["tessaly institute for maritime studies"]
+    assert by_name["Elena Varga"] == {"Elena Varga", "Varga"}
+    assert key_to_id["dunava"] != key_to_id["dubava"]  # alike on paper, different sound and role
+    assert spelling_similarity("Dunai", "Dubai") >= 0.8 and not sounds_alike("Dunai", "Dubai")
+
+
+def test_a_variant_the_ner_missed_is_found_by_its_role() -> None:
+    sentences = {
+        "a": split_sentences("Ships left the port of Rason at dawn."),
+        "b": split_sentences("Ships left the port of nason at dawn."),
+    }
+    mentions = {
+        "a": [Mention("Rason", "Rason", "place", 0, 22, None, ("port", "of"), ("at", "dawn"))],
+        "b": [],
+    }
+    entities, _ = merge_entities("s", mentions, sentences)
+    assert [set(e.surface_forms) for e in entities] == [{"Rason", "nason"}]
+
+
+def test_align_story_end_to_end_with_a_stand_in_ner() -> None:
+    nlp = FakeNLP(
+        {"Ada Voss": "PERSON", "Voss": "PERSON", "Marrow": "GPE", "Korvale": "GPE", "Corvale": "GPE"}
+    )
+    texts = {
+        "a": "Mayor Ada Voss said on Tuesday that 420 homes in Marrow were destroyed. “We will rebuild every "
+        "street,” Voss said. Aid arrived from Korvale.",
+        "b": "Mayor Ada Voss said on Tuesday that 240 homes in Marrow were destroyed. “We shall rebuild each "
+        "street,” Voss said. Aid came from Corvale.",
+    }
+    articles = [
+        Article(
+            id=k,
+            source_id=k,
+            origin=k,
+            input_kind="text",
+            content_hash=k,
+            raw_text=t,
+            text=t,
+            published=datetime(2025, 3, 12),
+        )
+        for k, t in texts.items()
+    ]
+    extracted = FactExtractor(nlp=nlp).extract(articles)
+    story = align_story("s1", [StoryArticle(a) for a in articles], {f.article_id: f for f in extracted})
+    statuses = {g.about: g.status for g in story.groups if g.kind == "figure"}
+    assert statuses["home"] == "conflict" and statuses["2025-03-11"] == "agree"
+    [quote_group] = [g for g in story.groups if g.kind == "quote" and len(g.members) > 1]
+    assert quote_group.status == "drift" and quote_group.about == "Ada Voss"
+    assert {q.speaker for q in story.quotes} == {"Ada Voss"}
+    places = [set(e.surface_forms) for e in story.entities if e.label == "place"]
+    assert {"Korvale", "Corvale"} in places
+    swaps = {(o, n) for o, n, _ in story.rewrites[0].substitutions}
+    assert {("will", "shall"), ("shall", "will")} & swaps and {("every", "each"), ("each", "every")} & swaps

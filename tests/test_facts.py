@@ -1,0 +1,199 @@
+"""Fact extraction units: sentences, numbers, figures, dates, names (with a stand-in NER), quotes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from copydesk.errors import MissingExtraError
+from copydesk.facts.dates import extract_dates
+from copydesk.facts.figures import extract_figures
+from copydesk.facts.names import NameTagger, load_spacy
+from copydesk.facts.numbers import parse_number
+from copydesk.facts.quotes import extract_quotes, find_quote_spans
+from copydesk.facts.stage import require_nlp
+from copydesk.facts.text import split_sentences, tokenize
+from tests.support.fake_nlp import FakeNLP
+
+WEDNESDAY = date(2025, 3, 12)
+
+
+def figures(text: str) -> list[tuple[float | None, str | None, str | None, str | None]]:
+    return [(f.value, f.qualifier, f.unit, f.counted) for f in extract_figures("a", split_sentences(text))]
+
+
+def dates(text: str, ref: date | None = WEDNESDAY) -> list[tuple[str, str | None]]:
+    return [(d.text, d.when) for d in extract_dates("a", split_sentences(text), ref)]
+
+
+def test_sentences_respect_abbreviations_quotes_and_paragraphs() -> None:
+    text = "Mr. Brandt met Dr. Osei in the U.S. capital. “We agreed,” he said.\nA new paragraph starts here"
+    got = [s.text for s in split_sentences(text)]
+    assert got == [
+        "Mr. Brandt met Dr. Osei in the U.S. capital.",
+        "“We agreed,” he said.",
+        "A new paragraph starts here",
+    ]
+    s = split_sentences(text)[1]
+    assert text[s.start : s.end] == s.text and s.paragraph == 0
+    assert [t.text for t in tokenize("Kim Jong-Un's U.S. trip.")] == ["Kim", "Jong-Un's", "U.S.", "trip", "."]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1,000", 1000),
+        ("a thousand", 1000),
+        ("2.5 million", 2_500_000),
+        ("60 thousand", 60_000),
+        ("six", 6),
+        ("twenty-five", 25),
+        ("two hundred thousand", 200_000),
+        ("a dozen", 12),
+        ("half a million", 500_000),
+        ("5bn", 5e9),
+        ("a", None),
+    ],
+)
+def test_number_phrases(text: str, value: float | None) -> None:
+    assert parse_number(text) == value
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_digit_groups_round_trip(n: int) -> None:
+    assert parse_number(f"{n:,}") == n
+
+
+def test_figures_value_qualifier_unit_and_counted_noun() -> None:
+    assert figures("Officials said more than 1,000 containers of ammunition were sent.") == [
+        (1000, "more than", None, "container")
+    ]
+    assert figures("More than a thousand containers left the port.") == [
+        (1000, "more than", None, "container")
+    ]
+    assert figures("At least six journeys by sea were seen.") == [(6, "at least", None, "journey")]
+    assert figures("Troops fire 60 thousand shells a day.")[0][3] == "shell"
+    assert (
+        extract_figures("a", split_sentences("Troops fire 60 thousand shells a day."))[0].scope == "per day"
+    )
+
+
+def test_miles_become_km_and_a_bracketed_conversion_is_one_figure() -> None:
+    assert figures("The depot lies around 290 kilometers (180 miles) from the border.") == [
+        (290, "about", "km", None)
+    ]
+    ((value, qualifier, unit, _),) = figures("The convoy drove 180 miles overnight.")
+    assert unit == "km" and value == pytest.approx(289.68, abs=0.01) and qualifier is None
+
+
+def test_counted_noun_from_a_measure_noun_before_the_number() -> None:
+    assert figures("The plant raised shell output this year to a projected 2.5 million, analysts said.") == [
+        (2_500_000, None, None, "shell")
+    ]
+
+
+def test_not_figures_years_ordinals_model_names_and_pronoun_one() -> None:
+    assert figures("In 2019 the 3rd B-52 squadron was one of the first to land.") == []
+    assert figures("It was his number one priority.") == []
+
+
+def test_dates_absolute_relative_and_ranges() -> None:
+    got = dict(
+        dates(
+            "The minister arrived on Wednesday. The US said on Friday that talks began last month. "
+            "Ships sailed between September 1 and October 1. He visited earlier in July and in 2018. "
+            "The report of 18 October 2024 came last week."
+        )
+    )
+    assert got["Wednesday"] == "2025-03-12"
+    assert got["Friday"] == "2025-03-07"
+    assert got["last month"] == "2025-02"
+    assert got["between September 1 and October 1"] == "2024-09-01/2024-10-01"
+    assert got["earlier in July"] == "2024-07"
+    assert got["2018"] == "2018"
+    assert got["18 October 2024"] == "2024-10-18"
+    assert got["last week"] == "2025-03-03/2025-03-09"
+
+
+def test_dates_future_tense_and_ordinal_form() -> None:
+    assert dates("The envoy will arrive on Friday.") == [("Friday", "2025-03-14")]
+    assert dates("Cargo moved between the first of May and the first of June.") == [
+        ("between the first of May and the first of June", "2024-05-01/2024-06-01")
+    ]
+    assert dates("Talks resumed on Monday.", ref=None) == [("Monday", None)]
+    assert dates("They may come.") == []  # a verb, not the month
+
+
+def test_name_tagger_folds_titles_and_answers_from_its_memo() -> None:
+    nlp = FakeNLP({"Ilse Brandt": "PERSON", "Brandt": "PERSON", "Korvale": "GPE", "Harbour Board": "ORG"})
+    tagger = NameTagger(nlp)
+    first = split_sentences("Port spokesperson Ilse Brandt spoke in Korvale. The Harbour Board agreed.")
+    [mentions] = tagger.tag([first])
+    brandt = mentions[0]
+    assert (brandt.name, brandt.label, brandt.title) == ("Ilse Brandt", "person", "Port spokesperson")
+    assert [m.name for m in mentions] == ["Ilse Brandt", "Korvale", "Harbour Board"]
+    texts_before = nlp.texts
+    [again] = tagger.tag([split_sentences("Brandt left Korvale.")])
+    assert nlp.texts == texts_before  # every capitalised word known: answered from the memo
+    assert [(m.text, m.label) for m in again] == [("Brandt", "person"), ("Korvale", "place")]
+    [honour] = NameTagger(nlp).tag([split_sentences("Ms. Brandt left.")])
+    assert [(m.name, m.text) for m in honour] == [("Brandt", "Ms. Brandt")]
+
+
+def test_missing_spacy_model_names_the_extra() -> None:
+    with pytest.raises(MissingExtraError, match=r"pip install 'copydesk\[nlp\]'"):
+        load_spacy("no_such_spacy_model_xyz")
+    with pytest.raises(MissingExtraError, match="no_such_spacy_model_xyz"):
+        require_nlp("no_such_spacy_model_xyz")
+
+
+def quotes_of(text: str, names: dict[str, str]) -> list[tuple[str, str | None]]:
+    sentences = split_sentences(text)
+    [mentions] = NameTagger(FakeNLP(names)).tag([sentences])
+    return [(q.text, q.speaker) for q in extract_quotes("a", text, sentences, mentions) if q.kind == "direct"]
+
+
+def test_quote_speakers_after_before_pronoun_and_role() -> None:
+    people = {"Ada Voss": "PERSON", "Voss": "PERSON", "Jon Hale": "PERSON", "Tamsin Ree": "PERSON"}
+    text = (
+        "Council spokeswoman Ada Voss opened the meeting. “The budget is balanced,” Voss said.\n"
+        "Jon Hale disagreed. He said: “It is balanced on paper only.”\n"
+        "“We will publish the figures,” the spokeswoman said.\n"
+        "“Not soon enough,” said Tamsin Ree, a councillor."
+    )
+    assert quotes_of(text, people) == [
+        ("The budget is balanced", "Voss"),
+        ("It is balanced on paper only.", "Jon Hale"),
+        ("We will publish the figures", "Ada Voss"),
+        ("Not soon enough", "Tamsin Ree"),
+    ]
+
+
+def test_quotes_according_to_nested_unclosed_and_across_paragraphs() -> None:
+    people = {"Rui Lopes": "PERSON", "Mara Kell": "PERSON", "Lopes": "PERSON"}
+    text = (
+        "“The pier was ‘safe enough’, they told us,” according to Rui Lopes.\n"
+        "Mara Kell read a statement.\n"
+        "“We will rebuild the pier. It will take a year.\n"
+        "“And it will be stronger,” Kell said.\n"
+        "Lopes was not convinced.\n"
+        "“I will believe it when I see it"
+    )
+    got = quotes_of(text, people)
+    assert got[0] == ("The pier was ‘safe enough’, they told us", "Rui Lopes")
+    assert got[1] == ("We will rebuild the pier. It will take a year. And it will be stronger", "Kell")
+    assert got[2] == ("I will believe it when I see it", "Lopes")
+    assert [s.text for s in find_quote_spans('He said "fine" and left.')] == ["fine"]
+
+
+def test_indirect_attributions() -> None:
+    text = (
+        "According to the Harbour Board, the pier will reopen in May. Ada Voss said that repairs were late."
+    )
+    sentences = split_sentences(text)
+    [mentions] = NameTagger(FakeNLP({"Harbour Board": "ORG", "Ada Voss": "PERSON"})).tag([sentences])
+    got = [(q.kind, q.speaker, q.cue) for q in extract_quotes("a", text, sentences, mentions)]
+    assert got == [("indirect", "Harbour Board", "according to"), ("indirect", "Ada Voss", "said")]

@@ -1,0 +1,125 @@
+"""The facts stage over the store: per story, only when membership changed; exports and CLI read it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from copydesk import exports
+from copydesk.config import Settings
+from copydesk.facts.extract import FactExtractor
+from copydesk.facts.stage import FactsStage
+from copydesk.records import Article, Story, StoryMember
+from copydesk.store import articles as article_store
+from copydesk.store import facts as fact_store
+from copydesk.store.db import Database
+from tests.support.fake_nlp import FakeNLP
+
+NAMES = {"Ada Voss": "PERSON", "Voss": "PERSON", "Marrow": "GPE", "Harbour Board": "ORG"}
+TEXTS = {
+    "a": "Mayor Ada Voss said on Tuesday that more than 400 homes in Marrow were destroyed.\n"
+    "“We will rebuild every street,” Voss said.",
+    "b": "More than 400 homes in Marrow were destroyed, Mayor Ada Voss said on Tuesday.\n"
+    "“We shall rebuild each street,” Voss said. The Harbour Board counted 12 boats lost.",
+    "c": "A fire in Marrow destroyed a barn.",
+}
+
+
+def article(key: str) -> Article:
+    text = TEXTS[key]
+    return Article(
+        id=key,
+        source_id=f"src-{key}",
+        origin=key,
+        input_kind="text",
+        content_hash=key,
+        raw_text=text,
+        text=text,
+        published=datetime(2025, 3, 12),
+    )
+
+
+class Stories:
+    """A story source standing in for the stories stage's tables."""
+
+    def __init__(self) -> None:
+        self.stories = [
+            Story(
+                "s1",
+                "Marrow storm",
+                None,
+                [StoryMember("a", "f1", "original"), StoryMember("b", "f1", "rewrite")],
+            )
+        ]
+
+    def __call__(self, db: Database) -> Iterator[Story]:
+        return iter(self.stories)
+
+
+@pytest.fixture
+def store() -> Iterator[Database]:
+    db = Database.memory()
+    article_store.put_articles(db, [article(k) for k in TEXTS])
+    yield db
+    db.close()
+
+
+def test_stage_computes_facts_per_story_and_skips_unchanged_stories(store: Database) -> None:
+    nlp = FakeNLP(NAMES)
+    stories = Stories()
+    stage = FactsStage(stories=stories, extractor=FactExtractor(nlp=nlp))
+    assert stage.run(store, ["a", "b"]).changed == 1
+    facts = fact_store.get_story_facts(store, "s1")
+    homes = [f for f in facts.figures if f.counted == "home"]
+    assert len(homes) == 2 and facts.figure_groups[homes[0].id] == facts.figure_groups[homes[1].id]
+    assert facts.group(facts.figure_groups[homes[0].id]).status == "agree"
+    assert [r.article_id for r in facts.rewrites] == ["b"]
+    assert stage.run(store, []).changed == 0  # same members, same relations: nothing to redo
+    stories.stories[0].members.append(StoryMember("c", "f2", "independent"))
+    assert stage.run(store, ["c"]).changed == 1
+    stories.stories = []
+    report = stage.run(store, [])
+    assert report.changed == 0 and "dropped" in report.notes[0]
+    assert fact_store.stored_keys(store) == {}
+
+
+def test_export_rows_follow_the_contract(store: Database) -> None:
+    FactsStage(stories=Stories(), extractor=FactExtractor(nlp=FakeNLP(NAMES))).run(store, [])
+    figures = list(exports.exporter("figures").rows(store))
+    assert set(exports.FIGURE_FIELDS) == set(figures[0])
+    row = next(r for r in figures if r["counted"] == "home")
+    assert (row["story_id"], row["value"], row["qualifier"], row["status"]) == (
+        "s1",
+        400,
+        "more than",
+        "agree",
+    )
+    assert row["source_id"] in ("src-a", "src-b") and row["text"] == "more than 400 homes"
+    quotes = [r for r in exports.exporter("quotes").rows(store) if r["kind"] == "direct"]
+    assert {r["speaker"] for r in quotes} == {"Ada Voss"} and len({r["group_id"] for r in quotes}) == 1
+    entities = list(exports.exporter("entities").rows(store))
+    voss = next(r for r in entities if r["canonical"] == "Ada Voss")
+    assert set(voss["surface_forms"]) == {"Ada Voss", "Voss"} and voss["article_ids"] == ["a", "b"]
+
+
+def test_cli_facts_command(settings: Settings, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from copydesk.cli.app import app
+
+    with Database.open(settings.db) as db:
+        article_store.put_articles(db, [article(k) for k in TEXTS])
+        FactsStage(stories=Stories(), extractor=FactExtractor(nlp=FakeNLP(NAMES))).run(db, [])
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", str(settings.db), "facts", "s1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {g["status"] for g in data["groups"] if g["kind"] == "figure"} >= {"agree"}
+    result = runner.invoke(app, ["--db", str(settings.db), "facts", "s1"])
+    assert result.exit_code == 0 and "Ada Voss" in result.output and "more than 400 homes" in result.output
+    missing = runner.invoke(app, ["--db", str(settings.db), "facts", "nope"])
+    assert missing.exit_code != 0
