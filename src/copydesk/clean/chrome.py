@@ -59,7 +59,9 @@ def site_talk(words: list[str]) -> bool:
 
 
 def _headline_shaped(line: Line, words: list[str]) -> bool:
-    return 4 <= len(words) <= 16 and not line.ends_sentence and bool(_LINK_TITLE_START.match(line.text))
+    if line.ends_sentence or line.text.rstrip().endswith(":"):
+        return False
+    return 4 <= len(words) <= 16 and bool(_LINK_TITLE_START.match(line.text))
 
 
 def _nav_shaped(line: Line, words: list[str]) -> bool:
@@ -81,7 +83,7 @@ def _foreign(line: Line, words: list[str], layout: Layout) -> str | None:
         own = sum(1 for w in words if w.lower() in FUNCTION_WORDS.get(layout.language, frozenset()))
         if own * 2 <= hits:
             return f"{lang} function words under a {layout.language} body"
-    if layout.language == "en" and len(words) >= 3 and known_share(words) < 0.4:
+    if layout.language == "en" and len(words) >= 5 and known_share(words) < 0.4:
         return "words that are not the body's language"
     return None
 
@@ -128,7 +130,7 @@ def score_line(line: Line, layout: Layout) -> Verdict:
 
 def _link_title_candidate(line: Line, layout: Layout) -> bool:
     words = line.words
-    if line.index in layout.anchors and len(words) > 14:
+    if line.index in layout.anchors and len(words) > 14 or line.text.rstrip().endswith((":", ",")):
         return False
     return 4 <= len(words) <= 16 and bool(_LINK_TITLE_START.match(line.text))
 
@@ -157,7 +159,7 @@ def link_title_runs(layout: Layout) -> list[list[Line]]:
     median = lengths[len(lengths) // 2] if lengths else 0
     for run in runs:
         members = [m for m in run if not m.ends_sentence or _tight(m, layout) or _teaser(m, median)]
-        if len(members) >= 2 and any(not m.ends_sentence for m in members):
+        if len(members) >= 2 and any(_headline_shaped(m, m.words) for m in members):
             accepted.append(members)
     return accepted
 
@@ -165,7 +167,7 @@ def link_title_runs(layout: Layout) -> list[list[Line]]:
 def _teaser(line: Line, median_words: int) -> bool:
     """A one-clause sentence much shorter than the body's paragraphs, no commas or quotes: the shape
     of a link title that kept its full stop."""
-    return len(line.words) * 10 <= median_words * 6 and not re.search(r"[,;:\"“”]", line.text)
+    return len(line.words) * 10 <= median_words * 6 and not re.search(r"[,;:\"“”]|''", line.text)
 
 
 def _tight(line: Line, layout: Layout) -> bool:

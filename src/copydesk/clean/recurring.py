@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from copydesk.clean.chrome import site_talk
 from copydesk.clean.layout import layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
 from copydesk.clean.spam import apply_spam, find_spam
@@ -43,8 +44,16 @@ def _body_signature(lines: Sequence[Line]) -> str:
 
 
 def _candidates(article: Article, lines: Sequence[Line], options: RecurringOptions) -> list[Line]:
+    """Short lines other than the headline; a sentence only when it talks about the site (a quote
+    that many reports repeat, "I had fun.", is news, not furniture)."""
     title = _key(article.title or "")
-    return [ln for ln in lines if len(ln.words) <= options.max_words and _key(ln.text) != title]
+    return [
+        ln
+        for ln in lines
+        if len(ln.words) <= options.max_words
+        and _key(ln.text) != title
+        and (not ln.ends_sentence or site_talk(ln.words))
+    ]
 
 
 def recurring_lines(

@@ -33,7 +33,7 @@ _OPENERS = "\"'“‘«([{"
 _CLOSERS = "\"'”’»)]}.,;:!?…"
 _SPAMMY = TOPIC | COMMERCE
 # Commercial words that are also plain glue in a sentence: never the first or last word of a run.
-_GLUE = frozenset({"for", "no", "without", "get", "real", "top", "help", "write", "same", "code", "day"})
+_GLUE = frozenset({"for", "no", "without", "get"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,32 +68,33 @@ def tokens_of(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
-def _join(left: Token, right: Token, vocab: _Elsewhere, run_is_spam: bool) -> str | None:
-    """The word ``left`` and ``right`` make together when they are halves of one word, else None."""
+def _join(left: Token, right: Token, vocab: _Elsewhere, run_is_spam: bool) -> tuple[str, bool] | None:
+    """The word ``left`` and ``right`` make together when they are halves of one word, else None;
+    the flag says whether the evidence is strong (a fragment whose join is a known word)."""
     if left.text[-1:] in _CLOSERS or right.text[:1] in _OPENERS:
         return None
     left_core = left.text.lstrip(_OPENERS)
     right_core = right.text.rstrip(_CLOSERS)
     if not left_core or not right_core or not left_core[-1].isalpha() or not right_core[0].isalpha():
         return None
-    if right_core[0].isupper() and not right_core.isupper():
+    if right_core[0].isupper() and (len(right_core) == 1 or not right_core.isupper()):
         return None  # a capital after the run starts a new word, not the rest of one
     joined = left_core + right_core
     low_l, low_r, low_j = left_core.lower(), right_core.lower(), joined.lower()
     frag_l, frag_r = is_nonword(low_l), is_nonword(low_r)
     known_join = (is_word(low_j) and not is_nonword(low_j)) or low_j in vocab
     if known_join and (frag_l or frag_r):
-        return joined
+        return joined, True
     if not run_is_spam:
         return None
     # Around proven spam, weaker evidence for the join will do.
-    if low_j in vocab or (frag_l and frag_r) or ((frag_l or frag_r) and zipf(low_j) > 0):
-        return joined
+    if low_j in vocab or (frag_l and frag_r) or ((frag_l or frag_r) and zipf(low_j) >= 1.5):
+        return joined, False
     # Two whole words around spam ("rail ... way"): join when the join is as common as its rarer half,
     # unless both halves are function words ("in ... to"), which sit side by side in any sentence.
     lower = min(zipf(low_l), zipf(low_r))
     if is_word(low_j) and zipf(low_j) >= lower - 1.0 and lower < 6.0:
-        return joined
+        return joined, False
     return None
 
 
@@ -107,8 +108,11 @@ def _commercial(words: Sequence[str]) -> bool:
     return any(w in COMMERCE and w not in _GLUE for w in words)
 
 
-def _built_in(tokens: Sequence[Token], first: int) -> bool:
-    """The run follows a determiner ("the casino"): the sentence uses it, it was not injected."""
+def _built_in(tokens: Sequence[Token], first: int, run_words: Sequence[str]) -> bool:
+    """A short run after a determiner ("the casino", "a payday loan"): the sentence uses it. Longer
+    runs and the strongest spam words are injections wherever they stand."""
+    if len(run_words) > 2 or any(w in STRONG for w in run_words):
+        return False
     return first > 0 and tokens[first - 1].word in DETERMINERS and tokens[first - 1].bare
 
 
@@ -188,19 +192,31 @@ def _run_at(
         and (t.frag[i - 1] or any(t.spammy[i:end]) or any(t.frag[i + 1 : end + 1]) or words[i] in starts)
     ):
         left = tokens[i - 1]
+        weak: tuple[int, str] | None = None
         for last in range(i, end):
-            if not t.bare[last] or t.frag[last]:
+            if not t.bare[last] or (t.frag[last] and not t.spammy[last] and words[last] not in starts):
                 break
             run_words = words[i : last + 1]
             spammy = _commercial(run_words) or " ".join(run_words) in learned
             if not (spammy or t.frag[i - 1] or t.frag[last + 1]):
                 continue
-            joined = _join(left, tokens[last + 1], vocab, spammy)
-            if joined is None:
+            # weak joins need a run that is spam from end to end, not spam plus the sentence's words
+            bounded = spammy and _spam_edge(t, i, starts) and _spam_edge(t, last, starts)
+            found = _join(left, tokens[last + 1], vocab, bounded)
+            if found is None:
                 continue
-            if spammy or (len(run_words) <= 4 and _incoherent(run_words, vocab)):
-                reason = f"split the word {joined!r}: its halves are not words, their join is"
+            joined, strong = found
+            if strong and (
+                spammy or (_plain_halves(left, tokens[last + 1], joined) and _incoherent(run_words, vocab))
+            ):
+                reason = f"split the word {joined!r}: a half is no word, the join is one"
                 return _span(line, tokens, i, last, joined, reason), last
+            if not strong and bounded:
+                weak = (last, joined)  # keep looking: a longer run may end in a strong join
+        if weak is not None:
+            last, joined = weak
+            reason = f"split the word {joined!r}: rejoined around a commercial spam run"
+            return _span(line, tokens, i, last, joined, reason), last
     # 2. a commercial run, or 3. a run already proven spam
     if not t.bare[i] or words[i] in _GLUE or not (t.spammy[i] or words[i] in starts):
         return None
@@ -211,7 +227,7 @@ def _run_at(
         last -= 1
     run_words = list(words[i : last + 1])
     phrase = " ".join(run_words)
-    if _built_in(tokens, i):
+    if _built_in(tokens, i, run_words):
         return None
     if phrase in learned:
         return _span(line, tokens, i, last, None, f"the run {phrase!r} is spam elsewhere in this text"), last
@@ -222,8 +238,20 @@ def _run_at(
     return None
 
 
+def _plain_halves(left: Token, right: Token, joined: str) -> bool:
+    """Without spam vocabulary, only a clear case counts: two real pieces of a longer word (single
+    letters such as the "s" of a detached "’ s" are everywhere in tokenised text)."""
+    return len(core(left.text)) >= 2 and len(core(right.text)) >= 2 and len(joined) >= 5
+
+
+def _spam_edge(t: _Tokens, index: int, starts: frozenset[str]) -> bool:
+    return t.spammy[index] and t.words[index] not in _GLUE or t.words[index] in starts
+
+
 def _incoherent(run_words: Sequence[str], vocab: _Elsewhere) -> bool:
     """Run words that the article never uses anywhere else do not belong to its topic."""
+    if not all(w.isalpha() and w.islower() for w in run_words):
+        return False
     content = [w for w in run_words if w and zipf(w) < 5.5]
     return bool(content) and not any(w in vocab for w in content)
 
@@ -247,6 +275,8 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     proven = set(learned)
     for span in spans:
         words = [core(t).lower() for t in span.run.split()]
+        if not _commercial(words) and " ".join(words) not in learned:
+            continue  # a run proven only by being alien here: a second use would contradict that
         proven.add(" ".join(words))
         proven.update(w for w in words if w in TOPIC)
     if proven != learned:

@@ -43,7 +43,8 @@ COMMERCE = vocabulary(
     legit fast delivery shipping without usa uk canada australia service services get instant real
     money win play rated review reviews no bonus code codes promo fake writing write help paper
     papers for sell selling sellers trusted quick easy same day overnight generic brand luxury
-    bad approval guaranteed apply"""
+    bad approval guaranteed apply videos instantly check signals wallet jelly oral pens tips sites
+    deposit shipping exchange"""
 )
 
 # Words after which a noun is built into the sentence ("the casino", "a loan"): not an injection.

@@ -1,7 +1,8 @@
 """The text-cleaning stages in the order they run after extraction.
 
-Metadata first (it needs the head and tail of the text as written), then site chrome (the zones
-it judges by no longer hold metadata lines), then spam (it works inside the body lines that remain).
+Metadata first (it needs the head and tail of the text as written), then spam (a run injected into
+a sentence must not make the sentence look like furniture), then site chrome (judged on lines as
+they read once metadata and spam are out).
 """
 
 from __future__ import annotations
@@ -13,4 +14,4 @@ from copydesk.pipeline import ArticleStage
 
 
 def text_cleaning_stages() -> list[ArticleStage]:
-    return [TextMetadataStage(), ChromeLineStage(), SpamRepairStage()]
+    return [TextMetadataStage(), SpamRepairStage(), ChromeLineStage()]
