@@ -130,7 +130,7 @@ def score_line(line: Line, layout: Layout) -> Verdict:
 
 def _link_title_candidate(line: Line, layout: Layout) -> bool:
     words = line.words
-    if line.index in layout.anchors and len(words) > 14 or line.text.rstrip().endswith((":", ",")):
+    if (line.index in layout.anchors and len(words) > 14) or line.text.rstrip().endswith((":", ",")):
         return False
     return 4 <= len(words) <= 16 and bool(_LINK_TITLE_START.match(line.text))
 

@@ -245,7 +245,7 @@ def _plain_halves(left: Token, right: Token, joined: str) -> bool:
 
 
 def _spam_edge(t: _Tokens, index: int, starts: frozenset[str]) -> bool:
-    return t.spammy[index] and t.words[index] not in _GLUE or t.words[index] in starts
+    return (t.spammy[index] and t.words[index] not in _GLUE) or t.words[index] in starts
 
 
 def _incoherent(run_words: Sequence[str], vocab: _Elsewhere) -> bool:
