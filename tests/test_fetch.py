@@ -216,6 +216,29 @@ def test_per_host_delay_spaces_requests(site: NewsSite, settings: Settings) -> N
     assert arrived[-1] - arrived[0] >= 0.55
 
 
+def test_hosts_are_fetched_in_parallel_each_at_its_own_pace(site: NewsSite, settings: Settings) -> None:
+    site.add_stories("ferry", "tram", "library", "orchard")
+    hosts = {"ledger.example", "wire.example"}
+
+    def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host in hosts else []
+
+    a, b = (f"http://{h}:{site.port}" for h in ("ledger.example", "wire.example"))
+    urls = [f"{a}/news/ferry", f"{a}/news/tram", f"{b}/news/library", f"{b}/news/orchard"]
+    policy = FetchPolicy(per_host_delay=0.6, allow_private=True)
+    with Fetcher(policy, resolver=resolver) as fetcher:
+        report = service.fetch(urls, settings, executor="inprocess", fetcher=fetcher)
+    assert report.ingest.stored == 4
+    by_host: dict[str, list[float]] = {}
+    for hit in site.hits:
+        by_host.setdefault(hit.host.split(":")[0], []).append(hit.at)
+    assert sorted(by_host) == sorted(hosts) and all(len(t) == 3 for t in by_host.values())
+    # Each host: robots.txt and two pages, spaced by the delay; the two hosts start together.
+    for times in by_host.values():
+        assert min(b - a for a, b in itertools.pairwise(times)) >= 0.55
+    assert abs(by_host["ledger.example"][0] - by_host["wire.example"][0]) < 0.3
+
+
 def test_body_over_the_limit_is_refused_while_streaming(site: NewsSite, settings: Settings) -> None:
     big = story_html("library").replace("</article>", "<p>" + "more words " * 2000 + "</p></article>")
     site.add("/news/declared", big)

@@ -11,6 +11,7 @@ checked, and refuses bodies over ``max_body_bytes`` while they stream in. Every 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,6 +110,8 @@ class Fetcher:
         self._clock = clock
         self._robots: dict[str, RobotFileParser] = {}
         self._robots_trouble: dict[str, str] = {}
+        self._robots_lock = threading.Lock()
+        self._robots_locks: dict[str, threading.Lock] = {}
         self.client = httpx.Client(
             transport=transport or PinnedTransport(self.guard),
             timeout=policy.timeout,
@@ -226,9 +229,16 @@ class Fetcher:
     def robots_for(self, url: httpx.URL) -> RobotFileParser:
         """The host's robots.txt rules, fetched once per run (RFC 9309 for missing or failing files)."""
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        cached = self._robots.get(origin)
-        if cached is not None:
-            return cached
+        with self._robots_lock:
+            origin_lock = self._robots_locks.setdefault(origin, threading.Lock())
+        # One thread reads a host's robots.txt while the others asking for that host wait for it.
+        with origin_lock:
+            cached = self._robots.get(origin)
+            if cached is not None:
+                return cached
+            return self._read_robots(url, origin)
+
+    def _read_robots(self, url: httpx.URL, origin: str) -> RobotFileParser:
         rules = RobotFileParser(origin + "/robots.txt")
         try:
             doc = self.get(origin + "/robots.txt", cap=self.policy.max_robots_bytes, check_robots=False)

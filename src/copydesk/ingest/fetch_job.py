@@ -9,11 +9,16 @@ are skipped unless ``refetch``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import TypeVar
+
+import httpx
 
 from copydesk.errors import FetchError
 from copydesk.ingest.feeds import ArticleLink, classify, feed_links, gunzip_if_needed, sitemap_entries
@@ -25,6 +30,8 @@ from copydesk.run.base import Executor
 from copydesk.store import fetches
 from copydesk.store.db import Database
 from copydesk.store.fetches import FetchRecord
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -52,6 +59,44 @@ class _Planned:
     doc: FetchedDocument | None = None  # a named target that was already downloaded to classify it
 
 
+class _Prefetch:
+    """Downloads URLs a few ahead of the caller, in threads, so different hosts are asked in parallel
+    while each host still gets one request at a time (``HostThrottle``).
+
+    ``get(url)`` returns the document for ``url`` and starts the next ones in ``urls`` order; at most
+    ``ahead`` documents are in flight or waiting to be read, which bounds the memory held. A URL not in
+    the list is fetched directly.
+    """
+
+    def __init__(self, fetcher: Fetcher, urls: list[str], ahead: int) -> None:
+        self._fetcher = fetcher
+        self._order = urls
+        self._position = {url: i for i, url in enumerate(self._order)}
+        self._ahead = max(1, ahead)
+        self._submitted = 0
+        self._futures: dict[str, Future[FetchedDocument]] = {}
+        self._pool = (
+            ThreadPoolExecutor(max_workers=self._ahead, thread_name_prefix="copydesk-fetch")
+            if self._ahead > 1
+            else None
+        )
+
+    def get(self, url: str) -> FetchedDocument:
+        if self._pool is None or url not in self._position:
+            return self._fetcher.get(url)
+        horizon = min(len(self._order), self._position[url] + self._ahead)
+        while self._submitted < horizon:
+            upcoming = self._order[self._submitted]
+            self._futures[upcoming] = self._pool.submit(self._fetcher.get, upcoming)
+            self._submitted += 1
+        future = self._futures.pop(url, None)
+        return future.result() if future is not None else self._fetcher.get(url)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 @dataclass(slots=True)
 class _Planner:
     """Expands the named targets into article pages, recording feeds and failures as it goes."""
@@ -60,6 +105,7 @@ class _Planner:
     db: Database
     report: FetchReport
     done: set[str]
+    prefetch: _Prefetch
     pages: dict[str, _Planned] = field(default_factory=dict)
     seen_done: set[str] = field(default_factory=set)
     seen_listings: set[str] = field(default_factory=set)
@@ -95,7 +141,7 @@ class _Planner:
         self.seen_listings.add(url)
         try:
             with _no_surprises(url):
-                doc = self.fetcher.get(url)
+                doc = self.prefetch.get(url)
                 if not doc.ok:
                     raise FetchError(url, f"HTTP {doc.status}", kind="http")
                 body = gunzip_if_needed(doc.body, url, self.fetcher.policy.max_body_bytes)
@@ -148,6 +194,13 @@ def _no_surprises(url: str) -> Iterator[None]:
         raise FetchError(url, f"unexpected {type(exc).__name__}: {exc}", kind="fetch") from exc
 
 
+def _key(target: str) -> str | None:
+    try:
+        return normalise_url(target)
+    except FetchError:
+        return None
+
+
 def _record(
     url: str, kind: str, outcome: str, doc: FetchedDocument | None, reason: str | None = None
 ) -> FetchRecord:
@@ -167,7 +220,7 @@ def _record(
 
 
 def _read_page(
-    planned: _Planned, fetcher: Fetcher, db: Database, report: FetchReport
+    planned: _Planned, prefetch: _Prefetch, db: Database, report: FetchReport
 ) -> Iterator[RawPage | SkippedInput]:
     """Fetch one article page (unless already downloaded) and yield it as an HTML ``RawPage``."""
     url = planned.link.url
@@ -176,7 +229,7 @@ def _read_page(
     try:
         with _no_surprises(url):
             if doc is None:
-                doc = fetcher.get(url)
+                doc = prefetch.get(url)
             if not doc.ok:
                 raise FetchError(url, f"HTTP {doc.status}", kind="http")
             if classify(doc.body, doc.content_type) != "html":
@@ -201,6 +254,25 @@ def _read_page(
     )
 
 
+def _interleave_hosts(items: list[T], url_of: Callable[[T], str]) -> list[T]:
+    """Round-robin over hosts (each host's items in their order), so the prefetch window holds pages
+    from several hosts instead of queueing behind one host's delay."""
+    queues: dict[str, deque[T]] = {}
+    for item in items:
+        try:
+            host = httpx.URL(url_of(item)).host
+        except httpx.InvalidURL:
+            host = ""
+        queues.setdefault(host, deque()).append(item)
+    ordered: list[T] = []
+    while queues:
+        for host in list(queues):
+            ordered.append(queues[host].popleft())
+            if not queues[host]:
+                del queues[host]
+    return ordered
+
+
 def run_fetch(
     targets: list[str],
     *,
@@ -214,27 +286,40 @@ def run_fetch(
 ) -> FetchReport:
     """Expand the targets, then fetch and ingest every article page not fetched before."""
     report = FetchReport(targets=len(targets))
-    planner = _Planner(fetcher, db, report, set() if options.refetch else fetches.done_pages(db))
-    for target in targets:
-        planner.expand(target)
+    ahead = fetcher.policy.parallel_hosts
+    done = set() if options.refetch else fetches.done_pages(db)
+    targets = _interleave_hosts(targets, lambda target: target)
+    target_urls = list(dict.fromkeys(u for u in map(_key, targets) if u is not None and u not in done))
+    planner = _Planner(fetcher, db, report, done, _Prefetch(fetcher, target_urls, ahead))
+    try:
+        for target in targets:
+            planner.expand(target)
+    finally:
+        planner.prefetch.close()
     planned = list(planner.pages.values())
     if options.max_pages is not None and len(planned) > options.max_pages:
         report.over_limit = len(planned) - options.max_pages
         planned = planned[: options.max_pages]
+    planned = _interleave_hosts(planned, lambda item: item.link.url)
+    pending = [item.link.url for item in planned if item.doc is None]
+    prefetch = _Prefetch(fetcher, pending, ahead)
     # A fingerprint new to every run: which pages to skip was decided above from the fetch log, so the
     # ingest job must not skip them again by origin; it still records each page once it is committed.
     run_mark = "fetch " + datetime.now(UTC).isoformat()
     sources = [
-        PageSource(item.link.url, run_mark, partial(_read_page, item, fetcher, db, report))
+        PageSource(item.link.url, run_mark, partial(_read_page, item, prefetch, db, report))
         for item in planned
     ]
-    run_ingest(
-        sources,
-        db=db,
-        pipeline=pipeline,
-        executor=executor,
-        batch_size=batch_size,
-        on_progress=on_progress,
-        report=report.ingest,
-    )
+    try:
+        run_ingest(
+            sources,
+            db=db,
+            pipeline=pipeline,
+            executor=executor,
+            batch_size=batch_size,
+            on_progress=on_progress,
+            report=report.ingest,
+        )
+    finally:
+        prefetch.close()
     return report

@@ -274,6 +274,7 @@ class FetchPolicy:
     max_crawl_delay: float = 10.0  # a robots.txt Crawl-delay above this is capped
     max_robots_bytes: int = 512_000  # Google reads the first 500 KiB of a robots.txt
     max_sitemap_depth: int = 3  # sitemap index -> sitemap -> ... levels followed
+    parallel_hosts: int = 4  # article pages downloaded at once (one at a time per host)
 
     @classmethod
     def from_settings(cls, fetch: FetchSettings, **changes: Any) -> FetchPolicy:
