@@ -72,11 +72,33 @@ def time_trafilatura(pages: list[str], workers: int) -> float:
     return time.perf_counter() - started
 
 
+def stage_costs(pages: list[str], texts: list[str]) -> None:
+    """Milliseconds per page of extraction and of each cleaning stage, in this process."""
+    from copydesk.records import RawPage
+
+    pipeline = service.build_pipeline(load_settings(environ={}))
+    for kind, bodies in (("text", texts), ("html", pages)):
+        raws = [RawPage(f"p{n}", "bench", kind, body) for n, body in enumerate(bodies)]  # type: ignore[arg-type]
+        pipeline.process(raws[0])  # imports and first-call set-up are not a per-page cost
+        costs: dict[str, float] = {}
+        for raw in raws[1:]:
+            started = time.perf_counter()
+            article = pipeline.extractor.extract(raw)
+            costs["extract"] = costs.get("extract", 0.0) + time.perf_counter() - started
+            for stage in pipeline.stages:
+                started = time.perf_counter()
+                article = stage(article)
+                costs[stage.name] = costs.get(stage.name, 0.0) + time.perf_counter() - started
+        each = ", ".join(f"{name} {1000 * total / (len(raws) - 1):.1f}" for name, total in costs.items())
+        print(f"ms per {kind} page, one process: {each}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=400, help="documents per format")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, default=None, help="write the corpus and stores here")
+    parser.add_argument("--profile", type=int, default=50, help="pages timed per stage in-process (0: off)")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="copydesk-bench-"))
     try:
@@ -102,6 +124,9 @@ def main() -> None:
             f"copydesk html ingest / trafilatura alone: {rates['html'] / pooled:.2f} "
             f"(same {args.workers} cores); warc: {rates['warc'] / pooled:.2f}"
         )
+        if args.profile:
+            texts = [path.read_text(encoding="utf-8") for path in sorted(dirs["txt"].iterdir())]
+            stage_costs(pages[: args.profile], texts[: args.profile])
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -64,12 +64,12 @@ class HtmlExtraction:
     links: PageLinks
 
 
-def _trafilatura(page: RawPage, options: ExtractionOptions, *, precision: bool) -> Any:
+def _trafilatura(page: RawPage, options: ExtractionOptions, *, precision: bool, tree: Any = None) -> Any:
     import trafilatura
 
     try:
         return trafilatura.bare_extraction(
-            page.body,
+            page.body if tree is None else tree,
             url=page.url,
             with_metadata=True,
             include_comments=options.include_comments,
@@ -92,8 +92,15 @@ def _visible_chars(lines: list[ExtractedLine]) -> int:
 
 def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
     """Run trafilatura (precision mode, then default mode when that found too little)."""
-    links = read_page_links(page.body, options.line_rules) if options.judge_lines else PageLinks()
-    doc = _trafilatura(page, options, precision=options.favor_precision)
+    from trafilatura.utils import load_html
+
+    # One parse serves the link reading and the first trafilatura pass (which may change the tree,
+    # so the retry below parses the page again).
+    tree = load_html(page.body)
+    if tree is None:
+        raise ExtractionError(page.origin, "the page could not be parsed as HTML")
+    links = read_page_links(tree, options.line_rules) if options.judge_lines else PageLinks()
+    doc = _trafilatura(page, options, precision=options.favor_precision, tree=tree)
     lines = _lines(doc, links.anchors)
     mode = "precision" if options.favor_precision else "default"
     if options.favor_precision and _visible_chars(lines) < options.retry_below_chars:
@@ -115,16 +122,25 @@ def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
     return HtmlExtraction(lines, fields, mode, links)
 
 
+def _normalise_lines(texts: list[str]) -> tuple[list[str], bool]:
+    """Normalise many lines in one ftfy pass (per-line calls cost more than trafilatura's own work)."""
+    joined, repaired = normalise_text("\n".join(texts))
+    fixed = joined.split("\n")
+    if len(fixed) != len(texts):  # ftfy turned a line separator inside a line into a break
+        pairs = [normalise_text(text) for text in texts]
+        return [text for text, _ in pairs], any(changed for _, changed in pairs)
+    return [line.strip() for line in fixed], repaired
+
+
 def _assemble(lines: list[ExtractedLine], reasons: list[str | None]) -> tuple[str, str, list[Removal], bool]:
     """raw_text (every line), text (kept lines) and a removal per judged line, all normalised."""
+    present = [(line, reason) for line, reason in zip(lines, reasons, strict=True) if line.text.strip()]
+    texts, repaired = _normalise_lines([line.text for line, _ in present])
     raw_parts: list[str] = []
     kept: list[str] = []
     removals: list[Removal] = []
-    repaired = False
     offset = 0
-    for line, reason in zip(lines, reasons, strict=True):
-        text, fixed = normalise_text(line.text)
-        repaired |= fixed
+    for text, (_, reason) in zip(texts, present, strict=True):
         if not text:
             continue
         if reason is None:

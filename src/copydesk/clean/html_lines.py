@@ -78,15 +78,15 @@ def _heads_link_block(element: Any, rules: LineRules) -> bool:
     return len(following) == 2 and all(_link_share(sib) >= rules.link_share for sib in following)
 
 
-def read_page_links(html: str, rules: LineRules) -> PageLinks:
+def read_page_links(html: str | Any, rules: LineRules) -> PageLinks:
     """Link texts (two words or more) and link-block labels of a page, whitespace collapsed.
 
-    Read from the HTML rather than from trafilatura's ``include_links`` output, which loses text
-    beside links on some markup.
+    ``html`` is the page or its parsed tree (left unchanged). Read from the HTML rather than from
+    trafilatura's ``include_links`` output, which loses text beside links on some markup.
     """
     from trafilatura.utils import load_html
 
-    tree = load_html(html)
+    tree = load_html(html) if isinstance(html, str) else html
     if tree is None:
         return PageLinks()
     anchors = set()
