@@ -45,7 +45,8 @@ def _fetch_with_progress(cli: CliState, job: Callable[[ProgressCallback], FetchR
 def fetch_summary(report: FetchReport) -> str:
     parts = [f"{report.pages_fetched} pages fetched"]
     if report.listings:
-        parts.append(f"{report.links_found} article links in {report.listings} feeds/sitemaps")
+        listings = "1 feed or sitemap" if report.listings == 1 else f"{report.listings} feeds and sitemaps"
+        parts.append(f"{report.links_found} article links in {listings}")
     if report.already_fetched:
         parts.append(f"{report.already_fetched} fetched before (--refetch to fetch again)")
     if report.over_limit:

@@ -223,7 +223,8 @@ class Fetcher:
         if trouble:
             reason = f"robots.txt could not be read ({trouble}), so the site counts as disallowed"
         else:
-            reason = f"robots.txt disallows this URL for {self.policy.user_agent!r}"
+            token = self.policy.user_agent.split("/", 1)[0]  # the product token robots.txt rules name
+            reason = f"robots.txt disallows this URL for user agent {token!r}"
         raise RobotsDisallowedError(str(url), reason)
 
     def robots_for(self, url: httpx.URL) -> RobotFileParser:
