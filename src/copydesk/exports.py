@@ -88,8 +88,47 @@ def _story_rows(db: Database) -> Iterator[dict[str, Any]]:
     return story_rows(db)
 
 
+def _fact_rows(kind: str) -> Callable[[Database], Iterator[dict[str, Any]]]:
+    """Rows of one facts table (figures, quotes, entities); empty on a store without facts yet."""
+
+    def rows(db: Database) -> Iterator[dict[str, Any]]:
+        from copydesk.store import facts as fact_store
+
+        if not db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fact_stories'"):
+            return iter(())
+        return {
+            "figures": fact_store.iter_figure_rows,
+            "quotes": fact_store.iter_quote_rows,
+            "entities": fact_store.iter_entity_rows,
+        }[kind](db)
+
+    return rows
+
+
+FIGURE_FIELDS = (
+    *("story_id", "article_id", "source_id", "kind", "value", "when", "qualifier", "unit", "counted"),
+    *("scope", "text", "sentence", "group_id", "status"),
+)
+QUOTE_FIELDS = (
+    *("story_id", "article_id", "source_id", "kind", "speaker", "speaker_text", "cue", "text"),
+    *("sentence", "group_id", "group_status"),
+)
+ENTITY_FIELDS = (
+    "story_id",
+    "entity_id",
+    "label",
+    "canonical",
+    "surface_forms",
+    "article_ids",
+    "roles",
+    "mentions",
+)
+
 # What ``copydesk export --what NAME`` can write; each stage package adds its own entry here.
 EXPORTERS: dict[str, Exporter] = {
+    "figures": Exporter(FIGURE_FIELDS, _fact_rows("figures")),
+    "quotes": Exporter(QUOTE_FIELDS, _fact_rows("quotes")),
+    "entities": Exporter(ENTITY_FIELDS, _fact_rows("entities")),
     "articles": Exporter(ARTICLE_FIELDS, _article_rows),
     "stories": Exporter(
         (

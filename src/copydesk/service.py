@@ -43,9 +43,10 @@ def article_stages(settings: Settings) -> list[ArticleStage]:
 def corpus_stages(settings: Settings) -> list[CorpusStage]:
     """The corpus-level stages ``run`` applies after ingest, in order (each owns its module)."""
     from copydesk.clean.recurring import RecurringChromeStage
+    from copydesk.facts.stage import FactsStage
     from copydesk.stories.stage import StoryStage
 
-    return [RecurringChromeStage(), StoryStage()]
+    return [RecurringChromeStage(), StoryStage(), FactsStage(settings.spacy_model)]
 
 
 def build_pipeline(settings: Settings) -> DocumentPipeline:
@@ -247,6 +248,29 @@ def topic_article_ids(settings: Settings, topic: str) -> list[str]:
         if not _has_stories(db):
             raise NotFoundError(f"no topic {topic!r}: topics appear once stories are built ('copydesk run')")
         return story_store.topic_article_ids(db, topic)
+
+
+def get_facts(settings: Settings, story_id: str) -> Any:
+    """A story's corroboration (``copydesk.align.story.StoryFacts``) as the facts stage stored it."""
+    from copydesk.store import facts as fact_store
+
+    with open_store(settings, readonly=True) as db:
+        if not db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fact_stories'"):
+            raise NotFoundError(f"no facts for story {story_id!r}: 'copydesk run' computes them")
+        if _has_stories(db):
+            try:  # a merged-away id leads to the story that absorbed it
+                story_id = story_store.get_story(db, story_id).id
+            except NotFoundError:
+                pass  # facts may have been built from stories given by another source
+        return fact_store.get_story_facts(db, story_id)
+
+
+def build_facts(settings: Settings) -> list[Any]:
+    """Run the facts stage alone: recompute facts for stories whose membership changed."""
+    from copydesk.facts.stage import FactsStage
+
+    with open_store(settings) as db:
+        return [FactsStage(settings.spacy_model).run(db, [])]
 
 
 def _has_stories(db: Database) -> bool:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from copydesk.cli import articles, evaluate, export, fetch, ingest, serve, stories
+from copydesk.cli import articles, evaluate, export, facts, fetch, ingest, serve, stories
 from copydesk.cli.state import CliState
 from copydesk.errors import CopydeskError, MissingExtraError, UsageError
 
@@ -45,6 +45,7 @@ fetch.register(app)
 articles.register(app)
 export.register(app)
 stories.register(app)
+facts.register(app)
 serve.register(app)
 evaluate.register(app)
 
