@@ -231,6 +231,14 @@ def test_link_title_judgement(text: str, share: float, removed: bool) -> None:
     assert (reasons[1] is not None) is removed
 
 
+def test_tag_list_and_its_label_are_removed() -> None:
+    body = [ExtractedLine(f"Body paragraph {n} of the story, written as prose.", 0.0) for n in range(3)]
+    tags = ExtractedLine("harbour works, ferry timetable, storm damage, port authority", 0.95)
+    reasons = judge_lines([*body, ExtractedLine("Tags", 0.0), tags], None, LineRules())
+    assert reasons[:3] == [None, None, None]
+    assert reasons[3] is not None and reasons[4] is not None
+
+
 def test_contact_line_only_removed_at_the_foot() -> None:
     contact = "Write to the desk at desk@example.org."
     body = [ExtractedLine(f"Body paragraph {n} of the story, written as prose.", 0.0) for n in range(6)]

@@ -15,6 +15,8 @@ from typing import Any
 from rapidfuzz import fuzz
 
 _WORD = re.compile(r"\w+")
+_LINK_LIST = "list of links or tags on one line"
+_LIST_SEPARATOR = re.compile(r"\s*[,|•·]\s*")
 _URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 # Sentence or quotation endings: a line that ends like this reads as prose, not as a label.
 _PROSE_END = (".", "!", "?", '"', "”", "’", "'", ")", ":", "»", "…", "。", "！", "？", "」")
@@ -30,6 +32,8 @@ class LineRules:
     link_share: float = 0.7
     # ...when it has this many words (shorter: a name or source link; longer: a linked sentence).
     link_title_words: tuple[int, int] = (3, 25)
+    # A line of at least this many short link items split by commas, pipes or bullets is a tag list.
+    link_list_items: int = 3
     # A label directly above link titles ("DON'T MISS", "Related Articles") has at most this many words.
     label_words: int = 4
     # Lines at the top compared with the page title; a duplicate headline sits in the first few.
@@ -131,6 +135,16 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def _is_link_list(line: ExtractedLine, rules: LineRules) -> bool:
+    """Tags or a run of links on one line: mostly link text, split into short items by separators."""
+    items = [item for item in _LIST_SEPARATOR.split(line.text) if item.strip()]
+    return (
+        line.link_share >= rules.link_share
+        and len(items) >= rules.link_list_items
+        and all(_words(item) <= rules.link_title_words[1] // 4 for item in items)
+    )
+
+
 def _is_link_title(line: ExtractedLine, rules: LineRules) -> bool:
     text = line.text.strip()
     low, high = rules.link_title_words
@@ -178,14 +192,15 @@ def judge_lines(
     for i, line in enumerate(lines):
         if _is_link_title(line, rules):
             reasons[i] = "link title (related-article teaser)"
+        elif _is_link_list(line, rules):
+            reasons[i] = _LINK_LIST
     for i in range(len(lines) - 1):
         text = lines[i].text.strip()
         if (
             reasons[i] is None
-            # a label heads a block: at least two teasers follow it
+            # a label heads a block: two teasers follow it, or a list of links on one line
             and reasons[i + 1] is not None
-            and i + 2 < len(lines)
-            and reasons[i + 2] is not None
+            and ((i + 2 < len(lines) and reasons[i + 2] is not None) or reasons[i + 1] == _LINK_LIST)
             and 0 < _words(text) <= rules.label_words
             and not text.endswith(_PROSE_END[:5])
         ):
