@@ -133,6 +133,19 @@ def test_guard_resolves_once_and_refuses_mixed_answers() -> None:
     ) == ["10.0.0.1"]
 
 
+def test_international_host_names_are_resolved_in_their_ascii_form() -> None:
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return [PUBLIC]
+
+    guard = AddressGuard(resolver=resolver)
+    guard.check_url(httpx.URL("https://bücher.example/neu"))
+    assert guard.addresses("xn--bcher-kva.example", 443) == [PUBLIC]
+    assert asked == ["xn--bcher-kva.example"]
+
+
 def test_redirect_to_a_private_host_is_refused_before_any_request() -> None:
     seen: list[str] = []
     routes: dict[str, httpx.Response | list[httpx.Response]] = {

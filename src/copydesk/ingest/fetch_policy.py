@@ -163,7 +163,9 @@ class AddressGuard:
             raise BlockedAddressError(str(url), f"scheme {url.scheme!r} is not fetched (only http and https)")
         if not url.host:
             raise BlockedAddressError(str(url), "the URL has no host")
-        return self.addresses(url.host, url.port or (443 if url.scheme == "https" else 80), str(url))
+        # The ASCII (punycode) name, as the connection layer will ask for it: one cache entry per host.
+        host = url.raw_host.decode("ascii")
+        return self.addresses(host, url.port or (443 if url.scheme == "https" else 80), str(url))
 
 
 class _PinnedBackend(httpcore.SyncBackend):
