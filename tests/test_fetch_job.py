@@ -10,6 +10,8 @@ from copydesk.config import Settings
 from copydesk.ingest.fetch import Fetcher
 from copydesk.ingest.fetch_job import FetchReport
 from copydesk.ingest.fetch_policy import FetchPolicy
+from copydesk.store.db import Database
+from copydesk.store.fetches import FetchRecord, done_pages, record_fetch
 from tests.support.fetch_site import rss_feed, sitemap, sitemap_index, story_html
 
 HOSTS = {
@@ -99,3 +101,17 @@ def test_charset_from_the_header_wins(settings: Settings) -> None:
     assert report.ingest.stored == 1
     [article] = service.get_articles(settings, report.ingest.stored_ids)
     assert "Brønn valley" in article.text
+
+
+def test_page_fetched_but_never_committed_is_fetched_again(settings: Settings) -> None:
+    """A run that died after logging a fetch but before committing the article left no finished input;
+    the next run must fetch the page again instead of trusting the fetch log alone."""
+    url = "http://ledger.example/news/ferry"
+    with Database.open(settings.db) as db:
+        record_fetch(db, FetchRecord(url, "page", "fetched", final_url=url, status=200))
+        assert done_pages(db) == set()
+    routes = {"ledger.example/news/ferry": ("text/html", story_html("ferry"))}
+    report = run(settings, routes, [url])
+    assert (report.already_fetched, report.pages_fetched, report.ingest.stored) == (0, 1, 1)
+    with Database.open(settings.db) as db:
+        assert done_pages(db) == {url}
