@@ -4,6 +4,7 @@ backoff, Retry-After, the host throttle, robots.txt handling and feed/sitemap pa
 from __future__ import annotations
 
 import gzip
+import ipaddress
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -107,6 +108,13 @@ def test_ipv4_mapped_form_gets_the_same_verdict(ip: object) -> None:
     verdict = address_problem(str(ip))
     mapped = address_problem(f"::ffff:{ip}")
     assert (verdict is None) == (mapped is None)
+
+
+@given(st.ip_addresses())
+def test_an_allowed_address_is_global_unicast(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
+    if address_problem(str(ip)) is None:
+        target = getattr(ip, "ipv4_mapped", None) or ip
+        assert target.is_global and not target.is_multicast
 
 
 def test_guard_resolves_once_and_refuses_mixed_answers() -> None:
