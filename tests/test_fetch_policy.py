@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copydesk.errors import BlockedAddressError, FetchError, RobotsDisallowedError
+from copydesk.config import FetchSettings
+from copydesk.errors import BlockedAddressError, ConfigError, FetchError, RobotsDisallowedError
 from copydesk.ingest.feeds import classify, feed_links, gunzip_if_needed, root_element, sitemap_entries
 from copydesk.ingest.fetch import Fetcher, normalise_url
 from copydesk.ingest.fetch_policy import (
@@ -333,6 +334,14 @@ def test_throttle_spaces_each_host_on_its_own_clock() -> None:
     throttle.wait("a.example")
     throttle.wait("a.example")
     assert slept == [2.0, 1.5, 5.0, 5.0]
+
+
+def test_policy_refuses_unusable_limits() -> None:
+    expected = r"fetch\.timeout must be positive; fetch\.retries must be 0 or more"
+    with pytest.raises(ConfigError, match=expected):
+        FetchPolicy(timeout=0, retries=-1)
+    policy = FetchPolicy.from_settings(FetchSettings(per_host_delay=0.5, retries=1), backoff_base=0.1)
+    assert (policy.per_host_delay, policy.retries, policy.backoff_base) == (0.5, 1, 0.1)
 
 
 def test_retry_after_parsing() -> None:

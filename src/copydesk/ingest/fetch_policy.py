@@ -23,7 +23,7 @@ import httpcore
 import httpx
 
 from copydesk.config import FetchSettings
-from copydesk.errors import BlockedAddressError
+from copydesk.errors import BlockedAddressError, ConfigError
 
 Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -277,6 +277,22 @@ class FetchPolicy:
     max_robots_bytes: int = 512_000  # Google reads the first 500 KiB of a robots.txt
     max_sitemap_depth: int = 3  # sitemap index -> sitemap -> ... levels followed
     parallel_hosts: int = 4  # article pages downloaded at once (one at a time per host)
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must be {rule}"
+            for name, ok, rule in (
+                ("fetch.timeout", self.timeout > 0, "positive"),
+                ("fetch.max_body_bytes", self.max_body_bytes > 0, "positive"),
+                ("fetch.per_host_delay", self.per_host_delay >= 0, "0 or more"),
+                ("fetch.retries", self.retries >= 0, "0 or more"),
+                ("max_redirects", self.max_redirects >= 0, "0 or more"),
+                ("parallel_hosts", self.parallel_hosts >= 1, "1 or more"),
+            )
+            if not ok
+        ]
+        if problems:
+            raise ConfigError("; ".join(problems))
 
     @classmethod
     def from_settings(cls, fetch: FetchSettings, **changes: Any) -> FetchPolicy:
