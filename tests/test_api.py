@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from copydesk.config import Settings
 from copydesk.records import Article
 from copydesk.web.app import create_app
-from tests.browser.seed import seed_store
+from tests.browser.seed import seed_facts, seed_store, seed_story
 
 TOKEN = "test-token-5c1d"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -200,3 +200,29 @@ def test_oversized_ingest_is_413(settings: Settings) -> None:
     with TestClient(create_app(small)) as client:
         response = client.post("/api/articles", json={"text": "x" * 200}, headers=AUTH)
         assert response.status_code == 413
+
+
+def test_story_and_facts_endpoints(client: TestClient, settings: Settings, seeded: list[Article]) -> None:
+    story_id = seed_story(settings.db, seeded)
+    listing = client.get("/api/stories", params={"order": "largest"}).json()
+    assert listing["total"] == 1 and listing["stories"][0]["articles"] == 2
+    story = client.get(f"/api/stories/{story_id}").json()
+    assert {m["relation"] for m in story["members"]} == {"original", "rewrite"}
+    assert client.get("/api/figures", params={"story_id": story_id}).status_code == 404  # not computed yet
+    seed_facts(settings.db, seeded, story_id)
+    figures = client.get("/api/figures", params={"story_id": story_id}).json()["figures"]
+    assert {(f["text"], f["status"]) for f in figures} >= {
+        ("nine percent", "conflict"),
+        ("ten percent", "conflict"),
+    }
+    assert figures[0]["source_id"] == "islandpost-fares"
+    quotes = client.get("/api/quotes", params={"story_id": story_id}).json()["quotes"]
+    assert {q["group_status"] for q in quotes} == {"drift"} and quotes[1]["drift"] == ["+alone"]
+    entities = client.get("/api/entities", params={"story_id": story_id}).json()["entities"]
+    assert entities[0]["surface_forms"] == ["Ada Brent", "Councillor Brent"]
+    assert client.get("/api/figures").status_code == 422
+    assert client.get("/api/stories/no-such-story").status_code == 404
+    assert client.get("/api/quotes", params={"story_id": "no-such-story"}).status_code == 404
+    topic = client.get("/api/articles", params={"topic": "topic-islands"}).json()
+    assert topic["total"] == 2
+    assert client.get("/api/articles", params={"topic": "no-topic"}).status_code == 404

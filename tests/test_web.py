@@ -15,7 +15,7 @@ from copydesk.store.db import Database
 from copydesk.store.search import ArticleFilter, find_articles, fts_query
 from copydesk.web import render
 from copydesk.web.app import CONTENT_SECURITY_POLICY, create_app
-from tests.browser.seed import SPAM, make_article, seed_store
+from tests.browser.seed import SPAM, make_article, seed_facts, seed_store, seed_story
 
 
 @pytest.fixture
@@ -198,3 +198,42 @@ def test_timeline_places_marks_in_time_order() -> None:
     xs = {m.article_id: m.x for m in timeline.marks}
     assert set(xs) == {"a", "b"} and xs["a"] < xs["b"]
     assert len(timeline.lanes) == 2
+
+
+def test_story_page_shows_families_facts_quotes_and_names(settings: Settings, seeded: list[Article]) -> None:
+    story_id = seed_story(settings.db, seeded)
+    with TestClient(create_app(settings)) as client:
+        html = client.get(f"/stories/{story_id}").text
+        assert "<h2>Facts</h2>" not in html  # no facts computed yet: the section is left out
+        seed_facts(settings.db, seeded, story_id)
+        html = client.get(f"/stories/{story_id}").text
+    assert '<svg class="timeline"' in html and html.count('<circle class="mark') == 2
+    assert '<span class="pill pill-rel-original">original</span>' in html
+    assert '<span class="pill pill-rel-rewrite">rewrite</span>' in html
+    assert "credits Northern Wire" not in html  # member credits come from the articles, none here
+    assert '<tbody class="group group-conflict">' in html and "<b>ten percent</b>" in html
+    assert "1 figure given by one source only" in html
+    assert "running on goodwill <ins>alone</ins>" in html
+    assert "<b>Ada Brent</b>" in html and "Councillor Brent" in html
+    assert f'diff={seeded[0].id}#diff">diff against the original' in html
+
+
+def test_article_page_offers_the_story_members_for_the_diff(
+    settings: Settings, seeded: list[Article]
+) -> None:
+    seed_story(settings.db, seeded)
+    with TestClient(create_app(settings)) as client:
+        html = client.get(f"/articles/{seeded[0].id}").text
+    assert "Part of the story" in html
+    assert f'<option value="{seeded[1].id}"' in html
+
+
+def test_too_many_matches_come_newest_first(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copydesk.store import search
+
+    seed_store(settings.db)
+    monkeypatch.setattr(search, "RANK_LIMIT", 1)
+    with Database.open(settings.db) as db:
+        page = find_articles(db, ArticleFilter(query="ferry"))
+    assert page.total == 2 and not page.ranked
+    assert page.rows[0]["source_id"] == "northwire-fares"  # stored last

@@ -113,3 +113,109 @@ def seed_store(db_path: Path) -> list[Article]:
     with Database.open(db_path) as db:
         article_store.put_articles(db, articles)
     return articles
+
+
+def seed_story(
+    db_path: Path,
+    articles: list[Article],
+    *,
+    story_id: str = "story-ferry-fares",
+    title: str = HEADLINE,
+    members: list[Article] | None = None,
+) -> str:
+    """A story as the stories stage would store it (migration 0003); by default over the ferry articles."""
+    stamp = "2025-03-05T00:00:00+00:00"
+    ferry = members if members is not None else [a for a in articles if "fares" in a.source_id]
+    with Database.open(db_path) as db, db.atomic() as conn:
+        conn.execute("INSERT OR IGNORE INTO topics (id, created_at) VALUES (?, ?)", ("topic-islands", stamp))
+        conn.execute(
+            "INSERT INTO stories (id, topic_id, title, first_seen, last_seen, size, independent_sources, "
+            "sites, credited_wires, vector_sum, opened_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                story_id,
+                "topic-islands",
+                title,
+                ferry[0].published.isoformat() if ferry[0].published else None,
+                ferry[-1].published.isoformat() if ferry[-1].published else None,
+                len(ferry),
+                1,
+                len(ferry),
+                '["Northern Wire"]',
+                b"\x00" * 4,
+                stamp,
+                stamp,
+            ),
+        )
+        relations = ["original"] + ["rewrite", "near-copy", "independent"] * len(ferry)
+        conn.executemany(
+            "INSERT INTO story_members (article_id, story_id, copy_family, relation, evidence, similarity, "
+            "joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (a.id, story_id, "family-1", relations[i], "synonym swaps in 6 of 9 sentences", 0.7, stamp)
+                for i, a in enumerate(ferry)
+            ],
+        )
+    return story_id
+
+
+def seed_facts(db_path: Path, articles: list[Article], story_id: str, extra: str = "") -> None:
+    """Facts for a seeded story as the facts stage stores them: a conflicting figure, a drifting quote,
+    a name with a variant; ``extra`` is appended to every text (the hostile test puts payloads there)."""
+    from copydesk.align.story import StoryFacts
+    from copydesk.records import Entity, FactGroup, Figure, Quote
+    from copydesk.store import facts as fact_store
+
+    a, b = articles[0].id, articles[1].id
+    facts = StoryFacts(
+        story_id,
+        entities=[Entity("e1", "person", "Ada Brent", ("Ada Brent", "Councillor Brent" + extra), (a, b), 4)],
+        figures=[
+            Figure(
+                "f1",
+                a,
+                "number",
+                "nine percent" + extra,
+                "fares rise by nine percent" + extra,
+                10,
+                9.0,
+                None,
+                "%",
+            ),
+            Figure(
+                "f2",
+                b,
+                "number",
+                "ten percent" + extra,
+                "fares rise by ten percent" + extra,
+                10,
+                10.0,
+                None,
+                "%",
+            ),
+            Figure("f3", b, "date", "May", "consulted in May" + extra, 40, when="2025-05"),
+        ],
+        quotes=[
+            Quote(
+                "q1", a, "direct", "We cannot keep one boat running on goodwill" + extra, "s", 5, "Ada Brent"
+            ),
+            Quote(
+                "q2",
+                b,
+                "direct",
+                "We cannot keep one boat running on goodwill alone" + extra,
+                "s",
+                5,
+                "Ada Brent",
+            ),
+        ],
+        groups=[
+            FactGroup("g1", story_id, "figure", "conflict", ["f1", "f2"], about="fare rise" + extra),
+            FactGroup("g2", story_id, "figure", "single-source", ["f3"], about="consultation"),
+            FactGroup("g3", story_id, "quote", "drift", ["q1", "q2"], drift=["+alone"]),
+        ],
+        figure_groups={"f1": "g1", "f2": "g1", "f3": "g2"},
+        quote_groups={"q1": "g3", "q2": "g3"},
+    )
+    with Database.open(db_path) as db:
+        fact_store.put_story_facts(db, facts, "seeded")

@@ -10,7 +10,7 @@ import pytest
 from copydesk import service
 from copydesk.config import Settings
 from tests.browser.conftest import LiveServer, PageWatch, screenshot
-from tests.browser.seed import seed_store
+from tests.browser.seed import seed_facts, seed_store, seed_story
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"
@@ -49,9 +49,18 @@ def _audit(page: Any, watch: PageWatch, url: str) -> None:
 
 
 def test_hostile_corpus_runs_no_script(settings: Settings, watched_page: tuple[Any, PageWatch]) -> None:
-    report = service.run([str(HOSTILE)], settings, executor="inprocess")
+    # Ingest runs the article pipeline (extraction, cleaning); the story over the hostile articles is
+    # written as the stories stage stores one, so its page shows hostile titles, sites and URLs too.
+    report = service.ingest([str(HOSTILE)], settings, executor="inprocess")
     assert report.stored >= 6, report.skipped
-    seed_store(settings.db)
+    seeded = seed_store(settings.db)
+    hostile = [a for a in service.get_articles(settings, report.stored_ids)]
+    story_id = seed_story(
+        settings.db, seeded, story_id="hostile", title=hostile[0].title or "", members=hostile
+    )
+    seed_facts(
+        settings.db, hostile, story_id, extra="<script>alert('XSS-fact')</script><img src=x onerror=alert(1)>"
+    )
     page, watch = watched_page
     with LiveServer(settings) as server:
         ids = [row["id"] for row in service.find_articles(settings, _all()).rows]
@@ -59,12 +68,17 @@ def test_hostile_corpus_runs_no_script(settings: Settings, watched_page: tuple[A
         urls += [f"/articles/{i}" for i in ids]
         urls += [f"/articles/{ids[0]}?diff={other}" for other in ids[1:4]]
         urls += ["/search?q=%3Cscript%3E&site=%3Cb%3E", "/articles/%3Cscript%3Ealert(1)%3C%2Fscript%3E"]
+        _, stories = service.list_stories(settings, limit=100)
+        urls += [f"/stories/{s['id']}" for s in stories] + ["/stories?order=largest"]
         for url in urls:
             _audit(page, watch, server.url + url)
         page.goto(f"{server.url}/articles/{ids[0]}", wait_until="networkidle")
         screenshot(page, "hostile-article")
         page.goto(f"{server.url}/search?q=alert", wait_until="networkidle")
         screenshot(page, "hostile-search")
+        if stories:
+            page.goto(f"{server.url}/stories/{stories[0]['id']}", wait_until="networkidle")
+            screenshot(page, "hostile-story")
 
 
 def _all() -> Any:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from copydesk.config import Settings
 from tests.browser.conftest import LiveServer, PageWatch, screenshot
-from tests.browser.seed import SPAM, seed_store
+from tests.browser.seed import SPAM, seed_store, seed_story
 
 pytestmark = pytest.mark.browser
 
@@ -48,4 +48,25 @@ def test_search_updates_as_you_type(settings: Settings, watched_page: tuple[Any,
         page.goto(f"{server.url}/stories", wait_until="networkidle")
         assert page.locator("h1").inner_text() == "Stories"
         screenshot(page, "stories")
+    assert watch.problems() == []
+
+
+def test_story_page_shows_families_and_timeline(
+    settings: Settings, watched_page: tuple[Any, PageWatch]
+) -> None:
+    articles = seed_store(settings.db)
+    story_id = seed_story(settings.db, articles)
+    page, watch = watched_page
+    with LiveServer(settings) as server:
+        page.goto(f"{server.url}/stories", wait_until="networkidle")
+        page.locator("a.headline").first.click()
+        page.wait_for_load_state("networkidle")
+        assert page.url.endswith(f"/stories/{story_id}")
+        assert page.locator("svg.timeline circle").count() == 2
+        assert page.locator(".family li").count() == 2
+        assert page.locator(".family .pill-rel-original").count() == 1
+        screenshot(page, "story")
+        page.locator(".family a", has_text="diff against the original").first.click()
+        page.wait_for_load_state("networkidle")
+        assert page.locator("table.sbs").count() == 1
     assert watch.problems() == []

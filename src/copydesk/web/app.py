@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,7 +24,7 @@ from copydesk import service
 from copydesk.config import Settings
 from copydesk.errors import CopydeskError, NotFoundError, StoreError, UsageError
 from copydesk.web import render
-from copydesk.web.routes import articles, exports, search, sources, stories
+from copydesk.web.routes import articles, exports, facts, search, sources, stories
 from copydesk.web.routes._common import NAV
 
 CONTENT_SECURITY_POLICY = (
@@ -71,7 +72,10 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _finalize(value: Any) -> Any:
-    return _BIDI_CONTROLS.sub("", value) if isinstance(value, str) else value
+    """Template output values lose bidi controls; Markup (a macro's already-finalised output) is kept."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _BIDI_CONTROLS.sub("", value)
+    return value
 
 
 def templates_env() -> Environment:
@@ -157,7 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.templates = templates_env()
     _install_error_handlers(app)
-    for module in (stories, articles, search, sources, exports):
+    for module in (stories, articles, search, sources, exports, facts):
         app.include_router(module.pages())
         app.include_router(module.api(), prefix="/api")
     app.mount("/static", StaticFiles(directory=str(_web_dir() / "static")), name="static")

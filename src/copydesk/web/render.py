@@ -107,11 +107,13 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.splitlines() if p.strip()][:MAX_DIFF_PARAGRAPHS]
 
 
-def _word_diff(left: str, right: str) -> tuple[Runs, Runs]:
+def word_diff(left: str, right: str) -> tuple[Runs, Runs]:
     a, b = re.findall(r"\S+\s*", left), re.findall(r"\S+\s*", right)
     lruns: Runs = []
     rruns: Runs = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    # Compare words without their trailing space, so the last word of a text matches the same word mid-text.
+    keys_a, keys_b = [t.rstrip() for t in a], [t.rstrip() for t in b]
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes():
         if i2 > i1:
             lruns.append(("".join(a[i1:i2]), tag != "equal"))
         if j2 > j1:
@@ -137,7 +139,7 @@ def _pair_paragraphs(left: list[str], right: list[str]) -> list[DiffRow]:
             rows.append(DiffRow("delete", [(paragraph, True)], []))
             continue
         rows.extend(DiffRow("insert", [], [(p, True)]) for p in right[j:best])
-        lruns, rruns = _word_diff(paragraph, right[best])
+        lruns, rruns = word_diff(paragraph, right[best])
         rows.append(DiffRow("replace", lruns, rruns))
         j = best + 1
     rows.extend(DiffRow("insert", [], [(p, True)]) for p in right[j:])
@@ -187,7 +189,7 @@ class Timeline:
 
 
 def coverage_timeline(
-    items: list[tuple[str, str, str, datetime | None]], *, width: int = 760, lane_height: int = 26
+    items: list[tuple[str, str, str, datetime | None]], *, width: int = 1080, lane_height: int = 28
 ) -> Timeline | None:
     """Coordinates for an SVG timeline: one lane per site, one mark per dated article.
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment
 
 from copydesk.config import Settings
@@ -24,6 +25,20 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     env: Environment = request.app.state.templates
     html = env.get_template(template).render(request=request, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)
+
+
+class FastJSON(JSONResponse):
+    """JSON written in one ``json.dumps`` call: the API returns plain dicts, so FastAPI's re-encoding
+    (``jsonable_encoder`` plus response validation) is skipped; dates become ISO strings."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, default=_iso, separators=(",", ":")).encode("utf-8")
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def parse_day(value: str | None, name: str) -> date | None:

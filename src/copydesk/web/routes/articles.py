@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -13,7 +13,7 @@ from copydesk import exports, service
 from copydesk.errors import NotFoundError, UsageError
 from copydesk.records import InputKind, RawPage, content_digest
 from copydesk.web import render
-from copydesk.web.routes._common import article_filter, blank_to_none, page, settings_of
+from copydesk.web.routes._common import FastJSON, article_filter, blank_to_none, page, settings_of
 from copydesk.web.routes.search import Limit, Offset, Text
 
 ArticleKey = Annotated[str, "an article id, or a source_id naming one article"]
@@ -104,7 +104,7 @@ def api() -> APIRouter:
         topic: Text = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> dict[str, Any]:
+    ) -> FastJSON:
         settings = settings_of(request)
         flt = article_filter(
             settings,
@@ -120,14 +120,14 @@ def api() -> APIRouter:
         rows = [{k: v for k, v in r.items() if k != "snippet"} for r in results.rows]
         for row in rows:
             row["spam_injected"] = bool(row["spam_injected"])
-        return {"total": results.total, "limit": limit, "offset": offset, "articles": rows}
+        return FastJSON({"total": results.total, "limit": limit, "offset": offset, "articles": rows})
 
     @router.get("/articles/{key}", summary="One article: clean text, removals, metadata and signals")
-    def get_article(request: Request, key: str) -> dict[str, Any]:
+    def get_article(request: Request, key: str) -> FastJSON:
         article = service.get_article(settings_of(request), key)
         row = exports.article_row(article)
         row["raw_text"] = article.raw_text
-        return row
+        return FastJSON(row)
 
     @router.post(
         "/articles",

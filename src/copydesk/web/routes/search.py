@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from copydesk import service
-from copydesk.web.routes._common import article_filter, page, settings_of
+from copydesk.web.routes._common import FastJSON, article_filter, page, settings_of
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip")]
@@ -69,7 +69,7 @@ def api() -> APIRouter:
         topic: Text = None,
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> dict[str, Any]:
+    ) -> FastJSON:
         settings = settings_of(request)
         flt = article_filter(
             settings,
@@ -82,12 +82,14 @@ def api() -> APIRouter:
             offset=offset,
         )
         results = service.find_articles(settings, flt)
-        return {
-            "total": results.total,
-            "limit": limit,
-            "offset": offset,
-            "results": [_hit(r) for r in results.rows],
-        }
+        return FastJSON(
+            {
+                "total": results.total,
+                "limit": limit,
+                "offset": offset,
+                "results": [_hit(r) for r in results.rows],
+            }
+        )
 
     return router
 

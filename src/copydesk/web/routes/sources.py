@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from copydesk import service
-from copydesk.web.routes._common import page, settings_of
+from copydesk.web.routes._common import FastJSON, page, settings_of
 
 
 def pages() -> APIRouter:
@@ -27,7 +25,7 @@ def api() -> APIRouter:
     router = APIRouter(tags=["sources"])
 
     @router.get("/sources", summary="Per site: articles, spam-injected articles, articles per relation")
-    def sources_api(request: Request) -> dict[str, Any]:
-        return {"sources": service.source_stats(settings_of(request))}
+    def sources_api(request: Request) -> FastJSON:
+        return FastJSON({"sources": service.source_stats(settings_of(request))})
 
     return router

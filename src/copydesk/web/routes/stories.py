@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from copydesk import service
-from copydesk.web.routes._common import page, settings_of
+from copydesk.config import Settings
+from copydesk.errors import NotFoundError
+from copydesk.web import facts_view, render
+from copydesk.web.routes._common import FastJSON, page, settings_of
 from copydesk.web.routes.search import Limit, Offset
 
 Order = Annotated[str, Query(pattern=r"^(newest|largest)$", description="newest or largest first")]
@@ -35,10 +39,60 @@ def pages() -> APIRouter:
             order=order,
             limit=limit,
             offset=offset,
-            articles=service.find_articles(settings, _newest()).total,
+            articles=0 if stories else service.find_articles(settings, _newest()).total,
+        )
+
+    @router.get("/stories/{story_id}", response_class=HTMLResponse)
+    def story_page(request: Request, story_id: str) -> HTMLResponse:
+        settings = settings_of(request)
+        story = service.get_story(settings, story_id)
+        articles = {
+            a.id: a for a in service.get_articles(settings, [m["article_id"] for m in story["members"]])
+        }
+        items = [(m["article_id"], m["site"], m["relation"], _when(m["published"])) for m in story["members"]]
+        return page(
+            request,
+            "story.html",
+            story=story,
+            articles=articles,
+            families=copy_families(story["members"]),
+            timeline=render.coverage_timeline(items),
+            facts=_facts(settings, story["id"], {a.id: a.site or "unknown site" for a in articles.values()}),
         )
 
     return router
+
+
+def _facts(settings: Settings, story_id: str, sites: dict[str, str]) -> facts_view.FactsView | None:
+    """The story's facts, or ``None`` when the facts stage has not computed them (the section is left out)."""
+    try:
+        facts = service.get_facts(settings, story_id)
+    except NotFoundError:
+        return None
+    return facts_view.facts_view(facts, sites)
+
+
+def copy_families(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Members grouped by copy family, the family's original first; families in order of first report."""
+    families: dict[str, list[dict[str, Any]]] = {}
+    for member in members:
+        families.setdefault(member["copy_family"], []).append(member)
+    out: list[dict[str, Any]] = []
+    for family_id, group in families.items():
+        group.sort(key=lambda m: (m["relation"] != "original", m["published"] is None, m["published"] or ""))
+        out.append({"id": family_id, "original": group[0], "members": group})
+    out.sort(key=lambda f: (f["original"]["published"] is None, f["original"]["published"] or ""))
+    return out
+
+
+def _when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _newest() -> Any:
@@ -55,8 +109,14 @@ def api() -> APIRouter:
     )
     def stories_api(
         request: Request, order: Order = "newest", limit: Limit = 50, offset: Offset = 0
-    ) -> dict[str, Any]:
+    ) -> FastJSON:
         total, stories = service.list_stories(settings_of(request), order=order, limit=limit, offset=offset)
-        return {"total": total, "limit": limit, "offset": offset, "stories": stories}
+        return FastJSON({"total": total, "limit": limit, "offset": offset, "stories": stories})
+
+    @router.get(
+        "/stories/{story_id}", summary="One story: members by copy family, relations, related stories"
+    )
+    def story_api(request: Request, story_id: str) -> FastJSON:
+        return FastJSON(service.get_story(settings_of(request), story_id))
 
     return router

@@ -1,0 +1,162 @@
+"""A story's corroboration shaped for its page and the facts API: figure groups with each source's value,
+quote groups with wording drift marked, and names with their variants.
+
+Input is ``copydesk.align.story.StoryFacts`` as the facts stage stored it; nothing here recomputes facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from copydesk.web.render import Runs, word_diff
+
+STATUS_ORDER = {"conflict": 0, "drift": 1, "agree": 2, "related": 3, "single-source": 4}
+
+
+@dataclass(slots=True)
+class FactRow:
+    """One source's figure or quote inside a group."""
+
+    article_id: str
+    site: str
+    text: str
+    sentence: str
+    detail: str = ""
+    runs: Runs = field(default_factory=list)  # quote wording with drift marked against the group's first
+
+
+@dataclass(slots=True)
+class GroupView:
+    id: str
+    kind: str
+    status: str
+    about: str
+    rows: list[FactRow]
+    related: list[str]
+    drift: list[str]
+
+
+@dataclass(slots=True)
+class FactsView:
+    figures: list[GroupView]
+    quotes: list[GroupView]
+    names: list[dict[str, Any]]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.figures or self.quotes or self.names)
+
+
+def _figure_detail(figure: Any) -> str:
+    parts = [figure.qualifier or "", figure.unit or "", figure.counted or "", figure.scope or ""]
+    return " · ".join(p for p in parts if p)
+
+
+def facts_view(facts: Any, sites: dict[str, str]) -> FactsView:
+    """``sites`` maps article id to the site shown for it."""
+    figures = {f.id: f for f in facts.figures}
+    quotes = {q.id: q for q in facts.quotes}
+    figure_groups: list[GroupView] = []
+    quote_groups: list[GroupView] = []
+    for group in facts.groups:
+        if group.kind == "figure":
+            rows = [
+                FactRow(f.article_id, sites.get(f.article_id, "?"), f.text, f.sentence, _figure_detail(f))
+                for f in (figures[m] for m in group.members if m in figures)
+            ]
+            figure_groups.append(
+                GroupView(group.id, "figure", group.status, group.about, rows, group.related, group.drift)
+            )
+        else:
+            members = [quotes[m] for m in group.members if m in quotes]
+            rows = []
+            first = members[0].text if members else ""
+            for k, q in enumerate(members):
+                runs = [(q.text, False)] if k == 0 else word_diff(first, q.text)[1]
+                speaker = q.speaker or q.speaker_text or ""
+                rows.append(
+                    FactRow(q.article_id, sites.get(q.article_id, "?"), q.text, q.sentence, speaker, runs)
+                )
+            quote_groups.append(
+                GroupView(group.id, "quote", group.status, group.about, rows, group.related, group.drift)
+            )
+    figure_groups.sort(key=lambda g: (STATUS_ORDER.get(g.status, 9), -len(g.rows)))
+    quote_groups.sort(key=lambda g: (STATUS_ORDER.get(g.status, 9), -len(g.rows)))
+    names = [
+        {
+            "id": e.id,
+            "label": e.label,
+            "canonical": e.canonical,
+            "variants": [s for s in e.surface_forms if s != e.canonical],
+            "sources": len(e.article_ids),
+            "mentions": e.mentions,
+            "roles": list(e.roles),
+        }
+        for e in sorted(facts.entities, key=lambda e: (-len(e.article_ids), -e.mentions, e.canonical))
+    ]
+    return FactsView(figure_groups, quote_groups, names)
+
+
+def figure_rows(facts: Any, source_ids: dict[str, str]) -> list[dict[str, Any]]:
+    """The figures of one story for the API, each with its group's status."""
+    status = {g.id: g.status for g in facts.groups}
+    return [
+        {
+            "story_id": facts.story_id,
+            "figure_id": f.id,
+            "article_id": f.article_id,
+            "source_id": source_ids.get(f.article_id),
+            "kind": f.kind,
+            "text": f.text,
+            "value": f.value,
+            "when": f.when,
+            "qualifier": f.qualifier,
+            "unit": f.unit,
+            "counted": f.counted,
+            "scope": f.scope,
+            "sentence": f.sentence,
+            "group_id": facts.figure_groups.get(f.id),
+            "status": status.get(facts.figure_groups.get(f.id, "")),
+        }
+        for f in facts.figures
+    ]
+
+
+def quote_rows(facts: Any, source_ids: dict[str, str]) -> list[dict[str, Any]]:
+    status = {g.id: g.status for g in facts.groups}
+    drift = {g.id: g.drift for g in facts.groups}
+    return [
+        {
+            "story_id": facts.story_id,
+            "quote_id": q.id,
+            "article_id": q.article_id,
+            "source_id": source_ids.get(q.article_id),
+            "kind": q.kind,
+            "speaker": q.speaker,
+            "speaker_text": q.speaker_text,
+            "cue": q.cue,
+            "text": q.text,
+            "sentence": q.sentence,
+            "group_id": facts.quote_groups.get(q.id),
+            "group_status": status.get(facts.quote_groups.get(q.id, "")),
+            "drift": drift.get(facts.quote_groups.get(q.id, ""), []),
+        }
+        for q in facts.quotes
+    ]
+
+
+def entity_rows(facts: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "story_id": facts.story_id,
+            "entity_id": e.id,
+            "label": e.label,
+            "canonical": e.canonical,
+            "surface_forms": list(e.surface_forms),
+            "article_ids": list(e.article_ids),
+            "roles": list(e.roles),
+            "mentions": e.mentions,
+        }
+        for e in facts.entities
+    ]
