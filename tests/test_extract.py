@@ -248,6 +248,61 @@ def test_contact_line_only_removed_at_the_foot() -> None:
     assert in_middle[3] is None
 
 
+CHUNKED_BODY = [
+    f"Part {n} of the inquiry into the harbour crane collapse: witnesses described the morning the "
+    f"jib folded, and the inspectors explained which bolts had sheared and why, in detail {n}."
+    for n in range(12)
+]
+
+
+def _chunked_page() -> str:
+    """One article cut into chunks of identical markup with advertising slots in between."""
+    chunks = []
+    for start in range(0, 12, 3):
+        paragraphs = "".join(f"<p>{text}</p>" for text in CHUNKED_BODY[start : start + 3])
+        chunks.append(
+            '<div class="story-chunk"><div class="grid">'
+            f'<div class="body-text">{paragraphs}</div></div></div>'
+            '<div class="ad-slot"><span>Advertisement</span><iframe src="/ad"></iframe></div>'
+        )
+    return (
+        "<html><head><title>Crane inquiry</title></head><body><article><h1>Crane inquiry</h1>"
+        + "".join(chunks)
+        + "</article></body></html>"
+    )
+
+
+def test_article_continued_in_same_template_chunks_is_recovered_once() -> None:
+    from copydesk.clean.html_continuation import ContinuationRules, PageParagraph, continue_article
+
+    template = (("div", "body-text"), ("div", "grid"), ("div", "story-chunk"))
+    paragraphs = [PageParagraph(text, template) for text in CHUNKED_BODY]
+    kept = [ExtractedLine(text, 0.0) for text in CHUNKED_BODY[:3]]
+    lines, recovered = continue_article(kept, paragraphs, ContinuationRules())
+    assert recovered == 9
+    assert [line.text for line in lines] == CHUNKED_BODY
+    # Nothing dropped: nothing is added, and nothing is added twice.
+    again, none = continue_article(lines, paragraphs, ContinuationRules())
+    assert none == 0 and again == lines
+
+
+def test_small_gap_in_the_template_is_left_alone() -> None:
+    from copydesk.clean.html_continuation import ContinuationRules, PageParagraph, continue_article
+
+    template = (("div", "body-text"),)
+    paragraphs = [PageParagraph(text, template) for text in CHUNKED_BODY[:8]]
+    kept = [ExtractedLine(text, 0.0) for text in CHUNKED_BODY[:7]]
+    assert continue_article(kept, paragraphs, ContinuationRules())[1] == 0
+
+
+def test_chunked_page_keeps_every_chunk() -> None:
+    article = PageExtractor().extract(RawPage("crane", "crane.html", "html", _chunked_page()))
+    lines = article.text.split("\n")
+    for text in CHUNKED_BODY:
+        assert lines.count(text) == 1
+    assert "Advertisement" not in article.text
+
+
 def test_text_dump_passes_through_unjudged() -> None:
     text = "Ferry timetable cut\nRelated: something\nThe ferry will run less often."
     article = PageExtractor().extract(RawPage("t", "t.txt", "text", text))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from copydesk.clean.html_continuation import ContinuationRules, continue_article, page_paragraphs
 from copydesk.clean.html_lines import (
     ExtractedLine,
     LineRules,
@@ -52,6 +53,9 @@ class ExtractionOptions:
     # Judge the extracted lines (link titles, repeated headline, contact lines); off = trafilatura as is.
     judge_lines: bool = True
     line_rules: LineRules = field(default_factory=LineRules)
+    # Put back body paragraphs trafilatura dropped from sibling chunks of the article's own template.
+    continue_articles: bool = True
+    continuation: ContinuationRules = field(default_factory=ContinuationRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,7 @@ def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
     if tree is None:
         raise ExtractionError(page.origin, "the page could not be parsed as HTML")
     links = read_page_links(tree, options.line_rules) if options.judge_lines else PageLinks()
+    paragraphs = page_paragraphs(tree, options.continuation) if options.continue_articles else []
     doc = _trafilatura(page, options, precision=options.favor_precision, tree=tree)
     lines = _lines(doc, links.anchors)
     mode = "precision" if options.favor_precision else "default"
@@ -110,6 +115,9 @@ def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
             doc, lines, mode = retry, retry_lines, "default"
     if doc is None or not _visible_chars(lines):
         raise ExtractionError(page.origin, "no article text found in the page")
+    if paragraphs:
+        lines, recovered = continue_article(lines, paragraphs, options.continuation)
+        mode += "+continued" if recovered else ""
     authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
     fields = {
         "title": doc.title,
