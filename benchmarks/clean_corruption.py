@@ -89,7 +89,7 @@ def score(cases: list[Case], articles: list[Article]) -> dict[str, object]:
         tokens_missing_meta += sum((missing - moved).values())
         prose = Counter(t for line in clean.split("\n") if _is_prose(line) for t in line.split())
         prose_total += sum(prose.values())
-        prose_missing += sum((prose & (missing - moved)).values())
+        prose_missing += sum(((prose - got) - moved).values())
         body_lines = Counter(_squash(line) for line in clean.split("\n") if line.strip())
         lines = Counter(_squash(line) for line in article.text.split("\n") if line.strip())
         for line in case.chrome:

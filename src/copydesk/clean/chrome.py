@@ -34,10 +34,9 @@ THRESHOLD = 3
 # several: a line that has them still needs a shape or position that is not the body's.
 READER_ADDRESS = vocabulary(
     """share shares sharing comment comments reply replies email e-mail subscribe subscribed newsletter
-    cookie cookies click login log sign follow print whatsapp facebook twitter telegram linkedin
-    pinterest reddit copy link links window required fields advertisement sponsored related read more
-    top button menu search skip content tags tag categories category previous next post posts template
-    website notify accept privacy policy"""
+    cookie cookies click login whatsapp facebook twitter telegram linkedin pinterest reddit required
+    fields advertisement sponsored related button menu tags categories template website notify accept
+    privacy policy"""
 )
 
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I)

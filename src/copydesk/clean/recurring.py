@@ -16,7 +16,8 @@ from typing import ClassVar
 from copydesk.clean.chrome import site_talk
 from copydesk.clean.layout import layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
-from copydesk.clean.spam import apply_spam, find_spam
+from copydesk.clean.spam import apply_spam, commercial, find_spam
+from copydesk.clean.spamwords import TOPIC
 from copydesk.clean.words import core
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, RemovalKind
@@ -91,8 +92,11 @@ def _proven_runs(articles: Sequence[Article]) -> dict[str | None, frozenset[str]
             if not words:
                 continue
             phrase = " ".join(words)
+            if not commercial(words):
+                continue  # runs proven only by being alien to their article do not travel
             if article.site:
                 runs[article.site].add(phrase)
+                runs[article.site].update(w for w in words if w in TOPIC)
             if len(words) >= 2:
                 runs[None].add(phrase)
     return {site: frozenset(phrases) for site, phrases in runs.items()}

@@ -28,6 +28,9 @@ from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, Removal
 
 MAX_RUN = 6  # longest injected run looked for between two halves of a word
+# In an article already proven hacked, a lone trade word goes too, unless it is an everyday word of
+# news copy ("credit", "sex", "loans", "watches" are above this Zipf value; "casino", "weed" below).
+HACKED_SINGLE_ZIPF = 4.3
 _TOKEN = re.compile(r"\S+")
 _OPENERS = "\"'“‘«([{"
 _CLOSERS = "\"'”’»)]}.,;:!?…"
@@ -77,7 +80,7 @@ def _join(left: Token, right: Token, vocab: _Elsewhere, run_is_spam: bool) -> tu
     right_core = right.text.rstrip(_CLOSERS)
     if not left_core or not right_core or not left_core[-1].isalpha() or not right_core[0].isalpha():
         return None
-    if right_core[0].isupper() and (len(right_core) == 1 or not right_core.isupper()):
+    if right_core[0].isupper() and (len(right_core) == 1 or not right_core.isupper() or left_core.islower()):
         return None  # a capital after the run starts a new word, not the rest of one
     joined = left_core + right_core
     low_l, low_r, low_j = left_core.lower(), right_core.lower(), joined.lower()
@@ -98,7 +101,7 @@ def _join(left: Token, right: Token, vocab: _Elsewhere, run_is_spam: bool) -> tu
     return None
 
 
-def _commercial(words: Sequence[str]) -> bool:
+def commercial(words: Sequence[str]) -> bool:
     """A run of spam-trade words that reads as an advertisement rather than as news."""
     topic = [w for w in words if w in TOPIC]
     if not topic:
@@ -153,7 +156,8 @@ def _prepare(text: str) -> _Tokens:
         words,
         [t.text == c and bool(c) for t, c in zip(tokens, cores, strict=True)],
         [is_nonword(w) for w in words],
-        [w in _SPAMMY for w in words],
+        # a capitalised commercial word mid-sentence is a name ("Rescue Service"), not an advert
+        [w in TOPIC or (w in COMMERCE and c[:1].islower()) for w, c in zip(words, cores, strict=True)],
     )
 
 
@@ -197,7 +201,7 @@ def _run_at(
             if not t.bare[last] or (t.frag[last] and not t.spammy[last] and words[last] not in starts):
                 break
             run_words = words[i : last + 1]
-            spammy = _commercial(run_words) or " ".join(run_words) in learned
+            spammy = commercial(run_words) or " ".join(run_words) in learned
             if not (spammy or t.frag[i - 1] or t.frag[last + 1]):
                 continue
             # weak joins need a run that is spam from end to end, not spam plus the sentence's words
@@ -207,7 +211,7 @@ def _run_at(
                 continue
             joined, strong = found
             if strong and (
-                spammy or (_plain_halves(left, tokens[last + 1], joined) and _incoherent(run_words, vocab))
+                bounded or (_plain_halves(left, tokens[last + 1], joined) and _incoherent(run_words, vocab))
             ):
                 reason = f"split the word {joined!r}: a half is no word, the join is one"
                 return _span(line, tokens, i, last, joined, reason), last
@@ -231,7 +235,7 @@ def _run_at(
         return None
     if phrase in learned:
         return _span(line, tokens, i, last, None, f"the run {phrase!r} is spam elsewhere in this text"), last
-    if _commercial(run_words):
+    if commercial(run_words):
         trades = ", ".join(sorted({w for w in run_words if w in TOPIC}))
         reason = f"commercial spam run ({trades}) not built into the sentence"
         return _span(line, tokens, i, last, None, reason), last
@@ -245,7 +249,9 @@ def _plain_halves(left: Token, right: Token, joined: str) -> bool:
 
 
 def _spam_edge(t: _Tokens, index: int, starts: frozenset[str]) -> bool:
-    return (t.spammy[index] and t.words[index] not in _GLUE) or t.words[index] in starts
+    """A run's first or last token that belongs to the advert (a year closes many: "best ... 2025")."""
+    word = t.words[index]
+    return (t.spammy[index] and word not in _GLUE) or word in starts or word.isdigit()
 
 
 def _incoherent(run_words: Sequence[str], vocab: _Elsewhere) -> bool:
@@ -269,16 +275,21 @@ def article_vocabulary(lines: Iterable[Line]) -> tuple[frozenset[str], dict[str,
 def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> list[SpamSpan]:
     """Spam spans in the lines; runs proven here are then looked for again across the article."""
     _, counts = article_vocabulary(lines)
+    # runs learned elsewhere (the site's other articles): lone words only when rare here too
+    learned = frozenset(p for p in learned if " " in p or p not in TOPIC or _lone_trade_word(p, counts))
     spans: list[SpamSpan] = []
     for line in lines:
         spans.extend(_line_spans(line, _Elsewhere(counts, line), learned))
     proven = set(learned)
     for span in spans:
         words = [core(t).lower() for t in span.run.split()]
-        if not _commercial(words) and " ".join(words) not in learned:
+        if not commercial(words) and " ".join(words) not in learned:
             continue  # a run proven only by being alien here: a second use would contradict that
         proven.add(" ".join(words))
-        proven.update(w for w in words if w in TOPIC)
+        proven.update(w for w in words if _lone_trade_word(w, counts))
+    if len(proven) > len(learned):
+        # a hacked article: a rare trade word it uses once or twice, outside a determiner, is injected
+        proven.update(w for w in counts if _lone_trade_word(w, counts))
     if proven != learned:
         seen = {(s.line.index, s.start) for s in spans}
         for line in lines:
@@ -302,6 +313,12 @@ class _Elsewhere:
 
     def __contains__(self, word: object) -> bool:
         return isinstance(word, str) and self.counts.get(word, 0) > self.here.get(word, 0)
+
+
+def _lone_trade_word(word: str, counts: dict[str, int]) -> bool:
+    """A trade word that can go alone once the article is proven hacked: not an everyday word, and
+    not the article's own subject (a story about a casino says "casino" many times)."""
+    return word in TOPIC and zipf(word) < HACKED_SINGLE_ZIPF and counts.get(word, 0) <= 2
 
 
 def _overlaps(span: SpamSpan, spans: Sequence[SpamSpan]) -> bool:

@@ -17,13 +17,13 @@ TOPIC_WORDS: dict[str, frozenset[str]] = {
     ),
     "cannabis": vocabulary(
         """weed cannabis marijuana dispensary dispensaries cbd thc kush edibles gummies vape vapes
-        delta-8 delta-9 pre-rolls prerolls shrooms psilocybin kratom"""
+        delta-8 delta-9 pre-rolls prerolls shrooms psilocybin kratom mushrooms"""
     ),
     "gambling": vocabulary(
         """casino casinos slots slot poker betting bet bets sportsbook jackpot roulette blackjack
         gambling baccarat bingo freespins spins"""
     ),
-    "loans": vocabulary("""loan loans payday lender lenders cash-advance refinance credit"""),
+    "loans": vocabulary("""loan loans payday lender lenders cash-advance cash refinance credit"""),
     "replicas": vocabulary("""replica replicas rolex knockoff knockoffs handbags sneakers watches"""),
     "essays": vocabulary("""essay essays homework dissertation dissertations coursework term-paper"""),
     "crypto": vocabulary("""crypto bitcoin btc ethereum eth forex nft nfts airdrop altcoin"""),
@@ -44,7 +44,7 @@ COMMERCE = vocabulary(
     money win play rated review reviews no bonus code codes promo fake writing write help paper
     papers for sell selling sellers trusted quick easy same day overnight generic brand luxury
     bad approval guaranteed apply videos instantly check signals wallet jelly oral pens tips sites
-    deposit shipping exchange"""
+    deposit shipping exchange advance luxury bags today live mail canadian magic pay"""
 )
 
 # Words after which a noun is built into the sentence ("the casino", "a loan"): not an injection.

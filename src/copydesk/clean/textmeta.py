@@ -208,8 +208,10 @@ def _date_line(line: Line, language: str | None) -> tuple[str, datetime, str | N
     if parsed is None:
         return None
     leftover = re.sub(r"[\W\d_]+", " ", rest).split()
-    if sum(1 for w in leftover if w.lower() not in _CALENDAR_WORDS and len(w) > 2) > 3:
+    if sum(1 for w in leftover if w.lower() not in _CALENDAR_WORDS and len(w) > 2) > 2:
         return None
+    if not label_match and line.text.rstrip().endswith(".") and len(line.words) >= 6:
+        return None  # a sentence that mentions a date ("She checked in on 9 May 2008.")
     return label, parsed, place
 
 
