@@ -74,6 +74,7 @@ _INLINE_DATELINE = re.compile(
     r"(?:,\s*(?P<date>[A-Z][a-z]{2,8}\.?\s+\d{1,2}))?\s*"
     r"(?:\((?P<credit>[A-Za-z][\w&.' -]{0,30})\))?\s*[—–-]{1,2}\s+"
 )
+_PAGE_CONTROLS = frozenset({"button", "click", "reply", "subscribe", "cookies", "login"})
 _SEPARATORS = re.compile(r"\s[|·•›»/]\s|\s\|")
 _ROLE_LABEL = re.compile(r"^(?P<role>[A-Za-z ]{3,30}?)\s*[:|]\s*(?P<names>[^|:]+)$")
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|/)\s*")
@@ -157,6 +158,8 @@ def _title_candidate(line: Line) -> bool:
     if not 3 <= len(words) <= 30 or text.endswith((":", ".", "*")) or not re.search(r"[a-z]", text):
         return False
     if len(_SEPARATORS.findall(text)) >= 2 or sum(1 for w in words if w.lower() in READER_ADDRESS) >= 2:
+        return False
+    if any(w.lower() in _PAGE_CONTROLS for w in words):
         return False
     capitalised = all(w[:1].isupper() for w in words)
     return not (capitalised and not any(is_stopword(w) for w in words) and len(words) <= 4)
