@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -47,11 +48,17 @@ def write_corpus(root: Path, count: int) -> tuple[dict[str, Path], list[str]]:
     return dirs, pages
 
 
-def time_ingest(folder: Path, db: Path, workers: int) -> tuple[float, int, int]:
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished worker processes (robust to a busy machine)."""
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def time_ingest(folder: Path, db: Path, workers: int) -> tuple[float, float, int, int]:
     settings = load_settings({"db": db, "workers": workers}, environ={})
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     report = service.ingest([str(folder)], settings)
-    return time.perf_counter() - started, report.stored, len(report.skipped)
+    return time.perf_counter() - started, cpu_seconds() - cpu, report.stored, len(report.skipped)
 
 
 def bare_extract(page: str) -> int:
@@ -107,22 +114,29 @@ def main() -> None:
         print(f"{args.count} documents per format (~{words} tokens of HTML each), {args.workers} workers")
         rates: dict[str, float] = {}
         for kind, folder in dirs.items():
-            elapsed, stored, skipped = time_ingest(folder, root / f"{kind}.db", args.workers)
+            elapsed, cpu, stored, skipped = time_ingest(folder, root / f"{kind}.db", args.workers)
             rates[kind] = stored / elapsed
             print(
                 f"ingest {kind:<5} {stored:5d} stored, {skipped} skipped in {elapsed:6.2f}s: "
-                f"{rates[kind]:7.1f} articles/s ({rates[kind] / args.workers:6.1f} per core)"
+                f"{rates[kind]:7.1f} articles/s ({rates[kind] / args.workers:6.1f} per core; "
+                f"{stored / cpu:6.1f} per CPU-second)"
             )
+        cpu = cpu_seconds()
         single = len(pages) / time_trafilatura(pages, 1)
+        single_cpu = len(pages) / (cpu_seconds() - cpu)
         pooled = len(pages) / time_trafilatura(pages, args.workers)
-        print(f"trafilatura bare_extraction, 1 process:      {single:7.1f} pages/s")
+        print(
+            f"trafilatura bare_extraction, 1 process:      {single:7.1f} pages/s "
+            f"({single_cpu:6.1f} per CPU-second)"
+        )
         print(
             f"trafilatura bare_extraction, {args.workers} processes:    {pooled:7.1f} pages/s "
             f"({pooled / args.workers:6.1f} per core)"
         )
         print(
             f"copydesk html ingest / trafilatura alone: {rates['html'] / pooled:.2f} "
-            f"(same {args.workers} cores); warc: {rates['warc'] / pooled:.2f}"
+            f"(same {args.workers} cores); warc: {rates['warc'] / pooled:.2f}; "
+            f"uptime load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         if args.profile:
             texts = [path.read_text(encoding="utf-8") for path in sorted(dirs["txt"].iterdir())]
