@@ -237,3 +237,16 @@ def test_too_many_matches_come_newest_first(settings: Settings, monkeypatch: pyt
         page = find_articles(db, ArticleFilter(query="ferry"))
     assert page.total == 2 and not page.ranked
     assert page.rows[0]["source_id"] == "northwire-fares"  # stored last
+
+
+def test_sources_page_counts_copies_and_rewrites_once_stories_exist(
+    settings: Settings, seeded: list[Article]
+) -> None:
+    seed_story(settings.db, seeded)
+    with TestClient(create_app(settings)) as client:
+        html = client.get("/sources").text
+    assert '<th class="num">Rewrites</th>' in html
+    row = html[html.index("northwire.example</a>") :].split("</tr>")[0]
+    cells = re.findall(r'<td class="num">(\d+)', row)
+    assert cells == ["1", "0", "0", "0", "1", "0"]  # articles, spam, originals, copies, rewrites, independent
+    assert "(no site found)" not in html

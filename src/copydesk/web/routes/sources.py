@@ -15,10 +15,25 @@ def pages() -> APIRouter:
     @router.get("/sources", response_class=HTMLResponse)
     def sources_page(request: Request) -> HTMLResponse:
         stats = service.source_stats(settings_of(request))
-        relations = sorted({name for row in stats for name in row["relations"]})
-        return page(request, "sources.html", stats=stats, relations=relations)
+        has_stories = any(row["relations"] for row in stats)
+        rows = [{**row, **_relation_counts(row["relations"])} for row in stats]
+        return page(request, "sources.html", stats=rows, has_stories=has_stories)
 
     return router
+
+
+COPY_RELATIONS = ("exact-copy", "near-copy")
+REWRITE_RELATIONS = ("rewrite", "translation-like")
+
+
+def _relation_counts(relations: dict[str, int]) -> dict[str, int]:
+    """Page columns: originals, copies (exact or near), rewrites (with translation-like), independent."""
+    return {
+        "originals": relations.get("original", 0),
+        "copies": sum(relations.get(r, 0) for r in COPY_RELATIONS),
+        "rewrites": sum(relations.get(r, 0) for r in REWRITE_RELATIONS),
+        "independent": relations.get("independent", 0),
+    }
 
 
 def api() -> APIRouter:
