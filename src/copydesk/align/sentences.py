@@ -11,6 +11,10 @@ import difflib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
 
 from copydesk.facts.text import content_stems, fold, words
 
@@ -75,6 +79,27 @@ def align_sentences(
         used_b.add(j)
         pairs.append((i, j, sim))
     return sorted(pairs)
+
+
+def dice_matrix(sentences: Sequence[frozenset[str]]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Dice similarity of every pair of sentences, computed at once (a story has a few thousand)."""
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, stems in enumerate(sentences):
+        for word in stems:
+            rows.append(i)
+            cols.append(vocab.setdefault(word, len(vocab)))
+    n = len(sentences)
+    if not vocab:
+        return np.zeros((n, n), dtype=np.float32)
+    incidence = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(vocab)))
+    shared = (incidence @ incidence.T).toarray()
+    sizes = np.asarray(incidence.sum(axis=1)).ravel()
+    total = sizes[:, None] + sizes[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(total > 0, 2 * shared / total, 0.0)
+    return out.astype(np.float32)
 
 
 def coverage(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> float:

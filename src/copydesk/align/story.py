@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from copydesk.align.groups import group_figures, group_quotes
-from copydesk.align.sentences import RewriteAlignment, align_rewrite, coverage, stem_set
+from copydesk.align.sentences import RewriteAlignment, align_rewrite, dice_matrix, stem_set
 from copydesk.facts.extract import ArticleFacts
 from copydesk.facts.variants import merge_entities, name_key
 from copydesk.records import Article, Entity, FactGroup, Figure, Quote
@@ -45,19 +45,38 @@ class StoryFacts:
 
 
 def _rewrites(members: Sequence[StoryArticle], facts: dict[str, ArticleFacts]) -> list[RewriteAlignment]:
-    """Each rewrite (every non-exact member when relations are unknown) against its closest sibling."""
-    stems = {m.article.id: [stem_set(s.text) for s in facts[m.article.id].sentences] for m in members}
+    """Each rewrite (every non-exact member when relations are unknown) against its closest sibling.
+
+    Closeness is the mean, over the rewrite's sentences, of the best Dice similarity to a sentence of
+    the sibling; all sentence pairs of the story are scored at once.
+    """
+    ids = [m.article.id for m in members]
+    stems = [stem_set(s.text) for a in ids for s in facts[a].sentences]
+    bounds: dict[str, tuple[int, int]] = {}
+    pos = 0
+    for a in ids:
+        bounds[a] = (pos, pos + len(facts[a].sentences))
+        pos += len(facts[a].sentences)
+    sims = dice_matrix(stems)
     known = any(m.relation for m in members)
     out: list[RewriteAlignment] = []
     for member in members:
         if known and member.relation not in REWRITE_RELATIONS:
             continue
         aid = member.article.id
-        siblings = [
-            (coverage(stems[aid], stems[o.article.id]), o.article.id)
-            for o in members
-            if o.article.id != aid and o.article.content_hash != member.article.content_hash
-        ]
+        a0, a1 = bounds[aid]
+        if a1 == a0:
+            continue
+        siblings = []
+        for other in members:
+            b0, b1 = bounds[other.article.id]
+            if (
+                other.article.id == aid
+                or other.article.content_hash == member.article.content_hash
+                or b1 == b0
+            ):
+                continue
+            siblings.append((float(sims[a0:a1, b0:b1].max(axis=1).mean()), other.article.id))
         if not siblings:
             continue
         score, sibling = max(siblings)

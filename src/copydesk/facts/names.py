@@ -41,6 +41,9 @@ TITLE_WORDS = ROLE_NOUNS | word_set(
     acting interim top
     """
 )
+# Tokens of context kept each side of an unseen word sent to spaCy: the small pipeline's tok2vec sees
+# four tokens each side, so a name's tags come out as they would in the whole sentence.
+CONTEXT_TOKENS = 6
 _SPACY_EXCLUDE = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 _BAD_NAME = re.compile(r"[|\n\d@#]")
 _LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
@@ -127,27 +130,51 @@ class NameTagger:
                 i += 1
         return out
 
+    def _windows(self, text: str) -> list[tuple[int, int]]:
+        """Character spans around the capitalised words the memo has not seen (merged when close)."""
+        tokens = tokenize(text)
+        seen = self._memo.seen_capitals
+        out: list[tuple[int, int]] = []
+        last = -1
+        for i, t in enumerate(tokens):
+            if not t.text[:1].isupper() or _key(t.text) in seen:
+                continue
+            a, b = max(0, i - CONTEXT_TOKENS), min(len(tokens) - 1, i + CONTEXT_TOKENS)
+            if out and a <= last + 1:
+                out[-1] = (out[-1][0], tokens[b].end)
+            else:
+                out.append((tokens[a].start, tokens[b].end))
+            last = b
+        return out
+
     def tag(self, articles: Sequence[Sequence[Sentence]]) -> list[list[Mention]]:
-        """Mentions for each article's sentences (same order as given)."""
+        """Mentions for each article's sentences (same order as given).
+
+        Sentences are taken in order, a chunk at a time, so the memo learns from each chunk before
+        deciding what the next one needs; spaCy sees only windows around unseen capitalised words.
+        """
         spans: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
-        pending: list[tuple[tuple[int, int], str]] = []
-        for a, sentences in enumerate(articles):
-            for s in sentences:
-                if _capitals(s.text) <= self._memo.seen_capitals:
-                    continue
-                pending.append(((a, s.index), s.text))
-        for start in range(0, len(pending), self.batch_size):
-            chunk = pending[start : start + self.batch_size]
-            docs = self.nlp.pipe([text for _, text in chunk], batch_size=self.batch_size)
-            for (key, text), doc in zip(chunk, docs, strict=True):
+        order = [(a, s) for a, sentences in enumerate(articles) for s in sentences]
+        pos = 0
+        while pos < len(order):
+            jobs: list[tuple[tuple[int, int], int, str]] = []
+            while pos < len(order) and len(jobs) < self.batch_size:
+                a, sentence = order[pos]
+                pos += 1
+                windows = self._windows(sentence.text)
+                if windows:
+                    spans[(a, sentence.index)] = []
+                    self.spacy_sentences += 1
+                    jobs.extend(((a, sentence.index), x, sentence.text[x:y]) for x, y in windows)
+            docs = self.nlp.pipe([text for _, _, text in jobs], batch_size=self.batch_size)
+            for (key, offset, text), doc in zip(jobs, docs, strict=True):
                 ents: list[tuple[int, int, str]] = [
                     (e.start_char, e.end_char, SPACY_LABELS[e.label_])
                     for e in doc.ents
                     if e.label_ in SPACY_LABELS
                 ]
-                spans[key] = ents
-                self._learn(text, [(_clean(text[s:e]), label) for s, e, label in ents])
-        self.spacy_sentences += len(pending)
+                spans[key].extend((offset + a, offset + b, label) for a, b, label in ents)
+                self._learn(text, [(_clean(text[a:b]), label) for a, b, label in ents])
         out: list[list[Mention]] = []
         for a, sentences in enumerate(articles):
             mentions: list[Mention] = []

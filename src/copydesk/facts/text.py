@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -163,15 +164,18 @@ def singular(noun: str) -> str:
     return w
 
 
+@lru_cache(maxsize=131072)
+def _content_stem(token: str) -> str | None:
+    """The stem of one token, or ``None`` for a stopword or punctuation (a pure, memoised function)."""
+    low = fold(token).strip(".").removesuffix("'s").rstrip("'")
+    if not low or not low[0].isalnum() or low in STOPWORDS:
+        return None
+    return stem(low)
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the content words of a text, in order (stopwords and punctuation dropped)."""
-    out: list[str] = []
-    for tok in _WORD.findall(text):
-        low = fold(tok).strip(".").removesuffix("'s").rstrip("'")
-        if not low or not low[0].isalnum() or low in STOPWORDS:
-            continue
-        out.append(stem(low))
-    return out
+    return [s for tok in _WORD.findall(text) if (s := _content_stem(tok)) is not None]
 
 
 def words(text: str) -> list[str]:

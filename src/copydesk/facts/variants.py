@@ -6,7 +6,7 @@ Two names are merged when one of these holds (checked in this order):
 - short form: ``Lavrov`` is the last (or, for East Asian names, first) word of exactly one full
   person name in the story (``Sergei Lavrov``; ``Kim`` of ``Kim Jong Un``);
 - spelling: equal after the safe romanisation alternations (y/i, ou/u, dzh/j, hyphens);
-  or close after the looser ones (initial r/n, o/u, g/j before i or e) *and* either sounding alike
+  or close after the looser ones (initial r/n, o/u, c/k, g/j before i or e) *and* either sounding alike
   (metaphone / NYSIIS of the folded spelling) or standing in the same role in their sentences (the same
   content words around them: ``the port of Rajin`` / ``the port of Nanjin``).
 
@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import jellyfish
 from rapidfuzz.distance import Levenshtein
@@ -32,18 +33,26 @@ from copydesk.records import Entity, EntityLabel
 # Spellings that romanisations and transliterations swap freely (order matters: longest first).
 SAFE_ALTERNATIONS = (("dzh", "j"), ("zh", "j"), ("dj", "j"), ("ou", "u"), ("oo", "u"), ("ph", "f"),
                      ("kh", "h"), ("ck", "k"), ("q", "k"), ("w", "v"), ("ee", "i"), ("y", "i"))  # fmt: skip
-LOOSE_ALTERNATIONS = ((re.compile(r"^r"), "n"), (re.compile(r"^l"), "n"), (re.compile(r"o"), "u"),
-                      (re.compile(r"g(?=[ie])"), "j"), (re.compile(r"e"), "i"))  # fmt: skip
+LOOSE_ALTERNATIONS = (
+    (re.compile(r"c(?=[aoulr])"), "k"),
+    (re.compile(r"^r"), "n"),
+    (re.compile(r"^l"), "n"),
+    (re.compile(r"o"), "u"),
+    (re.compile(r"g(?=[ie])"), "j"),
+    (re.compile(r"e"), "i"),
+)
 _DOUBLE = re.compile(r"(.)\1+")
 _CONNECTORS = frozenset({"of", "for", "and", "the", "on", "de", "&"})
 SPELLING_CLOSE = 0.8  # similarity of loose skeletons needed with a phonetic match
 ROLE_CLOSE = 0.7  # ... or with a shared role (Rajin/Nanjin 0.83; North/South 0.6 stays apart)
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     return re.sub(r"[-\s]+", " ", fold(name).replace(".", "")).strip()
 
 
+@lru_cache(maxsize=65536)
 def safe_skeleton(word: str) -> str:
     w = name_key(word).replace(" ", "")
     for a, b in SAFE_ALTERNATIONS:
@@ -51,6 +60,7 @@ def safe_skeleton(word: str) -> str:
     return _DOUBLE.sub(r"\1", w)
 
 
+@lru_cache(maxsize=65536)
 def loose_skeleton(word: str) -> str:
     w = safe_skeleton(word)
     for pattern, repl in LOOSE_ALTERNATIONS:
@@ -142,6 +152,11 @@ def _same_spelling(a: _Node, b: _Node) -> bool:
     return True
 
 
+def _block(node: _Node) -> tuple[int, str]:
+    """Spelling variants share their word count and the first letter of their loose skeleton."""
+    return len(node.key.split()), loose_skeleton(node.key.split()[0])[:1]
+
+
 def _is_acronym_of(short: _Node, full: _Node) -> bool:
     letters = re.sub(r"[^A-Za-z]", "", next(iter(short.surfaces)))
     return (
@@ -156,44 +171,74 @@ def discover_variants(
     nodes: list[_Node], sentences: dict[str, Sequence[Sentence]], known: set[str]
 ) -> list[tuple[str, Mention]]:
     """Variants the NER missed: a word in a named place's role in another source (``port of nagin``),
-    or a capitalised word spelt and sounding like a one-word place (``Dunai`` beside ``Dunay``)."""
+    or a capitalised word spelt and sounding like a one-word place (``Dunai`` beside ``Dunay``).
+
+    Candidates are compared only with names whose loose spelling starts with the same letter (every
+    alternation above keeps the first letter of the loose skeleton), and each distinct word once.
+    """
     found: list[tuple[str, Mention]] = []
     single = [n for n in nodes if len(n.key.split()) == 1 and n.label != "person" and len(n.key) >= 4]
-    wanted = [(n, role) for n in single for role in n.roles if role[0] == "L"]
+    by_letter: dict[str, list[_Node]] = {}
+    roles: dict[tuple[str, ...], list[_Node]] = {}
+    for n in single:
+        by_letter.setdefault(loose_skeleton(n.key)[:1], []).append(n)
+        for role in n.roles:
+            if role[0] == "L":
+                roles.setdefault(tuple(role[1:]), []).append(n)
+    verdicts: dict[str, _Node | None] = {}
+
+    def spelt_like(word: str) -> _Node | None:
+        if word not in verdicts:
+            key = name_key(word)
+            verdicts[word] = next(
+                (
+                    node
+                    for node in by_letter.get(loose_skeleton(word)[:1], [])
+                    if abs(len(node.key) - len(key)) <= 3
+                    and not (key.startswith(node.key) or node.key.startswith(key))
+                    and spelling_similarity(word, node.key) >= SPELLING_CLOSE
+                    and sounds_alike(word, node.key)
+                ),
+                None,
+            )
+        return verdicts[word]
+
+    def add(
+        article_id: str, s: Sentence, token_start: int, word: str, node: _Node, low: list[str], i: int
+    ) -> None:
+        left = tuple(x for x in low[max(0, i - 2) : i] if x[:1].isalnum())
+        right = tuple(x for x in low[i + 1 : i + 3] if x[:1].isalnum())
+        found.append((article_id, Mention(word, word, node.label, s.index, s.start + token_start, None,  # type: ignore[arg-type]
+                                          left, right)))  # fmt: skip
+        known.add(name_key(word))
+
     for article_id, sents in sentences.items():
         for s in sents:
             tokens = tokenize(s.text)
-            low = [fold(t.text) for t in tokens]
+            low = [t.text.lower().replace("’", "'") for t in tokens]
             for i in range(1, len(tokens)):
                 word = tokens[i].text.removesuffix("’s").removesuffix("'s")
-                if not (word[:1].isupper() and word.isalpha() and len(word) >= 4) or name_key(word) in known:
+                if not (word[:1].isupper() and word.isalpha() and len(word) >= 4) or low[i] in STOPWORDS:
                     continue
-                for node in single:
-                    if name_key(word).startswith(node.key) or node.key.startswith(name_key(word)):
-                        continue  # "Russian" and "Koreas" are forms of the word, not other spellings
-                    close = spelling_similarity(word, node.key) >= SPELLING_CLOSE
-                    if close and sounds_alike(word, node.key) and word.lower() not in STOPWORDS:
-                        left = tuple(x for x in low[max(0, i - 2) : i] if x[:1].isalnum())
-                        right = tuple(x for x in low[i + 1 : i + 3] if x[:1].isalnum())
-                        mention = Mention(word, word, node.label, s.index, s.start + tokens[i].start, None,  # type: ignore[arg-type]
-                                          left, right)  # fmt: skip
-                        found.append((article_id, mention))
-                        known.add(name_key(word))
+                if name_key(word) in known:
+                    continue
+                node = spelt_like(word)
+                if node is not None:
+                    add(article_id, s, tokens[i].start, word, node, low, i)
+            if not roles:
+                continue
+            for i in range(1, len(tokens)):
+                word = tokens[i].text
+                if not word.isalpha() or len(word) < 4 or low[i] in STOPWORDS or name_key(word) in known:
+                    continue
+                for context in (tuple(low[max(0, i - 2) : i]), tuple(low[i - 1 : i])):
+                    match = next(
+                        (n for n in roles.get(context, []) if spelling_similarity(word, n.key) >= ROLE_CLOSE),
+                        None,
+                    )
+                    if match is not None:
+                        add(article_id, s, tokens[i].start, word, match, low, i)
                         break
-            for node, role in wanted:
-                context = list(role[1:])
-                for i in range(len(context), len(tokens)):
-                    word = tokens[i].text
-                    if low[i - len(context) : i] != context or not word.isalpha() or len(word) < 4:
-                        continue
-                    if name_key(word) in known or low[i] in STOPWORDS:
-                        continue
-                    if spelling_similarity(word, node.key) >= ROLE_CLOSE:
-                        right = tuple(x for x in low[i + 1 : i + 3] if x[:1].isalnum())
-                        mention = Mention(word, word, node.label, s.index, s.start + tokens[i].start, None,  # type: ignore[arg-type]
-                                          tuple(context), right)  # fmt: skip
-                        found.append((article_id, mention))
-                        known.add(name_key(word))
     return found
 
 
@@ -228,6 +273,9 @@ def merge_entities(
     order = list(nodes.values())
     uf = _UnionFind(len(order))
     full_people = [i for i, n in enumerate(order) if n.label == "person" and len(n.key.split()) >= 2]
+    blocks: dict[tuple[int, str], list[int]] = {}
+    for i, n in enumerate(order):
+        blocks.setdefault(_block(n), []).append(i)
     for i, a in enumerate(order):
         words = a.key.split()
         if len(words) == 1 and next(iter(a.surfaces)).replace(".", "").isupper():
@@ -244,8 +292,8 @@ def merge_entities(
             if len({uf.find(j) for j in owners}) == 1 and owners:
                 uf.union(i, owners[0])
                 continue
-        for j in range(i + 1, len(order)):
-            if _same_spelling(a, order[j]):
+        for j in blocks[_block(a)]:
+            if j > i and _same_spelling(a, order[j]):
                 uf.union(i, j)
     clusters: dict[int, list[_Node]] = {}
     for i, node in enumerate(order):
