@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -226,3 +227,29 @@ def test_story_and_facts_endpoints(client: TestClient, settings: Settings, seede
     topic = client.get("/api/articles", params={"topic": "topic-islands"}).json()
     assert topic["total"] == 2
     assert client.get("/api/articles", params={"topic": "no-topic"}).status_code == 404
+
+
+def test_story_and_fact_exports_stream(client: TestClient, settings: Settings, seeded: list[Article]) -> None:
+    story_id = seed_story(settings.db, seeded)
+    seed_facts(settings.db, seeded, story_id)
+    stories = [json.loads(line) for line in client.get("/api/exports/stories.jsonl").text.splitlines()]
+    assert [s["id"] for s in stories] == [story_id]
+    figures = pq.read_table(io.BytesIO(client.get("/api/exports/figures.parquet").content))
+    assert figures.num_rows == 3
+    quotes = list(csv.DictReader(io.StringIO(client.get("/api/exports/quotes.csv").text)))
+    assert len(quotes) == 2
+
+
+def test_streamed_exports_match_the_file_exports(tmp_path: Path) -> None:
+    from copydesk import exports
+
+    fields = ("id", "n", "tags")
+    rows = [{"id": f"r{i}", "n": i, "tags": ["a", str(i)]} for i in range(4500)]
+    for fmt in ("jsonl", "csv"):
+        out = tmp_path / f"rows.{fmt}"
+        exports.write_rows(rows, fields, fmt, out)
+        assert b"".join(exports.stream_rows(rows, fields, fmt)) == out.read_bytes()
+    chunks = list(exports.stream_rows(rows, fields, "parquet", batch=1000))
+    assert len(chunks) >= 5  # one chunk per row group: the body streams
+    table = pq.read_table(io.BytesIO(b"".join(chunks)))
+    assert table.num_rows == 4500 and table.column("n").to_pylist()[-1] == 4499
