@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/clean_corruption.py [--ecb ../shared/eval/ecbplus/train.jsonl] [--seed N]
 
 Reports: spam injections removed, split words repaired exactly (the original text around every
-injection is back, character for character), chrome lines removed, and clean tokens wrongly removed
-(tokens of the clean article missing after cleaning; also shown without the metadata lines that
-cleaning moved into fields, which are not lost).
+injection is back, character for character; injections whose whole line left the body as metadata
+or chrome are counted apart, as there is nothing to repair), chrome lines removed, and clean tokens
+wrongly removed: over all tokens of the clean article, without the metadata lines and repeated
+headline that cleaning moved into fields, and over prose tokens only (lines that end like a
+sentence, four words or more: the article's sentences rather than ECB's timestamps and kickers).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def clean_cases(cases: list[Case]) -> list[Article]:
 
 
 def score(cases: list[Case], articles: list[Article]) -> dict[str, object]:
-    injected = removed = repaired = inside = inside_repaired = 0
+    injected = removed = repaired = inside = inside_repaired = with_line = 0
     tokens_total = tokens_missing = tokens_missing_meta = prose_total = prose_missing = 0
     chrome_total = chrome_removed = 0
     misses: list[str] = []
@@ -68,7 +70,11 @@ def score(cases: list[Case], articles: list[Article]) -> dict[str, object]:
             left = max(0, len(pattern.findall(cleaned)) - len(pattern.findall(_squash(clean))))
             injected += n
             removed += n - min(n, left)
+        line_removals = [r.text for r in article.removals if r.kind != "spam"]
         for injection in case.injections:
+            if any(injection.phrase in text for text in line_removals):
+                with_line += 1  # its whole line left the body as metadata or chrome: nothing to repair
+                continue
             window = _squash(case.clean[max(0, injection.offset - 20) : injection.offset + 20])
             ok = window in cleaned
             repaired += ok
@@ -100,7 +106,8 @@ def score(cases: list[Case], articles: list[Article]) -> dict[str, object]:
         "injections": injected,
         "injections_removed": round(removed / injected, 4),
         "split_words_repaired_exactly": round(inside_repaired / inside, 4) if inside else None,
-        "all_injections_repaired_exactly": round(repaired / injected, 4),
+        "all_injections_repaired_exactly": round(repaired / (injected - with_line), 4),
+        "injections_in_lines_removed_whole": with_line,
         "chrome_lines_removed": round(chrome_removed / chrome_total, 4),
         "clean_tokens": tokens_total,
         "clean_tokens_wrongly_removed": round(tokens_missing / tokens_total, 5),

@@ -91,7 +91,9 @@ def _join(left: Token, right: Token, vocab: _Elsewhere, run_is_spam: bool) -> tu
     if not run_is_spam:
         return None
     # Around proven spam, weaker evidence for the join will do.
-    if low_j in vocab or (frag_l and frag_r) or ((frag_l or frag_r) and zipf(low_j) >= 1.5):
+    # The right half of a split word starts mid-word, so a fragment there is the telling sign (a
+    # name before an injection between words is a fragment too, but then the right side is a word).
+    if low_j in vocab or frag_r or (frag_l and zipf(low_j) >= 1.5):
         return joined, False
     # Two whole words around spam ("rail ... way"): join when the join is as common as its rarer half,
     # unless both halves are function words ("in ... to"), which sit side by side in any sentence.
@@ -196,7 +198,10 @@ def _run_at(
         and (t.frag[i - 1] or any(t.spammy[i:end]) or any(t.frag[i + 1 : end + 1]) or words[i] in starts)
     ):
         left = tokens[i - 1]
-        weak: tuple[int, str] | None = None
+        # every reading of the run, best chosen after: the word after the run should not itself be
+        # advert ("mo [cheap cialis] no prescription nths" is "months", not "mono"), strong evidence
+        # beats weak, a longer run beats a shorter one
+        readings: list[tuple[bool, bool, int, str]] = []
         for last in range(i, end):
             if not t.bare[last] or (t.frag[last] and not t.spammy[last] and words[last] not in starts):
                 break
@@ -206,20 +211,21 @@ def _run_at(
                 continue
             # weak joins need a run that is spam from end to end, not spam plus the sentence's words
             bounded = spammy and _spam_edge(t, i, starts) and _spam_edge(t, last, starts)
+            if spammy and not bounded and t.frag[i - 1] and t.frag[last + 1] and _spam_edge(t, i, starts):
+                bounded = True  # fragments on both sides: the advert's tail ("for sleep") is in the run
             found = _join(left, tokens[last + 1], vocab, bounded)
             if found is None:
                 continue
             joined, strong = found
-            if strong and (
-                bounded or (_plain_halves(left, tokens[last + 1], joined) and _incoherent(run_words, vocab))
-            ):
+            plain = _plain_halves(left, tokens[last + 1], joined) and _incoherent(run_words, vocab)
+            if (strong and (bounded or plain)) or (not strong and bounded):
+                readings.append((not t.spammy[last + 1], strong, last, joined))
+        if readings:
+            _, strong, last, joined = max(readings)
+            if strong:
                 reason = f"split the word {joined!r}: a half is no word, the join is one"
-                return _span(line, tokens, i, last, joined, reason), last
-            if not strong and bounded:
-                weak = (last, joined)  # keep looking: a longer run may end in a strong join
-        if weak is not None:
-            last, joined = weak
-            reason = f"split the word {joined!r}: rejoined around a commercial spam run"
+            else:
+                reason = f"split the word {joined!r}: rejoined around a commercial spam run"
             return _span(line, tokens, i, last, joined, reason), last
     # 2. a commercial run, or 3. a run already proven spam
     if not t.bare[i] or words[i] in _GLUE or not (t.spammy[i] or words[i] in starts):

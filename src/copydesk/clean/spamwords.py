@@ -44,7 +44,7 @@ COMMERCE = vocabulary(
     money win play rated review reviews no bonus code codes promo fake writing write help paper
     papers for sell selling sellers trusted quick easy same day overnight generic brand luxury
     bad approval guaranteed apply videos instantly check signals wallet jelly oral pens tips sites
-    deposit shipping exchange advance luxury bags today live mail canadian magic pay"""
+    deposit shipping exchange advance luxury bags today live mail canadian magic pay legal"""
 )
 
 # Words after which a noun is built into the sentence ("the casino", "a loan"): not an injection.
