@@ -121,7 +121,15 @@ def find_articles(db: Database, flt: ArticleFilter) -> ArticlePage:
 
 
 def sites(db: Database) -> list[str]:
-    return [r[0] for r in db.query("SELECT DISTINCT site FROM articles WHERE site IS NOT NULL ORDER BY site")]
+    """Every site name, in order: one index seek per site (a skip scan), not a pass over all articles."""
+    rows = db.query(
+        "WITH RECURSIVE s(site) AS ("
+        " SELECT MIN(site) FROM articles WHERE site IS NOT NULL"
+        " UNION ALL SELECT (SELECT MIN(site) FROM articles WHERE site > s.site)"
+        " FROM s WHERE s.site IS NOT NULL"
+        ") SELECT site FROM s WHERE site IS NOT NULL"
+    )
+    return [r[0] for r in rows]
 
 
 def table_exists(db: Database, name: str) -> bool:

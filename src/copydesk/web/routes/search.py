@@ -42,10 +42,11 @@ def pages() -> APIRouter:
             offset=offset,
         )
         results = service.find_articles(settings, flt)
-        template = "_results.html" if request.headers.get("hx-request") == "true" else "search.html"
+        if request.headers.get("hx-request") == "true":  # live search swaps the results only
+            return page(request, "_results.html", flt=flt, results=results)
         return page(
             request,
-            template,
+            "search.html",
             flt=flt,
             results=results,
             sites=service.list_sites(settings),
