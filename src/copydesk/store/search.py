@@ -138,12 +138,14 @@ def table_exists(db: Database, name: str) -> bool:
 
 def site_stats(db: Database) -> list[dict[str, Any]]:
     """Per site: articles, spam-injected articles, and how many articles carry each stored relation."""
+    # Grouping by the bare column (not COALESCE) lets SQLite read the articles_site_spam index only.
     rows = db.query(
-        "SELECT COALESCE(site, '') AS site, COUNT(*) AS articles, "
+        "SELECT site, COUNT(*) AS articles, "
         "SUM(CASE WHEN json_extract(signals, '$.spam_injected') THEN 1 ELSE 0 END) AS spam_injected "
-        "FROM articles GROUP BY COALESCE(site, '') ORDER BY articles DESC, site"
+        "FROM articles GROUP BY site"
     )
-    stats = {r["site"]: {**dict(r), "relations": {}} for r in rows}
+    ordered = sorted(rows, key=lambda r: (-r["articles"], r["site"] or ""))
+    stats = {r["site"] or "": {**dict(r), "site": r["site"] or "", "relations": {}} for r in ordered}
     if table_exists(db, "story_members"):
         for r in db.query(
             "SELECT COALESCE(a.site, '') AS site, m.relation AS relation, COUNT(*) AS n "
