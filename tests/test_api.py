@@ -47,6 +47,10 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
         "/api/sources",
         "/api/stories",
         "/api/exports/{what}.{fmt}",
+        "/api/stories/{story_id}",
+        "/api/figures",
+        "/api/quotes",
+        "/api/entities",
     ]:
         assert path in paths, path
     assert "post" in paths["/api/articles"]

@@ -250,3 +250,15 @@ def test_sources_page_counts_copies_and_rewrites_once_stories_exist(
     cells = re.findall(r'<td class="num">(\d+)', row)
     assert cells == ["1", "0", "0", "0", "1", "0"]  # articles, spam, originals, copies, rewrites, independent
     assert "(no site found)" not in html
+
+
+def test_diff_of_long_texts_stays_fast() -> None:
+    import time
+
+    words = [f"w{i}" for i in range(20000)]
+    left = " ".join(words)
+    right = " ".join(words[::-1])
+    start = time.perf_counter()
+    rows, _ = render.side_by_side(left + "\nshared line", right + "\nshared line")
+    assert time.perf_counter() - start < 5
+    assert rows[-1].tag == "equal"

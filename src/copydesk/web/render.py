@@ -107,8 +107,13 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.splitlines() if p.strip()][:MAX_DIFF_PARAGRAPHS]
 
 
+MAX_DIFF_WORDS = 3000  # difflib is quadratic in the worst case; longer paragraphs are marked whole
+
+
 def word_diff(left: str, right: str) -> tuple[Runs, Runs]:
     a, b = re.findall(r"\S+\s*", left), re.findall(r"\S+\s*", right)
+    if len(a) > MAX_DIFF_WORDS or len(b) > MAX_DIFF_WORDS:
+        return [(left, left != right)] if left else [], [(right, left != right)] if right else []
     lruns: Runs = []
     rruns: Runs = []
     # Compare words without their trailing space, so the last word of a text matches the same word mid-text.
@@ -161,10 +166,12 @@ def side_by_side(left: str, right: str) -> tuple[list[DiffRow], float]:
         else:
             rows.extend(DiffRow("insert", [], [(p, True)]) for p in b[j1:j2])
     words_a, words_b = left.split(), right.split()
-    ratio = (
-        difflib.SequenceMatcher(None, words_a, words_b, autojunk=False).ratio() if words_a or words_b else 1.0
-    )
-    return rows, ratio
+    if not (words_a or words_b):
+        return rows, 1.0
+    matcher_words = difflib.SequenceMatcher(None, words_a, words_b, autojunk=False)
+    # Past a few thousand words the exact ratio costs more than the page; the bag-of-words bound is shown.
+    big = len(words_a) + len(words_b) > 4 * MAX_DIFF_WORDS
+    return rows, matcher_words.quick_ratio() if big else matcher_words.ratio()
 
 
 # --- coverage timeline -------------------------------------------------------------------------
