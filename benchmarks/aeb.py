@@ -82,6 +82,28 @@ def run(data: Path, workers: int, limit: int | None = None) -> tuple[dict[str, s
     return truth, results
 
 
+def through_store(data: Path, workers: int) -> dict[str, str]:
+    """Article texts after the real path: ``service.ingest`` of the html folder into a fresh store,
+    then the corpus-level cleaning stages (recurring chrome lines; stories and facts are left out).
+    """
+    import tempfile
+
+    from copydesk import service
+    from copydesk.store import articles as article_store
+
+    with tempfile.TemporaryDirectory(prefix="copydesk-aeb-") as tmp:
+        settings = load_settings({"db": Path(tmp) / "aeb.db", "workers": workers}, environ={})
+        report = service.ingest([str(data / "html")], settings)
+        cleaning = [
+            s for s in service.corpus_stages(settings) if type(s).__module__.startswith("copydesk.clean")
+        ]
+        with service.open_store(settings) as db:
+            for stage in cleaning:
+                stage.run(db, report.stored_ids)
+            # source_id is the file stem; AEB files are <id>.html.gz
+            return {a.source_id.removesuffix(".html"): a.text for a in article_store.iter_articles(db)}
+
+
 def halves(truth: dict[str, str], results: list[PageResult], system: str) -> dict[str, Score]:
     """Scores on all pages, the even half (tuning) and the odd half (check), by position in id order."""
     matches: dict[str, list[Match]] = {"all": [], "even (tuned)": [], "odd (check)": []}
@@ -114,6 +136,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages (smoke run)")
     parser.add_argument("--worst", type=int, default=0, help="list the N pages where copydesk loses most")
     parser.add_argument(
+        "--store",
+        action="store_true",
+        help="also score the real path: service.ingest into a temp store, then the cleaning corpus stages",
+    )
+    parser.add_argument(
         "--removals", action="store_true", help="per removal reason: lines removed and share in the truth"
     )
     args = parser.parse_args()
@@ -126,6 +153,16 @@ def main() -> None:
     for system in ("trafilatura", "extraction", "copydesk"):
         for half, result in halves(truth, results, system).items():
             print(result.line(f"{system} {half}"))
+    if args.store:
+        stored = through_store(args.data, args.workers)
+        results = [
+            PageResult(
+                r.page_id, r.trafilatura, r.extraction, stored.get(r.page_id, ""), r.skipped, r.removed
+            )
+            for r in results
+        ]
+        for half, result in halves(truth, results, "copydesk").items():
+            print(result.line(f"stored+corpus {half}"))
     skipped = [r for r in results if r.skipped]
     for r in skipped:
         print(f"skipped {r.page_id}: {r.skipped}")
