@@ -358,6 +358,7 @@ def main() -> None:
             "search_page": [f"/search?q={w}" for w in words[:200]],
             "api_article": [f"/api/articles/{i}" for i in ids[300:600]],
             "stories_list": ["/stories"] * 50,
+            "sources_page": ["/sources"] * 20,
         }
         if story_ids:
             pages["story_page"] = [f"/stories/{s}" for s in story_ids[:300]]
@@ -370,6 +371,16 @@ def main() -> None:
             figures["api_load"] = asyncio.run(_load_httpx(base, api_paths, args.seconds, args.connections))
         figures["api_load"]["endpoint"] = "GET /api/articles/{id}"
         print("api load", figures["api_load"], flush=True)
+        if story_ids:
+            story_paths = [f"/api/stories/{s}" for s in story_ids]
+            if shutil.which("wrk"):
+                figures["story_api_load"] = load_wrk(base, story_paths, args.seconds, args.connections)
+            else:
+                figures["story_api_load"] = asyncio.run(
+                    _load_httpx(base, story_paths, args.seconds, args.connections)
+                )
+            figures["story_api_load"]["endpoint"] = "GET /api/stories/{id}"
+            print("story api load", figures["story_api_load"], flush=True)
         mixed = pages.get("story_page", [])[:50] + pages["article_page"][:50] + ["/api/articles?limit=5"]
         figures["reads_while_ingesting"] = reads_while_ingesting(base, args.db, mixed, extra=3000)
         print("reads while ingesting", figures["reads_while_ingesting"], flush=True)
