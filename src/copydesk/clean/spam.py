@@ -17,7 +17,7 @@ the repaired text; ``repaired_as`` is the rejoined word, or the two words that n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -163,12 +163,22 @@ def _prepare(text: str) -> _Tokens:
     )
 
 
-def _line_spans(line: Line, vocab: _Elsewhere, learned: frozenset[str]) -> list[SpamSpan]:
-    prepared = _prepare(line.text)
-    starts = frozenset(p.split(" ", 1)[0] for p in learned)
+def _line_spans(
+    line: Line, prepared: _Tokens, vocab: _Elsewhere, learned: frozenset[str], starts: frozenset[str]
+) -> list[SpamSpan]:
+    count = len(prepared.tokens)
+    # only positions near a fragment, at a trade or commercial word, or at a learned run can start
+    # a spam run; everything else is skipped without a call
+    near: set[int] = set()
+    for index, fragment in enumerate(prepared.frag):
+        if fragment:
+            near.update(range(max(0, index - MAX_RUN), min(count, index + 2)))
     spans: list[SpamSpan] = []
     i = 0
-    while i < len(prepared.tokens):
+    while i < count:
+        if i not in near and not prepared.spammy[i] and prepared.words[i] not in starts:
+            i += 1
+            continue
         found = _run_at(line, prepared, i, vocab, learned, starts)
         if found is None:
             i += 1
@@ -268,24 +278,20 @@ def _incoherent(run_words: Sequence[str], vocab: _Elsewhere) -> bool:
     return bool(content) and not any(w in vocab for w in content)
 
 
-def article_vocabulary(lines: Iterable[Line]) -> tuple[frozenset[str], dict[str, int]]:
-    counts: dict[str, int] = {}
-    for line in lines:
-        for match in _TOKEN.finditer(line.text):
-            word = core(match.group()).lower()
-            if word:
-                counts[word] = counts.get(word, 0) + 1
-    return frozenset(w for w, n in counts.items() if n >= 1), counts
-
-
 def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> list[SpamSpan]:
     """Spam spans in the lines; runs proven here are then looked for again across the article."""
-    _, counts = article_vocabulary(lines)
+    prepared = [_prepare(line.text) for line in lines]
+    counts: dict[str, int] = {}
+    for tokens in prepared:
+        for word in tokens.words:
+            counts[word] = counts.get(word, 0) + 1
+    vocabs = [_Elsewhere(counts, tokens.words) for tokens in prepared]
     # runs learned elsewhere (the site's other articles): lone words only when rare here too
     learned = frozenset(p for p in learned if " " in p or p not in TOPIC or _lone_trade_word(p, counts))
+    starts = _starts(learned)
     spans: list[SpamSpan] = []
-    for line in lines:
-        spans.extend(_line_spans(line, _Elsewhere(counts, line), learned))
+    for line, tokens, vocab in zip(lines, prepared, vocabs, strict=True):
+        spans.extend(_line_spans(line, tokens, vocab, learned, starts))
     proven = set(learned)
     for span in spans:
         words = [core(t).lower() for t in span.run.split()]
@@ -297,12 +303,20 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
         # a hacked article: a rare trade word it uses once or twice, outside a determiner, is injected
         proven.update(w for w in counts if _lone_trade_word(w, counts))
     if proven != learned:
+        again = frozenset(proven)
+        again_starts = _starts(again)
         seen = {(s.line.index, s.start) for s in spans}
-        for line in lines:
-            for extra in _line_spans(line, _Elsewhere(counts, line), frozenset(proven)):
+        for line, tokens, vocab in zip(lines, prepared, vocabs, strict=True):
+            if again_starts.isdisjoint(tokens.words):
+                continue
+            for extra in _line_spans(line, tokens, vocab, again, again_starts):
                 if (line.index, extra.start) not in seen and not _overlaps(extra, spans):
                     spans.append(extra)
     return sorted(spans, key=lambda s: (s.line.index, s.start))
+
+
+def _starts(learned: frozenset[str]) -> frozenset[str]:
+    return frozenset(p.split(" ", 1)[0] for p in learned)
 
 
 class _Elsewhere:
@@ -310,11 +324,10 @@ class _Elsewhere:
 
     __slots__ = ("counts", "here")
 
-    def __init__(self, counts: dict[str, int], line: Line) -> None:
+    def __init__(self, counts: dict[str, int], words: Sequence[str]) -> None:
         self.counts = counts
         self.here: dict[str, int] = {}
-        for match in _TOKEN.finditer(line.text):
-            word = core(match.group()).lower()
+        for word in words:
             self.here[word] = self.here.get(word, 0) + 1
 
     def __contains__(self, word: object) -> bool:
