@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from copydesk.clean.extract import ExtractionOptions, PageExtractor
 from copydesk.clean.html_lines import ExtractedLine, LineRules, judge_lines, read_page_links, with_link_shares
+from copydesk.errors import ExtractionError, InputError
 from copydesk.records import RawPage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -308,3 +311,39 @@ def test_text_dump_passes_through_unjudged() -> None:
     article = PageExtractor().extract(RawPage("t", "t.txt", "text", text))
     assert article.text == text
     assert article.removals == []
+
+
+_TAGS = ["p", "div", "a", "ul", "li", "span", "h2", "article", "nav", "footer", "table", "td", "br"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_TAGS), st.text(max_size=60), st.booleans()),
+        max_size=30,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_any_markup_gives_an_article_or_a_reason(parts: list[tuple[str, str, bool]]) -> None:
+    """Hostile or broken markup never escapes as anything but an InputError (the page is skipped)."""
+    html = "<html><body>" + "".join(
+        f"<{tag}{' href=x' if tag == 'a' else ''}>{text}" + (f"</{tag}>" if close else "<!-- c -->")
+        for tag, text, close in parts
+    )
+    try:
+        article = PageExtractor().extract(RawPage("fuzz", "fuzz.html", "html", html))
+    except InputError:
+        return
+    assert article.text.strip()
+    for removal in article.removals:
+        assert article.raw_text[removal.position : removal.position + len(removal.text)] == removal.text
+
+
+def test_a_failure_in_line_judgement_skips_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    import copydesk.clean.extract as extract_module
+
+    def broken(*args: object, **kwargs: object) -> list[str | None]:
+        raise IndexError("simulated bug")
+
+    monkeypatch.setattr(extract_module, "judge_lines", broken)
+    with pytest.raises(ExtractionError, match="line judgement failed: IndexError"):
+        PageExtractor().extract(RawPage("ferry", "ferry.html", "html", FERRY.html))

@@ -58,6 +58,11 @@ class ExtractionOptions:
     continuation: ContinuationRules = field(default_factory=ContinuationRules)
 
 
+def _failed(page: RawPage, step: str, exc: Exception) -> ExtractionError:
+    """A library or code failure on one page, as the error that skips the page with its reason."""
+    return ExtractionError(page.origin, f"{step} failed: {type(exc).__name__}: {exc}")
+
+
 @dataclass(frozen=True, slots=True)
 class HtmlExtraction:
     """What trafilatura found on one page: its lines (with link shares) and metadata fields."""
@@ -100,11 +105,16 @@ def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
 
     # One parse serves the link reading and the first trafilatura pass (which may change the tree,
     # so the retry below parses the page again).
-    tree = load_html(page.body)
-    if tree is None:
-        raise ExtractionError(page.origin, "the page could not be parsed as HTML")
-    links = read_page_links(tree, options.line_rules) if options.judge_lines else PageLinks()
-    paragraphs = page_paragraphs(tree, options.continuation) if options.continue_articles else []
+    try:
+        tree = load_html(page.body)
+        if tree is None:
+            raise ExtractionError(page.origin, "the page could not be parsed as HTML")
+        links = read_page_links(tree, options.line_rules) if options.judge_lines else PageLinks()
+        paragraphs = page_paragraphs(tree, options.continuation) if options.continue_articles else []
+    except ExtractionError:
+        raise
+    except Exception as exc:  # lxml raises many types on hostile markup
+        raise _failed(page, "reading the page", exc) from exc
     doc = _trafilatura(page, options, precision=options.favor_precision, tree=tree)
     lines = _lines(doc, links.anchors)
     mode = "precision" if options.favor_precision else "default"
@@ -116,7 +126,10 @@ def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
     if doc is None or not _visible_chars(lines):
         raise ExtractionError(page.origin, "no article text found in the page")
     if paragraphs:
-        lines, recovered = continue_article(lines, paragraphs, options.continuation)
+        try:
+            lines, recovered = continue_article(lines, paragraphs, options.continuation)
+        except Exception as exc:  # never end a run over one page
+            raise _failed(page, "continuation", exc) from exc
         mode += "+continued" if recovered else ""
     authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
     fields = {
@@ -174,12 +187,15 @@ class PageExtractor:
             found = extract_html(page, self.options)
             fields = found.fields
             title = page.title or fields.get("title")
-            reasons: list[str | None] = (
-                judge_lines(found.lines, title, self.options.line_rules, found.links.block_labels)
-                if self.options.judge_lines
-                else [None] * len(found.lines)
-            )
-            raw_text, text, removals, repaired = _assemble(found.lines, reasons)
+            try:
+                reasons: list[str | None] = (
+                    judge_lines(found.lines, title, self.options.line_rules, found.links.block_labels)
+                    if self.options.judge_lines
+                    else [None] * len(found.lines)
+                )
+                raw_text, text, removals, repaired = _assemble(found.lines, reasons)
+            except Exception as exc:  # a page must be skipped with a reason, never end the run
+                raise _failed(page, "line judgement", exc) from exc
             extractor = f"trafilatura-{found.mode}"
         else:
             raw_text, repaired = normalise_text(page.body)

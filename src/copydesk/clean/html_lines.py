@@ -74,7 +74,8 @@ def _link_share(element: Any) -> float:
 
 def _heads_link_block(element: Any, rules: LineRules) -> bool:
     """A short element followed by a list of links, or by two elements that are mostly a link."""
-    following = [sib for sib, _ in zip(element.itersiblings(), range(2), strict=False)]
+    elements = (sib for sib in element.itersiblings() if isinstance(sib.tag, str))  # skip comments
+    following = [sib for sib, _ in zip(elements, range(2), strict=False)]
     if not following:
         return False
     if following[0].tag in ("ul", "ol") and _link_share(following[0]) >= rules.link_share:
