@@ -9,6 +9,7 @@ import pytest
 
 from copydesk import service
 from copydesk.config import Settings
+from copydesk.store.search import ArticleFilter
 from tests.browser.conftest import LiveServer, PageWatch, screenshot
 from tests.browser.seed import seed_facts, seed_store, seed_story
 
@@ -81,7 +82,5 @@ def test_hostile_corpus_runs_no_script(settings: Settings, watched_page: tuple[A
             screenshot(page, "hostile-story")
 
 
-def _all() -> Any:
-    from copydesk.store.search import ArticleFilter
-
+def _all() -> ArticleFilter:
     return ArticleFilter(limit=500)

@@ -7,9 +7,13 @@ Input is ``copydesk.align.story.StoryFacts`` as the facts stage stored it; nothi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from copydesk.records import Figure
 from copydesk.web.render import Runs, word_diff
+
+if TYPE_CHECKING:
+    from copydesk.align.story import StoryFacts
 
 STATUS_ORDER = {"conflict": 0, "drift": 1, "agree": 2, "related": 3, "single-source": 4}
 
@@ -48,12 +52,12 @@ class FactsView:
         return not (self.figures or self.quotes or self.names)
 
 
-def _figure_detail(figure: Any) -> str:
+def _figure_detail(figure: Figure) -> str:
     parts = [figure.qualifier or "", figure.unit or "", figure.counted or "", figure.scope or ""]
     return " · ".join(p for p in parts if p)
 
 
-def facts_view(facts: Any, sites: dict[str, str]) -> FactsView:
+def facts_view(facts: StoryFacts, sites: dict[str, str]) -> FactsView:
     """``sites`` maps article id to the site shown for it."""
     figures = {f.id: f for f in facts.figures}
     quotes = {q.id: q for q in facts.quotes}
@@ -98,7 +102,7 @@ def facts_view(facts: Any, sites: dict[str, str]) -> FactsView:
     return FactsView(figure_groups, quote_groups, names)
 
 
-def figure_rows(facts: Any, source_ids: dict[str, str]) -> list[dict[str, Any]]:
+def figure_rows(facts: StoryFacts, source_ids: dict[str, str]) -> list[dict[str, Any]]:
     """The figures of one story for the API, each with its group's status."""
     status = {g.id: g.status for g in facts.groups}
     return [
@@ -123,7 +127,7 @@ def figure_rows(facts: Any, source_ids: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def quote_rows(facts: Any, source_ids: dict[str, str]) -> list[dict[str, Any]]:
+def quote_rows(facts: StoryFacts, source_ids: dict[str, str]) -> list[dict[str, Any]]:
     status = {g.id: g.status for g in facts.groups}
     drift = {g.id: g.drift for g in facts.groups}
     return [
@@ -146,7 +150,7 @@ def quote_rows(facts: Any, source_ids: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def entity_rows(facts: Any) -> list[dict[str, Any]]:
+def entity_rows(facts: StoryFacts) -> list[dict[str, Any]]:
     return [
         {
             "story_id": facts.story_id,

@@ -10,8 +10,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment
 
+from copydesk import service
 from copydesk.config import Settings
 from copydesk.errors import UsageError
+from copydesk.store.search import ArticleFilter
 
 NAV = (("/stories", "Stories"), ("/search", "Search"), ("/sources", "Sources"))
 
@@ -65,11 +67,8 @@ def article_filter(
     topic: str | None,
     limit: int,
     offset: int,
-) -> Any:
+) -> ArticleFilter:
     """The search/list filter from query values (shared by the pages and the API)."""
-    from copydesk import service
-    from copydesk.store.search import ArticleFilter
-
     start, end = parse_day(date_from, "date_from"), parse_day(date_to, "date_to")
     if start and end and start > end:
         raise UsageError("date_from is after date_to")

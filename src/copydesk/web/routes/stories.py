@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from copydesk import service
 from copydesk.config import Settings
 from copydesk.errors import NotFoundError
+from copydesk.store.search import ArticleFilter
 from copydesk.web import facts_view, render
 from copydesk.web.routes._common import FastJSON, page, settings_of
 from copydesk.web.routes.search import Limit, Offset
@@ -95,9 +96,7 @@ def _when(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _newest() -> Any:
-    from copydesk.store.search import ArticleFilter
-
+def _newest() -> ArticleFilter:
     return ArticleFilter(limit=1)
 
 
