@@ -74,29 +74,50 @@ def _figure_stems(f: Figure) -> frozenset[str]:
     return frozenset(s for s in stem_set(f.sentence) if not re.match(r"^[\d.,]+$", s))
 
 
+def _value_key(f: Figure) -> tuple[str, str]:
+    """A bucket for figures that may have the same value: the date, or the unit and two digits."""
+    if f.kind == "date" or f.value is None:
+        return ("date", f.when or "")
+    return (f.unit or "", f"{f.value:.2g}")
+
+
+def _candidate_pairs(figures: Sequence[Figure]) -> list[tuple[int, int]]:
+    """Pairs worth comparing: the same value bucket or the same counted noun (not all n² pairs)."""
+    buckets: dict[tuple[str, str], list[int]] = {}
+    for i, f in enumerate(figures):
+        buckets.setdefault(_value_key(f), []).append(i)
+        if f.counted:
+            buckets.setdefault(("counted", f.counted), []).append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in buckets.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                pairs.add((min(i, j), max(i, j)))
+    return sorted(pairs)
+
+
 def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGroup], dict[str, str]]:
     """Figure groups with their status, and a map from figure id to group id."""
     stems = [_figure_stems(f) for f in figures]
     links: list[tuple[float, int, int]] = []
     related: list[tuple[int, int]] = []
-    for i, a in enumerate(figures):
-        for j in range(i + 1, len(figures)):
-            b = figures[j]
-            if a.article_id == b.article_id or a.kind != b.kind:
-                continue
-            ctx = dice(stems[i], stems[j])
-            same_value = _same_value(a, b)
-            counted_match = a.counted is None or b.counted is None or a.counted == b.counted
-            if same_value and counted_match and (ctx >= SAME_TOPIC or (_distinctive(a) and ctx > 0.05)):
-                links.append((ctx + 1.0, i, j))
-            elif same_value and not counted_match and _distinctive(a) and ctx >= SAME_TOPIC:
-                links.append((ctx + 0.5, i, j))  # same number, different thing counted: conflict
-            elif not same_value and a.kind == "number" and a.counted and a.counted == b.counted:
-                same_claim = ctx >= SAME_SENTENCE and a.qualifier == b.qualifier
-                if same_claim and a.unit == b.unit and a.scope == b.scope:
-                    links.append((ctx, i, j))  # the same claim with another number: conflict
-                elif ctx >= SAME_TOPIC / 2 or a.scope != b.scope:
-                    related.append((i, j))
+    for i, j in _candidate_pairs(figures):
+        a, b = figures[i], figures[j]
+        if a.article_id == b.article_id or a.kind != b.kind:
+            continue
+        ctx = dice(stems[i], stems[j])
+        same_value = _same_value(a, b)
+        counted_match = a.counted is None or b.counted is None or a.counted == b.counted
+        if same_value and counted_match and (ctx >= SAME_TOPIC or (_distinctive(a) and ctx > 0.05)):
+            links.append((ctx + 1.0, i, j))
+        elif same_value and not counted_match and _distinctive(a) and ctx >= SAME_TOPIC:
+            links.append((ctx + 0.5, i, j))  # same number, different thing counted: conflict
+        elif not same_value and a.kind == "number" and a.counted and a.counted == b.counted:
+            same_claim = ctx >= SAME_SENTENCE and a.qualifier == b.qualifier
+            if same_claim and a.unit == b.unit and a.scope == b.scope:
+                links.append((ctx, i, j))  # the same claim with another number: conflict
+            elif ctx >= SAME_TOPIC / 2 or a.scope != b.scope:
+                related.append((i, j))
     groups = _Groups([f.article_id for f in figures])
     for _, i, j in sorted(links, reverse=True):
         groups.union(i, j)

@@ -119,6 +119,9 @@ class NameTagger:
         out: list[tuple[int, int, str]] = []
         i = 0
         while i < len(tokens):
+            if not keys[i][:1].isupper():
+                i += 1
+                continue
             for n in range(min(self._memo.longest, len(tokens) - i), 0, -1):
                 labels = self._memo.names.get(tuple(keys[i : i + n]))
                 if labels and keys[i][:1].isupper():

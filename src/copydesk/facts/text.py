@@ -118,6 +118,12 @@ def split_sentences(text: str) -> list[Sentence]:
 
 def tokenize(text: str) -> list[Token]:
     """Words (keeping hyphens, apostrophes and inner periods: ``Kim Jong-Un``, ``U.S.``) and symbols."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[Token, ...]:
+    """Tokenising is pure and the same sentence is tokenised by several extractors: memoised."""
     tokens: list[Token] = []
     for m in _WORD.finditer(text):
         word = m.group()
@@ -132,11 +138,13 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(".", m.end() - 1))
             continue
         tokens.append(Token(word, m.start()))
-    return tokens
+    return tuple(tokens)
 
 
 def fold(text: str) -> str:
     """Lowercase, accents removed, curly apostrophes straightened, spaces collapsed."""
+    if text.isascii():
+        return _SPACE.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACE.sub(" ", plain.replace("’", "'").replace("‘", "'").lower()).strip()
