@@ -18,29 +18,20 @@ from copydesk.clean.layout import Layout, layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
 from copydesk.clean.words import (
     FUNCTION_WORDS,
+    READER_ADDRESS,
     dominant_script,
     has_letters,
     is_stopword,
     known_share,
     language_hint,
-    vocabulary,
+    site_talk,
 )
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, RemovalKind
 
 THRESHOLD = 3
 
-# Words with which a site talks to its reader about the page rather than the news. One feature among
-# several: a line that has them still needs a shape or position that is not the body's.
-READER_ADDRESS = vocabulary(
-    """share shares sharing comment comments reply replies email e-mail subscribe subscribed newsletter
-    cookie cookies click login whatsapp facebook twitter telegram linkedin pinterest reddit required
-    fields advertisement sponsored related button menu tags categories template website notify accept
-    privacy policy"""
-)
-
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I)
-_SECOND_PERSON = frozenset({"you", "your", "our", "we", "us"})
 _NAV_SEPARATORS = re.compile(r"^[\w’'&\- ]+(?:\s*[|·•»/]\s*[\w’'&\- ]+)+$")
 _LINK_TITLE_START = re.compile(r"^[\"“‘']?[A-Z0-9]")
 
@@ -49,12 +40,6 @@ _LINK_TITLE_START = re.compile(r"^[\"“‘']?[A-Z0-9]")
 class Verdict:
     score: int
     reasons: tuple[str, ...]
-
-
-def site_talk(words: list[str]) -> bool:
-    """``Subscribe to our newsletter``, ``This website uses cookies to ...``: the page, not the news."""
-    lowered = {w.lower() for w in words}
-    return len(lowered & READER_ADDRESS) >= 2 and bool(lowered & _SECOND_PERSON)
 
 
 def _headline_shaped(line: Line, words: list[str]) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from copydesk.clean.lines import Line
-from copydesk.clean.words import FUNCTION_WORDS, dominant_script, language_hint
+from copydesk.clean.words import FUNCTION_WORDS, dominant_script, language_hint, site_talk
 
 ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
 HEAD_META_LINES = 8  # metadata lines (dates, bylines) are looked for in this many first lines
@@ -50,8 +50,6 @@ def is_anchor(line: Line) -> bool:
     words = line.words
     if not line.ends_sentence or (len(words) < ANCHOR_WORDS and len(line.text) < 60):
         return False
-    from copydesk.clean.chrome import site_talk
-
     return not site_talk(words)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from copydesk.records import Article, Removal, RemovalKind
 
@@ -38,6 +38,15 @@ class Line:
     text: str
     gap_before: int
     segments: tuple[tuple[int, int, int], ...]
+    words: list[str] = field(default_factory=list, compare=False)
+    ends_sentence: bool = False
+
+    @classmethod
+    def make(
+        cls, index: int, start: int, text: str, gap: int, segments: tuple[tuple[int, int, int], ...]
+    ) -> Line:
+        """A line with its words and sentence ending worked out once (every stage asks for them)."""
+        return cls(index, start, text, gap, segments, _WORD.findall(text), bool(_TERMINAL.search(text)))
 
     def raw_offset(self, live: int) -> int:
         for live_start, raw_start, length in self.segments:
@@ -45,14 +54,6 @@ class Line:
                 return raw_start + max(0, live - live_start)
         last = self.segments[-1]
         return last[1] + last[2] + (live - last[0] - last[2])
-
-    @property
-    def words(self) -> list[str]:
-        return _WORD.findall(self.text)
-
-    @property
-    def ends_sentence(self) -> bool:
-        return bool(_TERMINAL.search(self.text))
 
 
 def _raw_lines(raw: str) -> Iterable[tuple[int, int, int]]:
@@ -102,7 +103,7 @@ def live_lines(article: Article) -> list[Line]:
         text = "".join(text_parts)
         if not text.strip():
             continue
-        lines.append(Line(len(lines), start, text, pending_gap, tuple(segments) or ((0, start, 0),)))
+        lines.append(Line.make(len(lines), start, text, pending_gap, tuple(segments) or ((0, start, 0),)))
         pending_gap = 0
     return lines
 

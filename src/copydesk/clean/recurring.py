@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from copydesk.clean.chrome import site_talk
 from copydesk.clean.layout import layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
 from copydesk.clean.spam import apply_spam, commercial, find_spam
 from copydesk.clean.spamwords import TOPIC
-from copydesk.clean.words import core
+from copydesk.clean.words import core, site_talk
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, RemovalKind
 from copydesk.store import articles as article_store

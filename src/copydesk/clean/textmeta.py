@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-from copydesk.clean.chrome import READER_ADDRESS
 from copydesk.clean.dates import maybe_date, parse_date
 from copydesk.clean.layout import Layout, layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
-from copydesk.clean.words import is_stopword, vocabulary
+from copydesk.clean.words import READER_ADDRESS, is_stopword, vocabulary
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, RemovalKind
 

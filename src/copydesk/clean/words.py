@@ -165,3 +165,21 @@ _ALPHA = re.compile(r"[^\W\d_]")
 
 def has_letters(text: str) -> bool:
     return bool(_ALPHA.search(text))
+
+
+# Words with which a site talks to its reader about the page rather than the news. One feature among
+# several: a line that has them still needs a shape or position that is not the body's.
+READER_ADDRESS = vocabulary(
+    """share shares sharing comment comments reply replies email e-mail subscribe subscribed newsletter
+    cookie cookies click login whatsapp facebook twitter telegram linkedin pinterest reddit required
+    fields advertisement sponsored related button menu tags categories template website notify accept
+    privacy policy"""
+)
+
+_SECOND_PERSON = frozenset({"you", "your", "our", "we", "us"})
+
+
+def site_talk(words: list[str]) -> bool:
+    """``Subscribe to our newsletter``, ``This website uses cookies to ...``: the page, not the news."""
+    lowered = {w.lower() for w in words}
+    return len(lowered & READER_ADDRESS) >= 2 and bool(lowered & _SECOND_PERSON)
