@@ -3,9 +3,12 @@
 The similarity of an article to a story is the *average* cosine to the story's members (average
 link), which is ``dot(vector, story_sum) / story_size`` for unit vectors, so a story is kept as one
 running sum. Within one batch, the articles that join no existing story are grouped among themselves
-by average-link agglomeration: the links at or above the threshold (found by nearest-neighbour search)
-split the batch into components, and no average-link cluster can cross a component, so each
-component is clustered on its own. The first run is just a batch with no existing stories.
+by average-link agglomeration (``grouping.cluster_by_links``). The first run is just a batch with no
+existing stories.
+
+Candidates are the stories whose time span lies within the window of the article's date (undated
+articles and stories are compared with everything), scored exactly against their running sums: a day
+index keeps that set to the stories of a few weeks however many are stored.
 
 Stories of the same kind of event are linked under a topic with the same rule at a lower threshold.
 Both thresholds were tuned on ECB+ train (benchmarks/ecbplus.py) and are the defaults everywhere.
@@ -13,14 +16,16 @@ Both thresholds were tuned on ECB+ train (benchmarks/ecbplus.py) and are the def
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
 from copydesk.records import content_digest
 from copydesk.stories.features import VECTOR_DIM, FeatureWeights
+from copydesk.stories.grouping import cluster_by_links
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,7 @@ class StoryConfig:
     topic_threshold: float = 0.08
     topic_link_threshold: float = 0.2
     centring: float = 0.4
+    link_floor: float = 0.15  # two reports of one event share at least this much before centring
     window_days: float = 7.0
     topic_window_days: float = 730.0
     neighbours: int = 12
@@ -72,51 +78,123 @@ class LogEntry:
     detail: str = ""
 
 
-def _days(a: datetime | None, b: datetime | None) -> float:
+def day_number(when: datetime | None) -> float:
+    """Days since the epoch (naive datetimes read as UTC); NaN when undated."""
+    if when is None:
+        return math.nan
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return aware.timestamp() / 86400.0
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
-        return 0.0
-    if (a.tzinfo is None) != (b.tzinfo is None):
-        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
-    return abs((a - b).total_seconds()) / 86400.0
+        return a or b
+    return a if day_number(a) <= day_number(b) else b
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return a if day_number(a) >= day_number(b) else b
+
+
+class _Rows:
+    """Growable arrays with one row per story or topic: vector sums, sizes, first and last day."""
+
+    def __init__(self) -> None:
+        self.sums = np.zeros((64, VECTOR_DIM), dtype=np.float32)
+        self.size = np.zeros(64, dtype=np.int64)
+        self.first = np.full(64, np.nan)
+        self.last = np.full(64, np.nan)
+        self.count = 0
+
+    def add(self, total: np.ndarray, size: int, first: float, last: float) -> int:
+        if self.count == len(self.size):
+            grow = len(self.size)
+            self.sums = np.concatenate([self.sums, np.zeros((grow, VECTOR_DIM), dtype=np.float32)])
+            self.size = np.concatenate([self.size, np.zeros(grow, dtype=np.int64)])
+            self.first = np.concatenate([self.first, np.full(grow, np.nan)])
+            self.last = np.concatenate([self.last, np.full(grow, np.nan)])
+        row = self.count
+        self.sums[row], self.size[row], self.first[row], self.last[row] = total, size, first, last
+        self.count += 1
+        return row
+
+    def extend(self, row: int, vector: np.ndarray, size: int, first: float, last: float) -> None:
+        self.sums[row] += vector
+        self.size[row] += size
+        for when in (first, last):
+            if not math.isnan(when):
+                self.first[row] = when if math.isnan(self.first[row]) else min(self.first[row], when)
+                self.last[row] = when if math.isnan(self.last[row]) else max(self.last[row], when)
+
+    def in_window(self, rows: np.ndarray, when: float, window: float) -> np.ndarray:
+        """Rows whose span is within ``window`` days of ``when`` (undated rows always are)."""
+        if math.isnan(when):
+            return rows
+        first, last = self.first[rows], self.last[rows]
+        near = (np.abs(first - when) <= window) | (np.abs(last - when) <= window)
+        inside = (first <= when) & (when <= last)
+        kept: np.ndarray = rows[near | inside | np.isnan(first)]
+        return kept
 
 
 class StoryDesk:
-    """The working set of stories: vector sums in one growable matrix, plus a neighbour index."""
+    """The working set of stories and topics: vector sums in growable arrays, a day index for candidates."""
 
     def __init__(self, config: StoryConfig = StoryConfig()) -> None:
         self.config = config
         self.stories: dict[str, StoryState] = {}
-        self._sums = np.zeros((64, VECTOR_DIM), dtype=np.float32)
-        self._row_story: list[str] = []
-        self._index = _NeighbourIndex()
         self.merged_into: dict[str, str] = {}
-        self._batch_topic: dict[str, int] = {}
         self.log: list[LogEntry] = []
+        self._rows = _Rows()
+        self._row_story: list[str] = []
+        self._by_day: dict[int, list[int]] = {}
+        self._undated: list[int] = []
+        self._topics = _Rows()
+        self._topic_row: dict[str, int] = {}
+        self._row_topic: list[str] = []
+        self._batch_topic: dict[str, int] = {}
 
     # -- state -------------------------------------------------------------------------------------
     def add_story(self, state: StoryState, total: np.ndarray) -> None:
         """Load a stored story (or register a new one) with its vector sum."""
-        state.row = len(self._row_story)
-        if state.row >= len(self._sums):
-            grown = np.zeros((len(self._sums) * 2, VECTOR_DIM), dtype=np.float32)
-            grown[: len(self._sums)] = self._sums
-            self._sums = grown
-        self._sums[state.row] = total
+        first, last = day_number(state.first), day_number(state.last)
+        state.row = self._rows.add(total, state.size, first, last)
         self._row_story.append(state.id)
         self.stories[state.id] = state
-        self._index.put(state.row, total)
+        self._index_days(state.row, first, last)
+        if state.topic_id:
+            self._add_to_topic(state.topic_id, total, state.size, first, last)
+
+    def _index_days(self, row: int, first: float, last: float) -> None:
+        if math.isnan(first):
+            self._undated.append(row)
+            return
+        for day in {math.floor(first), math.floor(last)}:
+            self._by_day.setdefault(day, []).append(row)
+
+    def _add_to_topic(self, topic_id: str, total: np.ndarray, size: int, first: float, last: float) -> None:
+        row = self._topic_row.get(topic_id)
+        if row is None:
+            self._topic_row[topic_id] = self._topics.add(total, size, first, last)
+            self._row_topic.append(topic_id)
+        else:
+            self._topics.extend(row, total, size, first, last)
 
     def total(self, story_id: str) -> np.ndarray:
-        row: np.ndarray = self._sums[self.stories[story_id].row]
+        row: np.ndarray = self._rows.sums[self.stories[story_id].row]
         return row
 
     def join(self, story: StoryState, vector: np.ndarray, when: datetime | None) -> None:
-        self._sums[story.row] += vector
+        day = day_number(when)
+        self._rows.extend(story.row, vector, 1, day, day)
         story.size += 1
-        if when is not None:
-            story.first = when if story.first is None or when < story.first else story.first
-            story.last = when if story.last is None or when > story.last else story.last
-        self._index.put(story.row, self._sums[story.row])
+        story.first, story.last = _earlier(story.first, when), _later(story.last, when)
+        if not math.isnan(day):
+            self._by_day.setdefault(math.floor(day), []).append(story.row)
+        if story.topic_id:
+            self._add_to_topic(story.topic_id, vector, 1, day, day)
 
     def _open(self, article_id: str, vector: np.ndarray, when: datetime | None) -> StoryState:
         story_id = "s" + content_digest("story\x00" + article_id)[:12]
@@ -125,27 +203,25 @@ class StoryDesk:
         self.log.append(LogEntry("open", story_id, article_id=article_id))
         return state
 
-    def _in_window(self, story: StoryState, when: datetime | None, days: float) -> bool:
-        if when is None:
-            return True
-        return (
-            _days(when, story.first) <= days
-            or _days(when, story.last) <= days
-            or (story.first is not None and story.last is not None and story.first <= when <= story.last)
-        )
+    def _candidates(self, when: float, window: float) -> np.ndarray:
+        if math.isnan(when) or not math.isfinite(window):
+            rows = np.arange(self._rows.count)
+        else:
+            days = range(math.floor(when - window) - 1, math.floor(when + window) + 2)
+            found = [r for d in days for r in self._by_day.get(d, ())]
+            rows = np.unique(np.asarray(found + self._undated, dtype=np.int64))
+        rows = rows[self._rows.size[rows] > 0]
+        return self._rows.in_window(rows, when, window)
 
     # -- assignment ----------------------------------------------------------------------------------
     def best_stories(self, vector: np.ndarray, when: datetime | None) -> list[tuple[float, StoryState]]:
-        """Existing stories in the time window scored by average link, best first."""
-        rows = self._index.search(vector, self.config.neighbours)
-        scored: list[tuple[float, StoryState]] = []
-        for row in rows:
-            story = self.stories[self._row_story[row]]
-            if not self._in_window(story, when, self.config.window_days):
-                continue
-            scored.append((float(self._sums[row] @ vector) / story.size, story))
-        scored.sort(key=lambda s: -s[0])
-        return scored
+        """Stories in the time window scored by average link (exact), best first (at most three)."""
+        rows = self._candidates(day_number(when), self.config.window_days)
+        if len(rows) == 0:
+            return []
+        scores = (self._rows.sums[rows] @ vector) / self._rows.size[rows]
+        top = np.argsort(-scores)[:3]
+        return [(float(scores[i]), self.stories[self._row_story[int(rows[i])]]) for i in top]
 
     def assign(
         self, article_ids: Sequence[str], vectors: np.ndarray, dates: Sequence[datetime | None]
@@ -158,22 +234,22 @@ class StoryDesk:
             scored = self.best_stories(vector, dates[i]) if self.stories else []
             if scored and scored[0][0] >= threshold:
                 joins.append((i, scored[0][1], scored[0][0]))
-                self._maybe_merge([s for score, s in scored[1:3] if score >= threshold], scored[0][1], i)
+                self._maybe_merge([s for score, s in scored[1:3] if score >= threshold], scored[0][1])
         for i, story, score in joins:
             story = self._resolve(story)
             self.join(story, vectors[i], dates[i])
             out[i] = Assignment(article_ids[i], story.id, score, False)
         rest = [i for i in range(len(article_ids)) if i not in out]
         for topic_group, group in self._groups(rest, vectors, dates):
-            group.sort(key=lambda i: (dates[i] is None, dates[i] or datetime.min, i))
+            group.sort(key=lambda i: (dates[i] is None, day_number(dates[i]), i))
             first = group[0]
             story = self._open(article_ids[first], vectors[first], dates[first])
             self._batch_topic[story.id] = topic_group
-            out[first] = Assignment(article_ids[first], story.id, 1.0, True)
             for i in group[1:]:
-                score = float(self._sums[story.row] @ vectors[i]) / story.size
+                score = float(self._rows.sums[story.row] @ vectors[i]) / story.size
                 self.join(story, vectors[i], dates[i])
                 out[i] = Assignment(article_ids[i], story.id, score, False)
+            out[first] = Assignment(article_ids[first], story.id, 1.0, True)
         return [out[i] for i in range(len(article_ids))]
 
     def _resolve(self, story: StoryState) -> StoryState:
@@ -183,7 +259,7 @@ class StoryDesk:
             story_id = self.merged_into[story_id]
         return self.stories[story_id]
 
-    def _maybe_merge(self, others: list[StoryState], best: StoryState, article: int) -> None:
+    def _maybe_merge(self, others: list[StoryState], best: StoryState) -> None:
         """Two stories that one article links, and that link to each other, become one (logged)."""
         for other in others:
             if other.id not in self.stories or best.id not in self.stories or other.id == best.id:
@@ -191,60 +267,64 @@ class StoryDesk:
             mutual = float(self.total(best.id) @ self.total(other.id)) / (best.size * other.size)
             if mutual < self.config.attach_threshold:
                 continue
-            keep, gone = sorted((best, other), key=lambda s: (s.first is None, s.first or datetime.min, s.id))
-            self._sums[keep.row] += self._sums[gone.row]
+            keep, gone = sorted((best, other), key=lambda s: (s.first is None, day_number(s.first), s.id))
+            rows = self._rows
+            rows.extend(
+                keep.row,
+                rows.sums[gone.row],
+                int(rows.size[gone.row]),
+                rows.first[gone.row],
+                rows.last[gone.row],
+            )
             keep.size += gone.size
-            for when in (gone.first, gone.last):
-                if when is not None:
-                    keep.first = when if keep.first is None or when < keep.first else keep.first
-                    keep.last = when if keep.last is None or when > keep.last else keep.last
-            self._index.drop(gone.row)
-            self._index.put(keep.row, self._sums[keep.row])
+            keep.first, keep.last = _earlier(keep.first, gone.first), _later(keep.last, gone.last)
+            rows.size[gone.row] = 0
+            self._index_days(keep.row, rows.first[keep.row], rows.last[keep.row])
             del self.stories[gone.id]
             self.merged_into[gone.id] = keep.id
             self.log.append(LogEntry("merge", gone.id, keep.id, detail=f"average link {mutual:.2f}"))
 
+    # -- topics -------------------------------------------------------------------------------------
     def link_topics(self, story_ids: Sequence[str]) -> None:
-        """Give each story without a topic the topic of its closest related story, or a new topic.
-
-        New stories are first grouped among themselves (average link between stories at the topic
-        threshold); a group then adopts the topic of the best-linked older story, if any reaches it.
-        """
+        """Give each story without a topic a topic: its batch's topic group is linked to the existing
+        topic whose articles it averages closest to (at ``topic_link_threshold``), or opens a new one."""
         fresh = [self.stories[s] for s in story_ids if s in self.stories and not self.stories[s].topic_id]
-        if not fresh:
-            return
-        grouped: dict[int, list[int]] = {}
+        grouped: dict[int, list[StoryState]] = {}
         for i, story in enumerate(fresh):
-            grouped.setdefault(self._batch_topic.pop(story.id, -1 - i), []).append(i)
-        for group in grouped.values():
-            members = sorted(
-                (fresh[i] for i in group), key=lambda s: (s.first is None, s.first or datetime.min, s.id)
+            grouped.setdefault(self._batch_topic.pop(story.id, -1 - i), []).append(story)
+        for members in grouped.values():
+            members.sort(key=lambda s: (s.first is None, day_number(s.first), s.id))
+            rows = np.asarray([s.row for s in members])
+            total = self._rows.sums[rows].sum(axis=0)
+            size = int(self._rows.size[rows].sum())
+            first, last = (
+                np.nanmin(self._rows.first[rows], initial=np.inf),
+                np.nanmax(self._rows.last[rows], initial=-np.inf),
             )
-            best_topic, best_score = "", self.config.topic_link_threshold
-            for story in members:
-                for score, other in self._related(story):
-                    if score >= best_score and other.topic_id:
-                        best_topic, best_score = other.topic_id, score
-            topic = best_topic or "t" + content_digest("topic\x00" + members[0].id)[:12]
+            first = math.nan if not math.isfinite(first) else float(first)
+            last = math.nan if not math.isfinite(last) else float(last)
+            topic, score = self._closest_topic(total / size, first, last)
+            topic = topic or "t" + content_digest("topic\x00" + members[0].id)[:12]
+            self._add_to_topic(topic, total, size, first, last)
             for story in members:
                 story.topic_id = topic
-                self.log.append(LogEntry("topic", story.id, topic, detail=f"link {best_score:.2f}"))
+                self.log.append(LogEntry("topic", story.id, topic, detail=f"link {score:.2f}"))
 
-    def _related(self, story: StoryState) -> list[tuple[float, StoryState]]:
-        total = self._sums[story.row]
-        found: list[tuple[float, StoryState]] = []
-        for row in self._index.search(
-            total / max(1e-9, float(np.linalg.norm(total))), self.config.neighbours
-        ):
-            other = self.stories.get(self._row_story[row])
-            if (
-                other is None
-                or other.id == story.id
-                or not self._in_window(other, story.first, self.config.topic_window_days)
-            ):
-                continue
-            found.append((float(total @ self._sums[row]) / (story.size * other.size), other))
-        return found
+    def _closest_topic(self, mean: np.ndarray, first: float, last: float) -> tuple[str, float]:
+        topics = self._topics
+        if topics.count == 0:
+            return "", 0.0
+        rows = np.arange(topics.count)
+        window = self.config.topic_window_days
+        if not math.isnan(first):
+            rows = np.union1d(topics.in_window(rows, first, window), topics.in_window(rows, last, window))
+        if len(rows) == 0:
+            return "", 0.0
+        scores = (topics.sums[rows] @ mean) / topics.size[rows]
+        best = int(np.argmax(scores))
+        if scores[best] < self.config.topic_link_threshold:
+            return "", float(scores[best])
+        return self._row_topic[int(rows[best])], float(scores[best])
 
     def _groups(
         self, rest: list[int], vectors: np.ndarray, dates: Sequence[datetime | None]
@@ -261,12 +341,10 @@ class StoryDesk:
             return []
         cfg = self.config
 
-        def window(limit: float, members: list[int]) -> Callable[[int, int], bool]:
-            return lambda a, b: _days(dates[members[a]], dates[members[b]]) <= limit
-
+        times = np.asarray([day_number(d) for d in dates])
         out: list[tuple[int, list[int]]] = []
         topics = cluster_by_links(
-            vectors[rest], cfg.topic_threshold, cfg.neighbours, window(cfg.topic_window_days, rest)
+            vectors[rest], cfg.topic_threshold, cfg.neighbours, times[rest], cfg.topic_window_days
         )
         for number, topic in enumerate(topics):
             members = [rest[i] for i in topic]
@@ -274,114 +352,9 @@ class StoryDesk:
             if len(members) > 1 and cfg.centring > 0:
                 sub = sub - cfg.centring * sub.mean(axis=0)
                 sub /= np.maximum(np.linalg.norm(sub, axis=1, keepdims=True), 1e-9)
+            raw = (vectors[members], cfg.link_floor)
             for group in cluster_by_links(
-                sub, cfg.event_threshold, cfg.neighbours, window(cfg.window_days, members)
+                sub, cfg.event_threshold, cfg.neighbours, times[members], cfg.window_days, raw
             ):
                 out.append((number, [members[i] for i in group]))
         return out
-
-
-def cluster_by_links(
-    vectors: np.ndarray,
-    threshold: float,
-    neighbours: int,
-    allowed: Callable[[int, int], bool] | None = None,
-) -> list[list[int]]:
-    """Average-link clusters: components of the >= threshold links, then agglomeration inside each."""
-    if len(vectors) == 0:
-        return []
-    parent = list(range(len(vectors)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in _neighbour_edges(vectors, neighbours, threshold):
-        if allowed is None or allowed(a, b):
-            parent[find(a)] = find(b)
-    components: dict[int, list[int]] = {}
-    for i in range(len(vectors)):
-        components.setdefault(find(i), []).append(i)
-    groups: list[list[int]] = []
-    for members in components.values():
-        if len(members) == 1:
-            groups.append(members)
-            continue
-        for cluster in average_link(vectors[members], threshold):
-            groups.append([members[c] for c in cluster])
-    return groups
-
-
-def average_link(vectors: np.ndarray, threshold: float, max_size: int = 2000) -> list[list[int]]:
-    """Average-link agglomeration of unit vectors, stopping when no pair of clusters averages >= threshold.
-
-    Larger inputs than ``max_size`` are split in order into chunks first (a bound on memory; the
-    kNN components this is called on are far smaller in practice).
-    """
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
-    n = len(vectors)
-    if n == 1:
-        return [[0]]
-    if n > max_size:
-        out: list[list[int]] = []
-        for lo in range(0, n, max_size):
-            out.extend([[lo + i for i in c] for c in average_link(vectors[lo : lo + max_size], threshold)])
-        return out
-    sims = vectors @ vectors.T
-    dist = np.clip(1.0 - sims, 0.0, 2.0).astype(np.float64)
-    np.fill_diagonal(dist, 0.0)
-    dist = (dist + dist.T) / 2
-    tree = linkage(squareform(dist, checks=False), method="average")
-    labels = fcluster(tree, t=1.0 - threshold + 1e-9, criterion="distance")
-    clusters: dict[int, list[int]] = {}
-    for i, label in enumerate(labels.tolist()):
-        clusters.setdefault(label, []).append(i)
-    return list(clusters.values())
-
-
-def _neighbour_edges(vectors: np.ndarray, k: int, threshold: float) -> list[tuple[int, int]]:
-    """Pairs of rows whose cosine reaches ``threshold`` (exact for small inputs, kNN search above)."""
-    n = len(vectors)
-    if n <= 3000:
-        sims = vectors @ vectors.T
-        a, b = np.nonzero(np.triu(sims >= threshold, k=1))
-        return list(zip(a.tolist(), b.tolist(), strict=True))
-    from usearch.index import Index
-
-    index = Index(ndim=vectors.shape[1], metric="ip", dtype="f16")
-    index.add(np.arange(n), vectors)
-    matches = index.search(vectors, k)
-    keys, dist = matches.keys, matches.distances
-    rows = np.repeat(np.arange(n), keys.shape[1])
-    flat_keys, flat_sim = keys.reshape(-1), 1.0 - dist.reshape(-1)
-    keep = (flat_sim >= threshold) & (flat_keys != rows) & (flat_keys < n)
-    return list(zip(rows[keep].tolist(), flat_keys[keep].astype(np.int64).tolist(), strict=True))
-
-
-class _NeighbourIndex:
-    """Approximate nearest stories by the cosine of their mean vector (usearch HNSW, inner product)."""
-
-    def __init__(self) -> None:
-        from usearch.index import Index
-
-        self._index = Index(ndim=VECTOR_DIM, metric="ip", dtype="f16")
-
-    def put(self, row: int, total: np.ndarray) -> None:
-        norm = float(np.linalg.norm(total))
-        if row in self._index:
-            self._index.remove(row)
-        self._index.add(row, total / norm if norm > 0 else total)
-
-    def drop(self, row: int) -> None:
-        if row in self._index:
-            self._index.remove(row)
-
-    def search(self, vector: np.ndarray, k: int) -> list[int]:
-        if len(self._index) == 0:
-            return []
-        matches = self._index.search(vector, k)
-        return [int(key) for key in matches.keys.tolist()]

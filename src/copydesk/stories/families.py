@@ -38,7 +38,7 @@ class FamilyConfig:
     near_copy: float = 0.5
     candidate_estimate: float = 0.3
     aligned_share: float = 0.75
-    rewrite_wording: float = 0.45
+    rewrite_wording: float = 0.5
     min_anchors: int = 2
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -121,6 +122,16 @@ _FILLERS = (
     "The report could not be independently verified.",
     "Residents told reporters they had little warning.",
     "Analysts said the decision had been expected for weeks.",
+)
+# Colour sentences: each event has its own pool of specific words (invented), which every report
+# of that event draws on in its own sentences, as real reports share an event's particular terms.
+_COLOUR = (
+    "Witnesses described the {0} near the {1} as the worst they had seen.",
+    "The {0} and the {1} were closed while inspectors checked the {2}.",
+    "Several {0} groups said the {1} had been expected since the {2} dispute.",
+    "Photographs showed the {0} beside the old {1} on the main road.",
+    "A spokesman for the {0} council declined to comment on the {1}.",
+    "Residents gathered outside the {0} to ask about the {1} and the {2}.",
 )
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -339,14 +350,15 @@ def _slots(rng: random.Random) -> dict[str, str]:
         "jobs": f"{rng.randint(1, 4)},{rng.randint(100, 999)}",
         "plants": str(rng.randint(3, 17)),
         "place": _name(rng, 3),
-        "town": _name(rng, 2),
+        "town": _name(rng, 3),
         "capital": _name(rng, 3),
         "country": _name(rng, 3) + "ia",
         "person": f"{_name(rng)} {_name(rng, 3)}",
         "host": f"President {_name(rng, 3)}",
-        "company": _name(rng, 2) + " " + rng.choice(("Energy", "Motors", "Cells", "Industries")),
+        "company": _name(rng, 3) + " " + rng.choice(("Energy", "Motors", "Cells", "Industries")),
         "agency": rng.choice(("national seismic agency", "state news agency", "interior ministry")),
         "day": rng.choice(_WEEKDAYS),
+        "colour": " ".join(_name(rng, 3).lower() for _ in range(8)),
     }
 
 
@@ -362,6 +374,9 @@ def _report(rng: random.Random, kind: str, slots: dict[str, str], desk: int) -> 
     chosen = [lead, *rest[: rng.randint(3, 5)]]
     lines = [fact[desk] if desk < 2 else rng.choice(fact) for fact in chosen]
     lines.insert(rng.randint(2, len(lines)), rng.choice(_FILLERS))
+    pool = slots["colour"].split()
+    for template in rng.sample(_COLOUR, 2):
+        lines.append(template.format(*rng.sample(pool, 3)))
     text = "\n\n".join(line.format(**slots) for line in lines)
     headline = rng.choice(_HEADLINES[kind]).format(**slots)
     return headline, text
@@ -431,18 +446,35 @@ def generate_corpus(
     start: datetime = datetime(2024, 1, 1),
     spread_days: int = 700,
 ) -> list[GeneratedArticle]:
-    """``events`` events of three kinds, each with independent reports and labelled copies of them.
+    """``iter_corpus`` as a list."""
+    return list(
+        iter_corpus(events, seed=seed, reports=reports, copies=copies, start=start, spread_days=spread_days)
+    )
+
+
+def iter_corpus(
+    events: int,
+    *,
+    seed: int = 7,
+    reports: tuple[int, int] = (2, 4),
+    copies: tuple[int, int] = (0, 3),
+    start: datetime = datetime(2024, 1, 1),
+    spread_days: int = 700,
+) -> Iterator[GeneratedArticle]:
+    """``events`` events of three kinds, in date order, each with independent reports and labelled
+    copies of them (streamed, so a million articles need not sit in memory).
 
     Events of one kind that fall in the same 60-day period share a topic label (same kind of event,
     different event), which is what stories link as related.
     """
     rng = random.Random(seed)
-    out: list[GeneratedArticle] = []
     kinds = sorted(_KINDS)
-    for e in range(events):
+    times = sorted(
+        start + timedelta(days=rng.randrange(spread_days), hours=rng.randrange(24)) for _ in range(events)
+    )
+    for e, when in enumerate(times):
         kind = kinds[e % len(kinds)]
         slots = _slots(rng)
-        when = start + timedelta(days=rng.randrange(spread_days), hours=rng.randrange(24))
         event_id = f"e{e}"
         topic = f"{kind}-{(when - start).days // 60}"
         for r in range(rng.randint(*reports)):
@@ -450,10 +482,8 @@ def generate_corpus(
             family = f"{event_id}r{r}"
             published = when + timedelta(hours=rng.randint(0, 30))
             credits = [rng.choice(("Reuters", "AFP", "AP"))] if rng.random() < 0.3 else []
-            out.append(
-                GeneratedArticle(
-                    f"{family}-o", title, text, published, event_id, topic, family, "original", credits
-                )
+            yield GeneratedArticle(
+                f"{family}-o", title, text, published, event_id, topic, family, "original", credits
             )
             for c in range(rng.randint(*copies)):
                 relation = rng.choice(_DERIVATIONS)
@@ -464,16 +494,6 @@ def generate_corpus(
                     "translation-like": lambda t: translate_like(t, rng),
                 }[relation](text)
                 later = published + timedelta(hours=rng.randint(1, 48))
-                out.append(
-                    GeneratedArticle(
-                        f"{family}-c{c}",
-                        spin(title, rng, 0.5),
-                        derived,
-                        later,
-                        event_id,
-                        topic,
-                        family,
-                        relation,
-                    )
+                yield GeneratedArticle(
+                    f"{family}-c{c}", spin(title, rng, 0.5), derived, later, event_id, topic, family, relation
                 )
-    return out

@@ -1,0 +1,190 @@
+"""Stories at scale: ingest -> stories throughput, clustering 100k (or 1M) articles, one-article latency.
+
+Three measurements on generated news (copydesk.stories.synthetic: events with independent reports
+and labelled copies, in date order):
+
+1. ``--ingest N``: N articles as one JSONL file through ``copydesk run`` without the NLP (facts)
+   stage: reading, cleaning, storing, then the stories stage; articles per second, end to end, and
+   the stories stage alone.
+2. ``--articles N``: the clustering core on N articles in 10k batches (features, MinHash, story
+   assignment with topics), wall time, peak RSS, and event-level B-cubed F1 against the labels.
+3. then, with those N stories stored in the desk, the latency of placing one new article
+   (features + assignment), p50 / p99 over 1000 arrivals.
+
+    .venv/bin/python benchmarks/stories_scale.py --articles 100000 [--ingest 5000]
+    .venv/bin/python benchmarks/stories_scale.py --articles 1000000     # the 1M run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from copydesk.fingerprint.minhash import MinHasher
+from copydesk.stories.cluster import StoryDesk
+from copydesk.stories.features import Lexicon, build_features
+from copydesk.stories.synthetic import GeneratedArticle, iter_corpus
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def corpus(n_articles: int, seed: int) -> Iterator[GeneratedArticle]:
+    """``n_articles`` articles: ~7.5 per event (reports and their copies), ~40 new events a day."""
+    events = max(1, n_articles // 7 + 1)
+    for produced, article in enumerate(iter_corpus(events, seed=seed, spread_days=max(30, events // 40))):
+        if produced >= n_articles:
+            return
+        yield article
+
+
+def bcubed_f1(gold: list[str], pred: list[str]) -> float:
+    gold_size: dict[str, int] = defaultdict(int)
+    pred_size: dict[str, int] = defaultdict(int)
+    both: dict[tuple[str, str], int] = defaultdict(int)
+    for g, p in zip(gold, pred, strict=True):
+        gold_size[g] += 1
+        pred_size[p] += 1
+        both[(g, p)] += 1
+    precision = sum(n * n / pred_size[p] for (_, p), n in both.items()) / len(gold)
+    recall = sum(n * n / gold_size[g] for (g, _), n in both.items()) / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def cluster_run(n_articles: int, seed: int, batch: int) -> tuple[StoryDesk, Lexicon]:
+    lexicon = Lexicon.load()
+    hasher = MinHasher()
+    desk = StoryDesk()
+    gold: list[str] = []
+    placed: list[str] = []
+    started = time.perf_counter()
+    timings = defaultdict(float)
+    pending: list[GeneratedArticle] = []
+
+    def flush() -> None:
+        t0 = time.perf_counter()
+        vectors = np.stack([build_features(a.title, a.text, lexicon).vector for a in pending])
+        t1 = time.perf_counter()
+        hasher.signatures([a.text for a in pending])
+        t2 = time.perf_counter()
+        out = desk.assign([a.source_id for a in pending], vectors, [a.published for a in pending])
+        desk.link_topics(sorted({p.story_id for p in out if p.opened}))
+        t3 = time.perf_counter()
+        timings["features"] += t1 - t0
+        timings["minhash"] += t2 - t1
+        timings["assign+topics"] += t3 - t2
+        gold.extend(a.event for a in pending)
+        placed.extend(p.story_id for p in out)
+        pending.clear()
+
+    for article in corpus(n_articles, seed):
+        pending.append(article)
+        if len(pending) >= batch:
+            flush()
+            done = len(placed)
+            if done % (batch * 10) == 0:
+                elapsed = time.perf_counter() - started
+                print(f"  {done:>9,} articles  {elapsed:7.1f}s  rss {peak_rss_mb():7.0f} MB", flush=True)
+    if pending:
+        flush()
+    wall = time.perf_counter() - started
+
+    def live(story_id: str) -> str:
+        while story_id in desk.merged_into:
+            story_id = desk.merged_into[story_id]
+        return story_id
+
+    f1 = bcubed_f1(gold, [live(s) for s in placed])
+    print(
+        f"clustered {len(placed):,} articles into {len(desk.stories):,} stories in {wall:.1f}s "
+        f"({len(placed) / wall:,.0f} articles/s), peak RSS {peak_rss_mb():,.0f} MB, event B3 F1 {f1:.3f}"
+    )
+    print("  time split: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    return desk, lexicon
+
+
+def latency_run(desk: StoryDesk, lexicon: Lexicon, arrivals: int, seed: int) -> None:
+    """Place new articles one at a time into the loaded desk (stories as they stand)."""
+    fresh = list(iter_corpus(arrivals // 3 + 1, seed=seed + 1, spread_days=30, start=datetime(2031, 1, 1)))
+    fresh = fresh[:arrivals]
+    last = max((s.last for s in desk.stories.values() if s.last), default=datetime(2031, 1, 1))
+    shift = last - datetime(2031, 1, 1) - timedelta(days=15)
+    total, assign_only = [], []
+    for article in fresh:
+        t0 = time.perf_counter()
+        vector = build_features(article.title, article.text, lexicon).vector
+        t1 = time.perf_counter()
+        placed = desk.assign([article.source_id], vector[None, :], [article.published + shift])
+        desk.link_topics([placed[0].story_id] if placed[0].opened else [])
+        t2 = time.perf_counter()
+        total.append(t2 - t0)
+        assign_only.append(t2 - t1)
+    ms = lambda xs, q: float(np.percentile(xs, q)) * 1000  # noqa: E731
+    print(
+        f"one new article with {len(desk.stories):,} stories stored: "
+        f"p50 {ms(total, 50):.2f} ms, p99 {ms(total, 99):.2f} ms (features + placement); "
+        f"placement alone p99 {ms(assign_only, 99):.2f} ms"
+    )
+
+
+def ingest_run(n_articles: int, seed: int) -> None:
+    from copydesk import service
+    from copydesk.config import load_settings
+    from copydesk.stories.stage import StoryStage
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "news.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for a in corpus(n_articles, seed):
+                row = {
+                    "id": a.source_id,
+                    "title": a.title,
+                    "text": a.text,
+                    "published": a.published.isoformat(),
+                }
+                fh.write(json.dumps(row) + "\n")
+        settings = load_settings({"db": Path(tmp) / "bench.db", "workers": 2}, environ={})
+        started = time.perf_counter()
+        report = service.ingest([str(path)], settings)
+        ingested = time.perf_counter()
+        with service.open_store(settings) as db:
+            StoryStage().run(db, report.stored_ids)
+        finished = time.perf_counter()
+        stored = len(report.stored_ids)
+        print(
+            f"ingest -> stories: {stored:,} articles in {finished - started:.1f}s "
+            f"({stored / (finished - started):,.0f} articles/s on 2 workers); "
+            f"ingest {ingested - started:.1f}s, "
+            f"stories stage {finished - ingested:.1f}s ({stored / (finished - ingested):,.0f} articles/s)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--arrivals", type=int, default=1000)
+    parser.add_argument("--ingest", type=int, default=0, help="also time ingest -> stories on N articles")
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+    if args.ingest:
+        ingest_run(args.ingest, args.seed)
+    if args.articles:
+        desk, lexicon = cluster_run(args.articles, args.seed, args.batch)
+        latency_run(desk, lexicon, args.arrivals, args.seed)
+
+
+if __name__ == "__main__":
+    main()

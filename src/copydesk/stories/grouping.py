@@ -1,0 +1,125 @@
+"""Average-link grouping of a batch of vectors, bounded to what can be linked at all.
+
+No two average-link clusters at threshold t can be joined unless some pair across them reaches t,
+so the batch is first split into the components of its >= t links (found exactly for batches up to
+12,000 rows, by nearest-neighbour search above), and each component is agglomerated on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def cluster_by_links(
+    vectors: np.ndarray,
+    threshold: float,
+    neighbours: int,
+    times: np.ndarray | None = None,
+    window: float = float("inf"),
+    links: tuple[np.ndarray, float] | None = None,
+) -> list[list[int]]:
+    """Average-link clusters of the rows; rows further apart than ``window`` days are never linked
+    (``times`` in days, NaN for undated rows, which link to anything). With ``links`` (other
+    vectors and a threshold), the components come from those vectors' links instead."""
+    n = len(vectors)
+    if n == 0:
+        return []
+    if links is None:
+        a, b = neighbour_edges(vectors, neighbours, threshold)
+    else:
+        a, b = neighbour_edges(links[0], neighbours, links[1])
+    if times is not None and np.isfinite(window):
+        gap = np.abs(times[a] - times[b])
+        keep = ~(gap > window)  # NaN (undated) compares False, so it is kept
+        a, b = a[keep], b[keep]
+    labels = _components(n, a, b)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
+    groups: list[list[int]] = []
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        members = order[lo:hi].tolist()
+        if len(members) == 1:
+            groups.append(members)
+            continue
+        floor = None if links is None else (links[0][members], links[1])
+        for cluster in average_link(vectors[members], threshold, floor=floor):
+            groups.append([members[c] for c in cluster])
+    return groups
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels)
+
+
+def average_link(
+    vectors: np.ndarray,
+    threshold: float,
+    max_size: int = 2000,
+    floor: tuple[np.ndarray, float] | None = None,
+) -> list[list[int]]:
+    """Average-link agglomeration, stopping when no two clusters average >= threshold.
+
+    With ``floor`` (other vectors and a level), a pair counts at most as similar as its similarity in
+    those vectors minus (level - threshold): a pair below ``level`` there pulls an average down.
+
+    Inputs larger than ``max_size`` are cut, in order, into chunks first (a bound on memory and time;
+    such components only arise in batches with very many similar reports).
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    n = len(vectors)
+    if n == 1:
+        return [[0]]
+    if n > max_size:
+        out: list[list[int]] = []
+        for lo in range(0, n, max_size):
+            sub_floor = None if floor is None else (floor[0][lo : lo + max_size], floor[1])
+            part = average_link(vectors[lo : lo + max_size], threshold, max_size, sub_floor)
+            out.extend([[lo + i for i in c] for c in part])
+        return out
+    sims = vectors @ vectors.T
+    if floor is not None:
+        sims = np.minimum(sims, floor[0] @ floor[0].T - (floor[1] - threshold))
+    dist = np.clip(1.0 - sims, 0.0, 2.0).astype(np.float64)
+    np.fill_diagonal(dist, 0.0)
+    dist = (dist + dist.T) / 2
+    tree = linkage(squareform(dist, checks=False), method="average")
+    labels = fcluster(tree, t=1.0 - threshold + 1e-9, criterion="distance")
+    clusters: dict[int, list[int]] = {}
+    for i, label in enumerate(labels.tolist()):
+        clusters.setdefault(label, []).append(i)
+    return list(clusters.values())
+
+
+def neighbour_edges(vectors: np.ndarray, k: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows whose dot product reaches ``threshold``: exact up to 12,000 rows (a blocked
+    matrix product; with BLAS that beats building an HNSW graph at these sizes), the ``k`` nearest
+    neighbours of each row (usearch HNSW) above."""
+    n = len(vectors)
+    if n <= 12_000:
+        firsts, seconds = [], []
+        block = 2048
+        for lo in range(0, n, block):
+            sims = vectors[lo : lo + block] @ vectors[lo:].T
+            a, b = np.nonzero(sims >= threshold)
+            keep = b > a  # upper triangle: b is counted from lo
+            firsts.append(a[keep] + lo)
+            seconds.append(b[keep] + lo)
+        return np.concatenate(firsts), np.concatenate(seconds)
+    from usearch.index import Index
+
+    index = Index(ndim=vectors.shape[1], metric="ip", dtype="f16", connectivity=12)
+    index.add(np.arange(n), vectors)
+    matches = index.search(vectors, k)
+    keys = matches.keys.astype(np.int64)
+    sims = 1.0 - matches.distances
+    rows = np.repeat(np.arange(n), keys.shape[1])
+    flat_keys, flat_sims = keys.reshape(-1), sims.reshape(-1)
+    keep = (flat_sims >= threshold) & (flat_keys != rows) & (flat_keys >= 0) & (flat_keys < n)
+    return rows[keep], flat_keys[keep]
