@@ -66,8 +66,11 @@ def align_sentences(
     a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], threshold: float = ALIGN_MIN
 ) -> list[tuple[int, int, float]]:
     """One-to-one sentence pairs, best first (greedy on similarity), above ``threshold``."""
-    scored = [(dice(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)]
-    scored = [t for t in scored if t[0] >= threshold]
+    if not a or not b:
+        return []
+    sims = dice_matrix([*a, *b])[: len(a), len(a) :]
+    rows, cols = np.nonzero(sims >= threshold)
+    scored = [(float(sims[i, j]), int(i), int(j)) for i, j in zip(rows, cols, strict=True)]
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
     used_a: set[int] = set()
     used_b: set[int] = set()

@@ -143,11 +143,22 @@ def _core_start(m: re.Match[str]) -> int:
     return m.start() + (lead.end() if lead else 0)
 
 
+# A cheap test that a sentence may hold a date at all, before the large pattern above runs.
+_HINT = re.compile(
+    r"\d|(?-i:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+    r"Sunday)|today|yesterday|tomorrow|week|month|year|ago",
+    re.IGNORECASE,
+)
+
+
 def extract_dates(article_id: str, sentences: Sequence[Sentence], ref: date | None) -> list[Figure]:
     """Date figures, ranges joined (``between September 1 and October 1`` is one figure)."""
     out: list[Figure] = []
     for sentence in sentences:
         s = sentence.text
+        if not _HINT.search(s):
+            continue
         future = bool(_FUTURE.search(s))
         found = [(m, _resolve(m, ref, future)) for m in DATE.finditer(s)]
         i = 0

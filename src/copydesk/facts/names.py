@@ -217,7 +217,7 @@ def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | 
         title_words.append(words.pop(0))
     name = " ".join(words)
     start = text.index(name, start)
-    before = [t.text for t in tokenize(text[:start])]
+    before = [t.text for t in tokenize(text[max(0, start - 120) : start])][-8:]
     honorific = None
     if before and fold(before[-1]).rstrip(".") in HONORIFICS:
         honorific = before[-1]
@@ -245,7 +245,7 @@ def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | 
             title_words = [appositive.group(1)]
     shown = f"{honorific} {name}" if honorific else name
     left = tuple(fold(w) for w in before[-2:] if w[:1].isalnum())
-    right = tuple(fold(t.text) for t in tokenize(after)[:2] if t.text[:1].isalnum())
+    right = tuple(fold(t.text) for t in tokenize(after[:60])[:2] if t.text[:1].isalnum())
     return Mention(
         name=name,
         text=shown,
