@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from copydesk.clean.lines import Line
-from copydesk.clean.words import FUNCTION_WORDS, dominant_script, language_hint, site_talk
+from copydesk.clean.words import dominant_script, language_counts, site_talk
 
 ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
 HEAD_META_LINES = 8  # metadata lines (dates, bylines) are looked for in this many first lines
@@ -53,32 +53,36 @@ def is_anchor(line: Line) -> bool:
     return not site_talk(words)
 
 
-def _same_language(line: Line, language: str | None) -> bool:
-    hint, hits = language_hint(line.words)
-    if language is None or hint is None or hint == language or hits < 2:
+def _same_language(counts: dict[str, int], language: str | None) -> bool:
+    if language is None or not counts:
         return True
-    own = sum(1 for w in line.words if w.lower() in FUNCTION_WORDS.get(language, frozenset()))
-    return own * 2 > hits
+    best = max(counts, key=counts.__getitem__)
+    hits = counts[best]
+    if best == language or hits < 2:
+        return True
+    return counts.get(language, 0) * 2 > hits
 
 
 def layout_of(lines: Sequence[Line]) -> Layout:
     candidates = [line.index for line in lines if is_anchor(line)]
     scripts: Counter[str] = Counter()
     languages: Counter[str] = Counter()
-    hints: dict[int, tuple[str | None, str | None]] = {}
+    hints: dict[int, tuple[str | None, dict[str, int]]] = {}
     for index in candidates:
         script = dominant_script(lines[index].text)
-        language, hits = language_hint(lines[index].words)
-        hints[index] = (script, language if hits >= 2 else None)
+        counts = language_counts(lines[index].words)
+        hints[index] = (script, counts)
         if script:
             scripts[script] += len(lines[index].text)
-        if language:
-            languages[language] += len(lines[index].text)
+        if counts:
+            best = max(counts, key=counts.__getitem__)
+            if counts[best] >= 2:
+                languages[best] += len(lines[index].text)
     body_script = scripts.most_common(1)[0][0] if scripts else None
     body_language = languages.most_common(1)[0][0] if languages else None
     # A sentence in another script or language (a comment form's notice) is not the body.
     anchors = [
-        i for i in candidates if hints[i][0] == body_script and _same_language(lines[i], body_language)
+        i for i in candidates if hints[i][0] == body_script and _same_language(hints[i][1], body_language)
     ]
     if anchors:
         first, last = anchors[0], anchors[-1]

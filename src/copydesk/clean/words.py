@@ -131,17 +131,25 @@ for _lang, _words in FUNCTION_WORDS.items():
         _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
 
 
+def language_counts(words: Iterable[str]) -> dict[str, int]:
+    """How many function words of each language the words use."""
+    counts: dict[str, int] = {}
+    get = _LANGUAGES_OF.get
+    for word in words:
+        langs = get(word.lower())
+        if langs:
+            for lang in langs:
+                counts[lang] = counts.get(lang, 0) + 1
+    return counts
+
+
 def language_hint(words: Iterable[str]) -> tuple[str | None, int]:
     """The language whose function words the words use most, and how many they used."""
-    counts: Counter[str] = Counter()
-    for word in words:
-        langs = _LANGUAGES_OF.get(word.lower())
-        if langs:
-            counts.update(langs)
+    counts = language_counts(words)
     if not counts:
         return None, 0
-    lang, hits = counts.most_common(1)[0]
-    return lang, hits
+    lang = max(counts, key=counts.__getitem__)
+    return lang, counts[lang]
 
 
 def known_share(words: list[str], lang: str = "en") -> float:
