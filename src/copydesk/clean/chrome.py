@@ -186,7 +186,7 @@ class ChromeLineStage(ArticleStage):
         protected = _title_line_starts(article, lines)
         kind: RemovalKind = "chrome"
         removals = [(line, kind, reason) for line, reason in chrome_lines(lines, protected)]
-        remove_lines(article, removals)
+        remove_lines(article, removals, lines)
         article.signals.chrome_lines += len(removals)
         return article
 

@@ -108,18 +108,42 @@ def live_lines(article: Article) -> list[Line]:
     return lines
 
 
-def rebuild_text(article: Article) -> str:
-    """``raw_text`` minus ``removals``; a blank line stays wherever the raw text had one."""
+def rebuild_text(article: Article, current: Sequence[Line] | None = None) -> str:
+    """``raw_text`` minus ``removals``; a blank line stays wherever the raw text had one.
+
+    ``current`` (the live lines before the latest line removals) saves re-reading the raw text: the
+    text is then those lines minus the ones a removal now covers.
+    """
+    if current is None:
+        return _join(live_lines(article))
+    gone = {r.position for r in article.removals if r.kind in LINE_KINDS}
+    kept: list[Line] = []
+    gap = 0
+    for line in current:
+        gap += line.gap_before
+        if line.start in gone:
+            continue
+        kept.append(
+            Line(line.index, line.start, line.text, gap, line.segments, line.words, line.ends_sentence)
+        )
+        gap = 0
+    return _join(kept)
+
+
+def _join(lines: Sequence[Line]) -> str:
     parts: list[str] = []
-    for line in live_lines(article):
+    for line in lines:
         if parts:
             parts.append("\n\n" if line.gap_before else "\n")
         parts.append(line.text.strip())
     return "".join(parts)
 
 
-def remove_lines(article: Article, lines: Sequence[tuple[Line, RemovalKind, str]]) -> None:
-    """Record ``(line, kind, reason)`` line removals and rebuild the text."""
+def remove_lines(
+    article: Article, lines: Sequence[tuple[Line, RemovalKind, str]], current: Sequence[Line] | None = None
+) -> None:
+    """Record ``(line, kind, reason)`` line removals and rebuild the text (from ``current``, the live
+    lines the removals were chosen from, when the caller has them)."""
     if not lines:
         return
     raw = article.raw_text
@@ -127,7 +151,7 @@ def remove_lines(article: Article, lines: Sequence[tuple[Line, RemovalKind, str]
         end = line.segments[-1][1] + line.segments[-1][2]
         article.removals.append(Removal(kind, raw[line.start : end], reason, line.start))
     article.removals.sort(key=lambda r: r.position)
-    article.text = rebuild_text(article)
+    article.text = rebuild_text(article, current)
 
 
 def word_count(text: str) -> int:

@@ -365,5 +365,5 @@ class TextMetadataStage(ArticleStage):
         article.language = article.language or meta.language
         article.authors.extend(a for a in meta.authors if a not in article.authors)
         article.credits.extend(c for c in meta.credits if c not in article.credits)
-        remove_lines(article, meta.removals)
+        remove_lines(article, meta.removals, lines)
         return article
