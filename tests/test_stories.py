@@ -182,3 +182,45 @@ def test_seed_articles_form_two_related_stories(shared_dir: Path, tmp_path: Path
         assert len({story[d] for d in docs}) == 1
     assert story[groups[0][0]] != story[groups[1][0]]
     assert topic[groups[0][0]] == topic[groups[1][0]]
+
+
+@pytest.mark.slow
+def test_demo_corpus_stories(tmp_path: Path) -> None:
+    """The demo corpus (examples/demo, all input formats): labelled stories kept apart, same-topic
+    earthquakes linked, wire copies called as copies, and a story-level B-cubed floor."""
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo"
+    if not (demo / "labels.json").is_file():
+        pytest.skip("examples/demo is not present")
+    labels = json.loads((demo / "labels.json").read_text(encoding="utf-8"))
+    settings = _settings(tmp_path)
+    service.run(
+        [str(demo / d) for d in ("txt", "html", "jsonl", "parquet", "warc") if (demo / d).is_dir()], settings
+    )
+    with Database.open(settings.db) as db:
+        rows = db.query(
+            "SELECT a.source_id, m.story_id, s.topic_id, m.relation FROM story_members m "
+            "JOIN articles a ON a.id = m.article_id JOIN stories s ON s.id = m.story_id"
+        )
+    story = {r[0]: r[1] for r in rows}
+    topic = {r[0]: r[2] for r in rows}
+    relation = {r[0]: r[3] for r in rows}
+    gold = {d: name for name, s in labels["stories"].items() for d in s["docs"] if d in story}
+    from collections import Counter
+
+    majority = {
+        name: Counter(story[d] for d in gold if gold[d] == name).most_common(1)[0][0]
+        for name in labels["stories"]
+    }
+    assert len(set(majority.values())) == len(majority)  # no two labelled stories merged
+    right = sum(1 for d, name in gold.items() if story[d] == majority[name])
+    assert right / len(gold) >= 0.9
+    quakes = labels["topics"]["tesk-valley-earthquakes"]["stories"]
+    assert len({topic[next(d for d in gold if gold[d] == q)] for q in quakes}) == 1
+    copies = [
+        (doc, rel)
+        for fam in labels.get("families", {}).values()
+        for doc, rel in fam["members"].items()
+        if rel in ("exact-copy", "near-copy") and doc in relation
+    ]
+    called = sum(1 for doc, _ in copies if relation[doc] in ("exact-copy", "near-copy", "original"))
+    assert not copies or called / len(copies) >= 0.8

@@ -14,7 +14,9 @@ from typing import Any, Literal
 InputKind = Literal["html", "text"]
 RemovalKind = Literal["chrome", "spam", "meta", "duplicate-headline"]
 REMOVAL_KINDS: tuple[RemovalKind, ...] = ("chrome", "spam", "meta", "duplicate-headline")
-Relation = Literal["original", "exact-copy", "near-copy", "rewrite", "translation-like", "independent"]
+Relation = Literal[
+    "original", "exact-copy", "near-copy", "rewrite", "translation-like", "credited-wire", "independent"
+]
 FigureStatus = Literal["agree", "conflict", "single-source", "related"]
 
 

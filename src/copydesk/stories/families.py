@@ -6,7 +6,9 @@ Four relations, strongest first:
 - ``near-copy``: verified shingle Jaccard or containment >= 0.5 (trimmed, lightly edited);
 - ``rewrite``: low shingle overlap, but sentence after sentence carries the same names and figures
   in the same order and much the same words (synonym spinning);
-- ``translation-like``: the same aligned anchors in the same order but little shared wording.
+- ``translation-like``: the same aligned anchors in the same order but little shared wording;
+- ``credited-wire``: no textual copy, but the article credits the wire that a family in the story
+  comes from (its original credits it or is it), so it is not an independent report either.
 
 Independent reports of one event share names and figures too, but not sentence by sentence in order,
 which is what the alignment asks for. The family's original is the earliest dated member, then one
@@ -18,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -36,6 +38,7 @@ class FamilyConfig:
     """Thresholds for the relations, set on the generated copy-family set (tests/test_stories_families.py)."""
 
     near_copy: float = 0.5
+    exact_copy: float = 0.95  # verified shingle Jaccard at which two texts differ only by a credit line
     candidate_estimate: float = 0.3
     aligned_share: float = 0.75
     rewrite_wording: float = 0.5
@@ -162,6 +165,10 @@ class FamilyJudge:
         estimate = estimated_jaccard(a.signature, b.signature)
         if estimate >= cfg.candidate_estimate or _length_ratio(a.text, b.text) < 0.7:
             evidence: PairEvidence = verify_pair(a.text, b.text, a.signature, b.signature, self.minhash)
+            if evidence.jaccard >= cfg.exact_copy:
+                return PairCall(
+                    "exact-copy", evidence.describe() + " (the same text give or take a line)", 0.99
+                )
             if max(evidence.jaccard, evidence.containment) >= cfg.near_copy:
                 return PairCall("near-copy", evidence.describe(), 0.5 + evidence.jaccard / 2)
         alignment = align(a.text, b.text, self.zipf, cfg.min_anchors)
@@ -181,11 +188,17 @@ def _length_ratio(a: str, b: str) -> float:
     return min(la, lb) / max(la, lb, 1)
 
 
-def original_rank(member: MemberText, arrival: int) -> tuple[bool, datetime, bool, int, int]:
-    """Sort key: earliest date first (undated last), then credited wire, then most complete text
-    (in words, so typography does not count), then arrival order."""
-    when = member.published.replace(tzinfo=None) if member.published else datetime.max
-    return (member.published is None, when, not member.credits, -len(member.text.split()), arrival)
+def original_rank(member: MemberText, arrival: int) -> tuple[bool, int, bool, float, bool, int, int]:
+    """Sort key: earliest day first (undated last); on that day an exact time beats a bare date (which
+    may be any hour) and earlier beats later; then a credited wire, then the most complete text (in
+    words, so typography does not count), then arrival order."""
+    if member.published is None:
+        return (True, 0, True, 0.0, not member.credits, -len(member.text.split()), arrival)
+    when = member.published
+    bare_date = when.hour == 0 and when.minute == 0 and when.second == 0
+    day = when.date().toordinal()
+    moment = when.timestamp() if when.tzinfo is not None else when.replace(tzinfo=UTC).timestamp()
+    return (False, day, bare_date, moment, not member.credits, -len(member.text.split()), arrival)
 
 
 def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[StoryMember]:
@@ -227,6 +240,33 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
                 )
                 call = PairCall(link.relation, link.evidence + " (via another family member)", link.strength)
             out.append(StoryMember(members[i].article_id, family, call.relation, call.evidence))
+    return _credited_wire(members, out)
+
+
+def _credited_wire(members: Sequence[MemberText], calls: list[StoryMember]) -> list[StoryMember]:
+    """An article with no copy that credits the wire a family of copies credits joins that family."""
+    by_id = {m.article_id: m for m in members}
+    sizes: dict[str, int] = {}
+    for call in calls:
+        sizes[call.copy_family] = sizes.get(call.copy_family, 0) + 1
+    sources: dict[str, str] = {}
+    for call in calls:
+        if sizes[call.copy_family] > 1:
+            for wire in by_id[call.article_id].credits:
+                sources.setdefault(wire.casefold(), call.copy_family)
+    out: list[StoryMember] = []
+    for call in calls:
+        credits = by_id[call.article_id].credits
+        family = next((sources[c.casefold()] for c in credits if c.casefold() in sources), None)
+        if call.relation == "independent" and family is not None:
+            wires = ", ".join(credits)
+            call = StoryMember(
+                call.article_id,
+                family,
+                "credited-wire",
+                f"credits {wires}, the wire this family's copies credit",
+            )
+        out.append(call)
     return out
 
 

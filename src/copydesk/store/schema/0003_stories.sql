@@ -40,7 +40,8 @@ CREATE TABLE story_members (
     story_id      TEXT NOT NULL REFERENCES stories (id),
     copy_family   TEXT NOT NULL,
     relation      TEXT NOT NULL CHECK (relation IN
-                    ('original', 'exact-copy', 'near-copy', 'rewrite', 'translation-like', 'independent')),
+                    ('original', 'exact-copy', 'near-copy', 'rewrite', 'translation-like', 'credited-wire',
+                     'independent')),
     evidence      TEXT NOT NULL DEFAULT '',
     similarity    REAL NOT NULL DEFAULT 0,   -- average-link similarity when the article joined
     joined_at     TEXT NOT NULL
