@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pyarrow.parquet as pq
 import pytest
@@ -257,3 +258,17 @@ def test_streamed_exports_match_the_file_exports(tmp_path: Path) -> None:
     assert len(chunks) >= 5  # one chunk per row group: the body streams
     table = pq.read_table(io.BytesIO(b"".join(chunks)))
     assert table.num_rows == 4500 and table.column("n").to_pylist()[-1] == 4499
+
+
+def test_article_by_a_source_id_that_is_a_url(client: TestClient, settings: Settings) -> None:
+    from copydesk.store import articles as article_store
+    from copydesk.store.db import Database
+    from tests.browser.seed import make_article
+
+    url = "https://harbour.example/news/2025/03/quay?id=7"
+    article = make_article(url, "Quay text.", title="Quay", site="harbour.example", url=url, published=None)
+    with Database.open(settings.db) as db:
+        article_store.put_articles(db, [article])
+    key = quote(url, safe="")  # a client encodes the key; '/' inside it still works once decoded
+    assert client.get(f"/api/articles/{key}").json()["id"] == article.id
+    assert client.get(f"/articles/{key}").status_code == 200

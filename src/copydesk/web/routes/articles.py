@@ -22,7 +22,7 @@ ArticleKey = Annotated[str, "an article id, or a source_id naming one article"]
 def pages() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/articles/{key}", response_class=HTMLResponse)
+    @router.get("/articles/{key:path}", response_class=HTMLResponse)
     def article_page(
         request: Request, key: str, diff: Annotated[str | None, Query(max_length=300)] = None
     ) -> HTMLResponse:
@@ -122,7 +122,7 @@ def api() -> APIRouter:
             row["spam_injected"] = bool(row["spam_injected"])
         return FastJSON({"total": results.total, "limit": limit, "offset": offset, "articles": rows})
 
-    @router.get("/articles/{key}", summary="One article: clean text, removals, metadata and signals")
+    @router.get("/articles/{key:path}", summary="One article: clean text, removals, metadata and signals")
     def get_article(request: Request, key: str) -> FastJSON:
         article = service.get_article(settings_of(request), key)
         row = exports.article_row(article)
