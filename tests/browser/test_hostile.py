@@ -84,3 +84,18 @@ def test_hostile_corpus_runs_no_script(settings: Settings, watched_page: tuple[A
 
 def _all() -> ArticleFilter:
     return ArticleFilter(limit=500)
+
+
+def test_hostile_corpus_through_every_stage(settings: Settings, watched_page: tuple[Any, PageWatch]) -> None:
+    # The whole `copydesk run` (cleaning, stories, facts) over hostile pages, then the pages it produced.
+    report = service.run([str(HOSTILE)], settings, executor="inprocess")
+    assert report.stored >= 6, report.skipped
+    _, stories = service.list_stories(settings, limit=100)
+    assert stories, "the stories stage should group the hostile articles"
+    page, watch = watched_page
+    with LiveServer(settings) as server:
+        urls = ["/stories", "/sources", "/search?q=harbour"]
+        urls += [f"/stories/{s['id']}" for s in stories]
+        urls += [f"/articles/{i}" for i in report.stored_ids]
+        for url in urls:
+            _audit(page, watch, server.url + url)
