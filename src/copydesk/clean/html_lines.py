@@ -109,6 +109,12 @@ def read_page_links(html: str | Any, rules: LineRules) -> PageLinks:
     return PageLinks(frozenset(anchors), frozenset(labels))
 
 
+def _visible(text: str, start: int = 0, end: int | None = None) -> int:
+    """Non-space characters of a whitespace-collapsed text (single spaces only) in [start, end)."""
+    stop = len(text) if end is None else end
+    return stop - start - text.count(" ", start, stop)
+
+
 def with_link_shares(text: str, anchors: frozenset[str], max_words: int = 40) -> list[ExtractedLine]:
     """Lines of extracted text, each with the share of its visible characters that is link text."""
     lines = []
@@ -116,14 +122,15 @@ def with_link_shares(text: str, anchors: frozenset[str], max_words: int = 40) ->
         plain = " ".join(raw.split())
         share = 0.0
         if plain and anchors and len(_WORD.findall(plain)) <= max_words:
-            covered = bytearray(len(plain))
-            for anchor in anchors:
-                start = plain.find(anchor)
-                if start >= 0:
-                    covered[start : start + len(anchor)] = b"\x01" * len(anchor)
-            visible = [ch for ch in plain if not ch.isspace()]
-            linked = sum(1 for ch, mark in zip(plain, covered, strict=True) if mark and not ch.isspace())
-            share = linked / len(visible) if visible else 0.0
+            spans = sorted((at, at + len(a)) for a in anchors if (at := plain.find(a)) >= 0)
+            linked, reach = 0, 0
+            for start, end in spans:  # merge overlapping link spans, count each character once
+                start = max(start, reach)
+                if end > start:
+                    linked += _visible(plain, start, end)
+                    reach = end
+            visible = _visible(plain)
+            share = linked / visible if visible else 0.0
         lines.append(ExtractedLine(raw, share))
     return lines
 
