@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import socket
@@ -333,7 +334,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    figures: dict[str, Any] = {}
+    # The machine's load average is recorded with the figures: on a shared machine it explains them.
+    figures: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()}
     if not (args.reuse and args.db.exists()):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{args.db}{suffix}").unlink(missing_ok=True)
@@ -387,6 +389,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+    figures["load_after"] = os.getloadavg()
+    print("load average before/after", figures["load_before"], figures["load_after"])
     (OUT / "web.json").write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
 
 
