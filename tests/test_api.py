@@ -272,3 +272,18 @@ def test_article_by_a_source_id_that_is_a_url(client: TestClient, settings: Sett
     key = quote(url, safe="")  # a client encodes the key; '/' inside it still works once decoded
     assert client.get(f"/api/articles/{key}").json()["id"] == article.id
     assert client.get(f"/articles/{key}").status_code == 200
+
+
+def test_an_unexpected_error_is_a_plain_json_500(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copydesk import service
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret detail <script>")
+
+    monkeypatch.setattr(service, "source_stats", broken)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        response = client.get("/api/sources")
+        assert response.status_code == 500
+        assert _error(response)["message"] == "internal error: the server log has the details"
+        page = client.get("/sources")
+        assert page.status_code == 500 and "secret detail" not in page.text

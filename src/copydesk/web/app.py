@@ -142,6 +142,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         summary = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
         return _error(request, 422, f"bad request parameters: {summary}", problems)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # A bug: the client gets a plain message (no traceback, no article text); the server log has the rest.
+        return _error(request, 500, "internal error: the server log has the details")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail))
