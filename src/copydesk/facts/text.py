@@ -39,6 +39,12 @@ STOPWORDS = word_set(
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+|$)|[.!?]+[\"'”’]+(?=\S)")
 _WORD = re.compile(r"\w+(?:[-’'.]\w+)*\.?|[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+# A trailing period belongs to a word only for abbreviations ("Mr.") and initials ("U.S.").
+_TOKEN = re.compile(
+    r"(?:[A-Za-z]\.){2,}|(?i:"
+    + "|".join(sorted((re.escape(a) for a in ABBREVIATIONS if "." not in a), key=len, reverse=True))
+    + r")\.(?!\w)|\w+(?:[-’'.]\w+)*|[^\w\s]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,24 +127,10 @@ def tokenize(text: str) -> list[Token]:
     return list(_tokens(text))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def _tokens(text: str) -> tuple[Token, ...]:
     """Tokenising is pure and the same sentence is tokenised by several extractors: memoised."""
-    tokens: list[Token] = []
-    for m in _WORD.finditer(text):
-        word = m.group()
-        # A trailing period belongs to the word only for abbreviations and initials.
-        if (
-            word.endswith(".")
-            and len(word) > 1
-            and word[:-1].lower() not in ABBREVIATIONS
-            and not re.fullmatch(r"(?:\w\.)+", word)
-        ):
-            tokens.append(Token(word[:-1], m.start()))
-            tokens.append(Token(".", m.end() - 1))
-            continue
-        tokens.append(Token(word, m.start()))
-    return tuple(tokens)
+    return tuple(Token(m.group(), m.start()) for m in _TOKEN.finditer(text))
 
 
 def fold(text: str) -> str:
