@@ -64,7 +64,9 @@ def scores(docs: list[dict[str, str]], events: Sequence[str], topics: Sequence[s
 def run_copydesk(
     docs: list[dict[str, str]], config: StoryConfig, lexicon: Lexicon, *, incremental: bool = False
 ) -> tuple[list[str], list[str]]:
-    vectors = np.stack([build_features(d["title"], d["text"], lexicon, config.weights).vector for d in docs])
+    vectors = np.stack(
+        [build_features(d["title"], d["text"], lexicon, config.weights).combined for d in docs]
+    )
     ids = [d["doc_id"] for d in docs]
     desk = StoryDesk(config)
     if not incremental:

@@ -73,7 +73,7 @@ def cluster_run(n_articles: int, seed: int, batch: int) -> tuple[StoryDesk, Lexi
 
     def flush() -> None:
         t0 = time.perf_counter()
-        vectors = np.stack([build_features(a.title, a.text, lexicon).vector for a in pending])
+        vectors = np.stack([build_features(a.title, a.text, lexicon).combined for a in pending])
         t1 = time.perf_counter()
         hasher.signatures([a.text for a in pending])
         t2 = time.perf_counter()
@@ -122,7 +122,7 @@ def latency_run(desk: StoryDesk, lexicon: Lexicon, arrivals: int, seed: int) -> 
     total, assign_only = [], []
     for article in fresh:
         t0 = time.perf_counter()
-        vector = build_features(article.title, article.text, lexicon).vector
+        vector = build_features(article.title, article.text, lexicon).combined
         t1 = time.perf_counter()
         placed = desk.assign([article.source_id], vector[None, :], [article.published + shift])
         desk.link_topics([placed[0].story_id] if placed[0].opened else [])

@@ -110,7 +110,7 @@ def test_incremental_join_keeps_ids_and_counts_independent_sources(tmp_path: Pat
 
 def test_window_keeps_far_apart_events_apart(lexicon: Lexicon) -> None:
     desk = StoryDesk(StoryConfig(window_days=3))
-    vec = build_features(*QUAKE_A, lexicon).vector
+    vec = build_features(*QUAKE_A, lexicon).combined
     first = desk.assign(["x"], vec[None, :], [datetime(2025, 1, 1)])
     later = desk.assign(["y"], vec[None, :], [datetime(2025, 6, 1)])
     again = desk.assign(["z"], vec[None, :], [datetime(2025, 1, 2)])
@@ -120,7 +120,7 @@ def test_window_keeps_far_apart_events_apart(lexicon: Lexicon) -> None:
 
 def test_generated_corpus_events_cluster(lexicon: Lexicon) -> None:
     corpus = generate_corpus(30, seed=11)
-    vectors = np.stack([build_features(a.title, a.text, lexicon).vector for a in corpus])
+    vectors = np.stack([build_features(a.title, a.text, lexicon).combined for a in corpus])
     desk = StoryDesk()
     placed = desk.assign([a.source_id for a in corpus], vectors, [a.published for a in corpus])
     by_event: dict[str, set[str]] = {}

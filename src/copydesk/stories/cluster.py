@@ -10,6 +10,11 @@ Candidates are the stories whose time span lies within the window of the article
 articles and stories are compared with everything), scored exactly against their running sums: a day
 index keeps that set to the stories of a few weeks however many are stored.
 
+Each article row is two unit vectors end to end (``ArticleFeatures.combined``): the event vector
+(first ``VECTOR_DIM`` values) decides stories, the kind vector (words only, the rest) decides topics,
+so two earthquakes link under one topic though their places and tolls differ. A row of width
+``VECTOR_DIM`` alone is read as both.
+
 Stories of the same kind of event are linked under a topic with the same rule at a lower threshold.
 Both thresholds were tuned on ECB+ train (benchmarks/ecbplus.py) and are the defaults everywhere.
 """
@@ -27,6 +32,19 @@ from copydesk.records import content_digest
 from copydesk.stories.features import VECTOR_DIM, FeatureWeights
 from copydesk.stories.grouping import cluster_by_links
 
+ROW_DIM = 2 * VECTOR_DIM
+EVENT = slice(0, VECTOR_DIM)
+KIND = slice(VECTOR_DIM, ROW_DIM)
+
+
+def as_rows(vectors: np.ndarray) -> np.ndarray:
+    """Event+kind rows; a matrix of event vectors alone gets them repeated as the kind half."""
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    if vectors.shape[1] == ROW_DIM:
+        return vectors.astype(np.float32, copy=False)
+    return np.concatenate([vectors, vectors], axis=1).astype(np.float32)
+
 
 @dataclass(frozen=True, slots=True)
 class StoryConfig:
@@ -34,7 +52,7 @@ class StoryConfig:
 
     attach_threshold: float = 0.3
     event_threshold: float = 0.06
-    topic_threshold: float = 0.08
+    topic_threshold: float = 0.1
     topic_link_threshold: float = 0.2
     centring: float = 0.4
     link_floor: float = 0.15  # two reports of one event share at least this much before centring
@@ -102,7 +120,7 @@ class _Rows:
     """Growable arrays with one row per story or topic: vector sums, sizes, first and last day."""
 
     def __init__(self) -> None:
-        self.sums = np.zeros((64, VECTOR_DIM), dtype=np.float32)
+        self.sums = np.zeros((64, ROW_DIM), dtype=np.float32)
         self.size = np.zeros(64, dtype=np.int64)
         self.first = np.full(64, np.nan)
         self.last = np.full(64, np.nan)
@@ -111,7 +129,7 @@ class _Rows:
     def add(self, total: np.ndarray, size: int, first: float, last: float) -> int:
         if self.count == len(self.size):
             grow = len(self.size)
-            self.sums = np.concatenate([self.sums, np.zeros((grow, VECTOR_DIM), dtype=np.float32)])
+            self.sums = np.concatenate([self.sums, np.zeros((grow, ROW_DIM), dtype=np.float32)])
             self.size = np.concatenate([self.size, np.zeros(grow, dtype=np.int64)])
             self.first = np.concatenate([self.first, np.full(grow, np.nan)])
             self.last = np.concatenate([self.last, np.full(grow, np.nan)])
@@ -159,6 +177,7 @@ class StoryDesk:
     # -- state -------------------------------------------------------------------------------------
     def add_story(self, state: StoryState, total: np.ndarray) -> None:
         """Load a stored story (or register a new one) with its vector sum."""
+        total = as_rows(total)[0]
         first, last = day_number(state.first), day_number(state.last)
         state.row = self._rows.add(total, state.size, first, last)
         self._row_story.append(state.id)
@@ -187,6 +206,7 @@ class StoryDesk:
         return row
 
     def join(self, story: StoryState, vector: np.ndarray, when: datetime | None) -> None:
+        vector = as_rows(vector)[0]
         day = day_number(when)
         self._rows.extend(story.row, vector, 1, day, day)
         story.size += 1
@@ -219,7 +239,7 @@ class StoryDesk:
         rows = self._candidates(day_number(when), self.config.window_days)
         if len(rows) == 0:
             return []
-        scores = (self._rows.sums[rows] @ vector) / self._rows.size[rows]
+        scores = (self._rows.sums[rows, EVENT] @ vector[EVENT]) / self._rows.size[rows]
         top = np.argsort(-scores)[:3]
         return [(float(scores[i]), self.stories[self._row_story[int(rows[i])]]) for i in top]
 
@@ -228,6 +248,7 @@ class StoryDesk:
     ) -> list[Assignment]:
         """Place a batch of articles (in the given order): join, or cluster the rest into new stories."""
         threshold = self.config.attach_threshold
+        vectors = as_rows(vectors)
         out: dict[int, Assignment] = {}
         joins: list[tuple[int, StoryState, float]] = []
         for i, vector in enumerate(vectors):
@@ -246,7 +267,7 @@ class StoryDesk:
             story = self._open(article_ids[first], vectors[first], dates[first])
             self._batch_topic[story.id] = topic_group
             for i in group[1:]:
-                score = float(self._rows.sums[story.row] @ vectors[i]) / story.size
+                score = float(self._rows.sums[story.row, EVENT] @ vectors[i, EVENT]) / story.size
                 self.join(story, vectors[i], dates[i])
                 out[i] = Assignment(article_ids[i], story.id, score, False)
             out[first] = Assignment(article_ids[first], story.id, 1.0, True)
@@ -264,7 +285,9 @@ class StoryDesk:
         for other in others:
             if other.id not in self.stories or best.id not in self.stories or other.id == best.id:
                 continue
-            mutual = float(self.total(best.id) @ self.total(other.id)) / (best.size * other.size)
+            mutual = float(self.total(best.id)[EVENT] @ self.total(other.id)[EVENT]) / (
+                best.size * other.size
+            )
             if mutual < self.config.attach_threshold:
                 continue
             keep, gone = sorted((best, other), key=lambda s: (s.first is None, day_number(s.first), s.id))
@@ -320,7 +343,7 @@ class StoryDesk:
             rows = np.union1d(topics.in_window(rows, first, window), topics.in_window(rows, last, window))
         if len(rows) == 0:
             return "", 0.0
-        scores = (topics.sums[rows] @ mean) / topics.size[rows]
+        scores = (topics.sums[rows, KIND] @ mean[KIND]) / topics.size[rows]
         best = int(np.argmax(scores))
         if scores[best] < self.config.topic_link_threshold:
             return "", float(scores[best])
@@ -344,15 +367,15 @@ class StoryDesk:
         times = np.asarray([day_number(d) for d in dates])
         out: list[tuple[int, list[int]]] = []
         topics = cluster_by_links(
-            vectors[rest], cfg.topic_threshold, cfg.neighbours, times[rest], cfg.topic_window_days
+            vectors[rest, KIND], cfg.topic_threshold, cfg.neighbours, times[rest], cfg.topic_window_days
         )
         for number, topic in enumerate(topics):
             members = [rest[i] for i in topic]
-            sub = vectors[members]
+            sub = vectors[members, EVENT]
             if len(members) > 1 and cfg.centring > 0:
                 sub = sub - cfg.centring * sub.mean(axis=0)
                 sub /= np.maximum(np.linalg.norm(sub, axis=1, keepdims=True), 1e-9)
-            raw = (vectors[members], cfg.link_floor)
+            raw = (vectors[members, EVENT], cfg.link_floor)
             for group in cluster_by_links(
                 sub, cfg.event_threshold, cfg.neighbours, times[members], cfg.window_days, raw
             ):

@@ -59,7 +59,7 @@ class StoryStage(CorpusStage):
                     norm_hash=normalised_hash(article.text),
                     minhash_key=self.minhash.key,
                     signature=signature,
-                    vector=features.vector,
+                    vector=features.combined,
                     names=features.names[:40],
                     numbers=features.numbers[:40],
                 )

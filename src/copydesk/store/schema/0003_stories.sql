@@ -6,7 +6,7 @@ CREATE TABLE story_features (
     norm_hash     TEXT NOT NULL,             -- normalised content hash: equal for exact copies
     minhash_key   TEXT NOT NULL,             -- MinHashConfig.key the signature was computed with
     signature     BLOB NOT NULL,             -- uint32 x num_perm
-    vector        BLOB NOT NULL,             -- float16 x VECTOR_DIM, unit length
+    vector        BLOB NOT NULL,             -- float16 x 2 VECTOR_DIM: event then kind vector, unit each
     names         TEXT NOT NULL DEFAULT '[]',
     numbers       TEXT NOT NULL DEFAULT '[]'
 );
@@ -27,7 +27,7 @@ CREATE TABLE stories (
     independent_sources  INTEGER NOT NULL DEFAULT 0,
     sites                INTEGER NOT NULL DEFAULT 0,
     credited_wires       TEXT NOT NULL DEFAULT '[]',
-    vector_sum           BLOB NOT NULL,      -- float32 x VECTOR_DIM: sum of member vectors
+    vector_sum           BLOB NOT NULL,      -- float32 x 2 VECTOR_DIM: sum of member rows
     merged_into          TEXT,               -- set when the story was merged away (its id stays valid)
     opened_at            TEXT NOT NULL,
     updated_at           TEXT NOT NULL
