@@ -15,6 +15,7 @@ from copydesk.store.db import Database
 from copydesk.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
+PAGES = ("/api/articles?limit=5", "/search?q=drainage", "/stories", "/sources", "/api/sources")
 
 
 @pytest.mark.slow
@@ -28,23 +29,17 @@ def test_reads_while_another_process_ingests(settings: Settings, tmp_path: Path)
             encoding="utf-8",
         )
     Database.open(settings.db).close()
-    writer = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.ingest_slowly", str(settings.db), str(inputs), "0.02"],
-        cwd=REPO,
-    )
     errors: list[str] = []
     totals: list[int] = []
     requests = 0
-    try:
-        with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings)) as client:
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.ingest_slowly", str(settings.db), str(inputs), "0.05"],
+            cwd=REPO,
+        )
+        try:
             while writer.poll() is None:
-                for url in (
-                    "/api/articles?limit=5",
-                    "/search?q=drainage",
-                    "/stories",
-                    "/sources",
-                    "/api/sources",
-                ):
+                for url in PAGES:
                     response = client.get(url)
                     requests += 1
                     if response.status_code != 200:
@@ -57,9 +52,9 @@ def test_reads_while_another_process_ingests(settings: Settings, tmp_path: Path)
                 time.sleep(0.01)
             assert writer.wait(timeout=60) == 0
             totals.append(client.get("/api/articles?limit=1").json()["total"])
-    finally:
-        if writer.poll() is None:
-            writer.kill()
+        finally:
+            if writer.poll() is None:
+                writer.kill()
     assert errors == []
     assert requests > 20
     assert totals[-1] == 60
