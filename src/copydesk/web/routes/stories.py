@@ -58,6 +58,7 @@ def pages() -> APIRouter:
             articles=articles,
             families=copy_families(story["members"]),
             timeline=render.coverage_timeline(items),
+            first_report=first_report(items),
             facts=_facts(settings, story["id"], {a.id: a.site or "unknown site" for a in articles.values()}),
         )
 
@@ -71,6 +72,16 @@ def _facts(settings: Settings, story_id: str, sites: dict[str, str]) -> facts_vi
     except NotFoundError:
         return None
     return facts_view.facts_view(facts, sites)
+
+
+def first_report(items: list[tuple[str, str | None, str, datetime | None]]) -> dict[str, Any] | None:
+    """Who reported the story first: the site(s) of the earliest dated member, and when."""
+    dated = [(when, site or "unknown site") for _, site, _, when in items if when is not None]
+    if not dated:
+        return None
+    earliest = min(when for when, _ in dated)
+    sites = sorted({site for when, site in dated if when == earliest})
+    return {"sites": sites, "when": earliest}
 
 
 def copy_families(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
