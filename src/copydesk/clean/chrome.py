@@ -72,7 +72,7 @@ def _foreign(line: Line, words: list[str], layout: Layout) -> str | None:
     return None
 
 
-def score_line(line: Line, layout: Layout) -> Verdict:
+def score_line(line: Line, layout: Layout, site: str | None = None) -> Verdict:
     """The chrome evidence for one line outside the runs of link titles."""
     words = line.words
     edge = layout.is_edge(line)
@@ -105,6 +105,15 @@ def score_line(line: Line, layout: Layout) -> Verdict:
         fire(3 if edge or len(words) <= 30 else 1, "the site talking to its reader (you/our + site words)")
     if _COPYRIGHT.search(line.text) and (edge or layout.near_bottom(line)):
         fire(3, "copyright notice")
+    if (
+        site
+        and len(site) > 3
+        and line.index >= layout.last_anchor - 1
+        and re.match(rf"(?:the\s+)?{re.escape(site)}\b", line.text.strip(), re.I)
+    ):
+        # "The Courier will have more on this story": a paper opens a sentence with its own name only
+        # to talk about itself ("... told Reuters." on a wire's site is news and stays)
+        fire(3, f"the site {site!r} speaking about itself at the end")
     if _nav_shaped(line, words) and (edge or len(words) >= 4):
         fire(2, "navigation shape (capitalised words, no sentence)")
     if edge and _headline_shaped(line, words):
@@ -160,7 +169,9 @@ def _tight(line: Line, layout: Layout) -> bool:
     return layout.typical_gap > 0 and min(line.gap_before, after) < layout.typical_gap
 
 
-def chrome_lines(lines: Sequence[Line], protected: frozenset[int] = frozenset()) -> list[tuple[Line, str]]:
+def chrome_lines(
+    lines: Sequence[Line], protected: frozenset[int] = frozenset(), site: str | None = None
+) -> list[tuple[Line, str]]:
     """The chrome lines of an article with the reason for each; ``protected`` line starts are kept."""
     layout = layout_of(lines)
     found: dict[int, tuple[Line, str]] = {}
@@ -170,7 +181,7 @@ def chrome_lines(lines: Sequence[Line], protected: frozenset[int] = frozenset())
     for line in lines:
         if line.index in found or line.start in protected:
             continue
-        verdict = score_line(line, layout)
+        verdict = score_line(line, layout, site)
         if verdict.score >= THRESHOLD:
             found[line.index] = (line, f"score {verdict.score}: " + "; ".join(verdict.reasons))
     return [found[i] for i in sorted(found) if found[i][0].start not in protected]
@@ -185,7 +196,7 @@ class ChromeLineStage(ArticleStage):
         lines = live_lines(article)
         protected = _title_line_starts(article, lines)
         kind: RemovalKind = "chrome"
-        removals = [(line, kind, reason) for line, reason in chrome_lines(lines, protected)]
+        removals = [(line, kind, reason) for line, reason in chrome_lines(lines, protected, article.site)]
         remove_lines(article, removals, lines)
         article.signals.chrome_lines += len(removals)
         return article

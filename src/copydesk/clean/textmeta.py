@@ -73,6 +73,11 @@ _INLINE_DATELINE = re.compile(
     r"(?:,\s*(?P<date>[A-Z][a-z]{2,8}\.?\s+\d{1,2}))?\s*"
     r"(?:\((?P<credit>[A-Za-z][\w&.' -]{0,30})\))?\s*[—–-]{1,2}\s+"
 )
+_COPYRIGHT_SITE = re.compile(
+    r"^(?:©|\(c\)|copyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?\s*(?P<name>[^.|]{2,50}?)\.?\s*"
+    r"(?:[.|]\s*)?all rights reserved\.?$",
+    re.I,
+)
 _PAGE_CONTROLS = frozenset({"button", "click", "reply", "subscribe", "cookies", "login"})
 _SEPARATORS = re.compile(r"\s[|·•›»/]\s|\s\|")
 _ROLE_LABEL = re.compile(r"^(?P<role>[A-Za-z ]{3,30}?)\s*[:|]\s*(?P<names>[^|:]+)$")
@@ -324,6 +329,12 @@ def read_metadata(lines: Sequence[Line], layout: Layout, known_title: str | None
             if line is not title_line and line.index not in taken and _norm(line.text) == wanted:
                 take(line, "duplicate-headline", "the headline printed again")
     _inline_dateline(lines, layout, meta, taken)
+    if meta.site is None:
+        for line in lines[-3:]:
+            match = _COPYRIGHT_SITE.match(line.text.strip())
+            if match and line.index not in taken and _capitalised_names(match.group("name")):
+                meta.site = match.group("name").strip()
+                take(line, "meta", f"copyright line: site name {meta.site!r}")
     return meta
 
 
