@@ -23,6 +23,7 @@ from copydesk.records import EntityLabel
 SPACY_LABELS: dict[str, EntityLabel] = {
     "PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place",
 }  # fmt: skip
+OTHER = "other"  # the memo's label for spaCy entities that are not names (NORP, DATE, ...)
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "mr.", "mrs.", "ms.", "dr."})
 # Nouns that make the words before a name its title ("Kremlin spokesperson Dmitry Peskov").
 ROLE_NOUNS = word_set(
@@ -125,8 +126,10 @@ class NameTagger:
             for n in range(min(self._memo.longest, len(tokens) - i), 0, -1):
                 labels = self._memo.names.get(tuple(keys[i : i + n]))
                 if labels and keys[i][:1].isupper():
-                    end = tokens[i + n - 1].start + len(keys[i + n - 1])
-                    out.append((tokens[i].start, end, labels.most_common(1)[0][0]))
+                    label = labels.most_common(1)[0][0]
+                    if label != OTHER:
+                        end = tokens[i + n - 1].start + len(keys[i + n - 1])
+                        out.append((tokens[i].start, end, label))
                     i += n
                     break
             else:
@@ -177,7 +180,14 @@ class NameTagger:
                     if e.label_ in SPACY_LABELS
                 ]
                 spans[key].extend((offset + a, offset + b, label) for a, b, label in ents)
-                self._learn(text, [(_clean(text[a:b]), label) for a, b, label in ents])
+                # Other entity types ("North Korean" NORP, dates) are remembered as not-names, so the
+                # memo does not later tag the "North" inside "North Korean" as a place.
+                others = [
+                    (_clean(text[e.start_char : e.end_char]), OTHER)
+                    for e in doc.ents
+                    if e.label_ not in SPACY_LABELS
+                ]
+                self._learn(text, [(_clean(text[a:b]), label) for a, b, label in ents] + others)
         out: list[list[Mention]] = []
         for a, sentences in enumerate(articles):
             mentions: list[Mention] = []
