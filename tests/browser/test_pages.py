@@ -27,9 +27,13 @@ def test_article_page_highlights_removals(settings: Settings, watched_page: tupl
         assert page.locator(".text del.removal-chrome").count() == 2
         assert page.locator(".text ins.repair").inner_text().endswith("fares")
         screenshot(page, "article-removals")
-        diff_url = f"{server.url}/articles/{articles[0].id}?diff={articles[1].id}#diff"
-        page.goto(diff_url, wait_until="networkidle")
+        page.evaluate("() => { window.samePage = true; }")
+        page.locator("input[name=diff]").fill(articles[1].source_id)
+        page.locator("#diff button").click()  # htmx swaps the diff section in; no page load
+        expect(page.locator("table.sbs")).to_have_count(1, timeout=5000)
         assert page.locator("table.sbs ins").count() > 0
+        assert f"diff={articles[1].source_id}" in page.url
+        assert page.evaluate("() => window.samePage") is True
         screenshot(page, "article-diff")
     assert watch.problems() == []
 
