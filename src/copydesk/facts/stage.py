@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
 from copydesk.align.story import StoryArticle, align_story
-from copydesk.errors import MissingExtraError
-from copydesk.facts.extract import FactExtractor
+from copydesk.errors import CopydeskError, MissingExtraError
+from copydesk.facts.extract import ArticleFacts, FactExtractor
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, Story
 from copydesk.store import articles as article_store
@@ -80,10 +80,10 @@ class FactsStage(CorpusStage):
             batch.append((story, key))
             size += len(story.members)
             if size >= ARTICLES_PER_BATCH:
-                report.changed += self._process(db, batch)
+                report.changed += self._process(db, batch, report.notes)
                 batch, size = [], 0
         if batch:
-            report.changed += self._process(db, batch)
+            report.changed += self._process(db, batch, report.notes)
         if todo:
             tagger = self.extractor.tagger
             report.notes.append(
@@ -92,7 +92,7 @@ class FactsStage(CorpusStage):
             )
         return report
 
-    def _process(self, db: Database, batch: Sequence[tuple[Story, str]]) -> int:
+    def _process(self, db: Database, batch: Sequence[tuple[Story, str]], notes: list[str]) -> int:
         """Extract the facts of a batch of stories' articles together, then align each story."""
         ids = list(dict.fromkeys(m.article_id for story, _ in batch for m in story.members))
         articles = {a.id: a for a in article_store.iter_articles(db, ids=ids)}
@@ -103,12 +103,43 @@ class FactsStage(CorpusStage):
             for m in members:
                 todo.setdefault(m.article.id, m.article)
                 dates.setdefault(m.article.id, story_date(story))
-        extracted = {
-            f.article_id: f for f in self.extractor.extract(list(todo.values()), fallback_dates=dates)
-        }
+        extracted = self._extract(list(todo.values()), dates, notes)
+        done = 0
         for story, key, members in stories:
-            fact_store.put_story_facts(db, align_story(story.id, members, extracted), key)
-        return len(batch)
+            kept = [m for m in members if m.article.id in extracted]
+            try:
+                facts = align_story(story.id, kept, extracted)
+            except CopydeskError:
+                raise
+            except Exception as exc:  # one story's bad input must not end the run; it is retried next run
+                notes.append(f"story {story.id}: alignment failed ({type(exc).__name__}: {exc}); skipped")
+                continue
+            fact_store.put_story_facts(db, facts, key)
+            done += 1
+        return done
+
+    def _extract(
+        self, articles: list[Article], dates: dict[str, date | None], notes: list[str]
+    ) -> dict[str, ArticleFacts]:
+        """Facts for a batch; if the batch fails, article by article, leaving out the ones that fail."""
+        try:
+            return {f.article_id: f for f in self.extractor.extract(articles, fallback_dates=dates)}
+        except CopydeskError:
+            raise
+        except Exception:
+            out: dict[str, ArticleFacts] = {}
+            for article in articles:
+                try:
+                    [facts] = self.extractor.extract([article], fallback_dates=dates)
+                except CopydeskError:
+                    raise
+                except Exception as exc:  # counted and skipped, never a crash
+                    notes.append(
+                        f"article {article.id}: fact extraction failed ({type(exc).__name__}); skipped"
+                    )
+                    continue
+                out[article.id] = facts
+            return out
 
     @staticmethod
     def members(story: Story, articles: dict[str, Article]) -> list[StoryArticle]:
