@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from copydesk.clean.lines import Line, live_lines, rebuild_text
@@ -149,17 +150,25 @@ class _Tokens:
     spammy: list[bool]
 
 
+@lru_cache(maxsize=1 << 18)
+def _token_facts(text: str) -> tuple[str, bool, bool, bool]:
+    """(word, bare, fragment, trade word) of one token; a pure function, memoised per process."""
+    bare_core = core(text)
+    word = bare_core.lower()
+    # a capitalised commercial word mid-sentence is a name ("Rescue Service"), not an advert
+    trade = word in TOPIC or (word in COMMERCE and bare_core[:1].islower())
+    return word, text == bare_core and bool(bare_core), is_nonword(word), trade
+
+
 def _prepare(text: str) -> _Tokens:
     tokens = tokens_of(text)
-    cores = [core(t.text) for t in tokens]
-    words = [c.lower() for c in cores]
+    facts = [_token_facts(t.text) for t in tokens]
     return _Tokens(
         tokens,
-        words,
-        [t.text == c and bool(c) for t, c in zip(tokens, cores, strict=True)],
-        [is_nonword(w) for w in words],
-        # a capitalised commercial word mid-sentence is a name ("Rescue Service"), not an advert
-        [w in TOPIC or (w in COMMERCE and c[:1].islower()) for w, c in zip(words, cores, strict=True)],
+        [f[0] for f in facts],
+        [f[1] for f in facts],
+        [f[2] for f in facts],
+        [f[3] for f in facts],
     )
 
 
