@@ -224,3 +224,19 @@ def test_demo_corpus_stories(tmp_path: Path) -> None:
     ]
     called = sum(1 for doc, _ in copies if relation[doc] in ("exact-copy", "near-copy", "original"))
     assert not copies or called / len(copies) >= 0.8
+
+
+def test_split_is_recorded_and_keeps_the_old_id(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    day = datetime(2025, 3, 3)
+    with Database.open(settings.db) as db:
+        article_store.put_articles(
+            db, [_article("a1", *QUAKE_A, published=day), _article("a2", *QUAKE_A2, published=day)]
+        )
+        StoryStage().run(db, [])
+        old = db.query("SELECT story_id FROM story_members WHERE article_id = 'a1'")[0][0]
+    new = service.split_story(settings, old, ["a2"])
+    shown = service.get_story(settings, old)
+    assert shown["article_ids"] == ["a1"] and new != old
+    assert any(e["kind"] == "split" and e["other_id"] == new for e in shown["log"])
+    assert service.get_story(settings, new)["article_ids"] == ["a2"]

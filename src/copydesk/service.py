@@ -223,6 +223,16 @@ def build_stories(settings: Settings) -> list[Any]:
         return [StoryStage().run(db, [])]
 
 
+def split_story(settings: Settings, story_id: str, article_ids: list[str]) -> str:
+    """Move some articles of a story into a new story (logged as a split); returns the new story id."""
+    from copydesk.fingerprint.minhash import MinHashConfig
+    from copydesk.stories.edit import split_story as split
+    from copydesk.stories.features import Lexicon
+
+    with open_store(settings) as db:
+        return split(db, story_id, article_ids, Lexicon.load(), MinHashConfig())
+
+
 def story_of_article(settings: Settings, article_id: str) -> dict[str, Any] | None:
     """The story an article belongs to, with its members, or ``None``."""
     from copydesk.stories.provenance import story_row

@@ -59,9 +59,16 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         story_id: Annotated[str, typer.Argument(help="Story id (from 'copydesk stories').")],
         as_json: Annotated[bool, typer.Option("--json", help="The story as JSON.")] = False,
+        split: Annotated[
+            list[str] | None,
+            typer.Option("--split", help="Move this article (id or source_id) into a new story; repeatable."),
+        ] = None,
     ) -> None:
         """Show one story: its articles by copy family, each with its relation and the evidence."""
         cli = state(ctx)
+        if split:
+            new_id = service.split_story(cli.settings(), story_id, split)
+            cli.say(f"split {len(split)} articles into story {new_id}")
         story = service.get_story(cli.settings(), story_id)
         if as_json:
             typer.echo(json.dumps(story, ensure_ascii=False, indent=2))
