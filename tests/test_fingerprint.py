@@ -93,3 +93,11 @@ def test_index_query_and_evidence() -> None:
     evidence = verify_pair(copy, docs[4], sig, hasher.signature(docs[4]), hasher.config)
     assert evidence.jaccard > 0.9 and evidence.shared_passages
     assert "Jaccard" in evidence.describe()
+
+
+def test_empty_texts_are_not_lsh_candidates_of_each_other() -> None:
+    hasher = MinHasher()
+    index = LshIndex(hasher.config)
+    index.add(range(3), hasher.signatures(["", "", "some words here and there again"]))
+    assert index.query(hasher.signature("")) == set()
+    assert index.candidate_pairs() == set()

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from copydesk.fingerprint.minhash import MinHashConfig, MinHasher, band_keys, estimated_jaccard
+from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher, band_keys, estimated_jaccard
 from copydesk.fingerprint.normalise import words
 
 
@@ -34,8 +34,10 @@ class LshIndex:
     _tail_size: int = 0
 
     def add(self, owners: Sequence[int] | np.ndarray, signatures: np.ndarray) -> None:
-        keys = band_keys(signatures, self.config)
-        owner_arr = np.repeat(np.asarray(owners, dtype=np.int64), self.config.bands)
+        """Index signatures; empty texts (all slots empty) are left out, as they match nothing."""
+        filled = ~(signatures == EMPTY_SLOT).all(axis=1)
+        keys = band_keys(signatures[filled], self.config)
+        owner_arr = np.repeat(np.asarray(owners, dtype=np.int64)[filled], self.config.bands)
         self._tail_keys.append(keys.reshape(-1))
         self._tail_owners.append(owner_arr)
         self._tail_size += len(owner_arr)
@@ -53,6 +55,8 @@ class LshIndex:
 
     def query(self, signature: np.ndarray) -> set[int]:
         """Owners sharing at least one band with ``signature``."""
+        if (signature == EMPTY_SLOT).all():
+            return set()
         keys = band_keys(signature[None, :], self.config)[0]
         found: set[int] = set()
         lo = np.searchsorted(self._keys, keys, side="left")

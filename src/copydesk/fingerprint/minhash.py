@@ -23,6 +23,7 @@ _BYTE_PRIME_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 _EMPTY = np.uint32(0xFFFFFFFF)
+EMPTY_SLOT = _EMPTY  # the value of every slot of an empty text's signature
 # Bytes that belong to words: ASCII letters and digits, underscore, and every non-ASCII byte.
 _WORD_BYTE = np.zeros(256, dtype=bool)
 for _b in b"abcdefghijklmnopqrstuvwxyz0123456789_":
