@@ -62,13 +62,22 @@ class RewriteAlignment:
         return [(old, new, n) for (old, new), n in counts.most_common()]
 
 
+Matrix = np.ndarray[Any, np.dtype[np.float32]]
+
+
 def align_sentences(
-    a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], threshold: float = ALIGN_MIN
+    a: Sequence[frozenset[str]],
+    b: Sequence[frozenset[str]],
+    threshold: float = ALIGN_MIN,
+    sims: Matrix | None = None,
 ) -> list[tuple[int, int, float]]:
-    """One-to-one sentence pairs, best first (greedy on similarity), above ``threshold``."""
+    """One-to-one sentence pairs, best first (greedy on similarity), above ``threshold``.
+
+    ``sims`` may give the similarities already computed (rows ``a``, columns ``b``)."""
     if not a or not b:
         return []
-    sims = dice_matrix([*a, *b])[: len(a), len(a) :]
+    if sims is None:
+        sims = dice_matrix([*a, *b])[: len(a), len(a) :]
     rows, cols = np.nonzero(sims >= threshold)
     scored = [(float(sims[i, j]), int(i), int(j)) for i, j in zip(rows, cols, strict=True)]
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
@@ -84,7 +93,7 @@ def align_sentences(
     return sorted(pairs)
 
 
-def dice_matrix(sentences: Sequence[frozenset[str]]) -> np.ndarray[Any, np.dtype[np.float32]]:
+def dice_matrix(sentences: Sequence[frozenset[str]]) -> Matrix:
     """Dice similarity of every pair of sentences, computed at once (a story has a few thousand)."""
     vocab: dict[str, int] = {}
     rows: list[int] = []
@@ -129,10 +138,13 @@ def align_rewrite(
     sentences: Sequence[str],
     sibling_id: str,
     sibling_sentences: Sequence[str],
+    sims: Matrix | None = None,
 ) -> RewriteAlignment:
     """Line a rewrite up with a sibling and list the word swaps of each aligned pair."""
     a = [stem_set(s) for s in sentences]
     b = [stem_set(s) for s in sibling_sentences]
+    if sims is None:
+        sims = dice_matrix([*a, *b])[: len(a), len(a) :]
     pairs = [
         SentencePair(
             i,
@@ -142,9 +154,10 @@ def align_rewrite(
             sibling_sentences[j],
             word_substitutions(sibling_sentences[j], sentences[i]),
         )
-        for i, j, sim in align_sentences(a, b)
+        for i, j, sim in align_sentences(a, b, sims=sims)
     ]
-    return RewriteAlignment(article_id, sibling_id, round(coverage(a, b), 3), pairs)
+    closeness = float(sims.max(axis=1).mean()) if sims.size else 0.0
+    return RewriteAlignment(article_id, sibling_id, round(closeness, 3), pairs)
 
 
 def drift(reference: str, variant: str) -> str:

@@ -82,12 +82,14 @@ def _rewrites(members: Sequence[StoryArticle], facts: dict[str, ArticleFacts]) -
         score, sibling = max(siblings)
         if score < SIBLING_MIN:
             continue
+        b0, b1 = bounds[sibling]
         out.append(
             align_rewrite(
                 aid,
                 [s.text for s in facts[aid].sentences],
                 sibling,
                 [s.text for s in facts[sibling].sentences],
+                sims[a0:a1, b0:b1],
             )
         )
     return out

@@ -10,6 +10,7 @@ lives on the tagger instance, one per stage, and only grows with spaCy's own ans
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -227,7 +228,10 @@ def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | 
         title_words.append(words.pop(0))
     name = " ".join(words)
     start = text.index(name, start)
-    before = [t.text for t in tokenize(text[max(0, start - 120) : start])][-8:]
+    tokens = tokenize(text)  # memoised for the sentence; the name's neighbours are looked up in it
+    first = bisect_left(tokens, start, key=lambda t: t.start)
+    before = [t.text for t in tokens[max(0, first - 8) : first]]
+    name_end = start + len(name)
     honorific = None
     if before and fold(before[-1]).rstrip(".") in HONORIFICS:
         honorific = before[-1]
@@ -255,7 +259,8 @@ def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | 
             title_words = [appositive.group(1)]
     shown = f"{honorific} {name}" if honorific else name
     left = tuple(fold(w) for w in before[-2:] if w[:1].isalnum())
-    right = tuple(fold(t.text) for t in tokenize(after[:60])[:2] if t.text[:1].isalnum())
+    following = tokens[bisect_left(tokens, name_end, key=lambda t: t.start) :][:2]
+    right = tuple(fold(t.text) for t in following if t.text[:1].isalnum())
     return Mention(
         name=name,
         text=shown,

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -61,8 +62,9 @@ class Sentence:
         return self.start + len(self.text)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A word or symbol and its offset (a named tuple: tokens are made by the hundred thousand)."""
+
     text: str
     start: int
 
