@@ -263,3 +263,21 @@ def test_diff_of_long_texts_stays_fast() -> None:
     rows, _ = render.side_by_side(left + "\nshared line", right + "\nshared line")
     assert time.perf_counter() - start < 5
     assert rows[-1].tag == "equal"
+
+
+def test_timeline_puts_every_time_zone_on_one_utc_axis() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    plus_two = timezone(timedelta(hours=2))
+    timeline = render.coverage_timeline(
+        [
+            ("a", "one.example", "original", datetime(2025, 1, 1, 10, tzinfo=plus_two)),  # 08:00 UTC
+            ("b", "two.example", "near-copy", datetime(2025, 1, 1, 8, 0)),  # naive: taken as UTC
+            ("c", "two.example", "rewrite", datetime(2025, 1, 1, 12, tzinfo=UTC)),
+        ]
+    )
+    assert timeline is not None
+    xs = {m.article_id: m.x for m in timeline.marks}
+    assert xs["a"] == xs["b"] < xs["c"]
+    assert timeline.ticks[0][1] == "01-01 08:00" and timeline.ticks[-1][1] == "01-01 12:00"
+    assert {m.label for m in timeline.marks if m.article_id == "a"} == {"one.example · 2025-01-01 08:00"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from copydesk.records import Article, Removal
@@ -195,6 +195,11 @@ class Timeline:
     lanes: list[tuple[float, str]]
 
 
+def _utc(moment: datetime) -> datetime:
+    """Naive times are taken as UTC (what the store assumes when a page gives no zone)."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def coverage_timeline(
     items: list[tuple[str, str, str, datetime | None]], *, width: int = 1080, lane_height: int = 28
 ) -> Timeline | None:
@@ -202,7 +207,7 @@ def coverage_timeline(
 
     ``items`` are (article_id, site, relation, published); undated articles are left off.
     """
-    dated = [(i, s or "unknown site", r, p) for i, s, r, p in items if p is not None]
+    dated = [(i, s or "unknown site", r, _utc(p)) for i, s, r, p in items if p is not None]
     if not dated:
         return None
     times = [p.timestamp() for *_, p in dated]
@@ -230,10 +235,8 @@ def coverage_timeline(
         fmt = "%m-%d %H:%M" if span < 3 * 86400 else "%Y-%m-%d"
         for k in range(5):
             t = lo + span * k / 4
-            ticks.append(
-                (round(left + inner * k / 4, 1), datetime.fromtimestamp(t, dated[0][3].tzinfo).strftime(fmt))
-            )
+            ticks.append((round(left + inner * k / 4, 1), datetime.fromtimestamp(t, UTC).strftime(fmt)))
     else:
-        ticks.append((round(left + inner / 2, 1), dated[0][3].strftime("%Y-%m-%d %H:%M")))
+        ticks.append((round(left + inner / 2, 1), datetime.fromtimestamp(lo, UTC).strftime("%Y-%m-%d %H:%M")))
     height = int(top + len(sites) * lane_height + 16)
     return Timeline(width, height, marks, ticks, lanes)
