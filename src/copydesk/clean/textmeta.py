@@ -166,28 +166,35 @@ def _title_candidate(line: Line) -> bool:
     if any(w.lower() in _PAGE_CONTROLS for w in words):
         return False
     capitalised = all(w[:1].isupper() for w in words)
-    return not (capitalised and not any(is_stopword(w) for w in words) and len(words) <= 4)
+    if capitalised and not any(is_stopword(w) for w in words):
+        # "Home World Business Sport" is a menu; a headline this short or this bare has punctuation
+        return len(words) > 4 and bool(re.search(r"[\d,:;'’\"?!]", text))
+    return True
 
 
 def _pick_title(lines: Sequence[Line], layout: Layout, taken: set[int]) -> Line | None:
-    """The headline: a headline-shaped line of the head zone, the one printed twice if any, else the
-    last one before the body (site taglines and section labels come above the headline)."""
+    """The headline: a line printed twice among the first lines (even one that ends with a full
+    stop), else the last headline-shaped line of the head zone before the byline and date (site
+    taglines, navigation and section labels come above the headline)."""
+    top = [ln for ln in lines[:8] if ln.index not in taken]
+    seen: dict[str, Line] = {}
+    for line in top:
+        key = _norm(line.text)
+        first = seen.get(key)
+        if (
+            first is not None
+            and 3 <= len(line.words) <= 30
+            and (line.index - first.index == 1 or line.index < layout.first_anchor)
+            and not any(w.lower() in _PAGE_CONTROLS for w in line.words)
+        ):
+            return first
+        seen.setdefault(key, line)
     head = [ln for ln in lines[: max(layout.first_anchor, 1)] if ln.index not in taken]
     candidates = [ln for ln in head[:10] if _title_candidate(ln) and not _BYLINE.match(ln.text.strip())]
     meta_at = [i for i in sorted(taken) if 0 < i < layout.first_anchor]
     above_meta = [c for c in candidates if meta_at and c.index < meta_at[0]]
     candidates = above_meta or candidates
-    if not candidates:
-        return None
-    seen: set[str] = set()
-    for line in head:
-        key = _norm(line.text)
-        if key in seen:
-            match = next((c for c in candidates if _norm(c.text) == key), None)
-            if match:
-                return match
-        seen.add(key)
-    return candidates[-1]
+    return candidates[-1] if candidates else None
 
 
 def _date_line(line: Line, language: str | None) -> tuple[str, datetime, str | None] | None:
