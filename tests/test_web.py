@@ -208,7 +208,8 @@ def test_story_page_shows_families_facts_quotes_and_names(settings: Settings, se
         seed_facts(settings.db, seeded, story_id)
         html = client.get(f"/stories/{story_id}").text
     assert '<svg class="timeline"' in html and html.count('<circle class="mark') == 2
-    assert "First reported by <b>islandpost.example</b> · 2025-03-04 09:30" in html
+    assert "First reported by <b>islandpost.example</b> · 2025-03-04 09:30 UTC" in html
+    assert "2025-03-04 09:30 – 2025-03-04 11:00 UTC" in html
     assert '<span class="pill pill-rel-original">original</span>' in html
     assert '<span class="pill pill-rel-rewrite">rewrite</span>' in html
     assert "credits Northern Wire" not in html  # member credits come from the articles, none here

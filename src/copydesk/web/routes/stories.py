@@ -59,6 +59,7 @@ def pages() -> APIRouter:
             families=copy_families(story["members"]),
             timeline=render.coverage_timeline(items),
             first_report=first_report(items),
+            span=(_when(story["first_seen"]), _when(story["last_seen"])),
             facts=_facts(settings, story["id"], {a.id: a.site or "unknown site" for a in articles.values()}),
         )
 
@@ -104,7 +105,7 @@ def _when(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _newest() -> ArticleFilter:
