@@ -31,7 +31,9 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop on the main thread while it runs, so it is
+# stopped before the tests outside tests/browser (some of which start their own loop) run.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed: run 'make chromium' (apt-get install chromium)")
