@@ -32,6 +32,9 @@ class ArticleStage(ABC):
     def process(self, article: Article) -> Article:
         """Return the article with this stage's work done (the same object may be changed and returned)."""
 
+    def warm_up(self) -> None:  # noqa: B027 - optional hook; most stages load nothing
+        """Load models or tables before the first article, outside any page's time limit."""
+
     def __call__(self, article: Article) -> Article:
         try:
             return self.process(article)
@@ -84,6 +87,12 @@ class DocumentPipeline:
             return article
         except InputError as exc:
             return SkippedInput(exc.origin, exc.reason, exc.kind, page.source_id)
+
+    def warm_up(self) -> None:
+        """Import the extractor's libraries and let each stage load what it needs."""
+        self.extractor.warm_up()
+        for stage in self.stages:
+            stage.warm_up()
 
     def process_many(self, pages: Sequence[RawPage]) -> list[Article | SkippedInput]:
         return [self.process(page) for page in pages]

@@ -180,6 +180,10 @@ class PageExtractor:
 
     options: ExtractionOptions = field(default_factory=ExtractionOptions)
 
+    def warm_up(self) -> None:
+        """Import trafilatura (about a second) before the first page's time limit starts."""
+        import trafilatura  # noqa: F401
+
     def extract(self, page: RawPage) -> Article:
         fields: dict[str, Any] = {}
         removals: list[Removal] = []

@@ -137,6 +137,12 @@ class _BreakNotingStream:
     def seekable(self) -> bool:
         return False
 
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        raise io.UnsupportedOperation("a WARC stream is read forward only")
+
+    def close(self) -> None:
+        """The underlying file is closed by its owner."""
+
     def _fill(self, want: int) -> None:
         while len(self._pending) < want and not self._raw_done:
             chunk = self.raw.read(1 << 16)

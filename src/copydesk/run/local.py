@@ -21,7 +21,25 @@ from copydesk.records import RawPage, SkippedInput
 from copydesk.run.base import Outcome
 
 
-def _run_chunk(pipeline: DocumentPipeline, pages: list[RawPage]) -> list[Outcome]:
+class _WorkerPipeline:
+    """The pipeline a worker process received once at start, warmed up outside any page's time limit.
+
+    Each worker process has its own copy; shipping it once (not with every chunk) keeps the stages'
+    loaded models and caches alive for the worker's lifetime.
+    """
+
+    pipeline: DocumentPipeline | None = None
+
+
+def _start_worker(pipeline: DocumentPipeline) -> None:
+    pipeline.warm_up()
+    _WorkerPipeline.pipeline = pipeline
+
+
+def _run_chunk(pages: list[RawPage]) -> list[Outcome]:
+    pipeline = _WorkerPipeline.pipeline
+    if pipeline is None:  # pragma: no cover - the pool initializer always runs first
+        raise RuntimeError("worker started without a pipeline")
     return pipeline.process_many(pages)
 
 
@@ -35,12 +53,12 @@ class LocalExecutor:
     def map(self, pipeline: DocumentPipeline, pages: Iterable[RawPage]) -> Iterator[Outcome]:
         per_page = pipeline.page_timeout + self.hard_timeout_slack
         pending: deque[tuple[Future[list[Outcome]], list[RawPage]]] = deque()
-        with ProcessPool(max_workers=self.workers) as pool:
+        with ProcessPool(max_workers=self.workers, initializer=_start_worker, initargs=(pipeline,)) as pool:
             iterator = iter(pages)
             chunks = iter(lambda: list(itertools.islice(iterator, self.chunk_size)), [])
             for chunk in chunks:
                 pending.append(
-                    (pool.schedule(_run_chunk, args=(pipeline, chunk), timeout=per_page * len(chunk)), chunk)
+                    (pool.schedule(_run_chunk, args=(chunk,), timeout=per_page * len(chunk)), chunk)
                 )
                 while len(pending) >= 2 * self.workers:
                     yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
@@ -67,7 +85,7 @@ class LocalExecutor:
             )
             return
         retries = [
-            (pool.schedule(_run_chunk, args=(pipeline, [page]), timeout=per_page), [page]) for page in chunk
+            (pool.schedule(_run_chunk, args=([page],), timeout=per_page), [page]) for page in chunk
         ]
         for retry_future, retry_chunk in retries:
             yield from self._collect(pool, pipeline, retry_future, retry_chunk, per_page)
