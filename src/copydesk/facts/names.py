@@ -34,6 +34,8 @@ ROLE_NOUNS = word_set(
     advisor ceo chairman chairwoman chair head premier king queen prince judge lawyer professor
     researcher fellow correspondent editor founder manager captain lieutenant sergeant admiral
     representative diplomat economist expert inspector officer prosecutor spokesperson's deputy
+    chef astronomer archaeologist historian ecologist scientist engineer teacher nurse doctor coach
+    pilot driver farmer activist artist author novelist architect detective witness
     """
 )
 TITLE_WORDS = ROLE_NOUNS | word_set(
@@ -108,6 +110,8 @@ class NameTagger:
         self._memo.seen_capitals |= _capitals(sentence)
         for text, label in ents:
             key = tuple(_key(t.text) for t in tokenize(text))
+            while label != OTHER and len(key) > 1 and fold(key[0]).rstrip(".") in ROLE_NOUNS | HONORIFICS:
+                key, label = key[1:], "person"  # remember the name without its title
             if key:
                 self._memo.names.setdefault(key, Counter())[label] += 1
                 self._memo.longest = max(self._memo.longest, len(key))
@@ -137,15 +141,17 @@ class NameTagger:
                 i += 1
         return out
 
-    def _windows(self, text: str) -> list[tuple[int, int]]:
-        """Character spans around the capitalised words the memo has not seen (merged when close)."""
+    def _windows(self, text: str, queued: set[str]) -> list[tuple[int, int]]:
+        """Character spans around the capitalised words neither the memo has seen nor an earlier
+        sentence of this chunk sends to spaCy (merged when close); ``queued`` gains this one's."""
         tokens = tokenize(text)
         seen = self._memo.seen_capitals
         out: list[tuple[int, int]] = []
         last = -1
         for i, t in enumerate(tokens):
-            if not t.text[:1].isupper() or _key(t.text) in seen:
+            if not t.text[:1].isupper() or (word := _key(t.text)) in seen or word in queued:
                 continue
+            queued.add(word)
             a, b = max(0, i - CONTEXT_TOKENS), min(len(tokens) - 1, i + CONTEXT_TOKENS)
             if out and a <= last + 1:
                 out[-1] = (out[-1][0], tokens[b].end)
@@ -165,10 +171,11 @@ class NameTagger:
         pos = 0
         while pos < len(order):
             jobs: list[tuple[tuple[int, int], int, str]] = []
+            queued: set[str] = set()  # a word already going to spaCy in this chunk is not sent twice
             while pos < len(order) and len(jobs) < self.batch_size:
                 a, sentence = order[pos]
                 pos += 1
-                windows = self._windows(sentence.text)
+                windows = self._windows(sentence.text, queued)
                 if windows:
                     spans[(a, sentence.index)] = []
                     self.spacy_sentences += 1
@@ -223,8 +230,12 @@ def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | 
     # spaCy sometimes puts a title inside the name ("Foreign Minister Sergei Lavrov").
     title_words: list[str] = []
     while len(words) > 1 and (
-        fold(words[0]).rstrip(".") in HONORIFICS or (label == "person" and fold(words[0]) in TITLE_WORDS)
+        fold(words[0]).rstrip(".") in HONORIFICS
+        or (label == "person" and fold(words[0]) in TITLE_WORDS)
+        or fold(words[0]) in ROLE_NOUNS  # "Chef Marco Bellini", tagged ORG: a person with a title
     ):
+        if fold(words[0]) in ROLE_NOUNS:
+            label = "person"
         title_words.append(words.pop(0))
     name = " ".join(words)
     start = text.index(name, start)
