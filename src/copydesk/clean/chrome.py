@@ -72,10 +72,15 @@ def _foreign(line: Line, words: list[str], layout: Layout) -> str | None:
     return None
 
 
-def score_line(line: Line, layout: Layout, site: str | None = None) -> Verdict:
-    """The chrome evidence for one line outside the runs of link titles."""
+def score_line(line: Line, layout: Layout, site: str | None = None, positional: bool = True) -> Verdict:
+    """The chrome evidence for one line outside the runs of link titles.
+
+    ``positional=False`` keeps only evidence that needs no guess about where the body ends (script,
+    language, copyright, the site talking): for HTML, whose extractor judged positions with the
+    page's own markup, and for list items (tour dates, standings), which look like furniture by shape.
+    """
     words = line.words
-    edge = layout.is_edge(line)
+    edge = layout.is_edge(line) and positional
     sentence = line.ends_sentence and len(words) >= 4
     score = 0
     reasons: list[str] = []
@@ -89,7 +94,7 @@ def score_line(line: Line, layout: Layout, site: str | None = None) -> Verdict:
         fire(3, "no words")
     if edge and not sentence:
         fire(2, f"outside the body ({layout.zone(line)} of the article)")
-    if len(words) <= 4 and not line.ends_sentence:
+    if positional and len(words) <= 4 and not line.ends_sentence:
         fire(1, "short, no sentence punctuation")
     if edge and words and line.text.upper() == line.text and has_letters(line.text):
         fire(1, "all capitals")
@@ -101,8 +106,8 @@ def score_line(line: Line, layout: Layout, site: str | None = None) -> Verdict:
     address = [w for w in words if w.lower() in READER_ADDRESS]
     if address and not (sentence and len(words) > 12):
         fire(1, f"reader-address words ({', '.join(dict.fromkeys(a.lower() for a in address))})")
-    if site_talk(words):
-        fire(3 if edge or len(words) <= 30 else 1, "the site talking to its reader (you/our + site words)")
+    if site_talk(words) and len(words) <= 30:
+        fire(3, "the site talking to its reader (you/our + site words)")
     if _COPYRIGHT.search(line.text) and (edge or layout.near_bottom(line)):
         fire(3, "copyright notice")
     if (
@@ -114,7 +119,7 @@ def score_line(line: Line, layout: Layout, site: str | None = None) -> Verdict:
         # "The Courier will have more on this story": a paper opens a sentence with its own name only
         # to talk about itself ("... told Reuters." on a wire's site is news and stays)
         fire(3, f"the site {site!r} speaking about itself at the end")
-    if _nav_shaped(line, words) and (edge or len(words) >= 4):
+    if positional and _nav_shaped(line, words) and (edge or len(words) >= 4):
         fire(2, "navigation shape (capitalised words, no sentence)")
     if edge and _headline_shaped(line, words):
         fire(1, "headline-shaped line outside the body")
@@ -170,21 +175,51 @@ def _tight(line: Line, layout: Layout) -> bool:
 
 
 def chrome_lines(
-    lines: Sequence[Line], protected: frozenset[int] = frozenset(), site: str | None = None
+    lines: Sequence[Line],
+    protected: frozenset[int] = frozenset(),
+    site: str | None = None,
+    positional: bool = True,
 ) -> list[tuple[Line, str]]:
     """The chrome lines of an article with the reason for each; ``protected`` line starts are kept."""
     layout = layout_of(lines)
     found: dict[int, tuple[Line, str]] = {}
-    for run in link_title_runs(layout):
-        for line in run:
-            found[line.index] = (line, f"related-article link titles: a run of {len(run)} short headlines")
+    listed = list_items(lines)
+    if positional:
+        for run in link_title_runs(layout):
+            if any(line.index in listed for line in run):
+                continue
+            for line in run:
+                found[line.index] = (
+                    line,
+                    f"related-article link titles: a run of {len(run)} short headlines",
+                )
     for line in lines:
         if line.index in found or line.start in protected:
             continue
-        verdict = score_line(line, layout, site)
+        verdict = score_line(line, layout, site, positional and line.index not in listed)
         if verdict.score >= THRESHOLD:
             found[line.index] = (line, f"score {verdict.score}: " + "; ".join(verdict.reasons))
     return [found[i] for i in sorted(found) if found[i][0].start not in protected]
+
+
+_LIST_ITEM = re.compile(r"^(?:\d+[a-z]{0,2}[).:]?\s|[-•*·–]\s|[A-Z][a-z]{2,8}\.?\s\d{1,2}\b|https?://)")
+MIN_LIST = 4  # consecutive items that make a list (tour dates, a race calendar, a numbered top ten)
+
+
+def list_items(lines: Sequence[Line]) -> frozenset[int]:
+    """Lines in a run of at least ``MIN_LIST`` list items: content, whatever their shape says."""
+    items: set[int] = set()
+    run: list[int] = []
+    for line in [*lines, None]:
+        if line is not None and _LIST_ITEM.match(line.text.strip()):
+            run.append(line.index)
+            continue
+        if line is not None and run and line.text.strip().startswith("http"):
+            continue
+        if len(run) >= MIN_LIST:
+            items.update(run)
+        run = []
+    return frozenset(items)
 
 
 class ChromeLineStage(ArticleStage):
@@ -196,7 +231,9 @@ class ChromeLineStage(ArticleStage):
         lines = live_lines(article)
         protected = _title_line_starts(article, lines)
         kind: RemovalKind = "chrome"
-        removals = [(line, kind, reason) for line, reason in chrome_lines(lines, protected, article.site)]
+        positional = article.input_kind == "text"  # HTML lines were judged by the extractor
+        found = chrome_lines(lines, protected, article.site, positional)
+        removals = [(line, kind, reason) for line, reason in found]
         remove_lines(article, removals, lines)
         article.signals.chrome_lines += len(removals)
         return article

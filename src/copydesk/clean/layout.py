@@ -50,7 +50,7 @@ def is_anchor(line: Line) -> bool:
     words = line.words
     if not line.ends_sentence or (len(words) < ANCHOR_WORDS and len(line.text) < 60):
         return False
-    return not site_talk(words)
+    return len(words) > 30 or not site_talk(words)
 
 
 def _same_language(counts: dict[str, int], language: str | None) -> bool:

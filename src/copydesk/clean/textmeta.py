@@ -151,7 +151,7 @@ def masthead_line(line: Line, text: str) -> str | None:
         return None
     name = line.text.strip()
     display = name.title() if name.isupper() else name
-    if _masthead(name) or text.casefold().count(name.casefold()) >= 2:
+    if _masthead(name) or (len(words) >= 2 and text.casefold().count(name.casefold()) >= 2):
         return display
     return None
 
@@ -269,7 +269,9 @@ def _role_line(line: Line) -> bool:
     return len(words) <= 4 or bool(re.search(r"\s[-–—|]\s|[:|]", line.text))
 
 
-def read_metadata(lines: Sequence[Line], layout: Layout, known_title: str | None) -> TextMetadata:
+def read_metadata(
+    lines: Sequence[Line], layout: Layout, known_title: str | None, known_site: str | None = None
+) -> TextMetadata:
     meta = TextMetadata(language=layout.language)
     taken: set[int] = set()
 
@@ -283,7 +285,7 @@ def read_metadata(lines: Sequence[Line], layout: Layout, known_title: str | None
             meta.site = site
             take(line, "meta", f"site banner: site name {site!r} with a tagline")
             break
-    if meta.site is None and lines:
+    if meta.site is None and known_site is None and lines:
         site = masthead_line(lines[0], "\n".join(ln.text for ln in lines))
         if site:
             meta.site = site
@@ -375,7 +377,7 @@ class TextMetadataStage(ArticleStage):
         if not lines:
             return article
         layout = layout_of(lines)
-        meta = read_metadata(lines, layout, article.title)
+        meta = read_metadata(lines, layout, article.title, article.site)
         article.title = article.title or meta.title
         article.site = article.site or meta.site
         article.published = article.published or meta.published or meta.updated
