@@ -58,12 +58,13 @@ def _nav_shaped(line: Line, words: list[str]) -> bool:
 
 def _foreign(line: Line, words: list[str], layout: Layout) -> str | None:
     script = dominant_script(line.text)
-    if script and layout.script and script != layout.script:
+    # Latin letters turn up under any body (handles, e-mail addresses, names); other scripts do not
+    if script and layout.script and script != layout.script and script != "latin":
         return f"{script} script under a {layout.script} body"
     if len(words) < 2 or layout.language is None:
         return None
     lang, hits = language_hint(words)
-    if lang and lang != layout.language and hits >= 2:
+    if lang and lang != layout.language and hits >= 3:
         own = sum(1 for w in words if w.lower() in FUNCTION_WORDS.get(layout.language, frozenset()))
         if own * 2 <= hits:
             return f"{lang} function words under a {layout.language} body"
@@ -90,7 +91,7 @@ def score_line(line: Line, layout: Layout, site: str | None = None, positional: 
         score += weight
         reasons.append(reason)
 
-    if not has_letters(line.text):
+    if not has_letters(line.text) and (positional or not re.search(r"\d", line.text)):
         fire(3, "no words")
     if edge and not sentence:
         fire(2, f"outside the body ({layout.zone(line)} of the article)")
@@ -111,7 +112,8 @@ def score_line(line: Line, layout: Layout, site: str | None = None, positional: 
     if _COPYRIGHT.search(line.text) and (edge or layout.near_bottom(line)):
         fire(3, "copyright notice")
     if (
-        site
+        positional
+        and site
         and len(site) > 3
         and line.index >= layout.last_anchor - 1
         and re.match(rf"(?:the\s+)?{re.escape(site)}\b", line.text.strip(), re.I)
