@@ -85,7 +85,10 @@ class _Memo:
 
 
 def _key(word: str) -> str:
-    return _POSSESSIVE.sub("", word)
+    """A word without its possessive ending (``Korea’s`` -> ``Korea``)."""
+    if word.endswith(("s", "’", "'")):
+        return _POSSESSIVE.sub("", word)
+    return word
 
 
 def _capitals(sentence: str) -> set[str]:

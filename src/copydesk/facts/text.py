@@ -138,7 +138,7 @@ def _tokens(text: str) -> tuple[Token, ...]:
 def fold(text: str) -> str:
     """Lowercase, accents removed, curly apostrophes straightened, spaces collapsed."""
     if text.isascii():
-        return _SPACE.sub(" ", text.lower()).strip()
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACE.sub(" ", plain.replace("’", "'").replace("‘", "'").lower()).strip()

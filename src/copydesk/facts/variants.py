@@ -217,8 +217,10 @@ def discover_variants(
             tokens = tokenize(s.text)
             low = [t.text.lower().replace("’", "'") for t in tokens]
             for i in range(1, len(tokens)):
+                if not tokens[i].text[:1].isupper():
+                    continue
                 word = tokens[i].text.removesuffix("’s").removesuffix("'s")
-                if not (word[:1].isupper() and word.isalpha() and len(word) >= 4) or low[i] in STOPWORDS:
+                if not (word.isalpha() and len(word) >= 4) or low[i] in STOPWORDS:
                     continue
                 if name_key(word) in known:
                     continue
@@ -228,13 +230,15 @@ def discover_variants(
             if not roles:
                 continue
             for i in range(1, len(tokens)):
+                contexts = [c for c in (tuple(low[max(0, i - 2) : i]), tuple(low[i - 1 : i])) if c in roles]
+                if not contexts:
+                    continue
                 word = tokens[i].text
                 if not word.isalpha() or len(word) < 4 or low[i] in STOPWORDS or name_key(word) in known:
                     continue
-                for context in (tuple(low[max(0, i - 2) : i]), tuple(low[i - 1 : i])):
+                for context in contexts:
                     match = next(
-                        (n for n in roles.get(context, []) if spelling_similarity(word, n.key) >= ROLE_CLOSE),
-                        None,
+                        (n for n in roles[context] if spelling_similarity(word, n.key) >= ROLE_CLOSE), None
                     )
                     if match is not None:
                         add(article_id, s, tokens[i].start, word, match, low, i)
