@@ -167,7 +167,7 @@ class StoryDesk:
         self.log: list[LogEntry] = []
         self._rows = _Rows()
         self._row_story: list[str] = []
-        self._by_day: dict[int, list[int]] = {}
+        self._by_day: dict[int, set[int]] = {}
         self._undated: list[int] = []
         self._topics = _Rows()
         self._topic_row: dict[str, int] = {}
@@ -191,7 +191,7 @@ class StoryDesk:
             self._undated.append(row)
             return
         for day in {math.floor(first), math.floor(last)}:
-            self._by_day.setdefault(day, []).append(row)
+            self._by_day.setdefault(day, set()).add(row)
 
     def _add_to_topic(self, topic_id: str, total: np.ndarray, size: int, first: float, last: float) -> None:
         row = self._topic_row.get(topic_id)
@@ -212,7 +212,7 @@ class StoryDesk:
         story.size += 1
         story.first, story.last = _earlier(story.first, when), _later(story.last, when)
         if not math.isnan(day):
-            self._by_day.setdefault(math.floor(day), []).append(story.row)
+            self._by_day.setdefault(math.floor(day), set()).add(story.row)
         if story.topic_id:
             self._add_to_topic(story.topic_id, vector, 1, day, day)
 
@@ -228,8 +228,10 @@ class StoryDesk:
             rows = np.arange(self._rows.count)
         else:
             days = range(math.floor(when - window) - 1, math.floor(when + window) + 2)
-            found = [r for d in days for r in self._by_day.get(d, ())]
-            rows = np.unique(np.asarray(found + self._undated, dtype=np.int64))
+            found: set[int] = set(self._undated)
+            for d in days:
+                found.update(self._by_day.get(d, ()))
+            rows = np.fromiter(found, dtype=np.int64, count=len(found))
         rows = rows[self._rows.size[rows] > 0]
         return self._rows.in_window(rows, when, window)
 
