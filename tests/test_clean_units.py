@@ -124,3 +124,28 @@ def test_eval_clean_on_the_seeds(shared_dir: Path) -> None:
     assert score.spam_removed.share == 1.0
     assert score.spam_repaired.share == 1.0
     assert score.fields["title"].share == 1.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(min_size=0, max_size=80),
+            st.sampled_from(["", "Share this:", "Pyon casino online gyang is here.", "© 2020 Test Post."]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_any_text_cleans_without_error_and_removals_stay_auditable(parts: list[str]) -> None:
+    text = "\n".join(parts)
+    if not text.strip():
+        return
+    try:
+        article = clean(text)
+    except Exception as exc:  # only "no text after normalisation" may stop a page
+        assert "no text" in str(exc)
+        return
+    for removal in article.removals:
+        assert article.raw_text[removal.position : removal.position + len(removal.text)] == removal.text
+    assert rebuild_text(article) == article.text
