@@ -11,6 +11,7 @@ import difflib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,9 @@ ALIGN_MIN = 0.3  # Dice of content stems below which two sentences are not the s
 MAX_SWAP_WORDS = 4  # a substitution longer than this is a rewritten clause, not a word swap
 
 
+@lru_cache(maxsize=65536)
 def stem_set(text: str) -> frozenset[str]:
+    """The content stems of a sentence (memoised: a story's sentences are compared many times)."""
     return frozenset(content_stems(text))
 
 
