@@ -66,8 +66,13 @@ def recurring_lines(
         lines = live_lines(article)
         signature = _body_signature(lines)
         per_article[article.id] = (_candidates(article, lines, options), signature)
+        # count what the articles printed, including lines an earlier run already took out as
+        # recurring, so a line keeps its count when new articles arrive
+        recurring_before = {r.text for r in article.removals if r.kind == "chrome" and "recurs" in r.reason}
         for line in per_article[article.id][0]:
             bodies[_key(line.text)].add(signature)
+        for text in recurring_before:
+            bodies[_key(text)].add(signature)
     found: dict[str, list[tuple[Line, str]]] = {}
     for article_id, (candidates, _) in per_article.items():
         hits = []
