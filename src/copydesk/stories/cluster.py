@@ -55,7 +55,7 @@ class StoryConfig:
     topic_threshold: float = 0.1
     topic_link_threshold: float = 0.2
     centring: float = 0.4
-    link_floor: float = 0.15  # two reports of one event share at least this much before centring
+    link_floor: float = 0.1  # two reports of one event share at least this much before centring
     window_days: float = 7.0
     topic_window_days: float = 730.0
     neighbours: int = 12
