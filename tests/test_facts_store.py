@@ -160,3 +160,18 @@ def test_copydesk_run_computes_facts_for_every_story(settings: Settings) -> None
         assert list(exports.exporter("figures").rows(db)) and list(exports.exporter("entities").rows(db))
     again = service.run([str(demo)], settings, executor="inprocess")
     assert next(s for s in again.stages if s.stage == "facts").changed == 0  # nothing changed, nothing redone
+
+
+@pytest.mark.nlp
+@pytest.mark.slow
+def test_worker_processes_give_the_same_facts(store: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copydesk.facts import stage as stage_module
+
+    monkeypatch.setattr(stage_module, "PARALLEL_MIN", 1)
+    serial = Database.memory()
+    article_store.put_articles(serial, [article(k) for k in TEXTS])
+    FactsStage(stories=Stories()).run(serial, [])
+    assert FactsStage(stories=Stories(), workers=2).run(store, []).changed == 1
+    one, two = fact_store.get_story_facts(serial, "s1"), fact_store.get_story_facts(store, "s1")
+    assert [(f.text, f.value) for f in one.figures] == [(f.text, f.value) for f in two.figures]
+    assert [(g.members, g.status) for g in one.groups] == [(g.members, g.status) for g in two.groups]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,7 +47,8 @@ def corpus_stages(settings: Settings) -> list[CorpusStage]:
     from copydesk.facts.stage import FactsStage
     from copydesk.stories.stage import StoryStage
 
-    return [RecurringChromeStage(), StoryStage(), FactsStage(settings.spacy_model)]
+    facts = FactsStage(settings.spacy_model, workers=settings.worker_count)
+    return [RecurringChromeStage(), StoryStage(), facts]
 
 
 def build_pipeline(settings: Settings) -> DocumentPipeline:
@@ -268,10 +270,10 @@ def get_facts(settings: Settings, story_id: str) -> Any:
         if not db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fact_stories'"):
             raise NotFoundError(f"no facts for story {story_id!r}: 'copydesk run' computes them")
         if _has_stories(db):
-            try:  # a merged-away id leads to the story that absorbed it
+            # A merged-away id leads to the story that absorbed it; an id the stories stage does not
+            # know may still have facts (built from stories given by another source).
+            with contextlib.suppress(NotFoundError):
                 story_id = story_store.get_story(db, story_id).id
-            except NotFoundError:
-                pass  # facts may have been built from stories given by another source
         return fact_store.get_story_facts(db, story_id)
 
 
