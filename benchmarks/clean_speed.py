@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/clean_speed.py [--ecb ../shared/eval/ecbplus/train.jsonl] [--rounds 3]
 
 Time is CPU time of the process (one core). Uses the corruption set (clean ECB+ articles with spam
-and chrome injected, see clean_corruption.py) so every stage has work to do. The first pass warms the per-process caches (word frequencies, date
-patterns) and is reported apart; the goal is >= 2,000 articles/s on the warm passes.
+and chrome injected, see clean_corruption.py) so every stage has work to do. The first pass warms
+the per-process caches (word frequencies, date patterns) and is reported apart; the goal is
+>= 2,000 articles/s on the warm passes.
 """
 
 from __future__ import annotations
