@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from copydesk.records import Article, Removal, RemovalKind
 
@@ -25,9 +25,10 @@ _TERMINAL = re.compile(r"""[.!?…;]["'”’»)\]]*\s*$|["”’»']{1,2}\s*$""
 _WORD = re.compile(r"[^\W\d_](?:[^\W_]|['’\-.])*", re.UNICODE)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Line:
-    """One non-blank line as the cleaning stages now see it.
+    """One non-blank line as the cleaning stages now see it (not frozen: every stage makes many, and
+    frozen dataclasses are slow to build; nothing changes a line once made).
 
     ``segments`` maps the live text back to ``raw_text``: each ``(live_start, raw_start, length)`` is a
     stretch that spam cuts left contiguous, so ``raw_offset`` can place any live character.
@@ -38,8 +39,8 @@ class Line:
     text: str
     gap_before: int
     segments: tuple[tuple[int, int, int], ...]
-    words: list[str] = field(default_factory=list, compare=False)
-    ends_sentence: bool = False
+    words: list[str]
+    ends_sentence: bool
 
     @classmethod
     def make(

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from copydesk.clean.lines import Line, live_lines, rebuild_text
 from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
@@ -40,8 +40,9 @@ _SPAMMY = TOPIC | COMMERCE
 _GLUE = frozenset({"for", "no", "without", "get"})
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A whitespace-separated token of a line and its live offsets (a tuple: lines have many)."""
+
     text: str
     start: int
     end: int
