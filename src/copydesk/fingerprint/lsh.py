@@ -120,10 +120,18 @@ def shared_passages(a: str, b: str, *, min_words: int = 8, limit: int = 3) -> tu
 
 
 def verify_pair(
-    text_a: str, text_b: str, sig_a: np.ndarray, sig_b: np.ndarray, config: MinHashConfig
+    text_a: str,
+    text_b: str,
+    sig_a: np.ndarray,
+    sig_b: np.ndarray,
+    config: MinHashConfig,
+    *,
+    passages: bool = True,
+    shingles: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None = None,
 ) -> PairEvidence:
-    """The exact shingle Jaccard and containment behind an LSH candidate, with the shared passages."""
-    sa, sb = shingle_set(text_a, config.shingle), shingle_set(text_b, config.shingle)
+    """The exact shingle Jaccard and containment behind an LSH candidate, with the shared passages
+    (``passages=False`` skips finding them, for a yes/no decision; ``shingles`` reuses sets)."""
+    sa, sb = shingles or (shingle_set(text_a, config.shingle), shingle_set(text_b, config.shingle))
     inter = len(sa & sb)
     union = len(sa | sb) or 1
     smaller = min(len(sa), len(sb)) or 1
@@ -131,7 +139,7 @@ def verify_pair(
         estimated_jaccard=estimated_jaccard(sig_a, sig_b),
         jaccard=inter / union,
         containment=inter / smaller,
-        shared_passages=shared_passages(text_a, text_b) if inter else (),
+        shared_passages=shared_passages(text_a, text_b) if inter and passages else (),
     )
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from copydesk.fingerprint.lsh import PairEvidence, verify_pair
+from copydesk.fingerprint.lsh import PairEvidence, shingle_set, verify_pair
 from copydesk.fingerprint.minhash import MinHashConfig, estimated_jaccard
 from copydesk.records import Relation, StoryMember, content_digest
 from copydesk.stories.features import sentences
@@ -72,7 +72,10 @@ class Alignment:
         return self.aligned / self.comparable if self.comparable else 0.0
 
 
-def _sentence_keys(text: str, zipf: Mapping[str, float]) -> list[tuple[frozenset[str], frozenset[str]]]:
+SentenceKeys = list[tuple[frozenset[str], frozenset[str]]]
+
+
+def _sentence_keys(text: str, zipf: Mapping[str, float]) -> SentenceKeys:
     """Per sentence: its anchors (figures, names, rare words) and its plain lower-case words."""
     out: list[tuple[frozenset[str], frozenset[str]]] = []
     for sentence in sentences(text):
@@ -91,7 +94,11 @@ def _sentence_keys(text: str, zipf: Mapping[str, float]) -> list[tuple[frozenset
 def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int = 2) -> Alignment:
     """Match each sentence of the shorter text to the other's best sentence by shared anchors, then
     keep the longest run of matches in order (a longest increasing subsequence)."""
-    keys_a, keys_b = _sentence_keys(text_a, zipf), _sentence_keys(text_b, zipf)
+    return align_keys(_sentence_keys(text_a, zipf), _sentence_keys(text_b, zipf), min_anchors)
+
+
+def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, min_anchors: int = 2) -> Alignment:
+    """``align`` on sentence keys computed once per text."""
     if len(keys_a) > len(keys_b):
         keys_a, keys_b = keys_b, keys_a
     matches: list[tuple[int, int, float, frozenset[str]]] = []
@@ -153,25 +160,56 @@ class FamilyJudge:
 
     def __init__(
         self, zipf: Mapping[str, float], minhash: MinHashConfig, config: FamilyConfig = FamilyConfig()
-    ):
+    ) -> None:
         self.zipf = zipf
         self.minhash = minhash
         self.config = config
+        self._keys: dict[tuple[str, str], SentenceKeys] = {}
+        self._shingles: dict[tuple[str, str], set[tuple[str, ...]]] = {}
 
-    def call(self, a: MemberText, b: MemberText) -> PairCall | None:
+    def forget(self) -> None:
+        """Drop the per-text caches (call between stories to bound memory)."""
+        self._keys.clear()
+        self._shingles.clear()
+
+    def _keys_of(self, member: MemberText) -> SentenceKeys:
+        key = (member.article_id, member.norm_hash)
+        found = self._keys.get(key)
+        if found is None:
+            found = self._keys[key] = _sentence_keys(member.text, self.zipf)
+        return found
+
+    def _shingles_of(self, member: MemberText) -> set[tuple[str, ...]]:
+        key = (member.article_id, member.norm_hash)
+        found = self._shingles.get(key)
+        if found is None:
+            found = self._shingles[key] = shingle_set(member.text, self.minhash.shingle)
+        return found
+
+    def call(self, a: MemberText, b: MemberText, *, passages: bool = True) -> PairCall | None:
+        """The relation between two members, or ``None``; ``passages=False`` leaves the shared
+        passages out of the evidence (they cost more than the decision)."""
         if a.norm_hash == b.norm_hash:
             return PairCall("exact-copy", "same normalised text hash " + a.norm_hash, 1.0)
         cfg = self.config
         estimate = estimated_jaccard(a.signature, b.signature)
         if estimate >= cfg.candidate_estimate or _length_ratio(a.text, b.text) < 0.7:
-            evidence: PairEvidence = verify_pair(a.text, b.text, a.signature, b.signature, self.minhash)
+            evidence: PairEvidence = verify_pair(
+                a.text,
+                b.text,
+                a.signature,
+                b.signature,
+                self.minhash,
+                shingles=(self._shingles_of(a), self._shingles_of(b)),
+                passages=passages,
+            )
             if evidence.jaccard >= cfg.exact_copy:
                 return PairCall(
                     "exact-copy", evidence.describe() + " (the same text give or take a line)", 0.99
                 )
             if max(evidence.jaccard, evidence.containment) >= cfg.near_copy:
                 return PairCall("near-copy", evidence.describe(), 0.5 + evidence.jaccard / 2)
-        alignment = align(a.text, b.text, self.zipf, cfg.min_anchors)
+        alignment = align_keys(self._keys_of(a), self._keys_of(b), cfg.min_anchors)
         if alignment.comparable < 2 or alignment.share < cfg.aligned_share:
             return None
         relation: Relation = "rewrite" if alignment.wording >= cfg.rewrite_wording else "translation-like"
@@ -215,7 +253,9 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
     calls: dict[tuple[int, int], PairCall] = {}
     for i in range(n):
         for j in range(i + 1, n):
-            call = judge.call(members[i], members[j])
+            if find(i) == find(j):
+                continue  # already one family: the relation is called against the original below
+            call = judge.call(members[i], members[j], passages=False)
             if call is not None:
                 calls[(i, j)] = call
                 parent[find(i)] = find(j)
@@ -232,7 +272,7 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
             continue
         out.append(StoryMember(members[head].article_id, family, "original", _why_original(members, ranked)))
         for i in ranked[1:]:
-            call = calls.get((min(i, head), max(i, head))) or judge.call(members[head], members[i])
+            call = judge.call(members[head], members[i])
             if call is None:
                 link = max(
                     (c for (x, y), c in calls.items() if i in (x, y) and find(x) == find(head)),

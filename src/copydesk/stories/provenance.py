@@ -62,6 +62,7 @@ def refresh_stories(db: Database, story_ids: Sequence[str], lexicon: Lexicon, mi
             if a.id in features
         ]
         members = copy_families(texts[:MAX_FAMILY_MEMBERS], judge)
+        judge.forget()
         members += [
             StoryMember(t.article_id, "f" + t.article_id[:12], "independent", "not compared: story too large")
             for t in texts[MAX_FAMILY_MEMBERS:]

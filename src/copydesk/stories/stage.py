@@ -155,7 +155,9 @@ class StoryStage(CorpusStage):
         for aid, other in stored.items():
             if aid not in texts:
                 continue
-            evidence = verify_pair(article.text, texts[aid], feat.signature, other.signature, self.minhash)
+            evidence = verify_pair(
+                article.text, texts[aid], feat.signature, other.signature, self.minhash, passages=False
+            )
             if max(evidence.jaccard, evidence.containment) >= self.config.near_copy_threshold:
                 return aid
         return None
