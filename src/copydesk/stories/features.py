@@ -63,7 +63,8 @@ class Lexicon:
     """
 
     zipf: dict[str, float] = field(default_factory=dict)
-    _slots: dict[str, tuple[int, float]] = field(default_factory=dict)
+    _slots: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
+    _info: dict[str, tuple[str, float, float]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Lexicon:
@@ -79,14 +80,25 @@ class Lexicon:
         # zipf 0 (unknown: a name or rare term) weighs 3.5x a word of zipf 5 ("report").
         return 1.0 + max(0.0, 5.0 - z) / 2.0
 
-    def slot(self, key: str) -> tuple[int, float]:
-        """Dimension and sign of a feature key in the hashed vector."""
-        found = self._slots.get(key)
+    def info(self, token: str) -> tuple[str, float, float]:
+        """(lower-case form, rarity weight, zipf frequency) of a token, remembered per token."""
+        found = self._info.get(token)
         if found is None:
-            h = stable_hash(key)
+            low = token.lower()
+            found = (low, self.weight(low, 99.0), self.zipf.get(low, 0.0))
+            if len(self._info) < 2_000_000:
+                self._info[token] = found
+        return found
+
+    def slot(self, prefix: str, key: str) -> tuple[int, float]:
+        """Dimension and sign of a feature key (within its block ``prefix``) in the hashed vector."""
+        table = self._slots.setdefault(prefix, {})
+        found = table.get(key)
+        if found is None:
+            h = stable_hash(prefix + key)
             found = (h % VECTOR_DIM, 1.0 if h & 0x80000000 else -1.0)
-            if len(self._slots) < 2_000_000:
-                self._slots[key] = found
+            if len(table) < 2_000_000:
+                table[key] = found
         return found
 
 
@@ -118,10 +130,6 @@ def lead_of(text: str, count: int) -> str:
     return " ".join(sentences(text[: 400 * count])[:count])
 
 
-def _is_number(token: str) -> bool:
-    return token[0].isdigit()
-
-
 def _is_plain_count(value: str) -> bool:
     """Round small counts (10, 20, 100) and single digits say little about which event it is."""
     return value.isdigit() and (len(value) == 1 or (len(value) <= 3 and value.endswith("0")))
@@ -141,29 +149,28 @@ def build_features(
     words: dict[str, float] = {}
     names: dict[str, float] = {}
     numbers: dict[str, float] = {}
+    info = lexicon.info
     for token, n in (tokens + boosted).items():
-        if _is_number(token):
+        if token[0].isdigit():
             value = token.replace(",", "")
             if not _is_plain_count(value):
                 numbers[value] = 1.0 + math.log(n)
             continue
-        low = token.lower()
-        rarity = lexicon.weight(low, 99.0)
-        if token[0].isupper() and low not in _GENERIC_CAPS and 2 * n > lower_counts[low]:
-            known = lexicon.zipf.get(low, 0.0)
-            if known < weights.name_zipf or (n >= 2 and lower_counts[low] == n):
-                tf = n**weights.name_tf if weights.name_tf > 0 else 1.0 + math.log(n)
-                names[low] = max(names.get(low, 0.0), rarity * tf)
-        if lexicon.zipf.get(low, 0.0) >= weights.stop_zipf:
+        low, rarity, known = info(token)
+        capitalised = token[0].isupper() and low not in _GENERIC_CAPS and 2 * n > lower_counts[low]
+        if capitalised and (known < weights.name_zipf or (n >= 2 and lower_counts[low] == n)):
+            tf = n**weights.name_tf if weights.name_tf > 0 else 1.0 + math.log(n)
+            names[low] = max(names.get(low, 0.0), rarity * tf)
+        if known >= weights.stop_zipf:
             continue
         boost = 1.0 + weights.lead_boost * (low in lead_tokens or token in lead_tokens)
         boost += weights.title * (token in boosted)
         words[low] = words.get(low, 0.0) + boost * rarity * (1.0 + math.log(n))
     opening: dict[str, float] = {}
     for token in lead_tokens + boosted:
-        low = token.lower()
-        if low in names or (not _is_number(token) and lexicon.zipf.get(low, 0.0) < weights.stop_zipf):
-            opening[low] = lexicon.weight(low, 99.0) * (2.0 if low in names else 1.0)
+        low, rarity, known = info(token)
+        if low in names or (not token[0].isdigit() and known < weights.stop_zipf):
+            opening[low] = rarity * (2.0 if low in names else 1.0)
     vector = np.zeros(VECTOR_DIM, dtype=np.float32)
     for block, prefix, scale in (
         (words, "w:", weights.words),
@@ -194,8 +201,9 @@ def _add_block(
     factor = scale / norm
     dims: list[int] = []
     vals: list[float] = []
+    slot = lexicon.slot
     for key, weight in block.items():
-        dim, sign = lexicon.slot(prefix + key)
+        dim, sign = slot(prefix, key)
         dims.append(dim)
         vals.append(sign * weight * factor)
     np.add.at(vector, np.asarray(dims, dtype=np.intp), np.asarray(vals, dtype=np.float32))
