@@ -42,7 +42,7 @@ unit: $(STAMP)
 # Browser tests drive Debian's chromium (Playwright never downloads a browser); CI runs as root.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	  else echo "chromium is missing: run 'sudo apt-get install -y chromium' (browser tests skip without it)"; fi; }
 
 test: lint typecheck chromium unit
