@@ -18,7 +18,10 @@ from copydesk.stories.features import Lexicon
 from copydesk.stories.synthetic import generate_corpus, spin, translate_like
 
 RELATIONS = ("original", "exact-copy", "near-copy", "rewrite", "translation-like")
-FLOORS = {  # measured on 150 events (seed 21): see the report; floors leave a margin for other seeds
+# Measured with precision_recall(judge, 150, seed=21): original 0.95/0.92, exact-copy 1.00/0.99,
+# near-copy 0.90/0.99, rewrite 0.89/0.88, translation-like 0.96/0.66 (precision/recall). The floors
+# leave a margin for the smaller set the test runs; `pytest -s` prints what it measured.
+FLOORS = {
     "original": (0.85, 0.85),
     "exact-copy": (0.9, 0.9),
     "near-copy": (0.85, 0.9),
@@ -60,6 +63,7 @@ def precision_recall(judge: FamilyJudge, events: int, seed: int) -> dict[str, tu
 def test_relations_precision_recall_floors(judge: FamilyJudge) -> None:
     measured = precision_recall(judge, 60, seed=4)
     for rel, (precision, recall) in measured.items():
+        print(f"{rel:17s} precision {precision:.3f} recall {recall:.3f}")
         floor_p, floor_r = FLOORS[rel]
         assert precision >= floor_p and recall >= floor_r, (rel, precision, recall)
 
