@@ -58,9 +58,15 @@ def load_spacy(model: str) -> Any:
     """Load the spaCy pipeline for NER only; fail early, naming the extra, if it is not installed."""
     spacy = require("spacy", extra="nlp", feature="name extraction")
     try:
-        return spacy.load(model, exclude=list(_SPACY_EXCLUDE))
+        nlp = spacy.load(model, exclude=list(_SPACY_EXCLUDE))
     except OSError as exc:  # spaCy raises OSError [E050] for a model that is not installed
         raise MissingExtraError("nlp", "name extraction", f"the spaCy model {model!r}") from exc
+    # A shared tok2vec that no kept component listens to (the small English NER has its own) would
+    # still run on every text: about half of spaCy's time, for nothing.
+    for name in list(nlp.pipe_names):
+        if name != "ner" and not getattr(nlp.get_pipe(name), "listening_components", ()):
+            nlp.remove_pipe(name)
+    return nlp
 
 
 @dataclass(frozen=True, slots=True)
