@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 from copydesk.clean.lines import Line, live_lines, rebuild_text
 from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
@@ -40,23 +40,6 @@ _SPAMMY = TOPIC | COMMERCE
 _GLUE = frozenset({"for", "no", "without", "get"})
 
 
-class Token(NamedTuple):
-    """A whitespace-separated token of a line and its live offsets (a tuple: lines have many)."""
-
-    text: str
-    start: int
-    end: int
-
-    @property
-    def word(self) -> str:
-        return core(self.text).lower()
-
-    @property
-    def bare(self) -> bool:
-        """No punctuation attached: spam runs are bare words."""
-        return self.text == core(self.text) and bool(self.text)
-
-
 @dataclass(frozen=True, slots=True)
 class SpamSpan:
     """A run to cut from one line: live offsets [start, end) and what the text becomes."""
@@ -69,17 +52,13 @@ class SpamSpan:
     reason: str
 
 
-def tokens_of(text: str) -> list[Token]:
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-
-
-def _join(left: Token, right: Token, vocab: _Elsewhere, run_is_spam: bool) -> tuple[str, bool] | None:
-    """The word ``left`` and ``right`` make together when they are halves of one word, else None;
-    the flag says whether the evidence is strong (a fragment whose join is a known word)."""
-    if left.text[-1:] in _CLOSERS or right.text[:1] in _OPENERS:
+def _join(left: str, right: str, vocab: _Elsewhere, run_is_spam: bool) -> tuple[str, bool] | None:
+    """The word the tokens ``left`` and ``right`` make together when they are halves of one word,
+    else None; the flag says whether the evidence is strong (a fragment whose join is a known word)."""
+    if left[-1:] in _CLOSERS or right[:1] in _OPENERS:
         return None
-    left_core = left.text.lstrip(_OPENERS)
-    right_core = right.text.rstrip(_CLOSERS)
+    left_core = left.lstrip(_OPENERS)
+    right_core = right.rstrip(_CLOSERS)
     if not left_core or not right_core or not left_core[-1].isalpha() or not right_core[0].isalpha():
         return None
     if right_core[0].isupper() and (len(right_core) == 1 or not right_core.isupper() or left_core.islower()):
@@ -115,36 +94,36 @@ def commercial(words: Sequence[str]) -> bool:
     return any(w in COMMERCE and w not in _GLUE for w in words)
 
 
-def _built_in(tokens: Sequence[Token], first: int, run_words: Sequence[str]) -> bool:
+def _built_in(t: _Tokens, first: int, run_words: Sequence[str]) -> bool:
     """A short run after a determiner ("the casino", "a payday loan"): the sentence uses it. Longer
     runs and the strongest spam words are injections wherever they stand."""
     if len(run_words) > 2 or any(w in STRONG for w in run_words):
         return False
-    return first > 0 and tokens[first - 1].word in DETERMINERS and tokens[first - 1].bare
+    return first > 0 and t.words[first - 1] in DETERMINERS and t.bare[first - 1]
 
 
-def _span(
-    line: Line, tokens: Sequence[Token], first: int, last: int, joined: str | None, reason: str
-) -> SpamSpan:
-    run = line.text[tokens[first].start : tokens[last].end]
-    left = tokens[first - 1] if first > 0 else None
-    right = tokens[last + 1] if last + 1 < len(tokens) else None
-    start, end = tokens[first].start, tokens[last].end
-    if joined is not None and left is not None and right is not None:
-        return SpamSpan(line, left.end, right.start, run, joined, reason)
-    if right is not None:
-        end = right.start  # take the space after the run
-    elif left is not None:
-        start = left.end
-    repaired = " ".join(t.text for t in (left, right) if t is not None)
+def _span(line: Line, t: _Tokens, first: int, last: int, joined: str | None, reason: str) -> SpamSpan:
+    spans = t.spans
+    start, end = spans[first][0], spans[last][1]
+    run = line.text[start:end]
+    has_left, has_right = first > 0, last + 1 < len(spans)
+    if joined is not None and has_left and has_right:
+        return SpamSpan(line, spans[first - 1][1], spans[last + 1][0], run, joined, reason)
+    if has_right:
+        end = spans[last + 1][0]  # take the space after the run
+    elif has_left:
+        start = spans[first - 1][1]
+    repaired = " ".join(t.texts[k] for k, keep in ((first - 1, has_left), (last + 1, has_right)) if keep)
     return SpamSpan(line, start, end, run, repaired, reason)
 
 
 @dataclass(frozen=True, slots=True)
 class _Tokens:
-    """A line's tokens with what every decision asks of them, computed once."""
+    """A line's whitespace-separated tokens (texts and live offsets, as parallel lists: lines have
+    many tokens and tuples per token are slow to build) with what every decision asks of them."""
 
-    tokens: list[Token]
+    texts: list[str]
+    spans: list[tuple[int, int]]
     words: list[str]
     bare: list[bool]
     frag: list[bool]
@@ -162,21 +141,18 @@ def _token_facts(text: str) -> tuple[str, bool, bool, bool]:
 
 
 def _prepare(text: str) -> _Tokens:
-    tokens = tokens_of(text)
-    facts = [_token_facts(t.text) for t in tokens]
-    return _Tokens(
-        tokens,
-        [f[0] for f in facts],
-        [f[1] for f in facts],
-        [f[2] for f in facts],
-        [f[3] for f in facts],
-    )
+    texts = text.split()  # the same tokens as _TOKEN (both split on str.isspace characters)
+    if not texts:
+        return _Tokens([], [], [], [], [], [])
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    words, bare, frag, spammy = map(list, zip(*map(_token_facts, texts), strict=True))
+    return _Tokens(texts, spans, words, bare, frag, spammy)
 
 
 def _line_spans(
     line: Line, prepared: _Tokens, vocab: _Elsewhere, learned: frozenset[str], starts: frozenset[str]
 ) -> list[SpamSpan]:
-    count = len(prepared.tokens)
+    count = len(prepared.texts)
     # only positions near a fragment, at a trade or commercial word, or at a learned run can start
     # a spam run; everything else is skipped without a call
     near: set[int] = set()
@@ -208,8 +184,8 @@ def _run_at(
     starts: frozenset[str],
 ) -> tuple[SpamSpan, int] | None:
     """A spam run starting at token ``i`` (with the index of its last token), or None."""
-    tokens, words = t.tokens, t.words
-    end = min(i + MAX_RUN, len(tokens) - 1)
+    texts, words = t.texts, t.words
+    end = min(i + MAX_RUN, len(texts) - 1)
     # 1. a run of up to MAX_RUN bare tokens between two halves of a word; a join needs a fragment
     # on one side or spam in the run, so most positions are skipped at once
     if (
@@ -217,28 +193,45 @@ def _run_at(
         and t.bare[i]
         and (t.frag[i - 1] or any(t.spammy[i:end]) or any(t.frag[i + 1 : end + 1]) or words[i] in starts)
     ):
-        left = tokens[i - 1]
+        left = texts[i - 1]
         # every reading of the run, best chosen after: the word after the run should not itself be
         # advert ("mo [cheap cialis] no prescription nths" is "months", not "mono"), strong evidence
         # beats weak, a longer run beats a shorter one
         readings: list[tuple[bool, bool, int, str]] = []
+        # what commercial() says of the run, and whether it is incoherent (lowercase words, the
+        # content words among them used nowhere else in the article: not its topic), kept up to date
+        # as the run grows by a word
+        topics, strong_word, trade = 0, False, False
+        plain, content, content_elsewhere = True, False, False
         for last in range(i, end):
             if not t.bare[last] or (t.frag[last] and not t.spammy[last] and words[last] not in starts):
                 break
-            run_words = words[i : last + 1]
-            spammy = commercial(run_words) or " ".join(run_words) in learned
+            word = words[last]
+            if word in TOPIC:
+                topics += 1
+            strong_word = strong_word or word in STRONG
+            trade = trade or (word in COMMERCE and word not in _GLUE)
+            if plain and not (word.isalpha() and word.islower()):
+                plain = False
+            if plain and zipf(word) < 5.5:
+                content = True
+                content_elsewhere = content_elsewhere or word in vocab
+            spammy = topics > 0 and (strong_word or last - i >= 2 or topics >= 2 or trade)
+            if not spammy and learned:
+                spammy = " ".join(words[i : last + 1]) in learned
             if not (spammy or t.frag[i - 1] or t.frag[last + 1]):
                 continue
             # weak joins need a run that is spam from end to end, not spam plus the sentence's words
             bounded = spammy and _spam_edge(t, i, starts) and _spam_edge(t, last, starts)
             if spammy and not bounded and t.frag[i - 1] and t.frag[last + 1] and _spam_edge(t, i, starts):
                 bounded = True  # fragments on both sides: the advert's tail ("for sleep") is in the run
-            found = _join(left, tokens[last + 1], vocab, bounded)
+            if not bounded and not (plain and content and not content_elsewhere):
+                continue  # unbounded, only a strong join around a run alien to the article counts
+            found = _join(left, texts[last + 1], vocab, bounded)
             if found is None:
                 continue
             joined, strong = found
-            plain = _plain_halves(left, tokens[last + 1], joined) and _incoherent(run_words, vocab)
-            if (strong and (bounded or plain)) or (not strong and bounded):
+            if bounded or (strong and _plain_halves(left, texts[last + 1], joined)):
                 readings.append((not t.spammy[last + 1], strong, last, joined))
         if readings:
             _, strong, last, joined = max(readings)
@@ -246,46 +239,38 @@ def _run_at(
                 reason = f"split the word {joined!r}: a half is no word, the join is one"
             else:
                 reason = f"split the word {joined!r}: rejoined around a commercial spam run"
-            return _span(line, tokens, i, last, joined, reason), last
+            return _span(line, t, i, last, joined, reason), last
     # 2. a commercial run, or 3. a run already proven spam
     if not t.bare[i] or words[i] in _GLUE or not (t.spammy[i] or words[i] in starts):
         return None
     last = i
-    while last + 1 < len(tokens) and t.bare[last + 1] and t.spammy[last + 1]:
+    while last + 1 < len(texts) and t.bare[last + 1] and t.spammy[last + 1]:
         last += 1
     while last > i and words[last] in _GLUE:
         last -= 1
     run_words = list(words[i : last + 1])
     phrase = " ".join(run_words)
-    if _built_in(tokens, i, run_words):
+    if _built_in(t, i, run_words):
         return None
     if phrase in learned:
-        return _span(line, tokens, i, last, None, f"the run {phrase!r} is spam elsewhere in this text"), last
+        return _span(line, t, i, last, None, f"the run {phrase!r} is spam elsewhere in this text"), last
     if commercial(run_words):
         trades = ", ".join(sorted({w for w in run_words if w in TOPIC}))
         reason = f"commercial spam run ({trades}) not built into the sentence"
-        return _span(line, tokens, i, last, None, reason), last
+        return _span(line, t, i, last, None, reason), last
     return None
 
 
-def _plain_halves(left: Token, right: Token, joined: str) -> bool:
+def _plain_halves(left: str, right: str, joined: str) -> bool:
     """Without spam vocabulary, only a clear case counts: two real pieces of a longer word (single
     letters such as the "s" of a detached "’ s" are everywhere in tokenised text)."""
-    return len(core(left.text)) >= 2 and len(core(right.text)) >= 2 and len(joined) >= 5
+    return len(core(left)) >= 2 and len(core(right)) >= 2 and len(joined) >= 5
 
 
 def _spam_edge(t: _Tokens, index: int, starts: frozenset[str]) -> bool:
     """A run's first or last token that belongs to the advert (a year closes many: "best ... 2025")."""
     word = t.words[index]
     return (t.spammy[index] and word not in _GLUE) or word in starts or word.isdigit()
-
-
-def _incoherent(run_words: Sequence[str], vocab: _Elsewhere) -> bool:
-    """Run words that the article never uses anywhere else do not belong to its topic."""
-    if not all(w.isalpha() and w.islower() for w in run_words):
-        return False
-    content = [w for w in run_words if w and zipf(w) < 5.5]
-    return bool(content) and not any(w in vocab for w in content)
 
 
 def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> list[SpamSpan]:
