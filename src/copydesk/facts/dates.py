@@ -34,6 +34,7 @@ _WEEKDAY = r"(?-i:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _ORDINAL = "|".join(sorted(ORDINALS, key=len, reverse=True))
 _PART = r"(?:(?P<part>early|mid|late|the end of|the start of|the beginning of)[\s-]+)?"
 DATE = re.compile(
+    r"\b(?=\w)(?:"  # every alternative starts a word: one test turns away all other positions
     r"(?P<iso>\b(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})\b)"
     rf"|(?P<dmy>\b(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})(?:,?\s+(?P<y1>\d{{4}}))?)"
     rf"|(?P<mdy>\b(?P<m2>{_MONTH})[\s,]+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:[\s,]+(?P<y2>\d{{4}}))?)"
@@ -44,7 +45,8 @@ DATE = re.compile(
     r"|(?P<rel>\b(?P<rrel>last|next|this|this past|the past|earlier this|later this)\s+(?P<runit>week|month|year)\b)"  # noqa: E501
     r"|(?P<ago>\b(?P<an>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<aunit>day|week|month|year)s?\s+ago\b)"
     r"|(?P<word>\b(?P<wd>today|yesterday|tomorrow)\b)"
-    r"|(?P<year>\b(?P<yrel>in|since|until|by|of|from|before|after|year|early|late|mid)[\s-]+(?:(?:at least|the end of|the start of)\s+)?(?P<y5>(?:19|20)\d\d)(?![\w-]))",  # noqa: E501
+    r"|(?P<year>\b(?P<yrel>in|since|until|by|of|from|before|after|year|early|late|mid)[\s-]+(?:(?:at least|the end of|the start of)\s+)?(?P<y5>(?:19|20)\d\d)(?![\w-]))"  # noqa: E501
+    r")",
     re.IGNORECASE,
 )
 _RANGE = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
