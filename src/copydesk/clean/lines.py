@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from copydesk.records import Article, Removal, RemovalKind
 
@@ -47,7 +48,8 @@ class Line:
         cls, index: int, start: int, text: str, gap: int, segments: tuple[tuple[int, int, int], ...]
     ) -> Line:
         """A line with its words and sentence ending worked out once (every stage asks for them)."""
-        return cls(index, start, text, gap, segments, _WORD.findall(text), bool(_TERMINAL.search(text)))
+        words, ends_sentence = _line_facts(text)
+        return cls(index, start, text, gap, segments, words, ends_sentence)
 
     def raw_offset(self, live: int) -> int:
         for live_start, raw_start, length in self.segments:
@@ -55,6 +57,13 @@ class Line:
                 return raw_start + max(0, live - live_start)
         last = self.segments[-1]
         return last[1] + last[2] + (live - last[0] - last[2])
+
+
+@lru_cache(maxsize=1 << 12)
+def _line_facts(text: str) -> tuple[list[str], bool]:
+    """Words and sentence ending of a line's text: every stage re-reads the same lines, so this pure
+    function is memoised per process (callers never change the word list)."""
+    return _WORD.findall(text), bool(_TERMINAL.search(text))
 
 
 def _raw_lines(raw: str) -> Iterable[tuple[int, int, int]]:
