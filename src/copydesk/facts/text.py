@@ -40,9 +40,11 @@ STOPWORDS = word_set(
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+|$)|[.!?]+[\"'”’]+(?=\S)")
 _WORD = re.compile(r"\w+(?:[-’'.]\w+)*\.?|[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
-# A trailing period belongs to a word only for abbreviations ("Mr.") and initials ("U.S.").
+# A trailing period belongs to a word only for abbreviations ("Mr.") and initials ("U.S."). The
+# lookahead (a short run of letters, then the period) spares most words the long list of abbreviations.
+_ABBREVIATION_MAX = max(len(a) for a in ABBREVIATIONS)
 _TOKEN = re.compile(
-    r"(?:[A-Za-z]\.){2,}|(?i:"
+    rf"(?:[A-Za-z]\.){{2,}}|(?=[A-Za-z]{{1,{_ABBREVIATION_MAX}}}\.(?!\w))(?i:"
     + "|".join(sorted((re.escape(a) for a in ABBREVIATIONS if "." not in a), key=len, reverse=True))
     + r")\.(?!\w)|\w+(?:[-’'.]\w+)*|[^\w\s]"
 )
@@ -132,7 +134,8 @@ def tokenize(text: str) -> list[Token]:
 @lru_cache(maxsize=65536)
 def _tokens(text: str) -> tuple[Token, ...]:
     """Tokenising is pure and the same sentence is tokenised by several extractors: memoised."""
-    return tuple(Token(m.group(), m.start()) for m in _TOKEN.finditer(text))
+    new = tuple.__new__  # a named tuple's own constructor is a slow Python function
+    return tuple([new(Token, (m.group(), m.start())) for m in _TOKEN.finditer(text)])
 
 
 def fold(text: str) -> str:
