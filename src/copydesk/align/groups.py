@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from copydesk.align.sentences import dice, drift, stem_set
 from copydesk.facts.text import content_stems, fold
@@ -70,8 +71,17 @@ class _Groups:
         return out
 
 
+_NUMERIC = re.compile(r"[\d.,]+")
+
+
+@lru_cache(maxsize=16384)
+def _sentence_stems(sentence: str) -> frozenset[str]:
+    """A figure sentence's content stems without its numbers (memoised: a sentence often has several)."""
+    return frozenset(s for s in stem_set(sentence) if not _NUMERIC.fullmatch(s))
+
+
 def _figure_stems(f: Figure) -> frozenset[str]:
-    return frozenset(s for s in stem_set(f.sentence) if not re.match(r"^[\d.,]+$", s))
+    return _sentence_stems(f.sentence)
 
 
 def _value_key(f: Figure) -> tuple[str, str]:
@@ -191,10 +201,11 @@ def group_quotes(
     unit_article = [quotes[u[0]].article_id for u in units]
     unit_speaker = [speakers[u[0]] for u in units]
     direct = [x for x, u in enumerate(units) if quotes[u[0]].kind == "direct"]
+    unit_texts = [{fold(quotes[i].text) for i in u} for u in units]
     groups = _Groups(unit_article)
     for a_pos, x in enumerate(direct):
         for y in direct[a_pos + 1 :]:
-            same_text = {fold(quotes[i].text) for i in units[x]} == {fold(quotes[i].text) for i in units[y]}
+            same_text = unit_texts[x] == unit_texts[y]
             if unit_article[x] == unit_article[y] and same_text and unit_speaker[x] == unit_speaker[y]:
                 groups.union(x, y, shared=True)  # one source repeating its own quote
 

@@ -138,8 +138,10 @@ def _tokens(text: str) -> tuple[Token, ...]:
     return tuple([new(Token, (m.group(), m.start())) for m in _TOKEN.finditer(text)])
 
 
+@lru_cache(maxsize=262144)
 def fold(text: str) -> str:
-    """Lowercase, accents removed, curly apostrophes straightened, spaces collapsed."""
+    """Lowercase, accents removed, curly apostrophes straightened, spaces collapsed (memoised: the same
+    words are folded again by every extractor and for every pair compared)."""
     if text.isascii():
         return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)

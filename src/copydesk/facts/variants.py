@@ -230,11 +230,11 @@ def discover_variants(
             if not roles:
                 continue
             for i in range(1, len(tokens)):
+                word = tokens[i].text  # the cheap tests on the word first, then its context
+                if not word.isalpha() or len(word) < 4 or low[i] in STOPWORDS or name_key(word) in known:
+                    continue
                 contexts = [c for c in (tuple(low[max(0, i - 2) : i]), tuple(low[i - 1 : i])) if c in roles]
                 if not contexts:
-                    continue
-                word = tokens[i].text
-                if not word.isalpha() or len(word) < 4 or low[i] in STOPWORDS or name_key(word) in known:
                     continue
                 for context in contexts:
                     match = next(
