@@ -21,7 +21,7 @@ def normalise_text(text: str) -> tuple[str, bool]:
         # Mojibake needs non-ASCII characters and entities need '&': nothing for ftfy to repair.
         fixed, repaired = text, False
     else:
-        fixed = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False, fix_latin_ligatures=True)
+        fixed = _fix_text(text)
         repaired = fixed != unicodedata.normalize("NFC", text)
     fixed = fixed.replace("\r\n", "\n").replace("\r", "\n")
     fixed = _CONTROLS.sub("", fixed)
@@ -31,3 +31,36 @@ def normalise_text(text: str) -> tuple[str, bool]:
     fixed = _TRAILING.sub("\n", fixed)
     fixed = _BLANK_RUNS.sub("\n\n", fixed)
     return fixed.strip("\n "), repaired
+
+
+# ASCII that ftfy changes: control characters (terminal escapes among them) and carriage returns
+_ASCII_FIXABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# ftfy.fix_text's settings; an immutable value built once
+_FTFY = ftfy.TextFixerConfig(
+    explain=False, normalization="NFC", uncurl_quotes=False, fix_latin_ligatures=True
+)
+
+
+def _fix_text(text: str) -> str:
+    """``ftfy.fix_text`` segment by segment as ftfy does it (lines), but a segment with nothing for
+    ftfy to do (ASCII, no entity, no terminal escape) is passed over: most lines of a page are such,
+    and ftfy costs tens of microseconds a line. The result is the same (control characters and line
+    breaks of skipped lines are handled by :func:`normalise_text` after)."""
+    config = _FTFY
+    out: list[str] = []
+    pos = 0
+    while pos < len(text):
+        textbreak = text.find("\n", pos) + 1
+        if textbreak == 0:
+            textbreak = len(text)
+        if (textbreak - pos) > config.max_decode_length:
+            textbreak = pos + config.max_decode_length
+        segment = text[pos:textbreak]
+        if config.unescape_html == "auto" and "<" in segment:
+            config = config._replace(unescape_html=False)
+        if segment.isascii() and "&" not in segment and not _ASCII_FIXABLE.search(segment):
+            out.append(segment)
+        else:
+            out.append(ftfy.fix_and_explain(segment, config)[0])
+        pos = textbreak
+    return "".join(out)
