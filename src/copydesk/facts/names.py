@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from copydesk.errors import MissingExtraError
@@ -87,9 +88,15 @@ class Mention:
 class _Memo:
     seen_capitals: set[str] = field(default_factory=set)
     names: dict[tuple[str, ...], Counter[str]] = field(default_factory=dict)
-    longest: int = 1
+    # The longest known name starting with each word: most capitalised words start none, and are skipped.
+    longest: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: tuple[str, ...], label: str, count: int = 1) -> None:
+        self.names.setdefault(key, Counter())[label] += count
+        self.longest[key[0]] = max(self.longest.get(key[0], 0), len(key))
 
 
+@lru_cache(maxsize=131072)
 def _key(word: str) -> str:
     """A word without its possessive ending (``Korea’s`` -> ``Korea``)."""
     if word.endswith(("s", "’", "'")):
@@ -122,24 +129,24 @@ class NameTagger:
             while label != OTHER and len(key) > 1 and fold(key[0]).rstrip(".") in ROLE_NOUNS | HONORIFICS:
                 key, label = key[1:], "person"  # remember the name without its title
             if key:
-                self._memo.names.setdefault(key, Counter())[label] += 1
-                self._memo.longest = max(self._memo.longest, len(key))
+                self._memo.add(key, label)
             if label == "person" and len(key) >= 2:
                 # The surname alone ("Fischer said") is the same person; spaCy would tag it so.
-                self._memo.names.setdefault(key[-1:], Counter())["person"] += 0
+                self._memo.add(key[-1:], "person", 0)
 
     def _from_memo(self, sentence: str) -> list[tuple[int, int, str]]:
         tokens = tokenize(sentence)
         keys = [_key(t.text) for t in tokens]
+        longest = self._memo.longest
         out: list[tuple[int, int, str]] = []
         i = 0
         while i < len(tokens):
             if not keys[i][:1].isupper():
                 i += 1
                 continue
-            for n in range(min(self._memo.longest, len(tokens) - i), 0, -1):
+            for n in range(min(longest.get(keys[i], 0), len(tokens) - i), 0, -1):
                 labels = self._memo.names.get(tuple(keys[i : i + n]))
-                if labels and keys[i][:1].isupper():
+                if labels:
                     label = labels.most_common(1)[0][0]
                     if label != OTHER:
                         end = tokens[i + n - 1].start + len(keys[i + n - 1])

@@ -21,6 +21,7 @@ from copydesk.records import Quote
 
 OPENERS = '“"«„'
 CLOSERS = '”"»“'
+_QUOTE_MARK = re.compile(f"[{re.escape(OPENERS + CLOSERS)}]")
 CUE_VERBS = (
     "said|says|say|saying|told|tells|added|adds|adding|stated|states|wrote|writes|asked|declared|"
     "explained|noted|warned|insisted|argued|claimed|remarked|announced|replied|continued|commented|"
@@ -78,8 +79,8 @@ def find_quote_spans(text: str) -> list[_Span]:
     carried_start = 0
     paras = paragraphs(text)
     for p_index, (p_start, para) in enumerate(paras):
-        i = 0
-        while i < len(para):
+        for mark in _QUOTE_MARK.finditer(para):  # only quote marks matter: the regex skips the rest
+            i = mark.start()
             ch = para[i]
             if open_at is None and ch in OPENERS:
                 if (
@@ -89,7 +90,6 @@ def find_quote_spans(text: str) -> list[_Span]:
                     and i + 1 < len(para)
                     and para[i + 1] in " ,."
                 ):
-                    i += 1
                     continue  # a stray closing straight quote
                 open_at = i + 1
                 if not carried:
@@ -99,7 +99,6 @@ def find_quote_spans(text: str) -> list[_Span]:
                 spans.append(_Span(carried_start, p_start + i, " ".join([*carried, piece]).strip()))
                 carried = []
                 open_at = None
-            i += 1
         if open_at is not None:
             piece = para[open_at:].strip()
             nxt = paras[p_index + 1][1] if p_index + 1 < len(paras) else ""
