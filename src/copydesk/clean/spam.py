@@ -155,7 +155,7 @@ def _line_spans(
     count = len(prepared.texts)
     # only positions near a fragment, at a trade or commercial word, or at a learned run can start
     # a spam run; everything else is skipped without a call
-    if not any(prepared.spammy) and starts.isdisjoint(prepared.words):
+    if TOPIC.isdisjoint(prepared.words) and starts.isdisjoint(prepared.words):
         near = _alien_runs_by_fragments(prepared, vocab)
     else:
         near = set()
@@ -179,13 +179,17 @@ def _line_spans(
 
 
 def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere) -> set[int]:
-    """Where a run can start in a line without trade words or learned runs. There only a strong join
-    counts, around an incoherent run (see _run_at) next to a fragment: lowercase bare words, none a
-    fragment, with a content word the article uses nowhere else. Finding those few places first
-    spares the full scan of every position near a fragment (names are fragments too)."""
+    """Where a run can start in a line without topic words or learned runs (so nothing in it can be
+    commercial). There only a strong join counts, around an incoherent run (see _run_at) next to a
+    fragment: lowercase bare words, none a fragment unless a commerce word, with a content word the
+    article uses nowhere else. Finding those few places first spares the full scan of every position
+    near a fragment (names are fragments too)."""
     count = len(t.texts)
-    words = t.words
-    plain = [t.bare[k] and not t.frag[k] and words[k].isalpha() and words[k].islower() for k in range(count)]
+    words, frag, spammy = t.words, t.frag, t.spammy
+    plain = [
+        t.bare[k] and (spammy[k] or not frag[k]) and words[k].isalpha() and words[k].islower()
+        for k in range(count)
+    ]
 
     def alien(k: int) -> bool:
         return zipf(words[k]) < 5.5 and words[k] not in vocab
