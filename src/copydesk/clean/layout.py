@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from copydesk.clean.lines import Line
+from copydesk.clean.lines import Line, line_facts
 from copydesk.clean.words import dominant_script, language_counts, site_talk
 
 ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
@@ -47,10 +48,24 @@ class Layout:
 
 
 def is_anchor(line: Line) -> bool:
-    words = line.words
-    if not line.ends_sentence or (len(words) < ANCHOR_WORDS and len(line.text) < 60):
+    return _anchor_text(line.text)
+
+
+@lru_cache(maxsize=1 << 12)
+def _anchor_text(text: str) -> bool:
+    """is_anchor of a line's text; metadata and chrome both lay out the same lines, so memoised (a
+    pure function, a bounded cache for the article at hand)."""
+    words, ends_sentence = line_facts(text)
+    if not ends_sentence or (len(words) < ANCHOR_WORDS and len(text) < 60):
         return False
     return len(words) > 30 or not site_talk(words)
+
+
+@lru_cache(maxsize=1 << 12)
+def _script_and_languages(text: str) -> tuple[str | None, dict[str, int]]:
+    """The script and the function-word counts of a line's text (memoised as _anchor_text; callers
+    never change the counts)."""
+    return dominant_script(text), language_counts(line_facts(text)[0])
 
 
 def _same_language(counts: dict[str, int], language: str | None) -> bool:
@@ -69,8 +84,7 @@ def layout_of(lines: Sequence[Line]) -> Layout:
     languages: Counter[str] = Counter()
     hints: dict[int, tuple[str | None, dict[str, int]]] = {}
     for index in candidates:
-        script = dominant_script(lines[index].text)
-        counts = language_counts(lines[index].words)
+        script, counts = _script_and_languages(lines[index].text)
         hints[index] = (script, counts)
         if script:
             scripts[script] += len(lines[index].text)

@@ -48,7 +48,7 @@ class Line:
         cls, index: int, start: int, text: str, gap: int, segments: tuple[tuple[int, int, int], ...]
     ) -> Line:
         """A line with its words and sentence ending worked out once (every stage asks for them)."""
-        words, ends_sentence = _line_facts(text)
+        words, ends_sentence = line_facts(text)
         return cls(index, start, text, gap, segments, words, ends_sentence)
 
     def raw_offset(self, live: int) -> int:
@@ -60,9 +60,10 @@ class Line:
 
 
 @lru_cache(maxsize=1 << 12)
-def _line_facts(text: str) -> tuple[list[str], bool]:
+def line_facts(text: str) -> tuple[list[str], bool]:
     """Words and sentence ending of a line's text: every stage re-reads the same lines, so this pure
-    function is memoised per process (callers never change the word list)."""
+    function is memoised per process (a bounded cache for the lines of the article at hand; callers
+    never change the word list)."""
     return _WORD.findall(text), bool(_TERMINAL.search(text))
 
 
