@@ -174,8 +174,7 @@ def _figure_status(items: Sequence[Figure]) -> str:
     return "agree"
 
 
-def _containment(a: list[str], b: list[str]) -> float:
-    sa, sb = set(a), set(b)
+def _containment(sa: frozenset[str], sb: frozenset[str]) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / min(len(sa), len(sb))
@@ -209,20 +208,26 @@ def group_quotes(
             if unit_article[x] == unit_article[y] and same_text and unit_speaker[x] == unit_speaker[y]:
                 groups.union(x, y, shared=True)  # one source repeating its own quote
 
+    unit_sets = [frozenset(s) for s in unit_stems]
+    by_article: dict[str, list[int]] = {}
+    for y in direct:
+        by_article.setdefault(unit_article[y], []).append(y)
+
     def score(x: int, y: int) -> float:
-        c = _containment(unit_stems[x], unit_stems[y])
+        c = _containment(unit_sets[x], unit_sets[y])
         if unit_speaker[x] and unit_speaker[x] == unit_speaker[y]:
             return c + 0.001 if c >= QUOTE_SAME_SPEAKER else 0.0
         return c if c >= QUOTE_ANY_SPEAKER and min(len(unit_stems[x]), len(unit_stems[y])) >= 3 else 0.0
 
     def best(x: int, article: str) -> int | None:
-        options = [(score(x, y), -y) for y in direct if unit_article[y] == article]
+        options = [(score(x, y), -y) for y in by_article.get(article, ())]
         top = max(options, default=(0.0, 0))
         return -top[1] if top[0] > 0 else None
 
     links: list[tuple[float, int, int]] = []
+    articles = sorted(by_article)
     for x in direct:
-        for article in sorted({unit_article[y] for y in direct} - {unit_article[x]}):
+        for article in (a for a in articles if a != unit_article[x]):
             match = best(x, article)
             if match is not None and x < match and best(match, unit_article[x]) == x:
                 links.append((score(x, match), x, match))
