@@ -90,9 +90,14 @@ def live_lines(article: Article) -> list[Line]:
     cuts = sorted((r.position, r.position + len(r.text)) for r in article.removals if r.kind == "spam")
     lines: list[Line] = []
     pending_gap = 0
+    make = Line.make
     for start, end, blanks in _raw_lines(raw):
         pending_gap += blanks
         if start in gone_lines:
+            continue
+        if not cuts:  # the usual case: the raw line as it stands (never blank: _raw_lines strips)
+            lines.append(make(len(lines), start, raw[start:end], pending_gap, ((0, start, end - start),)))
+            pending_gap = 0
             continue
         pieces: list[tuple[int, int]] = []
         cursor = start
