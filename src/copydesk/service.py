@@ -282,7 +282,7 @@ def build_facts(settings: Settings) -> list[Any]:
     from copydesk.facts.stage import FactsStage
 
     with open_store(settings) as db:
-        return [FactsStage(settings.spacy_model).run(db, [])]
+        return [FactsStage(settings.spacy_model, workers=settings.worker_count).run(db, [])]
 
 
 def _has_stories(db: Database) -> bool:

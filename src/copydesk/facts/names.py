@@ -53,6 +53,10 @@ _SPACY_EXCLUDE = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 _BAD_NAME = re.compile(r"[|\n\d@#]")
 _LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE = re.compile(r"(?:’s|'s|’|')$")
+# ", the foreign minister": a title after the name (compiled once; it lists every role noun).
+_APPOSITIVE = re.compile(
+    r",\s+((?:the\s+|a\s+)?[\w’'. -]{0,60}?\b(?:" + "|".join(sorted(ROLE_NOUNS)) + r"))\b"
+)
 
 
 def load_spacy(model: str) -> Any:
@@ -279,9 +283,7 @@ def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | 
         title_words = title_before + title_words
     after = text[start + len(name) :]
     if not title_words and label == "person":
-        appositive = re.match(
-            r",\s+((?:the\s+|a\s+)?[\w’'. -]{0,60}?\b(?:" + "|".join(ROLE_NOUNS) + r"))\b", after
-        )
+        appositive = _APPOSITIVE.match(after)
         if appositive:
             title_words = [appositive.group(1)]
     shown = f"{honorific} {name}" if honorific else name
