@@ -17,6 +17,7 @@ the repaired text; ``repaired_as`` is the rejoined word, or the two words that n
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -155,39 +156,57 @@ def _line_spans(
     count = len(prepared.texts)
     # only positions near a fragment, at a trade or commercial word, or at a learned run can start
     # a spam run; everything else is skipped without a call
+    # A run without a topic word or a learned start is not commercial: it needs a strong join around
+    # an alien run next to a fragment, and those few places are found first.
+    alien = _alien_runs_by_fragments(prepared, vocab, starts)
     if TOPIC.isdisjoint(prepared.words) and starts.isdisjoint(prepared.words):
-        near = _alien_runs_by_fragments(prepared, vocab)
+        positions = sorted(alien)
     else:
-        near = set()
+        near: set[int] = set()
         for index, fragment in enumerate(prepared.frag):
             if fragment:
                 near.update(range(max(0, index - MAX_RUN), min(count, index + 2)))
+        # a position near a fragment reaches a topic word within a run's length, or is alien
+        topic_ahead = [False] * count
+        next_topic = count
+        for index in range(count - 1, -1, -1):
+            if prepared.words[index] in TOPIC:
+                next_topic = index
+            topic_ahead[index] = next_topic < index + MAX_RUN
+        positions = [
+            i
+            for i in range(count)
+            if (i in near and (topic_ahead[i] or i in alien))
+            or prepared.spammy[i]
+            or prepared.words[i] in starts
+        ]
     spans: list[SpamSpan] = []
     i = 0
-    while i < count:
-        if i not in near and not prepared.spammy[i] and prepared.words[i] not in starts:
-            i += 1
-            continue
+    for position in positions:
+        if position < i:
+            continue  # inside the run found last
+        i = position
         found = _run_at(line, prepared, i, vocab, learned, starts)
-        if found is None:
-            i += 1
-            continue
-        span, last = found
-        spans.append(span)
-        i = last + 1
+        if found is not None:
+            span, last = found
+            spans.append(span)
+            i = last + 1
     return spans
 
 
-def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere) -> set[int]:
-    """Where a run can start in a line without topic words or learned runs (so nothing in it can be
-    commercial). There only a strong join counts, around an incoherent run (see _run_at) next to a
-    fragment: lowercase bare words, none a fragment unless a commerce word, with a content word the
-    article uses nowhere else. Finding those few places first spares the full scan of every position
-    near a fragment (names are fragments too)."""
+def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[str]) -> set[int]:
+    """Where a run that is not commercial nor learned can start. Such a run only counts by a strong
+    join around it, and only if incoherent (see _run_at) and next to a fragment: lowercase bare words,
+    none a fragment unless a commerce word or learned start, with a content word the article uses
+    nowhere else. Finding those few places first spares the full scan of every position near a
+    fragment (names are fragments too)."""
     count = len(t.texts)
     words, frag, spammy = t.words, t.frag, t.spammy
     plain = [
-        t.bare[k] and (spammy[k] or not frag[k]) and words[k].isalpha() and words[k].islower()
+        t.bare[k]
+        and (spammy[k] or not frag[k] or words[k] in starts)
+        and words[k].isalpha()
+        and words[k].islower()
         for k in range(count)
     ]
 
@@ -317,10 +336,7 @@ def _spam_edge(t: _Tokens, index: int, starts: frozenset[str]) -> bool:
 def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> list[SpamSpan]:
     """Spam spans in the lines; runs proven here are then looked for again across the article."""
     prepared = [_prepare(line.text) for line in lines]
-    counts: dict[str, int] = {}
-    for tokens in prepared:
-        for word in tokens.words:
-            counts[word] = counts.get(word, 0) + 1
+    counts: dict[str, int] = Counter(word for tokens in prepared for word in tokens.words)
     vocabs = [_Elsewhere(counts, tokens.words) for tokens in prepared]
     # runs learned elsewhere (the site's other articles): lone words only when rare here too
     learned = frozenset(p for p in learned if " " in p or p not in TOPIC or _lone_trade_word(p, counts))
@@ -362,9 +378,7 @@ class _Elsewhere:
 
     def __init__(self, counts: dict[str, int], words: Sequence[str]) -> None:
         self.counts = counts
-        self.here: dict[str, int] = {}
-        for word in words:
-            self.here[word] = self.here.get(word, 0) + 1
+        self.here: dict[str, int] = Counter(words)
 
     def __contains__(self, word: object) -> bool:
         return isinstance(word, str) and self.counts.get(word, 0) > self.here.get(word, 0)
