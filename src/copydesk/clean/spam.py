@@ -213,7 +213,7 @@ def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[st
     def alien(k: int) -> bool:
         return zipf(words[k]) < 5.5 and words[k] not in vocab
 
-    starts: set[int] = set()
+    places: set[int] = set()
     for f, fragment in enumerate(t.frag):
         if not fragment:
             continue
@@ -221,7 +221,7 @@ def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[st
         k = f + 1
         while k < min(f + MAX_RUN + 1, count - 1) and plain[k]:
             if alien(k):
-                starts.add(f + 1)
+                places.add(f + 1)
                 break
             k += 1
         # a run ending right before it: every start at or before its first alien word
@@ -231,8 +231,8 @@ def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[st
                 break
             seen_alien = seen_alien or alien(i)
             if seen_alien:
-                starts.add(i)
-    return starts
+                places.add(i)
+    return places
 
 
 def _run_at(
