@@ -104,7 +104,8 @@ def _built_in(t: _Tokens, first: int, run_words: Sequence[str]) -> bool:
 
 
 def _span(line: Line, t: _Tokens, first: int, last: int, joined: str | None, reason: str) -> SpamSpan:
-    spans = t.spans
+    # offsets are only needed for the few runs found, so the line is re-tokenised here
+    spans = [m.span() for m in _TOKEN.finditer(line.text)]
     start, end = spans[first][0], spans[last][1]
     run = line.text[start:end]
     has_left, has_right = first > 0, last + 1 < len(spans)
@@ -120,11 +121,10 @@ def _span(line: Line, t: _Tokens, first: int, last: int, joined: str | None, rea
 
 @dataclass(frozen=True, slots=True)
 class _Tokens:
-    """A line's whitespace-separated tokens (texts and live offsets, as parallel lists: lines have
-    many tokens and tuples per token are slow to build) with what every decision asks of them."""
+    """A line's whitespace-separated tokens with what every decision asks of them, as parallel lists
+    (lines have many tokens and a tuple per token is slow to build)."""
 
     texts: list[str]
-    spans: list[tuple[int, int]]
     words: list[str]
     bare: list[bool]
     frag: list[bool]
@@ -144,10 +144,9 @@ def _token_facts(text: str) -> tuple[str, bool, bool, bool]:
 def _prepare(text: str) -> _Tokens:
     texts = text.split()  # the same tokens as _TOKEN (both split on str.isspace characters)
     if not texts:
-        return _Tokens([], [], [], [], [], [])
-    spans = [m.span() for m in _TOKEN.finditer(text)]
+        return _Tokens([], [], [], [], [])
     words, bare, frag, spammy = map(list, zip(*map(_token_facts, texts), strict=True))
-    return _Tokens(texts, spans, words, bare, frag, spammy)
+    return _Tokens(texts, words, bare, frag, spammy)
 
 
 def _line_spans(
