@@ -199,26 +199,25 @@ def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[st
     none a fragment unless a commerce word or learned start, with a content word the article uses
     nowhere else. Finding those few places first spares the full scan of every position near a
     fragment (names are fragments too)."""
+    places: set[int] = set()
+    if True not in t.frag:
+        return places
     count = len(t.texts)
-    words, frag, spammy = t.words, t.frag, t.spammy
-    plain = [
-        t.bare[k]
-        and (spammy[k] or not frag[k] or words[k] in starts)
-        and words[k].isalpha()
-        and words[k].islower()
-        for k in range(count)
-    ]
+    words, frag, spammy, bare = t.words, t.frag, t.spammy, t.bare
+
+    def plain(k: int) -> bool:
+        word = words[k]
+        return bare[k] and (spammy[k] or not frag[k] or word in starts) and word.isalpha() and word.islower()
 
     def alien(k: int) -> bool:
         return zipf(words[k]) < 5.5 and words[k] not in vocab
 
-    places: set[int] = set()
-    for f, fragment in enumerate(t.frag):
+    for f, fragment in enumerate(frag):
         if not fragment:
             continue
         # a run right after the fragment, of at most MAX_RUN - 1 words
         k = f + 1
-        while k < min(f + MAX_RUN + 1, count - 1) and plain[k]:
+        while k < min(f + MAX_RUN + 1, count - 1) and plain(k):
             if alien(k):
                 places.add(f + 1)
                 break
@@ -226,7 +225,7 @@ def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[st
         # a run ending right before it: every start at or before its first alien word
         seen_alien = False
         for i in range(f - 1, max(-1, f - MAX_RUN - 1), -1):
-            if not plain[i]:
+            if not plain(i):
                 break
             seen_alien = seen_alien or alien(i)
             if seen_alien:
