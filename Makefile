@@ -21,9 +21,12 @@ demo: $(STAMP)
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN)/copydesk --db $(DEMO_DB) run examples/demo
 	@echo
-	@$(BIN)/copydesk --db $(DEMO_DB) articles --limit 10
+	@$(BIN)/copydesk --db $(DEMO_DB) stories
 	@echo
 	@echo "Done. The store is $(DEMO_DB). Look at it with:"
+	@echo "  $(BIN)/copydesk --db $(DEMO_DB) stories"
+	@echo "  $(BIN)/copydesk --db $(DEMO_DB) story STORY_ID      # copy families and provenance"
+	@echo "  $(BIN)/copydesk --db $(DEMO_DB) facts STORY_ID      # figures, quotes and names side by side"
 	@echo "  $(BIN)/copydesk --db $(DEMO_DB) articles"
 	@echo "  $(BIN)/copydesk --db $(DEMO_DB) show SOURCE_ID"
 	@echo "  $(BIN)/copydesk --db $(DEMO_DB) export --what articles -o articles.jsonl"

@@ -250,7 +250,8 @@ def group_quotes(
             kind="quote",
             status=status,
             members=[quotes[i].id for i in items],
-            about=max(set(named), key=named.count) if named else "",
+            # Most named speaker; ties go to the one named first, so reruns give the same group label.
+            about=max(dict.fromkeys(named), key=named.count) if named else "",
             drift=[d for t in texts[1:] if (d := drift(texts[0], t))],
         )
         out.append(group)

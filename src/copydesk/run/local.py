@@ -84,8 +84,6 @@ class LocalExecutor:
                 page.origin, f"extraction hung past {per_page:g}s; worker killed", "timeout", page.source_id
             )
             return
-        retries = [
-            (pool.schedule(_run_chunk, args=([page],), timeout=per_page), [page]) for page in chunk
-        ]
+        retries = [(pool.schedule(_run_chunk, args=([page],), timeout=per_page), [page]) for page in chunk]
         for retry_future, retry_chunk in retries:
             yield from self._collect(pool, pipeline, retry_future, retry_chunk, per_page)
