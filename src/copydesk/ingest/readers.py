@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from copydesk.errors import InputError, OversizedInputError
 from copydesk.ingest.decode import decode_text, looks_binary, read_capped, read_file_bytes
 from copydesk.ingest.sources import InputFile
-from copydesk.records import InputKind, RawPage, SkippedInput
+from copydesk.records import InputKind, RawPage, SkippedInput, content_digest
 
 ReadItem = RawPage | SkippedInput
 
@@ -64,8 +64,6 @@ def read_stdin(item: InputFile, cap: int, stream: BinaryIO | None = None) -> Ite
     except InputError as exc:
         yield _skip(exc)
         return
-    from copydesk.records import content_digest
-
     yield RawPage(f"stdin-{content_digest(body)[:12]}", "-", sniff_kind(body), body)
 
 
