@@ -2,6 +2,7 @@
 
 ``FactExtractor`` owns the spaCy pipeline (loaded once, lazily, on first use) and the name tagger's memo,
 so one extractor should serve a whole run; it works on batches so spaCy sees many sentences at a time.
+Only the names need it: ``article_facts`` (figures, dates, quotes) is pure and runs in any process.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from copydesk.facts.dates import extract_dates
 from copydesk.facts.figures import extract_figures
@@ -59,17 +60,35 @@ class FactExtractor:
     ) -> list[ArticleFacts]:
         """Facts for each article; relative dates resolve against the article's date, else its story's
         (``fallback_dates`` by article id, or one ``fallback_date`` for all)."""
+        out: list[ArticleFacts] = []
+        for article, named in zip(articles, self.names(articles), strict=True):
+            ref = (fallback_dates or {}).get(article.id, fallback_date)
+            out.append(article_facts(article, named, ref))
+        return out
+
+    def names(self, articles: Sequence[Article]) -> list[Named]:
+        """The part that needs spaCy and the memo: each article's sentences and the names in them."""
         sentences = [split_sentences(a.text) for a in articles]
         mentions = self.tagger.tag(sentences)
-        out: list[ArticleFacts] = []
-        for article, sents, names in zip(articles, sentences, mentions, strict=True):
-            ref = article.published.date() if article.published else None
-            if ref is None:
-                ref = (fallback_dates or {}).get(article.id, fallback_date)
-            dates = extract_dates(article.id, sents, ref)
-            taken = [(d.position, d.position + len(d.text)) for d in dates]
-            numbers = extract_figures(article.id, sents, taken)
-            figures = sorted([*numbers, *dates], key=lambda f: f.position)
-            quotes = extract_quotes(article.id, article.text, sents, names)
-            out.append(ArticleFacts(article.id, sents, names, figures, quotes))
-        return out
+        return [Named(s, m) for s, m in zip(sentences, mentions, strict=True)]
+
+
+class Named(NamedTuple):
+    """An article's sentences and name mentions: what ``article_facts`` needs besides the article."""
+
+    sentences: list[Sentence]
+    mentions: list[Mention]
+
+
+def article_facts(article: Article, named: Named, fallback_date: date | None = None) -> ArticleFacts:
+    """Figures, dates and quotes of one article whose names are known: a pure function (no spaCy, no
+    memo), so it can run in any process; relative dates resolve against the article's date, else
+    ``fallback_date``."""
+    sents, names = named
+    ref = article.published.date() if article.published else fallback_date
+    dates = extract_dates(article.id, sents, ref)
+    taken = [(d.position, d.position + len(d.text)) for d in dates]
+    numbers = extract_figures(article.id, sents, taken)
+    figures = sorted([*numbers, *dates], key=lambda f: f.position)
+    quotes = extract_quotes(article.id, article.text, sents, names)
+    return ArticleFacts(article.id, sents, names, figures, quotes)

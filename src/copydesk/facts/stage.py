@@ -3,19 +3,25 @@
 It runs after the story stage in ``copydesk run``. A story's facts are keyed by its members and their
 relations, so a rerun recomputes only stories that gained, lost or re-labelled an article; facts of
 stories that no longer exist (merged away) are dropped.
+
+Work on a batch of stories has two halves of about equal cost. Names need spaCy and the tagger's memo,
+which learns from every batch before the next; everything else (figures, dates, quotes, alignment) is a
+pure function of an article, its sentences and its names. With workers, this process names batch after
+batch while helper processes finish the batches already named: the memo sees the batches in the same
+order as alone, so the facts are the same as a one-process run's, and helpers load no spaCy.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
 
 from copydesk.align.story import StoryArticle, StoryFacts, align_story
 from copydesk.errors import CopydeskError, MissingExtraError
-from copydesk.facts.extract import ArticleFacts, FactExtractor
+from copydesk.facts.extract import ArticleFacts, FactExtractor, Named, article_facts
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, Story
 from copydesk.store import articles as article_store
@@ -23,8 +29,11 @@ from copydesk.store import facts as fact_store
 from copydesk.store.db import Database
 
 StorySource = Callable[[Database], Iterator[Story]]
-ARTICLES_PER_BATCH = 256  # articles whose facts are extracted together (one spaCy batch)
-PARALLEL_MIN = 600  # below this many articles, starting worker processes (spaCy loads) costs more
+# Articles named together. The same with or without workers (the memo learns batch by batch, so equal
+# batches give equal facts); small enough that the last batch a helper finishes keeps no one waiting long.
+ARTICLES_PER_BATCH = 64
+# Below this many articles a helper process (spawned: about a second to import copydesk) is not worth it.
+PARALLEL_MIN = 200
 
 
 def stored_stories(db: Database) -> Iterator[Story]:
@@ -48,26 +57,66 @@ def story_date(story: Story) -> date | None:
 
 
 Job = tuple[str, list[StoryArticle], date | None]  # story id, members, the story's date
+Result = tuple[list[StoryFacts], list[str]]  # the stories' facts, notes on what was skipped
+Batch = list[tuple[Story, str]]  # stories with their members key
 
 
-def facts_for_stories(extractor: FactExtractor, jobs: Sequence[Job]) -> tuple[list[StoryFacts], list[str]]:
-    """Extract a batch of stories' articles together (one spaCy pass), then align each story.
+def facts_for_stories(extractor: FactExtractor, jobs: Sequence[Job]) -> Result:
+    """Name a batch of stories' articles together (one spaCy pass), then finish and align each story.
 
     A failing article is left out and a failing story skipped, each with a note; never a crash.
     """
     notes: list[str] = []
-    todo: dict[str, Article] = {}
-    dates: dict[str, date | None] = {}
+    named = name_stories(extractor, jobs, notes)
+    facts, more = finish_stories(jobs, named)
+    return facts, notes + more
+
+
+def name_stories(extractor: FactExtractor, jobs: Sequence[Job], notes: list[str]) -> dict[str, Named]:
+    """Sentences and names of a batch's articles; if the batch fails, article by article, leaving out
+    (with a note) the ones that fail."""
+    articles = list({m.article.id: m.article for _, members, _ in jobs for m in members}.values())
+    try:
+        return {a.id: named for a, named in zip(articles, extractor.names(articles), strict=True)}
+    except CopydeskError:
+        raise
+    except Exception:
+        out: dict[str, Named] = {}
+        for article in articles:
+            try:
+                [out[article.id]] = extractor.names([article])
+            except CopydeskError:
+                raise
+            except Exception as exc:  # counted and skipped, never a crash
+                notes.append(
+                    f"article {article.id}: fact extraction failed (names: {type(exc).__name__}); skipped"
+                )
+        return out
+
+
+def finish_stories(jobs: Sequence[Job], named: dict[str, Named]) -> Result:
+    """Figures, dates and quotes of each named article, then each story aligned: pure, so a helper
+    process runs it. Relative dates resolve against an article's date, else its first story's."""
+    notes: list[str] = []
+    facts: dict[str, ArticleFacts] = {}
+    failed: set[str] = set()
     for _, members, when in jobs:
         for m in members:
-            todo.setdefault(m.article.id, m.article)
-            dates.setdefault(m.article.id, when)
-    extracted = _extract(extractor, list(todo.values()), dates, notes)
+            article = m.article
+            if article.id in facts or article.id in failed or article.id not in named:
+                continue
+            try:
+                facts[article.id] = article_facts(article, named[article.id], when)
+            except CopydeskError:
+                raise
+            except Exception as exc:  # counted and skipped, never a crash
+                failed.add(article.id)
+                notes.append(f"article {article.id}: fact extraction failed ({type(exc).__name__}); skipped")
     out: list[StoryFacts] = []
     for story_id, members, _ in jobs:
-        kept = [m for m in members if m.article.id in extracted]
+        kept = [m for m in members if m.article.id in facts]
         try:
-            out.append(align_story(story_id, kept, extracted))
+            out.append(align_story(story_id, kept, facts))
         except CopydeskError:
             raise
         except Exception as exc:  # one story's bad input must not end the run; it is retried next run
@@ -75,46 +124,25 @@ def facts_for_stories(extractor: FactExtractor, jobs: Sequence[Job]) -> tuple[li
     return out, notes
 
 
-def _extract(
-    extractor: FactExtractor, articles: list[Article], dates: dict[str, date | None], notes: list[str]
-) -> dict[str, ArticleFacts]:
-    """Facts for a batch; if the batch fails, article by article, leaving out the ones that fail."""
-    try:
-        return {f.article_id: f for f in extractor.extract(articles, fallback_dates=dates)}
-    except CopydeskError:
-        raise
-    except Exception:
-        out: dict[str, ArticleFacts] = {}
-        for article in articles:
-            try:
-                [facts] = extractor.extract([article], fallback_dates=dates)
-            except CopydeskError:
-                raise
-            except Exception as exc:  # counted and skipped, never a crash
-                notes.append(f"article {article.id}: fact extraction failed ({type(exc).__name__}); skipped")
-                continue
-            out[article.id] = facts
-        return out
-
-
-# One extractor per worker process, made by the pool's initializer: spaCy loads once per worker, and
-# the state never leaves that process.
-_worker_extractor: list[FactExtractor] = []
-
-
-def _init_worker(model: str) -> None:
-    _worker_extractor.append(FactExtractor(model))
-
-
-def _worker_batch(jobs: list[Job]) -> tuple[list[StoryFacts], list[str]]:
-    return facts_for_stories(_worker_extractor[0], jobs)
+def _batches(todo: Sequence[tuple[Story, str]], size: int) -> list[list[tuple[Story, str]]]:
+    """Stories in order, cut into batches of about ``size`` articles (a story is never split)."""
+    batches: list[list[tuple[Story, str]]] = []
+    count = size
+    for story, key in todo:
+        if count >= size:
+            batches.append([])
+            count = 0
+        batches[-1].append((story, key))
+        count += len(story.members)
+    return batches
 
 
 class FactsStage(CorpusStage):
     """Extract and align facts per story; the spaCy pipeline is loaded once per stage instance.
 
-    With ``workers`` > 1 and at least ``PARALLEL_MIN`` articles to do, batches of stories go to that
-    many worker processes (each loads spaCy once); the store is written by this process only.
+    With ``workers`` > 1 and at least ``PARALLEL_MIN`` articles to do, ``workers - 1`` helper processes
+    finish the batches this process has named (see the module docstring); the store is written by this
+    process only.
     """
 
     name = "facts"
@@ -147,24 +175,15 @@ class FactsStage(CorpusStage):
         if gone:
             fact_store.delete_story_facts(db, gone)
             report.notes.append(f"{len(gone)} stories' facts dropped (stories merged away)")
-        batches: list[list[tuple[Story, str]]] = [[]]
-        size = 0
-        for story, key in todo:
-            if size >= ARTICLES_PER_BATCH:
-                batches.append([])
-                size = 0
-            batches[-1].append((story, key))
-            size += len(story.members)
-        batches = [b for b in batches if b]
-        articles = sum(len(story.members) for story, _ in todo)
-        if self.workers > 1 and articles >= PARALLEL_MIN:
-            report.changed += self._run_parallel(db, batches, report.notes)
+        batches = _batches(todo, ARTICLES_PER_BATCH)
+        if self.workers > 1 and sum(len(story.members) for story, _ in todo) >= PARALLEL_MIN:
+            report.changed += self._run_with_helpers(db, batches, report.notes)
         else:
             for batch in batches:
                 result = facts_for_stories(self.extractor, self._jobs(db, batch))
                 report.notes.extend(result[1])
                 report.changed += self._write(db, batch, result)
-        if todo and self.workers <= 1:
+        if todo:
             tagger = self.extractor.tagger
             report.notes.append(
                 f"{len(todo)} stories: names by spaCy in {tagger.spacy_sentences} sentences, "
@@ -178,33 +197,42 @@ class FactsStage(CorpusStage):
         return [(story.id, self.members(story, articles), story_date(story)) for story, _ in batch]
 
     @staticmethod
-    def _write(
-        db: Database, batch: Sequence[tuple[Story, str]], result: tuple[list[StoryFacts], list[str]]
-    ) -> int:
+    def _write(db: Database, batch: Sequence[tuple[Story, str]], result: Result) -> int:
         keys = {story.id: key for story, key in batch}
         facts, _ = result
         for story_facts in facts:
             fact_store.put_story_facts(db, story_facts, keys[story_facts.story_id])
         return len(facts)
 
-    def _run_parallel(self, db: Database, batches: list[list[tuple[Story, str]]], notes: list[str]) -> int:
-        """Batches to worker processes, at most two in flight per worker; results written as they come."""
+    def _run_with_helpers(self, db: Database, batches: list[Batch], notes: list[str]) -> int:
+        """Name each batch here and hand it to a helper to finish; when the helpers already have two
+        batches each waiting, finish it here instead (so neither side waits on the other for long).
+        Results are written in batch order, as they come."""
         done = 0
+        helpers = self.workers - 1
+        pending: dict[Future[Result], Batch] = {}
+
+        def collect(futures: Iterable[Future[Result]]) -> int:
+            written = 0
+            for future in futures:
+                result = future.result()
+                notes.extend(result[1])
+                written += self._write(db, pending.pop(future), result)
+            return written
+
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(self.model,)) as pool:  # fmt: skip
-            pending: dict[Future[tuple[list[StoryFacts], list[str]]], list[tuple[Story, str]]] = {}
-            queue = list(batches)
-            while queue or pending:
-                while queue and len(pending) < 2 * self.workers:
-                    batch = queue.pop(0)
-                    pending[pool.submit(_worker_batch, self._jobs(db, batch))] = batch
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    batch = pending.pop(future)
-                    result = future.result()
+        with ProcessPoolExecutor(helpers, mp_context=context) as pool:
+            for batch in batches:
+                jobs = self._jobs(db, batch)
+                named = name_stories(self.extractor, jobs, notes)
+                done += collect([f for f in pending if f.done()])
+                if len(pending) < 2 * helpers:
+                    pending[pool.submit(finish_stories, jobs, named)] = batch
+                else:
+                    result = finish_stories(jobs, named)
                     notes.extend(result[1])
                     done += self._write(db, batch, result)
+            done += collect(list(pending))
         return done
 
     @staticmethod
