@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import ftfy
+import ftfy.bad_codecs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from copydesk.clean.lines import ends_like_sentence
 from copydesk.clean.normalise import _fix_text
+
+# UTF-8 text read in each of the single-byte encodings ftfy repairs
+_MOJIBAKE = [
+    word.encode("utf-8").decode(encoding, errors="replace")
+    for word in ("naïve café", "привет", "Ωμέγα", "Łódź", "İstanbul", "—“quote”")
+    for encoding in ftfy.chardata.CHARMAP_ENCODINGS
+]
 
 _PIECES = st.sampled_from(
     [
@@ -35,13 +46,39 @@ _PIECES = st.sampled_from(
         "\x92",
         "&#x2019;",
         "\x7f",
+        # lines the screen passes over (ftfy only normalises them) and the pairs it must not miss
+        "á ",
+        "Ã ",
+        "Ã?",
+        "â€",
+        "т",
+        "слово»",
+        "電子",
+        "café’s",
+        "?",
+        "\u0301",
+        *_MOJIBAKE,
     ]
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(_PIECES, max_size=25))
 def test_line_skipping_ftfy_matches_ftfy(pieces: list[str]) -> None:
     text = "".join(pieces)
     expected = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False, fix_latin_ligatures=True)
     assert _fix_text(text) == expected
+
+
+# the regex ends_like_sentence replaced
+_TERMINAL = re.compile(r"""[.!?…;]["'”’»)\]]*\s*$|["”’»']{1,2}\s*$""")
+_ENDINGS = st.sampled_from(
+    ["word", " ", ".", "!", "?", "…", ";", '"', "'", "”", "’", "»", ")", "]", "\n", "\t", ",", "—"]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_ENDINGS, max_size=8))
+def test_sentence_ending_matches_the_regex(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert ends_like_sentence(text) == bool(_TERMINAL.search(text))

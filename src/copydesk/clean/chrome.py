@@ -224,20 +224,23 @@ def list_items(lines: Sequence[Line]) -> frozenset[int]:
     return frozenset(items)
 
 
+def clean_chrome(article: Article, lines: Sequence[Line]) -> list[Line]:
+    """Take the chrome lines out of the body; returns the live lines after."""
+    protected = _title_line_starts(article, lines)
+    kind: RemovalKind = "chrome"
+    positional = article.input_kind == "text"  # HTML lines were judged by the extractor
+    found = chrome_lines(lines, protected, article.site, positional)
+    article.signals.chrome_lines += len(found)
+    return remove_lines(article, [(line, kind, reason) for line, reason in found], lines)
+
+
 class ChromeLineStage(ArticleStage):
     """Removes the lines of site furniture from an article's text."""
 
     name: ClassVar[str] = "chrome-lines"
 
     def process(self, article: Article) -> Article:
-        lines = live_lines(article)
-        protected = _title_line_starts(article, lines)
-        kind: RemovalKind = "chrome"
-        positional = article.input_kind == "text"  # HTML lines were judged by the extractor
-        found = chrome_lines(lines, protected, article.site, positional)
-        removals = [(line, kind, reason) for line, reason in found]
-        remove_lines(article, removals, lines)
-        article.signals.chrome_lines += len(removals)
+        clean_chrome(article, live_lines(article))
         return article
 
 

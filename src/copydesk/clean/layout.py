@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from copydesk.clean.lines import Line, line_facts
-from copydesk.clean.words import dominant_script, language_counts, site_talk
+from copydesk.clean.lines import Line
 
-ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
 HEAD_META_LINES = 8  # metadata lines (dates, bylines) are looked for in this many first lines
 TAIL_META_LINES = 6  # ... and in this many last lines
 
@@ -48,24 +45,7 @@ class Layout:
 
 
 def is_anchor(line: Line) -> bool:
-    return _anchor_text(line.text)
-
-
-@lru_cache(maxsize=1 << 12)
-def _anchor_text(text: str) -> bool:
-    """is_anchor of a line's text; metadata and chrome both lay out the same lines, so memoised (a
-    pure function, a bounded cache for the article at hand)."""
-    words, ends_sentence = line_facts(text)
-    if not ends_sentence or (len(words) < ANCHOR_WORDS and len(text) < 60):
-        return False
-    return len(words) > 30 or not site_talk(words)
-
-
-@lru_cache(maxsize=1 << 12)
-def _script_and_languages(text: str) -> tuple[str | None, dict[str, int]]:
-    """The script and the function-word counts of a line's text (memoised as _anchor_text; callers
-    never change the counts)."""
-    return dominant_script(text), language_counts(line_facts(text)[0])
+    return line.facts.anchor
 
 
 def _same_language(counts: dict[str, int], language: str | None) -> bool:
@@ -79,12 +59,13 @@ def _same_language(counts: dict[str, int], language: str | None) -> bool:
 
 
 def layout_of(lines: Sequence[Line]) -> Layout:
-    candidates = [line.index for line in lines if is_anchor(line)]
+    candidates = [line.index for line in lines if line.facts.anchor]
     scripts: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     hints: dict[int, tuple[str | None, dict[str, int]]] = {}
     for index in candidates:
-        script, counts = _script_and_languages(lines[index].text)
+        facts = lines[index].facts
+        script, counts = facts.script, facts.languages
         hints[index] = (script, counts)
         if script:
             scripts[script] += len(lines[index].text)

@@ -17,13 +17,63 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from copydesk.clean.words import dominant_script, language_counts, site_talk
 from copydesk.records import Article, Removal, RemovalKind
 
 LINE_KINDS = frozenset({"chrome", "meta", "duplicate-headline"})
 
-# A body sentence ends like this: full stop, ! ?, a closing quote or bracket after one, or an ellipsis.
-_TERMINAL = re.compile(r"""[.!?…;]["'”’»)\]]*\s*$|["”’»']{1,2}\s*$""")
-_WORD = re.compile(r"[^\W\d_](?:[^\W_]|['’\-.])*", re.UNICODE)
+# a letter, then letters, digits and in-word punctuation (an underscore joins too: the simpler class
+# scans twice as fast, and underscores do not occur in news prose)
+_WORD = re.compile(r"[^\W\d_][\w'’\-.]*")
+
+
+@dataclass(frozen=True, slots=True)
+class LineFacts:
+    """What every stage asks of a line's text, worked out once per distinct text.
+
+    ``anchor``: sentence-shaped and long enough to be a body paragraph (see ``copydesk.clean.layout``);
+    ``script`` and ``languages`` (function-word counts) tell the body's script and language apart
+    from a comment form's.
+    """
+
+    words: list[str]
+    ends_sentence: bool
+    anchor: bool
+    script: str | None
+    languages: dict[str, int]
+
+
+ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
+
+
+_TERMINALS = ".!?…;"
+_CLOSERS = "\"'”’»)]"
+
+
+def ends_like_sentence(text: str) -> bool:
+    """Full stop, ! ? … ; (a closing quote or bracket may follow it), or a closing quote: the
+    end of a sentence (read from the end: a regex search would try every position)."""
+    tail = text.rstrip()
+    last = tail[-1:]
+    if not last:
+        return False
+    if last in _TERMINALS or last in "\"”’»'":
+        return True
+    if last in ")]":
+        body = tail.rstrip(_CLOSERS)
+        return bool(body) and body[-1] in _TERMINALS
+    return False
+
+
+@lru_cache(maxsize=1 << 14)
+def line_facts(text: str) -> LineFacts:
+    """The facts of a line's text. Every stage re-reads the same lines (and copies of a story share
+    them), so this pure function is memoised per process; callers never change what it returns."""
+    words = _WORD.findall(text)
+    ends_sentence = ends_like_sentence(text)
+    anchor = ends_sentence and (len(words) >= ANCHOR_WORDS or len(text) >= 60)
+    anchor = anchor and (len(words) > 30 or not site_talk(words))
+    return LineFacts(words, ends_sentence, anchor, dominant_script(text), language_counts(words))
 
 
 @dataclass(slots=True, eq=False)
@@ -42,14 +92,30 @@ class Line:
     segments: tuple[tuple[int, int, int], ...]
     words: list[str]
     ends_sentence: bool
+    facts: LineFacts
 
     @classmethod
     def make(
         cls, index: int, start: int, text: str, gap: int, segments: tuple[tuple[int, int, int], ...]
     ) -> Line:
-        """A line with its words and sentence ending worked out once (every stage asks for them)."""
-        words, ends_sentence = line_facts(text)
-        return cls(index, start, text, gap, segments, words, ends_sentence)
+        """A line with its facts worked out once (every stage asks for them)."""
+        facts = line_facts(text)
+        return cls(index, start, text, gap, segments, facts.words, facts.ends_sentence, facts)
+
+    def moved(self, index: int, gap: int) -> Line:
+        """The line at another place among the live lines (after lines above it went); itself when
+        nothing moved."""
+        if index == self.index and gap == self.gap_before:
+            return self
+        return Line(
+            index, self.start, self.text, gap, self.segments, self.words, self.ends_sentence, self.facts
+        )
+
+    @property
+    def end(self) -> int:
+        """Raw offset just after the line's last character."""
+        last = self.segments[-1]
+        return last[1] + last[2]
 
     def raw_offset(self, live: int) -> int:
         for live_start, raw_start, length in self.segments:
@@ -59,14 +125,6 @@ class Line:
         return last[1] + last[2] + (live - last[0] - last[2])
 
 
-@lru_cache(maxsize=1 << 12)
-def line_facts(text: str) -> tuple[list[str], bool]:
-    """Words and sentence ending of a line's text: every stage re-reads the same lines, so this pure
-    function is memoised per process (a bounded cache for the lines of the article at hand; callers
-    never change the word list)."""
-    return _WORD.findall(text), bool(_TERMINAL.search(text))
-
-
 def _raw_lines(raw: str) -> Iterable[tuple[int, int, int]]:
     """(start, end, blank lines before) for every non-blank raw line, start/end around its content."""
     offset = 0
@@ -74,8 +132,7 @@ def _raw_lines(raw: str) -> Iterable[tuple[int, int, int]]:
     for piece in raw.split("\n"):
         stripped = piece.strip()
         if stripped:
-            lead = len(piece) - len(piece.lstrip())
-            start = offset + lead
+            start = offset + piece.find(stripped[0])
             yield start, start + len(stripped), blanks
             blanks = 0
         else:
@@ -83,11 +140,42 @@ def _raw_lines(raw: str) -> Iterable[tuple[int, int, int]]:
         offset += len(piece) + 1
 
 
+def _spam_cuts(article: Article) -> list[tuple[int, int]]:
+    return sorted((r.position, r.position + len(r.text)) for r in article.removals if r.kind == "spam")
+
+
+def _cut_line(
+    raw: str, start: int, end: int, cuts: Sequence[tuple[int, int]], index: int, gap: int
+) -> Line | None:
+    """The raw line [start, end) with the spam cuts taken out of it; None when nothing is left."""
+    pieces: list[tuple[int, int]] = []
+    cursor = start
+    for cut_start, cut_end in cuts:
+        if cut_end <= start or cut_start >= end:
+            continue
+        if cut_start > cursor:
+            pieces.append((cursor, cut_start))
+        cursor = max(cursor, cut_end)
+    if cursor < end:
+        pieces.append((cursor, end))
+    segments: list[tuple[int, int, int]] = []
+    text_parts: list[str] = []
+    live = 0
+    for a, b in pieces:
+        segments.append((live, a, b - a))
+        text_parts.append(raw[a:b])
+        live += b - a
+    text = "".join(text_parts)
+    if not text.strip():
+        return None
+    return Line.make(index, start, text, gap, tuple(segments) or ((0, start, 0),))
+
+
 def live_lines(article: Article) -> list[Line]:
     """The lines no removal has taken, with spam spans cut out of them."""
     raw = article.raw_text
     gone_lines = {r.position for r in article.removals if r.kind in LINE_KINDS}
-    cuts = sorted((r.position, r.position + len(r.text)) for r in article.removals if r.kind == "spam")
+    cuts = _spam_cuts(article)
     lines: list[Line] = []
     pending_gap = 0
     make = Line.make
@@ -99,29 +187,60 @@ def live_lines(article: Article) -> list[Line]:
             lines.append(make(len(lines), start, raw[start:end], pending_gap, ((0, start, end - start),)))
             pending_gap = 0
             continue
-        pieces: list[tuple[int, int]] = []
-        cursor = start
-        for cut_start, cut_end in cuts:
-            if cut_end <= start or cut_start >= end:
-                continue
-            if cut_start > cursor:
-                pieces.append((cursor, cut_start))
-            cursor = max(cursor, cut_end)
-        if cursor < end:
-            pieces.append((cursor, end))
-        segments: list[tuple[int, int, int]] = []
-        text_parts: list[str] = []
-        live = 0
-        for a, b in pieces:
-            segments.append((live, a, b - a))
-            text_parts.append(raw[a:b])
-            live += b - a
-        text = "".join(text_parts)
-        if not text.strip():
-            continue
-        lines.append(Line.make(len(lines), start, text, pending_gap, tuple(segments) or ((0, start, 0),)))
-        pending_gap = 0
+        line = _cut_line(raw, start, end, cuts, len(lines), pending_gap)
+        if line is not None:
+            lines.append(line)
+            pending_gap = 0
     return lines
+
+
+def without_lines(current: Sequence[Line], gone: set[int] | frozenset[int]) -> list[Line]:
+    """``current`` minus the lines starting at ``gone`` (raw offsets), renumbered, blank lines kept."""
+    kept: list[Line] = []
+    gap = 0
+    for line in current:
+        gap += line.gap_before
+        if line.start in gone:
+            continue
+        kept.append(line.moved(len(kept), gap))
+        gap = 0
+    return kept
+
+
+def recut_lines(article: Article, current: Sequence[Line], changed: set[int]) -> list[Line]:
+    """``current`` after new spam cuts in the lines starting at ``changed`` (raw offsets): only those
+    lines are read again from ``raw_text``."""
+    raw = article.raw_text
+    cuts = _spam_cuts(article)
+    lines: list[Line] = []
+    gap = 0
+    for line in current:
+        gap += line.gap_before
+        if line.start in changed:
+            end = _raw_line_end(raw, line.start)
+            fresh = _cut_line(raw, line.start, end, cuts, len(lines), gap)
+            if fresh is None:
+                continue
+            lines.append(fresh)
+        else:
+            lines.append(line.moved(len(lines), gap))
+        gap = 0
+    return lines
+
+
+def _raw_line_end(raw: str, start: int) -> int:
+    newline = raw.find("\n", start)
+    return len(raw[start : newline if newline >= 0 else len(raw)].rstrip()) + start
+
+
+def join_lines(lines: Sequence[Line]) -> str:
+    """The article text the live lines make: a blank line stays wherever the raw text had one."""
+    parts: list[str] = []
+    for line in lines:
+        if parts:
+            parts.append("\n\n" if line.gap_before else "\n")
+        parts.append(line.text.strip())
+    return "".join(parts)
 
 
 def rebuild_text(article: Article, current: Sequence[Line] | None = None) -> str:
@@ -131,43 +250,27 @@ def rebuild_text(article: Article, current: Sequence[Line] | None = None) -> str
     text is then those lines minus the ones a removal now covers.
     """
     if current is None:
-        return _join(live_lines(article))
+        return join_lines(live_lines(article))
     gone = {r.position for r in article.removals if r.kind in LINE_KINDS}
-    kept: list[Line] = []
-    gap = 0
-    for line in current:
-        gap += line.gap_before
-        if line.start in gone:
-            continue
-        kept.append(
-            Line(line.index, line.start, line.text, gap, line.segments, line.words, line.ends_sentence)
-        )
-        gap = 0
-    return _join(kept)
-
-
-def _join(lines: Sequence[Line]) -> str:
-    parts: list[str] = []
-    for line in lines:
-        if parts:
-            parts.append("\n\n" if line.gap_before else "\n")
-        parts.append(line.text.strip())
-    return "".join(parts)
+    return join_lines(without_lines(current, gone))
 
 
 def remove_lines(
     article: Article, lines: Sequence[tuple[Line, RemovalKind, str]], current: Sequence[Line] | None = None
-) -> None:
-    """Record ``(line, kind, reason)`` line removals and rebuild the text (from ``current``, the live
-    lines the removals were chosen from, when the caller has them)."""
+) -> list[Line]:
+    """Record ``(line, kind, reason)`` line removals and rebuild the text; returns the live lines
+    after (derived from ``current``, the live lines the removals were chosen from, when given)."""
+    if current is None:
+        current = live_lines(article)
     if not lines:
-        return
+        return list(current)
     raw = article.raw_text
     for line, kind, reason in lines:
-        end = line.segments[-1][1] + line.segments[-1][2]
-        article.removals.append(Removal(kind, raw[line.start : end], reason, line.start))
+        article.removals.append(Removal(kind, raw[line.start : line.end], reason, line.start))
     article.removals.sort(key=lambda r: r.position)
-    article.text = rebuild_text(article, current)
+    after = without_lines(current, {line.start for line, _, _ in lines})
+    article.text = join_lines(after)
+    return after
 
 
 def word_count(text: str) -> int:

@@ -1,4 +1,14 @@
-"""Text normalisation: mojibake repair (ftfy), NFC, odd spaces and blank-line runs."""
+"""Text normalisation: mojibake and encoding repair (ftfy), NFC, odd spaces and blank-line runs.
+
+ftfy costs tens of microseconds a line, more than the rest of cleaning a line, and almost every line
+gives it nothing to do. So a line goes to ftfy only when it holds something ftfy could change: the
+pair of characters any mojibake starts with (a UTF-8 lead byte read in one of the single-byte
+encodings ftfy tries, then a continuation byte or the space/``?`` its repairs look for), an HTML
+entity, or one of the characters its other fixers replace (C1 controls, ligatures, full-width
+forms, odd line breaks, surrogates, terminal escapes, control characters). Every other line only
+needs NFC. The character sets are read from ftfy's own tables, and a property test holds the
+screened path equal to ``ftfy.fix_text`` (tests/test_clean_fastpaths.py).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +16,17 @@ import re
 import unicodedata
 
 import ftfy
+import ftfy.bad_codecs
+from ftfy import chardata
 
-_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t]+")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t]+")
+# control characters (not tab or line breaks) and invisible characters, removed in one pass
+_DROPPED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# anything the per-character substitutions below would change
+_NEEDS_SPACING = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\u00ad"
+    r"\u00a0\u2000-\u200a\u202f\u205f\u3000\t\r]"
+)
 _TRAILING = re.compile(r"[ ]+\n")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _MULTI_SPACE = re.compile(r"(?<=\S) {2,}(?=\S)")
@@ -23,29 +40,74 @@ def normalise_text(text: str) -> tuple[str, bool]:
     else:
         fixed = _fix_text(text)
         repaired = fixed != unicodedata.normalize("NFC", text)
-    fixed = fixed.replace("\r\n", "\n").replace("\r", "\n")
-    fixed = _CONTROLS.sub("", fixed)
-    fixed = _INVISIBLE.sub("", fixed)
-    fixed = _SPACES.sub(" ", fixed)
-    fixed = _MULTI_SPACE.sub(" ", fixed)
-    fixed = _TRAILING.sub("\n", fixed)
-    fixed = _BLANK_RUNS.sub("\n\n", fixed)
+    if _NEEDS_SPACING.search(fixed):
+        fixed = fixed.replace("\r\n", "\n").replace("\r", "\n")
+        fixed = _DROPPED.sub("", fixed)
+        fixed = _ODD_SPACES.sub(" ", fixed)
+    # the substitutions below cost a scan each; a plain substring test says when one has work
+    if "  " in fixed:
+        fixed = _MULTI_SPACE.sub(" ", fixed)
+    if " \n" in fixed:
+        fixed = _TRAILING.sub("\n", fixed)
+    if "\n\n\n" in fixed:
+        fixed = _BLANK_RUNS.sub("\n\n", fixed)
     return fixed.strip("\n "), repaired
 
 
-# ASCII that ftfy changes: control characters (terminal escapes among them) and carriage returns
-_ASCII_FIXABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # ftfy.fix_text's settings; an immutable value built once
 _FTFY = ftfy.TextFixerConfig(
     explain=False, normalization="NFC", uncurl_quotes=False, fix_latin_ligatures=True
 )
 
 
+def _char_class(chars: set[str]) -> str:
+    return "".join(re.escape(ch) for ch in sorted(chars))
+
+
+def _decoded(byte_values: range | list[int], encodings: list[str]) -> set[str]:
+    chars: set[str] = set()
+    for encoding in encodings:
+        chars.update(bytes(byte_values).decode(encoding, errors="replace"))
+    return chars
+
+
+def _ftfy_screen() -> re.Pattern[str]:
+    """What a line must contain for ftfy to change more than its normal form (see module doc).
+
+    Mojibake of a UTF-8 character is its lead byte then continuation bytes, each read as a character
+    of one of ftfy's single-byte encodings. ftfy also repairs a continuation byte that became a space
+    (only after the lead bytes of its ``ALTERED_UTF8_RE``, never in MacRoman) or a ``?`` (after lead
+    bytes, in the sloppy codecs); those pairs are screened as narrowly.
+    """
+    encodings = list(chardata.CHARMAP_ENCODINGS)
+    leads = _decoded(range(0xC0, 0xF5), encodings)
+    continuations = _decoded(range(0x80, 0xC0), encodings)
+    space_leads = _decoded(
+        [0xC2, 0xC3, 0xC5, 0xCE, 0xD0, 0xD9, 0xE2, 0xE3, 0xF0],
+        [e for e in encodings if e != "macroman"],
+    )
+    lossy_leads = _decoded([0xC2, 0xC3, *range(0xE0, 0xF5)], [e for e in encodings if e.startswith("sloppy")])
+    singles = {chr(c) for c in range(0x80, 0xA0)}  # C1 controls
+    singles |= {chr(c) for c in chardata.LIGATURES}
+    singles |= {chr(c) for c in chardata.WIDTH_MAP}
+    singles |= {chr(c) for c in chardata.CONTROL_CHARS}
+    singles |= {"\r", "\x85", "\u2028", "\u2029", "\x1b", "\x1a", "&"}
+    singles |= {chr(c) for c in range(0x00, 0x20) if chr(c) not in "\n\t"} | {"\x7f"}
+    return re.compile(
+        f"[{_char_class(leads)}][{_char_class(continuations)}]"
+        f"|[{_char_class(space_leads)}] |[{_char_class(lossy_leads)}]\\?"
+        f"|[{_char_class(singles)}]|[\\ud800-\\udfff]"
+    )
+
+
+_FTFY_WORK = _ftfy_screen()
+# the same for an ASCII line (entities are tested apart): control characters, terminal escapes, CR
+_ASCII_WORK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _fix_text(text: str) -> str:
-    """``ftfy.fix_text`` segment by segment as ftfy does it (lines), but a segment with nothing for
-    ftfy to do (ASCII, no entity, no terminal escape) is passed over: most lines of a page are such,
-    and ftfy costs tens of microseconds a line. The result is the same (control characters and line
-    breaks of skipped lines are handled by :func:`normalise_text` after)."""
+    """``ftfy.fix_text`` line by line as ftfy does it, but a line with nothing for ftfy to do (see
+    the module doc) only gets its normal form. The result is the same as ftfy's."""
     config = _FTFY
     out: list[str] = []
     pos = 0
@@ -58,9 +120,15 @@ def _fix_text(text: str) -> str:
         segment = text[pos:textbreak]
         if config.unescape_html == "auto" and "<" in segment:
             config = config._replace(unescape_html=False)
-        if segment.isascii() and "&" not in segment and not _ASCII_FIXABLE.search(segment):
+        if segment.isascii():  # most lines: only an entity or a control character is work
+            work = "&" in segment or _ASCII_WORK.search(segment) is not None
+        else:
+            work = _FTFY_WORK.search(segment) is not None
+        if work:
+            out.append(ftfy.fix_and_explain(segment, config)[0])
+        elif segment.isascii():
             out.append(segment)
         else:
-            out.append(ftfy.fix_and_explain(segment, config)[0])
+            out.append(unicodedata.normalize("NFC", segment))
         pos = textbreak
     return "".join(out)

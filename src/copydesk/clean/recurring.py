@@ -126,7 +126,8 @@ def clean_corpus_in_memory(
             continue
         lines = live_lines(article)
         spans = [s for s in find_spam(lines, learned) if s.run]
-        if spans and apply_spam(article, spans):
+        if spans:
+            apply_spam(article, spans, lines)
             changed[article.id] = article
     return list(changed.values())
 

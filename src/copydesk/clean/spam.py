@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 from typing import ClassVar
 
-from copydesk.clean.lines import Line, live_lines, rebuild_text
+from copydesk.clean.lines import Line, join_lines, live_lines, recut_lines
 from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
-from copydesk.clean.words import core, is_nonword, is_word, zipf
+from copydesk.clean.words import core, is_nonword, is_word, known_words, zipf
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, Removal
 
@@ -131,22 +133,72 @@ class _Tokens:
     spammy: list[bool]
 
 
+_TokenFacts = tuple[str, bool, bool, bool, bool, str, str]
+
+
 @lru_cache(maxsize=1 << 18)
-def _token_facts(text: str) -> tuple[str, bool, bool, bool]:
-    """(word, bare, fragment, trade word) of one token; a pure function, memoised per process."""
+def _token_facts(text: str) -> _TokenFacts:
+    """(word, bare, fragment, trade word, topic word, as left half, as right half) of one token; a
+    pure function, memoised per process. The halves are the lowercased part a split word would
+    contribute on that side ("" when the token cannot be that half: see _join)."""
     bare_core = core(text)
     word = bare_core.lower()
     # a capitalised commercial word mid-sentence is a name ("Rescue Service"), not an advert
-    trade = word in TOPIC or (word in COMMERCE and bare_core[:1].islower())
-    return word, text == bare_core and bool(bare_core), is_nonword(word), trade
+    topic = word in TOPIC
+    trade = topic or (word in COMMERCE and bare_core[:1].islower())
+    left = text.lstrip(_OPENERS) if text[-1:] not in _CLOSERS else ""
+    right = text.rstrip(_CLOSERS) if text[:1] not in _OPENERS else ""
+    if not left[-1:].isalpha():
+        left = ""
+    if not right[:1].isalpha() or (right[0].isupper() and (len(right) == 1 or not right.isupper())):
+        right = ""
+    fragment = is_nonword(word)
+    return word, text == bare_core and bool(bare_core), fragment, trade, topic, left.lower(), right.lower()
 
 
-def _prepare(text: str) -> _Tokens:
+_WORD_OF = itemgetter(0)
+_FRAGMENT_OF = itemgetter(2)
+_TOPIC_OF = itemgetter(4)
+_Facts = list[_TokenFacts]
+
+
+def _prepare(text: str, facts: _Facts | None = None) -> _Tokens:
     texts = text.split()  # the same tokens as _TOKEN (both split on str.isspace characters)
     if not texts:
         return _Tokens([], [], [], [], [])
-    words, bare, frag, spammy = map(list, zip(*map(_token_facts, texts), strict=True))
+    if facts is None:
+        facts = list(map(_token_facts, texts))
+    words, bare, frag, spammy = (list(column) for column in list(zip(*facts, strict=True))[:4])
     return _Tokens(texts, words, bare, frag, spammy)
+
+
+def _strong_join_near(facts: _Facts, counts: dict[str, int]) -> bool:
+    """Whether a fragment of the line and a token a short run of plain words away may join into a
+    word. On a line without trade words or learned runs nothing else can prove a span, so a line
+    where this fails is passed over; the exact check, run only where this succeeds, is _run_at
+    (this one asks less: any known word, any word of the article)."""
+    known = known_words()
+    count = len(facts)
+    for p, fact in enumerate(facts):
+        if not fact[2]:
+            continue
+        # the fragment as the left half: runs p+1 .. k of bare non-fragments, the right half after
+        left = fact[5]
+        k = p + 1
+        while left and k + 1 < count and k - p <= MAX_RUN and facts[k][1] and not facts[k][2]:
+            other = facts[k + 1][6]
+            if other and ((joined := left + other) in known or joined in counts):
+                return True
+            k += 1
+        # the fragment as the right half: runs j .. p-1, the left half before
+        right = fact[6]
+        j = p - 1
+        while right and j > 0 and p - j <= MAX_RUN and facts[j][1] and not facts[j][2]:
+            other = facts[j - 1][5]
+            if other and ((joined := other + right) in known or joined in counts):
+                return True
+            j -= 1
+    return False
 
 
 def _line_spans(
@@ -166,17 +218,24 @@ def _line_spans(
             if fragment:
                 near.update(range(max(0, index - MAX_RUN), min(count, index + 2)))
         # a position near a fragment reaches a topic word within a run's length, or is alien
+        # and a trade word starts a run only with a topic word within a run's length or in the run
+        # of trade words it opens (a commercial run needs one; "for", "best" alone are glue)
         topic_ahead = [False] * count
+        topic_in_run = [False] * count
         next_topic = count
         for index in range(count - 1, -1, -1):
-            if prepared.words[index] in TOPIC:
+            topical = prepared.words[index] in TOPIC
+            if topical:
                 next_topic = index
             topic_ahead[index] = next_topic < index + MAX_RUN
+            if prepared.bare[index] and prepared.spammy[index]:
+                following = index + 1 < count and topic_in_run[index + 1]
+                topic_in_run[index] = topical or following
         positions = [
             i
             for i in range(count)
             if (i in near and (topic_ahead[i] or i in alien))
-            or prepared.spammy[i]
+            or (prepared.spammy[i] and (topic_ahead[i] or topic_in_run[i]))
             or prepared.words[i] in starts
         ]
     spans: list[SpamSpan] = []
@@ -333,15 +392,30 @@ def _spam_edge(t: _Tokens, index: int, starts: frozenset[str]) -> bool:
 
 def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> list[SpamSpan]:
     """Spam spans in the lines; runs proven here are then looked for again across the article."""
-    prepared = [_prepare(line.text) for line in lines]
-    counts: dict[str, int] = Counter(word for tokens in prepared for word in tokens.words)
-    vocabs = [_Elsewhere(counts, tokens.words) for tokens in prepared]
+    texts = [line.text.split() for line in lines]
+    facts = [list(map(_token_facts, tokens)) for tokens in texts]
+    # Only a line with a fragment, a trade word or (with runs learned elsewhere) anything at all can
+    # hold a span; in clean copy that is a minority of lines, and most are let go below.
+    maybe = [
+        k
+        for k, fact in enumerate(facts)
+        if learned or any(map(_FRAGMENT_OF, fact)) or any(map(_TOPIC_OF, fact))
+    ]
+    if not maybe:
+        return []
+    counts: dict[str, int] = Counter(map(_WORD_OF, chain.from_iterable(facts)))
     # runs learned elsewhere (the site's other articles): lone words only when rare here too
     learned = frozenset(p for p in learned if " " in p or p not in TOPIC or _lone_trade_word(p, counts))
     starts = _starts(learned)
+    prepared: dict[int, tuple[_Tokens, _Elsewhere]] = {}
     spans: list[SpamSpan] = []
-    for line, tokens, vocab in zip(lines, prepared, vocabs, strict=True):
-        spans.extend(_line_spans(line, tokens, vocab, learned, starts))
+    for k in maybe:
+        if not learned and not any(map(_TOPIC_OF, facts[k])) and not _strong_join_near(facts[k], counts):
+            continue
+        vocab = _Elsewhere(counts, map(_WORD_OF, facts[k]))
+        tokens = _prepare(lines[k].text, facts[k])
+        prepared[k] = (tokens, vocab)
+        spans.extend(_line_spans(lines[k], tokens, vocab, learned, starts))
     proven = set(learned)
     for span in spans:
         words = [core(t).lower() for t in span.run.split()]
@@ -356,9 +430,12 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
         again = frozenset(proven)
         again_starts = _starts(again)
         seen = {(s.line.index, s.start) for s in spans}
-        for line, tokens, vocab in zip(lines, prepared, vocabs, strict=True):
-            if again_starts.isdisjoint(tokens.words):
+        for k, line in enumerate(lines):
+            if again_starts.isdisjoint(map(_WORD_OF, facts[k])):
                 continue
+            if k not in prepared:
+                prepared[k] = (_prepare(line.text, facts[k]), _Elsewhere(counts, map(_WORD_OF, facts[k])))
+            tokens, vocab = prepared[k]
             for extra in _line_spans(line, tokens, vocab, again, again_starts):
                 if (line.index, extra.start) not in seen and not _overlaps(extra, spans):
                     spans.append(extra)
@@ -374,7 +451,7 @@ class _Elsewhere:
 
     __slots__ = ("counts", "here")
 
-    def __init__(self, counts: dict[str, int], words: Sequence[str]) -> None:
+    def __init__(self, counts: dict[str, int], words: Iterable[str]) -> None:
         self.counts = counts
         self.here: dict[str, int] = Counter(words)
 
@@ -392,18 +469,32 @@ def _overlaps(span: SpamSpan, spans: Sequence[SpamSpan]) -> bool:
     return any(s.line.index == span.line.index and s.start < span.end and span.start < s.end for s in spans)
 
 
-def apply_spam(article: Article, spans: Sequence[SpamSpan]) -> int:
-    """Record the spans as removals (raw offsets) and rebuild the text; returns how many."""
+def apply_spam(
+    article: Article, spans: Sequence[SpamSpan], current: Sequence[Line] | None = None
+) -> list[Line]:
+    """Record the spans as removals (raw offsets) and rebuild the text; returns the live lines after
+    (only the lines the spans cut are read again when ``current``, the lines they were found in, is
+    given)."""
+    if not spans:
+        return list(current) if current is not None else live_lines(article)
     raw = article.raw_text
     for span in spans:
         start = span.line.raw_offset(span.start)
         end = span.line.raw_offset(span.end - 1) + 1 if span.end > span.start else start
         article.removals.append(Removal("spam", raw[start:end], span.reason, start, span.repaired_as))
-    if spans:
-        article.removals.sort(key=lambda r: r.position)
-        article.signals.spam_injected = True
-        article.text = rebuild_text(article)
-    return len(spans)
+    article.removals.sort(key=lambda r: r.position)
+    article.signals.spam_injected = True
+    if current is None:
+        lines = live_lines(article)
+    else:
+        lines = recut_lines(article, current, {span.line.start for span in spans})
+    article.text = join_lines(lines)
+    return lines
+
+
+def clean_spam(article: Article, lines: Sequence[Line]) -> list[Line]:
+    """Cut the injected spam runs out of the live lines; returns the live lines after."""
+    return apply_spam(article, find_spam(lines), lines)
 
 
 class SpamRepairStage(ArticleStage):
@@ -412,5 +503,5 @@ class SpamRepairStage(ArticleStage):
     name: ClassVar[str] = "spam-repair"
 
     def process(self, article: Article) -> Article:
-        apply_spam(article, find_spam(live_lines(article)))
+        clean_spam(article, live_lines(article))
         return article

@@ -1,17 +1,49 @@
-"""The text-cleaning stages in the order they run after extraction.
+"""The text-cleaning steps in the order they run after extraction, and the stage that runs them.
 
 Metadata first (it needs the head and tail of the text as written), then spam (a run injected into
 a sentence must not make the sentence look like furniture), then site chrome (judged on lines as
 they read once metadata and spam are out).
+
+The steps share one reading of the article's lines: each takes the live lines and returns them as
+they are after its removals, so no step splits and measures the text again (that reading cost more
+than the judging itself).
 """
 
 from __future__ import annotations
 
-from copydesk.clean.chrome import ChromeLineStage
-from copydesk.clean.spam import SpamRepairStage
-from copydesk.clean.textmeta import TextMetadataStage
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from copydesk.clean.chrome import clean_chrome
+from copydesk.clean.lines import Line, live_lines
+from copydesk.clean.spam import clean_spam
+from copydesk.clean.textmeta import clean_metadata
 from copydesk.pipeline import ArticleStage
+from copydesk.records import Article
+
+CleaningStep = Callable[[Article, Sequence[Line]], list[Line]]
+
+CLEANING_STEPS: tuple[tuple[str, CleaningStep], ...] = (
+    ("text-metadata", clean_metadata),
+    ("spam-repair", clean_spam),
+    ("chrome-lines", clean_chrome),
+)
+
+
+class TextCleaningStage(ArticleStage):
+    """Metadata lines, injected spam and site chrome out of the body, in that order."""
+
+    name: ClassVar[str] = "text-cleaning"
+
+    def __init__(self, steps: Sequence[tuple[str, CleaningStep]] = CLEANING_STEPS) -> None:
+        self.steps = tuple(steps)
+
+    def process(self, article: Article) -> Article:
+        lines = live_lines(article)
+        for _, step in self.steps:
+            lines = step(article, lines)
+        return article
 
 
 def text_cleaning_stages() -> list[ArticleStage]:
-    return [TextMetadataStage(), SpamRepairStage(), ChromeLineStage()]
+    return [TextCleaningStage()]

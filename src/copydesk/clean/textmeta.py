@@ -367,23 +367,28 @@ def _inline_dateline(lines: Sequence[Line], layout: Layout, meta: TextMetadata, 
         meta.credits.append(credit.strip())
 
 
+def clean_metadata(article: Article, lines: Sequence[Line]) -> list[Line]:
+    """Fill the article's fields from its metadata lines and take those lines out of the body;
+    returns the live lines after."""
+    if not lines:
+        return list(lines)
+    layout = layout_of(lines)
+    meta = read_metadata(lines, layout, article.title, article.site)
+    article.title = article.title or meta.title
+    article.site = article.site or meta.site
+    article.published = article.published or meta.published or meta.updated
+    article.dateline = article.dateline or meta.dateline
+    article.language = article.language or meta.language
+    article.authors.extend(a for a in meta.authors if a not in article.authors)
+    article.credits.extend(c for c in meta.credits if c not in article.credits)
+    return remove_lines(article, meta.removals, lines)
+
+
 class TextMetadataStage(ArticleStage):
     """Reads metadata lines into fields and takes them out of the body."""
 
     name: ClassVar[str] = "text-metadata"
 
     def process(self, article: Article) -> Article:
-        lines = live_lines(article)
-        if not lines:
-            return article
-        layout = layout_of(lines)
-        meta = read_metadata(lines, layout, article.title, article.site)
-        article.title = article.title or meta.title
-        article.site = article.site or meta.site
-        article.published = article.published or meta.published or meta.updated
-        article.dateline = article.dateline or meta.dateline
-        article.language = article.language or meta.language
-        article.authors.extend(a for a in meta.authors if a not in article.authors)
-        article.credits.extend(c for c in meta.credits if c not in article.credits)
-        remove_lines(article, meta.removals, lines)
+        clean_metadata(article, live_lines(article))
         return article

@@ -44,6 +44,20 @@ def zipf(word: str, lang: str = "en") -> float:
     return round(math.log10(freq) + 9, 2) if freq else 0.0
 
 
+@lru_cache(maxsize=2)
+def known_words(lang: str = "en") -> frozenset[str]:
+    """Every word for which ``is_word`` holds and ``is_nonword`` does not, as one set (a membership
+    test instead of two lookups and a logarithm; built once per process, a few MB)."""
+    known = {"a", "i"} if lang == "en" else set()
+    for word, freq in _frequency_table(lang).items():
+        value = round(math.log10(freq) + 9, 2)
+        if value >= (SHORT_NONWORD_ZIPF if len(word) <= 3 else WORD_ZIPF) and len(word) > 1:
+            known.add(word)
+            if "'" in word:  # zipf() reads typographic apostrophes as straight ones
+                known.update(word.replace("'", mark) for mark in "’‘ʼ")
+    return frozenset(known)
+
+
 def core(token: str) -> str:
     """A token without the punctuation around it ("Ukraine," -> "Ukraine")."""
     return token.strip(_EDGE_PUNCT)
@@ -97,9 +111,14 @@ def _script(ch: str) -> str | None:
     return "other" if ch.isalpha() else None
 
 
+# Characters outside Latin letters, general punctuation and currency signs: a line without any is
+# written in Latin script (the common case, told by one regex search instead of a loop per letter).
+_BEYOND_LATIN = re.compile(r"[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f\u20a0-\u20cf]")
+
+
 def dominant_script(text: str) -> str | None:
     """The script most letters of ``text`` are written in (None for a line without letters)."""
-    if text.isascii():
+    if text.isascii() or not _BEYOND_LATIN.search(text):
         return "latin" if has_letters(text) else None
     counts: Counter[str] = Counter()
     for ch in text:
