@@ -27,7 +27,7 @@ import jellyfish
 from rapidfuzz.distance import Levenshtein
 
 from copydesk.facts.names import Mention
-from copydesk.facts.text import STOPWORDS, Sentence, content_stems, fold, tokenize
+from copydesk.facts.text import STOPWORDS, Sentence, Token, content_stems, fold, tokenize
 from copydesk.records import Entity, EntityLabel
 
 # Spellings that romanisations and transliterations swap freely (order matters: longest first).
@@ -42,6 +42,9 @@ LOOSE_ALTERNATIONS = (
     (re.compile(r"e"), "i"),
 )
 _DOUBLE = re.compile(r"(.)\1+")
+# Runs of four or more letters (or letter-like numerals) not starting with a lowercase ASCII letter: every
+# capitalised word of a sentence is one (and a few more: "Phone" of "iPhone").
+_CAPITAL_RUN = re.compile(r"(?![a-z])[^\W\d_]{4,}")
 _CONNECTORS = frozenset({"of", "for", "and", "the", "on", "de", "&"})
 SPELLING_CLOSE = 0.8  # similarity of loose skeletons needed with a phonetic match
 ROLE_CLOSE = 0.7  # ... or with a shared role (Rajin/Nanjin 0.83; North/South 0.6 stays apart)
@@ -167,6 +170,17 @@ def _is_acronym_of(short: _Node, full: _Node) -> bool:
     )
 
 
+def _low(word: str) -> str:
+    return word.lower().replace("’", "'")
+
+
+def _lowered(tokens: Sequence[Token], lowered: str) -> list[str]:
+    """Each token lowercased, cut from the lowercased sentence when lowercasing kept its length."""
+    if not lowered:
+        return [_low(t.text) for t in tokens]
+    return [lowered[t.start : t.start + len(t.text)] for t in tokens]
+
+
 def discover_variants(
     nodes: list[_Node], sentences: dict[str, Sequence[Sentence]], known: set[str]
 ) -> list[tuple[str, Mention]]:
@@ -212,24 +226,47 @@ def discover_variants(
                                           left, right)))  # fmt: skip
         known.add(name_key(word))
 
+    # A role's words are tokens in a row, with only spaces between (every other character is in a
+    # token): a sentence where no role's words stand so cannot hold a word in a role, and is not
+    # tokenised for it; in the others only words right after a role's last word are looked at. (The
+    # pattern has no word-boundary tests: they would make it slower than the tokenising it spares.)
+    role_texts = sorted((r"\s*".join(map(re.escape, r)) for r in roles), key=len, reverse=True)
+    role_word = re.compile("|".join(role_texts)) if role_texts else None
+    role_ends = {r[-1] for r in roles}
+
+    def spelt_variant_in(text: str) -> bool:
+        """Whether a capitalised word of the text may be a spelling variant (every candidate word is
+        one of these letter runs; most sentences have none, and are not tokenised for it)."""
+        return any(
+            w[0].isupper() and name_key(w) not in known and spelt_like(w) is not None
+            for w in _CAPITAL_RUN.findall(text)
+        )
+
     for article_id, sents in sentences.items():
         for s in sents:
+            spelt = spelt_variant_in(s.text)
+            lowered = s.text.lower().replace("’", "'")
+            in_role = role_word is not None and role_word.search(lowered)
+            if not (spelt or in_role):
+                continue
             tokens = tokenize(s.text)
-            low = [t.text.lower().replace("’", "'") for t in tokens]
-            for i in range(1, len(tokens)):
-                if not tokens[i].text[:1].isupper():
-                    continue
+            low: list[str] = []  # the tokens lowercased, made only for a sentence that needs them
+            if len(lowered) != len(s.text):  # lowercasing changed a length: token by token
+                lowered = ""
+            for i in [i for i in range(1, len(tokens)) if spelt and tokens[i].text[:1].isupper()]:
                 word = tokens[i].text.removesuffix("’s").removesuffix("'s")
-                if not (word.isalpha() and len(word) >= 4) or low[i] in STOPWORDS:
+                if not (word.isalpha() and len(word) >= 4) or _low(tokens[i].text) in STOPWORDS:
                     continue
                 if name_key(word) in known:
                     continue
                 node = spelt_like(word)
                 if node is not None:
+                    low = low or _lowered(tokens, lowered)
                     add(article_id, s, tokens[i].start, word, node, low, i)
-            if not roles:
+            if not in_role:
                 continue
-            for i in range(1, len(tokens)):
+            low = low or _lowered(tokens, lowered)
+            for i in [i for i in range(1, len(tokens)) if low[i - 1] in role_ends]:
                 word = tokens[i].text  # the cheap tests on the word first, then its context
                 if not word.isalpha() or len(word) < 4 or low[i] in STOPWORDS or name_key(word) in known:
                     continue
