@@ -98,6 +98,19 @@ class Article:
     removals: list[Removal] = field(default_factory=list)
     signals: Signals = field(default_factory=Signals)
     metadata: dict[str, Any] = field(default_factory=dict)
+    story_prints: StoryPrints | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class StoryPrints:
+    """An article's story fingerprints, computed beside cleaning in the worker processes so the
+    (single-process) stories stage need not: the normalised hash of the text they were computed
+    from, the event+kind vector (float16 bytes) and the names and figures behind it."""
+
+    norm_hash: str
+    vector: bytes
+    names: tuple[str, ...]
+    numbers: tuple[str, ...]
 
 
 @dataclass(slots=True, frozen=True)

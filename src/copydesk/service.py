@@ -51,8 +51,17 @@ def corpus_stages(settings: Settings) -> list[CorpusStage]:
     return [RecurringChromeStage(), StoryStage(), facts]
 
 
+def fingerprint_stages(settings: Settings) -> list[ArticleStage]:
+    """Per-article work for the corpus stages, done in the worker processes after cleaning (the
+    stories stage's feature vectors); the ingest writer stores it beside the article."""
+    from copydesk.stories.stage import StoryStage
+
+    return [StoryStage().print_stage()]
+
+
 def build_pipeline(settings: Settings) -> DocumentPipeline:
-    return DocumentPipeline(stages=tuple(article_stages(settings)), page_timeout=settings.page_timeout)
+    stages = (*article_stages(settings), *fingerprint_stages(settings))
+    return DocumentPipeline(stages=stages, page_timeout=settings.page_timeout)
 
 
 def build_executor(settings: Settings, kind: str = "local") -> Executor:

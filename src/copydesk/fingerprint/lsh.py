@@ -68,6 +68,20 @@ class LshIndex:
             found.update(tail_owners[np.isin(tail_keys, keys)].tolist())
         return found
 
+    def query_many(self, signatures: np.ndarray) -> list[set[int]]:
+        """``query`` for each row of ``signatures``, with the band keys of all rows in one pass."""
+        self._merge()
+        found: list[set[int]] = [set() for _ in range(len(signatures))]
+        if len(signatures) == 0 or len(self._keys) == 0:
+            return found
+        flat = band_keys(signatures, self.config).reshape(-1)
+        lo = np.searchsorted(self._keys, flat, side="left")
+        hi = np.searchsorted(self._keys, flat, side="right")
+        filled = np.repeat(~(signatures == EMPTY_SLOT).all(axis=1), self.config.bands)  # empty: no match
+        for at in np.flatnonzero((hi > lo) & filled).tolist():
+            found[at // self.config.bands].update(self._owners[lo[at] : hi[at]].tolist())
+        return found
+
     def candidate_pairs(self) -> set[tuple[int, int]]:
         """Every pair of owners that shares a band key (for a batch run over the whole index)."""
         self._merge()
@@ -104,7 +118,7 @@ def shingle_set(text: str, k: int) -> set[tuple[str, ...]]:
     tokens = words(text)
     if len(tokens) < k:
         return {tuple(tokens)} if tokens else set()
-    return {tuple(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
+    return set(zip(*(tokens[i:] for i in range(k)), strict=False))
 
 
 def shared_passages(a: str, b: str, *, min_words: int = 8, limit: int = 3) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from copydesk.records import Article, RawPage, SkippedInput
 from copydesk.run.base import Executor
 from copydesk.store import articles as article_store
 from copydesk.store import runs
+from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 
 
@@ -126,7 +127,9 @@ def run_ingest(
     def flush() -> None:
         nonlocal inputs_done
         if batch:
-            new = article_store.put_articles(db, batch)
+            with db.atomic():  # one transaction: the articles and the fingerprints computed with them
+                new = article_store.put_articles(db, batch)
+                story_store.put_ingest_prints(db, batch)
             report.stored += new
             report.duplicates += len(batch) - new
             batch.clear()

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from copydesk.errors import NotFoundError
-from copydesk.records import Story, StoryMember
+from copydesk.records import Article, Story, StoryMember
 from copydesk.store.db import Database
 
 
@@ -72,6 +72,91 @@ def put_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
                 for r in rows
             ],
         )
+
+
+def put_ingest_prints(db: Database, articles: Sequence[Article]) -> None:
+    """Store the fingerprints the workers computed at ingest, not yet signed (``minhash_key`` empty):
+    the stories stage signs them in one batch and keeps the vector while the text is unchanged.
+    An article that already has a row keeps it."""
+    rows = [
+        (
+            a.id,
+            _iso(a.published),
+            a.story_prints.norm_hash,
+            a.story_prints.vector,
+            json.dumps(list(a.story_prints.names), ensure_ascii=False),
+            json.dumps(list(a.story_prints.numbers)),
+        )
+        for a in articles
+        if a.story_prints is not None
+    ]
+    if not rows:
+        return
+    with db.atomic() as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO story_features (article_id, published, norm_hash, minhash_key, "
+            "signature, vector, names, numbers) VALUES (?, ?, ?, '', x'', ?, ?, ?)",
+            rows,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoryText:
+    """What the stories stage reads of an article: no raw text, removals or cleaning signals."""
+
+    id: str
+    source_id: str
+    site: str | None
+    title: str | None
+    published: datetime | None
+    credits: list[str]
+    text: str
+    seq: int
+
+
+def story_texts(db: Database, ids: Sequence[str]) -> dict[str, StoryText]:
+    """The given articles' texts and the fields stories use, by id (missing ids are left out)."""
+    out: dict[str, StoryText] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for r in db.query(
+            "SELECT id, source_id, site, title, published, credits, text, seq FROM articles "
+            f"WHERE id IN ({marks})",
+            chunk,
+        ):
+            out[r[0]] = StoryText(r[0], r[1], r[2], r[3], _date(r[4]), json.loads(r[5]), r[6], r[7])
+    return out
+
+
+def hashes_and_signatures(
+    db: Database, ids: Sequence[str], minhash_key: str
+) -> dict[str, tuple[str, np.ndarray]]:
+    """(normalised hash, signature) of the given articles signed with ``minhash_key``."""
+    out: dict[str, tuple[str, np.ndarray]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for r in db.query(
+            f"SELECT article_id, norm_hash, signature FROM story_features WHERE minhash_key = ? "
+            f"AND article_id IN ({marks})",
+            [minhash_key, *chunk],
+        ):
+            out[r[0]] = (r[1], np.frombuffer(r[2], dtype=np.uint32))
+    return out
+
+
+def story_ids_of(db: Database, article_ids: Sequence[str]) -> dict[str, str]:
+    """The story each of the given articles sits in (articles in none are left out)."""
+    out: dict[str, str] = {}
+    for start in range(0, len(article_ids), 500):
+        chunk = list(article_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for r in db.query(
+            f"SELECT article_id, story_id FROM story_members WHERE article_id IN ({marks})", chunk
+        ):
+            out[r[0]] = r[1]
+    return out
 
 
 def _features(row: Any) -> StoredFeatures:
@@ -240,6 +325,19 @@ def put_log(db: Database, entries: Sequence[tuple[str, str, str | None, str | No
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(stamp, *e) for e in entries],
         )
+
+
+def member_ids_of(db: Database, story_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The member article ids of each of the given stories."""
+    out: dict[str, list[str]] = {}
+    for start in range(0, len(story_ids), 500):
+        chunk = list(story_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for r in db.query(
+            f"SELECT story_id, article_id FROM story_members WHERE story_id IN ({marks})", chunk
+        ):
+            out.setdefault(r[0], []).append(r[1])
+    return out
 
 
 def member_ids(db: Database, story_id: str) -> list[str]:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from copydesk.fingerprint.lsh import PairEvidence, shingle_set, verify_pair
-from copydesk.fingerprint.minhash import MinHashConfig, estimated_jaccard
+from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, estimated_jaccard
 from copydesk.records import Relation, StoryMember, content_digest
 from copydesk.stories.features import sentences
 
@@ -75,20 +75,73 @@ class Alignment:
 SentenceKeys = list[tuple[frozenset[str], frozenset[str]]]
 
 
-def _sentence_keys(text: str, zipf: Mapping[str, float]) -> SentenceKeys:
-    """Per sentence: its anchors (figures, names, rare words) and its plain lower-case words."""
+# Per token: its lower-case form, the anchor it gives at a sentence's start, and elsewhere ("" for none).
+TokenMemo = dict[str, tuple[str, str, str]]
+
+
+def _sentence_keys(text: str, zipf: Mapping[str, float], memo: TokenMemo | None = None) -> SentenceKeys:
+    """Per sentence: its anchors (figures, names, rare words) and its plain lower-case words.
+
+    ``memo`` remembers each token's reading (it depends on nothing but the token and ``zipf``)."""
+    memo = {} if memo is None else memo
     out: list[tuple[frozenset[str], frozenset[str]]] = []
     for sentence in sentences(text):
         tokens = _TOKEN.findall(sentence)
         anchors: set[str] = set()
+        lows: list[str] = []
         for position, token in enumerate(tokens):
-            low = token.lower()
-            if token[0].isdigit():
-                anchors.add(token.replace(",", ""))
-            elif (token[0].isupper() and position > 0) or zipf.get(low, 0.0) < _RARE_ZIPF:
-                anchors.add(low)
-        out.append((frozenset(anchors), frozenset(t.lower() for t in tokens)))
+            seen = memo.get(token)
+            if seen is None:
+                seen = _read_token(token, zipf)
+                if len(memo) < 1_000_000:
+                    memo[token] = seen
+            low, at_start, inside = seen
+            lows.append(low)
+            anchor = inside if position else at_start
+            if anchor:
+                anchors.add(anchor)
+        out.append((frozenset(anchors), frozenset(lows)))
     return out
+
+
+def _read_token(token: str, zipf: Mapping[str, float]) -> tuple[str, str, str]:
+    low = token.lower()
+    if token[0].isdigit():
+        figure = token.replace(",", "")
+        return low, figure, figure
+    rare = low if zipf.get(low, 0.0) < _RARE_ZIPF else ""
+    return low, rare, low if token[0].isupper() else rare
+
+
+@dataclass(frozen=True, slots=True)
+class _Outline:
+    """A text's sentence keys with what bounds any alignment of it: how many sentences carry enough
+    anchors to be compared, and every anchor of the text."""
+
+    keys: SentenceKeys
+    comparable: int
+    anchors: frozenset[str]
+
+
+def _outline(keys: SentenceKeys, min_anchors: int) -> _Outline:
+    comparable = sum(1 for anchors, _ in keys if len(anchors) >= min_anchors)
+    return _Outline(keys, comparable, frozenset().union(*(anchors for anchors, _ in keys)))
+
+
+def _may_align(a: _Outline, b: _Outline, min_anchors: int, share: float) -> bool:
+    """False only when ``align_keys`` cannot reach ``share`` (a necessary condition, so skipping the
+    alignment changes no call): aligned sentences carry enough anchors in both texts and share them
+    with the other text, and their number is divided by the larger comparable count."""
+    comparable = max(a.comparable, b.comparable)
+    if comparable < 2:
+        return False
+    need = share * comparable - 1e-9
+    if min(a.comparable, b.comparable) < need:
+        return False
+    reach_a = sum(1 for anchors, _ in a.keys if len(anchors & b.anchors) >= min_anchors)
+    if reach_a < need:
+        return False
+    return sum(1 for anchors, _ in b.keys if len(anchors & a.anchors) >= min_anchors) >= need
 
 
 def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int = 2) -> Alignment:
@@ -164,19 +217,21 @@ class FamilyJudge:
         self.zipf = zipf
         self.minhash = minhash
         self.config = config
-        self._keys: dict[tuple[str, str], SentenceKeys] = {}
+        self._outlines: dict[tuple[str, str], _Outline] = {}
         self._shingles: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+        self._tokens: TokenMemo = {}
 
     def forget(self) -> None:
         """Drop the per-text caches (call between stories to bound memory)."""
-        self._keys.clear()
+        self._outlines.clear()
         self._shingles.clear()
 
-    def _keys_of(self, member: MemberText) -> SentenceKeys:
+    def _outline_of(self, member: MemberText) -> _Outline:
         key = (member.article_id, member.norm_hash)
-        found = self._keys.get(key)
+        found = self._outlines.get(key)
         if found is None:
-            found = self._keys[key] = _sentence_keys(member.text, self.zipf)
+            keys = _sentence_keys(member.text, self.zipf, self._tokens)
+            found = self._outlines[key] = _outline(keys, self.config.min_anchors)
         return found
 
     def _shingles_of(self, member: MemberText) -> set[tuple[str, ...]]:
@@ -186,13 +241,17 @@ class FamilyJudge:
             found = self._shingles[key] = shingle_set(member.text, self.minhash.shingle)
         return found
 
-    def call(self, a: MemberText, b: MemberText, *, passages: bool = True) -> PairCall | None:
+    def call(
+        self, a: MemberText, b: MemberText, *, passages: bool = True, estimate: float | None = None
+    ) -> PairCall | None:
         """The relation between two members, or ``None``; ``passages=False`` leaves the shared
-        passages out of the evidence (they cost more than the decision)."""
+        passages out of the evidence (they cost more than the decision); ``estimate`` is their
+        signatures' ``estimated_jaccard`` when the caller has it already."""
         if a.norm_hash == b.norm_hash:
             return PairCall("exact-copy", "same normalised text hash " + a.norm_hash, 1.0)
         cfg = self.config
-        estimate = estimated_jaccard(a.signature, b.signature)
+        if estimate is None:
+            estimate = estimated_jaccard(a.signature, b.signature)
         if estimate >= cfg.candidate_estimate or _length_ratio(a.text, b.text) < 0.7:
             evidence: PairEvidence = verify_pair(
                 a.text,
@@ -209,7 +268,10 @@ class FamilyJudge:
                 )
             if max(evidence.jaccard, evidence.containment) >= cfg.near_copy:
                 return PairCall("near-copy", evidence.describe(), 0.5 + evidence.jaccard / 2)
-        alignment = align_keys(self._keys_of(a), self._keys_of(b), cfg.min_anchors)
+        outline_a, outline_b = self._outline_of(a), self._outline_of(b)
+        if not _may_align(outline_a, outline_b, cfg.min_anchors, cfg.aligned_share):
+            return None
+        alignment = align_keys(outline_a.keys, outline_b.keys, cfg.min_anchors)
         if alignment.comparable < 2 or alignment.share < cfg.aligned_share:
             return None
         relation: Relation = "rewrite" if alignment.wording >= cfg.rewrite_wording else "translation-like"
@@ -250,12 +312,13 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
             x = parent[x]
         return x
 
+    estimates = estimate_matrix(np.stack([m.signature for m in members])) if n > 1 else np.zeros((n, n))
     calls: dict[tuple[int, int], PairCall] = {}
     for i in range(n):
         for j in range(i + 1, n):
             if find(i) == find(j):
                 continue  # already one family: the relation is called against the original below
-            call = judge.call(members[i], members[j], passages=False)
+            call = judge.call(members[i], members[j], passages=False, estimate=float(estimates[i, j]))
             if call is not None:
                 calls[(i, j)] = call
                 parent[find(i)] = find(j)
@@ -272,7 +335,7 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
             continue
         out.append(StoryMember(members[head].article_id, family, "original", _why_original(members, ranked)))
         for i in ranked[1:]:
-            call = judge.call(members[head], members[i])
+            call = judge.call(members[head], members[i], estimate=float(estimates[head, i]))
             if call is None:
                 link = max(
                     (c for (x, y), c in calls.items() if i in (x, y) and find(x) == find(head)),
@@ -281,6 +344,20 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
                 call = PairCall(link.relation, link.evidence + " (via another family member)", link.strength)
             out.append(StoryMember(members[i].article_id, family, call.relation, call.evidence))
     return _credited_wire(members, out)
+
+
+def estimate_matrix(signatures: np.ndarray) -> np.ndarray:
+    """``estimated_jaccard`` of every pair of rows (the same figures), 32 rows against all at a time."""
+    n = len(signatures)
+    empty = signatures == EMPTY_SLOT
+    out = np.zeros((n, n))
+    for lo in range(0, n, 32):
+        part = slice(lo, lo + 32)
+        valid = ~(empty[part, None, :] & empty[None, :, :])
+        equal = (signatures[part, None, :] == signatures[None, :, :]) & valid
+        counts = valid.sum(axis=2)
+        out[part] = np.where(counts > 0, equal.sum(axis=2) / np.maximum(counts, 1), 0.0)
+    return out
 
 
 def _credited_wire(members: Sequence[MemberText], calls: list[StoryMember]) -> list[StoryMember]:

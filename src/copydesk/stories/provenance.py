@@ -7,11 +7,12 @@ original and its copies, rewrites and translations) counts once however many sit
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from copydesk.fingerprint.minhash import MinHashConfig
-from copydesk.records import Article, StoryMember
-from copydesk.store import articles as article_store
+from copydesk.records import StoryMember
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.families import FamilyJudge, MemberText, copy_families
@@ -20,7 +21,18 @@ from copydesk.stories.features import Lexicon, sentences
 MAX_FAMILY_MEMBERS = 200
 
 
-def story_title(articles: Sequence[Article], members: Sequence[StoryMember]) -> str:
+class Titled(Protocol):
+    """What a story title is chosen from (an ``Article`` or a ``story_store.StoryText``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
+def story_title(articles: Sequence[Titled], members: Sequence[StoryMember]) -> str:
     """The title of the family original with the most members, else of the earliest article."""
     by_id = {a.id: a for a in articles}
     sizes: dict[str, int] = {}
@@ -40,44 +52,53 @@ def story_title(articles: Sequence[Article], members: Sequence[StoryMember]) -> 
 
 
 def refresh_stories(db: Database, story_ids: Sequence[str], lexicon: Lexicon, minhash: MinHashConfig) -> None:
-    """Recompute families, relations and provenance of the given stories from their members."""
+    """Recompute families, relations and provenance of the given stories from their members.
+
+    Members are read a few hundred stories at a time and everything is written in one transaction."""
     judge = FamilyJudge(lexicon.zipf, minhash)
-    for story_id in story_ids:
-        ids = story_store.member_ids(db, story_id)
-        if not ids:
-            continue
-        articles = list(article_store.iter_articles(db, ids=ids))
-        features = story_store.get_features(db, ids)
-        texts = [
-            MemberText(
-                a.id,
-                a.text,
-                a.title,
-                a.published,
-                list(a.credits),
-                features[a.id].norm_hash,
-                features[a.id].signature,
-            )
-            for a in articles
-            if a.id in features
-        ]
-        members = copy_families(texts[:MAX_FAMILY_MEMBERS], judge)
-        judge.forget()
-        members += [
-            StoryMember(t.article_id, "f" + t.article_id[:12], "independent", "not compared: story too large")
-            for t in texts[MAX_FAMILY_MEMBERS:]
-        ]
-        story_store.put_families(db, members)
-        wires = sorted({c for a in articles for c in a.credits})
-        sites = {a.site or a.source_id for a in articles}
-        story_store.put_provenance(
-            db,
-            story_id,
-            title=story_title(articles, members),
-            independent=len({m.copy_family for m in members}),
-            sites=len(sites),
-            wires=wires,
-        )
+    with db.atomic():
+        for start in range(0, len(story_ids), 200):
+            part = story_ids[start : start + 200]
+            member_lists = story_store.member_ids_of(db, part)
+            every = [a for ids in member_lists.values() for a in ids]
+            texts = story_store.story_texts(db, every)
+            prints = story_store.hashes_and_signatures(db, every, minhash.key)
+            for story_id in part:
+                ids = member_lists.get(story_id, [])
+                articles = sorted((texts[a] for a in ids if a in texts), key=lambda a: a.seq)
+                if articles:
+                    _refresh_one(db, story_id, articles, prints, judge)
+
+
+def _refresh_one(
+    db: Database,
+    story_id: str,
+    articles: Sequence[story_store.StoryText],
+    prints: dict[str, tuple[str, np.ndarray]],
+    judge: FamilyJudge,
+) -> None:
+    texts = [
+        MemberText(a.id, a.text, a.title, a.published, list(a.credits), *prints[a.id])
+        for a in articles
+        if a.id in prints
+    ]
+    members = copy_families(texts[:MAX_FAMILY_MEMBERS], judge)
+    judge.forget()
+    members += [
+        StoryMember(t.article_id, "f" + t.article_id[:12], "independent", "not compared: story too large")
+        for t in texts[MAX_FAMILY_MEMBERS:]
+    ]
+    story_store.put_families(db, members)
+    wires = sorted({c for a in articles for c in a.credits})
+    sites = {a.site or a.source_id for a in articles}
+    story_store.put_provenance(
+        db,
+        story_id,
+        title=story_title(articles, members),
+        independent=len({m.copy_family for m in members}),
+        sites=len(sites),
+        wires=wires,
+    )
 
 
 STORY_FIELDS = (
