@@ -100,6 +100,15 @@ DURATIONS = frozenset({"second", "minute", "hour", "day", "week", "month", "year
 _RATE = re.compile(r"^\s*(?:a|an|per|each|every)\s+(day|week|month|year|hour|minute|second)\b", re.I)
 _WORD_RUN = re.compile(r"\s*([A-Za-z][\w’'-]*)")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_WORD = re.compile(r"[A-Za-z][\w’'-]*")
+_ONE_AFTER = re.compile(r"\s+(?:of|another|by|and)\b")
+_ONE_BEFORE = re.compile(r"\b(?:the|this|that|no|number|every|any)\s+$", re.I)
+_ORDINAL_AFTER = re.compile(r"(?:st|nd|rd|th)\b|:\d|/\d")
+_MODEL_BEFORE = re.compile(r"[A-Za-z]-$|[#№]$")
+_CAPITAL_AFTER = re.compile(r"\s+[A-Z]")
+_PLURAL_AFTER = re.compile(r"\s+[a-z]+s\b")
+_SIGN_BEFORE = re.compile(r"(US\$|[$€£¥₩₽])\s?$")
+_BRACKET = re.compile(r"\s*\([^)]*\)")
 
 
 def _qualifier(prefix: str) -> tuple[str | None, str]:
@@ -138,7 +147,7 @@ def _counted_after(rest: str) -> tuple[str | None, int]:
 
 def _measure_noun(prefix: str) -> str | None:
     """``shell output ... 2.5 million`` counts shells: the word before a measure noun earlier on."""
-    tokens = [fold(t) for t in re.findall(r"[A-Za-z][\w’'-]*", prefix)]
+    tokens = [fold(t) for t in _WORD.findall(prefix)]
     for i in range(len(tokens) - 1, 0, -1):
         if tokens[i] in MEASURE_NOUNS and tokens[i - 1] not in STOPWORDS:
             return tokens[i - 1]
@@ -149,19 +158,16 @@ def _skip(match: re.Match[str], sentence: str) -> bool:
     """Numbers that are not figures: pronoun 'one', bare 'a', ordinals, model names (``B-52``)."""
     text = match.group()
     low = text.lower()
-    before = sentence[: match.start()]
-    after = sentence[match.end() :]
+    start, end = match.start(), match.end()
     if low in ("a", "an") or parse_number(text) is None:
         return True
-    if low == "one" and (
-        re.match(r"\s+(?:of|another|by|and)\b", after)
-        or re.search(r"\b(?:the|this|that|no|number|every|any)\s+$", before, re.I)
-    ):
+    if low == "one" and (_ONE_AFTER.match(sentence, end) or _ONE_BEFORE.search(sentence[:start])):
         return True
-    if re.match(r"(?:st|nd|rd|th)\b|:\d|/\d", after) or re.search(r"[A-Za-z]-$|[#№]$", before):
+    # The tests before the number look at its last three characters (they end there, or before a newline).
+    if _ORDINAL_AFTER.match(sentence, end) or _MODEL_BEFORE.search(sentence[max(0, start - 3) : start]):
         return True
     # A capitalised number word inside a name ("Five Eyes") is not a figure.
-    return text[0].isupper() and match.start() > 0 and re.match(r"\s+[A-Z]", after) is not None
+    return text[0].isupper() and start > 0 and _CAPITAL_AFTER.match(sentence, end) is not None
 
 
 def extract_figures(
@@ -182,10 +188,10 @@ def extract_figures(
             raw = match.group()
             prefix = s[: match.start()]
             rest = s[match.end() :]
-            if _YEAR.fullmatch(raw) and not re.match(r"\s+[a-z]+s\b", rest):
+            if _YEAR.fullmatch(raw) and not _PLURAL_AFTER.match(rest):
                 continue  # a year: dates.py owns it
             unit: str | None = None
-            sign = re.search(r"(US\$|[$€£¥₩₽])\s?$", prefix)
+            sign = _SIGN_BEFORE.search(prefix[-6:])  # a sign, a space, a newline at most
             if sign:
                 unit = CURRENCY_SIGNS[sign.group(1).lower()]
             end = match.end()
@@ -196,7 +202,7 @@ def extract_figures(
                 value *= factor
                 end += unit_match.end()
                 rest = s[end:]
-            bracket = re.match(r"\s*\([^)]*\)", rest)
+            bracket = _BRACKET.match(rest)
             skip = bracket.end() if bracket and NUMBER.search(bracket.group()) else 0
             counted, used = _counted_after(rest[skip:])
             if unit in DURATIONS and not s[match.end() :].startswith("-"):

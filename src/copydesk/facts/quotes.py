@@ -292,8 +292,11 @@ def extract_quotes(
 def _indirect(article_id: str, sentence: Sentence, mentions: Sequence[Mention], n: int) -> Quote | None:
     """``according to X, ...`` or ``X said (that) ...`` without quote marks."""
     s = sentence.text
-    cands = _candidates(s, sentence.start, mentions)
     m = _ACCORDING.search(s)
+    said = None if m else _THAT_CLAUSE.search(s)
+    if not (m or said):
+        return None  # most sentences: no cue, so no speaker candidates to look for
+    cands = _candidates(s, sentence.start, mentions)
     if m:
         who = _subject_after(cands, m.end())
         if who is None:
@@ -302,9 +305,7 @@ def _indirect(article_id: str, sentence: Sentence, mentions: Sequence[Mention], 
         claim = re.sub(r"^[\w’' -]{0,40}?,\s*", "", claim) if claim.startswith(("study", "report")) else claim
         cue: str = "according to"
     else:
-        said = _THAT_CLAUSE.search(s)
-        if not said:
-            return None
+        assert said is not None
         who = _subject_before(cands, s, said.start(), 0)
         if who is None or said.start() - who.end > 40:
             return None
