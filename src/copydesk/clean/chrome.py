@@ -17,14 +17,8 @@ from typing import ClassVar
 from copydesk.clean.layout import Layout, layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
 from copydesk.clean.words import (
-    FUNCTION_WORDS,
-    READER_ADDRESS,
-    dominant_script,
-    has_letters,
     is_stopword,
     known_share,
-    language_hint,
-    site_talk,
 )
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, RemovalKind
@@ -34,6 +28,7 @@ THRESHOLD = 3
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I)
 _NAV_SEPARATORS = re.compile(r"^[\w’'&\- ]+(?:\s*[|·•»/]\s*[\w’'&\- ]+)+$")
 _LINK_TITLE_START = re.compile(r"^[\"“‘']?[A-Z0-9]")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +52,16 @@ def _nav_shaped(line: Line, words: list[str]) -> bool:
 
 
 def _foreign(line: Line, words: list[str], layout: Layout) -> str | None:
-    script = dominant_script(line.text)
+    facts = line.facts
+    script = facts.script
     # Latin letters turn up under any body (handles, e-mail addresses, names); other scripts do not
     if script and layout.script and script != layout.script and script != "latin":
         return f"{script} script under a {layout.script} body"
     if len(words) < 2 or layout.language is None:
         return None
-    lang, hits = language_hint(words)
+    lang, hits = facts.language, facts.language_hits
     if lang and lang != layout.language and hits >= 3:
-        own = sum(1 for w in words if w.lower() in FUNCTION_WORDS.get(layout.language, frozenset()))
+        own = facts.languages.get(layout.language, 0)
         if own * 2 <= hits:
             return f"{lang} function words under a {layout.language} body"
     if layout.language == "en" and len(words) >= 5 and known_share(words) < 0.4:
@@ -80,8 +76,10 @@ def score_line(line: Line, layout: Layout, site: str | None = None, positional: 
     language, copyright, the site talking): for HTML, whose extractor judged positions with the
     page's own markup, and for list items (tour dates, standings), which look like furniture by shape.
     """
+    facts = line.facts
     words = line.words
-    edge = layout.is_edge(line) and positional
+    text = line.text
+    edge = positional and layout.is_edge(line)
     sentence = line.ends_sentence and len(words) >= 4
     score = 0
     reasons: list[str] = []
@@ -91,37 +89,36 @@ def score_line(line: Line, layout: Layout, site: str | None = None, positional: 
         score += weight
         reasons.append(reason)
 
-    if not has_letters(line.text) and (positional or not re.search(r"\d", line.text)):
+    if not facts.has_letters and (positional or not _DIGIT.search(text)):
         fire(3, "no words")
     if edge and not sentence:
         fire(2, f"outside the body ({layout.zone(line)} of the article)")
     if positional and len(words) <= 4 and not line.ends_sentence:
         fire(1, "short, no sentence punctuation")
-    if edge and words and line.text.upper() == line.text and has_letters(line.text):
+    if edge and words and text.upper() == text:
         fire(1, "all capitals")
-    if edge and len(words) <= 5 and line.text.rstrip().endswith(":"):
+    if edge and len(words) <= 5 and text.rstrip().endswith(":"):
         fire(2, "a prompt ending in ':'")
     foreign = _foreign(line, words, layout) if edge or not sentence else None
     if foreign:
         fire(3, foreign)
-    address = [w for w in words if w.lower() in READER_ADDRESS]
-    if address and not (sentence and len(words) > 12):
-        fire(1, f"reader-address words ({', '.join(dict.fromkeys(a.lower() for a in address))})")
-    if site_talk(words) and len(words) <= 30:
+    if facts.address and not (sentence and len(words) > 12):
+        fire(1, f"reader-address words ({', '.join(facts.address)})")
+    if facts.site_talk and len(words) <= 30:
         fire(3, "the site talking to its reader (you/our + site words)")
-    if _COPYRIGHT.search(line.text) and (edge or layout.near_bottom(line)):
+    if (edge or layout.near_bottom(line)) and _COPYRIGHT.search(text):
         fire(3, "copyright notice")
     if (
         positional
         and site
         and len(site) > 3
         and line.index >= layout.last_anchor - 1
-        and re.match(rf"(?:the\s+)?{re.escape(site)}\b", line.text.strip(), re.I)
+        and re.match(rf"(?:the\s+)?{re.escape(site)}\b", text.strip(), re.I)
     ):
         # "The Courier will have more on this story": a paper opens a sentence with its own name only
         # to talk about itself ("... told Reuters." on a wire's site is news and stays)
         fire(3, f"the site {site!r} speaking about itself at the end")
-    if positional and _nav_shaped(line, words) and (edge or len(words) >= 4):
+    if positional and not line.ends_sentence and _nav_shaped(line, words) and (edge or len(words) >= 4):
         fire(2, "navigation shape (capitalised words, no sentence)")
     if edge and _headline_shaped(line, words):
         fire(1, "headline-shaped line outside the body")

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from copydesk.clean.lines import Line
+from copydesk.clean.lines import Line, LineFacts
 
 HEAD_META_LINES = 8  # metadata lines (dates, bylines) are looked for in this many first lines
 TAIL_META_LINES = 6  # ... and in this many last lines
@@ -48,36 +48,37 @@ def is_anchor(line: Line) -> bool:
     return line.facts.anchor
 
 
-def _same_language(counts: dict[str, int], language: str | None) -> bool:
-    if language is None or not counts:
+def _same_language(facts: LineFacts, language: str | None) -> bool:
+    if language is None or not facts.languages:
         return True
-    best = max(counts, key=counts.__getitem__)
-    hits = counts[best]
+    best, hits = facts.language, facts.language_hits
     if best == language or hits < 2:
         return True
-    return counts.get(language, 0) * 2 > hits
+    return facts.languages.get(language, 0) * 2 > hits
+
+
+def _heaviest(weights: dict[str, int]) -> str | None:
+    """The key with the largest weight, the first of equals (as Counter.most_common(1) picks)."""
+    return max(weights, key=weights.__getitem__) if weights else None
 
 
 def layout_of(lines: Sequence[Line]) -> Layout:
-    candidates = [line.index for line in lines if line.facts.anchor]
-    scripts: Counter[str] = Counter()
-    languages: Counter[str] = Counter()
-    hints: dict[int, tuple[str | None, dict[str, int]]] = {}
-    for index in candidates:
-        facts = lines[index].facts
-        script, counts = facts.script, facts.languages
-        hints[index] = (script, counts)
-        if script:
-            scripts[script] += len(lines[index].text)
-        if counts:
-            best = max(counts, key=counts.__getitem__)
-            if counts[best] >= 2:
-                languages[best] += len(lines[index].text)
-    body_script = scripts.most_common(1)[0][0] if scripts else None
-    body_language = languages.most_common(1)[0][0] if languages else None
+    candidates = [line for line in lines if line.facts.anchor]
+    scripts: dict[str, int] = {}
+    languages: dict[str, int] = {}
+    for line in candidates:
+        facts = line.facts
+        if facts.script:
+            scripts[facts.script] = scripts.get(facts.script, 0) + len(line.text)
+        if facts.language_hits >= 2:
+            languages[facts.language or ""] = languages.get(facts.language or "", 0) + len(line.text)
+    body_script = _heaviest(scripts)
+    body_language = _heaviest(languages)
     # A sentence in another script or language (a comment form's notice) is not the body.
     anchors = [
-        i for i in candidates if hints[i][0] == body_script and _same_language(hints[i][1], body_language)
+        line.index
+        for line in candidates
+        if line.facts.script == body_script and _same_language(line.facts, body_language)
     ]
     if anchors:
         first, last = anchors[0], anchors[-1]

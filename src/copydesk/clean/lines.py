@@ -16,8 +16,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
-from copydesk.clean.words import dominant_script, language_counts, site_talk
+from copydesk.clean.words import (
+    FUNCTION_WORD_SET,
+    READER_ADDRESS,
+    dominant_script,
+    language_counts_lowered,
+    site_talk_in,
+)
 from copydesk.records import Article, Removal, RemovalKind
 
 LINE_KINDS = frozenset({"chrome", "meta", "duplicate-headline"})
@@ -27,20 +34,27 @@ LINE_KINDS = frozenset({"chrome", "meta", "duplicate-headline"})
 _WORD = re.compile(r"[^\W\d_][\w'’\-.]*")
 
 
-@dataclass(frozen=True, slots=True)
-class LineFacts:
-    """What every stage asks of a line's text, worked out once per distinct text.
+class LineFacts(NamedTuple):
+    """What every stage asks of a line's text, worked out once per distinct text (a named tuple:
+    thousands are built per second, and a tuple is the cheapest record to build).
 
     ``anchor``: sentence-shaped and long enough to be a body paragraph (see ``copydesk.clean.layout``);
     ``script`` and ``languages`` (function-word counts) tell the body's script and language apart
-    from a comment form's.
+    from a comment form's; ``address`` lists the reader-address words used, ``site_talk`` says
+    whether the line is the site talking to its reader (see ``copydesk.clean.words``).
     """
 
     words: list[str]
+    lowered: list[str]
     ends_sentence: bool
     anchor: bool
     script: str | None
     languages: dict[str, int]
+    language: str | None  # the language with most function words here (first of equals)
+    language_hits: int
+    address: tuple[str, ...]
+    site_talk: bool
+    has_letters: bool
 
 
 ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
@@ -70,10 +84,25 @@ def line_facts(text: str) -> LineFacts:
     """The facts of a line's text. Every stage re-reads the same lines (and copies of a story share
     them), so this pure function is memoised per process; callers never change what it returns."""
     words = _WORD.findall(text)
+    lowered = list(map(str.lower, words))
+    lowered_set = set(lowered)
+    addressed = READER_ADDRESS.intersection(lowered_set)
+    address: tuple[str, ...] = ()
+    talk = False
+    if addressed:
+        address = tuple(dict.fromkeys(w for w in lowered if w in addressed))
+        talk = site_talk_in(lowered_set)
     ends_sentence = ends_like_sentence(text)
     anchor = ends_sentence and (len(words) >= ANCHOR_WORDS or len(text) >= 60)
-    anchor = anchor and (len(words) > 30 or not site_talk(words))
-    return LineFacts(words, ends_sentence, anchor, dominant_script(text), language_counts(words))
+    anchor = anchor and (len(words) > 30 or not talk)
+    # a word starts with a letter, so a line has letters exactly when it has words
+    script = ("latin" if words else None) if text.isascii() else dominant_script(text)
+    languages = language_counts_lowered(lowered) if not FUNCTION_WORD_SET.isdisjoint(lowered_set) else {}
+    language = max(languages, key=languages.__getitem__) if languages else None
+    hits = languages[language] if language else 0
+    return LineFacts(
+        words, lowered, ends_sentence, anchor, script, languages, language, hits, address, talk, bool(words)
+    )
 
 
 @dataclass(slots=True, eq=False)

@@ -218,14 +218,15 @@ def _date_line(line: Line, language: str | None) -> tuple[str, datetime, str | N
         ):
             place = head
             rest = parts[1]
-    parsed = parse_date(rest, language)
-    if parsed is None:
-        return None
+    # the shape checks come before parsing, which costs milliseconds when dateparser is asked
+    if not label_match and line.text.rstrip().endswith(".") and len(line.words) >= 6:
+        return None  # a sentence that mentions a date ("She checked in on 9 May 2008.")
     leftover = re.sub(r"[\W\d_]+", " ", rest).split()
     if sum(1 for w in leftover if w.lower() not in _CALENDAR_WORDS and len(w) > 2) > 2:
         return None
-    if not label_match and line.text.rstrip().endswith(".") and len(line.words) >= 6:
-        return None  # a sentence that mentions a date ("She checked in on 9 May 2008.")
+    parsed = parse_date(rest, language)
+    if parsed is None:
+        return None
     return label, parsed, place
 
 
@@ -334,7 +335,11 @@ def read_metadata(
             meta.title = title_line.text.strip()
     if meta.title:
         wanted = _norm(meta.title)
+        # _norm only folds case and spacing: a line far shorter or longer than the title is not it
+        shortest, longest = len(wanted) // 3, 3 * len(wanted) + 8
         for line in lines:
+            if not shortest <= len(line.text) <= longest:
+                continue
             if line is not title_line and line.index not in taken and _norm(line.text) == wanted:
                 take(line, "duplicate-headline", "the headline printed again")
     _inline_dateline(lines, layout, meta, taken)

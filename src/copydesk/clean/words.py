@@ -148,17 +148,20 @@ _LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
 for _lang, _words in FUNCTION_WORDS.items():
     for _word in _words:
         _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
+FUNCTION_WORD_SET = frozenset(_LANGUAGES_OF)
 
 
 def language_counts(words: Iterable[str]) -> dict[str, int]:
     """How many function words of each language the words use."""
+    return language_counts_lowered(map(str.lower, words))
+
+
+def language_counts_lowered(lowered: Iterable[str]) -> dict[str, int]:
+    """language_counts of words already lowercased."""
     counts: dict[str, int] = {}
-    get = _LANGUAGES_OF.get
-    for word in words:
-        langs = get(word.lower())
-        if langs:
-            for lang in langs:
-                counts[lang] = counts.get(lang, 0) + 1
+    for word in filter(_LANGUAGES_OF.__contains__, lowered):
+        for lang in _LANGUAGES_OF[word]:
+            counts[lang] = counts.get(lang, 0) + 1
     return counts
 
 
@@ -208,5 +211,9 @@ _SECOND_PERSON = frozenset({"you", "your", "our", "we", "us"})
 
 def site_talk(words: list[str]) -> bool:
     """``Subscribe to our newsletter``, ``This website uses cookies to ...``: the page, not the news."""
-    lowered = {w.lower() for w in words}
-    return len(lowered & READER_ADDRESS) >= 2 and bool(lowered & _SECOND_PERSON)
+    return site_talk_in(set(map(str.lower, words)))
+
+
+def site_talk_in(lowered: set[str] | frozenset[str]) -> bool:
+    """site_talk of a line's lowercased words, given as a set."""
+    return len(lowered & READER_ADDRESS) >= 2 and not lowered.isdisjoint(_SECOND_PERSON)
