@@ -155,3 +155,21 @@ def test_any_text_cleans_without_error_and_removals_stay_auditable(parts: list[s
         assert rebuild_text(article) == article.text
     else:
         assert article.text == article.raw_text
+
+
+def test_outlet_that_did_the_interviewing_is_credited_when_nothing_else_is() -> None:
+    told = "Harbour pilots told the KBN that the channel had silted up faster than forecast.\n\n"
+    article = clean("Channel silting worries pilots\n\n" + told + BODY)
+    assert article.credits == ["KBN"]
+    # a source merely cited, a country's officials, a bylined report, the site itself: no credit
+    assert clean("Channel silting\n\nAccording to KBN, the channel has silted up.\n\n" + BODY).credits == []
+    assert (
+        clean("Channel silting\n\nThe mayor told US officials the channel had silted up.\n\n" + BODY).credits
+        == []
+    )
+    assert clean("Channel silting\n\nBy Ana Lind\n\n" + told + BODY).credits == []
+    own_site = PageExtractor().extract(RawPage("s", "s", "text", "Channel silting\n\n" + told + BODY))
+    own_site.site = "KBN"
+    for stage in text_cleaning_stages():
+        own_site = stage(own_site)
+    assert own_site.credits == []

@@ -372,6 +372,50 @@ def _inline_dateline(lines: Sequence[Line], layout: Layout, meta: TextMetadata, 
         meta.credits.append(credit.strip())
 
 
+# A news outlet named as the one that did the interviewing ("analysts told the BBC"): the reporting
+# is that outlet's, so an article with no byline and no credit line of its own is built on it.
+# "According to TASS" only cites a report and is never read this way.
+_NAME_WORD = (
+    r"(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|"
+    r"June|July|August|September|October|November|December)\b)[A-Z][\w&'-]*"
+)
+# the outlet's name ends the clause or is followed by what follows a speaker's "told X": a "that",
+# a time or place; "told US officials" names officials, not an outlet
+_INTERVIEWED_BY = re.compile(
+    r"\b(?:told|informed|said to|speaking to|in an interview with)\s+(?:the\s+)?"
+    rf"(?P<outlet>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})"
+    r"(?=[.,;:!?)]|\s+(?:that|on|in|last|earlier|this|after|when|at|during|before|late|today|yesterday|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\s*$)"
+)
+_INTERVIEW_CUES = (" told ", " informed ", " said to ", " speaking to ", " interview with ")
+# Wire services and broadcasters whose names carry no masthead word and are not acronyms.
+_WIRE_NAMES = vocabulary("reuters bloomberg xinhua interfax yonhap kyodo tass anadolu bernama antara")
+
+
+def _outlet_name(name: str) -> bool:
+    """An outlet's name: an acronym (BBC, NHK), a masthead word (Times, Press) or a wire's name."""
+    words = name.split()
+    if len(words) == 1 and 2 <= len(name) <= 6 and name.isupper() and name.isalpha():
+        return True
+    return (len(words) >= 2 and _masthead(name)) or any(w.lower() in _WIRE_NAMES for w in words)
+
+
+def interviewing_outlet(lines: Sequence[Line], site: str | None) -> str | None:
+    """The outlet the article's sources spoke to, when one outlet (not the site itself) is named so."""
+    found: set[str] = set()
+    for line in lines:
+        text = line.text
+        if not any(cue in text for cue in _INTERVIEW_CUES):
+            continue
+        for match in _INTERVIEWED_BY.finditer(text):
+            name = match.group("outlet").rstrip("'")
+            if _outlet_name(name):
+                found.add(name)
+    site_words = {w.casefold() for w in (site or "").split()}
+    outlets = [name for name in found if not site_words & {w.casefold() for w in name.split()}]
+    return outlets[0] if len(outlets) == 1 else None
+
+
 def clean_metadata(article: Article, lines: Sequence[Line]) -> list[Line]:
     """Fill the article's fields from its metadata lines and take those lines out of the body;
     returns the live lines after."""
@@ -386,6 +430,10 @@ def clean_metadata(article: Article, lines: Sequence[Line]) -> list[Line]:
     article.language = article.language or meta.language
     article.authors.extend(a for a in meta.authors if a not in article.authors)
     article.credits.extend(c for c in meta.credits if c not in article.credits)
+    if not article.credits and not article.authors:
+        outlet = interviewing_outlet(lines, article.site)
+        if outlet:
+            article.credits.append(outlet)
     return remove_lines(article, meta.removals, lines)
 
 
