@@ -16,11 +16,17 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from copydesk.fingerprint.normalise import stable_hash
+
+if TYPE_CHECKING:
+    from copydesk.fingerprint.minhash import MinHashConfig
 
 # Signed feature hashing into 512 dimensions: on ECB+ train the clustering scores the same as with an
 # exact 2**20-slot sparse vector (0.88 event B-cubed either way), at a fixed 1 KiB (float16) per vector.
@@ -36,6 +42,11 @@ _GENERIC_CAPS = frozenset(
         *("friday", "saturday", "sunday", "said", "says", "new", "one", "two"),
     }
 )
+
+
+# Per lower-case word: rarity weight, zipf frequency, and its signed slots in the word, name and
+# lead blocks (see ``Lexicon.entry``).
+_Entry = tuple[float, float, tuple[int, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +75,7 @@ class Lexicon:
 
     zipf: dict[str, float] = field(default_factory=dict)
     _slots: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
-    _info: dict[str, tuple[str, float, float]] = field(default_factory=dict)
+    _entries: dict[str, _Entry] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Lexicon:
@@ -80,14 +91,15 @@ class Lexicon:
         # zipf 0 (unknown: a name or rare term) weighs 3.5x a word of zipf 5 ("report").
         return 1.0 + max(0.0, 5.0 - z) / 2.0
 
-    def info(self, token: str) -> tuple[str, float, float]:
-        """(lower-case form, rarity weight, zipf frequency) of a token, remembered per token."""
-        found = self._info.get(token)
+    def entry(self, low: str) -> _Entry:
+        """A lower-case word's (rarity weight, zipf frequency, word slot, name slot, lead slot),
+        remembered per word; a slot is ``(dimension + 1) * sign``, one int for both."""
+        found = self._entries.get(low)
         if found is None:
-            low = token.lower()
-            found = (low, self.weight(low, 99.0), self.zipf.get(low, 0.0))
-            if len(self._info) < 2_000_000:
-                self._info[token] = found
+            w, e, lead = (_signed_slot(stable_hash(prefix + low)) for prefix in ("w:", "e:", "l:"))
+            found = (self.weight(low, 99.0), self.zipf.get(low, 0.0), (w, e, lead))
+            if len(self._entries) < 2_000_000:
+                self._entries[low] = found
         return found
 
     def slot(self, prefix: str, key: str) -> tuple[int, float]:
@@ -95,11 +107,16 @@ class Lexicon:
         table = self._slots.setdefault(prefix, {})
         found = table.get(key)
         if found is None:
-            h = stable_hash(prefix + key)
-            found = (h % VECTOR_DIM, 1.0 if h & 0x80000000 else -1.0)
+            signed = _signed_slot(stable_hash(prefix + key))
+            found = (abs(signed) - 1, 1.0 if signed > 0 else -1.0)
             if len(table) < 2_000_000:
                 table[key] = found
         return found
+
+
+def _signed_slot(h: int) -> int:
+    """A feature hash as ``(dimension + 1) * sign``: the low bits pick the slot, bit 31 the sign."""
+    return (h % VECTOR_DIM + 1) * (1 if h & 0x80000000 else -1)
 
 
 @dataclass(slots=True)
@@ -139,49 +156,109 @@ def build_features(
     title: str | None, text: str, lexicon: Lexicon, weights: FeatureWeights = FeatureWeights()
 ) -> ArticleFeatures:
     """Weighted words (title and lead count more), names and figures, hashed into one vector."""
-    tokens = Counter(_TOKEN.findall(text.replace("’", "'")))
-    head = (title or "").replace("’", "'")
-    boosted = Counter(_TOKEN.findall(head))
-    lead_tokens = Counter(_TOKEN.findall(lead_of(text, weights.lead_sentences).replace("’", "'")))
-    lower_counts: Counter[str] = Counter()
+    findall = _TOKEN.findall
+    text = text.replace("’", "'")
+    tokens = Counter(findall(text))
+    boosted = Counter(findall((title or "").replace("’", "'")))
+    lead_tokens = set(findall(lead_of(text, weights.lead_sentences)))
+    lower_counts: dict[str, int] = {}
     for token, n in tokens.items():
-        lower_counts[token.lower()] += n
+        low = token.lower()
+        lower_counts[low] = lower_counts.get(low, 0) + n
+    merged = dict(tokens)
+    for token, n in boosted.items():
+        merged[token] = merged.get(token, 0) + n
     words: dict[str, float] = {}
     names: dict[str, float] = {}
     numbers: dict[str, float] = {}
-    info = lexicon.info
-    for token, n in (tokens + boosted).items():
+    entries: dict[str, _Entry] = {}
+    entry = lexicon.entry
+    log = math.log
+    name_zipf, stop_zipf, name_tf = weights.name_zipf, weights.stop_zipf, weights.name_tf
+    lead_boost, title_boost = weights.lead_boost, weights.title
+    for token, n in merged.items():
         if token[0].isdigit():
             value = token.replace(",", "")
             if not _is_plain_count(value):
-                numbers[value] = 1.0 + math.log(n)
+                numbers[value] = 1.0 + log(n)
             continue
-        low, rarity, known = info(token)
-        capitalised = token[0].isupper() and low not in _GENERIC_CAPS and 2 * n > lower_counts[low]
-        if capitalised and (known < weights.name_zipf or (n >= 2 and lower_counts[low] == n)):
-            tf = n**weights.name_tf if weights.name_tf > 0 else 1.0 + math.log(n)
-            names[low] = max(names.get(low, 0.0), rarity * tf)
-        if known >= weights.stop_zipf:
+        low = token.lower()
+        found = entries.get(low)
+        if found is None:
+            found = entries[low] = entry(low)
+        rarity, known = found[0], found[1]
+        if (
+            token[0].isupper()
+            and low not in _GENERIC_CAPS
+            and 2 * n > lower_counts.get(low, 0)
+            and (known < name_zipf or (n >= 2 and lower_counts.get(low, 0) == n))
+        ):
+            tf = n**name_tf if name_tf > 0 else 1.0 + log(n)
+            if rarity * tf > names.get(low, 0.0):
+                names[low] = rarity * tf
+        if known >= stop_zipf:
             continue
-        boost = 1.0 + weights.lead_boost * (low in lead_tokens or token in lead_tokens)
-        boost += weights.title * (token in boosted)
-        words[low] = words.get(low, 0.0) + boost * rarity * (1.0 + math.log(n))
+        boost = 1.0 + lead_boost * (low in lead_tokens or token in lead_tokens)
+        boost += title_boost * (token in boosted)
+        words[low] = words.get(low, 0.0) + boost * rarity * (1.0 + log(n))
     opening: dict[str, float] = {}
-    for token in lead_tokens + boosted:
-        low, rarity, known = info(token)
-        if low in names or (not token[0].isdigit() and known < weights.stop_zipf):
-            opening[low] = rarity * (2.0 if low in names else 1.0)
-    vector = np.zeros(VECTOR_DIM, dtype=np.float32)
-    for block, prefix, scale in (
-        (words, "w:", weights.words),
-        (names, "e:", weights.names),
-        (numbers, "n:", weights.numbers),
-        (opening, "l:", weights.lead_block),
-    ):
-        _add_block(vector, block, prefix, scale, lexicon)
-    kind = np.zeros(VECTOR_DIM, dtype=np.float32)
-    _add_block(kind, words, "w:", 1.0, lexicon)
+    for token in (*lead_tokens, *boosted):
+        if token[0].isdigit():
+            continue
+        low = token.lower()
+        found = entries.get(low)
+        if found is None:
+            found = entries[low] = entry(low)
+        if low in names:
+            opening[low] = found[0] * 2.0
+        elif found[1] < stop_zipf:
+            opening[low] = found[0]
+    word_dims, word_vals = _block(words, entries, 0, weights.words)
+    name_dims, name_vals = _block(names, entries, 1, weights.names)
+    open_dims, open_vals = _block(opening, entries, 2, weights.lead_block)
+    number_dims: list[int] = []
+    number_vals: list[float] = []
+    if numbers and weights.numbers > 0:
+        factor = weights.numbers / math.sqrt(sum(v * v for v in numbers.values()))
+        slot = lexicon.slot
+        for key, weight in numbers.items():
+            dim, sign = slot("n:", key)
+            number_dims.append(dim)
+            number_vals.append(sign * weight * factor)
+    vector = np.bincount(
+        np.asarray(word_dims + name_dims + number_dims + open_dims, dtype=np.intp),
+        np.asarray(word_vals + name_vals + number_vals + open_vals, dtype=np.float64),
+        minlength=VECTOR_DIM,
+    ).astype(np.float32)
+    if weights.words > 0:
+        kind = np.bincount(
+            np.asarray(word_dims, dtype=np.intp),
+            np.asarray(word_vals, dtype=np.float64) / weights.words,
+            minlength=VECTOR_DIM,
+        ).astype(np.float32)
+    else:
+        kind_dims, kind_vals = _block(words, entries, 0, 1.0)
+        kind = np.bincount(
+            np.asarray(kind_dims, dtype=np.intp), np.asarray(kind_vals), minlength=VECTOR_DIM
+        ).astype(np.float32)
     return ArticleFeatures(_unit(vector), _unit(kind), sorted(names), sorted(numbers))
+
+
+def _block(
+    block: dict[str, float], entries: dict[str, _Entry], at: int, scale: float
+) -> tuple[list[int], list[float]]:
+    """One block's hashed slots and values, scaled to length ``scale`` (block weights, not block
+    sizes, decide its share); ``at`` picks its signed slot (word, name, lead) in each entry."""
+    if not block or scale <= 0:
+        return [], []
+    factor = scale / math.sqrt(sum(v * v for v in block.values()))
+    dims: list[int] = []
+    vals: list[float] = []
+    for key, weight in block.items():
+        signed = entries[key][2][at]
+        dims.append(abs(signed) - 1)
+        vals.append((weight * factor) if signed > 0 else -(weight * factor))
+    return dims, vals
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -191,19 +268,94 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector
 
 
-def _add_block(
-    vector: np.ndarray, block: dict[str, float], prefix: str, scale: float, lexicon: Lexicon
-) -> None:
-    """Add one block scaled to length ``scale``, so block weights, not block sizes, decide its share."""
-    if not block or scale <= 0:
-        return
-    norm = math.sqrt(sum(v * v for v in block.values()))
-    factor = scale / norm
-    dims: list[int] = []
-    vals: list[float] = []
-    slot = lexicon.slot
-    for key, weight in block.items():
-        dim, sign = slot(prefix, key)
-        dims.append(dim)
-        vals.append(sign * weight * factor)
-    np.add.at(vector, np.asarray(dims, dtype=np.intp), np.asarray(vals, dtype=np.float32))
+def feature_rows(
+    titles: Sequence[str | None], texts: Sequence[str], lexicon: Lexicon, weights: FeatureWeights
+) -> np.ndarray:
+    """The ``combined`` rows (event vector, kind vector) of a batch as one float32 matrix."""
+    out = np.empty((len(texts), 2 * VECTOR_DIM), dtype=np.float32)
+    for i, (title, text) in enumerate(zip(titles, texts, strict=True)):
+        built = build_features(title, text, lexicon, weights)
+        out[i, :VECTOR_DIM] = built.vector
+        out[i, VECTOR_DIM:] = built.kind
+    return out
+
+
+# A worker process's own lexicon and MinHasher, set once by ``_start_worker`` (state of that process
+# only: the parent never reads or writes it).
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(lexicon: Lexicon | None, weights: FeatureWeights, minhash: MinHashConfig | None) -> None:
+    from copydesk.fingerprint.minhash import MinHasher
+
+    _WORKER["lexicon"] = lexicon if lexicon is not None else Lexicon.load()
+    _WORKER["weights"] = weights
+    _WORKER["hasher"] = MinHasher(minhash) if minhash is not None else None
+
+
+def _work(titles: list[str | None], texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    rows = feature_rows(titles, texts, _WORKER["lexicon"], _WORKER["weights"])
+    hasher = _WORKER["hasher"]
+    return rows, None if hasher is None else hasher.signatures(texts)
+
+
+class FeaturePool:
+    """Feature rows (and MinHash signatures) of whole batches, built in worker processes.
+
+    Why: features and signatures of one article never depend on where other articles went, so they
+    can be built for the next batch while the story desk, which must stay sequential, places this
+    one. ``submit`` cuts a batch into one chunk per worker; ``result`` puts the chunks back in order.
+    With fork (Linux) the workers share the parent's loaded lexicon instead of loading their own.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        lexicon: Lexicon | None = None,
+        weights: FeatureWeights = FeatureWeights(),
+        minhash: MinHashConfig | None = None,
+    ) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        shared = lexicon if context.get_start_method() == "fork" else None
+        self.workers = max(1, workers)
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_start_worker, initargs=(shared, weights, minhash)
+        )
+
+    def submit(self, titles: Sequence[str | None], texts: Sequence[str]) -> PendingRows:
+        step = max(1, -(-len(texts) // self.workers))
+        futures = [
+            self._pool.submit(_work, list(titles[lo : lo + step]), list(texts[lo : lo + step]))
+            for lo in range(0, len(texts), step)
+        ]
+        return PendingRows(futures)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> FeaturePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(slots=True)
+class PendingRows:
+    """A submitted batch: ``result()`` waits for its chunks and returns (rows, signatures or None)."""
+
+    futures: list[Future[tuple[np.ndarray, np.ndarray | None]]]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray | None]:
+        parts = [f.result() for f in self.futures]
+        if not parts:
+            return np.zeros((0, 2 * VECTOR_DIM), dtype=np.float32), None
+        rows = np.concatenate([p[0] for p in parts])
+        signatures = (
+            None if parts[0][1] is None else np.concatenate([p[1] for p in parts if p[1] is not None])
+        )
+        return rows, signatures
