@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from copydesk.facts.dates import extract_dates
 from copydesk.facts.figures import extract_figures
-from copydesk.facts.names import Mention, NameTagger, load_spacy
+from copydesk.facts.names import Mention, NameTagger, Span, load_spacy, mentions_from_spans
 from copydesk.facts.quotes import extract_quotes
 from copydesk.facts.text import Sentence, split_sentences
 from copydesk.records import Article, Figure, Quote
@@ -61,30 +61,37 @@ class FactExtractor:
         """Facts for each article; relative dates resolve against the article's date, else its story's
         (``fallback_dates`` by article id, or one ``fallback_date`` for all)."""
         out: list[ArticleFacts] = []
-        for article, named in zip(articles, self.names(articles), strict=True):
+        for article, names_of in zip(articles, self.names(articles), strict=True):
             ref = (fallback_dates or {}).get(article.id, fallback_date)
-            out.append(article_facts(article, named, ref))
+            out.append(article_facts(article, names_of, ref))
         return out
 
     def names(self, articles: Sequence[Article]) -> list[Named]:
-        """The part that needs spaCy and the memo: each article's sentences and the names in them."""
+        """The part that needs spaCy and the memo: each article's sentences and the name spans in them."""
         sentences = [split_sentences(a.text) for a in articles]
-        mentions = self.tagger.tag(sentences)
-        return [Named(s, m) for s, m in zip(sentences, mentions, strict=True)]
+        spans = self.tagger.tag_spans(sentences)
+        return [Named(s, n) for s, n in zip(sentences, spans, strict=True)]
 
 
 class Named(NamedTuple):
-    """An article's sentences and name mentions: what ``article_facts`` needs besides the article."""
+    """An article's sentences and the name spans of each: what ``article_facts`` needs besides the
+    article (``named_from_spans`` remakes it from the spans alone, in another process)."""
 
     sentences: list[Sentence]
-    mentions: list[Mention]
+    spans: list[list[Span]]
 
 
-def article_facts(article: Article, named: Named, fallback_date: date | None = None) -> ArticleFacts:
+def named_from_spans(article: Article, spans: list[list[Span]]) -> Named:
+    """An article's ``Named`` from its spans: sentence splitting is pure, so it gives the same sentences."""
+    return Named(split_sentences(article.text), spans)
+
+
+def article_facts(article: Article, names_of: Named, fallback_date: date | None = None) -> ArticleFacts:
     """Figures, dates and quotes of one article whose names are known: a pure function (no spaCy, no
     memo), so it can run in any process; relative dates resolve against the article's date, else
     ``fallback_date``."""
-    sents, names = named
+    sents, spans = names_of
+    names = mentions_from_spans(sents, spans)
     ref = article.published.date() if article.published else fallback_date
     dates = extract_dates(article.id, sents, ref)
     taken = [(d.position, d.position + len(d.text)) for d in dates]

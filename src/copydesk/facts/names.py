@@ -26,6 +26,7 @@ SPACY_LABELS: dict[str, EntityLabel] = {
     "PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place",
 }  # fmt: skip
 OTHER = "other"  # the memo's label for spaCy entities that are not names (NORP, DATE, ...)
+Span = tuple[int, int, str]  # a name's start and end in its sentence, and its label
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "mr.", "mrs.", "ms.", "dr."})
 # Nouns that make the words before a name its title ("Kremlin spokesperson Dmitry Peskov").
 ROLE_NOUNS = word_set(
@@ -138,11 +139,11 @@ class NameTagger:
                 # The surname alone ("Fischer said") is the same person; spaCy would tag it so.
                 self._memo.add(key[-1:], "person", 0)
 
-    def _from_memo(self, sentence: str) -> list[tuple[int, int, str]]:
+    def _from_memo(self, sentence: str) -> list[Span]:
         tokens = tokenize(sentence)
         keys = [_key(t.text) for t in tokens]
         longest = self._memo.longest
-        out: list[tuple[int, int, str]] = []
+        out: list[Span] = []
         i = 0
         while i < len(tokens):
             if not keys[i][:1].isupper():
@@ -181,12 +182,20 @@ class NameTagger:
         return out
 
     def tag(self, articles: Sequence[Sequence[Sentence]]) -> list[list[Mention]]:
-        """Mentions for each article's sentences (same order as given).
+        """Mentions for each article's sentences (same order as given)."""
+        return [
+            mentions_from_spans(sentences, spans)
+            for sentences, spans in zip(articles, self.tag_spans(articles), strict=True)
+        ]
+
+    def tag_spans(self, articles: Sequence[Sequence[Sentence]]) -> list[list[list[Span]]]:
+        """Name spans of each sentence of each article (same order as given): the part that needs
+        spaCy and the memo; ``mentions_from_spans`` makes the mentions anywhere.
 
         Sentences are taken in order, a chunk at a time, so the memo learns from each chunk before
         deciding what the next one needs; spaCy sees only windows around unseen capitalised words.
         """
-        spans: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
+        spans: dict[tuple[int, int], list[Span]] = {}
         order = [(a, s) for a, sentences in enumerate(articles) for s in sentences]
         pos = 0
         while pos < len(order):
@@ -202,7 +211,7 @@ class NameTagger:
                     jobs.extend(((a, sentence.index), x, sentence.text[x:y]) for x, y in windows)
             docs = self.nlp.pipe([text for _, _, text in jobs], batch_size=self.batch_size)
             for (key, offset, text), doc in zip(jobs, docs, strict=True):
-                ents: list[tuple[int, int, str]] = [
+                ents: list[Span] = [
                     (e.start_char, e.end_char, SPACY_LABELS[e.label_])
                     for e in doc.ents
                     if e.label_ in SPACY_LABELS
@@ -216,9 +225,9 @@ class NameTagger:
                     if e.label_ not in SPACY_LABELS
                 ]
                 self._learn(text, [(_clean(text[a:b]), label) for a, b, label in ents] + others)
-        out: list[list[Mention]] = []
+        out: list[list[list[Span]]] = []
         for a, sentences in enumerate(articles):
-            mentions: list[Mention] = []
+            per_sentence: list[list[Span]] = []
             for s in sentences:
                 found = spans.get((a, s.index))
                 if found is None:
@@ -231,9 +240,19 @@ class NameTagger:
                         if not any(x < span[1] and span[0] < y for x, y, _ in found)
                     ]
                     found.sort()
-                mentions.extend(m for m in (_mention(s, *span) for span in found) if m is not None)
-            out.append(mentions)
+                per_sentence.append(found)
+            out.append(per_sentence)
         return out
+
+
+def mentions_from_spans(sentences: Sequence[Sentence], spans: Sequence[Sequence[Span]]) -> list[Mention]:
+    """An article's mentions from its sentences' name spans (a pure function: runs in any process)."""
+    return [
+        m
+        for s, found in zip(sentences, spans, strict=True)
+        for m in (_mention(s, *span) for span in found)
+        if m is not None
+    ]
 
 
 def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | None:

@@ -21,7 +21,8 @@ from datetime import date
 
 from copydesk.align.story import StoryArticle, StoryFacts, align_story
 from copydesk.errors import CopydeskError, MissingExtraError
-from copydesk.facts.extract import ArticleFacts, FactExtractor, Named, article_facts
+from copydesk.facts.extract import ArticleFacts, FactExtractor, Named, article_facts, named_from_spans
+from copydesk.facts.names import Span
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, Story
 from copydesk.store import articles as article_store
@@ -122,6 +123,13 @@ def finish_stories(jobs: Sequence[Job], named: dict[str, Named]) -> Result:
         except Exception as exc:  # one story's bad input must not end the run; it is retried next run
             notes.append(f"story {story_id}: alignment failed ({type(exc).__name__}: {exc}); skipped")
     return out, notes
+
+
+def finish_from_spans(jobs: Sequence[Job], spans: dict[str, list[list[Span]]]) -> Result:
+    """``finish_stories`` in a helper process, given only the name spans: it splits the sentences again
+    (the same split; cheaper than shipping them) and makes the mentions itself."""
+    articles = {m.article.id: m.article for _, members, _ in jobs for m in members}
+    return finish_stories(jobs, {a: named_from_spans(articles[a], s) for a, s in spans.items()})
 
 
 def _batches(todo: Sequence[tuple[Story, str]], size: int) -> list[list[tuple[Story, str]]]:
@@ -227,7 +235,8 @@ class FactsStage(CorpusStage):
                 named = name_stories(self.extractor, jobs, notes)
                 done += collect([f for f in pending if f.done()])
                 if len(pending) < 2 * helpers:
-                    pending[pool.submit(finish_stories, jobs, named)] = batch
+                    spans = {a: n.spans for a, n in named.items()}
+                    pending[pool.submit(finish_from_spans, jobs, spans)] = batch
                 else:
                     result = finish_stories(jobs, named)
                     notes.extend(result[1])
