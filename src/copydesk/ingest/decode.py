@@ -17,6 +17,8 @@ class ByteStream(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
+# Control bytes other than tab, newline, vertical tab, form feed and carriage return.
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _READ_CHUNK = 1 << 20
 
@@ -55,7 +57,7 @@ def looks_binary(data: bytes) -> bool:
     head = data[:8192]
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))  # C speed, no per-byte loop
     return bool(head) and controls / len(head) > 0.05
 
 

@@ -34,17 +34,21 @@ def _article_row(article: Article, seq: int, ingested_at: str) -> tuple[Any, ...
         article.site,
         article.title,
         article.published.isoformat() if article.published else None,
-        json.dumps(article.authors, ensure_ascii=False),
-        json.dumps(article.credits, ensure_ascii=False),
+        json.dumps(article.authors, ensure_ascii=False) if article.authors else "[]",
+        json.dumps(article.credits, ensure_ascii=False) if article.credits else "[]",
         article.language,
         article.dateline,
         article.raw_text,
         article.text,
-        json.dumps(dataclasses.asdict(article.signals)),
-        json.dumps(article.metadata, ensure_ascii=False, default=str),
+        json.dumps({name: getattr(article.signals, name) for name in _SIGNAL_FIELDS}),
+        json.dumps(article.metadata, ensure_ascii=False, default=str) if article.metadata else "{}",
         ingested_at,
         seq,
     )
+
+
+# Signals holds plain values, so this dict dumps as ``dataclasses.asdict`` would (without its deep copies).
+_SIGNAL_FIELDS = tuple(f.name for f in dataclasses.fields(Signals))
 
 
 def _removal_rows(article: Article) -> list[tuple[Any, ...]]:
