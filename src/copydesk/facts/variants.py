@@ -227,11 +227,10 @@ def discover_variants(
         known.add(name_key(word))
 
     # A role's words are tokens in a row, with only spaces between (every other character is in a
-    # token): a sentence where no role's words stand so cannot hold a word in a role, and is not
-    # tokenised for it; in the others only words right after a role's last word are looked at. (The
-    # pattern has no word-boundary tests: they would make it slower than the tokenising it spares.)
-    role_texts = sorted((r"\s*".join(map(re.escape, r)) for r in roles), key=len, reverse=True)
-    role_word = re.compile("|".join(role_texts)) if role_texts else None
+    # token): a sentence whose text without spaces holds no role's words run together cannot hold a
+    # word in a role, and is not tokenised for it; in the others only words right after a role's last
+    # word are looked at.
+    role_texts = ["".join(r) for r in roles]
     role_ends = {r[-1] for r in roles}
 
     def spelt_variant_in(text: str) -> bool:
@@ -246,7 +245,11 @@ def discover_variants(
         for s in sents:
             spelt = spelt_variant_in(s.text)
             lowered = s.text.lower().replace("’", "'")
-            in_role = role_word is not None and role_word.search(lowered)
+            if role_texts:
+                squeezed = "".join(lowered.split())
+                in_role = any(r in squeezed for r in role_texts)
+            else:
+                in_role = False
             if not (spelt or in_role):
                 continue
             tokens = tokenize(s.text)
