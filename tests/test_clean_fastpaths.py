@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from copydesk.clean.lines import ends_like_sentence
 from copydesk.clean.normalise import _fix_text
+from copydesk.clean.words import _frequency_table, is_nonword, is_word, known_words
 
 # UTF-8 text read in each of the single-byte encodings ftfy repairs
 _MOJIBAKE = [
@@ -82,3 +83,9 @@ _ENDINGS = st.sampled_from(
 def test_sentence_ending_matches_the_regex(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert ends_like_sentence(text) == bool(_TERMINAL.search(text))
+
+
+def test_known_words_is_the_set_is_word_and_not_is_nonword_describe() -> None:
+    known = known_words()
+    table = _frequency_table("en")
+    assert [w for w in table if len(w) > 1 and (w in known) != (is_word(w) and not is_nonword(w))] == []

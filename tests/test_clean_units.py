@@ -111,6 +111,27 @@ def test_recurring_lines_go_across_the_store(tmp_path: Path) -> None:
         db.close()
 
 
+def test_a_spam_run_proven_later_is_removed_from_older_articles_of_the_site(tmp_path: Path) -> None:
+    db = Database.open(tmp_path / "s.db")
+    try:
+        # the older article has a lone trade word in a sentence: nothing in it proves it is injected
+        banner = "Calder Post | News, Sport, Weather\n\n"
+        older = BODY.replace("for high tide", "for weed high tide")
+        first = _store_article(db, banner + "Dredging to start in August\n\n" + older, "old")
+        assert first.site == "Calder Post" and "weed" in first.text
+        assert RecurringChromeStage().run(db, [first.id]).changed == 0
+        # a newer article of the same site carries a commercial run with that word
+        newer = BODY.replace("surveys", "sur buy weed online veys")
+        second = _store_article(db, banner + "Port board approves dredging\n\n" + newer, "new")
+        assert "weed" not in second.text
+        assert RecurringChromeStage().run(db, [second.id]).changed == 1
+        cleaned = article_store.get_article(db, first.id)
+        assert "weed" not in cleaned.text
+        assert "wait for high tide" in cleaned.text
+    finally:
+        db.close()
+
+
 def test_copies_of_one_story_keep_their_shared_lines() -> None:
     text = "Harbour dredging plan\n\n" + BODY.replace("\n\nShips", "\n\nWhat happens next\n\nShips")
     articles = [clean(text, f"copy{i}") for i in range(4)]

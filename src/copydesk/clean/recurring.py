@@ -9,13 +9,13 @@ Spam runs proven in one article of a site are then looked for in the site's othe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from copydesk.clean.layout import layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
-from copydesk.clean.spam import apply_spam, commercial, find_spam
+from copydesk.clean.spam import apply_spam, commercial, find_spam, token_words
 from copydesk.clean.spamwords import TOPIC
 from copydesk.clean.words import core, site_talk
 from copydesk.pipeline import CorpusStage, CorpusStageReport
@@ -107,9 +107,15 @@ def _proven_runs(articles: Sequence[Article]) -> dict[str | None, frozenset[str]
 
 
 def clean_corpus_in_memory(
-    articles: Sequence[Article], options: RecurringOptions = RecurringOptions()
+    articles: Sequence[Article],
+    options: RecurringOptions = RecurringOptions(),
+    new_ids: Collection[str] | None = None,
 ) -> list[Article]:
-    """Apply the corpus-level passes to articles held in memory; returns the ones that changed."""
+    """Apply the corpus-level passes to articles held in memory; returns the ones that changed.
+
+    With ``new_ids`` (the articles this run added), the others were already searched for every run
+    proven before, so they are searched only for runs first proven now.
+    """
     changed: dict[str, Article] = {}
     chrome: RemovalKind = "chrome"
     found = recurring_lines(articles, options)
@@ -120,9 +126,17 @@ def clean_corpus_in_memory(
             article.signals.chrome_lines += len(hits)
             changed[article.id] = article
     proven = _proven_runs(articles)
+    known: dict[str | None, frozenset[str]] = {}
+    if new_ids is not None:
+        fresh = set(new_ids)
+        known = _proven_runs([a for a in articles if a.id not in fresh])
     for article in articles:
         learned = proven.get(None, frozenset()) | proven.get(article.site, frozenset())
-        if not learned:
+        if new_ids is not None and article.id not in fresh:
+            learned -= known.get(None, frozenset()) | known.get(article.site, frozenset())
+        # a run is only looked for where its first word occurs (find_spam finds nothing else that
+        # the article's own cleaning did not already find)
+        if not learned or _first_words(learned).isdisjoint(token_words(article.text)):
             continue
         lines = live_lines(article)
         spans = [s for s in find_spam(lines, learned) if s.run]
@@ -130,6 +144,10 @@ def clean_corpus_in_memory(
             apply_spam(article, spans, lines)
             changed[article.id] = article
     return list(changed.values())
+
+
+def _first_words(runs: frozenset[str]) -> frozenset[str]:
+    return frozenset(run.split(" ", 1)[0] for run in runs)
 
 
 class RecurringChromeStage(CorpusStage):
@@ -145,7 +163,7 @@ class RecurringChromeStage(CorpusStage):
         if not new_ids:
             return report
         articles = list(article_store.iter_articles(db))
-        changed = clean_corpus_in_memory(articles, self.options)
+        changed = clean_corpus_in_memory(articles, self.options, new_ids)
         report.changed = article_store.update_articles(db, changed)
         report.notes.append(f"looked at {len(articles)} articles; {report.changed} re-cleaned")
         return report

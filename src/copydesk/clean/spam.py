@@ -157,6 +157,13 @@ def _token_facts(text: str) -> _TokenFacts:
 
 
 _WORD_OF = itemgetter(0)
+
+
+def token_words(text: str) -> set[str]:
+    """The words of a text as the spam search reads them (tokens without edge punctuation, lower case)."""
+    return set(map(_WORD_OF, map(_token_facts, text.split())))
+
+
 _FRAGMENT_OF = itemgetter(2)
 _TOPIC_OF = itemgetter(4)
 _Facts = list[_TokenFacts]
@@ -394,12 +401,15 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     """Spam spans in the lines; runs proven here are then looked for again across the article."""
     texts = [line.text.split() for line in lines]
     facts = [list(map(_token_facts, tokens)) for tokens in texts]
-    # Only a line with a fragment, a trade word or (with runs learned elsewhere) anything at all can
+    # Only a line with a fragment, a trade word or the first word of a run learned elsewhere can
     # hold a span; in clean copy that is a minority of lines, and most are let go below.
+    learned_starts = _starts(learned)
     maybe = [
         k
         for k, fact in enumerate(facts)
-        if learned or any(map(_FRAGMENT_OF, fact)) or any(map(_TOPIC_OF, fact))
+        if any(map(_FRAGMENT_OF, fact))
+        or any(map(_TOPIC_OF, fact))
+        or (learned_starts and not learned_starts.isdisjoint(map(_WORD_OF, fact)))
     ]
     if not maybe:
         return []
@@ -410,7 +420,13 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     prepared: dict[int, tuple[_Tokens, _Elsewhere]] = {}
     spans: list[SpamSpan] = []
     for k in maybe:
-        if not learned and not any(map(_TOPIC_OF, facts[k])) and not _strong_join_near(facts[k], counts):
+        fact = facts[k]
+        # without a trade word or a learned run's first word, only a split word can be proven
+        if (
+            not any(map(_TOPIC_OF, fact))
+            and (not starts or starts.isdisjoint(map(_WORD_OF, fact)))
+            and not _strong_join_near(fact, counts)
+        ):
             continue
         vocab = _Elsewhere(counts, map(_WORD_OF, facts[k]))
         tokens = _prepare(lines[k].text, facts[k])

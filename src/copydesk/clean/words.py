@@ -49,9 +49,19 @@ def known_words(lang: str = "en") -> frozenset[str]:
     """Every word for which ``is_word`` holds and ``is_nonword`` does not, as one set (a membership
     test instead of two lookups and a logarithm; built once per process, a few MB)."""
     known = {"a", "i"} if lang == "en" else set()
+    # zipf() rounds to two decimals: frequencies clearly above or below a limit are told by one
+    # comparison, only those within the rounding band get zipf's own arithmetic
+    bands = {
+        limit: (10 ** (limit - 9 - 0.006), 10 ** (limit - 9 + 0.006))
+        for limit in (WORD_ZIPF, SHORT_NONWORD_ZIPF)
+    }
     for word, freq in _frequency_table(lang).items():
-        value = round(math.log10(freq) + 9, 2)
-        if value >= (SHORT_NONWORD_ZIPF if len(word) <= 3 else WORD_ZIPF) and len(word) > 1:
+        if len(word) < 2:
+            continue
+        # is_nonword only judges words that start with a letter
+        limit = SHORT_NONWORD_ZIPF if len(word) <= 3 and word[0].isalpha() else WORD_ZIPF
+        low, high = bands[limit]
+        if freq >= high or (freq >= low and round(math.log10(freq) + 9, 2) >= limit):
             known.add(word)
             if "'" in word:  # zipf() reads typographic apostrophes as straight ones
                 known.update(word.replace("'", mark) for mark in "’‘ʼ")
