@@ -48,7 +48,7 @@ def corpus_stages(settings: Settings) -> list[CorpusStage]:
     from copydesk.stories.stage import StoryStage
 
     facts = FactsStage(settings.spacy_model, workers=settings.worker_count)
-    return [RecurringChromeStage(), StoryStage(), facts]
+    return [RecurringChromeStage(), StoryStage(workers=settings.worker_count), facts]
 
 
 def fingerprint_stages(settings: Settings) -> list[ArticleStage]:
@@ -231,7 +231,7 @@ def build_stories(settings: Settings) -> list[Any]:
     from copydesk.stories.stage import StoryStage
 
     with open_store(settings) as db:
-        return [StoryStage().run(db, [])]
+        return [StoryStage(workers=settings.worker_count).run(db, [])]
 
 
 def split_story(settings: Settings, story_id: str, article_ids: list[str]) -> str:

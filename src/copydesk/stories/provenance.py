@@ -6,7 +6,11 @@ original and its copies, rewrites and translations) counts once however many sit
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -51,32 +55,61 @@ def story_title(articles: Sequence[Titled], members: Sequence[StoryMember]) -> s
     return first[0][:120] if first else ""
 
 
-def refresh_stories(db: Database, story_ids: Sequence[str], lexicon: Lexicon, minhash: MinHashConfig) -> None:
+def refresh_stories(
+    db: Database, story_ids: Sequence[str], lexicon: Lexicon, minhash: MinHashConfig, *, workers: int = 1
+) -> None:
     """Recompute families, relations and provenance of the given stories from their members.
 
-    Members are read a few hundred stories at a time and everything is written in one transaction."""
+    Members are read a couple of thousand stories at a time, stories are worked on by up to ``workers``
+    processes (``FamilyPool``), and everything is written in one transaction."""
     judge = FamilyJudge(lexicon.zipf, minhash)
-    with db.atomic():
-        for start in range(0, len(story_ids), 200):
-            part = story_ids[start : start + 200]
+    with db.atomic(), FamilyPool(judge, workers) as pool:
+        for start in range(0, len(story_ids), 2000):
+            part = story_ids[start : start + 2000]
             member_lists = story_store.member_ids_of(db, part)
             every = [a for ids in member_lists.values() for a in ids]
             texts = story_store.story_texts(db, every)
             prints = story_store.hashes_and_signatures(db, every, minhash.key)
+            jobs: list[StoryJob] = []
             for story_id in part:
-                ids = member_lists.get(story_id, [])
-                articles = sorted((texts[a] for a in ids if a in texts), key=lambda a: a.seq)
+                articles = sorted(
+                    (texts[a] for a in member_lists.get(story_id, []) if a in texts), key=lambda a: a.seq
+                )
                 if articles:
-                    _refresh_one(db, story_id, articles, prints, judge)
+                    signed = {a.id: prints[a.id] for a in articles if a.id in prints}
+                    jobs.append((story_id, articles, signed))
+            done = pool.map(jobs)
+            story_store.put_families(db, [m for result in done for m in result.members])
+            for result in done:
+                story_store.put_provenance(
+                    db,
+                    result.story_id,
+                    title=result.title,
+                    independent=result.independent,
+                    sites=result.sites,
+                    wires=result.wires,
+                )
 
 
-def _refresh_one(
-    db: Database,
-    story_id: str,
-    articles: Sequence[story_store.StoryText],
-    prints: dict[str, tuple[str, np.ndarray]],
-    judge: FamilyJudge,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """One story's copy families (every member's relation) and source counts."""
+
+    story_id: str
+    members: list[StoryMember]
+    title: str
+    independent: int
+    sites: int
+    wires: list[str]
+
+
+# A story to work on: its id, its members in arrival order, and their (normalised hash, signature).
+StoryJob = tuple[str, list[story_store.StoryText], dict[str, tuple[str, np.ndarray]]]
+
+
+def story_provenance(job: StoryJob, judge: FamilyJudge) -> Provenance:
+    """Families and provenance of one story, from its members alone (no store access)."""
+    story_id, articles, prints = job
     texts = [
         MemberText(a.id, a.text, a.title, a.published, list(a.credits), *prints[a.id])
         for a in articles
@@ -88,17 +121,78 @@ def _refresh_one(
         StoryMember(t.article_id, "f" + t.article_id[:12], "independent", "not compared: story too large")
         for t in texts[MAX_FAMILY_MEMBERS:]
     ]
-    story_store.put_families(db, members)
-    wires = sorted({c for a in articles for c in a.credits})
-    sites = {a.site or a.source_id for a in articles}
-    story_store.put_provenance(
-        db,
+    return Provenance(
         story_id,
-        title=story_title(articles, members),
-        independent=len({m.copy_family for m in members}),
-        sites=len(sites),
-        wires=wires,
+        members,
+        story_title(articles, members),
+        len({m.copy_family for m in members}),
+        len({a.site or a.source_id for a in articles}),
+        sorted({c for a in articles for c in a.credits}),
     )
+
+
+class _FamilyWorker:
+    """The judge a forked worker process received at start (each process has its own copy)."""
+
+    judge: FamilyJudge | None = None
+
+
+def _start_family_worker(judge: FamilyJudge) -> None:
+    _FamilyWorker.judge = judge
+
+
+def _provenance_chunk(jobs: list[StoryJob]) -> list[Provenance]:
+    judge = _FamilyWorker.judge
+    if judge is None:  # pragma: no cover - the pool initializer always runs first
+        raise RuntimeError("family worker started without a judge")
+    return [story_provenance(job, judge) for job in jobs]
+
+
+class FamilyPool:
+    """Works out stories' families in this process, or in ``workers`` forked processes when there is
+    enough to do (a few hundred members: a fork costs milliseconds, families ~0.5 ms a member).
+
+    Forking is only safe while this process runs no other thread (a web server's threads may hold
+    locks), so with other threads about the work stays in this process."""
+
+    def __init__(self, judge: FamilyJudge, workers: int, min_members: int = 500) -> None:
+        self.judge = judge
+        self.workers = workers
+        self.min_members = min_members
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> FamilyPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def map(self, jobs: list[StoryJob]) -> list[Provenance]:
+        """Each job's provenance, in the jobs' order."""
+        members = sum(len(job[1]) for job in jobs)
+        if self.workers <= 1 or members < self.min_members or threading.active_count() > 1:
+            return [story_provenance(job, self.judge) for job in jobs]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_start_family_worker,
+                initargs=(self.judge,),
+            )
+        # Chunks of about equal work (pairs grow with the square of a story's size), in story order.
+        cost = [min(len(job[1]), MAX_FAMILY_MEMBERS) ** 2 + len(job[1]) for job in jobs]
+        target = sum(cost) / (4 * self.workers)
+        chunks: list[list[StoryJob]] = [[]]
+        load = 0.0
+        for job, weight in zip(jobs, cost, strict=True):
+            if chunks[-1] and load + weight > target:
+                chunks.append([])
+                load = 0.0
+            chunks[-1].append(job)
+            load += weight
+        return [result for done in self._pool.map(_provenance_chunk, chunks) for result in done]
 
 
 STORY_FIELDS = (

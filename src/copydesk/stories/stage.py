@@ -90,6 +90,7 @@ class StoryStage(CorpusStage):
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     batch: int = 2000
     blas_threads: int = 1
+    workers: int = 1  # processes for copy families (they are worked out story by story)
     _lexicon: Lexicon | None = None
 
     @property
@@ -186,7 +187,7 @@ class StoryStage(CorpusStage):
         story_store.mark_merged(db, merges)
         story_store.put_log(db, [(e.kind, e.story_id, e.other_id, e.article_id, e.detail) for e in desk.log])
         live = sorted({desk.merged_into.get(s, s) for s in touched} & set(desk.stories))
-        refresh_stories(db, live, self.lexicon, self.minhash)
+        refresh_stories(db, live, self.lexicon, self.minhash, workers=self.workers)
         opened = sum(1 for e in desk.log if e.kind == "open")
         report.notes.append(
             f"{report.changed} articles placed: {opened} new stories, {len(merges)} merges, "

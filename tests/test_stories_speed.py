@@ -1,0 +1,165 @@
+"""The stories stage's shortcuts change no result: fingerprints made at ingest, batched near-copy
+checks, alignment bounds, estimate matrices and families worked out in forked processes."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from copydesk import service
+from copydesk.config import load_settings
+from copydesk.fingerprint.lsh import LshIndex
+from copydesk.fingerprint.minhash import MinHashConfig, MinHasher, estimated_jaccard
+from copydesk.fingerprint.normalise import normalised_hash
+from copydesk.records import StoryMember
+from copydesk.store import stories as story_store
+from copydesk.store.db import Database
+from copydesk.stories.families import (
+    FamilyJudge,
+    _may_align,
+    _outline,
+    _sentence_keys,
+    align_keys,
+    estimate_matrix,
+)
+from copydesk.stories.features import Lexicon
+from copydesk.stories.provenance import FamilyPool, StoryJob, story_provenance
+from copydesk.stories.stage import StoryStage
+from copydesk.stories.synthetic import GeneratedArticle, generate_corpus
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[GeneratedArticle]:
+    return generate_corpus(12, seed=8, reports=(2, 3), copies=(1, 3))
+
+
+def _jobs(corpus: list[GeneratedArticle]) -> list[StoryJob]:
+    """One story per event, members as the store would hand them over."""
+    hasher = MinHasher()
+    by_event: dict[str, list[GeneratedArticle]] = defaultdict(list)
+    for article in corpus:
+        by_event[article.event].append(article)
+    jobs: list[StoryJob] = []
+    for event, articles in sorted(by_event.items()):
+        signatures = hasher.signatures([a.text for a in articles])
+        texts = [
+            story_store.StoryText(
+                a.source_id, a.source_id, a.source_id, a.title, a.published, list(a.credits), a.text, seq
+            )
+            for seq, a in enumerate(articles)
+        ]
+        prints = {
+            a.source_id: (normalised_hash(a.text), sig) for a, sig in zip(articles, signatures, strict=True)
+        }
+        jobs.append((event, texts, prints))
+    return jobs
+
+
+def test_forked_family_workers_match_this_process(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
+    jobs = _jobs(corpus)
+    judge = FamilyJudge(lexicon.zipf, MinHashConfig())
+    alone = [story_provenance(job, judge) for job in jobs]
+    with FamilyPool(judge, workers=2, min_members=1) as pool:
+        forked = pool.map(jobs)
+    assert forked == alone
+    relations = {m.relation for result in alone for m in result.members}
+    assert {"original", "exact-copy", "near-copy"} <= relations  # the set exercises the copy calls
+
+
+def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
+    """``_may_align`` is a necessary condition: whenever it says no, the full alignment falls short."""
+    share, min_anchors = 0.75, 2
+    keys = [_sentence_keys(a.text, lexicon.zipf) for a in corpus]
+    outlines = [_outline(k, min_anchors) for k in keys]
+    accepted = 0
+    for i in range(len(corpus)):
+        for j in range(i + 1, len(corpus)):
+            alignment = align_keys(keys[i], keys[j], min_anchors)
+            reaches = alignment.comparable >= 2 and alignment.share >= share
+            accepted += reaches
+            if reaches:
+                assert _may_align(outlines[i], outlines[j], min_anchors, share), (i, j)
+    assert accepted > 0
+
+
+def test_token_memo_gives_the_same_keys(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
+    memo: dict[str, tuple[str, str, str]] = {}
+    for article in corpus:
+        assert _sentence_keys(article.text, lexicon.zipf, memo) == _sentence_keys(article.text, lexicon.zipf)
+
+
+def test_estimate_matrix_is_pairwise_estimated_jaccard(corpus: list[GeneratedArticle]) -> None:
+    signatures = MinHasher().signatures([a.text for a in corpus[:40]] + [""])
+    matrix = estimate_matrix(signatures)
+    for i in range(len(signatures)):
+        for j in range(len(signatures)):
+            assert matrix[i, j] == estimated_jaccard(signatures[i], signatures[j])
+
+
+def test_lsh_query_many_matches_query(corpus: list[GeneratedArticle]) -> None:
+    config = MinHashConfig()
+    signatures = MinHasher(config).signatures([a.text for a in corpus] + [""])
+    index = LshIndex(config)
+    half = len(signatures) // 2
+    index.add(np.arange(half), signatures[:half])
+    assert index.query_many(signatures) == [index.query(s) for s in signatures]
+    assert index.query_many(signatures[:0]) == []
+
+
+def _ingest(tmp_path: Path, corpus: list[GeneratedArticle], executor: str = "inprocess") -> Path:
+    path = tmp_path / "news.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for a in corpus:
+            fh.write(json.dumps({"id": a.source_id, "title": a.title, "text": a.text}) + "\n")
+    settings = load_settings({"db": tmp_path / "s.db", "workers": 1}, environ={})
+    service.ingest([str(path)], settings, executor=executor)
+    return settings.db
+
+
+def _members(db: Database) -> list[StoryMember]:
+    rows = db.query(
+        "SELECT article_id, copy_family, relation, evidence FROM story_members ORDER BY article_id"
+    )
+    return [StoryMember(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def test_stage_uses_prints_from_ingest_and_redoes_stale_ones(
+    tmp_path: Path, corpus: list[GeneratedArticle]
+) -> None:
+    with Database.open(_ingest(tmp_path, corpus)) as db:
+        unsigned = db.query("SELECT COUNT(*) FROM story_features WHERE minhash_key = ''")[0][0]
+        assert unsigned == len(corpus)  # the ingest workers' vectors wait for the stage to sign them
+        # A later cleaning pass changed one text: its vector must be recomputed, not reused.
+        changed = db.query("SELECT id, text FROM articles ORDER BY seq LIMIT 1")[0]
+        edited = changed[1] + " Extra words."
+        with db.atomic() as conn:
+            conn.execute(
+                "UPDATE articles SET text = ? WHERE id = ?", (changed[1] + " Extra words.", changed[0])
+            )
+        stale = story_store.get_features(db, [changed[0]])[changed[0]]
+        StoryStage().run(db, [])
+        fresh = story_store.get_features(db, [changed[0]])[changed[0]]
+        assert fresh.norm_hash == normalised_hash(edited) != stale.norm_hash
+        assert db.query("SELECT COUNT(*) FROM story_features WHERE minhash_key = ''")[0][0] == 0
+        with_prints = _members(db)
+    # The same corpus with every fingerprint made by the stage itself gives the same stories, except
+    # for the changed article's text, which both runs see.
+    other = tmp_path / "again"
+    other.mkdir()
+    with Database.open(_ingest(other, corpus)) as db:
+        with db.atomic() as conn:
+            conn.execute("DELETE FROM story_features")
+            conn.execute(
+                "UPDATE articles SET text = ? WHERE id = ?", (changed[1] + " Extra words.", changed[0])
+            )
+        StoryStage().run(db, [])
+        assert _members(db) == with_prints
