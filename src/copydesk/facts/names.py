@@ -19,7 +19,7 @@ from typing import Any
 
 from copydesk.errors import MissingExtraError
 from copydesk.extras import require
-from copydesk.facts.text import STOPWORDS, Sentence, fold, tokenize, word_set
+from copydesk.facts.text import STOPWORDS, Sentence, capitalised, fold, tokenize, word_set
 from copydesk.records import EntityLabel
 
 SPACY_LABELS: dict[str, EntityLabel] = {
@@ -110,7 +110,7 @@ def _key(word: str) -> str:
 
 
 def _capitals(sentence: str) -> set[str]:
-    return {_key(t.text) for t in tokenize(sentence) if t.text[:1].isupper()}
+    return {_key(w) for w in capitalised(sentence)}
 
 
 def _clean(text: str) -> str:
@@ -140,9 +140,11 @@ class NameTagger:
                 self._memo.add(key[-1:], "person", 0)
 
     def _from_memo(self, sentence: str) -> list[Span]:
+        longest = self._memo.longest
+        if not any(longest.get(_key(w)) for w in capitalised(sentence)):
+            return []  # no capitalised word starts a known name (and only those are looked up)
         tokens = tokenize(sentence)
         keys = [_key(t.text) for t in tokens]
-        longest = self._memo.longest
         out: list[Span] = []
         i = 0
         while i < len(tokens):
@@ -165,8 +167,10 @@ class NameTagger:
     def _windows(self, text: str, queued: set[str]) -> list[tuple[int, int]]:
         """Character spans around the capitalised words neither the memo has seen nor an earlier
         sentence of this chunk sends to spaCy (merged when close); ``queued`` gains this one's."""
-        tokens = tokenize(text)
         seen = self._memo.seen_capitals
+        if all((word := _key(w)) in seen or word in queued for w in capitalised(text)):
+            return []  # the usual case once the memo has grown: not even tokenised
+        tokens = tokenize(text)
         out: list[tuple[int, int]] = []
         last = -1
         for i, t in enumerate(tokens):

@@ -138,6 +138,13 @@ def _tokens(text: str) -> tuple[Token, ...]:
     return tuple([new(Token, (m.group(), m.start())) for m in _TOKEN.finditer(text)])
 
 
+@lru_cache(maxsize=65536)
+def capitalised(text: str) -> tuple[str, ...]:
+    """The tokens of a text that start with a capital, as ``tokenize`` cuts them but without offsets:
+    a cheap first look (the name tagger tokenises only sentences where one of them is news)."""
+    return tuple(w for w in _TOKEN.findall(text) if w[:1].isupper())
+
+
 @lru_cache(maxsize=262144)
 def fold(text: str) -> str:
     """Lowercase, accents removed, curly apostrophes straightened, spaces collapsed (memoised: the same
