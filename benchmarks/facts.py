@@ -130,7 +130,8 @@ def _stage_run(workers: int) -> dict[str, Any]:
         "articles_per_cpu_s": round(articles / run_cpu, 1),
         "run_wall_s": round(run_wall, 2),
         "run_cpu_s": round(run_cpu, 2),
-        "of_which_helpers_cpu_s": round(helpers_cpu, 2),
+        "this_process_cpu_s": round(end_cpu - loaded_cpu, 2),  # naming here: the critical path
+        "helpers_cpu_s": round(helpers_cpu, 2),
         "spacy_load_wall_s": round(loaded_wall - wall, 2),
         "spacy_load_cpu_s": round(loaded_cpu - cpu, 2),
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],

@@ -8,7 +8,8 @@ Work on a batch of stories has two halves of about equal cost. Names need spaCy 
 which learns from every batch before the next; everything else (figures, dates, quotes, alignment) is a
 pure function of an article, its sentences and its names. With workers, this process names batch after
 batch while helper processes finish the batches already named: the memo sees the batches in the same
-order as alone, so the facts are the same as a one-process run's, and helpers load no spaCy.
+order as alone, so the facts are the same as a one-process run's. Helpers load no spaCy, and get only
+the name spans (they split the sentences again and make the mentions themselves).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ StorySource = Callable[[Database], Iterator[Story]]
 ARTICLES_PER_BATCH = 64
 # Below this many articles a helper process (spawned: about a second to import copydesk) is not worth it.
 PARALLEL_MIN = 200
+# Naming stays in this process (the memo's order), and finishing costs about as much: past two helpers
+# they would wait for names, each having paid its start-up.
+MAX_HELPERS = 2
 
 
 def stored_stories(db: Database) -> Iterator[Story]:
@@ -149,8 +153,8 @@ class FactsStage(CorpusStage):
     """Extract and align facts per story; the spaCy pipeline is loaded once per stage instance.
 
     With ``workers`` > 1 and at least ``PARALLEL_MIN`` articles to do, ``workers - 1`` helper processes
-    finish the batches this process has named (see the module docstring); the store is written by this
-    process only.
+    (at most ``MAX_HELPERS``) finish the batches this process has named (see the module docstring); the
+    store is written by this process only.
     """
 
     name = "facts"
@@ -217,7 +221,7 @@ class FactsStage(CorpusStage):
         batches each waiting, finish it here instead (so neither side waits on the other for long).
         Results are written in batch order, as they come."""
         done = 0
-        helpers = self.workers - 1
+        helpers = min(self.workers - 1, MAX_HELPERS)
         pending: dict[Future[Result], Batch] = {}
 
         def collect(futures: Iterable[Future[Result]]) -> int:
