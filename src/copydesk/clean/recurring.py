@@ -21,6 +21,7 @@ from copydesk.clean.words import core, site_talk
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, RemovalKind
 from copydesk.store import articles as article_store
+from copydesk.store import recurrence
 from copydesk.store.db import Database
 
 MIN_BODIES = 3  # a line must recur under at least this many different article bodies
@@ -150,20 +151,102 @@ def _first_words(runs: frozenset[str]) -> frozenset[str]:
     return frozenset(run.split(" ", 1)[0] for run in runs)
 
 
+def _runs_of(article: Article) -> set[tuple[str, str]]:
+    """The ``(site, run)`` pairs an article's own spam removals prove ('' for corpus-wide runs)."""
+    runs: set[tuple[str, str]] = set()
+    for site, phrases in _proven_runs([article]).items():
+        runs.update((site or "", phrase) for phrase in phrases)
+    return runs
+
+
+def _learned_for(article: Article, runs: dict[str, frozenset[str]]) -> frozenset[str]:
+    return runs.get("", frozenset()) | runs.get(article.site or "", frozenset())
+
+
 class RecurringChromeStage(CorpusStage):
-    """Removes lines that recur across the store's articles and spam runs that recur on a site."""
+    """Removes lines that recur across the store's articles and spam runs that recur on a site.
+
+    Each article is read once, in batches: its short lines and its proven spam runs go to the store
+    (``copydesk.store.recurrence``), and an older article is read again only when a line it prints
+    has just become recurring or a run first proven now may sit in it (its first word is in the
+    article, by the full-text index). So a run costs what its new articles cost, not the store's size.
+    """
 
     name: ClassVar[str] = "recurring-chrome"
 
-    def __init__(self, options: RecurringOptions = RecurringOptions()) -> None:
+    def __init__(self, options: RecurringOptions = RecurringOptions(), batch: int = 2000) -> None:
         self.options = options
+        self.batch = batch
 
     def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
         report = CorpusStageReport(self.name)
-        if not new_ids:
-            return report
-        articles = list(article_store.iter_articles(db))
-        changed = clean_corpus_in_memory(articles, self.options, new_ids)
-        report.changed = article_store.update_articles(db, changed)
-        report.notes.append(f"looked at {len(articles)} articles; {report.changed} re-cleaned")
+        read = 0
+        while batch_ids := recurrence.unread_article_ids(db, self.batch):
+            batch = list(article_store.iter_articles(db, ids=batch_ids))
+            report.changed += self._read_batch(db, batch)
+            read += len(batch)
+        if read:
+            report.notes.append(f"read {read} new articles; {report.changed} articles re-cleaned")
         return report
+
+    def _read_batch(self, db: Database, batch: list[Article]) -> int:
+        options = self.options
+        prints: list[tuple[str, str, str]] = []
+        for article in batch:
+            lines = live_lines(article)
+            body = _body_signature(lines)
+            keys = {_key(line.text) for line in _candidates(article, lines, options)}
+            keys.update(_key(r.text) for r in article.removals if r.kind == "chrome" and "recurs" in r.reason)
+            prints.extend((key, body, article.id) for key in keys)
+        printed = sorted({key for key, _, _ in prints})
+        before = recurrence.body_counts(db, printed)
+        with db.atomic() as conn:  # prints first: the counts below must include this batch
+            recurrence.record_read(conn, prints, [])
+        after = recurrence.body_counts(db, printed)
+        recurring = {key: count for key, count in after.items() if count >= options.min_bodies}
+        crossed = [key for key in recurring if before.get(key, 0) < options.min_bodies]
+        in_batch = {a.id for a in batch}
+        older_ids = sorted(recurrence.articles_printing(db, crossed) - in_batch) if crossed else []
+        working: dict[str, Article] = {a.id: a for a in batch}
+        working.update((a.id, a) for a in article_store.iter_articles(db, ids=older_ids))
+        changed: dict[str, Article] = {}
+        chrome: RemovalKind = "chrome"
+        for article in working.values():
+            lines = live_lines(article)
+            hits = [
+                (line, chrome, f"recurs under {recurring[_key(line.text)]} different articles of the corpus")
+                for line in _candidates(article, lines, options)
+                if _key(line.text) in recurring
+            ]
+            if hits:
+                remove_lines(article, hits, lines)
+                article.signals.chrome_lines += len(hits)
+                changed[article.id] = article
+        with db.atomic() as conn:
+            added = recurrence.add_proven_runs(conn, {run for a in batch for run in _runs_of(a)})
+        runs = recurrence.proven_runs(db, {a.site for a in batch if a.site})
+        # older articles: only runs first proven now, and only where the run's first word occurs
+        fresh_for: dict[str, set[str]] = {}
+        for site, run in added:
+            for article_id in recurrence.articles_with_word(db, run.split(" ", 1)[0], site or None):
+                if article_id not in in_batch:
+                    fresh_for.setdefault(article_id, set()).add(run)
+        missing = sorted(set(fresh_for) - set(working))
+        working.update((a.id, a) for a in article_store.iter_articles(db, ids=missing))
+        for article in working.values():
+            learned = (
+                _learned_for(article, runs)
+                if article.id in in_batch
+                else frozenset(fresh_for.get(article.id, ()))
+            )
+            if not learned or _first_words(learned).isdisjoint(token_words(article.text)):
+                continue
+            lines = live_lines(article)
+            spans = [s for s in find_spam(lines, learned) if s.run]
+            if spans:
+                apply_spam(article, spans, lines)
+                changed[article.id] = article
+        with db.atomic() as conn:
+            article_store.update_articles(db, changed.values())
+            recurrence.record_read(conn, [], [a.id for a in batch])
+        return len(changed)

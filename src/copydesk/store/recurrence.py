@@ -1,0 +1,104 @@
+"""What the recurring-chrome stage remembers between runs: printed short lines and proven spam runs.
+
+The stage reads each article once. Line counts (how many different bodies print a line) and the spam
+runs proven so far live here, so a later run asks the store which old articles a newly recurring
+line or a newly proven run reaches, instead of reading every article again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from copydesk.store.db import Database
+
+_CHUNK = 500  # SQLite's bound-parameter limit is far above this; chunks keep statements short
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def unread_article_ids(db: Database, limit: int) -> list[str]:
+    """Up to ``limit`` articles the stage has not read yet, oldest first."""
+    rows = db.query(
+        "SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM recurrence_read) "
+        "ORDER BY seq LIMIT ?",
+        (limit,),
+    )
+    return [row[0] for row in rows]
+
+
+def record_read(
+    conn: sqlite3.Connection, prints: Iterable[tuple[str, str, str]], article_ids: Iterable[str]
+) -> None:
+    """Store ``(line_key, body, article_id)`` prints and mark the articles as read."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO line_prints (line_key, body, article_id) VALUES (?, ?, ?)", prints
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO recurrence_read (article_id) VALUES (?)", ((i,) for i in article_ids)
+    )
+
+
+def body_counts(db: Database, keys: Sequence[str]) -> dict[str, int]:
+    """For each line key, how many different bodies print it (keys never printed are left out)."""
+    counts: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        for key, count in db.query(
+            f"SELECT line_key, COUNT(DISTINCT body) FROM line_prints "
+            f"WHERE line_key IN ({marks}) GROUP BY line_key",
+            list(chunk),
+        ):
+            counts[key] = int(count)
+    return counts
+
+
+def articles_printing(db: Database, keys: Sequence[str]) -> set[str]:
+    """Ids of the articles that print any of the line keys."""
+    found: set[str] = set()
+    for chunk in _chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            row[0]
+            for row in db.query(
+                f"SELECT DISTINCT article_id FROM line_prints WHERE line_key IN ({marks})", list(chunk)
+            )
+        )
+    return found
+
+
+def proven_runs(db: Database, sites: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The runs proven so far for each site ('' holds the corpus-wide runs)."""
+    wanted = sorted({"", *sites})
+    runs: dict[str, set[str]] = {site: set() for site in wanted}
+    for chunk in _chunks(wanted):
+        marks = ",".join("?" * len(chunk))
+        for site, run in db.query(f"SELECT site, run FROM proven_runs WHERE site IN ({marks})", list(chunk)):
+            runs[site].add(run)
+    return {site: frozenset(found) for site, found in runs.items()}
+
+
+def add_proven_runs(conn: sqlite3.Connection, runs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Record ``(site, run)`` pairs; returns the pairs that were not known before."""
+    added: set[tuple[str, str]] = set()
+    for site, run in set(runs):
+        cursor = conn.execute("INSERT OR IGNORE INTO proven_runs (site, run) VALUES (?, ?)", (site, run))
+        if cursor.rowcount:
+            added.add((site, run))
+    return added
+
+
+def articles_with_word(db: Database, word: str, site: str | None) -> set[str]:
+    """Ids of the articles whose title or text holds ``word`` (full-text index), on ``site`` if given."""
+    phrase = '"' + word.replace('"', '""') + '"'
+    where = "AND a.site = ?" if site else ""
+    params: tuple[str, ...] = (phrase, site) if site else (phrase,)
+    rows = db.query(
+        f"SELECT a.id FROM articles_fts f JOIN articles a ON a.seq = f.rowid "
+        f"WHERE articles_fts MATCH ? {where}",
+        params,
+    )
+    return {row[0] for row in rows}
