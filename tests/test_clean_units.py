@@ -103,7 +103,10 @@ def test_recurring_lines_go_across_the_store(tmp_path: Path) -> None:
         assert report.changed == 4
         later = texts[0].replace("Authority 0", "Authority 9").replace("Story number 0", "Story number 9")
         newcomer = _store_article(db, later, "s9")
-        assert RecurringChromeStage().run(db, [newcomer.id]).changed == 1
+        second = RecurringChromeStage().run(db, [newcomer.id])
+        assert second.changed == 1
+        assert second.notes == ["read 1 new articles; 1 articles re-cleaned"]  # the others stay unread
+        assert RecurringChromeStage().run(db, []).notes == []
         for article in article_store.iter_articles(db):
             assert pitch not in article.text
             assert any(r.kind == "chrome" and "recurs" in r.reason for r in article.removals)
