@@ -47,6 +47,7 @@ TITLE_WORDS = ROLE_NOUNS | word_set(
     acting interim top
     """
 )
+_TITLE_LEADS = ROLE_NOUNS | HONORIFICS  # words that make the words after them a titled name
 # Tokens of context kept each side of an unseen word sent to spaCy: the small pipeline's tok2vec sees
 # four tokens each side, so a name's tags come out as they would in the whole sentence.
 CONTEXT_TOKENS = 4
@@ -131,7 +132,7 @@ class NameTagger:
         self._memo.seen_capitals |= _capitals(sentence)
         for text, label in ents:
             key = tuple(_key(t.text) for t in tokenize(text))
-            while label != OTHER and len(key) > 1 and fold(key[0]).rstrip(".") in ROLE_NOUNS | HONORIFICS:
+            while label != OTHER and len(key) > 1 and fold(key[0]).rstrip(".") in _TITLE_LEADS:
                 key, label = key[1:], "person"  # remember the name without its title
             if key:
                 self._memo.add(key, label)
@@ -144,24 +145,22 @@ class NameTagger:
         if not any(longest.get(_key(w)) for w in capitalised(sentence)):
             return []  # no capitalised word starts a known name (and only those are looked up)
         tokens = tokenize(sentence)
-        keys = [_key(t.text) for t in tokens]
+        names = self._memo.names
         out: list[Span] = []
-        i = 0
-        while i < len(tokens):
-            if not keys[i][:1].isupper():
-                i += 1
+        after = 0  # tokens before this one are inside a name already found
+        for i in [i for i, t in enumerate(tokens) if t.text[:1].isupper()]:
+            if i < after:
                 continue
-            for n in range(min(longest.get(keys[i], 0), len(tokens) - i), 0, -1):
-                labels = self._memo.names.get(tuple(keys[i : i + n]))
+            first = _key(tokens[i].text)
+            for n in range(min(longest.get(first, 0), len(tokens) - i), 0, -1):
+                key = (first, *(_key(t.text) for t in tokens[i + 1 : i + n]))
+                labels = names.get(key)
                 if labels:
                     label = labels.most_common(1)[0][0]
                     if label != OTHER:
-                        end = tokens[i + n - 1].start + len(keys[i + n - 1])
-                        out.append((tokens[i].start, end, label))
-                    i += n
+                        out.append((tokens[i].start, tokens[i + n - 1].start + len(key[-1]), label))
+                    after = i + n
                     break
-            else:
-                i += 1
         return out
 
     def _windows(self, text: str, queued: set[str]) -> list[tuple[int, int]]:
