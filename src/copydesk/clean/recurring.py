@@ -9,7 +9,7 @@ Spam runs proven in one article of a site are then looked for in the site's othe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -108,15 +108,9 @@ def _proven_runs(articles: Sequence[Article]) -> dict[str | None, frozenset[str]
 
 
 def clean_corpus_in_memory(
-    articles: Sequence[Article],
-    options: RecurringOptions = RecurringOptions(),
-    new_ids: Collection[str] | None = None,
+    articles: Sequence[Article], options: RecurringOptions = RecurringOptions()
 ) -> list[Article]:
-    """Apply the corpus-level passes to articles held in memory; returns the ones that changed.
-
-    With ``new_ids`` (the articles this run added), the others were already searched for every run
-    proven before, so they are searched only for runs first proven now.
-    """
+    """Apply the corpus-level passes to articles held in memory; returns the ones that changed."""
     changed: dict[str, Article] = {}
     chrome: RemovalKind = "chrome"
     found = recurring_lines(articles, options)
@@ -127,24 +121,26 @@ def clean_corpus_in_memory(
             article.signals.chrome_lines += len(hits)
             changed[article.id] = article
     proven = _proven_runs(articles)
-    known: dict[str | None, frozenset[str]] = {}
-    if new_ids is not None:
-        fresh = set(new_ids)
-        known = _proven_runs([a for a in articles if a.id not in fresh])
     for article in articles:
         learned = proven.get(None, frozenset()) | proven.get(article.site, frozenset())
-        if new_ids is not None and article.id not in fresh:
-            learned -= known.get(None, frozenset()) | known.get(article.site, frozenset())
-        # a run is only looked for where its first word occurs (find_spam finds nothing else that
-        # the article's own cleaning did not already find)
-        if not learned or _first_words(learned).isdisjoint(token_words(article.text)):
-            continue
-        lines = live_lines(article)
-        spans = [s for s in find_spam(lines, learned) if s.run]
-        if spans:
-            apply_spam(article, spans, lines)
+        if _remove_learned_runs(article, learned):
             changed[article.id] = article
     return list(changed.values())
+
+
+def _remove_learned_runs(article: Article, learned: frozenset[str]) -> bool:
+    """Cut runs proven elsewhere out of the article; whether any was found.
+
+    A run is only looked for where its first word occurs: find_spam finds nothing else there that
+    the article's own cleaning did not already find.
+    """
+    if not learned or _first_words(learned).isdisjoint(token_words(article.text)):
+        return False
+    lines = live_lines(article)
+    spans = [s for s in find_spam(lines, learned) if s.run]
+    if spans:
+        apply_spam(article, spans, lines)
+    return bool(spans)
 
 
 def _first_words(runs: frozenset[str]) -> frozenset[str]:
@@ -234,17 +230,11 @@ class RecurringChromeStage(CorpusStage):
         missing = sorted(set(fresh_for) - set(working))
         working.update((a.id, a) for a in article_store.iter_articles(db, ids=missing))
         for article in working.values():
-            learned = (
-                _learned_for(article, runs)
-                if article.id in in_batch
-                else frozenset(fresh_for.get(article.id, ()))
-            )
-            if not learned or _first_words(learned).isdisjoint(token_words(article.text)):
-                continue
-            lines = live_lines(article)
-            spans = [s for s in find_spam(lines, learned) if s.run]
-            if spans:
-                apply_spam(article, spans, lines)
+            if article.id in in_batch:
+                learned = _learned_for(article, runs)
+            else:
+                learned = frozenset(fresh_for.get(article.id, ()))
+            if _remove_learned_runs(article, learned):
                 changed[article.id] = article
         with db.atomic() as conn:
             article_store.update_articles(db, changed.values())
