@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +33,8 @@ from threadpoolctl import threadpool_limits
 
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.stories.cluster import StoryDesk
-from copydesk.stories.features import FeaturePool, Lexicon, PendingRows, build_features, feature_rows
+from copydesk.stories.features import Lexicon, build_features, feature_rows
+from copydesk.stories.prepare import BatchPool, ReadyBatch
 from copydesk.stories.synthetic import GeneratedArticle, iter_corpus
 
 
@@ -75,23 +77,26 @@ def bcubed_f1(gold: list[str], pred: list[str]) -> float:
 
 
 def cluster_run(n_articles: int, seed: int, batch: int, workers: int) -> tuple[StoryDesk, Lexicon]:
-    """With ``workers`` > 0, features and MinHash of the next batch are built in a process pool while
-    the desk places this one (the desk itself stays sequential); 0 builds them inline."""
+    """With ``workers`` > 0, worker processes make the next batches ready (features, MinHash, topic
+    groups; ``copydesk.stories.prepare``) while the desk places this one (the desk itself stays
+    sequential); 0 builds everything inline."""
     lexicon = Lexicon.load()
     hasher = MinHasher()
     desk = StoryDesk()
-    pool = FeaturePool(workers, lexicon, desk.config.weights, MinHashConfig()) if workers > 0 else None
+    pool = BatchPool(workers, lexicon, desk.config, MinHashConfig()) if workers > 0 else None
     gold: list[str] = []
     placed: list[str] = []
     started = time.perf_counter()
     cpu_started, workers_started = cpu_seconds(), worker_cpu_seconds()
     timings: dict[str, float] = defaultdict(float)
     pending: list[GeneratedArticle] = []
-    queued: deque[tuple[list[GeneratedArticle], PendingRows]] = deque()
+    queued: deque[tuple[list[GeneratedArticle], Future[ReadyBatch]]] = deque()
 
-    def place(articles: list[GeneratedArticle], vectors: np.ndarray) -> None:
+    def place(articles: list[GeneratedArticle], ready: ReadyBatch) -> None:
         t0 = time.perf_counter()
-        out = desk.assign([a.source_id for a in articles], vectors, [a.published for a in articles])
+        out = desk.assign(
+            [a.source_id for a in articles], ready.rows, [a.published for a in articles], ready.topic_groups
+        )
         desk.link_topics(sorted({p.story_id for p in out if p.opened}))
         timings["assign+topics"] += time.perf_counter() - t0
         gold.extend(a.event for a in articles)
@@ -104,28 +109,26 @@ def cluster_run(n_articles: int, seed: int, batch: int, workers: int) -> tuple[S
     def flush() -> None:
         articles = pending.copy()
         pending.clear()
+        titles, texts = [a.title for a in articles], [a.text for a in articles]
         if pool is None:
             t0 = time.perf_counter()
-            vectors = feature_rows(
-                [a.title for a in articles], [a.text for a in articles], lexicon, desk.config.weights
-            )
+            vectors = feature_rows(titles, texts, lexicon, desk.config.weights)
             t1 = time.perf_counter()
-            hasher.signatures([a.text for a in articles])
+            signatures = hasher.signatures(texts)
             timings["features"] += t1 - t0
             timings["minhash"] += time.perf_counter() - t1
-            place(articles, vectors)
+            place(articles, ReadyBatch(vectors, signatures, None))
             return
-        queued.append((articles, pool.submit([a.title for a in articles], [a.text for a in articles])))
-        if len(queued) > 1:
-            drain(1)
+        queued.append((articles, pool.submit(titles, texts, [a.published for a in articles])))
+        drain(workers)
 
     def drain(keep: int) -> None:
         while len(queued) > keep:
             articles, handle = queued.popleft()
             t0 = time.perf_counter()
-            vectors, _ = handle.result()
-            timings["waiting for features+minhash"] += time.perf_counter() - t0
-            place(articles, vectors)
+            ready = handle.result()
+            timings["waiting for workers"] += time.perf_counter() - t0
+            place(articles, ready)
 
     for article in corpus(n_articles, seed):
         pending.append(article)
@@ -148,7 +151,7 @@ def cluster_run(n_articles: int, seed: int, batch: int, workers: int) -> tuple[S
     f1 = bcubed_f1(gold, [live(s) for s in placed])
     print(
         f"clustered {len(placed):,} articles into {len(desk.stories):,} stories in {wall:.1f}s "
-        f"({len(placed) / wall:,.0f} articles/s), CPU {cpu:.1f}s with {workers} feature workers "
+        f"({len(placed) / wall:,.0f} articles/s), CPU {cpu:.1f}s with {workers} workers "
         f"({len(placed) / cpu:,.0f} articles per CPU-second; main process {main_cpu:.1f}s), "
         f"peak RSS {peak_rss_mb():,.0f} MB (main process), event B3 F1 {f1:.3f}"
     )
@@ -222,7 +225,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--arrivals", type=int, default=1000)
     parser.add_argument(
-        "--workers", type=int, default=2, help="feature+MinHash worker processes for --articles (0: inline)"
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes making batches ready for --articles (0: inline)",
     )
     parser.add_argument("--ingest", type=int, default=0, help="also time ingest -> stories on N articles")
     parser.add_argument("--seed", type=int, default=5)

@@ -251,9 +251,17 @@ class StoryDesk:
         return [(float(scores[i]), self.stories[self._row_story[int(rows[i])]]) for i in top]
 
     def assign(
-        self, article_ids: Sequence[str], vectors: np.ndarray, dates: Sequence[datetime | None]
+        self,
+        article_ids: Sequence[str],
+        vectors: np.ndarray,
+        dates: Sequence[datetime | None],
+        topic_groups: Sequence[Sequence[int]] | None = None,
     ) -> list[Assignment]:
-        """Place a batch of articles (in the given order): join, or cluster the rest into new stories."""
+        """Place a batch of articles (in the given order): join, or cluster the rest into new stories.
+
+        ``topic_groups``: the batch's ``batch_topic_groups`` when already built (by a worker process,
+        while the previous batch was placed); without them they are built here, over the articles
+        that joined no story."""
         threshold = self.config.attach_threshold
         vectors = as_rows(vectors)
         out: dict[int, Assignment] = {}
@@ -268,7 +276,7 @@ class StoryDesk:
             self.join(story, vectors[i], dates[i])
             out[i] = Assignment(article_ids[i], story.id, score, False)
         rest = [i for i in range(len(article_ids)) if i not in out]
-        for topic_group, group in self._groups(rest, vectors, dates):
+        for topic_group, group in self._groups(rest, vectors, dates, topic_groups):
             group.sort(key=lambda i: (dates[i] is None, day_number(dates[i]), i))
             first = group[0]
             story = self._open(article_ids[first], vectors[first], dates[first])
@@ -357,7 +365,11 @@ class StoryDesk:
         return self._row_topic[int(rows[best])], float(scores[best])
 
     def _groups(
-        self, rest: list[int], vectors: np.ndarray, dates: Sequence[datetime | None]
+        self,
+        rest: list[int],
+        vectors: np.ndarray,
+        dates: Sequence[datetime | None],
+        topic_groups: Sequence[Sequence[int]] | None = None,
     ) -> list[tuple[int, list[int]]]:
         """New stories among the articles that joined none, each with the batch topic group it is in.
 
@@ -373,11 +385,12 @@ class StoryDesk:
 
         times = np.asarray([day_number(d) for d in dates])
         out: list[tuple[int, list[int]]] = []
-        topics = cluster_by_links(
-            vectors[rest, KIND], cfg.topic_threshold, cfg.neighbours, times[rest], cfg.topic_window_days
-        )
-        for number, topic in enumerate(topics):
-            members = [rest[i] for i in topic]
+        if topic_groups is None:
+            topics = [[rest[i] for i in t] for t in batch_topic_groups(vectors[rest], times[rest], cfg)]
+        else:
+            left = set(rest)
+            topics = [kept for t in topic_groups if (kept := [i for i in t if i in left])]
+        for number, members in enumerate(topics):
             sub = vectors[members, EVENT]
             if len(members) > 1 and cfg.centring > 0:
                 sub = sub - cfg.centring * sub.mean(axis=0)
@@ -391,6 +404,16 @@ class StoryDesk:
             for group in groups:
                 out.append((number, [members[i] for i in group]))
         return out
+
+
+def batch_topic_groups(vectors: np.ndarray, times: np.ndarray, config: StoryConfig) -> list[list[int]]:
+    """A batch's rows grouped by kind of event (average link of the kind vectors at
+    ``topic_threshold``; ``times`` in days, NaN when undated). It reads nothing but the batch, so a
+    worker process can build it for the next batch while the desk places this one."""
+    rows = as_rows(vectors)
+    return cluster_by_links(
+        rows[:, KIND], config.topic_threshold, config.neighbours, times, config.topic_window_days
+    )
 
 
 def _absorb_small(

@@ -17,16 +17,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from copydesk.fingerprint.normalise import stable_hash
-
-if TYPE_CHECKING:
-    from copydesk.fingerprint.minhash import MinHashConfig
 
 # Signed feature hashing into 512 dimensions: on ECB+ train the clustering scores the same as with an
 # exact 2**20-slot sparse vector (0.88 event B-cubed either way), at a fixed 1 KiB (float16) per vector.
@@ -47,6 +42,7 @@ _GENERIC_CAPS = frozenset(
 # Per lower-case word: rarity weight, zipf frequency, and its signed slots in the word, name and
 # lead blocks (see ``Lexicon.entry``).
 _Entry = tuple[float, float, tuple[int, int, int]]
+_DIGITS, _CAPITALISED, _OTHER = 0, 1, 2  # token shapes (see ``Lexicon.token``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +72,7 @@ class Lexicon:
     zipf: dict[str, float] = field(default_factory=dict)
     _slots: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
     _entries: dict[str, _Entry] = field(default_factory=dict)
+    _tokens: dict[str, tuple[str, _Entry, int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Lexicon:
@@ -90,6 +87,23 @@ class Lexicon:
             return 0.0
         # zipf 0 (unknown: a name or rare term) weighs 3.5x a word of zipf 5 ("report").
         return 1.0 + max(0.0, 5.0 - z) / 2.0
+
+    def token(self, token: str) -> tuple[str, _Entry, int]:
+        """A token's lower-case form, that form's ``entry`` and the token's shape (digits, a
+        capitalised word that could be a name, or other), remembered per token."""
+        found = self._tokens.get(token)
+        if found is None:
+            low = token.lower()
+            if token[0].isdigit():
+                shape = _DIGITS
+            elif token[0].isupper() and low not in _GENERIC_CAPS:
+                shape = _CAPITALISED
+            else:
+                shape = _OTHER
+            found = (low, self.entry(low), shape)
+            if len(self._tokens) < 2_000_000:
+                self._tokens[token] = found
+        return found
 
     def entry(self, low: str) -> _Entry:
         """A lower-case word's (rarity weight, zipf frequency, word slot, name slot, lead slot),
@@ -161,35 +175,35 @@ def build_features(
     tokens = Counter(findall(text))
     boosted = Counter(findall((title or "").replace("’", "'")))
     lead_tokens = set(findall(lead_of(text, weights.lead_sentences)))
+    read = lexicon.token
+    seen = {token: read(token) for token in tokens}
     lower_counts: dict[str, int] = {}
     for token, n in tokens.items():
-        low = token.lower()
+        low = seen[token][0]
         lower_counts[low] = lower_counts.get(low, 0) + n
     merged = dict(tokens)
     for token, n in boosted.items():
         merged[token] = merged.get(token, 0) + n
+        if token not in seen:
+            seen[token] = read(token)
     words: dict[str, float] = {}
     names: dict[str, float] = {}
     numbers: dict[str, float] = {}
     entries: dict[str, _Entry] = {}
-    entry = lexicon.entry
     log = math.log
     name_zipf, stop_zipf, name_tf = weights.name_zipf, weights.stop_zipf, weights.name_tf
     lead_boost, title_boost = weights.lead_boost, weights.title
     for token, n in merged.items():
-        if token[0].isdigit():
+        low, found, shape = seen[token]
+        if shape == _DIGITS:
             value = token.replace(",", "")
             if not _is_plain_count(value):
                 numbers[value] = 1.0 + log(n)
             continue
-        low = token.lower()
-        found = entries.get(low)
-        if found is None:
-            found = entries[low] = entry(low)
+        entries[low] = found
         rarity, known = found[0], found[1]
         if (
-            token[0].isupper()
-            and low not in _GENERIC_CAPS
+            shape == _CAPITALISED
             and 2 * n > lower_counts.get(low, 0)
             and (known < name_zipf or (n >= 2 and lower_counts.get(low, 0) == n))
         ):
@@ -203,12 +217,10 @@ def build_features(
         words[low] = words.get(low, 0.0) + boost * rarity * (1.0 + log(n))
     opening: dict[str, float] = {}
     for token in (*lead_tokens, *boosted):
-        if token[0].isdigit():
+        low, found, shape = seen[token] if token in seen else read(token)
+        if shape == _DIGITS:
             continue
-        low = token.lower()
-        found = entries.get(low)
-        if found is None:
-            found = entries[low] = entry(low)
+        entries[low] = found
         if low in names:
             opening[low] = found[0] * 2.0
         elif found[1] < stop_zipf:
@@ -278,84 +290,3 @@ def feature_rows(
         out[i, :VECTOR_DIM] = built.vector
         out[i, VECTOR_DIM:] = built.kind
     return out
-
-
-# A worker process's own lexicon and MinHasher, set once by ``_start_worker`` (state of that process
-# only: the parent never reads or writes it).
-_WORKER: dict[str, Any] = {}
-
-
-def _start_worker(lexicon: Lexicon | None, weights: FeatureWeights, minhash: MinHashConfig | None) -> None:
-    from copydesk.fingerprint.minhash import MinHasher
-
-    _WORKER["lexicon"] = lexicon if lexicon is not None else Lexicon.load()
-    _WORKER["weights"] = weights
-    _WORKER["hasher"] = MinHasher(minhash) if minhash is not None else None
-
-
-def _work(titles: list[str | None], texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-    rows = feature_rows(titles, texts, _WORKER["lexicon"], _WORKER["weights"])
-    hasher = _WORKER["hasher"]
-    return rows, None if hasher is None else hasher.signatures(texts)
-
-
-class FeaturePool:
-    """Feature rows (and MinHash signatures) of whole batches, built in worker processes.
-
-    Why: features and signatures of one article never depend on where other articles went, so they
-    can be built for the next batch while the story desk, which must stay sequential, places this
-    one. ``submit`` cuts a batch into one chunk per worker; ``result`` puts the chunks back in order.
-    With fork (Linux) the workers share the parent's loaded lexicon instead of loading their own.
-    """
-
-    def __init__(
-        self,
-        workers: int,
-        lexicon: Lexicon | None = None,
-        weights: FeatureWeights = FeatureWeights(),
-        minhash: MinHashConfig | None = None,
-    ) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        shared = lexicon if context.get_start_method() == "fork" else None
-        self.workers = max(1, workers)
-        self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_start_worker, initargs=(shared, weights, minhash)
-        )
-
-    def submit(self, titles: Sequence[str | None], texts: Sequence[str]) -> PendingRows:
-        step = max(1, -(-len(texts) // self.workers))
-        futures = [
-            self._pool.submit(_work, list(titles[lo : lo + step]), list(texts[lo : lo + step]))
-            for lo in range(0, len(texts), step)
-        ]
-        return PendingRows(futures)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> FeaturePool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-@dataclass(slots=True)
-class PendingRows:
-    """A submitted batch: ``result()`` waits for its chunks and returns (rows, signatures or None)."""
-
-    futures: list[Future[tuple[np.ndarray, np.ndarray | None]]]
-
-    def result(self) -> tuple[np.ndarray, np.ndarray | None]:
-        parts = [f.result() for f in self.futures]
-        if not parts:
-            return np.zeros((0, 2 * VECTOR_DIM), dtype=np.float32), None
-        rows = np.concatenate([p[0] for p in parts])
-        signatures = (
-            None if parts[0][1] is None else np.concatenate([p[1] for p in parts if p[1] is not None])
-        )
-        return rows, signatures

@@ -1,0 +1,86 @@
+"""Story desk internals: small stories folding into a sibling, and batches made ready in workers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
+from copydesk.stories.cluster import StoryConfig, StoryDesk, _absorb_small, batch_topic_groups, day_number
+from copydesk.stories.features import Lexicon, build_features, feature_rows
+from copydesk.stories.prepare import BatchPool
+from copydesk.stories.synthetic import generate_corpus
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _sibling_and_stray() -> np.ndarray:
+    """Four reports of one event (close to each other) and one stray report that shares a little
+    with them: average link about 0.05, under the event threshold, over the small-story one."""
+    base = np.zeros((5, 8), dtype=np.float32)
+    base[:4, 0] = 1.0
+    base[:4, 1:5] = np.eye(4) * 0.3
+    base[4, 0] = 0.05
+    base[4, 7] = 1.0
+    return _unit(base)
+
+
+def test_small_story_folds_into_its_sibling_when_undated_or_near_in_time() -> None:
+    rows = _sibling_and_stray()
+    cfg = StoryConfig()
+    assert cfg.event_threshold > 0.05 > cfg.small_threshold
+    undated = np.full(5, math.nan)
+    assert _absorb_small([[0, 1, 2, 3], [4]], rows, rows, undated, cfg) == [[0, 1, 2, 3, 4]]
+    near = np.asarray([100.0, 100.0, 101.0, 102.0, 104.0])
+    assert _absorb_small([[0, 1, 2, 3], [4]], rows, rows, near, cfg) == [[0, 1, 2, 3, 4]]
+
+
+def test_small_story_stays_apart_when_far_in_time_or_unrelated() -> None:
+    rows = _sibling_and_stray()
+    cfg = StoryConfig()
+    far = np.asarray([100.0, 100.0, 101.0, 102.0, 100.0 + 2 + cfg.window_days + 1])
+    assert _absorb_small([[0, 1, 2, 3], [4]], rows, rows, far, cfg) == [[0, 1, 2, 3], [4]]
+    unrelated = rows.copy()
+    unrelated[4] = 0.0
+    unrelated[4, 7] = 1.0
+    undated = np.full(5, math.nan)
+    assert _absorb_small([[0, 1, 2, 3], [4]], unrelated, unrelated, undated, cfg) == [[0, 1, 2, 3], [4]]
+    # Two groups both bigger than small_size never fold, however close.
+    big = np.repeat(rows[:1], 8, axis=0)
+    assert len(_absorb_small([[0, 1, 2, 3], [4, 5, 6, 7]], big, big, np.full(8, math.nan), cfg)) == 2
+
+
+def test_feature_rows_are_the_combined_vectors(lexicon: Lexicon) -> None:
+    corpus = generate_corpus(4, seed=3)
+    rows = feature_rows([a.title for a in corpus], [a.text for a in corpus], lexicon, StoryConfig().weights)
+    for article, row in zip(corpus, rows, strict=True):
+        assert np.allclose(row, build_features(article.title, article.text, lexicon).combined, atol=1e-6)
+
+
+def test_batches_made_ready_in_a_worker_match_inline(lexicon: Lexicon) -> None:
+    corpus = generate_corpus(12, seed=5)
+    titles, texts, dates = [a.title for a in corpus], [a.text for a in corpus], [a.published for a in corpus]
+    config = StoryConfig()
+    with BatchPool(1, lexicon, config, MinHashConfig()) as pool:
+        ready = pool.submit(titles, texts, dates).result()
+    rows = feature_rows(titles, texts, lexicon, config.weights)
+    assert np.allclose(ready.rows, rows, atol=1e-6)
+    assert ready.signatures is not None
+    assert np.array_equal(ready.signatures, MinHasher(MinHashConfig()).signatures(texts))
+    inline = batch_topic_groups(rows, np.asarray([day_number(d) for d in dates]), config)
+    assert ready.topic_groups is not None
+    assert sorted(map(sorted, ready.topic_groups)) == sorted(map(sorted, inline))
+    ids = [a.source_id for a in corpus]
+    built_here = StoryDesk(config).assign(ids, rows, dates)
+    built_there = StoryDesk(config).assign(ids, ready.rows, dates, ready.topic_groups)
+    assert [p.story_id for p in built_here] == [p.story_id for p in built_there]
+    assert len({p.story_id for p in built_here}) >= 10
