@@ -14,6 +14,7 @@ the name spans (they split the sentences again and make the mentions themselves)
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -136,6 +137,17 @@ def finish_from_spans(jobs: Sequence[Job], spans: dict[str, list[list[Span]]]) -
     return finish_stories(jobs, {a: named_from_spans(articles[a], s) for a, s in spans.items()})
 
 
+def _slim(jobs: Sequence[Job]) -> list[Job]:
+    """Jobs without what finishing never reads (the raw text, removals, fingerprints, free metadata),
+    so less is pickled to a helper."""
+
+    def slim(m: StoryArticle) -> StoryArticle:
+        bare = dataclasses.replace(m.article, raw_text="", removals=[], metadata={}, story_prints=None)
+        return dataclasses.replace(m, article=bare)
+
+    return [(story_id, [slim(m) for m in members], when) for story_id, members, when in jobs]
+
+
 def _batches(todo: Sequence[tuple[Story, str]], size: int) -> list[list[tuple[Story, str]]]:
     """Stories in order, cut into batches of about ``size`` articles (a story is never split)."""
     batches: list[list[tuple[Story, str]]] = []
@@ -240,7 +252,7 @@ class FactsStage(CorpusStage):
                 done += collect([f for f in pending if f.done()])
                 if len(pending) < 2 * helpers:
                     spans = {a: n.spans for a, n in named.items()}
-                    pending[pool.submit(finish_from_spans, jobs, spans)] = batch
+                    pending[pool.submit(finish_from_spans, _slim(jobs), spans)] = batch
                 else:
                     result = finish_stories(jobs, named)
                     notes.extend(result[1])
