@@ -18,15 +18,18 @@ from copydesk.stories.features import Lexicon
 from copydesk.stories.synthetic import generate_corpus, spin, translate_like
 
 RELATIONS = ("original", "exact-copy", "near-copy", "rewrite", "translation-like")
-# Measured with precision_recall(judge, 150, seed=21): original 0.95/0.92, exact-copy 1.00/0.99,
-# near-copy 0.90/0.99, rewrite 0.89/0.88, translation-like 0.96/0.66 (precision/recall). The floors
-# leave a margin for the smaller set the test runs; `pytest -s` prints what it measured.
+# Measured with precision_recall(judge, 150, seed=21): original 0.98/0.97, exact-copy 1.00/0.99,
+# near-copy 0.97/0.99, rewrite 0.92/0.95, translation-like 0.97/0.95 (precision/recall; before figures
+# grouped with spaces were read whole and sandwiched sentences aligned: original 0.95/0.92, near-copy
+# 0.90/0.99, rewrite 0.89/0.88, translation-like 0.96/0.66). The floors leave a margin for the
+# smaller set the test runs (seed 4: 0.98/0.97, 0.97/0.97, 0.98/0.98, 0.94/1.00, 0.98/0.94);
+# `pytest -s` prints what it measured.
 FLOORS = {
-    "original": (0.85, 0.85),
+    "original": (0.9, 0.9),
     "exact-copy": (0.9, 0.9),
-    "near-copy": (0.85, 0.9),
-    "rewrite": (0.8, 0.8),
-    "translation-like": (0.85, 0.55),
+    "near-copy": (0.9, 0.9),
+    "rewrite": (0.85, 0.9),
+    "translation-like": (0.9, 0.85),
 }
 
 
@@ -99,3 +102,43 @@ def test_original_is_earliest_then_credited(judge: FamilyJudge) -> None:
     same_day = MemberText("wire", text, "t", datetime(2025, 1, 1), ["AFP"], normalised_hash(text), sig)
     calls = {m.article_id: m for m in copy_families([early, same_day], judge)}
     assert calls["wire"].relation == "original"
+
+
+def test_figures_grouped_by_spaces_match_figures_grouped_by_commas() -> None:
+    from copydesk.stories.families import _sentence_keys
+
+    zipf = Lexicon.load().zipf
+    comma = _sentence_keys("The Vennick plant will hire 3,623 staff and open in 2029.", zipf)
+    space = _sentence_keys("The Vennick plant will hire 3 623 staff and open in 2029.", zipf)
+    assert comma[0][0] == space[0][0] and "3623" in comma[0][0]
+    # A year next to a count stays two figures: only groups of exactly three digits join.
+    apart = _sentence_keys("In 2025 120 homes of Vennick were damaged.", zipf)
+    assert {"2025", "120"} <= apart[0][0]
+
+
+def test_credited_rewrite_of_the_wire_is_a_credited_wire_story(judge: FamilyJudge) -> None:
+    import random
+    from datetime import datetime
+
+    text = (
+        "A magnitude 5.8 earthquake struck Pellvar on Sunday, killing 12 people, officials said.\n\n"
+        "Rescue teams led by Marta Quellin searched collapsed houses in Brannock through the night.\n\n"
+        "Quellin said 140 people had been taken to hospital and 900 homes were damaged in Pellvar.\n\n"
+        "It was the strongest tremor to hit Osterhold since 1994, the Kessel seismic agency said."
+    )
+    rewritten = translate_like(text, random.Random(3))
+    hasher = MinHasher(judge.minhash)
+
+    def member(key: str, body: str, day: int, credits: list[str]) -> MemberText:
+        return MemberText(
+            key, body, "t", datetime(2025, 4, day), credits, normalised_hash(body), hasher.signature(body)
+        )
+
+    wire = member("wire", text, 1, ["Kestrel Press"])
+    credited = member("credited", rewritten, 2, ["Kestrel Press"])
+    uncredited = member("uncredited", rewritten + " ", 2, [])
+    calls = {m.article_id: m for m in copy_families([wire, credited], judge)}
+    assert calls["credited"].relation == "credited-wire"
+    assert calls["credited"].copy_family == calls["wire"].copy_family
+    calls = {m.article_id: m for m in copy_families([wire, uncredited], judge)}
+    assert calls["uncredited"].relation == "translation-like"

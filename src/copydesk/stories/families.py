@@ -7,8 +7,9 @@ Four relations, strongest first:
 - ``rewrite``: low shingle overlap, but sentence after sentence carries the same names and figures
   in the same order and much the same words (synonym spinning);
 - ``translation-like``: the same aligned anchors in the same order but little shared wording;
-- ``credited-wire``: no textual copy, but the article credits the wire that a family in the story
-  comes from (its original credits it or is it), so it is not an independent report either.
+- ``credited-wire``: no word-for-word copy, but the article credits the wire that a family in the story
+  comes from (its original credits it or is it), so it is not an independent report either; a
+  rewrite or translation that credits the wire its family credits is called this too.
 
 Independent reports of one event share names and figures too, but not sentence by sentence in order,
 which is what the alignment asks for. The family's original is the earliest dated member, then one
@@ -17,6 +18,7 @@ that credits a wire, then the most complete text; an article with no copies is `
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +31,9 @@ from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, estimated_ja
 from copydesk.records import Relation, StoryMember, content_digest
 from copydesk.stories.features import sentences
 
-_TOKEN = re.compile(r"\w+(?:[.,]\d+)*")
+# A figure with its thousands grouped by spaces ("3 623", as many languages write 3,623) is one token.
+_TOKEN = re.compile(r"(?<![\w.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?!\d|[.,]\d)|\w+(?:[.,]\d+)*")
+_GROUPING = str.maketrans("", "", ", \u00a0\u2009\u202f")
 _RARE_ZIPF = 3.5
 
 
@@ -72,22 +76,26 @@ class Alignment:
         return self.aligned / self.comparable if self.comparable else 0.0
 
 
-SentenceKeys = list[tuple[frozenset[str], frozenset[str]]]
+# Per sentence: its anchors, how many of them are names or figures, and its lower-case words.
+SentenceKeys = list[tuple[frozenset[str], int, frozenset[str]]]
 
 
-# Per token: its lower-case form, the anchor it gives at a sentence's start, and elsewhere ("" for none).
-TokenMemo = dict[str, tuple[str, str, str]]
+# Per token: its lower-case form, the anchor it gives at a sentence's start and elsewhere ("" for
+# none), and whether that anchor is a name or figure (capitalised or a number) rather than a rare word.
+TokenMemo = dict[str, tuple[str, str, str, bool]]
 
 
 def _sentence_keys(text: str, zipf: Mapping[str, float], memo: TokenMemo | None = None) -> SentenceKeys:
-    """Per sentence: its anchors (figures, names, rare words) and its plain lower-case words.
+    """Per sentence: its anchors (figures, names, rare words), how many are names or figures, and its
+    plain lower-case words.
 
     ``memo`` remembers each token's reading (it depends on nothing but the token and ``zipf``)."""
     memo = {} if memo is None else memo
-    out: list[tuple[frozenset[str], frozenset[str]]] = []
+    out: SentenceKeys = []
     for sentence in sentences(text):
         tokens = _TOKEN.findall(sentence)
         anchors: set[str] = set()
+        strong: set[str] = set()
         lows: list[str] = []
         for position, token in enumerate(tokens):
             seen = memo.get(token)
@@ -95,28 +103,31 @@ def _sentence_keys(text: str, zipf: Mapping[str, float], memo: TokenMemo | None 
                 seen = _read_token(token, zipf)
                 if len(memo) < 1_000_000:
                     memo[token] = seen
-            low, at_start, inside = seen
+            low, at_start, inside, named = seen
             lows.append(low)
             anchor = inside if position else at_start
             if anchor:
                 anchors.add(anchor)
-        out.append((frozenset(anchors), frozenset(lows)))
+                if named:
+                    strong.add(anchor)
+        out.append((frozenset(anchors), len(strong), frozenset(lows)))
     return out
 
 
-def _read_token(token: str, zipf: Mapping[str, float]) -> tuple[str, str, str]:
+def _read_token(token: str, zipf: Mapping[str, float]) -> tuple[str, str, str, bool]:
     low = token.lower()
     if token[0].isdigit():
-        figure = token.replace(",", "")
-        return low, figure, figure
+        figure = token.translate(_GROUPING)
+        return low, figure, figure, True
     rare = low if zipf.get(low, 0.0) < _RARE_ZIPF else ""
-    return low, rare, low if token[0].isupper() else rare
+    capital = token[0].isupper()
+    return low, rare, low if capital else rare, capital
 
 
 @dataclass(frozen=True, slots=True)
 class _Outline:
-    """A text's sentence keys with what bounds any alignment of it: how many sentences carry enough
-    anchors to be compared, and every anchor of the text."""
+    """A text's sentence keys with what bounds any alignment of it: how many sentences can be
+    compared (enough names and figures), and every anchor of the text."""
 
     keys: SentenceKeys
     comparable: int
@@ -124,24 +135,39 @@ class _Outline:
 
 
 def _outline(keys: SentenceKeys, min_anchors: int) -> _Outline:
-    comparable = sum(1 for anchors, _ in keys if len(anchors) >= min_anchors)
-    return _Outline(keys, comparable, frozenset().union(*(anchors for anchors, _ in keys)))
+    comparable = sum(1 for anchors, _, _ in keys if len(anchors) >= min_anchors)
+    return _Outline(keys, comparable, frozenset().union(*(anchors for anchors, _, _ in keys)))
 
 
 def _may_align(a: _Outline, b: _Outline, min_anchors: int, share: float) -> bool:
     """False only when ``align_keys`` cannot reach ``share`` (a necessary condition, so skipping the
-    alignment changes no call): aligned sentences carry enough anchors in both texts and share them
-    with the other text, and their number is divided by the larger comparable count."""
+    alignment changes no call). Aligned pairs use each sentence once on each side; a matched pair
+    shares ``min_anchors`` anchors and its sentences are comparable, a sandwiched pair shares one
+    anchor and needs two matched pairs around it; the count is divided by the larger comparable count."""
     comparable = max(a.comparable, b.comparable)
     if comparable < 2:
         return False
+    short, long = (b, a) if len(a.keys) > len(b.keys) else (a, b)
     need = share * comparable - 1e-9
-    if min(a.comparable, b.comparable) < need:
+    matched = min(
+        short.comparable,
+        long.comparable,
+        sum(
+            1 for anchors, _, _ in short.keys if min(len(anchors), len(anchors & long.anchors)) >= min_anchors
+        ),
+        sum(1 for anchors, _, _ in long.keys if len(anchors & short.anchors) >= min_anchors),
+    )
+    if matched >= need:
+        return True
+    if matched < 2:
         return False
-    reach_a = sum(1 for anchors, _ in a.keys if len(anchors & b.anchors) >= min_anchors)
-    if reach_a < need:
-        return False
-    return sum(1 for anchors, _ in b.keys if len(anchors & a.anchors) >= min_anchors) >= need
+    return (
+        min(
+            sum(1 for anchors, _, _ in short.keys if anchors & long.anchors),
+            sum(1 for anchors, _, _ in long.keys if anchors & short.anchors),
+        )
+        >= need
+    )
 
 
 def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int = 2) -> Alignment:
@@ -156,12 +182,12 @@ def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, min_anchors: int = 2)
         keys_a, keys_b = keys_b, keys_a
     matches: list[tuple[int, int, float, frozenset[str]]] = []
     comparable = 0
-    for i, (anchors, words_a) in enumerate(keys_a):
+    for i, (anchors, _, words_a) in enumerate(keys_a):
         if len(anchors) < min_anchors:
             continue
         comparable += 1
         best, best_j, best_shared = 0.0, -1, frozenset[str]()
-        for j, (other, _) in enumerate(keys_b):
+        for j, (other, _, _) in enumerate(keys_b):
             shared = anchors & other
             if len(shared) < min_anchors:
                 continue
@@ -169,16 +195,37 @@ def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, min_anchors: int = 2)
             if score > best:
                 best, best_j, best_shared = score, j, shared
         if best >= 0.5:
-            words_b = keys_b[best_j][1]
+            words_b = keys_b[best_j][2]
             wording = len(words_a & words_b) / max(1, len(words_a | words_b))
             matches.append((i, best_j, wording, best_shared))
     chain = _increasing_chain(matches)
     # Measured against the longer text too: a report that shares a few facts with a longer one is
     # not its translation, however well those few sentences align.
-    comparable = max(comparable, sum(1 for anchors, _ in keys_b if len(anchors) >= min_anchors))
+    comparable = max(comparable, sum(1 for anchors, _, _ in keys_b if len(anchors) >= min_anchors))
     wording = float(np.mean([m[2] for m in chain])) if chain else 0.0
     shown = sorted({a for m in chain for a in m[3]}, key=lambda a: (-len(a), a))
-    return Alignment(len(chain), comparable, wording, tuple(shown[:6]))
+    aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
+    return Alignment(aligned, comparable, wording, tuple(shown[:6]))
+
+
+def _sandwiched(
+    chain: list[tuple[int, int, float, frozenset[str]]],
+    keys_a: SentenceKeys,
+    keys_b: SentenceKeys,
+    min_anchors: int,
+) -> int:
+    """Comparable sentences between two aligned pairs, at the same distance from both, that share a
+    name or figure with their counterpart: sentence-by-sentence structure aligns them even where a
+    translation or a spinner changed the rare words that would have matched them outright."""
+    found = 0
+    for (i1, j1, _, _), (i2, j2, _, _) in itertools.pairwise(chain):
+        if i2 - i1 != j2 - j1:
+            continue
+        for step in range(1, i2 - i1):
+            (anchors_a, _, _), (anchors_b, _, _) = keys_a[i1 + step], keys_b[j1 + step]
+            comparable = len(anchors_a) >= min_anchors or len(anchors_b) >= min_anchors
+            found += bool(comparable and anchors_a & anchors_b)
+    return found
 
 
 def _increasing_chain(
@@ -371,6 +418,11 @@ def _credited_wire(members: Sequence[MemberText], calls: list[StoryMember]) -> l
         if sizes[call.copy_family] > 1:
             for wire in by_id[call.article_id].credits:
                 sources.setdefault(wire.casefold(), call.copy_family)
+    credited_by: dict[tuple[str, str], int] = {}
+    for call in calls:
+        for wire in {c.casefold() for c in by_id[call.article_id].credits}:
+            key = (call.copy_family, wire)
+            credited_by[key] = credited_by.get(key, 0) + 1
     out: list[StoryMember] = []
     for call in calls:
         credits = by_id[call.article_id].credits
@@ -382,6 +434,18 @@ def _credited_wire(members: Sequence[MemberText], calls: list[StoryMember]) -> l
                 family,
                 "credited-wire",
                 f"credits {wires}, the wire this family's copies credit",
+            )
+        elif call.relation in ("rewrite", "translation-like") and any(
+            credited_by.get((call.copy_family, c.casefold()), 0) > 1 for c in credits
+        ):
+            # A report that follows the wire sentence by sentence in its own words and says so is
+            # how newsrooms run wire copy: a credited wire story, not a spun or translated copy.
+            wires = ", ".join(credits)
+            call = StoryMember(
+                call.article_id,
+                call.copy_family,
+                "credited-wire",
+                f"credits {wires}, as another member of this family does; {call.evidence}",
             )
         out.append(call)
     return out

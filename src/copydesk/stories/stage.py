@@ -155,8 +155,8 @@ class StoryStage(CorpusStage):
         if not pending:
             return report
         desk = load_desk(db, self.config)
-        lsh = load_lsh(db, self.minhash)
-        known = dict(enumerate(lsh_owner_ids(db, self.minhash)))
+        lsh, owners = load_lsh_and_owners(db, self.minhash)
+        known = dict(enumerate(owners))
         touched: set[str] = set()
         for start in range(0, len(pending), self.batch):
             chunk = pending[start : start + self.batch]
@@ -309,9 +309,14 @@ def lsh_owner_ids(db: Database, config: MinHashConfig) -> list[str]:
 
 def load_lsh(db: Database, config: MinHashConfig) -> LshIndex:
     """The LSH index over every stored signature, rows numbered in ``lsh_owner_ids`` order."""
+    return load_lsh_and_owners(db, config)[0]
+
+
+def load_lsh_and_owners(db: Database, config: MinHashConfig) -> tuple[LshIndex, list[str]]:
+    """``load_lsh`` and ``lsh_owner_ids`` in one pass over the stored signatures."""
     index = LshIndex(config)
-    row = 0
+    owners: list[str] = []
     for ids, signatures in story_store.iter_signatures(db, config.key):
-        index.add(np.arange(row, row + len(ids)), signatures)
-        row += len(ids)
-    return index
+        index.add(np.arange(len(owners), len(owners) + len(ids)), signatures)
+        owners.extend(ids)
+    return index, owners
