@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 
@@ -179,4 +181,41 @@ def test_worker_processes_give_the_same_facts(store: Database, monkeypatch: pyte
     FactsStage(stories=stories).run(serial, [])
     assert FactsStage(stories=stories, workers=2).run(store, []).changed == 3
     for story_id in ("s1", "s2", "s3"):  # names are tagged in the same order: the very same facts
+        assert fact_store.get_story_facts(serial, story_id) == fact_store.get_story_facts(store, story_id)
+
+
+class DyingPool:
+    """A helper pool whose process dies at once: every batch handed to it comes back broken."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.submitted = 0
+
+    def __enter__(self) -> DyingPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: object, *args: object) -> Future[object]:
+        self.submitted += 1
+        future: Future[object] = Future()
+        future.set_exception(BrokenProcessPool("helper killed"))
+        return future
+
+
+def test_a_dead_helper_s_batches_are_finished_here(store: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copydesk.facts import stage as stage_module
+
+    monkeypatch.setattr(stage_module, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(stage_module, "ARTICLES_PER_BATCH", 1)
+    monkeypatch.setattr(stage_module, "ProcessPoolExecutor", DyingPool)
+    stories = Stories()
+    stories.stories.append(Story("s2", "barn", None, [StoryMember("c", "f3", "original")]))
+    serial = Database.memory()
+    article_store.put_articles(serial, [article(k) for k in TEXTS])
+    FactsStage(stories=stories, extractor=FactExtractor(nlp=FakeNLP(NAMES))).run(serial, [])
+    helped = FactsStage(stories=stories, extractor=FactExtractor(nlp=FakeNLP(NAMES)), workers=2)
+    report = helped.run(store, [])
+    assert report.changed == 2 and any("helper process died" in note for note in report.notes)
+    for story_id in ("s1", "s2"):
         assert fact_store.get_story_facts(serial, story_id) == fact_store.get_story_facts(store, story_id)

@@ -19,6 +19,7 @@ import importlib.util
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 
 from copydesk.align.story import StoryArticle, StoryFacts, align_story
@@ -231,17 +232,30 @@ class FactsStage(CorpusStage):
     def _run_with_helpers(self, db: Database, batches: list[Batch], notes: list[str]) -> int:
         """Name each batch here and hand it to a helper to finish; when the helpers already have two
         batches each waiting, finish it here instead (so neither side waits on the other for long).
-        Results are written in batch order, as they come."""
+        Results are written as they come. If a helper dies (killed, out of memory), its batches and all
+        later ones are finished here."""
         done = 0
         helpers = min(self.workers - 1, MAX_HELPERS)
-        pending: dict[Future[Result], Batch] = {}
+        pending: dict[Future[Result], tuple[Batch, list[Job], dict[str, Named]]] = {}
+        broken: list[str] = []  # why the helpers cannot be used any more
+
+        def finish_here(batch: Batch, jobs: list[Job], named: dict[str, Named]) -> int:
+            result = finish_stories(jobs, named)
+            notes.extend(result[1])
+            return self._write(db, batch, result)
 
         def collect(futures: Iterable[Future[Result]]) -> int:
             written = 0
             for future in futures:
-                result = future.result()
+                batch, jobs, named = pending.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    broken.append(str(exc))
+                    written += finish_here(batch, jobs, named)
+                    continue
                 notes.extend(result[1])
-                written += self._write(db, pending.pop(future), result)
+                written += self._write(db, batch, result)
             return written
 
         context = multiprocessing.get_context("spawn")
@@ -250,14 +264,18 @@ class FactsStage(CorpusStage):
                 jobs = self._jobs(db, batch)
                 named = name_stories(self.extractor, jobs, notes)
                 done += collect([f for f in pending if f.done()])
-                if len(pending) < 2 * helpers:
-                    spans = {a: n.spans for a, n in named.items()}
-                    pending[pool.submit(finish_from_spans, _slim(jobs), spans)] = batch
-                else:
-                    result = finish_stories(jobs, named)
-                    notes.extend(result[1])
-                    done += self._write(db, batch, result)
+                if broken or len(pending) >= 2 * helpers:
+                    done += finish_here(batch, jobs, named)
+                    continue
+                spans = {a: n.spans for a, n in named.items()}
+                try:
+                    pending[pool.submit(finish_from_spans, _slim(jobs), spans)] = (batch, jobs, named)
+                except BrokenProcessPool as exc:
+                    broken.append(str(exc))
+                    done += finish_here(batch, jobs, named)
             done += collect(list(pending))
+        if broken:
+            notes.append(f"a helper process died ({broken[0]}); its batches were finished in this one")
         return done
 
     @staticmethod
