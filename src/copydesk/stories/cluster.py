@@ -400,7 +400,7 @@ class StoryDesk:
                 sub, cfg.event_threshold, cfg.neighbours, times[members], cfg.window_days, raw
             )
             if cfg.small_size > 0 and len(groups) > 1:
-                groups = _absorb_small(groups, sub, vectors[members, EVENT], times[members], cfg)
+                groups = _absorb_small(groups, sub, times[members], cfg)
             for group in groups:
                 out.append((number, [members[i] for i in group]))
         return out
@@ -417,7 +417,7 @@ def batch_topic_groups(vectors: np.ndarray, times: np.ndarray, config: StoryConf
 
 
 def _absorb_small(
-    groups: list[list[int]], sub: np.ndarray, raw: np.ndarray, times: np.ndarray, cfg: StoryConfig
+    groups: list[list[int]], sub: np.ndarray, times: np.ndarray, cfg: StoryConfig
 ) -> list[list[int]]:
     """Fold groups of at most ``small_size`` rows into the sibling group they average closest to.
 
@@ -430,7 +430,6 @@ def _absorb_small(
     event-level B-cubed F1 from 0.912 to 0.929.
     """
     sums = np.stack([sub[g].sum(axis=0) for g in groups])
-    raw_sums = np.stack([raw[g].sum(axis=0) for g in groups])
     sizes = np.asarray([len(g) for g in groups], dtype=np.float64)
     spans = [times[g][~np.isnan(times[g])] for g in groups]
     first = np.asarray([t.min() if len(t) else np.nan for t in spans])
@@ -445,9 +444,8 @@ def _absorb_small(
         scores[i] = -np.inf
         j = int(np.argmax(scores))
         if scores[j] >= cfg.small_threshold:
-            groups[j] = groups[j] + groups[i]
+            groups[j].extend(groups[i])
             sums[j] += sums[i]
-            raw_sums[j] += raw_sums[i]
             sizes[j] += sizes[i]
             first[j], last[j] = np.fmin(first[j], first[i]), np.fmax(last[j], last[i])
             alive[i] = False
