@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment
 
@@ -57,26 +57,38 @@ def blank_to_none(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip")]
+Text = Annotated[str | None, Query(max_length=500)]
+Day = Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")]
+
+
+class Narrowing:
+    """The filters every article listing takes (site, date range, topic), declared once for the
+    pages and the API as a FastAPI dependency."""
+
+    def __init__(
+        self, site: Text = None, date_from: Day = None, date_to: Day = None, topic: Text = None
+    ) -> None:
+        self.site = site
+        self.date_from = date_from
+        self.date_to = date_to
+        self.topic = topic
+
+
 def article_filter(
-    settings: Settings,
-    *,
-    q: str | None,
-    site: str | None,
-    date_from: str | None,
-    date_to: str | None,
-    topic: str | None,
-    limit: int,
-    offset: int,
+    settings: Settings, narrowing: Narrowing, *, q: str | None, limit: int, offset: int
 ) -> ArticleFilter:
     """The search/list filter from query values (shared by the pages and the API)."""
-    start, end = parse_day(date_from, "date_from"), parse_day(date_to, "date_to")
+    start = parse_day(narrowing.date_from, "date_from")
+    end = parse_day(narrowing.date_to, "date_to")
     if start and end and start > end:
         raise UsageError("date_from is after date_to")
-    chosen_topic = blank_to_none(topic)
+    chosen_topic = blank_to_none(narrowing.topic)
     ids = tuple(service.topic_article_ids(settings, chosen_topic)) if chosen_topic else None
     return ArticleFilter(
         query=(q or "").strip()[:500],
-        site=blank_to_none(site),
+        site=blank_to_none(narrowing.site),
         date_from=start,
         date_to=end,
         article_ids=ids,

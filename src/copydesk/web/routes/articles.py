@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,8 +13,16 @@ from copydesk import exports, service
 from copydesk.errors import NotFoundError, UsageError
 from copydesk.records import InputKind, RawPage, content_digest
 from copydesk.web import render
-from copydesk.web.routes._common import FastJSON, article_filter, blank_to_none, page, settings_of
-from copydesk.web.routes.search import Limit, Offset, Text
+from copydesk.web.routes._common import (
+    FastJSON,
+    Limit,
+    Narrowing,
+    Offset,
+    article_filter,
+    blank_to_none,
+    page,
+    settings_of,
+)
 
 ArticleKey = Annotated[str, "an article id, or a source_id naming one article"]
 
@@ -98,24 +106,12 @@ def api() -> APIRouter:
     @router.get("/articles", summary="List articles, newest first, with optional filters")
     def list_articles(
         request: Request,
-        site: Text = None,
-        date_from: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-        date_to: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-        topic: Text = None,
+        narrowing: Annotated[Narrowing, Depends()],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> FastJSON:
         settings = settings_of(request)
-        flt = article_filter(
-            settings,
-            q=None,
-            site=site,
-            date_from=date_from,
-            date_to=date_to,
-            topic=topic,
-            limit=limit,
-            offset=offset,
-        )
+        flt = article_filter(settings, narrowing, q=None, limit=limit, offset=offset)
         results = service.find_articles(settings, flt)
         rows = [{k: v for k, v in r.items() if k != "snippet"} for r in results.rows]
         for row in rows:

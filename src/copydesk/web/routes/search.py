@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from copydesk import service
-from copydesk.web.routes._common import FastJSON, article_filter, page, settings_of
-
-Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip")]
-Text = Annotated[str | None, Query(max_length=500)]
+from copydesk.web.routes._common import (
+    FastJSON,
+    Limit,
+    Narrowing,
+    Offset,
+    Text,
+    article_filter,
+    page,
+    settings_of,
+)
 
 
 def pages() -> APIRouter:
@@ -22,25 +27,13 @@ def pages() -> APIRouter:
     @router.get("/articles", response_class=HTMLResponse)
     def search_page(
         request: Request,
+        narrowing: Annotated[Narrowing, Depends()],
         q: Text = None,
-        site: Text = None,
-        date_from: Text = None,
-        date_to: Text = None,
-        topic: Text = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> HTMLResponse:
         settings = settings_of(request)
-        flt = article_filter(
-            settings,
-            q=q,
-            site=site,
-            date_from=date_from,
-            date_to=date_to,
-            topic=topic,
-            limit=limit,
-            offset=offset,
-        )
+        flt = article_filter(settings, narrowing, q=q, limit=limit, offset=offset)
         results = service.find_articles(settings, flt)
         if request.headers.get("hx-request") == "true":  # live search swaps the results only
             return page(request, "_results.html", flt=flt, results=results)
@@ -51,7 +44,7 @@ def pages() -> APIRouter:
             results=results,
             sites=service.list_sites(settings),
             topics=service.list_topics(settings),
-            topic=topic or "",
+            topic=narrowing.topic or "",
         )
 
     return router
@@ -64,24 +57,12 @@ def api() -> APIRouter:
     def search_api(
         request: Request,
         q: Annotated[str, Query(min_length=1, max_length=500, description="Words to find (all must match)")],
-        site: Text = None,
-        date_from: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-        date_to: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-        topic: Text = None,
+        narrowing: Annotated[Narrowing, Depends()],
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> FastJSON:
         settings = settings_of(request)
-        flt = article_filter(
-            settings,
-            q=q,
-            site=site,
-            date_from=date_from,
-            date_to=date_to,
-            topic=topic,
-            limit=limit,
-            offset=offset,
-        )
+        flt = article_filter(settings, narrowing, q=q, limit=limit, offset=offset)
         results = service.find_articles(settings, flt)
         return FastJSON(
             {

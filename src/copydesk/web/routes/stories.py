@@ -13,8 +13,7 @@ from copydesk.config import Settings
 from copydesk.errors import NotFoundError
 from copydesk.store.search import ArticleFilter
 from copydesk.web import facts_view, render
-from copydesk.web.routes._common import FastJSON, page, settings_of
-from copydesk.web.routes.search import Limit, Offset
+from copydesk.web.routes._common import FastJSON, Limit, Offset, page, settings_of
 
 Order = Annotated[str, Query(pattern=r"^(newest|largest)$", description="newest or largest first")]
 
