@@ -119,7 +119,8 @@ def _ingest(tmp_path: Path, corpus: list[GeneratedArticle], executor: str = "inp
     path = tmp_path / "news.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         for a in corpus:
-            fh.write(json.dumps({"id": a.source_id, "title": a.title, "text": a.text}) + "\n")
+            row = {"id": a.source_id, "title": a.title, "text": a.text, "published": a.published.isoformat()}
+            fh.write(json.dumps(row) + "\n")
     settings = load_settings({"db": tmp_path / "s.db", "workers": 1}, environ={})
     service.ingest([str(path)], settings, executor=executor)
     return settings.db
@@ -163,3 +164,57 @@ def test_stage_uses_prints_from_ingest_and_redoes_stale_ones(
             )
         StoryStage().run(db, [])
         assert _members(db) == with_prints
+
+
+def test_topic_groups_from_a_helper_process_place_articles_as_well(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Topic groups built for the whole chunk in a forked helper (then kept to the articles that
+    joined no story) group events as well as groups built in place over those articles."""
+    import copydesk.stories.stage as stage_module
+    from copydesk.stories.synthetic import iter_corpus
+
+    articles = list(iter_corpus(40, seed=3, spread_days=20))
+    monkeypatch.setattr(stage_module, "MIN_TOPIC_HELPER_BATCH", 1)
+    monkeypatch.setattr(stage_module.threading, "active_count", lambda: 1)  # other tests' threads
+    built: list[bool] = []
+    submit = stage_module._TopicHelper.submit
+
+    def counted(self: stage_module._TopicHelper, features: list[story_store.StoredFeatures]) -> object:
+        future = submit(self, features)
+        built.append(future is not None)
+        return future
+
+    monkeypatch.setattr(stage_module._TopicHelper, "submit", counted)
+    scores = []
+    for workers in (1, 2):
+        target = tmp_path / f"w{workers}"
+        target.mkdir()
+        with Database.open(_ingest(target, articles)) as db:
+            StoryStage(workers=workers, batch=100).run(db, [])
+            rows = db.query(
+                "SELECT a.source_id, m.story_id FROM story_members m JOIN articles a ON a.id = m.article_id"
+            )
+        story = {r[0]: r[1] for r in rows}
+        scores.append(_bcubed_f1([a.event for a in articles], [story[a.source_id] for a in articles]))
+    assert built.count(True) == 3 and built.count(False) == 3  # workers=2 used the helper, 1 did not
+    assert scores[1] >= scores[0] - 0.02 and scores[1] > 0.8, scores
+
+
+def _bcubed_f1(gold: list[str], pred: list[str]) -> float:
+    pairs = list(zip(gold, pred, strict=True))
+    precision = sum(
+        sum(1 for g2, p2 in pairs if p2 == p and g2 == g) / sum(1 for _, p2 in pairs if p2 == p)
+        for g, p in pairs
+    ) / len(pairs)
+    recall = sum(
+        sum(1 for g2, p2 in pairs if p2 == p and g2 == g) / sum(1 for g2, _ in pairs if g2 == g)
+        for g, p in pairs
+    ) / len(pairs)
+    return 2 * precision * recall / (precision + recall)
+
+
+def test_chunk_topic_groups_are_kept_to_the_articles_assign_receives() -> None:
+    from copydesk.stories.stage import _within
+
+    assert _within([[0, 2, 5], [1], [3, 4]], [1, 2, 4, 5]) == [[1, 3], [0], [2]]

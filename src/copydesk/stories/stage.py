@@ -11,7 +11,10 @@ Steps, each persisted so the stage can be rerun alone (it only ever places *unpl
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -26,12 +29,14 @@ from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
 from copydesk.records import Article, StoryPrints
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
-from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
+from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState, batch_topic_groups, day_number
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.provenance import refresh_stories
 
 # Near-copy candidates verified per new article, best MinHash estimate first.
 MAX_NEAR_COPY_CANDIDATES = 20
+# Unplaced articles from which a run builds topic groups in a helper process (a fork costs ~40 ms).
+MIN_TOPIC_HELPER_BATCH = 500
 
 
 class _Text(Protocol):
@@ -158,29 +163,35 @@ class StoryStage(CorpusStage):
         lsh, owners = load_lsh_and_owners(db, self.minhash)
         known = dict(enumerate(owners))
         touched: set[str] = set()
-        for start in range(0, len(pending), self.batch):
-            chunk = pending[start : start + self.batch]
-            texts = story_store.story_texts(db, chunk)
-            articles = [texts[aid] for aid in chunk if aid in texts]
-            features = self.fingerprint(articles, story_store.get_features(db, chunk))
-            story_store.put_features(db, features)
-            placed = self._copies_first(db, desk, articles, features, lsh, known)
-            rest = [i for i in range(len(articles)) if articles[i].id not in placed]
-            assignments = desk.assign(
-                [articles[i].id for i in rest],
-                np.stack([features[i].vector for i in rest]) if rest else np.zeros((0, 1), np.float32),
-                [articles[i].published for i in rest],
-            )
-            members = [(a, s, sim) for a, (s, sim) in placed.items()]
-            members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
-            touched.update(s for _, s, _ in members)
-            save_desk(db, desk, {s for _, s, _ in members})
-            story_store.put_members(db, members)
-            new_rows = np.arange(len(known), len(known) + len(features))
-            lsh.add(new_rows, np.stack([f.signature for f in features]))
-            for row, f in zip(new_rows.tolist(), features, strict=True):
-                known[row] = f.article_id
-            report.changed += len(articles)
+        helper = _TopicHelper(self.config, self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH)
+        try:
+            for start in range(0, len(pending), self.batch):
+                chunk = pending[start : start + self.batch]
+                texts = story_store.story_texts(db, chunk)
+                articles = [texts[aid] for aid in chunk if aid in texts]
+                features = self.fingerprint(articles, story_store.get_features(db, chunk))
+                story_store.put_features(db, features)
+                groups = helper.submit(features)  # built in another process while copies are checked here
+                placed = self._copies_first(db, desk, articles, features, lsh, known)
+                rest = [i for i in range(len(articles)) if articles[i].id not in placed]
+                assignments = desk.assign(
+                    [articles[i].id for i in rest],
+                    np.stack([features[i].vector for i in rest]) if rest else np.zeros((0, 1), np.float32),
+                    [articles[i].published for i in rest],
+                    topic_groups=_within(groups.result(), rest) if groups is not None else None,
+                )
+                members = [(a, s, sim) for a, (s, sim) in placed.items()]
+                members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
+                touched.update(s for _, s, _ in members)
+                save_desk(db, desk, {s for _, s, _ in members})
+                story_store.put_members(db, members)
+                new_rows = np.arange(len(known), len(known) + len(features))
+                lsh.add(new_rows, np.stack([f.signature for f in features]))
+                for row, f in zip(new_rows.tolist(), features, strict=True):
+                    known[row] = f.article_id
+                report.changed += len(articles)
+        finally:
+            helper.close()
         desk.link_topics([s for s in touched if s in desk.stories])
         save_desk(db, desk, touched)
         merges = [(e.story_id, e.other_id or "") for e in desk.log if e.kind == "merge"]
@@ -272,6 +283,41 @@ class StoryStage(CorpusStage):
                     out[i] = aid
                     break
         return out
+
+
+def _topic_groups(rows: np.ndarray, days: np.ndarray, config: StoryConfig) -> list[list[int]]:
+    return batch_topic_groups(rows, days, config)
+
+
+def _within(groups: list[list[int]], rest: Sequence[int]) -> list[list[int]]:
+    """Topic groups of a whole chunk, in the positions of its articles that ``assign`` receives."""
+    position = {row: k for k, row in enumerate(rest)}
+    return [kept for group in groups if (kept := [position[i] for i in group if i in position])]
+
+
+class _TopicHelper:
+    """Builds a chunk's topic groups (``batch_topic_groups``: a chunk-wide average-link grouping,
+    the heaviest part of ``assign``) in one forked process while this one checks the chunk's copies;
+    ``assign`` then keeps the groups' articles that joined no story. Off (``submit`` returns None) for
+    small runs, and while other threads run (forking is then unsafe)."""
+
+    def __init__(self, config: StoryConfig, wanted: bool) -> None:
+        self.config = config
+        self._pool: ProcessPoolExecutor | None = None
+        if wanted and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+
+    def submit(self, features: Sequence[story_store.StoredFeatures]) -> Future[list[list[int]]] | None:
+        if self._pool is None or not features:
+            return None
+        rows = np.stack([f.vector for f in features])
+        days = np.asarray([day_number(f.published) for f in features])
+        return self._pool.submit(_topic_groups, rows, days, self.config)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def _estimates(signature: np.ndarray, others: np.ndarray) -> np.ndarray:
