@@ -74,6 +74,18 @@ def put_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
         )
 
 
+def sign_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
+    """Set the signature (and MinHash key and date) of stored rows whose vector stays as it is."""
+    with db.atomic() as conn:
+        conn.executemany(
+            "UPDATE story_features SET published = ?, minhash_key = ?, signature = ? WHERE article_id = ?",
+            [
+                (_iso(r.published), r.minhash_key, r.signature.astype(np.uint32).tobytes(), r.article_id)
+                for r in rows
+            ],
+        )
+
+
 def put_ingest_prints(db: Database, articles: Sequence[Article]) -> None:
     """Store the fingerprints the workers computed at ingest, not yet signed (``minhash_key`` empty):
     the stories stage signs them in one batch and keeps the vector while the text is unchanged.

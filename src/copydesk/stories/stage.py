@@ -169,8 +169,9 @@ class StoryStage(CorpusStage):
                 chunk = pending[start : start + self.batch]
                 texts = story_store.story_texts(db, chunk)
                 articles = [texts[aid] for aid in chunk if aid in texts]
-                features = self.fingerprint(articles, story_store.get_features(db, chunk))
-                story_store.put_features(db, features)
+                stored = story_store.get_features(db, chunk)
+                features = self.fingerprint(articles, stored)
+                _store_features(db, features, stored)
                 groups = helper.submit(features)  # built in another process while copies are checked here
                 placed = self._copies_first(db, desk, articles, features, lsh, known)
                 rest = [i for i in range(len(articles)) if articles[i].id not in placed]
@@ -283,6 +284,20 @@ class StoryStage(CorpusStage):
                     out[i] = aid
                     break
         return out
+
+
+def _store_features(
+    db: Database,
+    features: Sequence[story_store.StoredFeatures],
+    stored: dict[str, story_store.StoredFeatures],
+) -> None:
+    """Rows whose stored vector was kept (text unchanged since ingest) only get their signature."""
+    kept = [
+        (row := stored.get(f.article_id)) is not None and len(row.vector) > 0 and row.norm_hash == f.norm_hash
+        for f in features
+    ]
+    story_store.sign_features(db, [f for f, k in zip(features, kept, strict=True) if k])
+    story_store.put_features(db, [f for f, k in zip(features, kept, strict=True) if not k])
 
 
 def _topic_groups(rows: np.ndarray, days: np.ndarray, config: StoryConfig) -> list[list[int]]:
