@@ -18,7 +18,7 @@ import dataclasses
 import importlib.util
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 
@@ -41,6 +41,7 @@ PARALLEL_MIN = 200
 # Naming stays in this process (the memo's order), and finishing costs about as much: past two helpers
 # they would wait for names, each having paid its start-up.
 MAX_HELPERS = 2
+BACKLOG = 4  # batches waiting per helper before this process finishes one itself (bounds memory)
 
 
 def stored_stories(db: Database) -> Iterator[Story]:
@@ -230,8 +231,9 @@ class FactsStage(CorpusStage):
         return len(facts)
 
     def _run_with_helpers(self, db: Database, batches: list[Batch], notes: list[str]) -> int:
-        """Name each batch here and hand it to a helper to finish; when the helpers already have two
-        batches each waiting, finish it here instead (so neither side waits on the other for long).
+        """Name each batch here and hand it to a helper to finish (here instead when the helpers are
+        ``BACKLOG`` batches each behind). Once all are named, the batches no helper has started are
+        taken back, newest first, and finished here, so neither side waits long for the other.
         Results are written as they come. If a helper dies (killed, out of memory), its batches and all
         later ones are finished here."""
         done = 0
@@ -264,7 +266,7 @@ class FactsStage(CorpusStage):
                 jobs = self._jobs(db, batch)
                 named = name_stories(self.extractor, jobs, notes)
                 done += collect([f for f in pending if f.done()])
-                if broken or len(pending) >= 2 * helpers:
+                if broken or len(pending) >= BACKLOG * helpers:
                     done += finish_here(batch, jobs, named)
                     continue
                 spans = {a: n.spans for a, n in named.items()}
@@ -273,7 +275,13 @@ class FactsStage(CorpusStage):
                 except BrokenProcessPool as exc:
                     broken.append(str(exc))
                     done += finish_here(batch, jobs, named)
-            done += collect(list(pending))
+            while pending:
+                done += collect([f for f in pending if f.done()])
+                taken = next((f for f in reversed(list(pending)) if f.cancel()), None)
+                if taken is not None:
+                    done += finish_here(*pending.pop(taken))
+                elif pending:
+                    wait(pending, return_when=FIRST_COMPLETED)
         if broken:
             notes.append(f"a helper process died ({broken[0]}); its batches were finished in this one")
         return done
