@@ -15,7 +15,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from pebble import ProcessExpired, ProcessPool
-from threadpoolctl import threadpool_limits
 
 from copydesk.pipeline import DocumentPipeline
 from copydesk.records import RawPage, SkippedInput
@@ -33,8 +32,6 @@ class _WorkerPipeline:
 
 
 def _start_worker(pipeline: DocumentPipeline) -> None:
-    # The pool already runs one process per core: a BLAS thread pool per worker would only spin.
-    threadpool_limits(1)
     pipeline.warm_up()
     _WorkerPipeline.pipeline = pipeline
 
