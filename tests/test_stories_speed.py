@@ -176,7 +176,6 @@ def test_topic_groups_from_a_helper_process_place_articles_as_well(
 
     articles = list(iter_corpus(40, seed=3, spread_days=20))
     monkeypatch.setattr(stage_module, "MIN_TOPIC_HELPER_BATCH", 1)
-    monkeypatch.setattr(stage_module.threading, "active_count", lambda: 1)  # other tests' threads
     built: list[bool] = []
     submit = stage_module._TopicHelper.submit
 
@@ -218,3 +217,27 @@ def test_chunk_topic_groups_are_kept_to_the_articles_assign_receives() -> None:
     from copydesk.stories.stage import _within
 
     assert _within([[0, 2, 5], [1], [3, 4]], [1, 2, 4, 5]) == [[1, 3], [0], [2]]
+
+
+def test_stage_called_from_a_server_thread_does_not_fork(
+    lexicon: Lexicon, corpus: list[GeneratedArticle]
+) -> None:
+    import threading
+
+    from copydesk.stories.provenance import may_fork
+
+    jobs = _jobs(corpus)
+    judge = FamilyJudge(lexicon.zipf, MinHashConfig())
+    seen: dict[str, object] = {}
+
+    def handler() -> None:
+        seen["may_fork"] = may_fork()
+        with FamilyPool(judge, workers=2, min_members=1) as pool:
+            seen["results"] = pool.map(jobs)
+            seen["forked"] = pool._pool is not None
+
+    thread = threading.Thread(target=handler)
+    thread.start()
+    thread.join()
+    assert may_fork() and seen["may_fork"] is False and seen["forked"] is False
+    assert seen["results"] == [story_provenance(job, judge) for job in jobs]

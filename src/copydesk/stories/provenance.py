@@ -131,6 +131,15 @@ def story_provenance(job: StoryJob, judge: FamilyJudge) -> Provenance:
     )
 
 
+def may_fork() -> bool:
+    """Whether the stories stage may fork helper processes here: on a platform with fork, called from
+    the main thread (a command line run, with at most a progress bar's thread beside it). A server
+    runs stages in its worker threads, among others that may hold locks a forked child would need."""
+    return "fork" in multiprocessing.get_all_start_methods() and (
+        threading.current_thread() is threading.main_thread()
+    )
+
+
 class _FamilyWorker:
     """The judge a forked worker process received at start (each process has its own copy)."""
 
@@ -152,8 +161,7 @@ class FamilyPool:
     """Works out stories' families in this process, or in ``workers`` forked processes when there is
     enough to do (a few hundred members: a fork costs milliseconds, families ~0.5 ms a member).
 
-    Forking is only safe while this process runs no other thread (a web server's threads may hold
-    locks), so with other threads about the work stays in this process."""
+    Forks only where ``may_fork`` says so; elsewhere the work stays in this process."""
 
     def __init__(self, judge: FamilyJudge, workers: int, min_members: int = 500) -> None:
         self.judge = judge
@@ -172,7 +180,7 @@ class FamilyPool:
     def map(self, jobs: list[StoryJob]) -> list[Provenance]:
         """Each job's provenance, in the jobs' order."""
         members = sum(len(job[1]) for job in jobs)
-        if self.workers <= 1 or members < self.min_members or threading.active_count() > 1:
+        if self.workers <= 1 or members < self.min_members or not may_fork():
             return [story_provenance(job, self.judge) for job in jobs]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(

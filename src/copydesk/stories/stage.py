@@ -12,7 +12,6 @@ Steps, each persisted so the stage can be rerun alone (it only ever places *unpl
 from __future__ import annotations
 
 import multiprocessing
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState, batch_topic_groups, day_number
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
-from copydesk.stories.provenance import refresh_stories
+from copydesk.stories.provenance import may_fork, refresh_stories
 
 # Near-copy candidates verified per new article, best MinHash estimate first.
 MAX_NEAR_COPY_CANDIDATES = 20
@@ -314,12 +313,12 @@ class _TopicHelper:
     """Builds a chunk's topic groups (``batch_topic_groups``: a chunk-wide average-link grouping,
     the heaviest part of ``assign``) in one forked process while this one checks the chunk's copies;
     ``assign`` then keeps the groups' articles that joined no story. Off (``submit`` returns None) for
-    small runs, and while other threads run (forking is then unsafe)."""
+    small runs, and where ``may_fork`` says no."""
 
     def __init__(self, config: StoryConfig, wanted: bool) -> None:
         self.config = config
         self._pool: ProcessPoolExecutor | None = None
-        if wanted and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        if wanted and may_fork():
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
 
     def submit(self, features: Sequence[story_store.StoredFeatures]) -> Future[list[list[int]]] | None:
