@@ -160,8 +160,12 @@ def _block(node: _Node) -> tuple[int, str]:
     return len(node.key.split()), loose_skeleton(node.key.split()[0])[:1]
 
 
+def _acronym_letters(short: _Node) -> str:
+    return re.sub(r"[^A-Za-z]", "", next(iter(short.surfaces)))
+
+
 def _is_acronym_of(short: _Node, full: _Node) -> bool:
-    letters = re.sub(r"[^A-Za-z]", "", next(iter(short.surfaces)))
+    letters = _acronym_letters(short)
     return (
         2 <= len(letters) <= 6
         and letters.isupper()
@@ -320,11 +324,15 @@ def merge_entities(
     blocks: dict[tuple[int, str], list[int]] = {}
     for i, n in enumerate(order):
         blocks.setdefault(_block(n), []).append(i)
+    by_initials: dict[str, list[int]] = {}  # the names an acronym may stand for, by their initials
+    for j, n in enumerate(order):
+        if len(n.key.split()) >= 2:
+            by_initials.setdefault(initials(n.key), []).append(j)
     for i, a in enumerate(order):
         words = a.key.split()
         if len(words) == 1 and next(iter(a.surfaces)).replace(".", "").isupper():
-            for j, b in enumerate(order):
-                if i != j and _is_acronym_of(a, b):
+            for j in by_initials.get(_acronym_letters(a).lower(), []):
+                if i != j and _is_acronym_of(a, order[j]):
                     uf.union(i, j)
             continue
         if len(words) == 1 and a.label != "place":
