@@ -139,6 +139,10 @@ def finish_from_spans(jobs: Sequence[Job], spans: dict[str, list[list[Span]]]) -
     return finish_stories(jobs, {a: named_from_spans(articles[a], s) for a, s in spans.items()})
 
 
+def _ready() -> None:
+    """A helper's first task: nothing, so that it starts (and imports this module) at once."""
+
+
 def _slim(jobs: Sequence[Job]) -> list[Job]:
     """Jobs without what finishing never reads (the raw text, removals, fingerprints, free metadata),
     so less is pickled to a helper."""
@@ -262,6 +266,8 @@ class FactsStage(CorpusStage):
 
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(helpers, mp_context=context) as pool:
+            for _ in range(helpers):  # start the helpers now: they import copydesk while names are found
+                pool.submit(_ready)
             for batch in batches:
                 jobs = self._jobs(db, batch)
                 named = name_stories(self.extractor, jobs, notes)
