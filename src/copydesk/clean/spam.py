@@ -131,6 +131,8 @@ class _Tokens:
     bare: list[bool]
     frag: list[bool]
     spammy: list[bool]
+    lefts: list[str]  # what each token gives as the left half of a split word ("" for nothing)
+    rights: list[str]  # ... and as the right half
 
 
 _TokenFacts = tuple[str, bool, bool, bool, bool, str, str]
@@ -172,11 +174,11 @@ _Facts = list[_TokenFacts]
 def _prepare(text: str, facts: _Facts | None = None) -> _Tokens:
     texts = text.split()  # the same tokens as _TOKEN (both split on str.isspace characters)
     if not texts:
-        return _Tokens([], [], [], [], [])
+        return _Tokens([], [], [], [], [], [], [])
     if facts is None:
         facts = list(map(_token_facts, texts))
-    words, bare, frag, spammy = (list(column) for column in list(zip(*facts, strict=True))[:4])
-    return _Tokens(texts, words, bare, frag, spammy)
+    words, bare, frag, spammy, _, lefts, rights = (list(column) for column in zip(*facts, strict=True))
+    return _Tokens(texts, words, bare, frag, spammy, lefts, rights)
 
 
 def _strong_join_near(facts: _Facts, counts: dict[str, int]) -> bool:
@@ -220,30 +222,35 @@ def _line_spans(
     if TOPIC.isdisjoint(prepared.words) and starts.isdisjoint(prepared.words):
         positions = sorted(alien)
     else:
-        near: set[int] = set()
-        for index, fragment in enumerate(prepared.frag):
-            if fragment:
-                near.update(range(max(0, index - MAX_RUN), min(count, index + 2)))
-        # a position near a fragment reaches a topic word within a run's length, or is alien
-        # and a trade word starts a run only with a topic word within a run's length or in the run
-        # of trade words it opens (a commercial run needs one; "for", "best" alone are glue)
+        # a trade word starts a run only with a topic word within a run's length or in the run of
+        # trade words it opens (a commercial run needs one; "for", "best" alone are glue)
+        # "within a run's length": before the token that would end the run (_run_at stops there)
         topic_ahead = [False] * count
         topic_in_run = [False] * count
         next_topic = count
+        run_end = count
+        words, bare, frag, spammy = prepared.words, prepared.bare, prepared.frag, prepared.spammy
         for index in range(count - 1, -1, -1):
-            topical = prepared.words[index] in TOPIC
+            topical = words[index] in TOPIC
             if topical:
                 next_topic = index
-            topic_ahead[index] = next_topic < index + MAX_RUN
+            if not bare[index] or (frag[index] and not spammy[index] and words[index] not in starts):
+                run_end = index
+            topic_ahead[index] = next_topic < min(index + MAX_RUN, count - 1, run_end)
             if prepared.bare[index] and prepared.spammy[index]:
                 following = index + 1 < count and topic_in_run[index + 1]
                 topic_in_run[index] = topical or following
+        # a spam reading (a run bounded by advert at both ends, or a commercial run) starts at a
+        # spam edge; any other reading is a strong join around an alien run (those places are known)
         positions = [
             i
             for i in range(count)
-            if (i in near and (topic_ahead[i] or i in alien))
-            or (prepared.spammy[i] and (topic_ahead[i] or topic_in_run[i]))
-            or prepared.words[i] in starts
+            if (i in alien and _may_join_across(prepared, i, vocab.counts, starts))
+            or words[i] in starts
+            or (
+                ((spammy[i] and words[i] not in _GLUE) or words[i].isdigit())
+                and (topic_ahead[i] or topic_in_run[i])
+            )
         ]
     spans: list[SpamSpan] = []
     i = 0
@@ -257,6 +264,22 @@ def _line_spans(
             spans.append(span)
             i = last + 1
     return spans
+
+
+def _may_join_across(t: _Tokens, i: int, counts: dict[str, int], starts: frozenset[str]) -> bool:
+    """Whether the token before ``i`` and one after a run starting at ``i`` may join into a word: what
+    a reading that is not spam needs (see _run_at, which runs only where this holds)."""
+    left = t.lefts[i - 1] if i > 0 else ""
+    if not left:
+        return False
+    known = known_words()
+    for last in range(i, min(i + MAX_RUN, len(t.texts) - 1)):
+        if not t.bare[last] or (t.frag[last] and not t.spammy[last] and t.words[last] not in starts):
+            return False
+        right = t.rights[last + 1]
+        if right and ((joined := left + right) in known or joined in counts):
+            return True
+    return False
 
 
 def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[str]) -> set[int]:
