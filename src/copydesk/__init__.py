@@ -8,12 +8,23 @@ web app call)::
     report = service.run(["crawl/"], settings)
 """
 
-from copydesk import service
+import importlib
+from types import ModuleType
+
 from copydesk.config import Settings, load_settings
 from copydesk.errors import CopydeskError
 from copydesk.records import Article, RawPage, Removal, SkippedInput, Story
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``copydesk.service`` loads on first use: worker processes that import one stage module (a
+    spawned facts helper, an ingest worker) do not pay for the whole service layer."""
+    if name == "service":
+        return importlib.import_module("copydesk.service")
+    raise AttributeError(f"module 'copydesk' has no attribute {name!r}")
+
 
 __all__ = [
     "Article",
