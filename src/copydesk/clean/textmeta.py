@@ -143,15 +143,19 @@ def _masthead(name: str) -> bool:
     return 1 <= len(words) <= 5 and any(w.lower().strip(".") in _MASTHEAD_WORDS for w in words)
 
 
-def masthead_line(line: Line, text: str) -> str | None:
+def masthead_line(lines: Sequence[Line]) -> str | None:
     """A first line that is only the paper's name: short, capitalised, a masthead word or a name the
     text repeats (a copyright line, "The Highland Courier will have more")."""
+    line = lines[0]
     words = line.text.split()
     if not 1 <= len(words) <= 5 or line.ends_sentence or not all(w[:1].isupper() for w in words):
         return None
     name = line.text.strip()
     display = name.title() if name.isupper() else name
-    if _masthead(name) or (len(words) >= 2 and text.casefold().count(name.casefold()) >= 2):
+    if _masthead(name):
+        return display
+    text = "\n".join(ln.text for ln in lines)
+    if len(words) >= 2 and text.casefold().count(name.casefold()) >= 2:
         return display
     return None
 
@@ -287,7 +291,7 @@ def read_metadata(
             take(line, "meta", f"site banner: site name {site!r} with a tagline")
             break
     if meta.site is None and known_site is None and lines:
-        site = masthead_line(lines[0], "\n".join(ln.text for ln in lines))
+        site = masthead_line(lines)
         if site:
             meta.site = site
             take(lines[0], "meta", f"masthead: the site name {site!r} above the article")
