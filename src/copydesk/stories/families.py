@@ -202,7 +202,7 @@ def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, min_anchors: int = 2)
     # Measured against the longer text too: a report that shares a few facts with a longer one is
     # not its translation, however well those few sentences align.
     comparable = max(comparable, sum(1 for anchors, _, _ in keys_b if len(anchors) >= min_anchors))
-    wording = float(np.mean([m[2] for m in chain])) if chain else 0.0
+    wording = sum(m[2] for m in chain) / len(chain) if chain else 0.0
     shown = sorted({a for m in chain for a in m[3]}, key=lambda a: (-len(a), a))
     aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
     return Alignment(aligned, comparable, wording, tuple(shown[:6]))
