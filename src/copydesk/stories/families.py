@@ -182,12 +182,16 @@ def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, min_anchors: int = 2)
         keys_a, keys_b = keys_b, keys_a
     matches: list[tuple[int, int, float, frozenset[str]]] = []
     comparable = 0
+    # Only sentences with enough anchors can share enough of them.
+    targets = [(j, other) for j, (other, _, _) in enumerate(keys_b) if len(other) >= min_anchors]
     for i, (anchors, _, words_a) in enumerate(keys_a):
         if len(anchors) < min_anchors:
             continue
         comparable += 1
         best, best_j, best_shared = 0.0, -1, frozenset[str]()
-        for j, (other, _, _) in enumerate(keys_b):
+        for j, other in targets:
+            if anchors.isdisjoint(other):
+                continue
             shared = anchors & other
             if len(shared) < min_anchors:
                 continue
