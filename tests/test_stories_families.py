@@ -142,3 +142,25 @@ def test_credited_rewrite_of_the_wire_is_a_credited_wire_story(judge: FamilyJudg
     assert calls["credited"].copy_family == calls["wire"].copy_family
     calls = {m.article_id: m for m in copy_families([wire, uncredited], judge)}
     assert calls["uncredited"].relation == "translation-like"
+
+
+def test_spinning_keeps_the_grammar_words_a_translation_reorders() -> None:
+    import random
+
+    from copydesk.stories.families import _sentence_keys, align_keys, grammar_kept
+
+    zipf = Lexicon.load().zipf
+    text = (
+        "The council of Marrowfield approved a budget of 48 million for the new tram line on Tuesday.\n\n"
+        "Mayor Ilse Varnholt said the first trams would run on the route to Kestby in 2027.\n\n"
+        "Opponents in the council had asked for a vote of the residents of Kestby before any work began.\n\n"
+        "The line will have 14 stops and is expected to carry 30,000 passengers a day, Varnholt said."
+    )
+    rng = random.Random(5)
+    kept = {}
+    for name, copy in (("spun", spin(text, rng)), ("translated", translate_like(text, rng))):
+        keys_a, keys_b = _sentence_keys(text, zipf), _sentence_keys(copy, zipf)
+        alignment = align_keys(keys_a, keys_b)
+        assert alignment.share >= 0.75 and len(alignment.pairs) >= 3, name
+        kept[name] = grammar_kept(keys_a, keys_b, alignment.pairs)
+    assert kept["spun"] >= 0.7 > 0.5 > kept["translated"], kept
