@@ -164,3 +164,18 @@ def test_spinning_keeps_the_grammar_words_a_translation_reorders() -> None:
         assert alignment.share >= 0.75 and len(alignment.pairs) >= 3, name
         kept[name] = grammar_kept(keys_a, keys_b, alignment.pairs)
     assert kept["spun"] >= 0.7 > 0.5 > kept["translated"], kept
+
+
+def test_the_wire_itself_is_the_original_of_its_copies(judge: FamilyJudge) -> None:
+    from datetime import datetime
+
+    hasher = MinHasher()
+    text = "The port of Haldersund reopened on Monday after 3 days of storms closed 14 berths. " * 3
+    sig = hasher.signature(text)
+    day = datetime(2025, 6, 2)
+    digest = normalised_hash(text)
+    copy = MemberText("copy", text, "t", day, ["Norrvik Wire"], digest, sig, site="Coast Daily")
+    wire = MemberText("wire", text, "t", day, [], digest, sig, site="Norrvik Wire")
+    calls = {m.article_id: m for m in copy_families([copy, wire], judge)}
+    assert calls["wire"].relation == "original" and calls["copy"].relation == "exact-copy"
+    assert "published by Norrvik Wire" in calls["wire"].evidence

@@ -63,6 +63,7 @@ class MemberText:
     credits: list[str]
     norm_hash: str
     signature: np.ndarray
+    site: str | None = None  # the publication: a wire's own site is the original of its copies
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,17 +367,22 @@ def _length_ratio(a: str, b: str) -> float:
     return min(la, lb) / max(la, lb, 1)
 
 
-def original_rank(member: MemberText, arrival: int) -> tuple[bool, int, bool, float, bool, int, int]:
+def original_rank(
+    member: MemberText, arrival: int, wires: frozenset[str] = frozenset()
+) -> tuple[bool, int, bool, float, bool, bool, int, int]:
     """Sort key: earliest day first (undated last); on that day an exact time beats a bare date (which
-    may be any hour) and earlier beats later; then a credited wire, then the most complete text (in
-    words, so typography does not count), then arrival order."""
+    may be any hour) and earlier beats later; then the wire itself (its site is a wire the family
+    credits, casefolded in ``wires``), then an article that credits a wire, then the most complete
+    text (in words, so typography does not count), then arrival order."""
+    not_the_wire = member.site is None or member.site.casefold() not in wires
     if member.published is None:
-        return (True, 0, True, 0.0, not member.credits, -len(member.text.split()), arrival)
+        return (True, 0, True, 0.0, not_the_wire, not member.credits, -len(member.text.split()), arrival)
     when = member.published
     bare_date = when.hour == 0 and when.minute == 0 and when.second == 0
     day = when.date().toordinal()
     moment = when.timestamp() if when.tzinfo is not None else when.replace(tzinfo=UTC).timestamp()
-    return (False, day, bare_date, moment, not member.credits, -len(member.text.split()), arrival)
+    words = len(member.text.split())
+    return (False, day, bare_date, moment, not_the_wire, not member.credits, -words, arrival)
 
 
 def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[StoryMember]:
@@ -405,13 +411,15 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
         groups.setdefault(find(i), []).append(i)
     out: list[StoryMember] = []
     for group in groups.values():
-        ranked = sorted(group, key=lambda i: original_rank(members[i], i))
+        wires = frozenset(c.casefold() for i in group for c in members[i].credits)
+        ranked = sorted(group, key=lambda i: original_rank(members[i], i, wires))
         head = ranked[0]
         family = "f" + content_digest("family\x00" + members[head].article_id)[:12]
         if len(group) == 1:
             out.append(StoryMember(members[head].article_id, family, "independent", "no copy in this story"))
             continue
-        out.append(StoryMember(members[head].article_id, family, "original", _why_original(members, ranked)))
+        why = _why_original(members, ranked, wires)
+        out.append(StoryMember(members[head].article_id, family, "original", why))
         for i in ranked[1:]:
             call = judge.call(members[head], members[i], estimate=float(estimates[head, i]))
             if call is None:
@@ -482,14 +490,16 @@ def _credited_wire(members: Sequence[MemberText], calls: list[StoryMember]) -> l
     return out
 
 
-def _why_original(members: Sequence[MemberText], ranked: list[int]) -> str:
+def _why_original(members: Sequence[MemberText], ranked: list[int], wires: frozenset[str]) -> str:
     head = members[ranked[0]]
     reasons = []
     if head.published is not None:
         reasons.append(f"earliest date in the family ({head.published.date().isoformat()})")
     else:
         reasons.append("no member is dated")
-    if head.credits:
+    if head.site is not None and head.site.casefold() in wires:
+        reasons.append(f"published by {head.site}, the wire the family credits")
+    elif head.credits:
         reasons.append("credits " + ", ".join(head.credits))
     longest = max(len(members[i].text.split()) for i in ranked)
     if len(head.text.split()) == longest:

@@ -111,7 +111,7 @@ def story_provenance(job: StoryJob, judge: FamilyJudge) -> Provenance:
     """Families and provenance of one story, from its members alone (no store access)."""
     story_id, articles, prints = job
     texts = [
-        MemberText(a.id, a.text, a.title, a.published, list(a.credits), *prints[a.id])
+        MemberText(a.id, a.text, a.title, a.published, list(a.credits), *prints[a.id], site=a.site)
         for a in articles
         if a.id in prints
     ]
