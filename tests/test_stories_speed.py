@@ -241,3 +241,42 @@ def test_stage_called_from_a_server_thread_does_not_fork(
     thread.join()
     assert may_fork() and seen["may_fork"] is False and seen["forked"] is False
     assert seen["results"] == [story_provenance(job, judge) for job in jobs]
+
+
+def _die(*_: object) -> None:
+    """Stands in for a helper process killed mid-task (out of memory, say)."""
+    import os
+
+    os._exit(1)
+
+
+def test_a_family_worker_that_dies_leaves_the_work_to_this_process(
+    lexicon: Lexicon, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copydesk.stories.provenance as provenance
+
+    jobs = _jobs(corpus)
+    judge = FamilyJudge(lexicon.zipf, MinHashConfig())
+    alone = [story_provenance(job, judge) for job in jobs]
+    monkeypatch.setattr(provenance, "_provenance_chunk", _die)
+    with FamilyPool(judge, workers=2, min_members=1) as pool:
+        assert pool.map(jobs) == alone
+        assert pool.workers == 1  # and it forks no more
+
+
+def test_a_topic_helper_that_dies_leaves_the_groups_to_assign(
+    tmp_path: Path, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copydesk.stories.stage as stage_module
+
+    monkeypatch.setattr(stage_module, "MIN_TOPIC_HELPER_BATCH", 1)
+    members = []
+    for workers in (1, 2):
+        target = tmp_path / f"w{workers}"
+        target.mkdir()
+        if workers == 2:
+            monkeypatch.setattr(stage_module, "_topic_groups", _die)
+        with Database.open(_ingest(target, corpus)) as db:
+            StoryStage(workers=workers, batch=20).run(db, [])
+            members.append(_members(db))
+    assert members[0] == members[1]

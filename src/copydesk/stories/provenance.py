@@ -10,6 +10,7 @@ import multiprocessing
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -200,7 +201,13 @@ class FamilyPool:
                 load = 0.0
             chunks[-1].append(job)
             load += weight
-        return [result for done in self._pool.map(_provenance_chunk, chunks) for result in done]
+        try:
+            return [result for done in self._pool.map(_provenance_chunk, chunks) for result in done]
+        except BrokenProcessPool:  # a worker died (out of memory, killed): finish here, fork no more
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+            self.workers = 1
+            return [story_provenance(job, self.judge) for job in jobs]
 
 
 STORY_FIELDS = (

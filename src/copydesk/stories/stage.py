@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -178,7 +179,7 @@ class StoryStage(CorpusStage):
                     [articles[i].id for i in rest],
                     np.stack([features[i].vector for i in rest]) if rest else np.zeros((0, 1), np.float32),
                     [articles[i].published for i in rest],
-                    topic_groups=_within(groups.result(), rest) if groups is not None else None,
+                    topic_groups=helper.result(groups, rest),
                 )
                 members = [(a, s, sim) for a, (s, sim) in placed.items()]
                 members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
@@ -327,6 +328,16 @@ class _TopicHelper:
         rows = np.stack([f.vector for f in features])
         days = np.asarray([day_number(f.published) for f in features])
         return self._pool.submit(_topic_groups, rows, days, self.config)
+
+    def result(self, future: Future[list[list[int]]] | None, rest: Sequence[int]) -> list[list[int]] | None:
+        """The groups in ``assign``'s positions, or None (``assign`` builds them) if the helper died."""
+        if future is None:
+            return None
+        try:
+            return _within(future.result(), rest)
+        except BrokenProcessPool:
+            self.close()
+            return None
 
     def close(self) -> None:
         if self._pool is not None:
