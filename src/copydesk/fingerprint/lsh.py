@@ -142,15 +142,17 @@ def verify_pair(
     *,
     passages: bool = True,
     shingles: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None = None,
+    estimate: float | None = None,
 ) -> PairEvidence:
     """The exact shingle Jaccard and containment behind an LSH candidate, with the shared passages
-    (``passages=False`` skips finding them, for a yes/no decision; ``shingles`` reuses sets)."""
+    (``passages=False`` skips finding them, for a yes/no decision; ``shingles`` reuses sets;
+    ``estimate`` is the signatures' ``estimated_jaccard`` when the caller has it)."""
     sa, sb = shingles or (shingle_set(text_a, config.shingle), shingle_set(text_b, config.shingle))
     inter = len(sa & sb)
     union = len(sa | sb) or 1
     smaller = min(len(sa), len(sb)) or 1
     return PairEvidence(
-        estimated_jaccard=estimated_jaccard(sig_a, sig_b),
+        estimated_jaccard=estimated_jaccard(sig_a, sig_b) if estimate is None else estimate,
         jaccard=inter / union,
         containment=inter / smaller,
         shared_passages=shared_passages(text_a, text_b) if inter and passages else (),

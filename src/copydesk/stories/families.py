@@ -338,6 +338,7 @@ class FamilyJudge:
                 self.minhash,
                 shingles=(self._shingles_of(a), self._shingles_of(b)),
                 passages=passages,
+                estimate=estimate,
             )
             if evidence.jaccard >= cfg.exact_copy:
                 return PairCall(
