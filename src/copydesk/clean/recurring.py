@@ -15,7 +15,8 @@ from typing import ClassVar
 
 from copydesk.clean.layout import layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
-from copydesk.clean.spam import apply_spam, commercial, find_spam, token_words
+from copydesk.clean.spam import apply_spam, commercial, find_spam
+from copydesk.clean.spam_tokens import token_words
 from copydesk.clean.spamwords import TOPIC
 from copydesk.clean.words import core, site_talk
 from copydesk.pipeline import CorpusStage, CorpusStageReport

@@ -20,25 +20,32 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
-from operator import itemgetter
 from typing import ClassVar
 
 from copydesk.clean.lines import Line, join_lines, live_lines, recut_lines
+from copydesk.clean.spam_tokens import (
+    CLOSERS,
+    FRAGMENT_OF,
+    MAX_RUN,
+    OPENERS,
+    TOPIC_OF,
+    WORD_OF,
+    Tokens,
+    may_join_across,
+    prepare_tokens,
+    strong_join_near,
+    token_facts,
+)
 from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
-from copydesk.clean.words import core, is_nonword, is_word, known_words, zipf
+from copydesk.clean.words import core, is_nonword, is_word, zipf
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, Removal
 
-MAX_RUN = 6  # longest injected run looked for between two halves of a word
 # In an article already proven hacked, a lone trade word goes too, unless it is an everyday word of
 # news copy ("credit", "sex", "loans", "watches" are above this Zipf value; "casino", "weed" below).
 HACKED_SINGLE_ZIPF = 4.3
 _TOKEN = re.compile(r"\S+")
-_OPENERS = "\"'“‘«([{"
-_CLOSERS = "\"'”’»)]}.,;:!?…"
-_SPAMMY = TOPIC | COMMERCE
 # Commercial words that are also plain glue in a sentence: never the first or last word of a run.
 _GLUE = frozenset({"for", "no", "without", "get"})
 
@@ -58,10 +65,10 @@ class SpamSpan:
 def _join(left: str, right: str, vocab: _Elsewhere, run_is_spam: bool) -> tuple[str, bool] | None:
     """The word the tokens ``left`` and ``right`` make together when they are halves of one word,
     else None; the flag says whether the evidence is strong (a fragment whose join is a known word)."""
-    if left[-1:] in _CLOSERS or right[:1] in _OPENERS:
+    if left[-1:] in CLOSERS or right[:1] in OPENERS:
         return None
-    left_core = left.lstrip(_OPENERS)
-    right_core = right.rstrip(_CLOSERS)
+    left_core = left.lstrip(OPENERS)
+    right_core = right.rstrip(CLOSERS)
     if not left_core or not right_core or not left_core[-1].isalpha() or not right_core[0].isalpha():
         return None
     if right_core[0].isupper() and (len(right_core) == 1 or not right_core.isupper() or left_core.islower()):
@@ -97,7 +104,7 @@ def commercial(words: Sequence[str]) -> bool:
     return any(w in COMMERCE and w not in _GLUE for w in words)
 
 
-def _built_in(t: _Tokens, first: int, run_words: Sequence[str]) -> bool:
+def _built_in(t: Tokens, first: int, run_words: Sequence[str]) -> bool:
     """A short run after a determiner ("the casino", "a payday loan"): the sentence uses it. Longer
     runs and the strongest spam words are injections wherever they stand."""
     if len(run_words) > 2 or any(w in STRONG for w in run_words):
@@ -105,7 +112,7 @@ def _built_in(t: _Tokens, first: int, run_words: Sequence[str]) -> bool:
     return first > 0 and t.words[first - 1] in DETERMINERS and t.bare[first - 1]
 
 
-def _span(line: Line, t: _Tokens, first: int, last: int, joined: str | None, reason: str) -> SpamSpan:
+def _span(line: Line, t: Tokens, first: int, last: int, joined: str | None, reason: str) -> SpamSpan:
     # offsets are only needed for the few runs found, so the line is re-tokenised here
     spans = [m.span() for m in _TOKEN.finditer(line.text)]
     start, end = spans[first][0], spans[last][1]
@@ -121,97 +128,8 @@ def _span(line: Line, t: _Tokens, first: int, last: int, joined: str | None, rea
     return SpamSpan(line, start, end, run, repaired, reason)
 
 
-@dataclass(frozen=True, slots=True)
-class _Tokens:
-    """A line's whitespace-separated tokens with what every decision asks of them, as parallel lists
-    (lines have many tokens and a tuple per token is slow to build)."""
-
-    texts: list[str]
-    words: list[str]
-    bare: list[bool]
-    frag: list[bool]
-    spammy: list[bool]
-    lefts: list[str]  # what each token gives as the left half of a split word ("" for nothing)
-    rights: list[str]  # ... and as the right half
-
-
-_TokenFacts = tuple[str, bool, bool, bool, bool, str, str]
-
-
-@lru_cache(maxsize=1 << 18)
-def _token_facts(text: str) -> _TokenFacts:
-    """(word, bare, fragment, trade word, topic word, as left half, as right half) of one token; a
-    pure function, memoised per process. The halves are the lowercased part a split word would
-    contribute on that side ("" when the token cannot be that half: see _join)."""
-    bare_core = core(text)
-    word = bare_core.lower()
-    # a capitalised commercial word mid-sentence is a name ("Rescue Service"), not an advert
-    topic = word in TOPIC
-    trade = topic or (word in COMMERCE and bare_core[:1].islower())
-    left = text.lstrip(_OPENERS) if text[-1:] not in _CLOSERS else ""
-    right = text.rstrip(_CLOSERS) if text[:1] not in _OPENERS else ""
-    if not left[-1:].isalpha():
-        left = ""
-    if not right[:1].isalpha() or (right[0].isupper() and (len(right) == 1 or not right.isupper())):
-        right = ""
-    fragment = is_nonword(word)
-    return word, text == bare_core and bool(bare_core), fragment, trade, topic, left.lower(), right.lower()
-
-
-_WORD_OF = itemgetter(0)
-
-
-def token_words(text: str) -> set[str]:
-    """The words of a text as the spam search reads them (tokens without edge punctuation, lower case)."""
-    return set(map(_WORD_OF, map(_token_facts, text.split())))
-
-
-_FRAGMENT_OF = itemgetter(2)
-_TOPIC_OF = itemgetter(4)
-_Facts = list[_TokenFacts]
-
-
-def _prepare(text: str, facts: _Facts | None = None) -> _Tokens:
-    texts = text.split()  # the same tokens as _TOKEN (both split on str.isspace characters)
-    if not texts:
-        return _Tokens([], [], [], [], [], [], [])
-    if facts is None:
-        facts = list(map(_token_facts, texts))
-    words, bare, frag, spammy, _, lefts, rights = (list(column) for column in zip(*facts, strict=True))
-    return _Tokens(texts, words, bare, frag, spammy, lefts, rights)
-
-
-def _strong_join_near(facts: _Facts, counts: dict[str, int]) -> bool:
-    """Whether a fragment of the line and a token a short run of plain words away may join into a
-    word. On a line without trade words or learned runs nothing else can prove a span, so a line
-    where this fails is passed over; the exact check, run only where this succeeds, is _run_at
-    (this one asks less: any known word, any word of the article)."""
-    known = known_words()
-    count = len(facts)
-    for p, fact in enumerate(facts):
-        if not fact[2]:
-            continue
-        # the fragment as the left half: runs p+1 .. k of bare non-fragments, the right half after
-        left = fact[5]
-        k = p + 1
-        while left and k + 1 < count and k - p <= MAX_RUN and facts[k][1] and not facts[k][2]:
-            other = facts[k + 1][6]
-            if other and ((joined := left + other) in known or joined in counts):
-                return True
-            k += 1
-        # the fragment as the right half: runs j .. p-1, the left half before
-        right = fact[6]
-        j = p - 1
-        while right and j > 0 and p - j <= MAX_RUN and facts[j][1] and not facts[j][2]:
-            other = facts[j - 1][5]
-            if other and ((joined := other + right) in known or joined in counts):
-                return True
-            j -= 1
-    return False
-
-
 def _line_spans(
-    line: Line, prepared: _Tokens, vocab: _Elsewhere, learned: frozenset[str], starts: frozenset[str]
+    line: Line, prepared: Tokens, vocab: _Elsewhere, learned: frozenset[str], starts: frozenset[str]
 ) -> list[SpamSpan]:
     count = len(prepared.texts)
     # only positions near a fragment, at a trade or commercial word, or at a learned run can start
@@ -245,7 +163,7 @@ def _line_spans(
         positions = [
             i
             for i in range(count)
-            if (i in alien and _may_join_across(prepared, i, vocab.counts, starts))
+            if (i in alien and may_join_across(prepared, i, vocab.counts, starts))
             or words[i] in starts
             or (
                 ((spammy[i] and words[i] not in _GLUE) or words[i].isdigit())
@@ -266,23 +184,7 @@ def _line_spans(
     return spans
 
 
-def _may_join_across(t: _Tokens, i: int, counts: dict[str, int], starts: frozenset[str]) -> bool:
-    """Whether the token before ``i`` and one after a run starting at ``i`` may join into a word: what
-    a reading that is not spam needs (see _run_at, which runs only where this holds)."""
-    left = t.lefts[i - 1] if i > 0 else ""
-    if not left:
-        return False
-    known = known_words()
-    for last in range(i, min(i + MAX_RUN, len(t.texts) - 1)):
-        if not t.bare[last] or (t.frag[last] and not t.spammy[last] and t.words[last] not in starts):
-            return False
-        right = t.rights[last + 1]
-        if right and ((joined := left + right) in known or joined in counts):
-            return True
-    return False
-
-
-def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[str]) -> set[int]:
+def _alien_runs_by_fragments(t: Tokens, vocab: _Elsewhere, starts: frozenset[str]) -> set[int]:
     """Where a run that is not commercial nor learned can start. Such a run only counts by a strong
     join around it, and only if incoherent (see _run_at) and next to a fragment: lowercase bare words,
     none a fragment unless a commerce word or learned start, with a content word the article uses
@@ -324,7 +226,7 @@ def _alien_runs_by_fragments(t: _Tokens, vocab: _Elsewhere, starts: frozenset[st
 
 def _run_at(
     line: Line,
-    t: _Tokens,
+    t: Tokens,
     i: int,
     vocab: _Elsewhere,
     learned: frozenset[str],
@@ -414,7 +316,7 @@ def _plain_halves(left: str, right: str, joined: str) -> bool:
     return len(core(left)) >= 2 and len(core(right)) >= 2 and len(joined) >= 5
 
 
-def _spam_edge(t: _Tokens, index: int, starts: frozenset[str]) -> bool:
+def _spam_edge(t: Tokens, index: int, starts: frozenset[str]) -> bool:
     """A run's first or last token that belongs to the advert (a year closes many: "best ... 2025")."""
     word = t.words[index]
     return (t.spammy[index] and word not in _GLUE) or word in starts or word.isdigit()
@@ -423,36 +325,36 @@ def _spam_edge(t: _Tokens, index: int, starts: frozenset[str]) -> bool:
 def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> list[SpamSpan]:
     """Spam spans in the lines; runs proven here are then looked for again across the article."""
     texts = [line.text.split() for line in lines]
-    facts = [list(map(_token_facts, tokens)) for tokens in texts]
+    facts = [list(map(token_facts, tokens)) for tokens in texts]
     # Only a line with a fragment, a trade word or the first word of a run learned elsewhere can
     # hold a span; in clean copy that is a minority of lines, and most are let go below.
     learned_starts = _starts(learned)
     maybe = [
         k
         for k, fact in enumerate(facts)
-        if any(map(_FRAGMENT_OF, fact))
-        or any(map(_TOPIC_OF, fact))
-        or (learned_starts and not learned_starts.isdisjoint(map(_WORD_OF, fact)))
+        if any(map(FRAGMENT_OF, fact))
+        or any(map(TOPIC_OF, fact))
+        or (learned_starts and not learned_starts.isdisjoint(map(WORD_OF, fact)))
     ]
     if not maybe:
         return []
-    counts: dict[str, int] = Counter(map(_WORD_OF, chain.from_iterable(facts)))
+    counts: dict[str, int] = Counter(map(WORD_OF, chain.from_iterable(facts)))
     # runs learned elsewhere (the site's other articles): lone words only when rare here too
     learned = frozenset(p for p in learned if " " in p or p not in TOPIC or _lone_trade_word(p, counts))
     starts = _starts(learned)
-    prepared: dict[int, tuple[_Tokens, _Elsewhere]] = {}
+    prepared: dict[int, tuple[Tokens, _Elsewhere]] = {}
     spans: list[SpamSpan] = []
     for k in maybe:
         fact = facts[k]
         # without a trade word or a learned run's first word, only a split word can be proven
         if (
-            not any(map(_TOPIC_OF, fact))
-            and (not starts or starts.isdisjoint(map(_WORD_OF, fact)))
-            and not _strong_join_near(fact, counts)
+            not any(map(TOPIC_OF, fact))
+            and (not starts or starts.isdisjoint(map(WORD_OF, fact)))
+            and not strong_join_near(fact, counts)
         ):
             continue
-        vocab = _Elsewhere(counts, map(_WORD_OF, facts[k]))
-        tokens = _prepare(lines[k].text, facts[k])
+        vocab = _Elsewhere(counts, map(WORD_OF, facts[k]))
+        tokens = prepare_tokens(lines[k].text, facts[k])
         prepared[k] = (tokens, vocab)
         spans.extend(_line_spans(lines[k], tokens, vocab, learned, starts))
     proven = set(learned)
@@ -470,10 +372,13 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
         again_starts = _starts(again)
         seen = {(s.line.index, s.start) for s in spans}
         for k, line in enumerate(lines):
-            if again_starts.isdisjoint(map(_WORD_OF, facts[k])):
+            if again_starts.isdisjoint(map(WORD_OF, facts[k])):
                 continue
             if k not in prepared:
-                prepared[k] = (_prepare(line.text, facts[k]), _Elsewhere(counts, map(_WORD_OF, facts[k])))
+                prepared[k] = (
+                    prepare_tokens(line.text, facts[k]),
+                    _Elsewhere(counts, map(WORD_OF, facts[k])),
+                )
             tokens, vocab = prepared[k]
             for extra in _line_spans(line, tokens, vocab, again, again_starts):
                 if (line.index, extra.start) not in seen and not _overlaps(extra, spans):
