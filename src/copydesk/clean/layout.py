@@ -44,10 +44,6 @@ class Layout:
         return line.index >= len(self.lines) - TAIL_META_LINES
 
 
-def is_anchor(line: Line) -> bool:
-    return line.facts.anchor
-
-
 def _same_language(facts: LineFacts, language: str | None) -> bool:
     if language is None or not facts.languages:
         return True

@@ -2,8 +2,9 @@
 
 The contract every cleaning stage keeps: ``Article.text`` is a pure function of ``Article.raw_text``
 and ``Article.removals``. A stage never edits ``text`` directly; it adds removals whose ``position`` is
-a character offset into ``raw_text`` and calls :func:`rebuild_text`. So a corpus stage can add more
-removals later, every removal points at the exact raw characters it took out, and nothing is lost.
+a character offset into ``raw_text`` and rebuilds the text from the live lines (what
+:func:`rebuild_text` computes from scratch). So a corpus stage can add more removals later, every
+removal points at the exact raw characters it took out, and nothing is lost.
 
 A line removal (chrome, meta, duplicate-headline) covers the whole stripped line; a spam removal
 covers a span inside a line (the run plus the spaces that must go with it, so cutting it out rejoins
@@ -22,7 +23,7 @@ from copydesk.clean.words import (
     FUNCTION_WORD_SET,
     READER_ADDRESS,
     dominant_script,
-    language_counts_lowered,
+    language_counts,
     site_talk_in,
 )
 from copydesk.records import Article, Removal, RemovalKind
@@ -97,7 +98,7 @@ def line_facts(text: str) -> LineFacts:
     anchor = anchor and (len(words) > 30 or not talk)
     # a word starts with a letter, so a line has letters exactly when it has words
     script = ("latin" if words else None) if text.isascii() else dominant_script(text)
-    languages = language_counts_lowered(lowered) if not FUNCTION_WORD_SET.isdisjoint(lowered_set) else {}
+    languages = language_counts(lowered) if not FUNCTION_WORD_SET.isdisjoint(lowered_set) else {}
     language = max(languages, key=languages.__getitem__) if languages else None
     hits = languages[language] if language else 0
     return LineFacts(
@@ -300,7 +301,3 @@ def remove_lines(
     after = without_lines(current, {line.start for line, _, _ in lines})
     article.text = join_lines(after)
     return after
-
-
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))

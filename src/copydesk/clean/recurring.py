@@ -18,7 +18,7 @@ from copydesk.clean.lines import Line, live_lines, remove_lines
 from copydesk.clean.spam import apply_spam, commercial, find_spam
 from copydesk.clean.spam_tokens import token_words
 from copydesk.clean.spamwords import TOPIC
-from copydesk.clean.words import core, site_talk
+from copydesk.clean.words import core
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, RemovalKind
 from copydesk.store import articles as article_store
@@ -54,7 +54,7 @@ def _candidates(article: Article, lines: Sequence[Line], options: RecurringOptio
         for ln in lines
         if len(ln.words) <= options.max_words
         and _key(ln.text) != title
-        and (not ln.ends_sentence or site_talk(ln.words))
+        and (not ln.ends_sentence or ln.facts.site_talk)
     ]
 
 

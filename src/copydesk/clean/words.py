@@ -161,27 +161,13 @@ for _lang, _words in FUNCTION_WORDS.items():
 FUNCTION_WORD_SET = frozenset(_LANGUAGES_OF)
 
 
-def language_counts(words: Iterable[str]) -> dict[str, int]:
-    """How many function words of each language the words use."""
-    return language_counts_lowered(map(str.lower, words))
-
-
-def language_counts_lowered(lowered: Iterable[str]) -> dict[str, int]:
-    """language_counts of words already lowercased."""
+def language_counts(lowered: Iterable[str]) -> dict[str, int]:
+    """How many function words of each language the (lowercased) words use."""
     counts: dict[str, int] = {}
     for word in filter(_LANGUAGES_OF.__contains__, lowered):
         for lang in _LANGUAGES_OF[word]:
             counts[lang] = counts.get(lang, 0) + 1
     return counts
-
-
-def language_hint(words: Iterable[str]) -> tuple[str | None, int]:
-    """The language whose function words the words use most, and how many they used."""
-    counts = language_counts(words)
-    if not counts:
-        return None, 0
-    lang = max(counts, key=counts.__getitem__)
-    return lang, counts[lang]
 
 
 def known_share(words: list[str], lang: str = "en") -> float:
