@@ -13,8 +13,9 @@ import pytest
 
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.fingerprint.normalise import normalised_hash
-from copydesk.stories.families import FamilyJudge, MemberText, align, copy_families
+from copydesk.stories.families import FamilyJudge, MemberText, copy_families
 from copydesk.stories.features import Lexicon
+from copydesk.stories.sentence_align import align, align_keys, grammar_kept, sentence_keys
 from copydesk.stories.synthetic import generate_corpus, spin, translate_like
 
 RELATIONS = ("original", "exact-copy", "near-copy", "rewrite", "translation-like")
@@ -105,14 +106,13 @@ def test_original_is_earliest_then_credited(judge: FamilyJudge) -> None:
 
 
 def test_figures_grouped_by_spaces_match_figures_grouped_by_commas() -> None:
-    from copydesk.stories.families import _sentence_keys
 
     zipf = Lexicon.load().zipf
-    comma = _sentence_keys("The Vennick plant will hire 3,623 staff and open in 2029.", zipf)
-    space = _sentence_keys("The Vennick plant will hire 3 623 staff and open in 2029.", zipf)
+    comma = sentence_keys("The Vennick plant will hire 3,623 staff and open in 2029.", zipf)
+    space = sentence_keys("The Vennick plant will hire 3 623 staff and open in 2029.", zipf)
     assert comma[0][0] == space[0][0] and "3623" in comma[0][0]
     # A year next to a count stays two figures: only groups of exactly three digits join.
-    apart = _sentence_keys("In 2025 120 homes of Vennick were damaged.", zipf)
+    apart = sentence_keys("In 2025 120 homes of Vennick were damaged.", zipf)
     assert {"2025", "120"} <= apart[0][0]
 
 
@@ -147,8 +147,6 @@ def test_credited_rewrite_of_the_wire_is_a_credited_wire_story(judge: FamilyJudg
 def test_spinning_keeps_the_grammar_words_a_translation_reorders() -> None:
     import random
 
-    from copydesk.stories.families import _sentence_keys, align_keys, grammar_kept
-
     zipf = Lexicon.load().zipf
     text = (
         "The council of Marrowfield approved a budget of 48 million for the new tram line on Tuesday.\n\n"
@@ -159,7 +157,7 @@ def test_spinning_keeps_the_grammar_words_a_translation_reorders() -> None:
     rng = random.Random(5)
     kept = {}
     for name, copy in (("spun", spin(text, rng)), ("translated", translate_like(text, rng))):
-        keys_a, keys_b = _sentence_keys(text, zipf), _sentence_keys(copy, zipf)
+        keys_a, keys_b = sentence_keys(text, zipf), sentence_keys(copy, zipf)
         alignment = align_keys(keys_a, keys_b)
         assert alignment.share >= 0.75 and len(alignment.pairs) >= 3, name
         kept[name] = grammar_kept(keys_a, keys_b, alignment.pairs)

@@ -18,16 +18,10 @@ from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.records import StoryMember
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
-from copydesk.stories.families import (
-    FamilyJudge,
-    _may_align,
-    _outline,
-    _sentence_keys,
-    align_keys,
-    estimate_matrix,
-)
+from copydesk.stories.families import FamilyJudge, estimate_matrix
 from copydesk.stories.features import Lexicon
 from copydesk.stories.provenance import FamilyPool, StoryJob, story_provenance
+from copydesk.stories.sentence_align import align_keys, may_align, outline, sentence_keys
 from copydesk.stories.stage import StoryStage
 from copydesk.stories.synthetic import GeneratedArticle, generate_corpus
 
@@ -76,10 +70,10 @@ def test_forked_family_workers_match_this_process(lexicon: Lexicon, corpus: list
 
 
 def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
-    """``_may_align`` is a necessary condition: whenever it says no, the full alignment falls short."""
+    """``may_align`` is a necessary condition: whenever it says no, the full alignment falls short."""
     share, min_anchors = 0.75, 2
-    keys = [_sentence_keys(a.text, lexicon.zipf) for a in corpus]
-    outlines = [_outline(k, min_anchors) for k in keys]
+    keys = [sentence_keys(a.text, lexicon.zipf) for a in corpus]
+    outlines = [outline(k, min_anchors) for k in keys]
     accepted = 0
     for i in range(len(corpus)):
         for j in range(i + 1, len(corpus)):
@@ -87,14 +81,14 @@ def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: li
             reaches = alignment.comparable >= 2 and alignment.share >= share
             accepted += reaches
             if reaches:
-                assert _may_align(outlines[i], outlines[j], min_anchors, share), (i, j)
+                assert may_align(outlines[i], outlines[j], min_anchors, share), (i, j)
     assert accepted > 0
 
 
 def test_token_memo_gives_the_same_keys(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
     memo: dict[str, tuple[str, str, str]] = {}
     for article in corpus:
-        assert _sentence_keys(article.text, lexicon.zipf, memo) == _sentence_keys(article.text, lexicon.zipf)
+        assert sentence_keys(article.text, lexicon.zipf, memo) == sentence_keys(article.text, lexicon.zipf)
 
 
 def test_estimate_matrix_is_pairwise_estimated_jaccard(corpus: list[GeneratedArticle]) -> None:

@@ -1,0 +1,234 @@
+"""Sentence-by-sentence alignment of two texts: the evidence behind rewrite and translation calls.
+
+Each sentence is reduced to keys (its names, figures and rare words, its grammar words in order);
+two texts align where an increasing chain of sentences share enough of those keys. A rewrite keeps
+the order and much of the wording, a translation keeps the anchors but little wording, and spinning
+keeps the grammar words while the content words change (``grammar_kept``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from copydesk.stories.features import sentences
+
+# A figure with its thousands grouped by spaces ("3 623", as many languages write 3,623) is one token.
+_TOKEN = re.compile(r"(?<![\w.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?!\d|[.,]\d)|\w+(?:[.,]\d+)*")
+_GROUPING = str.maketrans("", "", ", \u00a0\u2009\u202f")
+_RARE_ZIPF = 3.5
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """How two texts line up sentence by sentence."""
+
+    aligned: int
+    comparable: int
+    wording: float
+    anchors: tuple[str, ...]
+    pairs: tuple[tuple[int, int], ...] = ()  # matched sentences (first text's, second text's)
+
+    @property
+    def share(self) -> float:
+        return self.aligned / self.comparable if self.comparable else 0.0
+
+
+# Per sentence: its anchors, how many of them are names or figures, its lower-case words, and its
+# grammar words in order (the, of, to, was: what a synonym spinner keeps and a translation reorders).
+SentenceKeys = list[tuple[frozenset[str], int, frozenset[str], tuple[str, ...]]]
+
+
+# Per token: its lower-case form, the anchor it gives at a sentence's start and elsewhere ("" for
+# none), whether that anchor is a name or figure (capitalised or a number) rather than a rare word,
+# and whether the token is a grammar word.
+TokenMemo = dict[str, tuple[str, str, str, bool, bool]]
+# Words at least this common (Zipf frequency) are grammar words: articles, prepositions, auxiliaries.
+_GRAMMAR_ZIPF = 6.0
+
+
+def sentence_keys(text: str, zipf: Mapping[str, float], memo: TokenMemo | None = None) -> SentenceKeys:
+    """Per sentence: its anchors (figures, names, rare words), how many are names or figures, and its
+    plain lower-case words.
+
+    ``memo`` remembers each token's reading (it depends on nothing but the token and ``zipf``)."""
+    memo = {} if memo is None else memo
+    out: SentenceKeys = []
+    for sentence in sentences(text):
+        tokens = _TOKEN.findall(sentence)
+        anchors: set[str] = set()
+        strong: set[str] = set()
+        lows: list[str] = []
+        grammar: list[str] = []
+        for position, token in enumerate(tokens):
+            seen = memo.get(token)
+            if seen is None:
+                seen = _read_token(token, zipf)
+                if len(memo) < 1_000_000:
+                    memo[token] = seen
+            low, at_start, inside, named, glue = seen
+            lows.append(low)
+            if glue:
+                grammar.append(low)
+            anchor = inside if position else at_start
+            if anchor:
+                anchors.add(anchor)
+                if named:
+                    strong.add(anchor)
+        out.append((frozenset(anchors), len(strong), frozenset(lows), tuple(grammar)))
+    return out
+
+
+def _read_token(token: str, zipf: Mapping[str, float]) -> tuple[str, str, str, bool, bool]:
+    low = token.lower()
+    if token[0].isdigit():
+        figure = token.translate(_GROUPING)
+        return low, figure, figure, True, False
+    known = zipf.get(low, 0.0)
+    rare = low if known < _RARE_ZIPF else ""
+    capital = token[0].isupper()
+    return low, rare, low if capital else rare, capital, known >= _GRAMMAR_ZIPF
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """A text's sentence keys with what bounds any alignment of it: how many sentences can be
+    compared (enough names and figures), and every anchor of the text."""
+
+    keys: SentenceKeys
+    comparable: int
+    anchors: frozenset[str]
+
+
+def outline(keys: SentenceKeys, min_anchors: int) -> Outline:
+    comparable = sum(1 for anchors, _, _, _ in keys if len(anchors) >= min_anchors)
+    return Outline(keys, comparable, frozenset().union(*(anchors for anchors, _, _, _ in keys)))
+
+
+def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
+    """False only when ``align_keys`` cannot reach ``share`` (a necessary condition, so skipping the
+    alignment changes no call). Aligned pairs use each sentence once on each side; a matched pair
+    shares ``min_anchors`` anchors and its sentences are comparable, a sandwiched pair shares one
+    anchor and needs two matched pairs around it; the count is divided by the larger comparable count."""
+    comparable = max(a.comparable, b.comparable)
+    if comparable < 2:
+        return False
+    short, long = (b, a) if len(a.keys) > len(b.keys) else (a, b)
+    need = share * comparable - 1e-9
+    matched = min(
+        short.comparable,
+        long.comparable,
+        sum(1 for anchors, *_ in short.keys if min(len(anchors), len(anchors & long.anchors)) >= min_anchors),
+        sum(1 for anchors, _, _, _ in long.keys if len(anchors & short.anchors) >= min_anchors),
+    )
+    if matched >= need:
+        return True
+    if matched < 2:
+        return False
+    return (
+        min(
+            sum(1 for anchors, _, _, _ in short.keys if anchors & long.anchors),
+            sum(1 for anchors, _, _, _ in long.keys if anchors & short.anchors),
+        )
+        >= need
+    )
+
+
+def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int = 2) -> Alignment:
+    """Match each sentence of the shorter text to the other's best sentence by shared anchors, then
+    keep the longest run of matches in order (a longest increasing subsequence)."""
+    return align_keys(sentence_keys(text_a, zipf), sentence_keys(text_b, zipf), min_anchors)
+
+
+def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, min_anchors: int = 2) -> Alignment:
+    """``align`` on sentence keys computed once per text."""
+    swapped = len(keys_a) > len(keys_b)
+    if swapped:
+        keys_a, keys_b = keys_b, keys_a
+    matches: list[tuple[int, int, float, frozenset[str]]] = []
+    comparable = 0
+    # Only sentences with enough anchors can share enough of them.
+    targets = [(j, other) for j, (other, _, _, _) in enumerate(keys_b) if len(other) >= min_anchors]
+    for i, (anchors, _, words_a, _) in enumerate(keys_a):
+        if len(anchors) < min_anchors:
+            continue
+        comparable += 1
+        best, best_j, best_shared = 0.0, -1, frozenset[str]()
+        for j, other in targets:
+            if anchors.isdisjoint(other):
+                continue
+            shared = anchors & other
+            if len(shared) < min_anchors:
+                continue
+            score = len(shared) / min(len(anchors), len(other))
+            if score > best:
+                best, best_j, best_shared = score, j, shared
+        if best >= 0.5:
+            words_b = keys_b[best_j][2]
+            wording = len(words_a & words_b) / max(1, len(words_a | words_b))
+            matches.append((i, best_j, wording, best_shared))
+    chain = _increasing_chain(matches)
+    # Measured against the longer text too: a report that shares a few facts with a longer one is
+    # not its translation, however well those few sentences align.
+    comparable = max(comparable, sum(1 for anchors, _, _, _ in keys_b if len(anchors) >= min_anchors))
+    wording = sum(m[2] for m in chain) / len(chain) if chain else 0.0
+    shown = sorted({a for m in chain for a in m[3]}, key=lambda a: (-len(a), a))
+    aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
+    pairs = tuple((j, i) if swapped else (i, j) for i, j, _, _ in chain)
+    return Alignment(aligned, comparable, wording, tuple(shown[:6]), pairs)
+
+
+def grammar_kept(keys_a: SentenceKeys, keys_b: SentenceKeys, pairs: Sequence[tuple[int, int]]) -> float:
+    """How much of the grammar words' order aligned sentences keep (longest common subsequence over
+    the longer sequence, averaged). A synonym spinner swaps content words and keeps the grammar
+    (0.78-0.98 on the generated rewrites); a translation rebuilds it (0.18-0.36)."""
+    kept = []
+    for i, j in pairs:
+        x, y = keys_a[i][3], keys_b[j][3]
+        if x or y:
+            blocks = SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks()
+            kept.append(sum(b.size for b in blocks) / max(len(x), len(y)))
+    return sum(kept) / len(kept) if kept else 0.0
+
+
+def _sandwiched(
+    chain: list[tuple[int, int, float, frozenset[str]]],
+    keys_a: SentenceKeys,
+    keys_b: SentenceKeys,
+    min_anchors: int,
+) -> int:
+    """Comparable sentences between two aligned pairs, at the same distance from both, that share a
+    name or figure with their counterpart: sentence-by-sentence structure aligns them even where a
+    translation or a spinner changed the rare words that would have matched them outright."""
+    found = 0
+    for (i1, j1, _, _), (i2, j2, _, _) in itertools.pairwise(chain):
+        if i2 - i1 != j2 - j1:
+            continue
+        for step in range(1, i2 - i1):
+            (anchors_a, _, _, _), (anchors_b, _, _, _) = keys_a[i1 + step], keys_b[j1 + step]
+            comparable = len(anchors_a) >= min_anchors or len(anchors_b) >= min_anchors
+            found += bool(comparable and anchors_a & anchors_b)
+    return found
+
+
+def _increasing_chain(
+    matches: list[tuple[int, int, float, frozenset[str]]],
+) -> list[tuple[int, int, float, frozenset[str]]]:
+    """The longest subsequence of matches whose target sentences also increase."""
+    if not matches:
+        return []
+    best_len = [1] * len(matches)
+    prev = [-1] * len(matches)
+    for i in range(len(matches)):
+        for j in range(i):
+            if matches[j][1] < matches[i][1] and best_len[j] + 1 > best_len[i]:
+                best_len[i], prev[i] = best_len[j] + 1, j
+    end = max(range(len(matches)), key=lambda i: best_len[i])
+    chain: list[tuple[int, int, float, frozenset[str]]] = []
+    while end >= 0:
+        chain.append(matches[end])
+        end = prev[end]
+    return chain[::-1]
