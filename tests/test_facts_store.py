@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
@@ -166,7 +166,10 @@ def test_copydesk_run_computes_facts_for_every_story(settings: Settings) -> None
 
 @pytest.mark.nlp
 @pytest.mark.slow
-def test_worker_processes_give_the_same_facts(store: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("in_thread", [False, True], ids=["forked-helper", "spawned-helper-off-main-thread"])
+def test_worker_processes_give_the_same_facts(
+    store: Database, monkeypatch: pytest.MonkeyPatch, in_thread: bool
+) -> None:
     from copydesk.facts import stage as stage_module
 
     monkeypatch.setattr(stage_module, "PARALLEL_MIN", 1)
@@ -179,7 +182,13 @@ def test_worker_processes_give_the_same_facts(store: Database, monkeypatch: pyte
     serial = Database.memory()
     article_store.put_articles(serial, [article(k) for k in TEXTS])
     FactsStage(stories=stories).run(serial, [])
-    assert FactsStage(stories=stories, workers=2).run(store, []).changed == 3
+    helped = FactsStage(stories=stories, workers=2)
+    if in_thread:  # a server runs stages in worker threads: helpers are spawned there, not forked
+        with ThreadPoolExecutor(1) as threads:
+            changed = threads.submit(helped.run, store, []).result().changed
+    else:
+        changed = helped.run(store, []).changed
+    assert changed == 3
     for story_id in ("s1", "s2", "s3"):  # names are tagged in the same order: the very same facts
         assert fact_store.get_story_facts(serial, story_id) == fact_store.get_story_facts(store, story_id)
 

@@ -218,7 +218,7 @@ def test_stage_called_from_a_server_thread_does_not_fork(
 ) -> None:
     import threading
 
-    from copydesk.stories.provenance import may_fork
+    from copydesk.run.forking import may_fork
 
     jobs = _jobs(corpus)
     judge = FamilyJudge(lexicon.zipf, MinHashConfig())

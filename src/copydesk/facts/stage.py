@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +27,7 @@ from copydesk.facts.extract import ArticleFacts, FactExtractor, Named, article_f
 from copydesk.facts.names import Span
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, Story
+from copydesk.run.forking import helper_context
 from copydesk.store import articles as article_store
 from copydesk.store import facts as fact_store
 from copydesk.store.db import Database
@@ -36,7 +36,8 @@ StorySource = Callable[[Database], Iterator[Story]]
 # Articles named together. The same with or without workers (the memo learns batch by batch, so equal
 # batches give equal facts); small enough that the last batch a helper finishes keeps no one waiting long.
 ARTICLES_PER_BATCH = 64
-# Below this many articles a helper process (spawned: about a second to import copydesk) is not worth it.
+# Below this many articles a helper process is not worth it (forked it starts at once; spawned, where
+# forking is not safe, it imports copydesk first: about a second).
 PARALLEL_MIN = 200
 # Naming stays in this process (the memo's order), and finishing costs about as much: past two helpers
 # they would wait for names, each having paid its start-up.
@@ -264,9 +265,8 @@ class FactsStage(CorpusStage):
                 written += self._write(db, batch, result)
             return written
 
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(helpers, mp_context=context) as pool:
-            for _ in range(helpers):  # start the helpers now: they import copydesk while names are found
+        with ProcessPoolExecutor(helpers, mp_context=helper_context()) as pool:
+            for _ in range(helpers):  # start the helpers now (a spawned one imports while names are found)
                 pool.submit(_ready)
             for batch in batches:
                 jobs = self._jobs(db, batch)

@@ -7,7 +7,6 @@ original and its copies, rewrites and translations) counts once however many sit
 from __future__ import annotations
 
 import multiprocessing
-import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +17,7 @@ import numpy as np
 
 from copydesk.fingerprint.minhash import MinHashConfig
 from copydesk.records import StoryMember
+from copydesk.run.forking import may_fork
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.families import FamilyJudge, MemberText, copy_families
@@ -132,15 +132,6 @@ def story_provenance(job: StoryJob, judge: FamilyJudge) -> Provenance:
     )
 
 
-def may_fork() -> bool:
-    """Whether the stories stage may fork helper processes here: on a platform with fork, called from
-    the main thread (a command line run, with at most a progress bar's thread beside it). A server
-    runs stages in its worker threads, among others that may hold locks a forked child would need."""
-    return "fork" in multiprocessing.get_all_start_methods() and (
-        threading.current_thread() is threading.main_thread()
-    )
-
-
 class _FamilyWorker:
     """The judge a forked worker process received at start (each process has its own copy)."""
 
@@ -162,7 +153,8 @@ class FamilyPool:
     """Works out stories' families in this process, or in ``workers`` forked processes when there is
     enough to do (a few hundred members: a fork costs milliseconds, families ~0.5 ms a member).
 
-    Forks only where ``may_fork`` says so; elsewhere the work stays in this process."""
+    Forks only where ``may_fork`` (``copydesk.run.forking``) says so; elsewhere the work stays in
+    this process."""
 
     def __init__(self, judge: FamilyJudge, workers: int, min_members: int = 500) -> None:
         self.judge = judge

@@ -27,11 +27,12 @@ from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher
 from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
 from copydesk.records import Article, StoryPrints
+from copydesk.run.forking import may_fork
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState, batch_topic_groups, day_number
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
-from copydesk.stories.provenance import may_fork, refresh_stories
+from copydesk.stories.provenance import refresh_stories
 
 # Near-copy candidates verified per new article, best MinHash estimate first.
 MAX_NEAR_COPY_CANDIDATES = 20
