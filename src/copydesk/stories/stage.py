@@ -32,7 +32,7 @@ from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState, batch_topic_groups, day_number
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
-from copydesk.stories.provenance import refresh_stories
+from copydesk.stories.provenance import Titled, refresh_stories
 
 # Near-copy candidates verified per new article, best MinHash estimate first.
 MAX_NEAR_COPY_CANDIDATES = 20
@@ -40,15 +40,10 @@ MAX_NEAR_COPY_CANDIDATES = 20
 MIN_TOPIC_HELPER_BATCH = 500
 
 
-class _Text(Protocol):
-    """What fingerprinting reads of an article (an ``Article`` or a ``story_store.StoryText``)."""
+class _Text(Titled, Protocol):
+    """What fingerprinting reads of an article (an ``Article`` or a ``story_store.StoryText``): what a
+    title is chosen from, and the date."""
 
-    @property
-    def id(self) -> str: ...
-    @property
-    def title(self) -> str | None: ...
-    @property
-    def text(self) -> str: ...
     @property
     def published(self) -> datetime | None: ...
 
