@@ -189,10 +189,13 @@ class RecurringChromeStage(CorpusStage):
     def _read_batch(self, db: Database, batch: list[Article]) -> int:
         options = self.options
         prints: list[tuple[str, str, str]] = []
+        read: dict[str, tuple[list[Line], list[Line]]] = {}  # each batch article's lines and candidates
         for article in batch:
             lines = live_lines(article)
             body = _body_signature(lines)
-            keys = {_key(line.text) for line in _candidates(article, lines, options)}
+            candidates = _candidates(article, lines, options)
+            read[article.id] = (lines, candidates)
+            keys = {_key(line.text) for line in candidates}
             keys.update(_key(r.text) for r in article.removals if r.kind == "chrome" and "recurs" in r.reason)
             prints.extend((key, body, article.id) for key in keys)
         printed = sorted({key for key, _, _ in prints})
@@ -209,10 +212,14 @@ class RecurringChromeStage(CorpusStage):
         changed: dict[str, Article] = {}
         chrome: RemovalKind = "chrome"
         for article in working.values():
-            lines = live_lines(article)
+            if article.id in read:
+                lines, candidates = read[article.id]
+            else:
+                lines = live_lines(article)
+                candidates = _candidates(article, lines, options)
             hits = [
                 (line, chrome, f"recurs under {recurring[_key(line.text)]} different articles of the corpus")
-                for line in _candidates(article, lines, options)
+                for line in candidates
                 if _key(line.text) in recurring
             ]
             if hits:
