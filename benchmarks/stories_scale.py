@@ -49,7 +49,8 @@ def cpu_seconds() -> float:
 
 
 def worker_cpu_seconds() -> float:
-    """CPU of finished child processes: the feature workers, counted once their pool is closed."""
+    """CPU of finished child processes (feature, ingest and family workers), counted once their pool
+    is closed."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -188,18 +189,6 @@ def latency_run(desk: StoryDesk, lexicon: Lexicon, arrivals: int, seed: int) -> 
     )
 
 
-def own_cpu_seconds() -> float:
-    """User + system CPU of this process alone (all its threads)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def children_cpu_seconds() -> float:
-    """User + system CPU of finished child processes (the ingest workers, once their pool closed)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def ingest_run(n_articles: int, seed: int) -> None:
     """Phase by phase: ingest (reader + writer in this process, cleaning and story features in 2
     worker processes), then the stories stage (this process, copy families in 2 forked processes);
@@ -221,14 +210,14 @@ def ingest_run(n_articles: int, seed: int) -> None:
                 }
                 fh.write(json.dumps(row) + "\n")
         settings = load_settings({"db": Path(tmp) / "bench.db", "workers": 2}, environ={})
-        started, cpu_started, workers_started = time.perf_counter(), own_cpu_seconds(), children_cpu_seconds()
+        started, cpu_started, workers_started = time.perf_counter(), cpu_seconds(), worker_cpu_seconds()
         report = service.ingest([str(path)], settings)
-        ingested, cpu_ingested = time.perf_counter(), own_cpu_seconds()
-        workers_cpu = children_cpu_seconds() - workers_started
+        ingested, cpu_ingested = time.perf_counter(), cpu_seconds()
+        workers_cpu = worker_cpu_seconds() - workers_started
         with service.open_store(settings) as db:
             StoryStage(workers=2).run(db, report.stored_ids)
-        finished, cpu_finished = time.perf_counter(), own_cpu_seconds()
-        family_cpu = children_cpu_seconds() - workers_started - workers_cpu
+        finished, cpu_finished = time.perf_counter(), cpu_seconds()
+        family_cpu = worker_cpu_seconds() - workers_started - workers_cpu
         n = len(report.stored_ids)
         main_cpu, stage_cpu = cpu_ingested - cpu_started, cpu_finished - cpu_ingested
         ms = lambda seconds: 1000 * seconds / max(1, n)  # noqa: E731

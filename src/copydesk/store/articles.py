@@ -11,7 +11,7 @@ from typing import Any
 
 from copydesk.errors import NotFoundError
 from copydesk.records import Article, Removal, Signals
-from copydesk.store.db import Database
+from copydesk.store.db import Database, in_chunks
 
 ARTICLE_COLUMNS = (
     "id, source_id, origin, input_kind, content_hash, url, site, title, published, authors, credits, "
@@ -60,9 +60,7 @@ def _removal_rows(article: Article) -> list[tuple[Any, ...]]:
 
 def existing_ids(db: Database, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         found.update(r[0] for r in db.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk))
     return found
 
@@ -130,9 +128,7 @@ def update_articles(db: Database, articles: Iterable[Article]) -> int:
 
 def _removals_for(db: Database, ids: Sequence[str]) -> dict[str, list[Removal]]:
     out: dict[str, list[Removal]] = {i: [] for i in ids}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         for row in db.query(
             f"SELECT article_id, kind, text, reason, position, repaired_as FROM removals "
             f"WHERE article_id IN ({marks}) ORDER BY article_id, seq",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -162,3 +162,13 @@ def _split_sql(script: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+IN_CHUNK = 500  # values per ``IN (...)`` list: far below SQLite's parameter limit, statements stay short
+
+
+def in_chunks(values: Sequence[str]) -> Iterator[tuple[list[str], str]]:
+    """``values`` in chunks for ``WHERE x IN (...)`` queries: each chunk with its placeholders."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start : start + IN_CHUNK])
+        yield chunk, ",".join("?" * len(chunk))

@@ -10,14 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from copydesk.store.db import Database
-
-_CHUNK = 500  # SQLite's bound-parameter limit is far above this; chunks keep statements short
-
-
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
+from copydesk.store.db import Database, in_chunks
 
 
 def unread_article_ids(db: Database, limit: int) -> list[str]:
@@ -45,12 +38,11 @@ def record_read(
 def body_counts(db: Database, keys: Sequence[str]) -> dict[str, int]:
     """For each line key, how many different bodies print it (keys never printed are left out)."""
     counts: dict[str, int] = {}
-    for chunk in _chunks(keys):
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(keys):
         for key, count in db.query(
             f"SELECT line_key, COUNT(DISTINCT body) FROM line_prints "
             f"WHERE line_key IN ({marks}) GROUP BY line_key",
-            list(chunk),
+            chunk,
         ):
             counts[key] = int(count)
     return counts
@@ -59,12 +51,11 @@ def body_counts(db: Database, keys: Sequence[str]) -> dict[str, int]:
 def articles_printing(db: Database, keys: Sequence[str]) -> set[str]:
     """Ids of the articles that print any of the line keys."""
     found: set[str] = set()
-    for chunk in _chunks(keys):
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(keys):
         found.update(
             row[0]
             for row in db.query(
-                f"SELECT DISTINCT article_id FROM line_prints WHERE line_key IN ({marks})", list(chunk)
+                f"SELECT DISTINCT article_id FROM line_prints WHERE line_key IN ({marks})", chunk
             )
         )
     return found
@@ -74,9 +65,8 @@ def proven_runs(db: Database, sites: Iterable[str]) -> dict[str, frozenset[str]]
     """The runs proven so far for each site ('' holds the corpus-wide runs)."""
     wanted = sorted({"", *sites})
     runs: dict[str, set[str]] = {site: set() for site in wanted}
-    for chunk in _chunks(wanted):
-        marks = ",".join("?" * len(chunk))
-        for site, run in db.query(f"SELECT site, run FROM proven_runs WHERE site IN ({marks})", list(chunk)):
+    for chunk, marks in in_chunks(wanted):
+        for site, run in db.query(f"SELECT site, run FROM proven_runs WHERE site IN ({marks})", chunk):
             runs[site].add(run)
     return {site: frozenset(found) for site, found in runs.items()}
 

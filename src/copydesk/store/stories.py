@@ -12,7 +12,7 @@ import numpy as np
 
 from copydesk.errors import NotFoundError
 from copydesk.records import Article, Story, StoryMember
-from copydesk.store.db import Database
+from copydesk.store.db import Database, in_chunks
 
 
 def _now() -> str:
@@ -129,9 +129,7 @@ class StoryText:
 def story_texts(db: Database, ids: Sequence[str]) -> dict[str, StoryText]:
     """The given articles' texts and the fields stories use, by id (missing ids are left out)."""
     out: dict[str, StoryText] = {}
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         for r in db.query(
             "SELECT id, source_id, site, title, published, credits, text, seq FROM articles "
             f"WHERE id IN ({marks})",
@@ -146,9 +144,7 @@ def hashes_and_signatures(
 ) -> dict[str, tuple[str, np.ndarray]]:
     """(normalised hash, signature) of the given articles signed with ``minhash_key``."""
     out: dict[str, tuple[str, np.ndarray]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         for r in db.query(
             f"SELECT article_id, norm_hash, signature FROM story_features WHERE minhash_key = ? "
             f"AND article_id IN ({marks})",
@@ -161,9 +157,7 @@ def hashes_and_signatures(
 def story_ids_of(db: Database, article_ids: Sequence[str]) -> dict[str, str]:
     """The story each of the given articles sits in (articles in none are left out)."""
     out: dict[str, str] = {}
-    for start in range(0, len(article_ids), 500):
-        chunk = list(article_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(article_ids):
         for r in db.query(
             f"SELECT article_id, story_id FROM story_members WHERE article_id IN ({marks})", chunk
         ):
@@ -186,9 +180,7 @@ def _features(row: Any) -> StoredFeatures:
 
 def get_features(db: Database, ids: Sequence[str]) -> dict[str, StoredFeatures]:
     out: dict[str, StoredFeatures] = {}
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         for row in db.query(f"SELECT * FROM story_features WHERE article_id IN ({marks})", chunk):
             out[row["article_id"]] = _features(row)
     return out
@@ -214,9 +206,7 @@ def iter_signatures(
 def articles_with_hash(db: Database, norm_hashes: Sequence[str]) -> dict[str, str]:
     """For each normalised hash already placed in a story, one article that has it."""
     out: dict[str, str] = {}
-    for start in range(0, len(norm_hashes), 500):
-        chunk = list(norm_hashes[start : start + 500])
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(norm_hashes):
         for row in db.query(
             f"SELECT f.norm_hash, f.article_id FROM story_features f JOIN story_members m "
             f"ON m.article_id = f.article_id WHERE f.norm_hash IN ({marks})",
@@ -342,9 +332,7 @@ def put_log(db: Database, entries: Sequence[tuple[str, str, str | None, str | No
 def member_ids_of(db: Database, story_ids: Sequence[str]) -> dict[str, list[str]]:
     """The member article ids of each of the given stories."""
     out: dict[str, list[str]] = {}
-    for start in range(0, len(story_ids), 500):
-        chunk = list(story_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(story_ids):
         for r in db.query(
             f"SELECT story_id, article_id FROM story_members WHERE story_id IN ({marks})", chunk
         ):
