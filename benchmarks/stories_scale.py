@@ -5,7 +5,9 @@ and labelled copies, in date order):
 
 1. ``--ingest N``: N articles as one JSONL file through ``copydesk run`` without the NLP (facts)
    stage: reading, cleaning, storing, then the stories stage; articles per second, end to end, and
-   the stories stage alone.
+   the stories stage alone. The documents are the 600-word ones of ``news_generator`` (the MinHash
+   benchmark's, as the issue asks; ``--ingest-words`` changes the length), or with
+   ``--ingest-words 0`` the event corpus (about 110-word reports and their copies).
 2. ``--articles N``: the clustering core on N articles in 10k batches (features, MinHash, story
    assignment with topics), wall time, peak RSS, and event-level B-cubed F1 against the labels.
 3. then, with those N stories stored in the desk, the latency of placing one new article
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import tempfile
 import time
 from collections import defaultdict, deque
@@ -30,6 +33,10 @@ from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from news_generator import generate
 
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.stories.cluster import StoryDesk
@@ -189,7 +196,24 @@ def latency_run(desk: StoryDesk, lexicon: Lexicon, arrivals: int, seed: int) -> 
     )
 
 
-def ingest_run(n_articles: int, seed: int) -> None:
+def ingest_rows(n_articles: int, seed: int, words: int) -> Iterator[dict[str, str]]:
+    """JSONL rows: ``words``-word documents of benchmarks/news_generator.py (the documents the MinHash
+    benchmark signs), or with ``words`` 0 the event corpus above (short reports and their copies)."""
+    if words:
+        for doc in generate(n_articles, seed=seed, words=words):
+            yield {
+                "id": doc.doc_id,
+                "title": doc.headline,
+                "text": "\n\n".join(doc.paragraphs),
+                "published": doc.published.isoformat(),
+                "site": doc.site,
+            }
+        return
+    for a in corpus(n_articles, seed):
+        yield {"id": a.source_id, "title": a.title, "text": a.text, "published": a.published.isoformat()}
+
+
+def ingest_run(n_articles: int, seed: int, words: int) -> None:
     """Phase by phase: ingest (reader + writer in this process, cleaning and story features in 2
     worker processes), then the stories stage (this process, copy families in 2 forked processes);
     wall and CPU for each (the machine may be shared: CPU is the figure that others' load does not
@@ -200,15 +224,14 @@ def ingest_run(n_articles: int, seed: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "news.jsonl"
+        total_words = 0
         with path.open("w", encoding="utf-8") as fh:
-            for a in corpus(n_articles, seed):
-                row = {
-                    "id": a.source_id,
-                    "title": a.title,
-                    "text": a.text,
-                    "published": a.published.isoformat(),
-                }
+            for row in ingest_rows(n_articles, seed, words):
+                total_words += len(row["text"].split())
                 fh.write(json.dumps(row) + "\n")
+        print(
+            f"ingest -> stories on {n_articles:,} documents of {total_words / max(1, n_articles):.0f} words"
+        )
         settings = load_settings({"db": Path(tmp) / "bench.db", "workers": 2}, environ={})
         started, cpu_started, workers_started = time.perf_counter(), cpu_seconds(), worker_cpu_seconds()
         report = service.ingest([str(path)], settings)
@@ -248,10 +271,16 @@ def main() -> None:
         help="worker processes making batches ready for --articles (0: inline)",
     )
     parser.add_argument("--ingest", type=int, default=0, help="also time ingest -> stories on N articles")
+    parser.add_argument(
+        "--ingest-words",
+        type=int,
+        default=600,
+        help="words per ingested document (news_generator, as the MinHash benchmark); 0: the event corpus",
+    )
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     if args.ingest:
-        ingest_run(args.ingest, args.seed)
+        ingest_run(args.ingest, args.seed, args.ingest_words)
     if args.articles:
         # One BLAS thread, as the stories stage runs the desk (copydesk.stories.stage): on 2 cores
         # OpenBLAS's spinning threads cost more CPU than they save.
