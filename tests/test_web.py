@@ -282,3 +282,19 @@ def test_timeline_puts_every_time_zone_on_one_utc_axis() -> None:
     assert xs["a"] == xs["b"] < xs["c"]
     assert timeline.ticks[0][1] == "01-01 08:00" and timeline.ticks[-1][1] == "01-01 12:00"
     assert {m.label for m in timeline.marks if m.article_id == "a"} == {"one.example · 2025-01-01 08:00"}
+
+
+def test_first_report_prefers_an_exact_time_over_a_bare_date_on_the_same_day() -> None:
+    from datetime import UTC, datetime
+
+    from copydesk.web.routes.stories import first_report
+
+    bare = datetime(2025, 3, 4, tzinfo=UTC)  # a date with no time: any hour of that day
+    timed = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
+    items = [("a", "datesonly.example", "copy", bare), ("b", "wire.example", "original", timed)]
+    assert first_report(items) == {"sites": ["wire.example"], "when": timed, "date_only": False}
+    # an earlier day still wins, date only or not
+    earlier = datetime(2025, 3, 3, tzinfo=UTC)
+    items.append(("c", "early.example", "independent", earlier))
+    assert first_report(items) == {"sites": ["early.example"], "when": earlier, "date_only": True}
+    assert first_report([("d", None, "independent", None)]) is None

@@ -75,13 +75,21 @@ def _facts(settings: Settings, story_id: str, sites: dict[str, str]) -> facts_vi
 
 
 def first_report(items: list[tuple[str, str | None, str, datetime | None]]) -> dict[str, Any] | None:
-    """Who reported the story first: the site(s) of the earliest dated member, and when."""
+    """Who reported the story first: the site(s) of the earliest dated member, and when.
+
+    A bare date (midnight, no time given) may be any hour of its day, so on the earliest day a member
+    with an exact time comes first, as the family original is chosen; ``date_only`` says the first
+    report is known to the day only."""
     dated = [(when, site or "unknown site") for _, site, _, when in items if when is not None]
     if not dated:
         return None
-    earliest = min(when for when, _ in dated)
-    sites = sorted({site for when, site in dated if when == earliest})
-    return {"sites": sites, "when": earliest}
+    first_day = min(when.date() for when, _ in dated)
+    on_day = [(when, site) for when, site in dated if when.date() == first_day]
+    timed = [(when, site) for when, site in on_day if (when.hour, when.minute, when.second) != (0, 0, 0)]
+    pool = timed or on_day
+    earliest = min(when for when, _ in pool)
+    sites = sorted({site for when, site in pool if when == earliest})
+    return {"sites": sites, "when": earliest, "date_only": not timed}
 
 
 def copy_families(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
