@@ -221,9 +221,8 @@ def get_story(settings: Settings, story_id: str) -> dict[str, Any]:
         if not _has_stories(db):
             raise NotFoundError(f"no story {story_id!r}: stories appear once 'copydesk run' has built them")
         row = story_row(db, story_id)
-        story = story_store.get_story(db, row["id"])
-        related = story_store.related_stories(db, story)
-        return {**row, "related": related, "log": story_store.story_log(db, story.id)}
+        related = story_store.related_stories(db, row["id"], row["topic_id"])
+        return {**row, "related": related, "log": story_store.story_log(db, row["id"])}
 
 
 def build_stories(settings: Settings) -> list[Any]:

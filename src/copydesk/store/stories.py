@@ -429,14 +429,16 @@ def get_story(db: Database, story_id: str) -> Story:
     )
 
 
-def related_stories(db: Database, story: Story, limit: int = 20) -> list[dict[str, Any]]:
+def related_stories(
+    db: Database, story_id: str, topic_id: str | None, limit: int = 20
+) -> list[dict[str, Any]]:
     """Other stories under the same topic."""
-    if not story.topic_id:
+    if not topic_id:
         return []
     rows = db.query(
         "SELECT id, title, first_seen, last_seen, size FROM stories WHERE topic_id = ? AND id != ? "
         "AND merged_into IS NULL ORDER BY first_seen LIMIT ?",
-        (story.topic_id, story.id, limit),
+        (topic_id, story_id, limit),
     )
     return [dict(r) for r in rows]
 
