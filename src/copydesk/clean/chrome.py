@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from copydesk.clean.layout import Layout, layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
@@ -26,15 +25,26 @@ from copydesk.records import Article, RemovalKind
 THRESHOLD = 3
 
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b", re.I)
+# what any match of _COPYRIGHT contains once casefolded: a substring test lets most lines go unsearched
+_COPYRIGHT_CUES = ("©", "(c", "copyright", "reserved")
 _NAV_SEPARATORS = re.compile(r"^[\w’'&\- ]+(?:\s*[|·•»/]\s*[\w’'&\- ]+)+$")
 _LINK_TITLE_START = re.compile(r"^[\"“‘']?[A-Z0-9]")
 _DIGIT = re.compile(r"\d")
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """A line's chrome score and the features that fired (a named tuple: one is built per line)."""
+
     score: int
     reasons: tuple[str, ...]
+
+
+_NOTHING = Verdict(0, ())
+
+
+def _copyright(text: str) -> bool:
+    folded = text.casefold()
+    return any(cue in folded for cue in _COPYRIGHT_CUES) and bool(_COPYRIGHT.search(text))
 
 
 def _headline_shaped(line: Line, words: list[str]) -> bool:
@@ -81,33 +91,28 @@ def score_line(line: Line, layout: Layout, site: str | None = None, positional: 
     text = line.text
     edge = positional and layout.is_edge(line)
     sentence = line.ends_sentence and len(words) >= 4
-    score = 0
-    reasons: list[str] = []
-
-    def fire(weight: int, reason: str) -> None:
-        nonlocal score
-        score += weight
-        reasons.append(reason)
+    fired: list[tuple[int, str]] = []
+    fire = fired.append  # (weight, reason) of each feature that fired
 
     if not facts.has_letters and (positional or not _DIGIT.search(text)):
-        fire(3, "no words")
+        fire((3, "no words"))
     if edge and not sentence:
-        fire(2, f"outside the body ({layout.zone(line)} of the article)")
+        fire((2, f"outside the body ({layout.zone(line)} of the article)"))
     if positional and len(words) <= 4 and not line.ends_sentence:
-        fire(1, "short, no sentence punctuation")
+        fire((1, "short, no sentence punctuation"))
     if edge and words and text.upper() == text:
-        fire(1, "all capitals")
+        fire((1, "all capitals"))
     if edge and len(words) <= 5 and text.rstrip().endswith(":"):
-        fire(2, "a prompt ending in ':'")
+        fire((2, "a prompt ending in ':'"))
     foreign = _foreign(line, words, layout) if edge or not sentence else None
     if foreign:
-        fire(3, foreign)
+        fire((3, foreign))
     if facts.address and not (sentence and len(words) > 12):
-        fire(1, f"reader-address words ({', '.join(facts.address)})")
+        fire((1, f"reader-address words ({', '.join(facts.address)})"))
     if facts.site_talk and len(words) <= 30:
-        fire(3, "the site talking to its reader (you/our + site words)")
-    if (edge or layout.near_bottom(line)) and _COPYRIGHT.search(text):
-        fire(3, "copyright notice")
+        fire((3, "the site talking to its reader (you/our + site words)"))
+    if (edge or layout.near_bottom(line)) and _copyright(text):
+        fire((3, "copyright notice"))
     if (
         positional
         and site
@@ -117,12 +122,14 @@ def score_line(line: Line, layout: Layout, site: str | None = None, positional: 
     ):
         # "The Courier will have more on this story": a paper opens a sentence with its own name only
         # to talk about itself ("... told Reuters." on a wire's site is news and stays)
-        fire(3, f"the site {site!r} speaking about itself at the end")
+        fire((3, f"the site {site!r} speaking about itself at the end"))
     if positional and not line.ends_sentence and _nav_shaped(line, words) and (edge or len(words) >= 4):
-        fire(2, "navigation shape (capitalised words, no sentence)")
+        fire((2, "navigation shape (capitalised words, no sentence)"))
     if edge and _headline_shaped(line, words):
-        fire(1, "headline-shaped line outside the body")
-    return Verdict(score, tuple(reasons))
+        fire((1, "headline-shaped line outside the body"))
+    if not fired:
+        return _NOTHING
+    return Verdict(sum(weight for weight, _ in fired), tuple(reason for _, reason in fired))
 
 
 def _link_title_candidate(line: Line, layout: Layout) -> bool:
