@@ -197,3 +197,16 @@ def test_outlet_that_did_the_interviewing_is_credited_when_nothing_else_is() -> 
     for stage in text_cleaning_stages():
         own_site = stage(own_site)
     assert own_site.credits == []
+
+
+def test_a_byline_naming_the_newsroom_is_the_author() -> None:
+    for byline, author in [
+        ("Staff and wire reports", "Staff and wire reports"),
+        ("From staff reports", "Staff reports"),
+    ]:
+        article = clean(f"Channel dredging to start in August\n\n{byline}\n\n" + BODY)
+        assert article.authors == [author]
+        assert byline not in article.text
+    # a role line with a person's name gives the name; a kicker with other words gives no author
+    assert clean("Channel dredging\n\nReporter: Ana Lind\n\n" + BODY).authors == ["Ana Lind"]
+    assert clean("Channel dredging\n\nHarbour desk briefing\n\n" + BODY).authors == []

@@ -266,6 +266,21 @@ def _role_names(text: str) -> list[str]:
     return names
 
 
+# A byline that names the newsroom instead of a person: "Staff and wire reports", "From staff reports".
+_COLLECTIVE_WORDS = _ROLE_WORDS | vocabulary(
+    "and from by of the wire wires report reports agencies news service services"
+)
+
+
+def _collective_byline(line: Line) -> str | None:
+    """The line itself when it is a collective byline: role words and connectives only, no name."""
+    words = [w.lower() for w in line.words]
+    if not words or any(w not in _COLLECTIVE_WORDS for w in words):
+        return None
+    text = re.sub(r"^(?:by|from)\s+", "", line.text.strip(), flags=re.I)
+    return text[:1].upper() + text[1:]
+
+
 def _role_line(line: Line) -> bool:
     """``Politic section - CJ journalist``, ``Staff and wire reports``: short, role words, labelled."""
     words = line.words
@@ -325,6 +340,8 @@ def read_metadata(
             continue
         if top and _role_line(line) and line.index not in layout.anchors:
             named = _role_names(line.text)
+            collective = None if named else _collective_byline(line)
+            named = [collective] if collective else named
             meta.authors.extend(a for a in named if a not in meta.authors)
             who = f": {', '.join(named)}" if named else ""
             take(line, "meta", f"byline or section line (newsroom role words, no sentence){who}")
