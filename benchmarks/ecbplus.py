@@ -121,10 +121,16 @@ def tfidf_baseline(
 def tune(train: list[dict[str, str]], lexicon: Lexicon) -> StoryConfig:
     """Grid search on train for the event-level B-cubed F1 (topic level breaks ties)."""
     best: tuple[float, float, StoryConfig] | None = None
-    for names, lead, centring, event, topic, small in itertools.product(
-        (0.5, 1.0), (0.5, 1.0), (0.3, 0.4, 0.5), (0.0, 0.03, 0.06, 0.1), (0.06, 0.08, 0.1), (0, 3)
+    for numbers, names, lead, centring, event, topic, small in itertools.product(
+        (0.5, 0.75),
+        (0.5, 1.0),
+        (0.5, 1.0),
+        (0.3, 0.4, 0.5),
+        (0.0, 0.03, 0.06, 0.1),
+        (0.06, 0.08, 0.1),
+        (0, 3),
     ):
-        weights = FeatureWeights(names=names, lead_block=lead)
+        weights = FeatureWeights(names=names, lead_block=lead, numbers=numbers)
         config = StoryConfig(
             weights=weights, centring=centring, event_threshold=event, topic_threshold=topic, small_size=small
         )
