@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -73,6 +74,11 @@ def test_dates_parse_with_library_help() -> None:
     assert parse_date("October,18,2023") is not None
     assert parse_date("Published: 3 May 2024") is not None
     assert parse_date("no year here") is None
+    # the time of day goes before parsing, also as tokenised dumps space it; the day stays as written
+    assert parse_date("Fri., May. 3, 2013 11: 45 AM PDT") == datetime(2013, 5, 3)
+    assert parse_date("7: 15 a. m. Dec. 7, 2009") == datetime(2009, 12, 7)
+    assert parse_date("12 / 19 / 2005 2: 48: 40 PM ET") == datetime(2005, 12, 19)
+    assert parse_date("2024-03-01T23:30:00-07:00") == datetime(2024, 3, 1)
 
 
 def test_site_banner_needs_a_tagline_or_masthead_word() -> None:

@@ -12,6 +12,9 @@ from functools import lru_cache
 from typing import Any
 
 _YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|20\d\d)(?!\d)")
+# A time of day ("11:45 PM", and "11: 45 a. m." as tokenised dumps write it): only the day is kept,
+# and the parsers read the date faster, and more often at all, without it.
+_TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}\s?:\s?\d{2}(?:\s?:\s?\d{2})?(?:\s?(?i:[ap]\.?\s?m)\b\.?)?")
 _EARLIEST = datetime(1950, 1, 1)
 _LATEST = datetime(2099, 12, 31)
 
@@ -44,7 +47,7 @@ def parse_date(text: str, language: str | None = "en") -> datetime | None:
         return None
     from htmldate.extractors import custom_parse
 
-    cleaned = re.sub(r"(?<=[A-Za-z]),(?=\d)|(?<=\d),(?=\d{4})", " ", text)
+    cleaned = re.sub(r"(?<=[A-Za-z]),(?=\d)|(?<=\d),(?=\d{4})", " ", _TIME_OF_DAY.sub(" ", text))
     found = custom_parse(cleaned, "%Y-%m-%d", _EARLIEST, _LATEST)
     if found:
         return datetime.fromisoformat(found)
