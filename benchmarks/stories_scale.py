@@ -4,12 +4,12 @@ Three measurements on generated news (copydesk.stories.synthetic: events with in
 and labelled copies, in date order):
 
 1. ``--ingest N``: N articles as one JSONL file through ``copydesk run`` without the NLP (facts)
-   stage: reading, cleaning, storing, then the stories stage; articles per second, end to end, and
-   the stories stage alone. The documents are the event corpus (about 110-word reports and their
-   copies), or with ``--ingest-words 600`` the 600-word documents of ``news_generator`` (the ones the
-   MinHash benchmark signs). Those are template sentences from one small pool, so they are all near
-   copies of each other and fall into a single story: the copy-family step then judges every pair
-   of it, the worst case, not a typical corpus.
+   stage: reading, cleaning, storing, the recurring-chrome pass, then the stories stage; articles
+   per second, end to end, and each phase. The documents are the event corpus (about 110-word
+   reports and their copies), or with ``--ingest-words 600`` the 600-word documents of
+   ``news_generator`` (the ones the MinHash benchmark signs). Those are template sentences from one
+   small pool, so they are all near copies of each other and fall into a single story: the
+   copy-family step then judges every pair of it, the worst case, not a typical corpus.
 2. ``--articles N``: the clustering core on N articles in 10k batches (features, MinHash, story
    assignment with topics), wall time, peak RSS, and event-level B-cubed F1 against the labels.
 3. then, with those N stories stored in the desk, the latency of placing one new article
@@ -216,11 +216,13 @@ def ingest_rows(n_articles: int, seed: int, words: int) -> Iterator[dict[str, st
 
 
 def ingest_run(n_articles: int, seed: int, words: int) -> None:
-    """Phase by phase: ingest (reader + writer in this process, cleaning and story features in 2
-    worker processes), then the stories stage (this process, copy families in 2 forked processes);
-    wall and CPU for each (the machine may be shared: CPU is the figure that others' load does not
-    change)."""
+    """Phase by phase, as ``copydesk run`` does without the facts stage: ingest (reader + writer in
+    this process, cleaning and story features in 2 worker processes), the recurring-chrome corpus
+    stage (this process), then the stories stage (this process, copy families in 2 forked
+    processes); wall and CPU for each (the machine may be shared: CPU is the figure that others'
+    load does not change)."""
     from copydesk import service
+    from copydesk.clean.recurring import RecurringChromeStage
     from copydesk.config import load_settings
     from copydesk.stories.stage import StoryStage
 
@@ -240,11 +242,14 @@ def ingest_run(n_articles: int, seed: int, words: int) -> None:
         ingested, cpu_ingested = time.perf_counter(), cpu_seconds()
         workers_cpu = worker_cpu_seconds() - workers_started
         with service.open_store(settings) as db:
+            RecurringChromeStage().run(db, report.stored_ids)
+            recurred, cpu_recurred = time.perf_counter(), cpu_seconds()
             StoryStage(workers=2).run(db, report.stored_ids)
         finished, cpu_finished = time.perf_counter(), cpu_seconds()
         family_cpu = worker_cpu_seconds() - workers_started - workers_cpu
         n = len(report.stored_ids)
-        main_cpu, stage_cpu = cpu_ingested - cpu_started, cpu_finished - cpu_ingested
+        main_cpu, stage_cpu = cpu_ingested - cpu_started, cpu_finished - cpu_recurred
+        recurring_cpu = cpu_recurred - cpu_ingested
         ms = lambda seconds: 1000 * seconds / max(1, n)  # noqa: E731
         print(
             f"ingest -> stories: {n:,} articles in {finished - started:.1f}s "
@@ -252,8 +257,10 @@ def ingest_run(n_articles: int, seed: int, words: int) -> None:
             f"  ingest         {ingested - started:6.1f}s wall ({n / (ingested - started):,.0f} articles/s); "
             f"CPU: reader+writer {main_cpu:.1f}s ({ms(main_cpu):.2f} ms/article), "
             f"workers {workers_cpu:.1f}s ({ms(workers_cpu):.2f} ms/article)\n"
-            f"  stories stage  {finished - ingested:6.1f}s wall "
-            f"({n / (finished - ingested):,.0f} articles/s); "
+            f"  recurring      {recurred - ingested:6.1f}s wall; CPU {recurring_cpu:.1f}s "
+            f"({ms(recurring_cpu):.2f} ms/article)\n"
+            f"  stories stage  {finished - recurred:6.1f}s wall "
+            f"({n / (finished - recurred):,.0f} articles/s); "
             f"CPU {stage_cpu:.1f}s ({ms(stage_cpu):.2f} ms/article), "
             f"copy-family workers {family_cpu:.1f}s ({ms(family_cpu):.2f} ms/article)"
         )
