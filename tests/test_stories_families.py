@@ -177,3 +177,47 @@ def test_the_wire_itself_is_the_original_of_its_copies(judge: FamilyJudge) -> No
     calls = {m.article_id: m for m in copy_families([copy, wire], judge)}
     assert calls["wire"].relation == "original" and calls["copy"].relation == "exact-copy"
     assert "published by Norrvik Wire" in calls["wire"].evidence
+
+
+def test_copies_beyond_the_compared_members_still_join_their_family(judge: FamilyJudge) -> None:
+    """A wire story run by hundreds of sites: members past the pairwise limit are checked for copies
+    of the compared ones, so they join the wire's family instead of counting as independent reports."""
+    import random
+    from datetime import datetime, timedelta
+
+    from copydesk.stories.synthetic import retypeset, trim
+
+    hasher = MinHasher(judge.minhash)
+    start = datetime(2025, 5, 1, 6)
+
+    def member(key: str, body: str, hours: int) -> MemberText:
+        when = start + timedelta(hours=hours)
+        return MemberText(key, body, "t", when, [], normalised_hash(body), hasher.signature(body))
+
+    wire = "\n\n".join(
+        f"Paragraph {k}: the Osterhold ferry union said {k * 17 + 3} crossings were cancelled at Brannock "
+        f"harbour after talks on pay broke down, and warned that {k + 2} more days of strikes would follow."
+        for k in range(8)
+    )
+    places = ("Pellvar", "Kessel", "Arnhold", "Norrvik", "Quellin", "Tavor")
+    own = [
+        member(
+            f"own{k}",
+            f"In {place}, commuters queued for buses as the {k + 1}st day of the ferry strike "
+            f"left {40 * (k + 2)} people stranded; the council in {place} asked both sides to return "
+            f"to talks. Shops near the pier in {place} closed early, owners said.",
+            k + 1,
+        )
+        for k, place in enumerate(places)
+    ]
+    rng = random.Random(5)
+    copies = [member(f"copy{k}", retypeset(wire) if k % 2 else trim(wire, rng), k + 3) for k in range(30)]
+    members = [member("wire", wire, 0), *own[:3], *copies, *own[3:]]
+    calls = {m.article_id: m for m in copy_families(members, judge, compared=8)}
+    family = calls["wire"].copy_family
+    assert calls["wire"].relation == "original"
+    assert all(calls[f"copy{k}"].copy_family == family for k in range(30))
+    assert {calls[f"copy{k}"].relation for k in range(30)} <= {"exact-copy", "near-copy"}
+    assert len({m.copy_family for m in calls.values()}) == 1 + len(places)  # the wire's family, own reports
+    assert "not aligned" in calls["own5"].evidence and calls["own5"].relation == "independent"
+    assert calls["own0"].evidence == "no copy in this story"

@@ -38,6 +38,15 @@ from copydesk.stories.sentence_align import (
     sentence_keys,
 )
 
+# Every pair among a story's first this-many members is judged; later members only for copies.
+COMPARED_MEMBERS = 200
+# A later member is verified against the members its signature estimates closest, at most this many.
+COPY_CANDIDATES = 3
+_NOT_ALIGNED = (
+    f"no word-for-word copy among the story's first {COMPARED_MEMBERS} members "
+    "(a story this large is not aligned sentence by sentence for rewrites)"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class FamilyConfig:
@@ -107,11 +116,18 @@ class FamilyJudge:
         return found
 
     def call(
-        self, a: MemberText, b: MemberText, *, passages: bool = True, estimate: float | None = None
+        self,
+        a: MemberText,
+        b: MemberText,
+        *,
+        passages: bool = True,
+        estimate: float | None = None,
+        copies_only: bool = False,
     ) -> PairCall | None:
         """The relation between two members, or ``None``; ``passages=False`` leaves the shared
         passages out of the evidence (they cost more than the decision); ``estimate`` is their
-        signatures' ``estimated_jaccard`` when the caller has it already."""
+        signatures' ``estimated_jaccard`` when the caller has it already; ``copies_only`` stops
+        after the word-for-word checks (no sentence alignment for rewrites and translations)."""
         if a.norm_hash == b.norm_hash:
             return PairCall("exact-copy", "same normalised text hash " + a.norm_hash, 1.0)
         cfg = self.config
@@ -134,6 +150,8 @@ class FamilyJudge:
                 )
             if max(evidence.jaccard, evidence.containment) >= cfg.near_copy:
                 return PairCall("near-copy", evidence.describe(), 0.5 + evidence.jaccard / 2)
+        if copies_only:
+            return None
         outline_a, outline_b = self._outline_of(a), self._outline_of(b)
         if not may_align(outline_a, outline_b, cfg.min_anchors, cfg.aligned_share):
             return None
@@ -174,9 +192,16 @@ def original_rank(
     return (False, day, bare_date, moment, not_the_wire, not member.credits, -words, arrival)
 
 
-def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[StoryMember]:
-    """Group a story's members into copy families and give each member its relation and evidence."""
+def copy_families(
+    members: Sequence[MemberText], judge: FamilyJudge, compared: int = COMPARED_MEMBERS
+) -> list[StoryMember]:
+    """Group a story's members into copy families and give each member its relation and evidence.
+
+    Every pair among the first ``compared`` members is judged (pairs grow with the square of a
+    story's size); each later member is checked for word-for-word copies of those only (its best
+    signature estimates, verified), so a wire story run by hundreds of sites stays one family."""
     n = len(members)
+    full = min(n, compared)
     parent = list(range(n))
 
     def find(x: int) -> int:
@@ -185,16 +210,27 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
             x = parent[x]
         return x
 
-    estimates = estimate_matrix(np.stack([m.signature for m in members])) if n > 1 else np.zeros((n, n))
+    signatures = np.stack([m.signature for m in members]) if n else np.zeros((0, 0))
+    estimates = estimate_matrix(signatures[:full]) if full > 1 else np.zeros((full, full))
     calls: dict[tuple[int, int], PairCall] = {}
-    for i in range(n):
-        for j in range(i + 1, n):
+    for i in range(full):
+        for j in range(i + 1, full):
             if find(i) == find(j):
                 continue  # already one family: the relation is called against the original below
             call = judge.call(members[i], members[j], passages=False, estimate=float(estimates[i, j]))
             if call is not None:
                 calls[(i, j)] = call
                 parent[find(i)] = find(j)
+    if n > full:
+        beyond = estimate_matrix(signatures[full:], signatures[:full])
+        for row, e in enumerate(range(full, n)):
+            for j in np.argsort(-beyond[row], kind="stable")[:COPY_CANDIDATES].tolist():
+                estimate = float(beyond[row, j])
+                call = judge.call(members[j], members[e], passages=False, estimate=estimate, copies_only=True)
+                if call is not None:
+                    calls[(j, e)] = call
+                    parent[find(j)] = find(e)
+                    break
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
@@ -205,12 +241,14 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
         head = ranked[0]
         family = "f" + content_digest("family\x00" + members[head].article_id)[:12]
         if len(group) == 1:
-            out.append(StoryMember(members[head].article_id, family, "independent", "no copy in this story"))
+            why = "no copy in this story" if head < full else _NOT_ALIGNED
+            out.append(StoryMember(members[head].article_id, family, "independent", why))
             continue
         why = _why_original(members, ranked, wires)
         out.append(StoryMember(members[head].article_id, family, "original", why))
         for i in ranked[1:]:
-            call = judge.call(members[head], members[i], estimate=float(estimates[head, i]))
+            known = float(estimates[head, i]) if head < full and i < full else None
+            call = judge.call(members[head], members[i], estimate=known)
             if call is None:
                 link = max(
                     (c for (x, y), c in calls.items() if i in (x, y) and find(x) == find(head)),
@@ -221,15 +259,16 @@ def copy_families(members: Sequence[MemberText], judge: FamilyJudge) -> list[Sto
     return _credited_wire(members, out)
 
 
-def estimate_matrix(signatures: np.ndarray) -> np.ndarray:
-    """``estimated_jaccard`` of every pair of rows (the same figures), 32 rows against all at a time."""
-    n = len(signatures)
-    empty = signatures == EMPTY_SLOT
-    out = np.zeros((n, n))
-    for lo in range(0, n, 32):
+def estimate_matrix(signatures: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
+    """``estimated_jaccard`` of every row against every row of ``others`` (default: the rows
+    themselves), the same figures, 32 rows against all at a time."""
+    others = signatures if others is None else others
+    empty, other_empty = signatures == EMPTY_SLOT, others == EMPTY_SLOT
+    out = np.zeros((len(signatures), len(others)))
+    for lo in range(0, len(signatures), 32):
         part = slice(lo, lo + 32)
-        valid = ~(empty[part, None, :] & empty[None, :, :])
-        equal = (signatures[part, None, :] == signatures[None, :, :]) & valid
+        valid = ~(empty[part, None, :] & other_empty[None, :, :])
+        equal = (signatures[part, None, :] == others[None, :, :]) & valid
         counts = valid.sum(axis=2)
         out[part] = np.where(counts > 0, equal.sum(axis=2) / np.maximum(counts, 1), 0.0)
     return out

@@ -20,10 +20,8 @@ from copydesk.records import StoryMember
 from copydesk.run.forking import may_fork
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
-from copydesk.stories.families import FamilyJudge, MemberText, copy_families
+from copydesk.stories.families import COMPARED_MEMBERS, FamilyJudge, MemberText, copy_families
 from copydesk.stories.features import Lexicon, sentences
-
-MAX_FAMILY_MEMBERS = 200
 
 
 class Titled(Protocol):
@@ -116,12 +114,8 @@ def story_provenance(job: StoryJob, judge: FamilyJudge) -> Provenance:
         for a in articles
         if a.id in prints
     ]
-    members = copy_families(texts[:MAX_FAMILY_MEMBERS], judge)
+    members = copy_families(texts, judge)
     judge.forget()
-    members += [
-        StoryMember(t.article_id, "f" + t.article_id[:12], "independent", "not compared: story too large")
-        for t in texts[MAX_FAMILY_MEMBERS:]
-    ]
     return Provenance(
         story_id,
         members,
@@ -183,7 +177,7 @@ class FamilyPool:
                 initargs=(self.judge,),
             )
         # Chunks of about equal work (pairs grow with the square of a story's size), in story order.
-        cost = [min(len(job[1]), MAX_FAMILY_MEMBERS) ** 2 + len(job[1]) for job in jobs]
+        cost = [min(len(job[1]), COMPARED_MEMBERS) ** 2 + len(job[1]) for job in jobs]
         target = sum(cost) / (4 * self.workers)
         chunks: list[list[StoryJob]] = [[]]
         load = 0.0
