@@ -1,4 +1,5 @@
-"""Story desk internals: small stories folding into a sibling, and batches made ready in workers."""
+"""Story desk internals: small stories folding into a sibling, mixed stories splitting, and batches
+made ready in workers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
-from copydesk.stories.cluster import StoryConfig, StoryDesk, _absorb_small, batch_topic_groups, day_number
+from copydesk.stories.cluster import VECTOR_DIM, StoryConfig, StoryDesk, batch_topic_groups, day_number
+from copydesk.stories.events import absorb_small, event_groups, split_mixed
 from copydesk.stories.features import Lexicon, build_features, feature_rows
 from copydesk.stories.prepare import BatchPool
 from copydesk.stories.synthetic import generate_corpus
@@ -39,24 +41,68 @@ def test_small_story_folds_into_its_sibling_when_undated_or_near_in_time() -> No
     cfg = StoryConfig()
     assert cfg.event_threshold > 0.05 > cfg.small_threshold
     undated = np.full(5, math.nan)
-    assert _absorb_small([[0, 1, 2, 3], [4]], rows, undated, cfg) == [[0, 1, 2, 3, 4]]
+    assert absorb_small([[0, 1, 2, 3], [4]], rows, undated, cfg) == [[0, 1, 2, 3, 4]]
     near = np.asarray([100.0, 100.0, 101.0, 102.0, 104.0])
-    assert _absorb_small([[0, 1, 2, 3], [4]], rows, near, cfg) == [[0, 1, 2, 3, 4]]
+    assert absorb_small([[0, 1, 2, 3], [4]], rows, near, cfg) == [[0, 1, 2, 3, 4]]
 
 
 def test_small_story_stays_apart_when_far_in_time_or_unrelated() -> None:
     rows = _sibling_and_stray()
     cfg = StoryConfig()
     far = np.asarray([100.0, 100.0, 101.0, 102.0, 100.0 + 2 + cfg.window_days + 1])
-    assert _absorb_small([[0, 1, 2, 3], [4]], rows, far, cfg) == [[0, 1, 2, 3], [4]]
+    assert absorb_small([[0, 1, 2, 3], [4]], rows, far, cfg) == [[0, 1, 2, 3], [4]]
     unrelated = rows.copy()
     unrelated[4] = 0.0
     unrelated[4, 7] = 1.0
     undated = np.full(5, math.nan)
-    assert _absorb_small([[0, 1, 2, 3], [4]], unrelated, undated, cfg) == [[0, 1, 2, 3], [4]]
+    assert absorb_small([[0, 1, 2, 3], [4]], unrelated, undated, cfg) == [[0, 1, 2, 3], [4]]
     # Two groups both bigger than small_size never fold, however close.
     big = np.repeat(rows[:1], 8, axis=0)
-    assert len(_absorb_small([[0, 1, 2, 3], [4, 5, 6, 7]], big, np.full(8, math.nan), cfg)) == 2
+    assert len(absorb_small([[0, 1, 2, 3], [4, 5, 6, 7]], big, np.full(8, math.nan), cfg)) == 2
+
+
+def _two_halves(shared: float, chain: float, own: float, wording: float, count: int = 12) -> np.ndarray:
+    """``count`` reports in two halves: all share ``shared`` (the kind of event) and ``chain`` (say a
+    supermarket chain's name), each half its own ``own`` (the town), each report its own ``wording``."""
+    rows = np.zeros((count, VECTOR_DIM), dtype=np.float32)
+    rows[:, 0], rows[:, 1] = shared, chain
+    rows[: count // 2, 2] = own
+    rows[count // 2 :, 3] = own
+    rows[np.arange(count), 10 + np.arange(count)] = wording
+    return _unit(rows)
+
+
+def test_two_events_one_kind_group_could_not_tell_apart_split() -> None:
+    # Two fires at one chain's stores beside a second topic of the same kind: centred on the whole
+    # group's mean, the chain's name still links the two fires; centred on their story's own, not.
+    rows = np.zeros((24, VECTOR_DIM), dtype=np.float32)
+    rows[:12] = _two_halves(0.3, 0.5, 0.6, 0.5)
+    rows[12:, 0], rows[12:, 4] = 0.3, 1.1
+    rows[np.arange(12, 24), 10 + np.arange(12, 24)] = 0.5
+    rows = _unit(rows)
+    undated = np.full(24, math.nan)
+    merged = event_groups(rows, undated, StoryConfig(split_size=0))
+    assert sorted(map(sorted, merged)) == [list(range(12)), list(range(12, 24))]
+    split = event_groups(rows, undated, StoryConfig())
+    assert sorted(map(sorted, split)) == [list(range(6)), list(range(6, 12)), list(range(12, 24))]
+
+
+def test_one_event_told_two_ways_stays_whole() -> None:
+    cfg = StoryConfig()
+    undated = np.full(12, math.nan)
+    # Centred on the story's own mean the halves part (cross similarity under the event threshold),
+    # but on the plain vectors they share more than split_ratio of their own similarity.
+    rows = _two_halves(0.3, 0.5, 0.4, 1.0)
+    assert split_mixed(list(range(12)), rows, undated, cfg) == [list(range(12))]
+    assert len(split_mixed(list(range(12)), rows, undated, StoryConfig(split_ratio=1.0))) == 2
+    distinct = _two_halves(0.3, 0.5, 0.6, 1.0)
+    assert sorted(map(sorted, split_mixed(list(range(12)), distinct, undated, cfg))) == [
+        list(range(6)),
+        list(range(6, 12)),
+    ]
+    # Parts smaller than split_size never stand alone.
+    small = _two_halves(0.3, 0.5, 0.6, 1.0, count=8)
+    assert split_mixed(list(range(8)), small, np.full(8, math.nan), cfg) == [list(range(8))]
 
 
 def test_feature_rows_are_the_combined_vectors(lexicon: Lexicon) -> None:
