@@ -130,3 +130,18 @@ def test_batches_made_ready_in_a_worker_match_inline(lexicon: Lexicon) -> None:
     built_there = StoryDesk(config).assign(ids, ready.rows, dates, ready.topic_groups)
     assert [p.story_id for p in built_here] == [p.story_id for p in built_there]
     assert len({p.story_id for p in built_here}) >= 10
+
+
+def test_components_of_few_links_match_scipy() -> None:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from copydesk.stories.grouping import _components
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        m = int(rng.integers(0, 300))
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        graph = coo_matrix((np.ones(m, dtype=np.int8), (a, b)), shape=(n, n))
+        assert np.array_equal(_components(n, a, b), connected_components(graph, directed=False)[1])

@@ -48,6 +48,25 @@ def cluster_by_links(
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Component labels, numbered in the order of each component's first row (as scipy numbers them).
+
+    Few links (a story's own members, a small topic group) are joined in plain Python: scipy's
+    validation and sparse conversion cost about a millisecond a call, more than the work there."""
+    if len(a) <= 256:
+        parent = list(range(n))
+        for x, y in zip(a.tolist(), b.tolist(), strict=True):
+            while parent[x] != x:
+                x = parent[x]
+            while parent[y] != y:
+                y = parent[y]
+            if x != y:
+                parent[max(x, y)] = min(x, y)
+        labels = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            root = parent[i]
+            labels[i] = i if root == i else labels[root]
+        _, first = np.unique(labels, return_inverse=True)
+        return np.asarray(first)
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
