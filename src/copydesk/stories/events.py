@@ -89,9 +89,11 @@ def split_mixed(group: list[int], rows: np.ndarray, times: np.ndarray, cfg: Stor
 
 
 def _within(sims: np.ndarray, part: list[int]) -> float:
-    """Average similarity of a part's distinct pairs."""
-    block = sims[np.ix_(part, part)]
+    """Average similarity of a part's distinct pairs (1.0 for a single report: itself)."""
     n = len(part)
+    if n < 2:
+        return 1.0
+    block = sims[np.ix_(part, part)]
     return float((block.sum() - np.trace(block)) / (n * (n - 1)))
 
 
