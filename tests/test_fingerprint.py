@@ -101,3 +101,21 @@ def test_empty_texts_are_not_lsh_candidates_of_each_other() -> None:
     index.add(range(3), hasher.signatures(["", "", "some words here and there again"]))
     assert index.query(hasher.signature("")) == set()
     assert index.candidate_pairs() == set()
+
+
+def test_shingle_prints_count_what_the_shingle_sets_share() -> None:
+    from copydesk.fingerprint.lsh import ShinglePrints, shared_shingles
+
+    a = "The ferry union said crossings were cancelled at Brannock harbour after talks on pay broke down."
+    b = "Crossings were cancelled at Brannock harbour after talks on pay broke down, the union said."
+    prints = ShinglePrints(5, capacity=2)
+    assert (
+        shared_shingles(prints.of("a", a), prints.of("b", b))
+        == len(shingle_set(a, 5) & shingle_set(b, 5))
+        > 0
+    )
+    assert len(prints.of("a", a)) == len(shingle_set(a, 5))
+    assert "a" in prints and prints.get("b") is not None
+    prints.of("c", "A third text, short.")
+    assert "a" not in prints and "b" in prints and "c" in prints  # the oldest goes first
+    assert len(prints.of("empty", "")) == 0

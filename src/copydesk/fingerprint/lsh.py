@@ -121,6 +121,39 @@ def shingle_set(text: str, k: int) -> set[tuple[str, ...]]:
     return set(zip(*(tokens[i:] for i in range(k)), strict=False))
 
 
+class ShinglePrints:
+    """Articles' shingle sets as sorted 64-bit hashes (equal sets, equal hashes: the intersection
+    counts the same), kept for the last ``capacity`` articles asked for. A stories run checks the
+    same stored articles against batch after batch (18k distinct among 70k checks on 20k articles);
+    as arrays they cost 8 bytes a shingle instead of a set of word tuples."""
+
+    def __init__(self, k: int, capacity: int = 20_000) -> None:
+        self.k = k
+        self.capacity = capacity
+        self._prints: dict[str, np.ndarray] = {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._prints
+
+    def of(self, key: str, text: str) -> np.ndarray:
+        """The prints of ``text``, remembered under ``key`` (the text must not change under it)."""
+        found = self._prints.get(key)
+        if found is None:
+            found = np.unique(np.fromiter(map(hash, shingle_set(text, self.k)), dtype=np.int64))
+            if len(self._prints) >= self.capacity:
+                del self._prints[next(iter(self._prints))]  # the oldest first
+            self._prints[key] = found
+        return found
+
+    def get(self, key: str) -> np.ndarray | None:
+        return self._prints.get(key)
+
+
+def shared_shingles(a: np.ndarray, b: np.ndarray) -> int:
+    """How many shingles two ``ShinglePrints`` arrays share."""
+    return int(np.intersect1d(a, b, assume_unique=True).size)
+
+
 def shared_passages(a: str, b: str, *, min_words: int = 8, limit: int = 3) -> tuple[str, ...]:
     """The longest word runs the two texts share, longest first (what a person can check by eye)."""
     wa, wb = words(a), words(b)

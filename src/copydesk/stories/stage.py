@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from copydesk.fingerprint.lsh import LshIndex, shingle_set
+from copydesk.fingerprint.lsh import LshIndex, ShinglePrints, shared_shingles
 from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher
 from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
@@ -158,6 +158,7 @@ class StoryStage(CorpusStage):
         desk = load_desk(db, self.config)
         lsh, owners = load_lsh_and_owners(db, self.minhash)
         known = dict(enumerate(owners))
+        prints = ShinglePrints(self.minhash.shingle)  # stored articles are checked batch after batch
         touched: set[str] = set()
         helper = _TopicHelper(self.config, self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH)
         try:
@@ -169,7 +170,7 @@ class StoryStage(CorpusStage):
                 features = self.fingerprint(articles, stored)
                 _store_features(db, features, stored)
                 groups = helper.submit(features)  # built in another process while copies are checked here
-                placed = self._copies_first(db, desk, articles, features, lsh, known)
+                placed = self._copies_first(db, desk, articles, features, lsh, known, prints)
                 rest = [i for i in range(len(articles)) if articles[i].id not in placed]
                 assignments = desk.assign(
                     [articles[i].id for i in rest],
@@ -211,13 +212,14 @@ class StoryStage(CorpusStage):
         features: Sequence[story_store.StoredFeatures],
         lsh: LshIndex,
         known: dict[int, str],
+        prints: ShinglePrints,
     ) -> dict[str, tuple[str, float]]:
         """Articles whose exact or near copy already sits in a story join that story directly."""
         by_hash = story_store.articles_with_hash(db, [f.norm_hash for f in features])
         twins = {i: by_hash[f.norm_hash] for i, f in enumerate(features) if f.norm_hash in by_hash}
         if len(known):
             rest = [i for i in range(len(articles)) if i not in twins]
-            twins.update(self._near_copies(db, articles, features, rest, lsh, known))
+            twins.update(self._near_copies(db, articles, features, rest, lsh, known, prints))
         stories = story_store.story_ids_of(db, sorted(set(twins.values())))
         placed: dict[str, tuple[str, float]] = {}
         for i in sorted(twins):
@@ -238,10 +240,12 @@ class StoryStage(CorpusStage):
         rows: Sequence[int],
         lsh: LshIndex,
         known: dict[int, str],
+        prints: ShinglePrints,
     ) -> dict[int, str]:
         """For each of ``rows``, a stored article it verifiably near-copies: LSH candidates, the best
         MinHash estimates first; signatures and texts are read once for the whole batch, and each
-        candidate's shingles are built once however many new articles it is a candidate for."""
+        candidate's shingles are built once in the run however many new articles, of however many
+        batches, it is a candidate for (``prints``)."""
         candidates: dict[int, list[str]] = {}
         queried = lsh.query_many(np.stack([features[i].signature for i in rows])) if rows else []
         for i, hits in zip(rows, queried, strict=True):
@@ -260,22 +264,22 @@ class StoryStage(CorpusStage):
                 estimates = _estimates(features[i].signature, np.stack([signatures[a][1] for a in ids]))
                 order = np.argsort(-estimates, kind="stable")[:MAX_NEAR_COPY_CANDIDATES]
                 shortlist[i] = [ids[k] for k in order.tolist()]
-        texts = story_store.story_texts(db, sorted({a for ids in shortlist.values() for a in ids}))
-        shingles: dict[str, set[tuple[str, ...]]] = {}
+        unread = sorted({a for ids in shortlist.values() for a in ids if a not in prints})
+        texts = story_store.story_texts(db, unread)
         out: dict[int, str] = {}
         for i, ids in shortlist.items():
             article = articles[i]
-            mine = shingle_set(article.text, self.minhash.shingle)
+            mine = prints.of(article.id, article.text)
             for aid in ids:
-                other = texts.get(aid)
-                if other is None:
-                    continue
-                theirs = shingles.get(aid)
+                theirs = prints.get(aid)
                 if theirs is None:
-                    theirs = shingles[aid] = shingle_set(other.text, self.minhash.shingle)
+                    other = texts.get(aid)
+                    if other is None:
+                        continue
+                    theirs = prints.of(aid, other.text)
                 # verify_pair's test, max(Jaccard, containment) >= threshold, is containment alone:
                 # the union is never smaller than the smaller set.
-                shared = len(mine & theirs)
+                shared = shared_shingles(mine, theirs)
                 if shared and shared >= self.config.near_copy_threshold * min(len(mine), len(theirs)):
                     out[i] = aid
                     break
