@@ -47,6 +47,9 @@ def _run_chunk(pages: list[RawPage]) -> list[Outcome]:
 class LocalExecutor:
     workers: int
     chunk_size: int = 16
+    # Chunks queued per worker: enough that workers keep cleaning while this process stores a batch
+    # (with 2 a worker idled during each write: 10k JSONL articles took 5.3 s, with 4 4.9 s).
+    chunks_per_worker: int = 4
     # The hard limit is the soft one plus slack, so the soft alarm normally fires first.
     hard_timeout_slack: float = 5.0
 
@@ -60,7 +63,7 @@ class LocalExecutor:
                 pending.append(
                     (pool.schedule(_run_chunk, args=(chunk,), timeout=per_page * len(chunk)), chunk)
                 )
-                while len(pending) >= 2 * self.workers:
+                while len(pending) >= self.chunks_per_worker * self.workers:
                     yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
             while pending:
                 yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
