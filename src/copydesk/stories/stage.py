@@ -257,11 +257,13 @@ class StoryStage(CorpusStage):
         signatures = story_store.hashes_and_signatures(
             db, sorted({a for found in candidates.values() for a in found}), self.minhash.key
         )
+        row_of = {a: r for r, a in enumerate(signatures)}  # one matrix of them, rows picked per article
+        matrix = np.stack([signature for _, signature in signatures.values()]) if signatures else None
         shortlist: dict[int, list[str]] = {}
         for i, found in candidates.items():
-            ids = [a for a in found if a in signatures]
-            if ids:
-                estimates = _estimates(features[i].signature, np.stack([signatures[a][1] for a in ids]))
+            ids = [a for a in found if a in row_of]
+            if ids and matrix is not None:
+                estimates = _estimates(features[i].signature, matrix[[row_of[a] for a in ids]])
                 order = np.argsort(-estimates, kind="stable")[:MAX_NEAR_COPY_CANDIDATES]
                 shortlist[i] = [ids[k] for k in order.tolist()]
         unread = sorted({a for ids in shortlist.values() for a in ids if a not in prints})
