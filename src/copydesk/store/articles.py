@@ -142,8 +142,7 @@ def _removals_for(db: Database, ids: Sequence[str]) -> dict[str, list[Removal]]:
 
 def _signals(raw: str) -> Signals:
     values = json.loads(raw)
-    known = {f.name for f in dataclasses.fields(Signals)}
-    return Signals(**{k: v for k, v in values.items() if k in known})
+    return Signals(**{k: v for k, v in values.items() if k in _SIGNAL_FIELDS})
 
 
 def row_to_article(row: sqlite3.Row, removals: list[Removal]) -> Article:
