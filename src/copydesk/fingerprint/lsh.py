@@ -123,9 +123,9 @@ def shingle_set(text: str, k: int) -> set[tuple[str, ...]]:
 
 class ShinglePrints:
     """Articles' shingle sets as sorted 64-bit hashes (equal sets, equal hashes: the intersection
-    counts the same), kept for the last ``capacity`` articles asked for. A stories run checks the
-    same stored articles against batch after batch (18k distinct among 70k checks on 20k articles);
-    as arrays they cost 8 bytes a shingle instead of a set of word tuples."""
+    counts the same), kept for the last ``capacity`` articles whose prints were made. A stories run
+    checks the same stored articles against batch after batch (18k distinct among 70k checks on 20k
+    articles); as arrays they cost 8 bytes a shingle instead of a set of word tuples."""
 
     def __init__(self, k: int, capacity: int = 20_000) -> None:
         self.k = k
