@@ -135,7 +135,13 @@ def _remove_learned_runs(article: Article, learned: frozenset[str]) -> bool:
     A run is only looked for where its first word occurs: find_spam finds nothing else there that
     the article's own cleaning did not already find.
     """
-    if not learned or _first_words(learned).isdisjoint(token_words(article.text)):
+    if not learned:
+        return False
+    # a token's word is its lower-cased core, a piece of the lower-cased text: a first word that is
+    # no substring of it is in no token (a cheap screen before reading every token)
+    lowered = article.text.lower()
+    starts = [word for word in _first_words(learned) if word in lowered]
+    if not starts or token_words(article.text).isdisjoint(starts):
         return False
     lines = live_lines(article)
     spans = [s for s in find_spam(lines, learned) if s.run]
