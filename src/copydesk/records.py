@@ -20,6 +20,11 @@ Relation = Literal[
 FigureStatus = Literal["agree", "conflict", "single-source", "related"]
 
 
+def bare_date(when: datetime) -> bool:
+    """A date given without a time (midnight exactly): it may stand for any hour of its day."""
+    return when.hour == 0 and when.minute == 0 and when.second == 0
+
+
 def content_digest(text: str) -> str:
     """A short, stable hash of a text (hex, 16 chars): the key for idempotent ingest."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()

@@ -27,7 +27,7 @@ import numpy as np
 
 from copydesk.fingerprint.lsh import PairEvidence, shingle_set, verify_pair
 from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, estimated_jaccard
-from copydesk.records import Relation, StoryMember, content_digest
+from copydesk.records import Relation, StoryMember, bare_date, content_digest
 from copydesk.stories.sentence_align import (
     Outline,
     TokenMemo,
@@ -185,11 +185,10 @@ def original_rank(
     if member.published is None:
         return (True, 0, True, 0.0, not_the_wire, not member.credits, -len(member.text.split()), arrival)
     when = member.published
-    bare_date = when.hour == 0 and when.minute == 0 and when.second == 0
     day = when.date().toordinal()
     moment = when.timestamp() if when.tzinfo is not None else when.replace(tzinfo=UTC).timestamp()
     words = len(member.text.split())
-    return (False, day, bare_date, moment, not_the_wire, not member.credits, -words, arrival)
+    return (False, day, bare_date(when), moment, not_the_wire, not member.credits, -words, arrival)
 
 
 def copy_families(

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from copydesk import service
 from copydesk.config import Settings
 from copydesk.errors import NotFoundError
+from copydesk.records import bare_date
 from copydesk.store.search import ArticleFilter
 from copydesk.web import facts_view, render
 from copydesk.web.routes._common import FastJSON, Limit, Offset, page, settings_of
@@ -85,7 +86,7 @@ def first_report(items: list[tuple[str, str | None, str, datetime | None]]) -> d
         return None
     first_day = min(when.date() for when, _ in dated)
     on_day = [(when, site) for when, site in dated if when.date() == first_day]
-    timed = [(when, site) for when, site in on_day if (when.hour, when.minute, when.second) != (0, 0, 0)]
+    timed = [(when, site) for when, site in on_day if not bare_date(when)]
     pool = timed or on_day
     earliest = min(when for when, _ in pool)
     sites = sorted({site for when, site in pool if when == earliest})
