@@ -35,20 +35,23 @@ def event_groups(rows: np.ndarray, times: np.ndarray, cfg: StoryConfig) -> list[
     kind of event shares (quake, magnitude, rescuers) stops deciding and the place, people and figures
     that tell two events apart do; a pair must still share ``link_floor`` before centring.
     """
-    groups = _centred_groups(rows, times, cfg)
+    groups, _ = _centred_groups(rows, times, cfg)
     if cfg.split_size > 0 and len(groups) > 1:
         groups = [part for group in groups for part in split_mixed(group, rows, times, cfg)]
     return groups
 
 
-def _centred_groups(rows: np.ndarray, times: np.ndarray, cfg: StoryConfig) -> list[list[int]]:
+def _centred_groups(
+    rows: np.ndarray, times: np.ndarray, cfg: StoryConfig
+) -> tuple[list[list[int]], np.ndarray]:
+    """The event groups of the rows, and the centred rows they were found on."""
     sub = centre(rows, cfg.centring)
     groups = cluster_by_links(
         sub, cfg.event_threshold, cfg.neighbours, times, cfg.window_days, (rows, cfg.link_floor)
     )
     if cfg.small_size > 0 and len(groups) > 1:
         groups = absorb_small(groups, sub, times, cfg)
-    return groups
+    return groups, sub
 
 
 def split_mixed(group: list[int], rows: np.ndarray, times: np.ndarray, cfg: StoryConfig) -> list[list[int]]:
@@ -65,11 +68,10 @@ def split_mixed(group: list[int], rows: np.ndarray, times: np.ndarray, cfg: Stor
     if len(group) < 2 * cfg.split_size:
         return [group]
     plain = rows[group]
-    parts = _centred_groups(plain, times[group], cfg)
+    parts, sub = _centred_groups(plain, times[group], cfg)
     big = [p for p in parts if len(p) >= cfg.split_size]
     if len(big) < 2:
         return [group]
-    sub = centre(plain, cfg.centring)
     sums = np.stack([sub[p].sum(axis=0) for p in big])
     for part in parts:
         if len(part) < cfg.split_size:
