@@ -13,26 +13,16 @@ a split word).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from copydesk.clean.words import (
-    FUNCTION_WORD_SET,
-    READER_ADDRESS,
-    dominant_script,
-    language_counts,
-    site_talk_in,
-)
+from copydesk.clean.textscan import line_words, marked_words
+from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS, dominant_script, site_talk_in
 from copydesk.records import Article, Removal, RemovalKind
 
 LINE_KINDS = frozenset({"chrome", "meta", "duplicate-headline"})
-
-# a letter, then letters, digits and in-word punctuation (an underscore joins too: the simpler class
-# scans twice as fast, and underscores do not occur in news prose)
-_WORD = re.compile(r"[^\W\d_][\w'’\-.]*")
 
 
 class LineFacts(NamedTuple):
@@ -84,13 +74,13 @@ def ends_like_sentence(text: str) -> bool:
 def line_facts(text: str) -> LineFacts:
     """The facts of a line's text. Every stage re-reads the same lines (and copies of a story share
     them), so this pure function is memoised per process; callers never change what it returns."""
-    words = _WORD.findall(text)
-    lowered = list(map(str.lower, words))
-    lowered_set = set(lowered)
-    addressed = READER_ADDRESS.intersection(lowered_set)
+    words, lowered = line_words(text)
+    languages, language, hits, addressing = marked_words(lowered, LANGUAGES_OF, READER_ADDRESS)
     address: tuple[str, ...] = ()
     talk = False
-    if addressed:
+    if addressing:
+        lowered_set = set(lowered)
+        addressed = READER_ADDRESS.intersection(lowered_set)
         address = tuple(dict.fromkeys(w for w in lowered if w in addressed))
         talk = site_talk_in(lowered_set)
     ends_sentence = ends_like_sentence(text)
@@ -98,9 +88,6 @@ def line_facts(text: str) -> LineFacts:
     anchor = anchor and (len(words) > 30 or not talk)
     # a word starts with a letter, so a line has letters exactly when it has words
     script = ("latin" if words else None) if text.isascii() else dominant_script(text)
-    languages = language_counts(lowered) if not FUNCTION_WORD_SET.isdisjoint(lowered_set) else {}
-    language = max(languages, key=languages.__getitem__) if languages else None
-    hits = languages[language] if language else 0
     return LineFacts(
         words, lowered, ends_sentence, anchor, script, languages, language, hits, address, talk, bool(words)
     )

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import chain
 from typing import ClassVar
 
@@ -338,7 +339,10 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     ]
     if not maybe:
         return []
-    counts: dict[str, int] = Counter(map(WORD_OF, chain.from_iterable(facts)))
+    # The article's word counts are needed only where a line may hold a span; the screen below asks
+    # just whether a join is a word the article uses, and mostly not even that.
+    counts: dict[str, int] = Counter(map(WORD_OF, chain.from_iterable(facts))) if learned else {}
+    article_words = cache(lambda: frozenset(map(WORD_OF, chain.from_iterable(facts))))
     # runs learned elsewhere (the site's other articles): lone words only when rare here too
     learned = frozenset(p for p in learned if " " in p or p not in TOPIC or _lone_trade_word(p, counts))
     starts = _starts(learned)
@@ -350,9 +354,11 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
         if (
             not any(map(TOPIC_OF, fact))
             and (not starts or starts.isdisjoint(map(WORD_OF, fact)))
-            and not strong_join_near(fact, counts)
+            and not strong_join_near(fact, article_words)
         ):
             continue
+        if not counts:
+            counts = Counter(map(WORD_OF, chain.from_iterable(facts)))
         vocab = _Elsewhere(counts, map(WORD_OF, facts[k]))
         tokens = prepare_tokens(lines[k].text, facts[k])
         prepared[k] = (tokens, vocab)

@@ -8,8 +8,9 @@ the article), so a line or place they let go holds nothing the search would find
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import lru_cache
 from operator import itemgetter
 
 from copydesk.clean.spamwords import COMMERCE, TOPIC
@@ -37,8 +38,7 @@ class Tokens:
 TokenFacts = tuple[str, bool, bool, bool, bool, str, str]
 
 
-@lru_cache(maxsize=1 << 18)
-def token_facts(text: str) -> TokenFacts:
+def _token_facts(text: str) -> TokenFacts:
     """(word, bare, fragment, trade word, topic word, as left half, as right half) of one token; a
     pure function, memoised per process. The halves are the lowercased part a split word would
     contribute on that side ("" when the token cannot be that half: see copydesk.clean.spam._join)."""
@@ -55,6 +55,22 @@ def token_facts(text: str) -> TokenFacts:
         right = ""
     fragment = is_nonword(word)
     return word, text == bare_core and bool(bare_core), fragment, trade, topic, left.lower(), right.lower()
+
+
+class _TokenFactsMemo(dict[str, TokenFacts]):
+    """Token text -> its facts, worked out on first use. Every token of every line is looked up, and
+    a dict lookup made from C costs half an ``lru_cache`` hit; past its bound it starts afresh."""
+
+    bound = 1 << 18
+
+    def __missing__(self, text: str) -> TokenFacts:
+        if len(self) >= self.bound:
+            self.clear()
+        facts = self[text] = _token_facts(text)
+        return facts
+
+
+token_facts = _TokenFactsMemo().__getitem__
 
 
 WORD_OF = itemgetter(0)
@@ -80,11 +96,11 @@ def prepare_tokens(text: str, facts: Facts | None = None) -> Tokens:
     return Tokens(texts, words, bare, frag, spammy, lefts, rights)
 
 
-def strong_join_near(facts: Facts, counts: dict[str, int]) -> bool:
+def strong_join_near(facts: Facts, article_words: Callable[[], AbstractSet[str]]) -> bool:
     """Whether a fragment of the line and a token a short run of plain words away may join into a
     word. On a line without trade words or learned runs nothing else can prove a span, so a line
     where this fails is passed over; the exact check, run only where this succeeds, is spam._run_at
-    (this one asks less: any known word, any word of the article)."""
+    (this one asks less: any known word, any word of the article, worked out only when asked)."""
     known = known_words()
     count = len(facts)
     for p, fact in enumerate(facts):
@@ -95,7 +111,7 @@ def strong_join_near(facts: Facts, counts: dict[str, int]) -> bool:
         k = p + 1
         while left and k + 1 < count and k - p <= MAX_RUN and facts[k][1] and not facts[k][2]:
             other = facts[k + 1][6]
-            if other and ((joined := left + other) in known or joined in counts):
+            if other and ((joined := left + other) in known or joined in article_words()):
                 return True
             k += 1
         # the fragment as the right half: runs j .. p-1, the left half before
@@ -103,7 +119,7 @@ def strong_join_near(facts: Facts, counts: dict[str, int]) -> bool:
         j = p - 1
         while right and j > 0 and p - j <= MAX_RUN and facts[j][1] and not facts[j][2]:
             other = facts[j - 1][5]
-            if other and ((joined := other + right) in known or joined in counts):
+            if other and ((joined := other + right) in known or joined in article_words()):
                 return True
             j -= 1
     return False

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
 from functools import lru_cache
 
 from wordfreq import get_frequency_dict
@@ -154,20 +153,10 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
 }
 
 
-_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
 for _lang, _words in FUNCTION_WORDS.items():
     for _word in _words:
-        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
-FUNCTION_WORD_SET = frozenset(_LANGUAGES_OF)
-
-
-def language_counts(lowered: Iterable[str]) -> dict[str, int]:
-    """How many function words of each language the (lowercased) words use."""
-    counts: dict[str, int] = {}
-    for word in filter(_LANGUAGES_OF.__contains__, lowered):
-        for lang in _LANGUAGES_OF[word]:
-            counts[lang] = counts.get(lang, 0) + 1
-    return counts
+        LANGUAGES_OF[_word] = (*LANGUAGES_OF.get(_word, ()), _lang)
 
 
 def known_share(words: list[str], lang: str = "en") -> float:

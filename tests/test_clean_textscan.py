@@ -1,0 +1,66 @@
+"""The compiled word scan (copydesk._textscan) gives exactly what its Python reference gives."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from copydesk.clean import textscan
+from copydesk.clean.textscan import WORD, line_words, python_ascii_words, python_marked_words
+from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS
+
+compiled = pytest.mark.skipif(not textscan.COMPILED, reason="copydesk._textscan was not built")
+
+# ASCII pieces that sit on the scan's edges (in-word punctuation, digits, underscores, case), and a
+# few non-ASCII ones that must send the line to the regex
+_PIECES = st.sampled_from(
+    [" ", "\t", "\n", "a", "Z", "word", "Word", "WORD", "x1", "1x", "_", "'", "-", ".", ",", "U.S.",
+     "e-mail", "don't", "9", "?", "(", ")", "\x00", "\x7f", "é", "’", "Ａ", "ß", "İ"]
+)  # fmt: skip
+_LINES = st.lists(_PIECES, max_size=40).map("".join)
+_WORDS = st.lists(
+    st.sampled_from([*sorted(LANGUAGES_OF)[:40], "share", "cookie", "quay", "ferry", "", "Le"]),
+    max_size=30,
+)
+
+
+@compiled
+@settings(max_examples=400)
+@given(_LINES)
+def test_compiled_ascii_words_match_the_regex(text: str) -> None:
+    assert textscan.ascii_words(text) == python_ascii_words(text)
+
+
+@settings(max_examples=200)
+@given(st.one_of(_LINES, st.text(max_size=60)))
+def test_line_words_are_the_regex_words_lowercased(text: str) -> None:
+    words = WORD.findall(text)
+    assert line_words(text) == (words, [w.lower() for w in words])
+
+
+@compiled
+@settings(max_examples=400)
+@given(_WORDS)
+def test_compiled_marked_words_match_the_reference(lowered: list[str]) -> None:
+    got = textscan.marked_words(lowered, LANGUAGES_OF, READER_ADDRESS)
+    expected = python_marked_words(lowered, LANGUAGES_OF, READER_ADDRESS)
+    assert got == expected
+    assert list(got[0]) == list(expected[0])  # the same key order: the first language used first
+
+
+@compiled
+def test_ties_go_to_the_language_used_first() -> None:
+    table = {"le": ("fr",), "de": ("es", "fr", "nl"), "het": ("nl",)}
+    address = frozenset({"share"})
+    for lowered in (["het", "de", "le"], ["le", "het", "de"], ["de"], [], ["share", "x"]):
+        assert textscan.marked_words(lowered, table, address) == python_marked_words(lowered, table, address)
+    assert textscan.marked_words(["het", "de", "le"], table, address)[1:] == ("nl", 2, False)
+
+
+@compiled
+def test_compiled_scan_rejects_wrong_types() -> None:
+    with pytest.raises(TypeError):
+        textscan.ascii_words(b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        textscan.marked_words(("tuple",), LANGUAGES_OF, READER_ADDRESS)  # type: ignore[arg-type]
