@@ -64,3 +64,30 @@ def test_compiled_scan_rejects_wrong_types() -> None:
         textscan.ascii_words(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         textscan.marked_words(("tuple",), LANGUAGES_OF, READER_ADDRESS)  # type: ignore[arg-type]
+
+
+class _Memo(dict[str, tuple[str, int]]):
+    """A memo filled on first use, as copydesk.clean.spam_tokens keeps token facts."""
+
+    def __missing__(self, token: str) -> tuple[str, int]:
+        value = self[token] = (token.lower(), len(token))
+        return value
+
+
+_SPACED = st.lists(
+    st.sampled_from(["a", "Bc", " ", "  ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", "x,", "(y)",
+                     "\x00", "é", "\u00a0", "\u2028", "\x85"]),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@compiled
+@settings(max_examples=400)
+@given(_SPACED)
+def test_compiled_split_lookup_matches_split_and_lookup(text: str) -> None:
+    compiled_memo, python_memo = _Memo(), _Memo()
+    got = textscan.split_lookup(text, compiled_memo)
+    assert got == textscan.python_split_lookup(text, python_memo)
+    if got is not None:
+        assert got == [(t.lower(), len(t)) for t in text.split()]
+        assert compiled_memo == python_memo  # misses went through __missing__

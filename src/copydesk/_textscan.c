@@ -78,6 +78,54 @@ fail:
     return NULL;
 }
 
+/* str.split()'s whitespace among ASCII characters */
+static inline int is_ascii_space(unsigned char c) { return (c >= 9 && c <= 13) || (c >= 28 && c <= 32); }
+
+/* split_lookup(text, memo) -> list | None
+ * [memo[token] for token in text.split()] for an ASCII ``text`` (None for other text). ``memo`` is a
+ * dict, maybe a subclass whose __missing__ fills it: a hit is a plain lookup, a miss goes through
+ * memo[token]. */
+static PyObject *split_lookup(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "split_lookup(str, dict)");
+        return NULL;
+    }
+    PyObject *text = args[0], *memo = args[1];
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), i = 0;
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    while (i < length) {
+        if (is_ascii_space(chars[i])) {
+            i++;
+            continue;
+        }
+        Py_ssize_t end = i + 1;
+        while (end < length && !is_ascii_space(chars[end])) end++;
+        int changed = 0;
+        PyObject *token = ascii_str(chars + i, end - i, 0, &changed);
+        if (token == NULL) goto fail;
+        PyObject *value = PyDict_GetItemWithError(memo, token); /* borrowed */
+        if (value != NULL) {
+            Py_INCREF(value);
+        } else if (!PyErr_Occurred()) {
+            value = PyObject_GetItem(memo, token); /* the subclass's __missing__ */
+        }
+        Py_DECREF(token);
+        if (value == NULL) goto fail;
+        int failed = PyList_Append(found, value) < 0;
+        Py_DECREF(value);
+        if (failed) goto fail;
+        i = end;
+    }
+    return found;
+fail:
+    Py_DECREF(found);
+    return NULL;
+}
+
 /* marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed)
  * Over a line's lowercased words: how many function words of each language they hold (``counts``,
  * keyed in the order the languages first occur; ``languages_of`` maps a function word to the tuple
@@ -147,6 +195,9 @@ static PyMethodDef textscan_methods[] = {
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
      "counts per language, the leading language and its count, and whether a word is in address."},
+    {"split_lookup", (PyCFunction)(void (*)(void))split_lookup, METH_FASTCALL,
+     "split_lookup(text, memo) -> list | None: memo[token] for each token of text.split() when the text "
+     "is ASCII, else None."},
     {NULL, NULL, 0, NULL},
 };
 

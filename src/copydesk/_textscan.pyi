@@ -1,4 +1,9 @@
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
 def ascii_words(text: str, /) -> tuple[list[str], list[str]] | None: ...
 def marked_words(
     lowered: list[str], languages_of: dict[str, tuple[str, ...]], address: frozenset[str], /
 ) -> tuple[dict[str, int], str | None, int, bool]: ...
+def split_lookup(text: str, memo: dict[str, _T], /) -> list[_T] | None: ...

@@ -33,10 +33,10 @@ from copydesk.clean.spam_tokens import (
     TOPIC_OF,
     WORD_OF,
     Tokens,
+    line_token_facts,
     may_join_across,
     prepare_tokens,
     strong_join_near,
-    token_facts,
 )
 from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
 from copydesk.clean.words import core, is_nonword, is_word, zipf
@@ -325,8 +325,7 @@ def _spam_edge(t: Tokens, index: int, starts: frozenset[str]) -> bool:
 
 def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> list[SpamSpan]:
     """Spam spans in the lines; runs proven here are then looked for again across the article."""
-    texts = [line.text.split() for line in lines]
-    facts = [list(map(token_facts, tokens)) for tokens in texts]
+    facts = [line_token_facts(line.text) for line in lines]
     # Only a line with a fragment, a trade word or the first word of a run learned elsewhere can
     # hold a span; in clean copy that is a minority of lines, and most are let go below.
     learned_starts = _starts(learned)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from copydesk.clean.spamwords import COMMERCE, TOPIC
+from copydesk.clean.textscan import split_lookup
 from copydesk.clean.words import core, is_nonword, known_words
 
 MAX_RUN = 6  # longest injected run looked for between two halves of a word
@@ -70,7 +71,14 @@ class _TokenFactsMemo(dict[str, TokenFacts]):
         return facts
 
 
-token_facts = _TokenFactsMemo().__getitem__
+_TOKEN_FACTS = _TokenFactsMemo()
+token_facts = _TOKEN_FACTS.__getitem__
+
+
+def line_token_facts(text: str) -> Facts:
+    """The facts of each of a line's whitespace-separated tokens (every line of every article)."""
+    found = split_lookup(text, _TOKEN_FACTS)
+    return found if found is not None else list(map(token_facts, text.split()))
 
 
 WORD_OF = itemgetter(0)

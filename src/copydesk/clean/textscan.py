@@ -3,20 +3,23 @@
 Each line of each article is split into words, lowercased and checked for function words and
 reader-address words (``copydesk.clean.lines.line_facts``); in CPython that is a third of the cleaning
 time. ``copydesk._textscan`` (C, built at install when a compiler is at hand) does the same work:
-words of pure-ASCII lines (most news lines; other text takes the regex) and the word marks of any
-line. The Python functions here are the reference: tests hold the compiled ones equal to them.
+words of pure-ASCII lines (most news lines; other text takes the regex), the word marks of any line,
+and the spam search's token look-ups. The Python functions here are the reference: tests hold the
+compiled ones equal to them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 # a letter, then letters, digits and in-word punctuation (an underscore joins too: the simpler class
 # scans twice as fast, and underscores do not occur in news prose)
 WORD = re.compile(r"[^\W\d_][\w'’\-.]*")
 
 Marks = tuple[dict[str, int], str | None, int, bool]
+_Value = TypeVar("_Value")
 
 
 def python_ascii_words(text: str) -> tuple[list[str], list[str]] | None:
@@ -42,12 +45,20 @@ def python_marked_words(
     return counts, language, hits, not address.isdisjoint(lowered)
 
 
+def python_split_lookup(text: str, memo: dict[str, _Value]) -> list[_Value] | None:
+    """``memo[token]`` for each token of ``text.split()`` when the text is ASCII, else None (``memo``
+    may be a dict subclass whose ``__missing__`` fills it)."""
+    return list(map(memo.__getitem__, text.split())) if text.isascii() else None
+
+
 ascii_words: Callable[[str], tuple[list[str], list[str]] | None]
 marked_words: Callable[[list[str], dict[str, tuple[str, ...]], frozenset[str]], Marks]
+split_lookup: Callable[[str, dict[str, Any]], list[Any] | None]
 try:
-    from copydesk._textscan import ascii_words, marked_words
+    from copydesk._textscan import ascii_words, marked_words, split_lookup
 except ImportError:  # no compiler at install: the same results, slower
     ascii_words, marked_words = python_ascii_words, python_marked_words
+    split_lookup = python_split_lookup
 
 COMPILED = ascii_words is not python_ascii_words
 
