@@ -91,3 +91,12 @@ def test_compiled_split_lookup_matches_split_and_lookup(text: str) -> None:
     if got is not None:
         assert got == [(t.lower(), len(t)) for t in text.split()]
         assert compiled_memo == python_memo  # misses went through __missing__
+
+
+@compiled
+@settings(max_examples=200)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["a", "b", "Ab", ""]), st.booleans()), max_size=6)))
+def test_compiled_first_items_match_the_reference(rows: list[list[tuple[str, bool]]]) -> None:
+    assert textscan.first_items(rows) == textscan.python_first_items(rows)
+    with pytest.raises(TypeError):
+        textscan.first_items([[()]])

@@ -126,6 +126,34 @@ fail:
     return NULL;
 }
 
+/* first_items(rows) -> frozenset
+ * The first items of the tuples in a list of lists of tuples: the words of an article's token facts
+ * (copydesk.clean.spam asks whether a join is a word the article uses). */
+static PyObject *first_items(PyObject *self, PyObject *rows) {
+    (void)self;
+    if (!PyList_Check(rows)) {
+        PyErr_SetString(PyExc_TypeError, "first_items() takes a list of lists of tuples");
+        return NULL;
+    }
+    PyObject *found = PyFrozenSet_New(NULL);
+    if (found == NULL) return NULL;
+    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(rows); r++) {
+        PyObject *row = PyList_GET_ITEM(rows, r);
+        if (!PyList_Check(row)) goto wrong;
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(row); k++) {
+            PyObject *item = PyList_GET_ITEM(row, k);
+            if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) == 0) goto wrong;
+            if (PySet_Add(found, PyTuple_GET_ITEM(item, 0)) < 0) goto fail;
+        }
+    }
+    return found;
+wrong:
+    PyErr_SetString(PyExc_TypeError, "first_items() takes a list of lists of non-empty tuples");
+fail:
+    Py_DECREF(found);
+    return NULL;
+}
+
 /* marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed)
  * Over a line's lowercased words: how many function words of each language they hold (``counts``,
  * keyed in the order the languages first occur; ``languages_of`` maps a function word to the tuple
@@ -198,6 +226,8 @@ static PyMethodDef textscan_methods[] = {
     {"split_lookup", (PyCFunction)(void (*)(void))split_lookup, METH_FASTCALL,
      "split_lookup(text, memo) -> list | None: memo[token] for each token of text.split() when the text "
      "is ASCII, else None."},
+    {"first_items", first_items, METH_O,
+     "first_items(rows) -> frozenset: the first item of every tuple in a list of lists of tuples."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -39,6 +39,7 @@ from copydesk.clean.spam_tokens import (
     strong_join_near,
 )
 from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
+from copydesk.clean.textscan import first_items
 from copydesk.clean.words import core, is_nonword, is_word, zipf
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, Removal
@@ -341,7 +342,7 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     # The article's word counts are needed only where a line may hold a span; the screen below asks
     # just whether a join is a word the article uses, and mostly not even that.
     counts: dict[str, int] = Counter(map(WORD_OF, chain.from_iterable(facts))) if learned else {}
-    article_words = cache(lambda: frozenset(map(WORD_OF, chain.from_iterable(facts))))
+    article_words = cache(lambda: first_items(facts))
     # runs learned elsewhere (the site's other articles): lone words only when rare here too
     learned = frozenset(p for p in learned if " " in p or p not in TOPIC or _lone_trade_word(p, counts))
     starts = _starts(learned)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import chain
 from typing import Any, TypeVar
 
 # a letter, then letters, digits and in-word punctuation (an underscore joins too: the simpler class
@@ -51,14 +52,20 @@ def python_split_lookup(text: str, memo: dict[str, _Value]) -> list[_Value] | No
     return list(map(memo.__getitem__, text.split())) if text.isascii() else None
 
 
+def python_first_items(rows: list[list[Any]]) -> frozenset[Any]:
+    """The first item of every tuple in a list of lists of tuples (an article's token words)."""
+    return frozenset(row[0] for row in chain.from_iterable(rows))
+
+
 ascii_words: Callable[[str], tuple[list[str], list[str]] | None]
 marked_words: Callable[[list[str], dict[str, tuple[str, ...]], frozenset[str]], Marks]
 split_lookup: Callable[[str, dict[str, Any]], list[Any] | None]
+first_items: Callable[[list[list[Any]]], frozenset[Any]]
 try:
-    from copydesk._textscan import ascii_words, marked_words, split_lookup
+    from copydesk._textscan import ascii_words, first_items, marked_words, split_lookup
 except ImportError:  # no compiler at install: the same results, slower
     ascii_words, marked_words = python_ascii_words, python_marked_words
-    split_lookup = python_split_lookup
+    split_lookup, first_items = python_split_lookup, python_first_items
 
 COMPILED = ascii_words is not python_ascii_words
 
