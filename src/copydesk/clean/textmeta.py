@@ -358,8 +358,13 @@ def read_metadata(
         wanted = _norm(meta.title)
         # _norm only folds case and spacing: a line far shorter or longer than the title is not it
         shortest, longest = len(wanted) // 3, 3 * len(wanted) + 8
+        # and a line whose first word is not the title's is not it either (most lines: one short fold)
+        first_word = wanted.split(" ", 1)[0]
         for line in lines:
             if not shortest <= len(line.text) <= longest:
+                continue
+            head = line.text.split(None, 1)
+            if not head or _norm(head[0]) != first_word:
                 continue
             if line is not title_line and line.index not in taken and _norm(line.text) == wanted:
                 take(line, "duplicate-headline", "the headline printed again")
@@ -409,7 +414,7 @@ _INTERVIEWED_BY = re.compile(
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|[ ]*$)",
     re.MULTILINE,  # the lines are searched joined: a name ends at its line's end
 )
-_INTERVIEW_CUES = (" told ", " informed ", " said to ", " speaking to ", " interview with ")
+_INTERVIEW_VERBS = ("told", "informed", "said to", "speaking to", "in an interview with")
 # Wire services and broadcasters whose names carry no masthead word and are not acronyms.
 _WIRE_NAMES = vocabulary("reuters bloomberg xinhua interfax yonhap kyodo tass anadolu bernama antara")
 
@@ -425,13 +430,18 @@ def _outlet_name(name: str) -> bool:
 def interviewing_outlet(lines: Sequence[Line], site: str | None) -> str | None:
     """The outlet the article's sources spoke to, when one outlet (not the site itself) is named so."""
     text = "\n".join(line.text for line in lines)
-    if not any(cue in text for cue in _INTERVIEW_CUES):  # most articles: five substring scans
-        return None
     found: set[str] = set()
-    for match in _INTERVIEWED_BY.finditer(text):
-        name = match.group("outlet").rstrip("'")
-        if _outlet_name(name):
-            found.add(name)
+    # the pattern tried only where one of its verbs stands (found by substring scans, far faster than
+    # the regex scanning every position; no match can hold another's verb, so none is missed)
+    for verb in _INTERVIEW_VERBS:
+        at = text.find(verb)
+        while at >= 0:
+            match = _INTERVIEWED_BY.match(text, at)
+            if match:
+                name = match.group("outlet").rstrip("'")
+                if _outlet_name(name):
+                    found.add(name)
+            at = text.find(verb, at + 1)
     site_words = {w.casefold() for w in (site or "").split()}
     outlets = [name for name in found if not site_words & {w.casefold() for w in name.split()}]
     return outlets[0] if len(outlets) == 1 else None
