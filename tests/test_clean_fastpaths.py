@@ -9,8 +9,8 @@ import ftfy.bad_codecs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copydesk.clean.lines import ends_like_sentence
 from copydesk.clean.normalise import _fix_text
+from copydesk.clean.textscan import ends_like_sentence
 from copydesk.clean.words import _frequency_table, is_nonword, is_word, known_words
 
 # UTF-8 text read in each of the single-byte encodings ftfy repairs

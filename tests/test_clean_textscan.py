@@ -100,3 +100,22 @@ def test_compiled_first_items_match_the_reference(rows: list[list[tuple[str, boo
     assert textscan.first_items(rows) == textscan.python_first_items(rows)
     with pytest.raises(TypeError):
         textscan.first_items([[()]])
+
+
+_ENDINGS = st.lists(
+    st.sampled_from(
+        ["word", " ", "\t", "\x1c", ".", "!", "?", ";", ",", '"', "'", ")", "]", "(", "…", "”", "a"]
+    ),
+    max_size=8,
+).map("".join)
+
+
+@compiled
+@settings(max_examples=500)
+@given(st.one_of(_LINES, _ENDINGS), _WORDS)
+def test_compiled_line_scan_matches_the_reference(text: str, extra: list[str]) -> None:
+    text = text + " " + " ".join(extra) if extra and len(text) % 2 else text
+    got = textscan.scan_ascii_line(text, LANGUAGES_OF, READER_ADDRESS)
+    assert got == textscan.python_scan_ascii_line(text, LANGUAGES_OF, READER_ADDRESS)
+    if got is not None:
+        assert got[6] == textscan.ends_like_sentence(text)

@@ -9,6 +9,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* str.split()'s (and str.strip()'s) whitespace among ASCII characters */
+static inline int is_ascii_space(unsigned char c) { return (c >= 9 && c <= 13) || (c >= 28 && c <= 32); }
+
 static inline int is_letter(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 /* what may follow a word's first letter: r"[\w'\-.]" on ASCII (\w is letters, digits and "_") */
@@ -34,13 +37,7 @@ static PyObject *ascii_str(const unsigned char *start, Py_ssize_t length, int lo
 /* ascii_words(text) -> (words, lowered) | None
  * The words r"[^\W\d_][\w'’\-.]*" finds in an ASCII ``text`` and their lowercase forms; None when
  * ``text`` is not ASCII. */
-static PyObject *ascii_words(PyObject *self, PyObject *text) {
-    (void)self;
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "ascii_words() takes a str");
-        return NULL;
-    }
-    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+static int scan_ascii_words(PyObject *text, PyObject **words_out, PyObject **lowered_out) {
     const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), i = 0;
     PyObject *words = PyList_New(0), *lowered = PyList_New(0);
@@ -71,15 +68,27 @@ static PyObject *ascii_words(PyObject *self, PyObject *text) {
         if (failed) goto fail;
         i = end;
     }
-    return Py_BuildValue("(NN)", words, lowered);
+    *words_out = words;
+    *lowered_out = lowered;
+    return 0;
 fail:
     Py_XDECREF(words);
     Py_XDECREF(lowered);
-    return NULL;
+    return -1;
 }
 
-/* str.split()'s whitespace among ASCII characters */
-static inline int is_ascii_space(unsigned char c) { return (c >= 9 && c <= 13) || (c >= 28 && c <= 32); }
+static PyObject *ascii_words(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "ascii_words() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    PyObject *words, *lowered;
+    if (scan_ascii_words(text, &words, &lowered) < 0) return NULL;
+    return Py_BuildValue("(NN)", words, lowered);
+}
+
 
 /* split_lookup(text, memo) -> list | None
  * [memo[token] for token in text.split()] for an ASCII ``text`` (None for other text). ``memo`` is a
@@ -160,13 +169,7 @@ fail:
  * of its languages), the language with most of them (the first of equals) and its count, and
  * whether any word is in the ``address`` set. copydesk.clean.words.marked_words is the same in
  * Python. */
-static PyObject *marked_words(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    if (nargs != 3 || !PyList_Check(args[0]) || !PyDict_Check(args[1]) || !PyAnySet_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "marked_words(list, dict, set|frozenset)");
-        return NULL;
-    }
-    PyObject *lowered = args[0], *languages_of = args[1], *address = args[2];
+static PyObject *marks_of(PyObject *lowered, PyObject *languages_of, PyObject *address) {
     PyObject *counts = PyDict_New();
     if (counts == NULL) return NULL;
     int addressed = 0;
@@ -216,6 +219,71 @@ fail:
     return NULL;
 }
 
+static int marks_arguments(PyObject *lowered, PyObject *languages_of, PyObject *address) {
+    if (!PyList_Check(lowered) || !PyDict_Check(languages_of) || !PyAnySet_Check(address)) {
+        PyErr_SetString(PyExc_TypeError, "expected (list | str, dict, set | frozenset)");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *marked_words(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "marked_words(lowered, languages_of, address)");
+        return NULL;
+    }
+    if (marks_arguments(args[0], args[1], args[2]) < 0) return NULL;
+    return marks_of(args[0], args[1], args[2]);
+}
+
+/* ends like a sentence (copydesk.clean.textscan.ends_like_sentence) for an ASCII text: a full stop,
+ * ! ? ; or a quote last, or a closing bracket after one of . ! ? ; (closing quotes and brackets
+ * between) */
+static int ascii_ends_sentence(const unsigned char *chars, Py_ssize_t length) {
+    while (length > 0 && is_ascii_space(chars[length - 1])) length--;
+    if (length == 0) return 0;
+    unsigned char last = chars[length - 1];
+    if (last == '.' || last == '!' || last == '?' || last == ';' || last == '"' || last == '\'') return 1;
+    if (last == ')' || last == ']') {
+        while (length > 0 && (chars[length - 1] == '"' || chars[length - 1] == '\'' || chars[length - 1] == ')'
+                              || chars[length - 1] == ']'))
+            length--;
+        if (length == 0) return 0;
+        last = chars[length - 1];
+        return last == '.' || last == '!' || last == '?' || last == ';';
+    }
+    return 0;
+}
+
+/* scan_ascii_line(text, languages_of, address)
+ *     -> (words, lowered, counts, language, hits, addressed, ends_sentence) | None
+ * ascii_words, marked_words and the sentence end of an ASCII line in one call (None for other text). */
+static PyObject *scan_ascii_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "scan_ascii_line(text, languages_of, address)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    PyObject *words, *lowered;
+    if (scan_ascii_words(text, &words, &lowered) < 0) return NULL;
+    PyObject *marks = NULL;
+    if (marks_arguments(lowered, args[1], args[2]) == 0) marks = marks_of(lowered, args[1], args[2]);
+    if (marks == NULL) {
+        Py_DECREF(words);
+        Py_DECREF(lowered);
+        return NULL;
+    }
+    int ends = ascii_ends_sentence(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text));
+    PyObject *line = Py_BuildValue(
+        "(NNOOOOO)", words, lowered, PyTuple_GET_ITEM(marks, 0), PyTuple_GET_ITEM(marks, 1),
+        PyTuple_GET_ITEM(marks, 2), PyTuple_GET_ITEM(marks, 3), ends ? Py_True : Py_False);
+    Py_DECREF(marks);
+    return line;
+}
+
 static PyMethodDef textscan_methods[] = {
     {"ascii_words", ascii_words, METH_O,
      "ascii_words(text) -> (words, lowered) | None: the words of an ASCII line and their lowercase "
@@ -228,6 +296,9 @@ static PyMethodDef textscan_methods[] = {
      "is ASCII, else None."},
     {"first_items", first_items, METH_O,
      "first_items(rows) -> frozenset: the first item of every tuple in a list of lists of tuples."},
+    {"scan_ascii_line", (PyCFunction)(void (*)(void))scan_ascii_line, METH_FASTCALL,
+     "scan_ascii_line(text, languages_of, address) -> (words, lowered, counts, language, hits, addressed, "
+     "ends_sentence) | None: ascii_words, marked_words and the sentence end of an ASCII line at once."},
     {NULL, NULL, 0, NULL},
 };
 

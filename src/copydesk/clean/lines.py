@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from copydesk.clean.textscan import line_words, marked_words
+from copydesk.clean.textscan import ends_like_sentence, line_words, marked_words, scan_ascii_line
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS, dominant_script, site_talk_in
 from copydesk.records import Article, Removal, RemovalKind
 
@@ -48,34 +48,23 @@ class LineFacts(NamedTuple):
     has_letters: bool
 
 
+# the tuple built straight from its fields (a named tuple's own __new__ is a Python call per line)
+_new_facts = tuple.__new__
+
 ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
-
-
-_TERMINALS = ".!?…;"
-_CLOSERS = "\"'”’»)]"
-
-
-def ends_like_sentence(text: str) -> bool:
-    """Full stop, ! ? … ; (a closing quote or bracket may follow it), or a closing quote: the
-    end of a sentence (read from the end: a regex search would try every position)."""
-    tail = text.rstrip()
-    last = tail[-1:]
-    if not last:
-        return False
-    if last in _TERMINALS or last in "\"”’»'":
-        return True
-    if last in ")]":
-        body = tail.rstrip(_CLOSERS)
-        return bool(body) and body[-1] in _TERMINALS
-    return False
 
 
 @lru_cache(maxsize=1 << 14)
 def line_facts(text: str) -> LineFacts:
     """The facts of a line's text. Every stage re-reads the same lines (and copies of a story share
     them), so this pure function is memoised per process; callers never change what it returns."""
-    words, lowered = line_words(text)
-    languages, language, hits, addressing = marked_words(lowered, LANGUAGES_OF, READER_ADDRESS)
+    scanned = scan_ascii_line(text, LANGUAGES_OF, READER_ADDRESS)
+    if scanned is not None:
+        words, lowered, languages, language, hits, addressing, ends_sentence = scanned
+    else:
+        words, lowered = line_words(text)
+        languages, language, hits, addressing = marked_words(lowered, LANGUAGES_OF, READER_ADDRESS)
+        ends_sentence = ends_like_sentence(text)
     address: tuple[str, ...] = ()
     talk = False
     if addressing:
@@ -83,13 +72,25 @@ def line_facts(text: str) -> LineFacts:
         addressed = READER_ADDRESS.intersection(lowered_set)
         address = tuple(dict.fromkeys(w for w in lowered if w in addressed))
         talk = site_talk_in(lowered_set)
-    ends_sentence = ends_like_sentence(text)
     anchor = ends_sentence and (len(words) >= ANCHOR_WORDS or len(text) >= 60)
     anchor = anchor and (len(words) > 30 or not talk)
     # a word starts with a letter, so a line has letters exactly when it has words
     script = ("latin" if words else None) if text.isascii() else dominant_script(text)
-    return LineFacts(
-        words, lowered, ends_sentence, anchor, script, languages, language, hits, address, talk, bool(words)
+    return _new_facts(
+        LineFacts,
+        (
+            words,
+            lowered,
+            ends_sentence,
+            anchor,
+            script,
+            languages,
+            language,
+            hits,
+            address,
+            talk,
+            bool(words),
+        ),
     )
 
 

@@ -19,6 +19,25 @@ from typing import Any, TypeVar
 # scans twice as fast, and underscores do not occur in news prose)
 WORD = re.compile(r"[^\W\d_][\w'’\-.]*")
 
+_TERMINALS = ".!?…;"
+_CLOSERS = "\"'”’»)]"
+
+
+def ends_like_sentence(text: str) -> bool:
+    """Full stop, ! ? … ; (a closing quote or bracket may follow it), or a closing quote: the
+    end of a sentence (read from the end: a regex search would try every position)."""
+    tail = text.rstrip()
+    last = tail[-1:]
+    if not last:
+        return False
+    if last in _TERMINALS or last in "\"”’»'":
+        return True
+    if last in ")]":
+        body = tail.rstrip(_CLOSERS)
+        return bool(body) and body[-1] in _TERMINALS
+    return False
+
+
 Marks = tuple[dict[str, int], str | None, int, bool]
 _Value = TypeVar("_Value")
 
@@ -46,6 +65,22 @@ def python_marked_words(
     return counts, language, hits, not address.isdisjoint(lowered)
 
 
+# (words, lowered, function-word counts, language, its count, addressed, ends like a sentence)
+ScannedLine = tuple[list[str], list[str], dict[str, int], str | None, int, bool, bool]
+
+
+def python_scan_ascii_line(
+    text: str, languages_of: dict[str, tuple[str, ...]], address: frozenset[str]
+) -> ScannedLine | None:
+    """``ascii_words``, ``marked_words`` and ``ends_like_sentence`` of an ASCII line at once (every
+    line of every article asks all three); None for other text."""
+    pair = python_ascii_words(text)
+    if pair is None:
+        return None
+    words, lowered = pair
+    return (words, lowered, *python_marked_words(lowered, languages_of, address), ends_like_sentence(text))
+
+
 def python_split_lookup(text: str, memo: dict[str, _Value]) -> list[_Value] | None:
     """``memo[token]`` for each token of ``text.split()`` when the text is ASCII, else None (``memo``
     may be a dict subclass whose ``__missing__`` fills it)."""
@@ -61,11 +96,13 @@ ascii_words: Callable[[str], tuple[list[str], list[str]] | None]
 marked_words: Callable[[list[str], dict[str, tuple[str, ...]], frozenset[str]], Marks]
 split_lookup: Callable[[str, dict[str, Any]], list[Any] | None]
 first_items: Callable[[list[list[Any]]], frozenset[Any]]
+scan_ascii_line: Callable[[str, dict[str, tuple[str, ...]], frozenset[str]], ScannedLine | None]
 try:
-    from copydesk._textscan import ascii_words, first_items, marked_words, split_lookup
+    from copydesk._textscan import ascii_words, first_items, marked_words, scan_ascii_line, split_lookup
 except ImportError:  # no compiler at install: the same results, slower
     ascii_words, marked_words = python_ascii_words, python_marked_words
     split_lookup, first_items = python_split_lookup, python_first_items
+    scan_ascii_line = python_scan_ascii_line
 
 COMPILED = ascii_words is not python_ascii_words
 
