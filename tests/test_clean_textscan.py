@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copydesk.clean import textscan
+from copydesk.clean import spam_tokens, textscan
+from copydesk.clean.spam_tokens import TokenFacts
 from copydesk.clean.textscan import WORD, line_words, python_ascii_words, python_marked_words
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS
 
@@ -119,3 +120,18 @@ def test_compiled_line_scan_matches_the_reference(text: str, extra: list[str]) -
     assert got == textscan.python_scan_ascii_line(text, LANGUAGES_OF, READER_ADDRESS)
     if got is not None:
         assert got[6] == textscan.ends_like_sentence(text)
+
+
+_HALVES = st.sampled_from(["", "some", "thing", "every", "body", "in", "to", "qu", "ay", "zz"])
+_FACT = st.tuples(
+    st.just("w"), st.booleans(), st.booleans(), st.just(False), st.just(False), _HALVES, _HALVES
+)
+
+
+@compiled
+@settings(max_examples=500)
+@given(st.lists(_FACT, max_size=12), st.booleans())
+def test_compiled_join_screen_matches_the_reference(facts: list[TokenFacts], article_has: bool) -> None:
+    article = frozenset({"quay", "zzzz"} if article_has else set())
+    got = spam_tokens.strong_join_near(facts, lambda: article)
+    assert got == spam_tokens.python_strong_join_near(facts, lambda: article)

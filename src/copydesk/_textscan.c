@@ -284,6 +284,79 @@ static PyObject *scan_ascii_line(PyObject *self, PyObject *const *args, Py_ssize
     return line;
 }
 
+/* whether ``joined`` is a known word or one of the article's (``article_words()``, asked only here) */
+static int known_join(PyObject *joined, PyObject *known, PyObject *article_words) {
+    int found = PySet_Contains(known, joined);
+    if (found != 0) return found;
+    PyObject *words = PyObject_CallNoArgs(article_words);
+    if (words == NULL) return -1;
+    found = PySequence_Contains(words, joined);
+    Py_DECREF(words);
+    return found;
+}
+
+static int fact_flag(PyObject *fact, Py_ssize_t k) { return PyObject_IsTrue(PyTuple_GET_ITEM(fact, k)); }
+
+/* strong_join_near(facts, known, article_words, max_run) -> bool
+ * copydesk.clean.spam_tokens.python_strong_join_near, compiled: whether a fragment of the line and a
+ * token a short run of bare non-fragments away may join into a word. ``facts`` are the line's token
+ * facts (word, bare, fragment, trade, topic, as left half, as right half). */
+static PyObject *strong_join_near(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4 || !PyList_Check(args[0]) || !PyAnySet_Check(args[1]) || !PyLong_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "strong_join_near(facts, known, article_words, max_run)");
+        return NULL;
+    }
+    PyObject *facts = args[0], *known = args[1], *article_words = args[2];
+    Py_ssize_t max_run = PyLong_AsSsize_t(args[3]), count = PyList_GET_SIZE(facts);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *fact = PyList_GET_ITEM(facts, k);
+        if (!PyTuple_Check(fact) || PyTuple_GET_SIZE(fact) < 7) {
+            PyErr_SetString(PyExc_TypeError, "token facts are 7-tuples");
+            return NULL;
+        }
+    }
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyObject *fact = PyList_GET_ITEM(facts, p);
+        int fragment = fact_flag(fact, 2);
+        if (fragment < 0) return NULL;
+        if (!fragment) continue;
+        /* the fragment as the left half: runs p+1 .. k of bare non-fragments, the right half after */
+        PyObject *left = PyTuple_GET_ITEM(fact, 5);
+        for (Py_ssize_t k = p + 1; PyObject_IsTrue(left) == 1 && k + 1 < count && k - p <= max_run; k++) {
+            PyObject *run = PyList_GET_ITEM(facts, k);
+            int bare = fact_flag(run, 1), run_fragment = fact_flag(run, 2);
+            if (bare < 0 || run_fragment < 0) return NULL;
+            if (!bare || run_fragment) break;
+            PyObject *other = PyTuple_GET_ITEM(PyList_GET_ITEM(facts, k + 1), 6);
+            if (PyObject_IsTrue(other) != 1) continue;
+            PyObject *joined = PyNumber_Add(left, other);
+            if (joined == NULL) return NULL;
+            int found = known_join(joined, known, article_words);
+            Py_DECREF(joined);
+            if (found < 0) return NULL;
+            if (found) Py_RETURN_TRUE;
+        }
+        /* the fragment as the right half: runs j .. p-1, the left half before */
+        PyObject *right = PyTuple_GET_ITEM(fact, 6);
+        for (Py_ssize_t j = p - 1; PyObject_IsTrue(right) == 1 && j > 0 && p - j <= max_run; j--) {
+            PyObject *run = PyList_GET_ITEM(facts, j);
+            int bare = fact_flag(run, 1), run_fragment = fact_flag(run, 2);
+            if (bare < 0 || run_fragment < 0) return NULL;
+            if (!bare || run_fragment) break;
+            PyObject *other = PyTuple_GET_ITEM(PyList_GET_ITEM(facts, j - 1), 5);
+            if (PyObject_IsTrue(other) != 1) continue;
+            PyObject *joined = PyNumber_Add(other, right);
+            if (joined == NULL) return NULL;
+            int found = known_join(joined, known, article_words);
+            Py_DECREF(joined);
+            if (found < 0) return NULL;
+            if (found) Py_RETURN_TRUE;
+        }
+    }
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef textscan_methods[] = {
     {"ascii_words", ascii_words, METH_O,
      "ascii_words(text) -> (words, lowered) | None: the words of an ASCII line and their lowercase "
@@ -299,6 +372,9 @@ static PyMethodDef textscan_methods[] = {
     {"scan_ascii_line", (PyCFunction)(void (*)(void))scan_ascii_line, METH_FASTCALL,
      "scan_ascii_line(text, languages_of, address) -> (words, lowered, counts, language, hits, addressed, "
      "ends_sentence) | None: ascii_words, marked_words and the sentence end of an ASCII line at once."},
+    {"strong_join_near", (PyCFunction)(void (*)(void))strong_join_near, METH_FASTCALL,
+     "strong_join_near(facts, known, article_words, max_run) -> bool: whether a fragment of the line and "
+     "a token a short run of bare non-fragments away may join into a known word or one of the article's."},
     {NULL, NULL, 0, NULL},
 };
 

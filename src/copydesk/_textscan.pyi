@@ -1,3 +1,5 @@
+from collections.abc import Callable, Container
+from collections.abc import Set as AbstractSet
 from typing import TypeVar
 
 _T = TypeVar("_T")
@@ -11,3 +13,10 @@ def first_items(rows: list[list[tuple[str, *tuple[object, ...]]]], /) -> frozens
 def scan_ascii_line(
     text: str, languages_of: dict[str, tuple[str, ...]], address: frozenset[str], /
 ) -> tuple[list[str], list[str], dict[str, int], str | None, int, bool, bool] | None: ...
+def strong_join_near(
+    facts: list[tuple[str, bool, bool, bool, bool, str, str]],
+    known: AbstractSet[str],
+    article_words: Callable[[], Container[str]],
+    max_run: int,
+    /,
+) -> bool: ...
