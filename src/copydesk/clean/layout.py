@@ -7,14 +7,16 @@ a line in the middle needs stronger evidence to go (link-title runs, recurrence 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from copydesk.clean.lines import Line, LineFacts
 
 HEAD_META_LINES = 8  # metadata lines (dates, bylines) are looked for in this many first lines
 TAIL_META_LINES = 6  # ... and in this many last lines
+
+_Key = TypeVar("_Key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,7 @@ def _same_language(facts: LineFacts, language: str | None) -> bool:
     return facts.languages.get(language, 0) * 2 > hits
 
 
-def _heaviest(weights: dict[str, int]) -> str | None:
+def _heaviest(weights: dict[_Key, int]) -> _Key | None:
     """The key with the largest weight, the first of equals (as Counter.most_common(1) picks)."""
     return max(weights, key=weights.__getitem__) if weights else None
 
@@ -74,13 +76,17 @@ def layout_of(lines: Sequence[Line]) -> Layout:
     anchors = [
         line.index
         for line in candidates
-        if line.facts.script == body_script and _same_language(line.facts, body_language)
+        if line.facts.script == body_script
+        and (line.facts.language == body_language or _same_language(line.facts, body_language))
     ]
     if anchors:
         first, last = anchors[0], anchors[-1]
     else:  # no paragraph at all: treat every line as middle, so only strong evidence removes lines
         first, last = 0, len(lines) - 1
-    gaps = Counter(lines[i].gap_before for i in anchors[1:])
+    gaps: dict[int, int] = {}
+    for i in anchors[1:]:
+        gap = lines[i].gap_before
+        gaps[gap] = gaps.get(gap, 0) + 1
     return Layout(
         lines=lines,
         anchors=frozenset(anchors),
@@ -88,5 +94,5 @@ def layout_of(lines: Sequence[Line]) -> Layout:
         last_anchor=last,
         script=body_script,
         language=body_language,
-        typical_gap=gaps.most_common(1)[0][0] if gaps else 0,
+        typical_gap=_heaviest(gaps) or 0,
     )
