@@ -363,8 +363,8 @@ def read_metadata(
         for line in lines:
             if not shortest <= len(line.text) <= longest:
                 continue
-            head = line.text.split(None, 1)
-            if not head or _norm(head[0]) != first_word:
+            head = line.text.split(None, 1)  # a non-blank line has a first word; _norm of it is:
+            if head[0].replace("’", "'").replace("‘", "'").casefold() != first_word:
                 continue
             if line is not title_line and line.index not in taken and _norm(line.text) == wanted:
                 take(line, "duplicate-headline", "the headline printed again")
