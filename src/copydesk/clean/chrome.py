@@ -253,4 +253,10 @@ def _title_line_starts(article: Article, lines: Sequence[Line]) -> frozenset[int
     if not article.title:
         return frozenset()
     wanted = " ".join(article.title.split()).casefold()
-    return frozenset(line.start for line in lines[:8] if " ".join(line.text.split()).casefold() == wanted)
+    first_word = wanted.split(" ", 1)[0]  # a line whose first word differs is not folded whole
+    return frozenset(
+        line.start
+        for line in lines[:8]
+        if line.text.split(None, 1)[0].casefold() == first_word
+        and " ".join(line.text.split()).casefold() == wanted
+    )
