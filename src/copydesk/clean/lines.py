@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from copydesk.clean.textscan import ends_like_sentence, line_words, marked_words, scan_ascii_line
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS, dominant_script, site_talk_in
 from copydesk.records import Article, Removal, RemovalKind
 
+_POSITION = attrgetter("position")  # a removal's raw offset: the order removals are kept in
 LINE_KINDS = frozenset({"chrome", "meta", "duplicate-headline"})
 
 
@@ -297,7 +299,7 @@ def remove_lines(
     raw = article.raw_text
     for line, kind, reason in lines:
         article.removals.append(Removal(kind, raw[line.start : line.end], reason, line.start))
-    article.removals.sort(key=lambda r: r.position)
+    article.removals.sort(key=_POSITION)
     after = without_lines(current, {line.start for line, _, _ in lines})
     article.text = join_lines(after)
     return after

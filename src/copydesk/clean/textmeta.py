@@ -234,9 +234,12 @@ def _date_line(line: Line, language: str | None) -> tuple[str, datetime, str | N
     return label, parsed, place
 
 
+_CREDIT_WORDS = 10  # a credit line is short
+
+
 def _credit_line(line: Line) -> list[str]:
     text = line.text.strip()
-    if len(line.words) > 10:
+    if len(line.words) > _CREDIT_WORDS:
         return []
     for pattern in _CREDIT_LINES:
         match = pattern.match(text)
@@ -314,7 +317,12 @@ def read_metadata(
         if line.index in taken:
             continue
         top, bottom = layout.near_top(line), layout.near_bottom(line)
-        credit = _credit_line(line) if (bottom or layout.is_edge(line) or line.text[:1] not in "—–-(") else []
+        credit = (
+            _credit_line(line)
+            if len(line.words) <= _CREDIT_WORDS
+            and (bottom or layout.is_edge(line) or line.text[:1] not in "—–-(")
+            else []
+        )
         if credit:
             meta.credits.extend(c for c in credit if c not in meta.credits)
             take(line, "meta", f"credit line: {', '.join(credit)}")
