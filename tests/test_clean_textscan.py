@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copydesk.clean import spam_tokens, textscan
+from copydesk.clean.lines import LineFacts, line_facts, python_line_facts
 from copydesk.clean.spam_tokens import TokenFacts
 from copydesk.clean.textscan import WORD, line_words, python_ascii_words, python_marked_words
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS
@@ -135,3 +136,13 @@ def test_compiled_join_screen_matches_the_reference(facts: list[TokenFacts], art
     article = frozenset({"quay", "zzzz"} if article_has else set())
     got = spam_tokens.strong_join_near(facts, lambda: article)
     assert got == spam_tokens.python_strong_join_near(facts, lambda: article)
+
+
+@compiled
+@settings(max_examples=500)
+@given(st.one_of(_LINES, _ENDINGS), _WORDS)
+def test_compiled_line_facts_match_the_python_facts(text: str, extra: list[str]) -> None:
+    text = text + " " + " ".join(extra) if extra else text
+    built = line_facts.__wrapped__(text)
+    assert type(built) is LineFacts
+    assert built == python_line_facts(text)

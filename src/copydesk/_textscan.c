@@ -357,6 +357,55 @@ static PyObject *strong_join_near(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_FALSE;
 }
 
+/* ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin)
+ *     -> facts_type | None
+ * copydesk.clean.lines.line_facts of an ASCII line that uses no reader-address word, built here
+ * whole: (words, lowered, ends_sentence, anchor, script, languages, language, hits, address,
+ * site_talk, has_letters) as a ``facts_type`` (a tuple subclass). None for any other line, which
+ * the Python path then reads. */
+static PyObject *ascii_line_facts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7 || !PyUnicode_Check(args[0]) || !PyType_Check(args[3])
+        || !PyType_IsSubtype((PyTypeObject *)args[3], &PyTuple_Type) || !PyLong_Check(args[4])
+        || !PyLong_Check(args[5]) || !PyUnicode_Check(args[6])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    PyObject *words, *lowered;
+    if (scan_ascii_words(text, &words, &lowered) < 0) return NULL;
+    PyObject *marks = NULL, *fields = NULL, *facts = NULL;
+    if (marks_arguments(lowered, args[1], args[2]) == 0) marks = marks_of(lowered, args[1], args[2]);
+    if (marks == NULL) goto done;
+    if (PyTuple_GET_ITEM(marks, 3) == Py_True) { /* reader-address words: the Python path */
+        facts = Py_NewRef(Py_None);
+        goto done;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), count = PyList_GET_SIZE(words);
+    int ends = ascii_ends_sentence(PyUnicode_1BYTE_DATA(text), length);
+    int anchor = ends && (count >= PyLong_AsSsize_t(args[4]) || length >= PyLong_AsSsize_t(args[5]));
+    PyObject *script = count ? args[6] : Py_None;
+    PyObject *no_address = PyTuple_New(0);
+    if (no_address == NULL) goto done;
+    fields = Py_BuildValue("(OOOOOOOONOO)", words, lowered, ends ? Py_True : Py_False,
+                           anchor ? Py_True : Py_False, script, PyTuple_GET_ITEM(marks, 0),
+                           PyTuple_GET_ITEM(marks, 1), PyTuple_GET_ITEM(marks, 2), no_address, Py_False,
+                           count ? Py_True : Py_False);
+    if (fields == NULL) goto done;
+    PyObject *call = PyTuple_Pack(1, fields);
+    if (call == NULL) goto done;
+    facts = PyTuple_Type.tp_new((PyTypeObject *)args[3], call, NULL);
+    Py_DECREF(call);
+done:
+    Py_XDECREF(fields);
+    Py_XDECREF(marks);
+    Py_DECREF(words);
+    Py_DECREF(lowered);
+    return facts;
+}
+
 static PyMethodDef textscan_methods[] = {
     {"ascii_words", ascii_words, METH_O,
      "ascii_words(text) -> (words, lowered) | None: the words of an ASCII line and their lowercase "
@@ -375,6 +424,9 @@ static PyMethodDef textscan_methods[] = {
     {"strong_join_near", (PyCFunction)(void (*)(void))strong_join_near, METH_FASTCALL,
      "strong_join_near(facts, known, article_words, max_run) -> bool: whether a fragment of the line and "
      "a token a short run of bare non-fragments away may join into a known word or one of the article's."},
+    {"ascii_line_facts", (PyCFunction)(void (*)(void))ascii_line_facts, METH_FASTCALL,
+     "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin) -> facts "
+     "| None: the line facts of an ASCII line without reader-address words, built whole."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,6 @@
 from collections.abc import Callable, Container
 from collections.abc import Set as AbstractSet
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
@@ -20,3 +20,13 @@ def strong_join_near(
     max_run: int,
     /,
 ) -> bool: ...
+def ascii_line_facts(
+    text: str,
+    languages_of: dict[str, tuple[str, ...]],
+    address: frozenset[str],
+    facts_type: type[Any],
+    anchor_words: int,
+    anchor_chars: int,
+    latin: str,
+    /,
+) -> Any: ...

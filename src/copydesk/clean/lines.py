@@ -17,9 +17,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from copydesk.clean.textscan import ends_like_sentence, line_words, marked_words, scan_ascii_line
+from copydesk.clean.textscan import (
+    ScannedLine,
+    ascii_line_facts,
+    ends_like_sentence,
+    line_words,
+    marked_words,
+    python_scan_ascii_line,
+    scan_ascii_line,
+)
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS, dominant_script, site_talk_in
 from copydesk.records import Article, Removal, RemovalKind
 
@@ -54,19 +62,38 @@ class LineFacts(NamedTuple):
 _new_facts = tuple.__new__
 
 ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like a sentence
+ANCHOR_CHARS = 60  # ... or this many characters
 
 
 @lru_cache(maxsize=1 << 14)
 def line_facts(text: str) -> LineFacts:
     """The facts of a line's text. Every stage re-reads the same lines (and copies of a story share
     them), so this pure function is memoised per process; callers never change what it returns."""
+    if ascii_line_facts is not None:  # an ASCII line without reader-address words, built in C
+        built = ascii_line_facts(
+            text, LANGUAGES_OF, READER_ADDRESS, LineFacts, ANCHOR_WORDS, ANCHOR_CHARS, "latin"
+        )
+        if built is not None:
+            return cast(LineFacts, built)
     scanned = scan_ascii_line(text, LANGUAGES_OF, READER_ADDRESS)
-    if scanned is not None:
-        words, lowered, languages, language, hits, addressing, ends_sentence = scanned
-    else:
-        words, lowered = line_words(text)
-        languages, language, hits, addressing = marked_words(lowered, LANGUAGES_OF, READER_ADDRESS)
-        ends_sentence = ends_like_sentence(text)
+    return _assembled(text, scanned if scanned is not None else _scanned(text))
+
+
+def python_line_facts(text: str) -> LineFacts:
+    """``line_facts`` without any compiled part: the reference the compiled paths are tested against."""
+    scanned = python_scan_ascii_line(text, LANGUAGES_OF, READER_ADDRESS)
+    return _assembled(text, scanned if scanned is not None else _scanned(text))
+
+
+def _scanned(text: str) -> ScannedLine:
+    """What ``scan_ascii_line`` gives, for any text (the regex reads non-ASCII words)."""
+    words, lowered = line_words(text)
+    marks = marked_words(lowered, LANGUAGES_OF, READER_ADDRESS)
+    return (words, lowered, *marks, ends_like_sentence(text))
+
+
+def _assembled(text: str, scanned: ScannedLine) -> LineFacts:
+    words, lowered, languages, language, hits, addressing, ends_sentence = scanned
     address: tuple[str, ...] = ()
     talk = False
     if addressing:
@@ -74,7 +101,7 @@ def line_facts(text: str) -> LineFacts:
         addressed = READER_ADDRESS.intersection(lowered_set)
         address = tuple(dict.fromkeys(w for w in lowered if w in addressed))
         talk = site_talk_in(lowered_set)
-    anchor = ends_sentence and (len(words) >= ANCHOR_WORDS or len(text) >= 60)
+    anchor = ends_sentence and (len(words) >= ANCHOR_WORDS or len(text) >= ANCHOR_CHARS)
     anchor = anchor and (len(words) > 30 or not talk)
     # a word starts with a letter, so a line has letters exactly when it has words
     script = ("latin" if words else None) if text.isascii() else dominant_script(text)

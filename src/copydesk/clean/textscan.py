@@ -97,9 +97,19 @@ marked_words: Callable[[list[str], dict[str, tuple[str, ...]], frozenset[str]], 
 split_lookup: Callable[[str, dict[str, Any]], list[Any] | None]
 first_items: Callable[[list[list[Any]]], frozenset[Any]]
 scan_ascii_line: Callable[[str, dict[str, tuple[str, ...]], frozenset[str]], ScannedLine | None]
+# the whole line facts of most lines (copydesk.clean.lines.line_facts is its Python reference)
+ascii_line_facts: Callable[..., Any] | None
 try:
-    from copydesk._textscan import ascii_words, first_items, marked_words, scan_ascii_line, split_lookup
+    from copydesk._textscan import (
+        ascii_line_facts,
+        ascii_words,
+        first_items,
+        marked_words,
+        scan_ascii_line,
+        split_lookup,
+    )
 except ImportError:  # no compiler at install: the same results, slower
+    ascii_line_facts = None
     ascii_words, marked_words = python_ascii_words, python_marked_words
     split_lookup, first_items = python_split_lookup, python_first_items
     scan_ascii_line = python_scan_ascii_line
