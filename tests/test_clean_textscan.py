@@ -68,31 +68,56 @@ def test_compiled_scan_rejects_wrong_types() -> None:
         textscan.marked_words(("tuple",), LANGUAGES_OF, READER_ADDRESS)  # type: ignore[arg-type]
 
 
-class _Memo(dict[str, tuple[str, int]]):
-    """A memo filled on first use, as copydesk.clean.spam_tokens keeps token facts."""
-
-    def __missing__(self, token: str) -> tuple[str, int]:
-        value = self[token] = (token.lower(), len(token))
-        return value
-
-
 _SPACED = st.lists(
     st.sampled_from(["a", "Bc", " ", "  ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1f", "x,", "(y)",
-                     "\x00", "é", "\u00a0", "\u2028", "\x85"]),
+                     "\x00", "é", "\u00a0", "\u2028", "\x85", "ab", "ba", "Ω", "𝔸"]),
     max_size=30,
 ).map("".join)  # fmt: skip
 
+try:
+    from copydesk import _tokenmemo as token_memo
+except ImportError:  # built where a C compiler was at hand
+    token_memo = None  # type: ignore[assignment]
+memo_built = pytest.mark.skipif(token_memo is None, reason="copydesk._tokenmemo was not built")
 
-@compiled
+
+def _facts(token: str) -> tuple[str, int]:
+    return (token.lower(), len(token))
+
+
+@memo_built
 @settings(max_examples=400)
-@given(_SPACED)
-def test_compiled_split_lookup_matches_split_and_lookup(text: str) -> None:
-    compiled_memo, python_memo = _Memo(), _Memo()
-    got = textscan.split_lookup(text, compiled_memo)
-    assert got == textscan.python_split_lookup(text, python_memo)
-    if got is not None:
-        assert got == [(t.lower(), len(t)) for t in text.split()]
-        assert compiled_memo == python_memo  # misses went through __missing__
+@given(_SPACED, st.integers(1, 8))
+def test_token_memo_gives_what_a_dict_memo_gives(text: str, bound: int) -> None:
+    memo = token_memo.TokenMemo(_facts, bound)
+    got = memo.split_lookup(text)
+    assert got == ([_facts(t) for t in text.split()] if text.isascii() else None)
+    for token in text.split():  # any str, wide characters too, through memo[token]
+        assert memo[token] == _facts(token)
+    assert len(memo) <= bound
+
+
+@memo_built
+def test_token_memo_computes_a_token_once_and_starts_afresh_past_its_bound() -> None:
+    calls: list[str] = []
+
+    def compute(token: str) -> str:
+        calls.append(token)
+        return token.upper()
+
+    memo = token_memo.TokenMemo(compute, 3)
+    assert memo.split_lookup("a b a c b") == ["A", "B", "A", "C", "B"]
+    assert calls == ["a", "b", "c"]
+    assert memo["d"] == "D" and len(memo) == 1  # full at 3: forgotten, then "d" remembered
+    assert memo.split_lookup("a d") == ["A", "D"] and calls == ["a", "b", "c", "d", "a"]
+    many = [f"t{k}" for k in range(5000)]  # the table grows and keeps every entry
+    big = token_memo.TokenMemo(compute, 10_000)
+    assert big.split_lookup(" ".join(many)) == [t.upper() for t in many]
+    assert all(big[t] == t.upper() for t in many) and len(big) == 5000
+    with pytest.raises(TypeError):
+        big[b"bytes"]  # type: ignore[index]
+    with pytest.raises(ZeroDivisionError):
+        token_memo.TokenMemo(lambda token: 1 / 0, 5)["x"]
 
 
 @compiled

@@ -90,51 +90,6 @@ static PyObject *ascii_words(PyObject *self, PyObject *text) {
 }
 
 
-/* split_lookup(text, memo) -> list | None
- * [memo[token] for token in text.split()] for an ASCII ``text`` (None for other text). ``memo`` is a
- * dict, maybe a subclass whose __missing__ fills it: a hit is a plain lookup, a miss goes through
- * memo[token]. */
-static PyObject *split_lookup(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "split_lookup(str, dict)");
-        return NULL;
-    }
-    PyObject *text = args[0], *memo = args[1];
-    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
-    const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text), i = 0;
-    PyObject *found = PyList_New(0);
-    if (found == NULL) return NULL;
-    while (i < length) {
-        if (is_ascii_space(chars[i])) {
-            i++;
-            continue;
-        }
-        Py_ssize_t end = i + 1;
-        while (end < length && !is_ascii_space(chars[end])) end++;
-        int changed = 0;
-        PyObject *token = ascii_str(chars + i, end - i, 0, &changed);
-        if (token == NULL) goto fail;
-        PyObject *value = PyDict_GetItemWithError(memo, token); /* borrowed */
-        if (value != NULL) {
-            Py_INCREF(value);
-        } else if (!PyErr_Occurred()) {
-            value = PyObject_GetItem(memo, token); /* the subclass's __missing__ */
-        }
-        Py_DECREF(token);
-        if (value == NULL) goto fail;
-        int failed = PyList_Append(found, value) < 0;
-        Py_DECREF(value);
-        if (failed) goto fail;
-        i = end;
-    }
-    return found;
-fail:
-    Py_DECREF(found);
-    return NULL;
-}
-
 /* first_items(rows) -> frozenset
  * The first items of the tuples in a list of lists of tuples: the words of an article's token facts
  * (copydesk.clean.spam asks whether a join is a word the article uses). */
@@ -413,9 +368,6 @@ static PyMethodDef textscan_methods[] = {
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
      "counts per language, the leading language and its count, and whether a word is in address."},
-    {"split_lookup", (PyCFunction)(void (*)(void))split_lookup, METH_FASTCALL,
-     "split_lookup(text, memo) -> list | None: memo[token] for each token of text.split() when the text "
-     "is ASCII, else None."},
     {"first_items", first_items, METH_O,
      "first_items(rows) -> frozenset: the first item of every tuple in a list of lists of tuples."},
     {"scan_ascii_line", (PyCFunction)(void (*)(void))scan_ascii_line, METH_FASTCALL,

@@ -1,14 +1,11 @@
 from collections.abc import Callable, Container
 from collections.abc import Set as AbstractSet
-from typing import Any, TypeVar
-
-_T = TypeVar("_T")
+from typing import Any
 
 def ascii_words(text: str, /) -> tuple[list[str], list[str]] | None: ...
 def marked_words(
     lowered: list[str], languages_of: dict[str, tuple[str, ...]], address: frozenset[str], /
 ) -> tuple[dict[str, int], str | None, int, bool]: ...
-def split_lookup(text: str, memo: dict[str, _T], /) -> list[_T] | None: ...
 def first_items(rows: list[list[tuple[str, *tuple[object, ...]]]], /) -> frozenset[str]: ...
 def scan_ascii_line(
     text: str, languages_of: dict[str, tuple[str, ...]], address: frozenset[str], /

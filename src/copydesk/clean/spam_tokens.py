@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from copydesk.clean.spamwords import COMMERCE, TOPIC
-from copydesk.clean.textscan import split_lookup
 from copydesk.clean.words import core, is_nonword, known_words
 
 MAX_RUN = 6  # longest injected run looked for between two halves of a word
@@ -58,26 +57,36 @@ def _token_facts(text: str) -> TokenFacts:
     return word, text == bare_core and bool(bare_core), fragment, trade, topic, left.lower(), right.lower()
 
 
-class _TokenFactsMemo(dict[str, TokenFacts]):
-    """Token text -> its facts, worked out on first use. Every token of every line is looked up, and
-    a dict lookup made from C costs half an ``lru_cache`` hit; past its bound it starts afresh."""
+_MEMO_BOUND = 1 << 18  # tokens remembered before the memo starts afresh
 
-    bound = 1 << 18
+
+class _TokenFactsMemo(dict[str, TokenFacts]):
+    """Token text -> its facts, worked out on first use (the memo where copydesk._tokenmemo is not
+    built): a dict lookup made from C costs half an ``lru_cache`` hit; past its bound it starts afresh."""
 
     def __missing__(self, text: str) -> TokenFacts:
-        if len(self) >= self.bound:
+        if len(self) >= _MEMO_BOUND:
             self.clear()
         facts = self[text] = _token_facts(text)
         return facts
 
+    def split_lookup(self, text: str) -> Facts | None:
+        return list(map(self.__getitem__, text.split())) if text.isascii() else None
 
-_TOKEN_FACTS = _TokenFactsMemo()
+
+_TOKEN_FACTS: _TokenFactsMemo | TokenMemo[TokenFacts]
+try:  # every token of every line is looked up: in C, without building the token's string first
+    from copydesk._tokenmemo import TokenMemo
+
+    _TOKEN_FACTS = TokenMemo(_token_facts, _MEMO_BOUND)
+except ImportError:  # pragma: no cover - depends on the install
+    _TOKEN_FACTS = _TokenFactsMemo()
 token_facts = _TOKEN_FACTS.__getitem__
 
 
 def line_token_facts(text: str) -> Facts:
     """The facts of each of a line's whitespace-separated tokens (every line of every article)."""
-    found = split_lookup(text, _TOKEN_FACTS)
+    found = _TOKEN_FACTS.split_lookup(text)
     return found if found is not None else list(map(token_facts, text.split()))
 
 

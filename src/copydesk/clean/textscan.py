@@ -4,7 +4,7 @@ Each line of each article is split into words, lowercased and checked for functi
 reader-address words (``copydesk.clean.lines.line_facts``); in CPython that is a third of the cleaning
 time. ``copydesk._textscan`` (C, built at install when a compiler is at hand) does the same work:
 words of pure-ASCII lines (most news lines; other text takes the regex), the word marks of any line,
-and the spam search's token look-ups. The Python functions here are the reference: tests hold the
+and the spam screen's join checks. The Python functions here are the reference: tests hold the
 compiled ones equal to them.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from itertools import chain
-from typing import Any, TypeVar
+from typing import Any
 
 # a letter, then letters, digits and in-word punctuation (an underscore joins too: the simpler class
 # scans twice as fast, and underscores do not occur in news prose)
@@ -39,7 +39,6 @@ def ends_like_sentence(text: str) -> bool:
 
 
 Marks = tuple[dict[str, int], str | None, int, bool]
-_Value = TypeVar("_Value")
 
 
 def python_ascii_words(text: str) -> tuple[list[str], list[str]] | None:
@@ -81,12 +80,6 @@ def python_scan_ascii_line(
     return (words, lowered, *python_marked_words(lowered, languages_of, address), ends_like_sentence(text))
 
 
-def python_split_lookup(text: str, memo: dict[str, _Value]) -> list[_Value] | None:
-    """``memo[token]`` for each token of ``text.split()`` when the text is ASCII, else None (``memo``
-    may be a dict subclass whose ``__missing__`` fills it)."""
-    return list(map(memo.__getitem__, text.split())) if text.isascii() else None
-
-
 def python_first_items(rows: list[list[Any]]) -> frozenset[Any]:
     """The first item of every tuple in a list of lists of tuples (an article's token words)."""
     return frozenset(row[0] for row in chain.from_iterable(rows))
@@ -94,7 +87,6 @@ def python_first_items(rows: list[list[Any]]) -> frozenset[Any]:
 
 ascii_words: Callable[[str], tuple[list[str], list[str]] | None]
 marked_words: Callable[[list[str], dict[str, tuple[str, ...]], frozenset[str]], Marks]
-split_lookup: Callable[[str, dict[str, Any]], list[Any] | None]
 first_items: Callable[[list[list[Any]]], frozenset[Any]]
 scan_ascii_line: Callable[[str, dict[str, tuple[str, ...]], frozenset[str]], ScannedLine | None]
 # the whole line facts of most lines (copydesk.clean.lines.line_facts is its Python reference)
@@ -106,12 +98,11 @@ try:
         first_items,
         marked_words,
         scan_ascii_line,
-        split_lookup,
     )
 except ImportError:  # no compiler at install: the same results, slower
     ascii_line_facts = None
     ascii_words, marked_words = python_ascii_words, python_marked_words
-    split_lookup, first_items = python_split_lookup, python_first_items
+    first_items = python_first_items
     scan_ascii_line = python_scan_ascii_line
 
 COMPILED = ascii_words is not python_ascii_words
