@@ -88,6 +88,11 @@ def _norm(text: str) -> str:
     return " ".join(text.replace("’", "'").replace("‘", "'").split()).casefold()
 
 
+def _first_word_folded(text: str) -> str:
+    """The first word of ``_norm(text)`` (of a non-blank line), without folding the rest."""
+    return text.split(None, 1)[0].replace("’", "'").replace("‘", "'").casefold()
+
+
 def _capitalised_names(text: str, max_words: int = 6) -> list[str]:
     """Names in a byline or credit: each part short and capitalised, else nothing."""
     names: list[str] = []
@@ -123,7 +128,10 @@ class TextMetadata:
 
 def site_banner(line: Line) -> str | None:
     """``Daily Planet | Latest, Breaking News`` -> ``Daily Planet``."""
-    parts = [p.strip() for p in _SITE_SPLIT.split(line.text) if p.strip()]
+    text = line.text
+    if "|" not in text and "-" not in text and "–" not in text and "—" not in text:
+        return None  # no separator _SITE_SPLIT could split at (its regex tries every position)
+    parts = [p.strip() for p in _SITE_SPLIT.split(text) if p.strip()]
     if len(parts) < 2:
         return None
     name = parts[0]
@@ -181,18 +189,22 @@ def _pick_title(lines: Sequence[Line], layout: Layout, taken: set[int]) -> Line 
     stop), else the last headline-shaped line of the head zone before the byline and date (site
     taglines, navigation and section labels come above the headline)."""
     top = [ln for ln in lines[:8] if ln.index not in taken]
-    seen: dict[str, Line] = {}
+    # lines grouped by their first word folded: only a line whose first word an earlier line shares
+    # is folded whole and compared (most heads print no line twice)
+    by_first_word: dict[str, list[Line]] = {}
     for line in top:
-        key = _norm(line.text)
-        first = seen.get(key)
-        if (
-            first is not None
-            and 3 <= len(line.words) <= 30
-            and (line.index - first.index == 1 or line.index < layout.first_anchor)
-            and not any(w.lower() in _PAGE_CONTROLS for w in line.words)
-        ):
-            return first
-        seen.setdefault(key, line)
+        earlier = by_first_word.setdefault(_first_word_folded(line.text), [])
+        if earlier:
+            key = _norm(line.text)
+            first = next((e for e in earlier if _norm(e.text) == key), None)
+            if (
+                first is not None
+                and 3 <= len(line.words) <= 30
+                and (line.index - first.index == 1 or line.index < layout.first_anchor)
+                and not any(w.lower() in _PAGE_CONTROLS for w in line.words)
+            ):
+                return first
+        earlier.append(line)
     head = [ln for ln in lines[: max(layout.first_anchor, 1)] if ln.index not in taken]
     candidates = [ln for ln in head[:10] if _title_candidate(ln) and not _BYLINE.match(ln.text.strip())]
     meta_at = [i for i in sorted(taken) if 0 < i < layout.first_anchor]
@@ -371,8 +383,7 @@ def read_metadata(
         for line in lines:
             if not shortest <= len(line.text) <= longest:
                 continue
-            head = line.text.split(None, 1)  # a non-blank line has a first word; _norm of it is:
-            if head[0].replace("’", "'").replace("‘", "'").casefold() != first_word:
+            if _first_word_folded(line.text) != first_word:
                 continue
             if line is not title_line and line.index not in taken and _norm(line.text) == wanted:
                 take(line, "duplicate-headline", "the headline printed again")
