@@ -122,7 +122,8 @@ def cluster_run(n_articles: int, seed: int, batch: int, workers: int) -> tuple[S
         titles, texts = [a.title for a in articles], [a.text for a in articles]
         if pool is None:
             t0 = time.perf_counter()
-            vectors = feature_rows(titles, texts, lexicon, desk.config.weights)
+            dates = [a.published for a in articles]
+            vectors = feature_rows(titles, texts, lexicon, desk.config.weights, dates)
             t1 = time.perf_counter()
             signatures = hasher.signatures(texts)
             timings["features"] += t1 - t0
@@ -180,9 +181,10 @@ def latency_run(desk: StoryDesk, lexicon: Lexicon, arrivals: int, seed: int) -> 
     for article in fresh:
         c0 = time.thread_time()
         t0 = time.perf_counter()
-        vector = build_features(article.title, article.text, lexicon).combined
+        when = article.published + shift
+        vector = build_features(article.title, article.text, lexicon, published=when).combined
         t1 = time.perf_counter()
-        placed = desk.assign([article.source_id], vector[None, :], [article.published + shift])
+        placed = desk.assign([article.source_id], vector[None, :], [when])
         desk.link_topics([placed[0].story_id] if placed[0].opened else [])
         t2 = time.perf_counter()
         cpu.append(time.thread_time() - c0)

@@ -118,7 +118,7 @@ def test_batches_made_ready_in_a_worker_match_inline(lexicon: Lexicon) -> None:
     config = StoryConfig()
     with BatchPool(1, lexicon, config, MinHashConfig()) as pool:
         ready = pool.submit(titles, texts, dates).result()
-    rows = feature_rows(titles, texts, lexicon, config.weights)
+    rows = feature_rows(titles, texts, lexicon, config.weights, dates)
     assert np.allclose(ready.rows, rows, atol=1e-6)
     assert ready.signatures is not None
     assert np.array_equal(ready.signatures, MinHasher(MinHashConfig()).signatures(texts))

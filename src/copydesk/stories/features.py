@@ -9,6 +9,11 @@ wording differs, while two events of the same kind (two earthquakes) share the v
 the place, the people or the magnitude. A *name* here is a cheap signal: a capitalised word that this
 article writes capitalised more often than not (so "Officials" at a sentence start is not one), and
 that is not a weekday or a function word.
+
+The date block holds the publication year when the article's date is known. Cleaning moves
+date lines and datelines out of the body into ``Article.published``, and with them the year the text
+used to carry; two events of one kind are often a year or more apart, so the date tells them apart
+where the words cannot (ECB+ train, pipeline mode: event B-cubed 0.931 without the block, 0.937 with).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -59,6 +65,10 @@ class FeatureWeights:
     name_tf: float = 0.0  # 0: 1 + log(count); p > 0: count ** p (a name's share of the text matters)
     name_zipf: float = 4.5  # a capitalised word rarer than this is a name even if seen once
     lead_block: float = 1.0  # the title and lead's own block: who and what the report opens with
+    # The publication year's block (0: ignore the date). ECB+ train event B3: 0.931 at 0, 0.937 from
+    # 0.15 to 0.3, 0.940 at 0.4; but one shared year lifts every pair of that year alike, and the
+    # generated corpus (stories_scale.py fed its dates) scores 0.979 at 0.2, 0.975 at 0.3, 0.972 at 0.4.
+    dates: float = 0.2
 
 
 @dataclass(slots=True)
@@ -137,7 +147,7 @@ def _signed_slot(h: int) -> int:
 class ArticleFeatures:
     """An article's hashed vectors (float32, unit norm) and the names and figures behind them.
 
-    ``vector`` (words, names, figures, lead) tells events apart; ``kind`` (words only) says what kind
+    ``vector`` (words, names, figures, lead, date) tells events apart; ``kind`` (words only) says what kind
     of event it is, for topics: two earthquakes share it, whatever the place and the toll.
     """
 
@@ -167,9 +177,14 @@ def _is_plain_count(value: str) -> bool:
 
 
 def build_features(
-    title: str | None, text: str, lexicon: Lexicon, weights: FeatureWeights = FeatureWeights()
+    title: str | None,
+    text: str,
+    lexicon: Lexicon,
+    weights: FeatureWeights = FeatureWeights(),
+    published: datetime | None = None,
 ) -> ArticleFeatures:
-    """Weighted words (title and lead count more), names and figures, hashed into one vector."""
+    """Weighted words (title and lead count more), names, figures and the publication date (when
+    known), hashed into one vector."""
     findall = _TOKEN.findall
     text = text.replace("’", "'")
     tokens = Counter(findall(text))
@@ -237,9 +252,17 @@ def build_features(
             dim, sign = slot("n:", key)
             number_dims.append(dim)
             number_vals.append(sign * weight * factor)
+    date_dims: list[int] = []
+    date_vals: list[float] = []
+    if published is not None and weights.dates > 0:
+        # The year alone: on ECB+ train adding the year-month scores no better (0.937 against 0.940;
+        # reports of one event straddle a month's end, and the time window compares days anyway).
+        dim, sign = lexicon.slot("d:", f"{published.year:04d}")
+        date_dims.append(dim)
+        date_vals.append(sign * weights.dates)
     vector = np.bincount(
-        np.asarray(word_dims + name_dims + number_dims + open_dims, dtype=np.intp),
-        np.asarray(word_vals + name_vals + number_vals + open_vals, dtype=np.float64),
+        np.asarray(word_dims + name_dims + number_dims + open_dims + date_dims, dtype=np.intp),
+        np.asarray(word_vals + name_vals + number_vals + open_vals + date_vals, dtype=np.float64),
         minlength=VECTOR_DIM,
     ).astype(np.float32)
     if weights.words > 0:
@@ -281,12 +304,18 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 
 def feature_rows(
-    titles: Sequence[str | None], texts: Sequence[str], lexicon: Lexicon, weights: FeatureWeights
+    titles: Sequence[str | None],
+    texts: Sequence[str],
+    lexicon: Lexicon,
+    weights: FeatureWeights,
+    published: Sequence[datetime | None] | None = None,
 ) -> np.ndarray:
-    """The ``combined`` rows (event vector, kind vector) of a batch as one float32 matrix."""
+    """The ``combined`` rows (event vector, kind vector) of a batch as one float32 matrix; without
+    ``published`` dates the rows have no date block."""
     out = np.empty((len(texts), 2 * VECTOR_DIM), dtype=np.float32)
-    for i, (title, text) in enumerate(zip(titles, texts, strict=True)):
-        built = build_features(title, text, lexicon, weights)
+    dates = published if published is not None else [None] * len(texts)
+    for i, (title, text, when) in enumerate(zip(titles, texts, dates, strict=True)):
+        built = build_features(title, text, lexicon, weights, when)
         out[i, :VECTOR_DIM] = built.vector
         out[i, VECTOR_DIM:] = built.kind
     return out

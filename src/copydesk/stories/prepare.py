@@ -45,9 +45,10 @@ def _start_worker(
     _WORKER["topics"] = topics
 
 
-def _work(titles: list[str | None], texts: list[str], days: list[float]) -> ReadyBatch:
+def _work(titles: list[str | None], texts: list[str], dates: list[datetime | None]) -> ReadyBatch:
     config: StoryConfig = _WORKER["config"]
-    rows = feature_rows(titles, texts, _WORKER["lexicon"], config.weights)
+    rows = feature_rows(titles, texts, _WORKER["lexicon"], config.weights, dates)
+    days = [day_number(d) for d in dates]
     hasher: MinHasher | None = _WORKER["hasher"]
     signatures = None if hasher is None else hasher.signatures(texts)
     groups = batch_topic_groups(rows, np.asarray(days), config) if _WORKER["topics"] and len(texts) else None
@@ -82,7 +83,7 @@ class BatchPool:
     def submit(
         self, titles: Sequence[str | None], texts: Sequence[str], dates: Sequence[datetime | None]
     ) -> Future[ReadyBatch]:
-        return self._pool.submit(_work, list(titles), list(texts), [day_number(d) for d in dates])
+        return self._pool.submit(_work, list(titles), list(texts), list(dates))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

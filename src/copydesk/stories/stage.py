@@ -72,7 +72,7 @@ class StoryPrintStage(ArticleStage):
     def process(self, article: Article) -> Article:
         if self._lexicon is None:
             self._lexicon = Lexicon.load()
-        features = build_features(article.title, article.text, self._lexicon, self.weights)
+        features = build_features(article.title, article.text, self._lexicon, self.weights, article.published)
         article.story_prints = StoryPrints(
             normalised_hash(article.text),
             features.combined.astype(np.float16).tobytes(),
@@ -128,7 +128,9 @@ class StoryStage(CorpusStage):
             if row is not None and len(row.vector):
                 vector, names, numbers = row.vector, row.names, row.numbers
             else:
-                features = build_features(article.title, article.text, self.lexicon, self.config.weights)
+                features = build_features(
+                    article.title, article.text, self.lexicon, self.config.weights, article.published
+                )
                 vector, names, numbers = features.combined, features.names[:40], features.numbers[:40]
             out.append(
                 story_store.StoredFeatures(
