@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from copydesk.clean import spam_tokens, textscan
 from copydesk.clean.lines import LineFacts, line_facts, python_line_facts
 from copydesk.clean.spam_tokens import TokenFacts
-from copydesk.clean.textscan import WORD, line_words, python_ascii_words, python_marked_words
+from copydesk.clean.textscan import python_marked_words
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS
 
 compiled = pytest.mark.skipif(not textscan.COMPILED, reason="copydesk._textscan was not built")
@@ -25,20 +25,6 @@ _WORDS = st.lists(
     st.sampled_from([*sorted(LANGUAGES_OF)[:40], "share", "cookie", "quay", "ferry", "", "Le"]),
     max_size=30,
 )
-
-
-@compiled
-@settings(max_examples=400)
-@given(_LINES)
-def test_compiled_ascii_words_match_the_regex(text: str) -> None:
-    assert textscan.ascii_words(text) == python_ascii_words(text)
-
-
-@settings(max_examples=200)
-@given(st.one_of(_LINES, st.text(max_size=60)))
-def test_line_words_are_the_regex_words_lowercased(text: str) -> None:
-    words = WORD.findall(text)
-    assert line_words(text) == (words, [w.lower() for w in words])
 
 
 @compiled
@@ -63,7 +49,7 @@ def test_ties_go_to_the_language_used_first() -> None:
 @compiled
 def test_compiled_scan_rejects_wrong_types() -> None:
     with pytest.raises(TypeError):
-        textscan.ascii_words(b"bytes")  # type: ignore[arg-type]
+        textscan.scan_ascii_line(b"bytes", LANGUAGES_OF, READER_ADDRESS)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         textscan.marked_words(("tuple",), LANGUAGES_OF, READER_ADDRESS)  # type: ignore[arg-type]
 

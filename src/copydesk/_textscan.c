@@ -34,9 +34,8 @@ static PyObject *ascii_str(const unsigned char *start, Py_ssize_t length, int lo
     return text;
 }
 
-/* ascii_words(text) -> (words, lowered) | None
- * The words r"[^\W\d_][\w'’\-.]*" finds in an ASCII ``text`` and their lowercase forms; None when
- * ``text`` is not ASCII. */
+/* The words r"[^\W\d_][\w'’\-.]*" finds in an ASCII ``text`` and their lowercase forms, as two new
+ * lists; -1 with an exception set on failure. */
 static int scan_ascii_words(PyObject *text, PyObject **words_out, PyObject **lowered_out) {
     const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), i = 0;
@@ -77,12 +76,6 @@ fail:
     return -1;
 }
 
-static PyObject *ascii_words(PyObject *self, PyObject *text) {
-    (void)self;
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "ascii_words() takes a str");
-        return NULL;
-    }
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
     PyObject *words, *lowered;
     if (scan_ascii_words(text, &words, &lowered) < 0) return NULL;
@@ -213,7 +206,7 @@ static int ascii_ends_sentence(const unsigned char *chars, Py_ssize_t length) {
 
 /* scan_ascii_line(text, languages_of, address)
  *     -> (words, lowered, counts, language, hits, addressed, ends_sentence) | None
- * ascii_words, marked_words and the sentence end of an ASCII line in one call (None for other text). */
+ * the words, marked_words and the sentence end of an ASCII line in one call (None for other text). */
 static PyObject *scan_ascii_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 3 || !PyUnicode_Check(args[0])) {
@@ -362,9 +355,6 @@ done:
 }
 
 static PyMethodDef textscan_methods[] = {
-    {"ascii_words", ascii_words, METH_O,
-     "ascii_words(text) -> (words, lowered) | None: the words of an ASCII line and their lowercase "
-     "forms, as copydesk.clean.lines reads them; None when the text is not ASCII."},
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
      "counts per language, the leading language and its count, and whether a word is in address."},
@@ -372,7 +362,7 @@ static PyMethodDef textscan_methods[] = {
      "first_items(rows) -> frozenset: the first item of every tuple in a list of lists of tuples."},
     {"scan_ascii_line", (PyCFunction)(void (*)(void))scan_ascii_line, METH_FASTCALL,
      "scan_ascii_line(text, languages_of, address) -> (words, lowered, counts, language, hits, addressed, "
-     "ends_sentence) | None: ascii_words, marked_words and the sentence end of an ASCII line at once."},
+     "ends_sentence) | None: the words, marked_words and the sentence end of an ASCII line at once."},
     {"strong_join_near", (PyCFunction)(void (*)(void))strong_join_near, METH_FASTCALL,
      "strong_join_near(facts, known, article_words, max_run) -> bool: whether a fragment of the line and "
      "a token a short run of bare non-fragments away may join into a known word or one of the article's."},

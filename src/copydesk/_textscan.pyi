@@ -2,7 +2,6 @@ from collections.abc import Callable, Container
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-def ascii_words(text: str, /) -> tuple[list[str], list[str]] | None: ...
 def marked_words(
     lowered: list[str], languages_of: dict[str, tuple[str, ...]], address: frozenset[str], /
 ) -> tuple[dict[str, int], str | None, int, bool]: ...

@@ -71,7 +71,7 @@ ScannedLine = tuple[list[str], list[str], dict[str, int], str | None, int, bool,
 def python_scan_ascii_line(
     text: str, languages_of: dict[str, tuple[str, ...]], address: frozenset[str]
 ) -> ScannedLine | None:
-    """``ascii_words``, ``marked_words`` and ``ends_like_sentence`` of an ASCII line at once (every
+    """``WORD``'s words, ``marked_words`` and ``ends_like_sentence`` of an ASCII line at once (every
     line of every article asks all three); None for other text."""
     pair = python_ascii_words(text)
     if pair is None:
@@ -85,7 +85,6 @@ def python_first_items(rows: list[list[Any]]) -> frozenset[Any]:
     return frozenset(row[0] for row in chain.from_iterable(rows))
 
 
-ascii_words: Callable[[str], tuple[list[str], list[str]] | None]
 marked_words: Callable[[list[str], dict[str, tuple[str, ...]], frozenset[str]], Marks]
 first_items: Callable[[list[list[Any]]], frozenset[Any]]
 scan_ascii_line: Callable[[str, dict[str, tuple[str, ...]], frozenset[str]], ScannedLine | None]
@@ -94,24 +93,21 @@ ascii_line_facts: Callable[..., Any] | None
 try:
     from copydesk._textscan import (
         ascii_line_facts,
-        ascii_words,
         first_items,
         marked_words,
         scan_ascii_line,
     )
 except ImportError:  # no compiler at install: the same results, slower
     ascii_line_facts = None
-    ascii_words, marked_words = python_ascii_words, python_marked_words
+    marked_words = python_marked_words
     first_items = python_first_items
     scan_ascii_line = python_scan_ascii_line
 
-COMPILED = ascii_words is not python_ascii_words
+COMPILED = scan_ascii_line is not python_scan_ascii_line
 
 
 def line_words(text: str) -> tuple[list[str], list[str]]:
-    """A line's words (``WORD``) and their lowercase forms."""
-    pair = ascii_words(text)
-    if pair is None:
-        words = WORD.findall(text)
-        return words, list(map(str.lower, words))
-    return pair
+    """A line's words (``WORD``) and their lowercase forms, for any text (the scans above read ASCII
+    lines only)."""
+    words = WORD.findall(text)
+    return words, list(map(str.lower, words))
