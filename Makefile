@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS ?= web,nlp,dev
 DEMO_DB ?= demo.db
+# with a C compiler the compiled kernels must build (a broken build must not pass as the slow path)
+export COPYDESK_REQUIRE_KERNELS := $(if $(shell command -v cc 2>/dev/null),1,0)
 
 .PHONY: install demo test lint typecheck unit bench clean chromium
 

@@ -1,14 +1,19 @@
 """The optional compiled kernels (copydesk._textscan, copydesk._tokenmemo); the rest is in pyproject.toml.
 
-``optional=True``: where no C compiler is at hand the install still succeeds and the cleaning stages
-use their pure-Python path, which gives the same results, more slowly.
+Where no C compiler is at hand the install still succeeds and the cleaning stages use their pure-Python
+path, which gives the same results, more slowly. ``COPYDESK_REQUIRE_KERNELS=1`` (set by the Makefile
+where a compiler is found) makes a failed build fail the install instead of passing unnoticed.
 """
+
+import os
 
 from setuptools import Extension, setup
 
+optional = os.environ.get("COPYDESK_REQUIRE_KERNELS") != "1"
+
 setup(
     ext_modules=[
-        Extension("copydesk._textscan", ["src/copydesk/_textscan.c"], optional=True),
-        Extension("copydesk._tokenmemo", ["src/copydesk/_tokenmemo.c"], optional=True),
+        Extension("copydesk._textscan", ["src/copydesk/_textscan.c"], optional=optional),
+        Extension("copydesk._tokenmemo", ["src/copydesk/_tokenmemo.c"], optional=optional),
     ]
 )

@@ -76,13 +76,6 @@ fail:
     return -1;
 }
 
-    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
-    PyObject *words, *lowered;
-    if (scan_ascii_words(text, &words, &lowered) < 0) return NULL;
-    return Py_BuildValue("(NN)", words, lowered);
-}
-
-
 /* first_items(rows) -> frozenset
  * The first items of the tuples in a list of lists of tuples: the words of an article's token facts
  * (copydesk.clean.spam asks whether a join is a word the article uses). */
