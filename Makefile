@@ -5,8 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS ?= web,nlp,dev
 DEMO_DB ?= demo.db
-# with a C compiler the compiled kernels must build (a broken build must not pass as the slow path)
-REQUIRE_KERNELS := $(if $(shell command -v cc 2>/dev/null),1,0)
+# with a C compiler and Python's headers the compiled kernels must build (a broken build must not pass
+# as the slow path); without either, the install takes the pure-Python path
+HAVE_PYTHON_H := $(shell $(PYTHON) -c "import os, sysconfig; print(int(os.path.isfile(os.path.join(sysconfig.get_paths()['include'], 'Python.h'))))" 2>/dev/null)
+REQUIRE_KERNELS := $(if $(and $(shell command -v cc 2>/dev/null),$(filter 1,$(HAVE_PYTHON_H))),1,0)
 
 .PHONY: install demo test lint typecheck unit bench clean chromium
 
