@@ -19,15 +19,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple, cast
 
-from copydesk.clean.textscan import (
-    ScannedLine,
-    ascii_line_facts,
-    ends_like_sentence,
-    line_words,
-    marked_words,
-    python_scan_ascii_line,
-    scan_ascii_line,
-)
+from copydesk.clean.textscan import ScannedLine, ascii_line_facts, python_scan_line, scan_line
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS, dominant_script, site_talk_in
 from copydesk.records import Article, Removal, RemovalKind
 
@@ -75,21 +67,12 @@ def line_facts(text: str) -> LineFacts:
         )
         if built is not None:
             return cast(LineFacts, built)
-    scanned = scan_ascii_line(text, LANGUAGES_OF, READER_ADDRESS)
-    return _assembled(text, scanned if scanned is not None else _scanned(text))
+    return _assembled(text, scan_line(text, LANGUAGES_OF, READER_ADDRESS))
 
 
 def python_line_facts(text: str) -> LineFacts:
     """``line_facts`` without any compiled part: the reference the compiled paths are tested against."""
-    scanned = python_scan_ascii_line(text, LANGUAGES_OF, READER_ADDRESS)
-    return _assembled(text, scanned if scanned is not None else _scanned(text))
-
-
-def _scanned(text: str) -> ScannedLine:
-    """What ``scan_ascii_line`` gives, for any text (the regex reads non-ASCII words)."""
-    words, lowered = line_words(text)
-    marks = marked_words(lowered, LANGUAGES_OF, READER_ADDRESS)
-    return (words, lowered, *marks, ends_like_sentence(text))
+    return _assembled(text, python_scan_line(text, LANGUAGES_OF, READER_ADDRESS))
 
 
 def _assembled(text: str, scanned: ScannedLine) -> LineFacts:

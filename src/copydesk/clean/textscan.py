@@ -41,14 +41,6 @@ def ends_like_sentence(text: str) -> bool:
 Marks = tuple[dict[str, int], str | None, int, bool]
 
 
-def python_ascii_words(text: str) -> tuple[list[str], list[str]] | None:
-    """The words ``WORD`` finds in an ASCII text and their lowercase forms; None for other text."""
-    if not text.isascii():
-        return None
-    words = WORD.findall(text)
-    return words, list(map(str.lower, words))
-
-
 def python_marked_words(
     lowered: list[str], languages_of: dict[str, tuple[str, ...]], address: frozenset[str]
 ) -> Marks:
@@ -68,16 +60,26 @@ def python_marked_words(
 ScannedLine = tuple[list[str], list[str], dict[str, int], str | None, int, bool, bool]
 
 
+def python_scan_line(
+    text: str, languages_of: dict[str, tuple[str, ...]], address: frozenset[str]
+) -> ScannedLine:
+    """``WORD``'s words, ``marked_words`` and ``ends_like_sentence`` of a line at once (every line of
+    every article asks all three), in Python: the reference of the compiled scan."""
+    return _scan(text, languages_of, address, python_marked_words)
+
+
 def python_scan_ascii_line(
     text: str, languages_of: dict[str, tuple[str, ...]], address: frozenset[str]
 ) -> ScannedLine | None:
-    """``WORD``'s words, ``marked_words`` and ``ends_like_sentence`` of an ASCII line at once (every
-    line of every article asks all three); None for other text."""
-    pair = python_ascii_words(text)
-    if pair is None:
-        return None
-    words, lowered = pair
-    return (words, lowered, *python_marked_words(lowered, languages_of, address), ends_like_sentence(text))
+    """``python_scan_line`` of an ASCII line; None for other text (what the compiled scan reads)."""
+    return python_scan_line(text, languages_of, address) if text.isascii() else None
+
+
+def _scan(
+    text: str, languages_of: dict[str, tuple[str, ...]], address: frozenset[str], marks: Callable[..., Marks]
+) -> ScannedLine:
+    words, lowered = line_words(text)
+    return (words, lowered, *marks(lowered, languages_of, address), ends_like_sentence(text))
 
 
 def python_first_items(rows: list[list[Any]]) -> frozenset[Any]:
@@ -107,7 +109,12 @@ COMPILED = scan_ascii_line is not python_scan_ascii_line
 
 
 def line_words(text: str) -> tuple[list[str], list[str]]:
-    """A line's words (``WORD``) and their lowercase forms, for any text (the scans above read ASCII
-    lines only)."""
+    """A line's words (``WORD``) and their lowercase forms, for any text."""
     words = WORD.findall(text)
     return words, list(map(str.lower, words))
+
+
+def scan_line(text: str, languages_of: dict[str, tuple[str, ...]], address: frozenset[str]) -> ScannedLine:
+    """``python_scan_line`` of any line: compiled for ASCII lines, the regex for others."""
+    scanned = scan_ascii_line(text, languages_of, address)
+    return scanned if scanned is not None else _scan(text, languages_of, address, marked_words)
