@@ -21,7 +21,14 @@ from copydesk.store.db import Database
 from copydesk.stories.families import FamilyJudge, estimate_matrix
 from copydesk.stories.features import Lexicon
 from copydesk.stories.provenance import FamilyPool, StoryJob, story_provenance
-from copydesk.stories.sentence_align import align_keys, may_align, outline, sentence_keys
+from copydesk.stories.sentence_align import (
+    KeyBits,
+    TokenMemo,
+    align_keys,
+    may_align,
+    outline,
+    sentence_keys,
+)
 from copydesk.stories.stage import StoryStage
 from copydesk.stories.synthetic import GeneratedArticle, generate_corpus
 
@@ -72,12 +79,13 @@ def test_forked_family_workers_match_this_process(lexicon: Lexicon, corpus: list
 def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
     """``may_align`` is a necessary condition: whenever it says no, the full alignment falls short."""
     share, min_anchors = 0.75, 2
-    keys = [sentence_keys(a.text, lexicon.zipf) for a in corpus]
+    bits = KeyBits()
+    keys = [sentence_keys(a.text, lexicon.zipf, bits) for a in corpus]
     outlines = [outline(k, min_anchors) for k in keys]
     accepted = 0
     for i in range(len(corpus)):
         for j in range(i + 1, len(corpus)):
-            alignment = align_keys(keys[i], keys[j], min_anchors)
+            alignment = align_keys(keys[i], keys[j], bits, min_anchors)
             reaches = alignment.comparable >= 2 and alignment.share >= share
             accepted += reaches
             if reaches:
@@ -86,9 +94,12 @@ def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: li
 
 
 def test_token_memo_gives_the_same_keys(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
-    memo: dict[str, tuple[str, str, str]] = {}
+    memo: TokenMemo = {}
+    bits = KeyBits()
     for article in corpus:
-        assert sentence_keys(article.text, lexicon.zipf, memo) == sentence_keys(article.text, lexicon.zipf)
+        assert sentence_keys(article.text, lexicon.zipf, bits, memo) == sentence_keys(
+            article.text, lexicon.zipf, bits
+        )
 
 
 def test_estimate_matrix_is_pairwise_estimated_jaccard(corpus: list[GeneratedArticle]) -> None:

@@ -37,31 +37,63 @@ class Alignment:
         return self.aligned / self.comparable if self.comparable else 0.0
 
 
-# Per sentence: its anchors, how many of them are names or figures, its lower-case words, and its
-# grammar words in order (the, of, to, was: what a synonym spinner keeps and a translation reorders).
-SentenceKeys = list[tuple[frozenset[str], int, frozenset[str], tuple[str, ...]]]
+class KeyBits:
+    """Bit positions for the anchors and words of the texts compared together (one story's members):
+    a sentence's anchors and words become int bitmasks, so what two sentences share is one AND and a
+    popcount instead of a set intersection. Masks from different ``KeyBits`` do not mix."""
+
+    __slots__ = ("_bit", "_words")
+
+    def __init__(self) -> None:
+        self._bit: dict[str, int] = {}
+        self._words: list[str] = []
+
+    def mask(self, words: set[str]) -> int:
+        bit, out = self._bit, 0
+        for word in words:
+            found = bit.get(word)
+            if found is None:
+                found = bit[word] = 1 << len(self._words)
+                self._words.append(word)
+            out |= found
+        return out
+
+    def words(self, mask: int) -> list[str]:
+        """The words whose bits ``mask`` holds."""
+        out = []
+        while mask:
+            low = mask & -mask
+            out.append(self._words[low.bit_length() - 1])
+            mask ^= low
+        return out
+
+
+# Per sentence: its anchors (a mask) and how many, its lower-case words (a mask), and its grammar
+# words in order (the, of, to, was: what a synonym spinner keeps and a translation reorders).
+SentenceKeys = list[tuple[int, int, int, tuple[str, ...]]]
 
 
 # Per token: its lower-case form, the anchor it gives at a sentence's start and elsewhere ("" for
-# none), whether that anchor is a name or figure (capitalised or a number) rather than a rare word,
-# and whether the token is a grammar word.
-TokenMemo = dict[str, tuple[str, str, str, bool, bool]]
+# none), and whether the token is a grammar word.
+TokenMemo = dict[str, tuple[str, str, str, bool]]
 # Words at least this common (Zipf frequency) are grammar words: articles, prepositions, auxiliaries.
 _GRAMMAR_ZIPF = 6.0
 
 
-def sentence_keys(text: str, zipf: Mapping[str, float], memo: TokenMemo | None = None) -> SentenceKeys:
-    """Per sentence: its anchors (figures, names, rare words), how many are names or figures, and its
-    plain lower-case words.
+def sentence_keys(
+    text: str, zipf: Mapping[str, float], bits: KeyBits, memo: TokenMemo | None = None
+) -> SentenceKeys:
+    """Per sentence: its anchors (figures, names, rare words) and its plain lower-case words, as masks
+    of ``bits``, and its grammar words.
 
     ``memo`` remembers each token's reading (it depends on nothing but the token and ``zipf``)."""
     memo = {} if memo is None else memo
+    mask = bits.mask
     out: SentenceKeys = []
     for sentence in sentences(text):
         tokens = _TOKEN.findall(sentence)
         anchors: set[str] = set()
-        strong: set[str] = set()
-        lows: list[str] = []
+        lows: set[str] = set()
         grammar: list[str] = []
         for position, token in enumerate(tokens):
             seen = memo.get(token)
@@ -69,43 +101,43 @@ def sentence_keys(text: str, zipf: Mapping[str, float], memo: TokenMemo | None =
                 seen = _read_token(token, zipf)
                 if len(memo) < 1_000_000:
                     memo[token] = seen
-            low, at_start, inside, named, glue = seen
-            lows.append(low)
+            low, at_start, inside, glue = seen
+            lows.add(low)
             if glue:
                 grammar.append(low)
             anchor = inside if position else at_start
             if anchor:
                 anchors.add(anchor)
-                if named:
-                    strong.add(anchor)
-        out.append((frozenset(anchors), len(strong), frozenset(lows), tuple(grammar)))
+        out.append((mask(anchors), len(anchors), mask(lows), tuple(grammar)))
     return out
 
 
-def _read_token(token: str, zipf: Mapping[str, float]) -> tuple[str, str, str, bool, bool]:
+def _read_token(token: str, zipf: Mapping[str, float]) -> tuple[str, str, str, bool]:
     low = token.lower()
     if token[0].isdigit():
         figure = token.translate(_GROUPING)
-        return low, figure, figure, True, False
+        return low, figure, figure, False
     known = zipf.get(low, 0.0)
     rare = low if known < _RARE_ZIPF else ""
-    capital = token[0].isupper()
-    return low, rare, low if capital else rare, capital, known >= _GRAMMAR_ZIPF
+    return low, rare, low if token[0].isupper() else rare, known >= _GRAMMAR_ZIPF
 
 
 @dataclass(frozen=True, slots=True)
 class Outline:
     """A text's sentence keys with what bounds any alignment of it: how many sentences can be
-    compared (enough names and figures), and every anchor of the text."""
+    compared (enough names and figures), and every anchor of the text (a mask)."""
 
     keys: SentenceKeys
     comparable: int
-    anchors: frozenset[str]
+    anchors: int
 
 
 def outline(keys: SentenceKeys, min_anchors: int) -> Outline:
-    comparable = sum(1 for anchors, _, _, _ in keys if len(anchors) >= min_anchors)
-    return Outline(keys, comparable, frozenset().union(*(anchors for anchors, _, _, _ in keys)))
+    comparable = sum(1 for _, count, *_ in keys if count >= min_anchors)
+    every = 0
+    for anchors, *_ in keys:
+        every |= anchors
+    return Outline(keys, comparable, every)
 
 
 def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
@@ -118,11 +150,12 @@ def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
         return False
     short, long = (b, a) if len(a.keys) > len(b.keys) else (a, b)
     need = share * comparable - 1e-9
+    long_every, short_every = long.anchors, short.anchors
     matched = min(
         short.comparable,
         long.comparable,
-        sum(1 for anchors, *_ in short.keys if min(len(anchors), len(anchors & long.anchors)) >= min_anchors),
-        sum(1 for anchors, _, _, _ in long.keys if len(anchors & short.anchors) >= min_anchors),
+        sum(1 for anchors, *_ in short.keys if (anchors & long_every).bit_count() >= min_anchors),
+        sum(1 for anchors, *_ in long.keys if (anchors & short_every).bit_count() >= min_anchors),
     )
     if matched >= need:
         return True
@@ -130,8 +163,8 @@ def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
         return False
     return (
         min(
-            sum(1 for anchors, _, _, _ in short.keys if anchors & long.anchors),
-            sum(1 for anchors, _, _, _ in long.keys if anchors & short.anchors),
+            sum(1 for anchors, *_ in short.keys if anchors & long_every),
+            sum(1 for anchors, *_ in long.keys if anchors & short_every),
         )
         >= need
     )
@@ -140,42 +173,47 @@ def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
 def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int = 2) -> Alignment:
     """Match each sentence of the shorter text to the other's best sentence by shared anchors, then
     keep the longest run of matches in order (a longest increasing subsequence)."""
-    return align_keys(sentence_keys(text_a, zipf), sentence_keys(text_b, zipf), min_anchors)
+    bits = KeyBits()
+    return align_keys(sentence_keys(text_a, zipf, bits), sentence_keys(text_b, zipf, bits), bits, min_anchors)
 
 
-def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, min_anchors: int = 2) -> Alignment:
-    """``align`` on sentence keys computed once per text."""
+def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, bits: KeyBits, min_anchors: int = 2) -> Alignment:
+    """``align`` on sentence keys computed once per text (with the same ``bits``)."""
     swapped = len(keys_a) > len(keys_b)
     if swapped:
         keys_a, keys_b = keys_b, keys_a
-    matches: list[tuple[int, int, float, frozenset[str]]] = []
+    matches: list[tuple[int, int, float, int]] = []
     comparable = 0
     # Only sentences with enough anchors can share enough of them.
-    targets = [(j, other) for j, (other, _, _, _) in enumerate(keys_b) if len(other) >= min_anchors]
-    for i, (anchors, _, words_a, _) in enumerate(keys_a):
-        if len(anchors) < min_anchors:
+    targets = [(j, other, count) for j, (other, count, *_) in enumerate(keys_b) if count >= min_anchors]
+    for i, (anchors, count, words_a, _) in enumerate(keys_a):
+        if count < min_anchors:
             continue
         comparable += 1
-        best, best_j, best_shared = 0.0, -1, frozenset[str]()
-        for j, other in targets:
-            if anchors.isdisjoint(other):
-                continue
+        best, best_j, best_shared = 0.0, -1, 0
+        for j, other, other_count in targets:
             shared = anchors & other
-            if len(shared) < min_anchors:
+            if not shared:
                 continue
-            score = len(shared) / min(len(anchors), len(other))
+            size = shared.bit_count()
+            if size < min_anchors:
+                continue
+            score = size / min(count, other_count)
             if score > best:
                 best, best_j, best_shared = score, j, shared
         if best >= 0.5:
             words_b = keys_b[best_j][2]
-            wording = len(words_a & words_b) / max(1, len(words_a | words_b))
+            wording = (words_a & words_b).bit_count() / max(1, (words_a | words_b).bit_count())
             matches.append((i, best_j, wording, best_shared))
     chain = _increasing_chain(matches)
     # Measured against the longer text too: a report that shares a few facts with a longer one is
     # not its translation, however well those few sentences align.
-    comparable = max(comparable, sum(1 for anchors, _, _, _ in keys_b if len(anchors) >= min_anchors))
+    comparable = max(comparable, sum(1 for _, count, *_ in keys_b if count >= min_anchors))
     wording = sum(m[2] for m in chain) / len(chain) if chain else 0.0
-    shown = sorted({a for m in chain for a in m[3]}, key=lambda a: (-len(a), a))
+    every = 0
+    for m in chain:
+        every |= m[3]
+    shown = sorted(bits.words(every), key=lambda a: (-len(a), a))
     aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
     pairs = tuple((j, i) if swapped else (i, j) for i, j, _, _ in chain)
     return Alignment(aligned, comparable, wording, tuple(shown[:6]), pairs)
@@ -195,7 +233,7 @@ def grammar_kept(keys_a: SentenceKeys, keys_b: SentenceKeys, pairs: Sequence[tup
 
 
 def _sandwiched(
-    chain: list[tuple[int, int, float, frozenset[str]]],
+    chain: list[tuple[int, int, float, int]],
     keys_a: SentenceKeys,
     keys_b: SentenceKeys,
     min_anchors: int,
@@ -208,15 +246,16 @@ def _sandwiched(
         if i2 - i1 != j2 - j1:
             continue
         for step in range(1, i2 - i1):
-            (anchors_a, _, _, _), (anchors_b, _, _, _) = keys_a[i1 + step], keys_b[j1 + step]
-            comparable = len(anchors_a) >= min_anchors or len(anchors_b) >= min_anchors
+            anchors_a, count_a, *_ = keys_a[i1 + step]
+            anchors_b, count_b, *_ = keys_b[j1 + step]
+            comparable = count_a >= min_anchors or count_b >= min_anchors
             found += bool(comparable and anchors_a & anchors_b)
     return found
 
 
 def _increasing_chain(
-    matches: list[tuple[int, int, float, frozenset[str]]],
-) -> list[tuple[int, int, float, frozenset[str]]]:
+    matches: list[tuple[int, int, float, int]],
+) -> list[tuple[int, int, float, int]]:
     """The longest subsequence of matches whose target sentences also increase."""
     if not matches:
         return []
@@ -227,7 +266,7 @@ def _increasing_chain(
             if matches[j][1] < matches[i][1] and best_len[j] + 1 > best_len[i]:
                 best_len[i], prev[i] = best_len[j] + 1, j
     end = max(range(len(matches)), key=lambda i: best_len[i])
-    chain: list[tuple[int, int, float, frozenset[str]]] = []
+    chain: list[tuple[int, int, float, int]] = []
     while end >= 0:
         chain.append(matches[end])
         end = prev[end]
