@@ -285,3 +285,62 @@ def test_a_topic_helper_that_dies_leaves_the_groups_to_assign(
             StoryStage(workers=workers, batch=20).run(db, [])
             members.append(_members(db))
     assert members[0] == members[1]
+
+
+def _provenance_rows(db: Database) -> list[tuple[object, ...]]:
+    rows = db.query("SELECT id, title, independent_sources, sites, credited_wires FROM stories ORDER BY id")
+    return [tuple(r) for r in rows]
+
+
+@pytest.mark.parametrize("dies", [False, True])
+def test_families_worked_out_early_are_the_ones_worked_out_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies: bool
+) -> None:
+    """Stories the run seems done with get their families in a worker while articles are still placed;
+    a story that gains members (or absorbs another) afterwards is worked out again, so the result is
+    the one-process run's; a worker that dies leaves its stories to the end."""
+    import copydesk.stories.provenance as provenance
+    from copydesk.stories.synthetic import iter_corpus
+
+    articles = list(iter_corpus(60, seed=4, spread_days=30))
+    reused: list[int] = []
+    early_results = provenance.FamilyRefresh._early_results
+
+    def counted(self: provenance.FamilyRefresh, part: list[str], members: dict[str, list[str]]) -> object:
+        found = early_results(self, part, members)
+        reused.append(len(found))
+        return found
+
+    monkeypatch.setattr(provenance.FamilyRefresh, "_early_results", counted)
+    results = []
+    for workers in (1, 2):
+        target = tmp_path / f"w{workers}"
+        target.mkdir()
+        if workers == 2 and dies:
+            monkeypatch.setattr(provenance, "_provenance_chunk", _die)
+        with Database.open(_ingest(target, articles)) as db:
+            StoryStage(workers=workers, batch=40).run(db, [])
+            results.append((_members(db), _provenance_rows(db)))
+    assert results[0] == results[1]
+    assert reused[0] == 0  # one process: nothing is worked out early
+    assert (reused[1] == 0) if dies else (reused[1] > 0)
+
+
+def test_early_families_are_used_only_where_the_members_are_unchanged(
+    tmp_path: Path, lexicon: Lexicon, corpus: list[GeneratedArticle]
+) -> None:
+    from copydesk.stories.provenance import FamilyRefresh, refresh_stories
+
+    config = MinHashConfig()
+    with Database.open(_ingest(tmp_path, corpus)) as db:
+        StoryStage().run(db, [])
+        stories = [r[0] for r in db.query("SELECT id FROM stories WHERE merged_into IS NULL ORDER BY id")]
+        with FamilyRefresh(db, lexicon, config, workers=2) as refresh:
+            refresh.settle(stories)
+            # An article moves to another story after both stories' families were worked out.
+            moved, story = db.query("SELECT article_id, story_id FROM story_members ORDER BY article_id")[0]
+            story_store.put_members(db, [(moved, next(s for s in stories if s != story), 0.5)])
+            refresh.finish(stories)
+        early = (_members(db), _provenance_rows(db))
+        refresh_stories(db, stories, lexicon, config)
+        assert (_members(db), _provenance_rows(db)) == early

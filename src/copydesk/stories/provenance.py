@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -61,33 +61,107 @@ def refresh_stories(
 
     Members are read a couple of thousand stories at a time, stories are worked on by up to ``workers``
     processes (``FamilyPool``), and everything is written in one transaction."""
-    judge = FamilyJudge(lexicon.zipf, minhash)
-    with db.atomic(), FamilyPool(judge, workers) as pool:
-        for start in range(0, len(story_ids), 2000):
-            part = story_ids[start : start + 2000]
-            member_lists = story_store.member_ids_of(db, part)
-            every = [a for ids in member_lists.values() for a in ids]
-            texts = story_store.story_texts(db, every)
-            prints = story_store.hashes_and_signatures(db, every, minhash.key)
-            jobs: list[StoryJob] = []
-            for story_id in part:
-                articles = sorted(
-                    (texts[a] for a in member_lists.get(story_id, []) if a in texts), key=lambda a: a.seq
-                )
-                if articles:
-                    signed = {a.id: prints[a.id] for a in articles if a.id in prints}
-                    jobs.append((story_id, articles, signed))
-            done = pool.map(jobs)
-            story_store.put_families(db, [m for result in done for m in result.members])
-            for result in done:
-                story_store.put_provenance(
-                    db,
-                    result.story_id,
-                    title=result.title,
-                    independent=result.independent,
-                    sites=result.sites,
-                    wires=result.wires,
-                )
+    with FamilyRefresh(db, lexicon, minhash, workers) as refresh:
+        refresh.finish(story_ids)
+
+
+class FamilyRefresh:
+    """The families of the stories a run touched, some worked out while the run still places articles.
+
+    ``settle`` hands stories the run is probably done with to one worker process while this one goes
+    on placing (the stories stage's placement keeps one core busy and leaves the other idle);
+    ``finish`` works out the rest and writes every story. A story's families depend on its members
+    alone, so an early result is used only where the story's members are still the same, and is
+    then exactly what ``finish`` would have computed; otherwise it is worked out again."""
+
+    def __init__(self, db: Database, lexicon: Lexicon, minhash: MinHashConfig, workers: int = 1) -> None:
+        self.db = db
+        self.minhash = minhash
+        self._pool = FamilyPool(FamilyJudge(lexicon.zipf, minhash), workers)
+        self._early: dict[str, tuple[frozenset[str], Future[list[Provenance]]]] = {}
+        self._waiting: list[list[StoryJob]] = []
+        self._running: list[Future[list[Provenance]]] = []
+
+    def __enter__(self) -> FamilyRefresh:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.close()
+
+    def settle(self, story_ids: Sequence[str]) -> None:
+        """Start on these stories' families in a worker (nothing happens where no worker may fork)."""
+        if not story_ids or not self._pool.may_submit():
+            return
+        jobs = self._jobs(story_ids)
+        if jobs:
+            self._waiting.append(jobs)
+        self._feed()
+
+    def _feed(self) -> None:
+        """One early batch at a time: a second would compete with the placement for the other core."""
+        self._running = [f for f in self._running if not f.done()]
+        while self._waiting and not self._running:
+            jobs = self._waiting.pop(0)
+            future = self._pool.submit(jobs)
+            if future is None:
+                self._waiting.clear()
+                return
+            self._running.append(future)
+            for story_id, articles, _ in jobs:
+                self._early[story_id] = (frozenset(a.id for a in articles), future)
+
+    def finish(self, story_ids: Sequence[str]) -> None:
+        """Work out (or take the early result for) each story's families and write them all."""
+        self._waiting.clear()
+        with self.db.atomic():
+            for start in range(0, len(story_ids), 2000):
+                part = story_ids[start : start + 2000]
+                members = story_store.member_ids_of(self.db, part)
+                done = self._early_results(part, members)
+                todo = [s for s in part if s not in done and members.get(s)]
+                for result in self._pool.map(self._jobs(todo, members)):
+                    done[result.story_id] = result
+                results = [done[s] for s in part if s in done]
+                story_store.put_families(self.db, [m for result in results for m in result.members])
+                for result in results:
+                    story_store.put_provenance(
+                        self.db,
+                        result.story_id,
+                        title=result.title,
+                        independent=result.independent,
+                        sites=result.sites,
+                        wires=result.wires,
+                    )
+
+    def _early_results(self, part: Sequence[str], members: dict[str, list[str]]) -> dict[str, Provenance]:
+        """The early results of these stories whose members are still the ones they were worked out on."""
+        out: dict[str, Provenance] = {}
+        for story_id in part:
+            early = self._early.pop(story_id, None)
+            if early is None or early[0] != frozenset(members.get(story_id, ())):
+                continue
+            try:
+                found = [r for r in early[1].result() if r.story_id == story_id]
+            except BrokenProcessPool:
+                continue  # the worker died: worked out again here
+            out.update((r.story_id, r) for r in found)
+        return out
+
+    def _jobs(self, story_ids: Sequence[str], members: dict[str, list[str]] | None = None) -> list[StoryJob]:
+        """Each story's members in arrival order, with their normalised hashes and signatures."""
+        member_lists = story_store.member_ids_of(self.db, story_ids) if members is None else members
+        every = [a for s in story_ids for a in member_lists.get(s, [])]
+        texts = story_store.story_texts(self.db, every)
+        prints = story_store.hashes_and_signatures(self.db, every, self.minhash.key)
+        jobs: list[StoryJob] = []
+        for story_id in story_ids:
+            articles = sorted(
+                (texts[a] for a in member_lists.get(story_id, []) if a in texts), key=lambda a: a.seq
+            )
+            if articles:
+                signed = {a.id: prints[a.id] for a in articles if a.id in prints}
+                jobs.append((story_id, articles, signed))
+        return jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,15 +234,29 @@ class FamilyPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
-    def map(self, jobs: list[StoryJob]) -> list[Provenance]:
-        """Each job's provenance, in the jobs' order."""
-        members = sum(len(job[1]) for job in jobs)
-        if self.workers <= 1 or members < self.min_members or not may_fork():
-            return [story_provenance(job, self.judge) for job in jobs]
+    def may_submit(self) -> bool:
+        """Whether ``submit`` would hand work to another process."""
+        return self.workers > 1 and may_fork()
+
+    def submit(self, jobs: list[StoryJob]) -> Future[list[Provenance]] | None:
+        """The jobs' provenance worked out by one worker while the caller goes on (None: no worker)."""
+        if not self.may_submit():
+            return None
+        try:
+            return self._forked().submit(_provenance_chunk, jobs)
+        except BrokenProcessPool:  # a worker died: the caller works these out later, here
+            self.close()
+            self.workers = 1
+            return None
+
+    def _forked(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.workers,
@@ -176,6 +264,14 @@ class FamilyPool:
                 initializer=_start_family_worker,
                 initargs=(self.judge,),
             )
+        return self._pool
+
+    def map(self, jobs: list[StoryJob]) -> list[Provenance]:
+        """Each job's provenance, in the jobs' order."""
+        members = sum(len(job[1]) for job in jobs)
+        if self.workers <= 1 or members < self.min_members or not may_fork():
+            return [story_provenance(job, self.judge) for job in jobs]
+        pool = self._forked()
         # Chunks of about equal work (pairs grow with the square of a story's size), in story order.
         cost = [min(len(job[1]), COMPARED_MEMBERS) ** 2 + len(job[1]) for job in jobs]
         target = sum(cost) / (4 * self.workers)
@@ -188,10 +284,9 @@ class FamilyPool:
             chunks[-1].append(job)
             load += weight
         try:
-            return [result for done in self._pool.map(_provenance_chunk, chunks) for result in done]
+            return [result for done in pool.map(_provenance_chunk, chunks) for result in done]
         except BrokenProcessPool:  # a worker died (out of memory, killed): finish here, fork no more
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+            self.close()
             self.workers = 1
             return [story_provenance(job, self.judge) for job in jobs]
 

@@ -6,7 +6,8 @@ Steps, each persisted so the stage can be rerun alone (it only ever places *unpl
    usually computed at ingest, in the worker processes (``StoryPrintStage``), and only signed here;
 2. copies first: an article whose exact or verified near copy is already in a story joins that story;
 3. the rest go through ``StoryDesk.assign`` (join or open, never reshuffle) and new stories get topics;
-4. copy families and provenance are recomputed for the stories that changed.
+4. copy families and provenance are recomputed for the stories that changed; those a chunk no longer
+   touches are started on in a worker while later chunks are placed (``FamilyRefresh``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState, batch_topic_groups, day_number
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
-from copydesk.stories.provenance import Titled, refresh_stories
+from copydesk.stories.provenance import FamilyRefresh, Titled
 
 # Near-copy candidates verified per new article, best MinHash estimate first.
 MAX_NEAR_COPY_CANDIDATES = 20
@@ -162,43 +163,54 @@ class StoryStage(CorpusStage):
         known = dict(enumerate(owners))
         prints = ShinglePrints(self.minhash.shingle)  # stored articles are checked batch after batch
         touched: set[str] = set()
+        last_touched: set[str] = set()
         helper = _TopicHelper(self.config, self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH)
-        try:
-            for start in range(0, len(pending), self.batch):
-                chunk = pending[start : start + self.batch]
-                texts = story_store.story_texts(db, chunk)
-                articles = [texts[aid] for aid in chunk if aid in texts]
-                stored = story_store.get_features(db, chunk)
-                features = self.fingerprint(articles, stored)
-                _store_features(db, features, stored)
-                groups = helper.submit(features)  # built in another process while copies are checked here
-                placed = self._copies_first(db, desk, articles, features, lsh, known, prints)
-                rest = [i for i in range(len(articles)) if articles[i].id not in placed]
-                assignments = desk.assign(
-                    [articles[i].id for i in rest],
-                    np.stack([features[i].vector for i in rest]) if rest else np.zeros((0, 1), np.float32),
-                    [articles[i].published for i in rest],
-                    topic_groups=helper.result(groups, rest),
-                )
-                members = [(a, s, sim) for a, (s, sim) in placed.items()]
-                members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
-                touched.update(s for _, s, _ in members)
-                save_desk(db, desk, {s for _, s, _ in members})
-                story_store.put_members(db, members)
-                new_rows = np.arange(len(known), len(known) + len(features))
-                lsh.add(new_rows, np.stack([f.signature for f in features]))
-                for row, f in zip(new_rows.tolist(), features, strict=True):
-                    known[row] = f.article_id
-                report.changed += len(articles)
-        finally:
-            helper.close()
-        desk.link_topics([s for s in touched if s in desk.stories])
-        save_desk(db, desk, touched)
-        merges = [(e.story_id, e.other_id or "") for e in desk.log if e.kind == "merge"]
-        story_store.mark_merged(db, merges)
-        story_store.put_log(db, [(e.kind, e.story_id, e.other_id, e.article_id, e.detail) for e in desk.log])
-        live = sorted({desk.merged_into.get(s, s) for s in touched} & set(desk.stories))
-        refresh_stories(db, live, self.lexicon, self.minhash, workers=self.workers)
+        with FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
+            try:
+                for start in range(0, len(pending), self.batch):
+                    chunk = pending[start : start + self.batch]
+                    texts = story_store.story_texts(db, chunk)
+                    articles = [texts[aid] for aid in chunk if aid in texts]
+                    stored = story_store.get_features(db, chunk)
+                    features = self.fingerprint(articles, stored)
+                    _store_features(db, features, stored)
+                    groups = helper.submit(features)  # built in another process while copies are checked here
+                    placed = self._copies_first(db, desk, articles, features, lsh, known, prints)
+                    rest = [i for i in range(len(articles)) if articles[i].id not in placed]
+                    assignments = desk.assign(
+                        [articles[i].id for i in rest],
+                        np.stack([features[i].vector for i in rest])
+                        if rest
+                        else np.zeros((0, 1), np.float32),
+                        [articles[i].published for i in rest],
+                        topic_groups=helper.result(groups, rest),
+                    )
+                    members = [(a, s, sim) for a, (s, sim) in placed.items()]
+                    members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
+                    now_touched = {s for _, s, _ in members}
+                    touched.update(now_touched)
+                    save_desk(db, desk, {s for _, s, _ in members})
+                    story_store.put_members(db, members)
+                    new_rows = np.arange(len(known), len(known) + len(features))
+                    lsh.add(new_rows, np.stack([f.signature for f in features]))
+                    for row, f in zip(new_rows.tolist(), features, strict=True):
+                        known[row] = f.article_id
+                    report.changed += len(articles)
+                    # Stories the last chunk touched and this one did not are likely complete (input in
+                    # date order): their families are worked out now, on the core placement leaves idle.
+                    families.settle(sorted(s for s in last_touched - now_touched if s in desk.stories))
+                    last_touched = now_touched
+            finally:
+                helper.close()
+            desk.link_topics([s for s in touched if s in desk.stories])
+            save_desk(db, desk, touched)
+            merges = [(e.story_id, e.other_id or "") for e in desk.log if e.kind == "merge"]
+            story_store.mark_merged(db, merges)
+            story_store.put_log(
+                db, [(e.kind, e.story_id, e.other_id, e.article_id, e.detail) for e in desk.log]
+            )
+            live = sorted({desk.merged_into.get(s, s) for s in touched} & set(desk.stories))
+            families.finish(live)
         opened = sum(1 for e in desk.log if e.kind == "open")
         report.notes.append(
             f"{report.changed} articles placed: {opened} new stories, {len(merges)} merges, "
