@@ -1,7 +1,7 @@
-"""The optional compiled kernels (copydesk._textscan, copydesk._tokenmemo); the rest is in pyproject.toml.
+"""The optional compiled kernels (copydesk._textscan, _tokenmemo, _overlap); the rest is in pyproject.toml.
 
 Where no C compiler is at hand the install still succeeds and the cleaning stages use their pure-Python
-path, which gives the same results, more slowly. ``REQUIRE_COPYDESK_KERNELS=1`` (set by the Makefile
+path (and the stories stage its numpy and difflib one), which gives the same results, more slowly. ``REQUIRE_COPYDESK_KERNELS=1`` (set by the Makefile
 where a compiler is found) makes a failed build fail the install instead of passing unnoticed.
 """
 
@@ -15,5 +15,6 @@ setup(
     ext_modules=[
         Extension("copydesk._textscan", ["src/copydesk/_textscan.c"], optional=optional),
         Extension("copydesk._tokenmemo", ["src/copydesk/_tokenmemo.c"], optional=optional),
+        Extension("copydesk._overlap", ["src/copydesk/_overlap.c"], optional=optional),
     ]
 )

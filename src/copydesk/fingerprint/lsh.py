@@ -8,7 +8,7 @@ explanation: the estimated and the exact Jaccard and the longest passages the tw
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -149,9 +149,19 @@ class ShinglePrints:
         return self._prints.get(key)
 
 
-def shared_shingles(a: np.ndarray, b: np.ndarray) -> int:
-    """How many shingles two ``ShinglePrints`` arrays share."""
+def python_shared_count(a: np.ndarray, b: np.ndarray) -> int:
+    """How many shingles two ``ShinglePrints`` arrays share (the reference of the compiled one)."""
     return int(np.intersect1d(a, b, assume_unique=True).size)
+
+
+_compiled_shared_count: Callable[[np.ndarray, np.ndarray], int] | None
+try:  # the same count, compiled where the extension is built (tests hold the two equal)
+    from copydesk._overlap import shared_count as _compiled_shared_count
+except ImportError:  # pragma: no cover - depends on the install
+    _compiled_shared_count = None
+
+# How many shingles two ``ShinglePrints`` arrays share.
+shared_shingles: Callable[[np.ndarray, np.ndarray], int] = _compiled_shared_count or python_shared_count
 
 
 def shared_passages(a: str, b: str, *, min_words: int = 8, limit: int = 3) -> tuple[str, ...]:

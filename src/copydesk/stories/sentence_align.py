@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -227,9 +227,25 @@ def grammar_kept(keys_a: SentenceKeys, keys_b: SentenceKeys, pairs: Sequence[tup
     for i, j in pairs:
         x, y = keys_a[i][3], keys_b[j][3]
         if x or y:
-            blocks = SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks()
-            kept.append(sum(b.size for b in blocks) / max(len(x), len(y)))
+            kept.append(matched_total(x, y) / max(len(x), len(y)))
     return sum(kept) / len(kept) if kept else 0.0
+
+
+def python_matched_total(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    """The total size of difflib's matching blocks of two sequences (the compiled one's reference)."""
+    return sum(block.size for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+
+
+_compiled_matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] | None
+try:  # the same total, compiled where the extension is built (tests hold the two equal)
+    from copydesk._overlap import matched_total as _compiled_matched_total
+except ImportError:  # pragma: no cover - depends on the install
+    _compiled_matched_total = None
+
+# The total size of difflib's matching blocks of two grammar-word sequences.
+matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] = (
+    _compiled_matched_total or python_matched_total
+)
 
 
 def _sandwiched(

@@ -1,0 +1,45 @@
+"""The compiled overlap counts (copydesk._overlap) give exactly what their Python references give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from copydesk.fingerprint import lsh
+from copydesk.fingerprint.lsh import python_shared_count
+from copydesk.stories import sentence_align
+from copydesk.stories.sentence_align import python_matched_total
+
+overlap = pytest.importorskip("copydesk._overlap", reason="copydesk._overlap was not built")
+
+# Few distinct words, so sequences share runs, ties and repeats; "".join builds each word afresh, so
+# equal words are mostly different objects (equality, not identity, must decide).
+_WORDS = st.sampled_from(["the", "of", "to", "a", "in", "was", "and", "The", "é", ""])
+_SEQUENCES = st.lists(_WORDS, max_size=24).map(lambda words: tuple("".join(list(w)) for w in words))
+_PRINTS = st.lists(st.integers(-(2**63), 2**63 - 1) | st.integers(-20, 20), max_size=60).map(
+    lambda values: np.unique(np.asarray(values, dtype=np.int64))
+)
+
+
+@settings(max_examples=1500)
+@given(_SEQUENCES, _SEQUENCES)
+def test_compiled_matched_total_is_difflibs(a: tuple[str, ...], b: tuple[str, ...]) -> None:
+    assert overlap.matched_total(a, b) == python_matched_total(a, b)
+
+
+@settings(max_examples=800)
+@given(_PRINTS, _PRINTS)
+def test_compiled_shared_count_is_numpys(a: np.ndarray, b: np.ndarray) -> None:
+    assert overlap.shared_count(a, b) == python_shared_count(a, b)
+
+
+def test_the_stories_code_uses_the_compiled_kernels() -> None:
+    assert lsh.shared_shingles is overlap.shared_count
+    assert sentence_align.matched_total is overlap.matched_total
+
+
+def test_shared_count_refuses_arrays_of_another_type() -> None:
+    with pytest.raises(TypeError):
+        overlap.shared_count(np.arange(3, dtype=np.int32), np.arange(3, dtype=np.int64))
