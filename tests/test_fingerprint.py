@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 
 from copydesk.fingerprint.lsh import LshIndex, near_copy_pairs, shingle_set, verify_pair
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher, estimated_jaccard
-from copydesk.fingerprint.normalise import normalise_for_hash, normalised_hash
+from copydesk.fingerprint.normalise import (
+    normalise_for_hash,
+    normalised_hash,
+    unicode_normalise_for_hash,
+    unicode_words,
+    words,
+)
 
 WORDS = [f"w{i}" for i in range(3000)]
 
@@ -119,3 +125,10 @@ def test_shingle_prints_count_what_the_shingle_sets_share() -> None:
     prints.of("c", "A third text, short.")
     assert "a" not in prints and "b" in prints and "c" in prints  # the oldest goes first
     assert len(prints.of("empty", "")) == 0
+
+
+@settings(max_examples=600)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_the_ascii_shortcut_normalises_as_the_unicode_path_does(text: str) -> None:
+    assert normalise_for_hash(text) == unicode_normalise_for_hash(text)
+    assert words(text) == unicode_words(text)

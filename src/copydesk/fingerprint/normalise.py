@@ -28,10 +28,27 @@ _PUNCT_MAP = str.maketrans(
 )
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _WORD = re.compile(r"\w+", re.UNICODE)
+# For ASCII text (NFKC and the punctuation map leave it as it is, casefolding is lowercasing): every
+# byte that is not a word character becomes a space, capitals become small, in one bytes.translate.
+_ASCII_FOLD = bytes(
+    (c + 32 if 65 <= c <= 90 else c) if chr(c).isalnum() or c == 95 else 32 for c in range(128)
+) + bytes(128)
+
+
+def _ascii_folded(text: str) -> str:
+    """An ASCII text's words, casefolded, between spaces (``text.isascii()`` must hold)."""
+    return text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
 
 
 def normalise_for_hash(text: str) -> str:
     """Casefolded NFKC words joined by single spaces; punctuation and layout dropped."""
+    if text.isascii():
+        return " ".join(_ascii_folded(text).split())
+    return unicode_normalise_for_hash(text)
+
+
+def unicode_normalise_for_hash(text: str) -> str:
+    """``normalise_for_hash`` for any text (the ASCII shortcut gives the same, tests hold)."""
     folded = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP).casefold()
     return _NON_WORD.sub(" ", folded).strip()
 
@@ -43,6 +60,13 @@ def normalised_hash(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The normalised words of a text, in order (the unit MinHash shingles are built from)."""
+    if text.isascii():
+        return _ascii_folded(text).split()
+    return unicode_words(text)
+
+
+def unicode_words(text: str) -> list[str]:
+    """``words`` for any text (the ASCII shortcut gives the same, tests hold)."""
     return _WORD.findall(unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP).casefold())
 
 
