@@ -344,3 +344,31 @@ def test_early_families_are_used_only_where_the_members_are_unchanged(
         early = (_members(db), _provenance_rows(db))
         refresh_stories(db, stories, lexicon, config)
         assert (_members(db), _provenance_rows(db)) == early
+
+
+def test_near_copy_candidates_rank_the_same_with_signatures_kept_or_read_back(
+    tmp_path: Path, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidates ranked with the signatures kept in memory (the last rows, in a ring) or read back
+    from the store come out the same, best estimate first."""
+    import copydesk.stories.near_copies as near_copies
+
+    config = MinHashConfig()
+    with Database.open(_ingest(tmp_path, corpus)) as db:
+        StoryStage().run(db, [])
+        ids = sorted(r[0] for r in db.query("SELECT id FROM articles"))
+        stored = story_store.hashes_and_signatures(db, ids, config.key)
+        signatures = np.stack([stored[a][1] for a in ids])
+        shortlists = []
+        for kept in (100_000, 7):
+            monkeypatch.setattr(near_copies, "RECENT_SIGNATURES", kept)
+            finder = near_copies.NearCopyFinder(config, 0.5, LshIndex(config), [], expected=len(ids))
+            for lo in range(0, len(ids), 10):
+                finder.add(ids[lo : lo + 10], signatures[lo : lo + 10])
+            shortlists.append(finder.shortlist(db, signatures))
+    assert shortlists[0] == shortlists[1]
+    assert sum(len(found) > 1 for found in shortlists[0].values()) > 5
+    for i, found in shortlists[0].items():  # the article itself first (estimate 1), then the rest
+        assert found[0] == ids[i] or estimated_jaccard(signatures[i], stored[found[0]][1]) == 1.0
+        estimates = [estimated_jaccard(signatures[i], stored[a][1]) for a in found]
+        assert estimates == sorted(estimates, reverse=True)

@@ -70,17 +70,34 @@ class LshIndex:
 
     def query_many(self, signatures: np.ndarray) -> list[set[int]]:
         """``query`` for each row of ``signatures``, with the band keys of all rows in one pass."""
-        self._merge()
         found: list[set[int]] = [set() for _ in range(len(signatures))]
+        queries, owners = self.query_pairs(signatures)
+        for query, owner in zip(queries.tolist(), owners.tolist(), strict=True):
+            found[query].add(owner)
+        return found
+
+    def query_pairs(self, signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``query_many`` as two arrays: (row of ``signatures``, owner) pairs, each pair once, in
+        order of row and then owner."""
+        self._merge()
+        nothing = np.zeros(0, dtype=np.int64)
         if len(signatures) == 0 or len(self._keys) == 0:
-            return found
+            return nothing, nothing
+        bands = self.config.bands
         flat = band_keys(signatures, self.config).reshape(-1)
         lo = np.searchsorted(self._keys, flat, side="left")
         hi = np.searchsorted(self._keys, flat, side="right")
-        filled = np.repeat(~(signatures == EMPTY_SLOT).all(axis=1), self.config.bands)  # empty: no match
-        for at in np.flatnonzero((hi > lo) & filled).tolist():
-            found[at // self.config.bands].update(self._owners[lo[at] : hi[at]].tolist())
-        return found
+        filled = np.repeat(~(signatures == EMPTY_SLOT).all(axis=1), bands)  # empty: no match
+        hits = np.flatnonzero((hi > lo) & filled)
+        if len(hits) == 0:
+            return nothing, nothing
+        sizes = (hi - lo)[hits]
+        ends = np.cumsum(sizes)
+        at = np.repeat(lo[hits] - (ends - sizes), sizes) + np.arange(int(ends[-1]))
+        owners = self._owners[at]
+        span = int(owners.max()) + 1
+        pairs = np.unique(np.repeat(hits // bands, sizes) * span + owners)
+        return pairs // span, pairs % span
 
     def candidate_pairs(self) -> set[tuple[int, int]]:
         """Every pair of owners that shares a band key (for a batch run over the whole index)."""

@@ -23,8 +23,8 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from copydesk.fingerprint.lsh import LshIndex, ShinglePrints, shared_shingles
-from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher
+from copydesk.fingerprint.lsh import LshIndex
+from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
 from copydesk.records import Article, StoryPrints
@@ -33,10 +33,9 @@ from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState, batch_topic_groups, day_number
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
+from copydesk.stories.near_copies import NearCopyFinder
 from copydesk.stories.provenance import FamilyRefresh, Titled
 
-# Near-copy candidates verified per new article, best MinHash estimate first.
-MAX_NEAR_COPY_CANDIDATES = 20
 # Unplaced articles from which a run builds topic groups in a helper process (a fork costs ~40 ms).
 MIN_TOPIC_HELPER_BATCH = 500
 
@@ -159,9 +158,12 @@ class StoryStage(CorpusStage):
         if not pending:
             return report
         desk = load_desk(db, self.config)
-        lsh, owners = load_lsh_and_owners(db, self.minhash)
-        known = dict(enumerate(owners))
-        prints = ShinglePrints(self.minhash.shingle)  # stored articles are checked batch after batch
+        copies = NearCopyFinder(
+            self.minhash,
+            self.config.near_copy_threshold,
+            *load_lsh_and_owners(db, self.minhash),
+            len(pending),
+        )
         touched: set[str] = set()
         last_touched: set[str] = set()
         helper = _TopicHelper(self.config, self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH)
@@ -175,7 +177,7 @@ class StoryStage(CorpusStage):
                     features = self.fingerprint(articles, stored)
                     _store_features(db, features, stored)
                     groups = helper.submit(features)  # built in another process while copies are checked here
-                    placed = self._copies_first(db, desk, articles, features, lsh, known, prints)
+                    placed = self._copies_first(db, desk, articles, features, copies)
                     rest = [i for i in range(len(articles)) if articles[i].id not in placed]
                     assignments = desk.assign(
                         [articles[i].id for i in rest],
@@ -191,10 +193,10 @@ class StoryStage(CorpusStage):
                     touched.update(now_touched)
                     save_desk(db, desk, {s for _, s, _ in members})
                     story_store.put_members(db, members)
-                    new_rows = np.arange(len(known), len(known) + len(features))
-                    lsh.add(new_rows, np.stack([f.signature for f in features]))
-                    for row, f in zip(new_rows.tolist(), features, strict=True):
-                        known[row] = f.article_id
+                    if features:
+                        copies.add(
+                            [f.article_id for f in features], np.stack([f.signature for f in features])
+                        )
                     report.changed += len(articles)
                     # Stories the last chunk touched and this one did not are likely complete (input in
                     # date order): their families are worked out now, on the core placement leaves idle.
@@ -224,16 +226,20 @@ class StoryStage(CorpusStage):
         desk: StoryDesk,
         articles: Sequence[story_store.StoryText],
         features: Sequence[story_store.StoredFeatures],
-        lsh: LshIndex,
-        known: dict[int, str],
-        prints: ShinglePrints,
+        copies: NearCopyFinder,
     ) -> dict[str, tuple[str, float]]:
         """Articles whose exact or near copy already sits in a story join that story directly."""
         by_hash = story_store.articles_with_hash(db, [f.norm_hash for f in features])
         twins = {i: by_hash[f.norm_hash] for i, f in enumerate(features) if f.norm_hash in by_hash}
-        if len(known):
-            rest = [i for i in range(len(articles)) if i not in twins]
-            twins.update(self._near_copies(db, articles, features, rest, lsh, known, prints))
+        rest = [i for i in range(len(articles)) if i not in twins]
+        if rest:
+            found = copies.find(
+                db,
+                [articles[i].id for i in rest],
+                [articles[i].text for i in rest],
+                np.stack([features[i].signature for i in rest]),
+            )
+            twins.update((rest[k], aid) for k, aid in found.items())
         stories = story_store.story_ids_of(db, sorted(set(twins.values())))
         placed: dict[str, tuple[str, float]] = {}
         for i in sorted(twins):
@@ -245,61 +251,6 @@ class StoryStage(CorpusStage):
             desk.join(desk.stories[story_id], features[i].vector, articles[i].published)
             placed[articles[i].id] = (story_id, 1.0)
         return placed
-
-    def _near_copies(
-        self,
-        db: Database,
-        articles: Sequence[story_store.StoryText],
-        features: Sequence[story_store.StoredFeatures],
-        rows: Sequence[int],
-        lsh: LshIndex,
-        known: dict[int, str],
-        prints: ShinglePrints,
-    ) -> dict[int, str]:
-        """For each of ``rows``, a stored article it verifiably near-copies: LSH candidates, the best
-        MinHash estimates first; signatures and texts are read once for the whole batch, and each
-        candidate's shingles are built once in the run however many new articles, of however many
-        batches, it is a candidate for (``prints``)."""
-        candidates: dict[int, list[str]] = {}
-        queried = lsh.query_many(np.stack([features[i].signature for i in rows])) if rows else []
-        for i, hits in zip(rows, queried, strict=True):
-            found = [known[r] for r in sorted(hits) if r in known]
-            if found:
-                candidates[i] = found
-        if not candidates:
-            return {}
-        signatures = story_store.hashes_and_signatures(
-            db, sorted({a for found in candidates.values() for a in found}), self.minhash.key
-        )
-        row_of = {a: r for r, a in enumerate(signatures)}  # one matrix of them, rows picked per article
-        matrix = np.stack([signature for _, signature in signatures.values()]) if signatures else None
-        shortlist: dict[int, list[str]] = {}
-        for i, found in candidates.items():
-            ids = [a for a in found if a in row_of]
-            if ids and matrix is not None:
-                estimates = _estimates(features[i].signature, matrix[[row_of[a] for a in ids]])
-                order = np.argsort(-estimates, kind="stable")[:MAX_NEAR_COPY_CANDIDATES]
-                shortlist[i] = [ids[k] for k in order.tolist()]
-        unread = sorted({a for ids in shortlist.values() for a in ids if a not in prints})
-        texts = story_store.story_texts(db, unread)
-        out: dict[int, str] = {}
-        for i, ids in shortlist.items():
-            article = articles[i]
-            mine = prints.of(article.id, article.text)
-            for aid in ids:
-                theirs = prints.get(aid)
-                if theirs is None:
-                    other = texts.get(aid)
-                    if other is None:
-                        continue
-                    theirs = prints.of(aid, other.text)
-                # verify_pair's test, max(Jaccard, containment) >= threshold, is containment alone:
-                # the union is never smaller than the smaller set.
-                shared = shared_shingles(mine, theirs)
-                if shared and shared >= self.config.near_copy_threshold * min(len(mine), len(theirs)):
-                    out[i] = aid
-                    break
-        return out
 
 
 def _store_features(
@@ -359,15 +310,6 @@ class _TopicHelper:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
-
-
-def _estimates(signature: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """``estimated_jaccard`` of one signature against each row of ``others``, in one pass."""
-    valid = (others != EMPTY_SLOT) | (signature != EMPTY_SLOT)[None, :]
-    equal = (others == signature[None, :]) & valid
-    counts = valid.sum(axis=1)
-    estimates: np.ndarray = np.where(counts > 0, equal.sum(axis=1) / np.maximum(counts, 1), 0.0)
-    return estimates
 
 
 def load_desk(db: Database, config: StoryConfig) -> StoryDesk:

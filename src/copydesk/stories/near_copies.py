@@ -1,0 +1,157 @@
+"""Near copies of new articles among the stored ones: the stories stage's copies-first check.
+
+An article whose verified near copy already sits in a story joins that story without clustering.
+Candidates come from the LSH index, the best MinHash estimates first (at most
+``MAX_NEAR_COPY_CANDIDATES``), and each is verified on its shingles until one passes. A run checks
+batch after batch against the same recent articles, so their signatures and shingle prints are kept
+in memory for a while instead of being read and rebuilt each time; candidates are ranked for the
+whole batch in a few array operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from copydesk.fingerprint.lsh import LshIndex, ShinglePrints, shared_shingles
+from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig
+from copydesk.store import stories as story_store
+from copydesk.store.db import Database
+
+# Near-copy candidates verified per new article, best MinHash estimate first.
+MAX_NEAR_COPY_CANDIDATES = 20
+# Signatures of the run's latest articles kept in memory (512 bytes each at 128 slots).
+RECENT_SIGNATURES = 100_000
+# Candidate pairs whose estimates are worked out at once (each gathers two signatures).
+_PAIRS_AT_ONCE = 4096
+
+
+class NearCopyFinder:
+    """The LSH index over every signed article, the article of each index row, and the recent
+    articles' signatures and shingle prints."""
+
+    def __init__(
+        self,
+        minhash: MinHashConfig,
+        threshold: float,
+        index: LshIndex,
+        owners: list[str],
+        expected: int = RECENT_SIGNATURES,
+    ) -> None:
+        """``expected``: about how many articles the run will add (sizes the kept signatures)."""
+        self.minhash = minhash
+        self.threshold = threshold
+        self.index = index
+        self.owners = owners
+        self.prints = ShinglePrints(minhash.shingle)
+        self._first_added = len(owners)  # the index row of the run's first added article
+        # The latest added rows' signatures, row r at (r - _first_added) % capacity.
+        self._recent = np.zeros((max(1, min(expected, RECENT_SIGNATURES)), minhash.num_perm), np.uint32)
+
+    @property
+    def _recent_start(self) -> int:
+        """The first index row whose signature is still kept."""
+        return max(self._first_added, len(self.owners) - len(self._recent))
+
+    def add(self, article_ids: Sequence[str], signatures: np.ndarray) -> None:
+        """Index newly placed articles (rows numbered on from the stored ones)."""
+        if not article_ids:
+            return
+        rows = np.arange(len(self.owners), len(self.owners) + len(article_ids))
+        self.index.add(rows, signatures)
+        self.owners.extend(article_ids)
+        kept = rows[-len(self._recent) :]
+        self._recent[(kept - self._first_added) % len(self._recent)] = signatures[-len(kept) :]
+
+    def find(
+        self, db: Database, article_ids: Sequence[str], texts: Sequence[str], signatures: np.ndarray
+    ) -> dict[int, str]:
+        """For each article (by position) that verifiably near-copies an indexed one, that one."""
+        if len(article_ids) == 0 or not self.owners:
+            return {}
+        shortlist = self.shortlist(db, signatures)
+        unread = sorted({a for ids in shortlist.values() for a in ids if a not in self.prints})
+        stored = story_store.story_texts(db, unread)
+        out: dict[int, str] = {}
+        for i, ids in shortlist.items():
+            mine = self.prints.of(article_ids[i], texts[i])
+            for aid in ids:
+                theirs = self.prints.get(aid)
+                if theirs is None:
+                    other = stored.get(aid)
+                    if other is None:
+                        continue
+                    theirs = self.prints.of(aid, other.text)
+                # verify_pair's test, max(Jaccard, containment) >= threshold, is containment alone:
+                # the union is never smaller than the smaller set.
+                shared = shared_shingles(mine, theirs)
+                if shared and shared >= self.threshold * min(len(mine), len(theirs)):
+                    out[i] = aid
+                    break
+        return out
+
+    def shortlist(self, db: Database, signatures: np.ndarray) -> dict[int, list[str]]:
+        """Per article, its LSH candidates with a signature of this configuration, the best estimates
+        first (ties: the earlier row), at most ``MAX_NEAR_COPY_CANDIDATES``."""
+        queries, rows = self.index.query_pairs(signatures)
+        estimates, known = self._estimates(db, signatures, queries, rows)
+        queries, rows, estimates = queries[known], rows[known], estimates[known]
+        order = np.lexsort((rows, -estimates, queries))
+        queries, rows = queries[order], rows[order]
+        first = np.r_[0, np.flatnonzero(queries[1:] != queries[:-1]) + 1]
+        rank = np.arange(len(queries)) - np.repeat(first, np.diff(np.r_[first, len(queries)]))
+        keep = rank < MAX_NEAR_COPY_CANDIDATES
+        shortlist: dict[int, list[str]] = {}
+        owners = self.owners
+        for query, row in zip(queries[keep].tolist(), rows[keep].tolist(), strict=True):
+            shortlist.setdefault(query, []).append(owners[row])
+        return shortlist
+
+    def _estimates(
+        self, db: Database, signatures: np.ndarray, queries: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each pair's estimated Jaccard, and whether a signature of this configuration is known for
+        its row (kept ones in memory, older ones read from the store)."""
+        estimates = np.zeros(len(rows))
+        known = rows >= self._recent_start
+        at = np.flatnonzero(known)
+        slots = (rows[at] - self._first_added) % len(self._recent)
+        _estimate_pairs(estimates, at, signatures, queries[at], self._recent, slots)
+        older = np.flatnonzero(~known)
+        if len(older):
+            ids = [self.owners[r] for r in rows[older].tolist()]
+            stored = story_store.hashes_and_signatures(db, sorted(set(ids)), self.minhash.key)
+            have = [k for k, aid in enumerate(ids) if aid in stored]
+            if have:
+                at = older[have]
+                matrix = np.stack([stored[ids[k]][1] for k in have])
+                _estimate_pairs(estimates, at, signatures, queries[at], matrix, np.arange(len(have)))
+                known[at] = True
+        return estimates, known
+
+
+def _estimate_pairs(
+    out: np.ndarray,
+    at: np.ndarray,
+    mine: np.ndarray,
+    my_rows: np.ndarray,
+    theirs: np.ndarray,
+    their_rows: np.ndarray,
+) -> None:
+    """``out[at[k]]``: the estimate of ``mine[my_rows[k]]`` against ``theirs[their_rows[k]]``, a slice of
+    pairs at a time (no pair matrix of the whole batch is built)."""
+    for lo in range(0, len(at), _PAIRS_AT_ONCE):
+        part = slice(lo, lo + _PAIRS_AT_ONCE)
+        out[at[part]] = estimated_jaccards(
+            np.take(mine, my_rows[part], axis=0), np.take(theirs, their_rows[part], axis=0)
+        )
+
+
+def estimated_jaccards(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """``estimated_jaccard`` of each row of ``mine`` against the same row of ``theirs``."""
+    valid = (theirs != EMPTY_SLOT) | (mine != EMPTY_SLOT)
+    equal = (theirs == mine) & valid
+    counts = valid.sum(axis=1)
+    estimates: np.ndarray = np.where(counts > 0, equal.sum(axis=1) / np.maximum(counts, 1), 0.0)
+    return estimates
