@@ -129,8 +129,9 @@ def clean_corpus_in_memory(
     return list(changed.values())
 
 
-def _remove_learned_runs(article: Article, learned: frozenset[str]) -> bool:
-    """Cut runs proven elsewhere out of the article; whether any was found.
+def _remove_learned_runs(article: Article, learned: frozenset[str], lines: list[Line] | None = None) -> bool:
+    """Cut runs proven elsewhere out of the article; whether any was found (``lines``: its live
+    lines, when the caller has them).
 
     A run is only looked for where its first word occurs: find_spam finds nothing else there that
     the article's own cleaning did not already find.
@@ -143,7 +144,7 @@ def _remove_learned_runs(article: Article, learned: frozenset[str]) -> bool:
     starts = [word for word in _first_words(learned) if word in lowered]
     if not starts or token_words(article.text).isdisjoint(starts):
         return False
-    lines = live_lines(article)
+    lines = live_lines(article) if lines is None else lines
     spans = [s for s in find_spam(lines, learned) if s.run]
     if spans:
         apply_spam(article, spans, lines)
@@ -248,7 +249,9 @@ class RecurringChromeStage(CorpusStage):
                 learned = _learned_for(article, runs)
             else:
                 learned = frozenset(fresh_for.get(article.id, ()))
-            if _remove_learned_runs(article, learned):
+            # the lines read above still stand where no recurring line was taken out
+            lines = read[article.id][0] if article.id in read and article.id not in changed else None
+            if _remove_learned_runs(article, learned, lines):
                 changed[article.id] = article
         with db.atomic() as conn:
             article_store.update_articles(db, changed.values())
