@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,6 +117,37 @@ def test_recurring_lines_go_across_the_store(tmp_path: Path) -> None:
         for article in article_store.iter_articles(db):
             assert pitch not in article.text
             assert any(r.kind == "chrome" and "recurs" in r.reason for r in article.removals)
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("noted", [True, False])
+def test_line_prints_noted_at_cleaning_read_as_the_text_itself(tmp_path: Path, noted: bool) -> None:
+    """The recurring stage reads the short lines the cleaning noted (or, without the note, the text)
+    with the same outcome; a note goes once its article is read, and when the article is rewritten."""
+    db = Database.open(tmp_path / "n.db")
+    try:
+        pitch = "Get the Calder Post app today"
+        texts = [
+            f"Story number {n} about the harbour\n\n{BODY.replace('August', month)}".replace(
+                "\n\nShips", f"\n\n{pitch}\n\nShips"
+            ).replace("The harbour authority", f"Authority {n}")
+            for n, month in enumerate(["August", "September", "October", "November", "December"])
+        ]
+        ids = [_store_article(db, t, f"s{i}").id for i, t in enumerate(texts)]
+        pending = "SELECT COUNT(*) FROM line_prints_pending"
+        assert db.query(pending)[0][0] == len(ids)
+        if not noted:
+            with db.atomic() as conn:
+                conn.execute("DELETE FROM line_prints_pending")
+        assert RecurringChromeStage(batch=2).run(db, ids).changed == len(ids)
+        assert db.query(pending)[0][0] == 0
+        for article in article_store.iter_articles(db):
+            assert pitch not in article.text
+        newcomer = _store_article(db, texts[0].replace("Authority 0", "Authority 9"), "s9")
+        assert db.query(pending)[0][0] == 1
+        article_store.update_articles(db, [newcomer])
+        assert db.query(pending)[0][0] == 0
     finally:
         db.close()
 

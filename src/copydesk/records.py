@@ -104,6 +104,7 @@ class Article:
     signals: Signals = field(default_factory=Signals)
     metadata: dict[str, Any] = field(default_factory=dict)
     story_prints: StoryPrints | None = None
+    line_prints: LinePrints | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -116,6 +117,16 @@ class StoryPrints:
     vector: bytes
     names: tuple[str, ...]
     numbers: tuple[str, ...]
+
+
+@dataclass(slots=True, frozen=True)
+class LinePrints:
+    """What the recurring-chrome stage reads of an article, noted by the cleaning workers while they
+    have its lines at hand: the body signature and the normalised short lines that could be site
+    furniture (``copydesk.clean.recurring.line_prints``)."""
+
+    body: str
+    keys: tuple[str, ...]
 
 
 @dataclass(slots=True, frozen=True)

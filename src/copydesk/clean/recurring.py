@@ -20,7 +20,7 @@ from copydesk.clean.spam_tokens import token_words
 from copydesk.clean.spamwords import TOPIC
 from copydesk.clean.words import core
 from copydesk.pipeline import CorpusStage, CorpusStageReport
-from copydesk.records import Article, RemovalKind
+from copydesk.records import Article, LinePrints, RemovalKind
 from copydesk.store import articles as article_store
 from copydesk.store import recurrence
 from copydesk.store.db import Database
@@ -56,6 +56,16 @@ def _candidates(article: Article, lines: Sequence[Line], options: RecurringOptio
         and _key(ln.text) != title
         and (not ln.ends_sentence or ln.facts.site_talk)
     ]
+
+
+def line_prints(
+    article: Article, lines: Sequence[Line], options: RecurringOptions = RecurringOptions()
+) -> LinePrints:
+    """The body signature and the keys of the candidate lines of an article whose live lines are
+    ``lines`` (what ``RecurringChromeStage`` reads of each article)."""
+    return LinePrints(
+        _body_signature(lines), tuple(sorted({_key(ln.text) for ln in _candidates(article, lines, options)}))
+    )
 
 
 def recurring_lines(
@@ -196,15 +206,19 @@ class RecurringChromeStage(CorpusStage):
     def _read_batch(self, db: Database, batch: list[Article]) -> int:
         options = self.options
         prints: list[tuple[str, str, str]] = []
-        read: dict[str, tuple[list[Line], list[Line]]] = {}  # each batch article's lines and candidates
+        read: dict[str, tuple[list[Line], list[Line]]] = {}  # batch articles' lines and candidates
+        noted = recurrence.pending_prints(db, [a.id for a in batch])  # the rest's, from ingest
         for article in batch:
-            lines = live_lines(article)
-            body = _body_signature(lines)
-            candidates = _candidates(article, lines, options)
-            read[article.id] = (lines, candidates)
-            keys = {_key(line.text) for line in candidates}
+            found = noted.get(article.id)
+            if found is None:
+                lines = live_lines(article)
+                candidates = _candidates(article, lines, options)
+                read[article.id] = (lines, candidates)
+                found = LinePrints(_body_signature(lines), tuple({_key(line.text) for line in candidates}))
+                noted[article.id] = found
+            keys = set(found.keys)
             keys.update(_key(r.text) for r in article.removals if r.kind == "chrome" and "recurs" in r.reason)
-            prints.extend((key, body, article.id) for key in keys)
+            prints.extend((key, found.body, article.id) for key in keys)
         printed = sorted({key for key, _, _ in prints})
         before = recurrence.body_counts(db, printed)
         with db.atomic() as conn:  # prints first: the counts below must include this batch
@@ -221,9 +235,13 @@ class RecurringChromeStage(CorpusStage):
         for article in working.values():
             if article.id in read:
                 lines, candidates = read[article.id]
+            elif article.id in noted and recurring.keys().isdisjoint(noted[article.id].keys):
+                continue  # none of its short lines recurs
             else:
                 lines = live_lines(article)
                 candidates = _candidates(article, lines, options)
+                if article.id in in_batch:
+                    read[article.id] = (lines, candidates)
             hits = [
                 (line, chrome, f"recurs under {recurring[_key(line.text)]} different articles of the corpus")
                 for line in candidates
@@ -250,8 +268,8 @@ class RecurringChromeStage(CorpusStage):
             else:
                 learned = frozenset(fresh_for.get(article.id, ()))
             # the lines read above still stand where no recurring line was taken out
-            lines = read[article.id][0] if article.id in read and article.id not in changed else None
-            if _remove_learned_runs(article, learned, lines):
+            known = read[article.id][0] if article.id in read and article.id not in changed else None
+            if _remove_learned_runs(article, learned, known):
                 changed[article.id] = article
         with db.atomic() as conn:
             article_store.update_articles(db, changed.values())

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from copydesk.clean.chrome import clean_chrome
 from copydesk.clean.lines import Line, live_lines
+from copydesk.clean.recurring import line_prints
 from copydesk.clean.spam import clean_spam
 from copydesk.clean.textmeta import clean_metadata
 from copydesk.pipeline import ArticleStage
@@ -42,6 +43,9 @@ class TextCleaningStage(ArticleStage):
         lines = live_lines(article)
         for _, step in self.steps:
             lines = step(article, lines)
+        # What the corpus-level recurring pass will read of this article, taken from the lines
+        # already split and measured here (that pass would otherwise do it again, in one process).
+        article.line_prints = line_prints(article, lines)
         return article
 
 

@@ -90,6 +90,15 @@ def put_articles(db: Database, articles: Sequence[Article]) -> int:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [row for a in fresh for row in _removal_rows(a)],
         )
+        # what the cleaning workers noted for the recurring-chrome stage (copydesk.store.recurrence)
+        conn.executemany(
+            "INSERT INTO line_prints_pending (article_id, body, line_keys) VALUES (?, ?, ?)",
+            [
+                (a.id, a.line_prints.body, json.dumps(list(a.line_prints.keys), ensure_ascii=False))
+                for a in fresh
+                if a.line_prints is not None
+            ],
+        )
     return len(fresh)
 
 
@@ -117,6 +126,8 @@ def update_articles(db: Database, articles: Iterable[Article]) -> int:
                 ),
             )
             conn.execute("DELETE FROM removals WHERE article_id=?", (article.id,))
+            # the recurring stage's notes on the old text no longer hold (it reads the new one)
+            conn.execute("DELETE FROM line_prints_pending WHERE article_id=?", (article.id,))
             conn.executemany(
                 "INSERT INTO removals (article_id, seq, kind, text, reason, position, repaired_as) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -7,9 +7,11 @@ line or a newly proven run reaches, instead of reading every article again.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from copydesk.records import LinePrints
 from copydesk.store.db import Database, in_chunks
 
 
@@ -30,9 +32,22 @@ def record_read(
     conn.executemany(
         "INSERT OR IGNORE INTO line_prints (line_key, body, article_id) VALUES (?, ?, ?)", prints
     )
-    conn.executemany(
-        "INSERT OR IGNORE INTO recurrence_read (article_id) VALUES (?)", ((i,) for i in article_ids)
-    )
+    read = [(i,) for i in article_ids]
+    conn.executemany("INSERT OR IGNORE INTO recurrence_read (article_id) VALUES (?)", read)
+    conn.executemany("DELETE FROM line_prints_pending WHERE article_id = ?", read)
+
+
+def pending_prints(db: Database, article_ids: Sequence[str]) -> dict[str, LinePrints]:
+    """The line prints the cleaning workers noted for these unread articles, where they did (the
+    rows are written with the articles: ``copydesk.store.articles.put_articles``)."""
+    out: dict[str, LinePrints] = {}
+    for chunk, marks in in_chunks(article_ids):
+        for article_id, body, keys in db.query(
+            f"SELECT article_id, body, line_keys FROM line_prints_pending WHERE article_id IN ({marks})",
+            chunk,
+        ):
+            out[article_id] = LinePrints(body, tuple(json.loads(keys)))
+    return out
 
 
 def body_counts(db: Database, keys: Sequence[str]) -> dict[str, int]:
