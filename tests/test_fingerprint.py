@@ -132,3 +132,18 @@ def test_shingle_prints_count_what_the_shingle_sets_share() -> None:
 def test_the_ascii_shortcut_normalises_as_the_unicode_path_does(text: str) -> None:
     assert normalise_for_hash(text) == unicode_normalise_for_hash(text)
     assert words(text) == unicode_words(text)
+
+
+_FEW_WORDS = st.lists(st.sampled_from(["ferry", "union", "pay", "Pay", "talks", "the", "3,5", "é"]), max_size=14)
+
+
+@settings(max_examples=400)
+@given(_FEW_WORDS, _FEW_WORDS)
+def test_shingle_prints_are_the_shingle_sets(a: list[str], b: list[str]) -> None:
+    from copydesk.fingerprint.lsh import ShinglePrints, shared_shingles
+
+    text_a, text_b = " ".join(a), " ".join(b)
+    prints = ShinglePrints(5)
+    mine, theirs = prints.of("a", text_a), prints.of("b", text_b)
+    assert len(mine) == len(shingle_set(text_a, 5))
+    assert shared_shingles(mine, theirs) == len(shingle_set(text_a, 5) & shingle_set(text_b, 5))

@@ -156,7 +156,13 @@ class ShinglePrints:
         """The prints of ``text``, remembered under ``key`` (the text must not change under it)."""
         found = self._prints.get(key)
         if found is None:
-            found = np.unique(np.fromiter(map(hash, shingle_set(text, self.k)), dtype=np.int64))
+            tokens = words(text)
+            k = self.k
+            # the hashes of shingle_set's tuples, deduplicated by np.unique instead of a set first
+            shingles = (
+                zip(*(tokens[i:] for i in range(k)), strict=False) if len(tokens) >= k else [tuple(tokens)]
+            )
+            found = np.unique(np.fromiter(map(hash, shingles if tokens else ()), dtype=np.int64))
             if len(self._prints) >= self.capacity:
                 del self._prints[next(iter(self._prints))]  # the oldest first
             self._prints[key] = found
