@@ -134,7 +134,9 @@ def test_the_ascii_shortcut_normalises_as_the_unicode_path_does(text: str) -> No
     assert words(text) == unicode_words(text)
 
 
-_FEW_WORDS = st.lists(st.sampled_from(["ferry", "union", "pay", "Pay", "talks", "the", "3,5", "é"]), max_size=14)
+_FEW_WORDS = st.lists(
+    st.sampled_from(["ferry", "union", "pay", "Pay", "talks", "the", "3,5", "é"]), max_size=14
+)
 
 
 @settings(max_examples=400)
