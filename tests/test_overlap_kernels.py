@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copydesk.fingerprint import lsh
-from copydesk.fingerprint.lsh import python_shared_count
+from copydesk.fingerprint.lsh import python_matching_blocks, python_shared_count
 from copydesk.stories import sentence_align
 from copydesk.stories.sentence_align import python_matched_total
 
@@ -29,6 +29,25 @@ def test_compiled_matched_total_is_difflibs(a: tuple[str, ...], b: tuple[str, ..
     assert overlap.matched_total(a, b) == python_matched_total(a, b)
 
 
+@settings(max_examples=1500)
+@given(_SEQUENCES, _SEQUENCES)
+def test_compiled_matching_blocks_are_difflibs(a: tuple[str, ...], b: tuple[str, ...]) -> None:
+    assert overlap.matching_blocks(list(a), list(b)) == python_matching_blocks(a, b)
+
+
+def test_matching_blocks_of_long_word_lists() -> None:
+    import random
+
+    rng = random.Random(3)
+    vocabulary = [f"w{n}" for n in range(40)] + ["the"] * 20
+    for _ in range(30):
+        a = [rng.choice(vocabulary) for _ in range(rng.randrange(300, 700))]
+        b = a[rng.randrange(50) :]
+        b = [w if rng.random() > 0.05 else rng.choice(vocabulary) for w in b]
+        assert overlap.matching_blocks(a, b) == python_matching_blocks(a, b)
+        assert overlap.matched_total(a, b) == sum(size for _, _, size in python_matching_blocks(a, b))
+
+
 @settings(max_examples=800)
 @given(_PRINTS, _PRINTS)
 def test_compiled_shared_count_is_numpys(a: np.ndarray, b: np.ndarray) -> None:
@@ -38,6 +57,7 @@ def test_compiled_shared_count_is_numpys(a: np.ndarray, b: np.ndarray) -> None:
 def test_the_stories_code_uses_the_compiled_kernels() -> None:
     assert lsh.shared_shingles is overlap.shared_count
     assert sentence_align.matched_total is overlap.matched_total
+    assert lsh.matching_blocks is overlap.matching_blocks
 
 
 def test_shared_count_refuses_arrays_of_another_type() -> None:

@@ -3,11 +3,13 @@
  * shared_count(a, b): how many values two sorted arrays of distinct 64-bit ints (shingle prints) have
  * in common; the near-copy check counts this for every LSH candidate of every new article, and numpy's
  * intersect1d spends most of its time building arrays it then only measures.
- * matched_total(a, b): the total size of difflib.SequenceMatcher(None, a, b, autojunk=False)'s matching
- * blocks for two tuples (the same blocks: the longest match first, earliest in a, then in b, then the
- * same on each side of it), which the rewrite check asks of every aligned sentence pair.
+ * matching_blocks(a, b): difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() (the
+ * same blocks: the longest match first, earliest in a, then in b, then the same on each side of it),
+ * which the evidence of every copy asks of its words and the original's; matched_total(a, b): their total
+ * size, which the rewrite check asks of every aligned sentence pair's grammar words.
  * Python references: copydesk.fingerprint.lsh.python_shared_count and
- * copydesk.stories.sentence_align.python_matched_total; tests hold them equal.
+ * copydesk.stories.sentence_align.python_matched_total, python_matching_blocks in copydesk.fingerprint.lsh;
+ * tests hold them equal.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -56,88 +58,211 @@ static PyObject *shared_count(PyObject *self, PyObject *const *args, Py_ssize_t 
     return PyLong_FromSsize_t(shared);
 }
 
-/* Equality of two items, as == says; two str objects with different cached hashes differ. */
-static int same_item(PyObject *x, PyObject *y) {
-    if (x == y) return 1;
-    if (PyUnicode_CheckExact(x) && PyUnicode_CheckExact(y)) {
-        Py_hash_t hx = PyObject_Hash(x), hy = PyObject_Hash(y);
-        if (hx == -1 || hy == -1) return -1;
-        if (hx != hy) return 0;
+/* The items of two sequences as small ints, equal ints for equal items (a dict from item to int). */
+static int item_ids(PyObject *a, PyObject *b, Py_ssize_t *ia, Py_ssize_t *ib, Py_ssize_t *distinct) {
+    PyObject *ids = PyDict_New();
+    if (ids == NULL) return -1;
+    PyObject *seqs[2] = {a, b};
+    Py_ssize_t *outs[2] = {ia, ib};
+    for (int s = 0; s < 2; s++) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seqs[s]);
+        PyObject **items = PySequence_Fast_ITEMS(seqs[s]);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *found = PyDict_GetItemWithError(ids, items[k]);
+            if (found == NULL) {
+                if (PyErr_Occurred()) {
+                    Py_DECREF(ids);
+                    return -1;
+                }
+                PyObject *id = PyLong_FromSsize_t(PyDict_GET_SIZE(ids));
+                if (id == NULL || PyDict_SetItem(ids, items[k], id) < 0) {
+                    Py_XDECREF(id);
+                    Py_DECREF(ids);
+                    return -1;
+                }
+                Py_DECREF(id);
+                found = PyDict_GetItemWithError(ids, items[k]);
+            }
+            outs[s][k] = PyLong_AsSsize_t(found);
+        }
     }
-    return PyObject_RichCompareBool(x, y, Py_EQ);
+    *distinct = PyDict_GET_SIZE(ids);
+    Py_DECREF(ids);
+    return 0;
 }
+
+typedef struct {
+    Py_ssize_t a, b, size;
+} Block;
 
 typedef struct {
     Py_ssize_t alo, ahi, blo, bhi;
 } Span;
 
-static PyObject *matched_total(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    if (nargs != 2 || !PyTuple_Check(args[0]) || !PyTuple_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "matched_total(a, b) takes two tuples");
-        return NULL;
-    }
-    Py_ssize_t la = PyTuple_GET_SIZE(args[0]), lb = PyTuple_GET_SIZE(args[1]);
-    if (la == 0 || lb == 0) return PyLong_FromLong(0);
-    /* equal[i * lb + j]: a[i] == b[j]; run[j]: length of the match ending at (i - 1, j) */
-    unsigned char *equal = PyMem_Malloc((size_t)la * (size_t)lb);
-    Py_ssize_t *run = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (size_t)(lb + 1));
-    Span *stack = PyMem_Malloc(sizeof(Span) * 2 * (size_t)(la + 1));
-    if (equal == NULL || run == NULL || stack == NULL) {
-        PyMem_Free(equal);
-        PyMem_Free(run);
-        PyMem_Free(stack);
-        return PyErr_NoMemory();
-    }
-    for (Py_ssize_t i = 0; i < la; i++) {
-        for (Py_ssize_t j = 0; j < lb; j++) {
-            int same = same_item(PyTuple_GET_ITEM(args[0], i), PyTuple_GET_ITEM(args[1], j));
-            if (same < 0) {
-                PyMem_Free(equal);
-                PyMem_Free(run);
-                PyMem_Free(stack);
-                return NULL;
-            }
-            equal[i * lb + j] = (unsigned char)same;
-        }
-    }
-    Py_ssize_t total = 0, depth = 0;
+/* difflib.SequenceMatcher(None, a, b, autojunk=False)'s matching blocks before sorting: the longest
+ * match in the whole range (the earliest in a, then in b), then the same on each side of it. The
+ * positions of each item in b are listed once (as difflib's b2j), so a cell is visited only where
+ * the two items are equal. Returns the number of blocks written to out (at most min(la, lb)). */
+static Py_ssize_t find_blocks(const Py_ssize_t *A, Py_ssize_t la, const Py_ssize_t *B, Py_ssize_t lb,
+                              Py_ssize_t distinct, Block *out, Py_ssize_t *work) {
+    /* work: distinct + 1 offsets, lb positions, 2 * lb run lengths, 2 * lb touched, 2 * la spans */
+    Py_ssize_t *start = work, *where = start + distinct + 1, *previous = where + lb, *current = previous + lb;
+    Py_ssize_t *touched_prev = current + lb, *touched_cur = touched_prev + lb;
+    Span *stack = (Span *)(touched_cur + lb);
+    for (Py_ssize_t v = 0; v <= distinct; v++) start[v] = 0;
+    for (Py_ssize_t j = 0; j < lb; j++) start[B[j] + 1]++;
+    for (Py_ssize_t v = 0; v < distinct; v++) start[v + 1] += start[v];
+    for (Py_ssize_t j = 0; j < lb; j++) where[start[B[j]]++] = j; /* start[v] now ends v's run */
+    for (Py_ssize_t v = distinct; v > 0; v--) start[v] = start[v - 1];
+    start[0] = 0;
+    for (Py_ssize_t j = 0; j < lb; j++) previous[j] = current[j] = 0;
+    Py_ssize_t found = 0, depth = 0;
     stack[depth++] = (Span){0, la, 0, lb};
     while (depth > 0) {
         Span span = stack[--depth];
-        /* find_longest_match without junk: the longest run, the earliest in a, then in b */
-        Py_ssize_t besti = span.alo, bestj = span.blo, bestsize = 0;
-        Py_ssize_t *previous = run, *current = run + (lb + 1);
-        for (Py_ssize_t j = span.blo; j <= span.bhi; j++) previous[j] = 0;
+        Py_ssize_t besti = span.alo, bestj = span.blo, bestsize = 0, n_prev = 0;
         for (Py_ssize_t i = span.alo; i < span.ahi; i++) {
-            const unsigned char *row = equal + i * lb;
-            for (Py_ssize_t j = span.blo; j < span.bhi; j++) {
-                Py_ssize_t k = 0;
-                if (row[j]) {
-                    k = (j > span.blo ? previous[j - 1] : 0) + 1;
+            Py_ssize_t n_cur = 0, v = A[i];
+            if (v < distinct) {
+                for (Py_ssize_t p = start[v]; p < start[v + 1]; p++) {
+                    Py_ssize_t j = where[p];
+                    if (j < span.blo) continue;
+                    if (j >= span.bhi) break;
+                    Py_ssize_t k = (j > 0 ? previous[j - 1] : 0) + 1;
+                    current[j] = k;
+                    touched_cur[n_cur++] = j;
                     if (k > bestsize) {
                         besti = i - k + 1;
                         bestj = j - k + 1;
                         bestsize = k;
                     }
                 }
-                current[j] = k;
             }
+            for (Py_ssize_t t = 0; t < n_prev; t++) previous[touched_prev[t]] = 0;
             Py_ssize_t *swap = previous;
             previous = current;
             current = swap;
+            swap = touched_prev;
+            touched_prev = touched_cur;
+            touched_cur = swap;
+            n_prev = n_cur;
         }
+        for (Py_ssize_t t = 0; t < n_prev; t++) previous[touched_prev[t]] = 0;
         if (bestsize == 0) continue;
-        total += bestsize;
-        /* both sides are pushed at most once per block found: depth stays below la + 1 */
+        out[found++] = (Block){besti, bestj, bestsize};
         if (span.alo < besti && span.blo < bestj) stack[depth++] = (Span){span.alo, besti, span.blo, bestj};
         if (besti + bestsize < span.ahi && bestj + bestsize < span.bhi)
             stack[depth++] = (Span){besti + bestsize, span.ahi, bestj + bestsize, span.bhi};
     }
-    PyMem_Free(equal);
-    PyMem_Free(run);
-    PyMem_Free(stack);
+    return found;
+}
+
+/* The blocks of two sequences (fast-sequence objects), or -1 with an exception set. */
+static Py_ssize_t blocks_of(PyObject *a, PyObject *b, Block **blocks) {
+    Py_ssize_t la = PySequence_Fast_GET_SIZE(a), lb = PySequence_Fast_GET_SIZE(b), distinct = 0;
+    *blocks = NULL;
+    if (la == 0 || lb == 0) return 0;
+    Py_ssize_t *ids = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(la + lb));
+    Py_ssize_t *work = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(la + lb + 1 + 5 * lb) + sizeof(Span) * 2 * (size_t)(la + 1));
+    *blocks = PyMem_Malloc(sizeof(Block) * (size_t)(la + 1));
+    if (ids == NULL || work == NULL || *blocks == NULL) {
+        PyMem_Free(ids);
+        PyMem_Free(work);
+        PyMem_Free(*blocks);
+        *blocks = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (item_ids(a, b, ids, ids + la, &distinct) < 0) {
+        PyMem_Free(ids);
+        PyMem_Free(work);
+        PyMem_Free(*blocks);
+        *blocks = NULL;
+        return -1;
+    }
+    /* work must hold distinct + 1 offsets: distinct <= la + lb */
+    Py_ssize_t found = find_blocks(ids, la, ids + la, lb, distinct, *blocks, work);
+    PyMem_Free(ids);
+    PyMem_Free(work);
+    return found;
+}
+
+static int fast_pair(PyObject *const *args, Py_ssize_t nargs, const char *name, PyObject **a, PyObject **b) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "%s(a, b) takes two sequences", name);
+        return -1;
+    }
+    *a = PySequence_Fast(args[0], "a must be a sequence");
+    if (*a == NULL) return -1;
+    *b = PySequence_Fast(args[1], "b must be a sequence");
+    if (*b == NULL) {
+        Py_DECREF(*a);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *matched_total(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    PyObject *a, *b;
+    if (fast_pair(args, nargs, "matched_total", &a, &b) < 0) return NULL;
+    Block *blocks;
+    Py_ssize_t found = blocks_of(a, b, &blocks);
+    Py_DECREF(a);
+    Py_DECREF(b);
+    if (found < 0) return NULL;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t k = 0; k < found; k++) total += blocks[k].size;
+    PyMem_Free(blocks);
     return PyLong_FromSsize_t(total);
+}
+
+static int block_order(const void *x, const void *y) {
+    const Block *p = x, *q = y;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    return p->size < q->size ? -1 : (p->size > q->size);
+}
+
+static PyObject *matching_blocks(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    PyObject *a, *b;
+    if (fast_pair(args, nargs, "matching_blocks", &a, &b) < 0) return NULL;
+    Py_ssize_t la = PySequence_Fast_GET_SIZE(a), lb = PySequence_Fast_GET_SIZE(b);
+    Block *blocks;
+    Py_ssize_t found = blocks_of(a, b, &blocks);
+    Py_DECREF(a);
+    Py_DECREF(b);
+    if (found < 0) return NULL;
+    qsort(blocks, (size_t)found, sizeof(Block), block_order);
+    PyObject *out = PyList_New(0);
+    Py_ssize_t i1 = 0, j1 = 0, k1 = 0;
+    for (Py_ssize_t n = 0; out != NULL && n <= found; n++) {
+        /* adjacent blocks joined, as difflib does; the last (la, lb, 0) is its sentinel */
+        Block next = n < found ? blocks[n] : (Block){la, lb, 0};
+        if (n < found && i1 + k1 == next.a && j1 + k1 == next.b) {
+            k1 += next.size;
+            continue;
+        }
+        if (k1) {
+            PyObject *item = Py_BuildValue("(nnn)", i1, j1, k1);
+            if (item == NULL || PyList_Append(out, item) < 0) Py_CLEAR(out);
+            Py_XDECREF(item);
+        }
+        i1 = next.a;
+        j1 = next.b;
+        k1 = next.size;
+    }
+    PyMem_Free(blocks);
+    if (out == NULL) return NULL;
+    PyObject *sentinel = Py_BuildValue("(nnn)", la, lb, (Py_ssize_t)0);
+    if (sentinel == NULL || PyList_Append(out, sentinel) < 0) {
+        Py_XDECREF(sentinel);
+        Py_DECREF(out);
+        return NULL;
+    }
+    Py_DECREF(sentinel);
+    return out;
 }
 
 static PyMethodDef overlap_methods[] = {
@@ -145,7 +270,10 @@ static PyMethodDef overlap_methods[] = {
      "shared_count(a, b) -> int: how many values two sorted int64 arrays of distinct values share."},
     {"matched_total", (PyCFunction)(void (*)(void))matched_total, METH_FASTCALL,
      "matched_total(a, b) -> int: the total size of difflib.SequenceMatcher(None, a, b, autojunk=False)'s "
-     "matching blocks for two tuples."},
+     "matching blocks of two sequences of hashable items."},
+    {"matching_blocks", (PyCFunction)(void (*)(void))matching_blocks, METH_FASTCALL,
+     "matching_blocks(a, b) -> list[tuple[int, int, int]]: difflib.SequenceMatcher(None, a, b, "
+     "autojunk=False).get_matching_blocks() of two sequences of hashable items, as plain tuples."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -187,14 +187,27 @@ except ImportError:  # pragma: no cover - depends on the install
 shared_shingles: Callable[[np.ndarray, np.ndarray], int] = _compiled_shared_count or python_shared_count
 
 
+def python_matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, int]]:
+    """difflib's matching blocks of two word lists, as ``(a, b, size)`` (the compiled one's reference)."""
+    return [(m.a, m.b, m.size) for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()]
+
+
+_compiled_matching_blocks: Callable[[Sequence[str], Sequence[str]], list[tuple[int, int, int]]] | None
+try:  # the same blocks, compiled where the extension is built (tests hold the two equal)
+    from copydesk._overlap import matching_blocks as _compiled_matching_blocks
+except ImportError:  # pragma: no cover - depends on the install
+    _compiled_matching_blocks = None
+
+matching_blocks = _compiled_matching_blocks or python_matching_blocks
+
+
 def shared_passages(a: str, b: str, *, min_words: int = 8, limit: int = 3) -> tuple[str, ...]:
     """The longest word runs the two texts share, longest first (what a person can check by eye)."""
     wa, wb = words(a), words(b)
-    matcher = SequenceMatcher(None, wa, wb, autojunk=False)
-    blocks = sorted((m for m in matcher.get_matching_blocks() if m.size >= min_words), key=lambda m: -m.size)
+    blocks = sorted((m for m in matching_blocks(wa, wb) if m[2] >= min_words), key=lambda m: -m[2])
     out: list[str] = []
-    for block in blocks[:limit]:
-        run = wa[block.a : block.a + block.size]
+    for start, _, size in blocks[:limit]:
+        run = wa[start : start + size]
         out.append(" ".join(run[:20]) + (" …" if len(run) > 20 else ""))
     return tuple(out)
 
