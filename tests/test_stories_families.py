@@ -107,12 +107,12 @@ def test_original_is_earliest_then_credited(judge: FamilyJudge) -> None:
 
 def test_figures_grouped_by_spaces_match_figures_grouped_by_commas() -> None:
 
-    zipf, bits = Lexicon.load().zipf, KeyBits()
-    comma = sentence_keys("The Vennick plant will hire 3,623 staff and open in 2029.", zipf, bits)
-    space = sentence_keys("The Vennick plant will hire 3 623 staff and open in 2029.", zipf, bits)
+    zipf, bits, words = Lexicon.load().zipf, KeyBits(), KeyBits()
+    comma = sentence_keys("The Vennick plant will hire 3,623 staff and open in 2029.", zipf, bits, words)
+    space = sentence_keys("The Vennick plant will hire 3 623 staff and open in 2029.", zipf, bits, words)
     assert comma[0][0] == space[0][0] and "3623" in bits.words(comma[0][0])
     # A year next to a count stays two figures: only groups of exactly three digits join.
-    apart = sentence_keys("In 2025 120 homes of Vennick were damaged.", zipf, bits)
+    apart = sentence_keys("In 2025 120 homes of Vennick were damaged.", zipf, bits, words)
     assert {"2025", "120"} <= set(bits.words(apart[0][0]))
 
 
@@ -157,8 +157,8 @@ def test_spinning_keeps_the_grammar_words_a_translation_reorders() -> None:
     rng = random.Random(5)
     kept = {}
     for name, copy in (("spun", spin(text, rng)), ("translated", translate_like(text, rng))):
-        bits = KeyBits()
-        keys_a, keys_b = sentence_keys(text, zipf, bits), sentence_keys(copy, zipf, bits)
+        bits, words = KeyBits(), KeyBits()
+        keys_a, keys_b = sentence_keys(text, zipf, bits, words), sentence_keys(copy, zipf, bits, words)
         alignment = align_keys(keys_a, keys_b, bits)
         assert alignment.share >= 0.75 and len(alignment.pairs) >= 3, name
         kept[name] = grammar_kept(keys_a, keys_b, alignment.pairs)

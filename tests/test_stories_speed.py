@@ -79,8 +79,8 @@ def test_forked_family_workers_match_this_process(lexicon: Lexicon, corpus: list
 def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
     """``may_align`` is a necessary condition: whenever it says no, the full alignment falls short."""
     share, min_anchors = 0.75, 2
-    bits = KeyBits()
-    keys = [sentence_keys(a.text, lexicon.zipf, bits) for a in corpus]
+    bits, words = KeyBits(), KeyBits()
+    keys = [sentence_keys(a.text, lexicon.zipf, bits, words) for a in corpus]
     outlines = [outline(k, min_anchors) for k in keys]
     accepted = 0
     for i in range(len(corpus)):
@@ -95,10 +95,10 @@ def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: li
 
 def test_token_memo_gives_the_same_keys(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
     memo: TokenMemo = {}
-    bits = KeyBits()
+    bits, words = KeyBits(), KeyBits()
     for article in corpus:
-        assert sentence_keys(article.text, lexicon.zipf, bits, memo) == sentence_keys(
-            article.text, lexicon.zipf, bits
+        assert sentence_keys(article.text, lexicon.zipf, bits, words, memo) == sentence_keys(
+            article.text, lexicon.zipf, bits, words
         )
 
 

@@ -95,19 +95,19 @@ class FamilyJudge:
         self._outlines: dict[tuple[str, str], Outline] = {}
         self._shingles: dict[tuple[str, str], set[tuple[str, ...]]] = {}
         self._tokens: TokenMemo = {}
-        self._bits = KeyBits()
+        self._anchor_bits, self._word_bits = KeyBits(), KeyBits()
 
     def forget(self) -> None:
         """Drop the per-text caches (call between stories to bound memory and the keys' masks)."""
         self._outlines.clear()
         self._shingles.clear()
-        self._bits = KeyBits()
+        self._anchor_bits, self._word_bits = KeyBits(), KeyBits()
 
     def _outline_of(self, member: MemberText) -> Outline:
         key = (member.article_id, member.norm_hash)
         found = self._outlines.get(key)
         if found is None:
-            keys = sentence_keys(member.text, self.zipf, self._bits, self._tokens)
+            keys = sentence_keys(member.text, self.zipf, self._anchor_bits, self._word_bits, self._tokens)
             found = self._outlines[key] = outline(keys, self.config.min_anchors)
         return found
 
@@ -158,7 +158,7 @@ class FamilyJudge:
         outline_a, outline_b = self._outline_of(a), self._outline_of(b)
         if not may_align(outline_a, outline_b, cfg.min_anchors, cfg.aligned_share):
             return None
-        alignment = align_keys(outline_a.keys, outline_b.keys, self._bits, cfg.min_anchors)
+        alignment = align_keys(outline_a.keys, outline_b.keys, self._anchor_bits, cfg.min_anchors)
         if alignment.comparable < 2 or alignment.share < cfg.aligned_share:
             return None
         grammar = grammar_kept(outline_a.keys, outline_b.keys, alignment.pairs)

@@ -81,14 +81,19 @@ _GRAMMAR_ZIPF = 6.0
 
 
 def sentence_keys(
-    text: str, zipf: Mapping[str, float], bits: KeyBits, memo: TokenMemo | None = None
+    text: str,
+    zipf: Mapping[str, float],
+    anchor_bits: KeyBits,
+    word_bits: KeyBits,
+    memo: TokenMemo | None = None,
 ) -> SentenceKeys:
     """Per sentence: its anchors (figures, names, rare words) and its plain lower-case words, as masks
-    of ``bits``, and its grammar words.
+    of ``anchor_bits`` and ``word_bits`` (apart, so anchor masks stay as narrow as a story's anchors:
+    they are what alignment compares most), and its grammar words.
 
     ``memo`` remembers each token's reading (it depends on nothing but the token and ``zipf``)."""
     memo = {} if memo is None else memo
-    mask = bits.mask
+    anchor_mask, word_mask = anchor_bits.mask, word_bits.mask
     out: SentenceKeys = []
     for sentence in sentences(text):
         tokens = _TOKEN.findall(sentence)
@@ -108,7 +113,7 @@ def sentence_keys(
             anchor = inside if position else at_start
             if anchor:
                 anchors.add(anchor)
-        out.append((mask(anchors), len(anchors), mask(lows), tuple(grammar)))
+        out.append((anchor_mask(anchors), len(anchors), word_mask(lows), tuple(grammar)))
     return out
 
 
@@ -173,12 +178,15 @@ def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
 def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int = 2) -> Alignment:
     """Match each sentence of the shorter text to the other's best sentence by shared anchors, then
     keep the longest run of matches in order (a longest increasing subsequence)."""
-    bits = KeyBits()
-    return align_keys(sentence_keys(text_a, zipf, bits), sentence_keys(text_b, zipf, bits), bits, min_anchors)
+    anchors, words = KeyBits(), KeyBits()
+    keys_a, keys_b = sentence_keys(text_a, zipf, anchors, words), sentence_keys(text_b, zipf, anchors, words)
+    return align_keys(keys_a, keys_b, anchors, min_anchors)
 
 
-def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, bits: KeyBits, min_anchors: int = 2) -> Alignment:
-    """``align`` on sentence keys computed once per text (with the same ``bits``)."""
+def align_keys(
+    keys_a: SentenceKeys, keys_b: SentenceKeys, anchor_bits: KeyBits, min_anchors: int = 2
+) -> Alignment:
+    """``align`` on sentence keys computed once per text (with the same bits)."""
     swapped = len(keys_a) > len(keys_b)
     if swapped:
         keys_a, keys_b = keys_b, keys_a
@@ -213,7 +221,7 @@ def align_keys(keys_a: SentenceKeys, keys_b: SentenceKeys, bits: KeyBits, min_an
     every = 0
     for m in chain:
         every |= m[3]
-    shown = sorted(bits.words(every), key=lambda a: (-len(a), a))
+    shown = sorted(anchor_bits.words(every), key=lambda a: (-len(a), a))
     aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
     pairs = tuple((j, i) if swapped else (i, j) for i, j, _, _ in chain)
     return Alignment(aligned, comparable, wording, tuple(shown[:6]), pairs)
