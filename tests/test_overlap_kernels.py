@@ -54,10 +54,28 @@ def test_compiled_shared_count_is_numpys(a: np.ndarray, b: np.ndarray) -> None:
     assert overlap.shared_count(a, b) == python_shared_count(a, b)
 
 
+_MASKS = st.lists(st.integers(0, 2**70 - 1).map(lambda m: m & (2**70 - 1)), max_size=9)
+
+
+@settings(max_examples=800)
+@given(_MASKS, _MASKS, st.integers(1, 3))
+def test_compiled_best_matches_are_the_references(a: list[int], b: list[int], min_anchors: int) -> None:
+    from copydesk.stories.sentence_align import compiled_best_matches, outline, python_best_matches
+
+    # sparse masks (a few anchors a sentence) over up to 70 bits: rows of one and two 64-bit words
+    first = outline(
+        [(m & (m >> 3) & (m >> 5), (m & (m >> 3) & (m >> 5)).bit_count(), 0, ()) for m in a], min_anchors
+    )
+    second = outline([(m & (m >> 2), (m & (m >> 2)).bit_count(), 0, ()) for m in b], min_anchors)
+    for x, y in ((first, second), (second, first), (first, first)):
+        assert compiled_best_matches(x, y, min_anchors) == python_best_matches(x, y, min_anchors)
+
+
 def test_the_stories_code_uses_the_compiled_kernels() -> None:
     assert lsh.shared_shingles is overlap.shared_count
     assert sentence_align.matched_total is overlap.matched_total
     assert lsh.matching_blocks is overlap.matching_blocks
+    assert sentence_align.best_matches is sentence_align.compiled_best_matches
 
 
 def test_shared_count_refuses_arrays_of_another_type() -> None:

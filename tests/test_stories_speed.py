@@ -85,7 +85,7 @@ def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: li
     accepted = 0
     for i in range(len(corpus)):
         for j in range(i + 1, len(corpus)):
-            alignment = align_keys(keys[i], keys[j], bits, min_anchors)
+            alignment = align_keys(outlines[i], outlines[j], bits, min_anchors)
             reaches = alignment.comparable >= 2 and alignment.share >= share
             accepted += reaches
             if reaches:

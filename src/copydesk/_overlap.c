@@ -7,6 +7,8 @@
  * same blocks: the longest match first, earliest in a, then in b, then the same on each side of it),
  * which the evidence of every copy asks of its words and the original's; matched_total(a, b): their total
  * size, which the rewrite check asks of every aligned sentence pair's grammar words.
+ * best_matches: for each sentence of one text, the sentence of the other sharing most of its anchors
+ * (bit rows, popcounts), the inner loop of every sentence alignment.
  * Python references: copydesk.fingerprint.lsh.python_shared_count and
  * copydesk.stories.sentence_align.python_matched_total, python_matching_blocks in copydesk.fingerprint.lsh;
  * tests hold them equal.
@@ -265,7 +267,69 @@ static PyObject *matching_blocks(PyObject *self, PyObject *const *args, Py_ssize
     return out;
 }
 
+/* For each sentence of a with at least min_anchors anchors: the sentence of b (with as many) that
+ * shares the largest part of the smaller anchor set, at least min_anchors anchors shared, the first
+ * such on a tie; as (i, j, score). Sentences are rows of 64-bit words of anchor bits (a_words and
+ * b_words per row: bits past a row's width are zero), counts their anchor counts (int32). */
+static PyObject *best_matches(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "best_matches(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors)");
+        return NULL;
+    }
+    Py_ssize_t a_words = PyLong_AsSsize_t(args[1]), b_words = PyLong_AsSsize_t(args[4]);
+    long min_anchors = PyLong_AsLong(args[6]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer views[4];
+    PyObject *sources[4] = {args[0], args[2], args[3], args[5]};
+    for (int v = 0; v < 4; v++) {
+        if (PyObject_GetBuffer(sources[v], &views[v], PyBUF_C_CONTIGUOUS) < 0) {
+            for (int u = 0; u < v; u++) PyBuffer_Release(&views[u]);
+            return NULL;
+        }
+    }
+    const uint64_t *a_bits = views[0].buf, *b_bits = views[2].buf;
+    const int32_t *a_counts = views[1].buf, *b_counts = views[3].buf;
+    Py_ssize_t na = views[1].len / 4, nb = views[3].len / 4;
+    PyObject *out = NULL;
+    if (a_words < 0 || b_words < 0 || views[0].len != na * a_words * 8 || views[2].len != nb * b_words * 8) {
+        PyErr_SetString(PyExc_ValueError, "best_matches: rows and counts do not agree");
+        goto done;
+    }
+    Py_ssize_t width = a_words < b_words ? a_words : b_words;
+    out = PyList_New(0);
+    for (Py_ssize_t i = 0; out != NULL && i < na; i++) {
+        if (a_counts[i] < min_anchors) continue;
+        const uint64_t *row = a_bits + i * a_words;
+        double best = 0.0;
+        Py_ssize_t best_j = -1;
+        for (Py_ssize_t j = 0; j < nb; j++) {
+            if (b_counts[j] < min_anchors) continue;
+            const uint64_t *other = b_bits + j * b_words;
+            long shared = 0;
+            for (Py_ssize_t w = 0; w < width; w++) shared += __builtin_popcountll(row[w] & other[w]);
+            if (shared == 0 || shared < min_anchors) continue;
+            double score = (double)shared / (double)(a_counts[i] < b_counts[j] ? a_counts[i] : b_counts[j]);
+            if (score > best) {
+                best = score;
+                best_j = j;
+            }
+        }
+        if (best_j < 0) continue;
+        PyObject *item = Py_BuildValue("(nnd)", i, best_j, best);
+        if (item == NULL || PyList_Append(out, item) < 0) Py_CLEAR(out);
+        Py_XDECREF(item);
+    }
+done:
+    for (int v = 0; v < 4; v++) PyBuffer_Release(&views[v]);
+    return out;
+}
+
 static PyMethodDef overlap_methods[] = {
+    {"best_matches", (PyCFunction)(void (*)(void))best_matches, METH_FASTCALL,
+     "best_matches(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors) -> list[tuple[int, "
+     "int, float]]: each comparable sentence of a, its best-matching sentence of b by shared anchors."},
     {"shared_count", (PyCFunction)(void (*)(void))shared_count, METH_FASTCALL,
      "shared_count(a, b) -> int: how many values two sorted int64 arrays of distinct values share."},
     {"matched_total", (PyCFunction)(void (*)(void))matched_total, METH_FASTCALL,

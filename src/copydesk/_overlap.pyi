@@ -5,3 +5,13 @@ import numpy as np
 def shared_count(a: np.ndarray, b: np.ndarray, /) -> int: ...
 def matched_total(a: Sequence[str], b: Sequence[str], /) -> int: ...
 def matching_blocks(a: Sequence[str], b: Sequence[str], /) -> list[tuple[int, int, int]]: ...
+def best_matches(
+    a_rows: bytes,
+    a_words: int,
+    a_counts: bytes,
+    b_rows: bytes,
+    b_words: int,
+    b_counts: bytes,
+    min_anchors: int,
+    /,
+) -> list[tuple[int, int, float]]: ...

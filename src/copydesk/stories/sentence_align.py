@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -130,11 +131,16 @@ def _read_token(token: str, zipf: Mapping[str, float]) -> tuple[str, str, str, b
 @dataclass(frozen=True, slots=True)
 class Outline:
     """A text's sentence keys with what bounds any alignment of it: how many sentences can be
-    compared (enough names and figures), and every anchor of the text (a mask)."""
+    compared (enough names and figures), and every anchor of the text (a mask); and the anchor masks
+    again as rows of 64-bit words (``row_words`` a row) with their anchor counts (int32), which the
+    compiled ``best_matches`` reads."""
 
     keys: SentenceKeys
     comparable: int
     anchors: int
+    rows: bytes = b""
+    row_words: int = 0
+    counts: bytes = b""
 
 
 def outline(keys: SentenceKeys, min_anchors: int) -> Outline:
@@ -142,7 +148,9 @@ def outline(keys: SentenceKeys, min_anchors: int) -> Outline:
     every = 0
     for anchors, *_ in keys:
         every |= anchors
-    return Outline(keys, comparable, every)
+    words = (every.bit_length() + 63) // 64
+    rows = b"".join(anchors.to_bytes(8 * words, "little") for anchors, *_ in keys)
+    return Outline(keys, comparable, every, rows, words, array("i", [c for _, c, *_ in keys]).tobytes())
 
 
 def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
@@ -179,26 +187,47 @@ def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int 
     """Match each sentence of the shorter text to the other's best sentence by shared anchors, then
     keep the longest run of matches in order (a longest increasing subsequence)."""
     anchors, words = KeyBits(), KeyBits()
-    keys_a, keys_b = sentence_keys(text_a, zipf, anchors, words), sentence_keys(text_b, zipf, anchors, words)
-    return align_keys(keys_a, keys_b, anchors, min_anchors)
+    a = outline(sentence_keys(text_a, zipf, anchors, words), min_anchors)
+    b = outline(sentence_keys(text_b, zipf, anchors, words), min_anchors)
+    return align_keys(a, b, anchors, min_anchors)
 
 
-def align_keys(
-    keys_a: SentenceKeys, keys_b: SentenceKeys, anchor_bits: KeyBits, min_anchors: int = 2
-) -> Alignment:
-    """``align`` on sentence keys computed once per text (with the same bits)."""
-    swapped = len(keys_a) > len(keys_b)
+def align_keys(a: Outline, b: Outline, anchor_bits: KeyBits, min_anchors: int = 2) -> Alignment:
+    """``align`` on two texts' outlines (made once per text, with the same bits and ``min_anchors``)."""
+    swapped = len(a.keys) > len(b.keys)
     if swapped:
-        keys_a, keys_b = keys_b, keys_a
+        a, b = b, a
+    keys_a, keys_b = a.keys, b.keys
     matches: list[tuple[int, int, float, int]] = []
-    comparable = 0
-    # Only sentences with enough anchors can share enough of them.
-    targets = [(j, other, count) for j, (other, count, *_) in enumerate(keys_b) if count >= min_anchors]
-    for i, (anchors, count, words_a, _) in enumerate(keys_a):
+    for i, j, best in best_matches(a, b, min_anchors):
+        if best >= 0.5:
+            words_a, words_b = keys_a[i][2], keys_b[j][2]
+            wording = (words_a & words_b).bit_count() / max(1, (words_a | words_b).bit_count())
+            matches.append((i, j, wording, keys_a[i][0] & keys_b[j][0]))
+    chain = _increasing_chain(matches)
+    # Measured against the longer text too: a report that shares a few facts with a longer one is
+    # not its translation, however well those few sentences align.
+    comparable = max(a.comparable, b.comparable)
+    wording = sum(m[2] for m in chain) / len(chain) if chain else 0.0
+    every = 0
+    for m in chain:
+        every |= m[3]
+    shown = sorted(anchor_bits.words(every), key=lambda a: (-len(a), a))
+    aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
+    pairs = tuple((j, i) if swapped else (i, j) for i, j, _, _ in chain)
+    return Alignment(aligned, comparable, wording, tuple(shown[:6]), pairs)
+
+
+def python_best_matches(a: Outline, b: Outline, min_anchors: int) -> list[tuple[int, int, float]]:
+    """For each sentence of ``a`` with ``min_anchors`` anchors, the first sentence of ``b`` (with as
+    many) sharing the largest part of the smaller anchor set, ``min_anchors`` shared at least, as
+    ``(i, j, score)`` (the compiled one's reference)."""
+    targets = [(j, other, count) for j, (other, count, *_) in enumerate(b.keys) if count >= min_anchors]
+    out: list[tuple[int, int, float]] = []
+    for i, (anchors, count, *_) in enumerate(a.keys):
         if count < min_anchors:
             continue
-        comparable += 1
-        best, best_j, best_shared = 0.0, -1, 0
+        best, best_j = 0.0, -1
         for j, other, other_count in targets:
             shared = anchors & other
             if not shared:
@@ -208,23 +237,17 @@ def align_keys(
                 continue
             score = size / min(count, other_count)
             if score > best:
-                best, best_j, best_shared = score, j, shared
-        if best >= 0.5:
-            words_b = keys_b[best_j][2]
-            wording = (words_a & words_b).bit_count() / max(1, (words_a | words_b).bit_count())
-            matches.append((i, best_j, wording, best_shared))
-    chain = _increasing_chain(matches)
-    # Measured against the longer text too: a report that shares a few facts with a longer one is
-    # not its translation, however well those few sentences align.
-    comparable = max(comparable, sum(1 for _, count, *_ in keys_b if count >= min_anchors))
-    wording = sum(m[2] for m in chain) / len(chain) if chain else 0.0
-    every = 0
-    for m in chain:
-        every |= m[3]
-    shown = sorted(anchor_bits.words(every), key=lambda a: (-len(a), a))
-    aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
-    pairs = tuple((j, i) if swapped else (i, j) for i, j, _, _ in chain)
-    return Alignment(aligned, comparable, wording, tuple(shown[:6]), pairs)
+                best, best_j = score, j
+        if best_j >= 0:
+            out.append((i, best_j, best))
+    return out
+
+
+def compiled_best_matches(a: Outline, b: Outline, min_anchors: int) -> list[tuple[int, int, float]]:
+    """``python_best_matches`` on the outlines' word rows, compiled."""
+    if _compiled_best_matches is None:  # pragma: no cover - depends on the install
+        return python_best_matches(a, b, min_anchors)
+    return _compiled_best_matches(a.rows, a.row_words, a.counts, b.rows, b.row_words, b.counts, min_anchors)
 
 
 def grammar_kept(keys_a: SentenceKeys, keys_b: SentenceKeys, pairs: Sequence[tuple[int, int]]) -> float:
@@ -249,6 +272,16 @@ try:  # the same total, compiled where the extension is built (tests hold the tw
     from copydesk._overlap import matched_total as _compiled_matched_total
 except ImportError:  # pragma: no cover - depends on the install
     _compiled_matched_total = None
+
+_compiled_best_matches: (
+    Callable[[bytes, int, bytes, bytes, int, bytes, int], list[tuple[int, int, float]]] | None
+)
+try:  # the same matches, compiled where the extension is built (tests hold the two equal)
+    from copydesk._overlap import best_matches as _compiled_best_matches
+except ImportError:  # pragma: no cover - depends on the install
+    _compiled_best_matches = None
+
+best_matches = compiled_best_matches if _compiled_best_matches is not None else python_best_matches
 
 # The total size of difflib's matching blocks of two grammar-word sequences.
 matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] = (
