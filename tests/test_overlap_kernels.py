@@ -71,11 +71,32 @@ def test_compiled_best_matches_are_the_references(a: list[int], b: list[int], mi
         assert compiled_best_matches(x, y, min_anchors) == python_best_matches(x, y, min_anchors)
 
 
+@settings(max_examples=800)
+@given(_MASKS, _MASKS, st.integers(1, 3))
+def test_compiled_anchor_reach_is_the_reference(a: list[int], b: list[int], min_anchors: int) -> None:
+    from copydesk.stories.sentence_align import compiled_anchor_reach, outline, python_anchor_reach
+
+    first = outline([(m & (m >> 3), (m & (m >> 3)).bit_count(), 0, ()) for m in a], min_anchors)
+    second = outline([(m & (m >> 1) & (m >> 9), (m & (m >> 1) & (m >> 9)).bit_count(), 0, ()) for m in b], 2)
+    for x, y in ((first, second), (second, first), (first, first)):
+        assert compiled_anchor_reach(x, y, min_anchors) == python_anchor_reach(x, y, min_anchors)
+
+
+@settings(max_examples=800)
+@given(st.lists(st.integers(0, 12), max_size=30))
+def test_compiled_increasing_chain_is_the_reference(targets: list[int]) -> None:
+    from copydesk.stories.sentence_align import _increasing_chain, python_increasing_chain
+
+    matches = [(i, j, 0.5, 0) for i, j in enumerate(targets)]
+    assert _increasing_chain(matches) == python_increasing_chain(matches)
+
+
 def test_the_stories_code_uses_the_compiled_kernels() -> None:
     assert lsh.shared_shingles is overlap.shared_count
     assert sentence_align.matched_total is overlap.matched_total
     assert lsh.matching_blocks is overlap.matching_blocks
     assert sentence_align.best_matches is sentence_align.compiled_best_matches
+    assert sentence_align.anchor_reach is sentence_align.compiled_anchor_reach
 
 
 def test_shared_count_refuses_arrays_of_another_type() -> None:

@@ -8,7 +8,8 @@
  * which the evidence of every copy asks of its words and the original's; matched_total(a, b): their total
  * size, which the rewrite check asks of every aligned sentence pair's grammar words.
  * best_matches: for each sentence of one text, the sentence of the other sharing most of its anchors
- * (bit rows, popcounts), the inner loop of every sentence alignment.
+ * (bit rows, popcounts), the inner loop of every sentence alignment; anchor_reach and increasing_chain:
+ * the alignment bound's counts and the chain of matches in order.
  * Python references: copydesk.fingerprint.lsh.python_shared_count and
  * copydesk.stories.sentence_align.python_matched_total, python_matching_blocks in copydesk.fingerprint.lsh;
  * tests hold them equal.
@@ -326,7 +327,93 @@ done:
     return out;
 }
 
+/* How many rows share at least min_anchors bits with the mask, and how many share any (the mask is
+ * one row of mask_words 64-bit words; bits past a row's width are zero). */
+static PyObject *anchor_reach(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "anchor_reach(rows, row_words, mask, mask_words, min_anchors)");
+        return NULL;
+    }
+    Py_ssize_t row_words = PyLong_AsSsize_t(args[1]), mask_words = PyLong_AsSsize_t(args[3]);
+    long min_anchors = PyLong_AsLong(args[4]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer rows, mask;
+    if (PyObject_GetBuffer(args[0], &rows, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (PyObject_GetBuffer(args[2], &mask, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&rows);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    if (row_words < 0 || mask_words < 0 || mask.len != mask_words * 8 ||
+        (row_words > 0 && rows.len % (row_words * 8) != 0) || (row_words == 0 && rows.len != 0)) {
+        PyErr_SetString(PyExc_ValueError, "anchor_reach: rows and widths do not agree");
+    } else {
+        const uint64_t *r = rows.buf, *m = mask.buf;
+        Py_ssize_t n = row_words ? rows.len / (row_words * 8) : 0;
+        Py_ssize_t width = row_words < mask_words ? row_words : mask_words, enough = 0, any = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            long shared = 0;
+            for (Py_ssize_t w = 0; w < width; w++) shared += __builtin_popcountll(r[i * row_words + w] & m[w]);
+            enough += shared >= min_anchors;
+            any += shared > 0;
+        }
+        out = Py_BuildValue("(nn)", enough, any);
+    }
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&mask);
+    return out;
+}
+
+/* The longest chain of matches whose targets increase (targets: int32, in match order), as match
+ * positions: for each match the longest chain ending there, from the first earlier match that gives
+ * it; the chain ends at the first match of greatest length. */
+static PyObject *increasing_chain(PyObject *self, PyObject *targets_obj) {
+    (void)self;
+    Py_buffer view;
+    if (PyObject_GetBuffer(targets_obj, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    const int32_t *target = view.buf;
+    Py_ssize_t n = view.len / 4;
+    Py_ssize_t *length = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(2 * n + 1));
+    if (length == NULL) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t *previous = length + n, end = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        length[i] = 1;
+        previous[i] = -1;
+        for (Py_ssize_t j = 0; j < i; j++) {
+            if (target[j] < target[i] && length[j] + 1 > length[i]) {
+                length[i] = length[j] + 1;
+                previous[i] = j;
+            }
+        }
+        if (end < 0 || length[i] > length[end]) end = i;
+    }
+    Py_ssize_t size = end < 0 ? 0 : length[end];
+    PyObject *out = PyList_New(size);
+    for (Py_ssize_t k = size - 1; out != NULL && k >= 0; k--) {
+        PyObject *position = PyLong_FromSsize_t(end);
+        if (position == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, k, position);
+        end = previous[end];
+    }
+    PyMem_Free(length);
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef overlap_methods[] = {
+    {"anchor_reach", (PyCFunction)(void (*)(void))anchor_reach, METH_FASTCALL,
+     "anchor_reach(rows, row_words, mask, mask_words, min_anchors) -> (int, int): rows sharing at least "
+     "min_anchors bits with the mask, and rows sharing any."},
+    {"increasing_chain", increasing_chain, METH_O,
+     "increasing_chain(targets) -> list[int]: the positions of the longest chain of increasing targets "
+     "(int32 buffer), the first found on a tie."},
     {"best_matches", (PyCFunction)(void (*)(void))best_matches, METH_FASTCALL,
      "best_matches(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors) -> list[tuple[int, "
      "int, float]]: each comparable sentence of a, its best-matching sentence of b by shared anchors."},

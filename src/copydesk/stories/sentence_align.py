@@ -141,6 +141,7 @@ class Outline:
     rows: bytes = b""
     row_words: int = 0
     counts: bytes = b""
+    every_row: bytes = b""  # ``anchors`` as one row
 
 
 def outline(keys: SentenceKeys, min_anchors: int) -> Outline:
@@ -150,7 +151,8 @@ def outline(keys: SentenceKeys, min_anchors: int) -> Outline:
         every |= anchors
     words = (every.bit_length() + 63) // 64
     rows = b"".join(anchors.to_bytes(8 * words, "little") for anchors, *_ in keys)
-    return Outline(keys, comparable, every, rows, words, array("i", [c for _, c, *_ in keys]).tobytes())
+    counts = array("i", [c for _, c, *_ in keys]).tobytes()
+    return Outline(keys, comparable, every, rows, words, counts, every.to_bytes(8 * words, "little"))
 
 
 def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
@@ -163,24 +165,31 @@ def may_align(a: Outline, b: Outline, min_anchors: int, share: float) -> bool:
         return False
     short, long = (b, a) if len(a.keys) > len(b.keys) else (a, b)
     need = share * comparable - 1e-9
-    long_every, short_every = long.anchors, short.anchors
-    matched = min(
-        short.comparable,
-        long.comparable,
-        sum(1 for anchors, *_ in short.keys if (anchors & long_every).bit_count() >= min_anchors),
-        sum(1 for anchors, *_ in long.keys if (anchors & short_every).bit_count() >= min_anchors),
-    )
+    short_enough, short_any = anchor_reach(short, long, min_anchors)
+    long_enough, long_any = anchor_reach(long, short, min_anchors)
+    matched = min(short.comparable, long.comparable, short_enough, long_enough)
     if matched >= need:
         return True
     if matched < 2:
         return False
+    return min(short_any, long_any) >= need
+
+
+def python_anchor_reach(a: Outline, b: Outline, min_anchors: int) -> tuple[int, int]:
+    """How many of ``a``'s sentences share ``min_anchors`` of ``b``'s anchors, and how many share any
+    (the compiled one's reference)."""
+    every = b.anchors
     return (
-        min(
-            sum(1 for anchors, *_ in short.keys if anchors & long_every),
-            sum(1 for anchors, *_ in long.keys if anchors & short_every),
-        )
-        >= need
+        sum(1 for anchors, *_ in a.keys if (anchors & every).bit_count() >= min_anchors),
+        sum(1 for anchors, *_ in a.keys if anchors & every),
     )
+
+
+def compiled_anchor_reach(a: Outline, b: Outline, min_anchors: int) -> tuple[int, int]:
+    """``python_anchor_reach`` on the outlines' word rows, compiled."""
+    if _overlap is None:  # pragma: no cover - depends on the install
+        return python_anchor_reach(a, b, min_anchors)
+    return _overlap.anchor_reach(a.rows, a.row_words, b.every_row, b.row_words, min_anchors)
 
 
 def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int = 2) -> Alignment:
@@ -245,9 +254,9 @@ def python_best_matches(a: Outline, b: Outline, min_anchors: int) -> list[tuple[
 
 def compiled_best_matches(a: Outline, b: Outline, min_anchors: int) -> list[tuple[int, int, float]]:
     """``python_best_matches`` on the outlines' word rows, compiled."""
-    if _compiled_best_matches is None:  # pragma: no cover - depends on the install
+    if _overlap is None:  # pragma: no cover - depends on the install
         return python_best_matches(a, b, min_anchors)
-    return _compiled_best_matches(a.rows, a.row_words, a.counts, b.rows, b.row_words, b.counts, min_anchors)
+    return _overlap.best_matches(a.rows, a.row_words, a.counts, b.rows, b.row_words, b.counts, min_anchors)
 
 
 def grammar_kept(keys_a: SentenceKeys, keys_b: SentenceKeys, pairs: Sequence[tuple[int, int]]) -> float:
@@ -267,25 +276,16 @@ def python_matched_total(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return sum(block.size for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
 
 
-_compiled_matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] | None
-try:  # the same total, compiled where the extension is built (tests hold the two equal)
-    from copydesk._overlap import matched_total as _compiled_matched_total
+try:  # the compiled kernels of this module's loops (tests hold each equal to its Python reference)
+    from copydesk import _overlap
 except ImportError:  # pragma: no cover - depends on the install
-    _compiled_matched_total = None
+    _overlap = None  # type: ignore[assignment]
 
-_compiled_best_matches: (
-    Callable[[bytes, int, bytes, bytes, int, bytes, int], list[tuple[int, int, float]]] | None
-)
-try:  # the same matches, compiled where the extension is built (tests hold the two equal)
-    from copydesk._overlap import best_matches as _compiled_best_matches
-except ImportError:  # pragma: no cover - depends on the install
-    _compiled_best_matches = None
-
-best_matches = compiled_best_matches if _compiled_best_matches is not None else python_best_matches
-
+anchor_reach = compiled_anchor_reach if _overlap is not None else python_anchor_reach
+best_matches = compiled_best_matches if _overlap is not None else python_best_matches
 # The total size of difflib's matching blocks of two grammar-word sequences.
 matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] = (
-    _compiled_matched_total or python_matched_total
+    _overlap.matched_total if _overlap is not None else python_matched_total
 )
 
 
@@ -314,6 +314,18 @@ def _increasing_chain(
     matches: list[tuple[int, int, float, int]],
 ) -> list[tuple[int, int, float, int]]:
     """The longest subsequence of matches whose target sentences also increase."""
+    if not matches:
+        return []
+    if _overlap is not None:
+        return [matches[p] for p in _overlap.increasing_chain(array("i", [m[1] for m in matches]).tobytes())]
+    return python_increasing_chain(matches)
+
+
+def python_increasing_chain(
+    matches: list[tuple[int, int, float, int]],
+) -> list[tuple[int, int, float, int]]:
+    """``_increasing_chain`` in Python (the compiled one's reference): for each match the longest
+    chain ending there, from the first earlier match that gives it; the first longest chain wins."""
     if not matches:
         return []
     best_len = [1] * len(matches)
