@@ -149,3 +149,12 @@ def test_shingle_prints_are_the_shingle_sets(a: list[str], b: list[str]) -> None
     mine, theirs = prints.of("a", text_a), prints.of("b", text_b)
     assert len(mine) == len(shingle_set(text_a, 5))
     assert shared_shingles(mine, theirs) == len(shingle_set(text_a, 5) & shingle_set(text_b, 5))
+
+
+@given(st.lists(st.integers(-(2**63), 2**63 - 1) | st.integers(-3, 3), max_size=50))
+def test_sorted_unique_is_numpys_unique(values: list[int]) -> None:
+    from copydesk.fingerprint.lsh import sorted_unique
+
+    array = np.asarray(values, dtype=np.int64)
+    assert np.array_equal(sorted_unique(array), np.unique(array))
+    assert sorted_unique(array).dtype == np.int64

@@ -96,7 +96,7 @@ class LshIndex:
         at = np.repeat(lo[hits] - (ends - sizes), sizes) + np.arange(int(ends[-1]))
         owners = self._owners[at]
         span = int(owners.max()) + 1
-        pairs = np.unique(np.repeat(hits // bands, sizes) * span + owners)
+        pairs = sorted_unique(np.repeat(hits // bands, sizes) * span + owners)
         return pairs // span, pairs % span
 
     def candidate_pairs(self) -> set[tuple[int, int]]:
@@ -158,11 +158,11 @@ class ShinglePrints:
         if found is None:
             tokens = words(text)
             k = self.k
-            # the hashes of shingle_set's tuples, deduplicated by np.unique instead of a set first
+            # the hashes of shingle_set's tuples, deduplicated after sorting instead of in a set first
             shingles = (
                 zip(*(tokens[i:] for i in range(k)), strict=False) if len(tokens) >= k else [tuple(tokens)]
             )
-            found = np.unique(np.fromiter(map(hash, shingles if tokens else ()), dtype=np.int64))
+            found = sorted_unique(np.fromiter(map(hash, shingles if tokens else ()), dtype=np.int64))
             if len(self._prints) >= self.capacity:
                 del self._prints[next(iter(self._prints))]  # the oldest first
             self._prints[key] = found
@@ -170,6 +170,16 @@ class ShinglePrints:
 
     def get(self, key: str) -> np.ndarray | None:
         return self._prints.get(key)
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a 1-d array: a sort and a mask (numpy 2.4's ``unique`` takes 25x longer on
+    the 300k hits of a batch's LSH query)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    keep: np.ndarray = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+    return keep
 
 
 def python_shared_count(a: np.ndarray, b: np.ndarray) -> int:
