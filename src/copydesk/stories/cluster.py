@@ -244,12 +244,27 @@ class StoryDesk:
         return self._rows.in_window(rows, when, window)
 
     # -- assignment ----------------------------------------------------------------------------------
-    def best_stories(self, vector: np.ndarray, when: datetime | None) -> list[tuple[float, StoryState]]:
-        """Stories in the time window scored by average link (exact), best first (at most three)."""
-        rows = self._candidates(day_number(when), self.config.window_days)
+    def best_stories(
+        self,
+        vector: np.ndarray,
+        when: datetime | None,
+        seen: dict[float, tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> list[tuple[float, StoryState]]:
+        """Stories in the time window scored by average link (exact), best first (at most three).
+
+        ``seen`` keeps each day's candidate rows and their event sums for the next article of that day
+        (the caller empties it whenever the stories change)."""
+        day = day_number(when)
+        found = seen.get(day) if seen is not None and not math.isnan(day) else None
+        if found is None:
+            rows = self._candidates(day, self.config.window_days)
+            found = rows, self._rows.sums[rows, EVENT]
+            if seen is not None and not math.isnan(day):
+                seen[day] = found
+        rows, sums = found
         if len(rows) == 0:
             return []
-        scores = (self._rows.sums[rows, EVENT] @ vector[EVENT]) / self._rows.size[rows]
+        scores = (sums @ vector[EVENT]) / self._rows.size[rows]
         top = np.argsort(-scores)[:3]
         return [(float(scores[i]), self.stories[self._row_story[int(rows[i])]]) for i in top]
 
@@ -269,11 +284,13 @@ class StoryDesk:
         vectors = as_rows(vectors)
         out: dict[int, Assignment] = {}
         joins: list[tuple[int, StoryState, float]] = []
+        seen: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # nothing changes the stories until a merge
         for i, vector in enumerate(vectors):
-            scored = self.best_stories(vector, dates[i]) if self.stories else []
+            scored = self.best_stories(vector, dates[i], seen) if self.stories else []
             if scored and scored[0][0] >= threshold:
                 joins.append((i, scored[0][1], scored[0][0]))
-                self._maybe_merge([s for score, s in scored[1:3] if score >= threshold], scored[0][1])
+                if self._maybe_merge([s for score, s in scored[1:3] if score >= threshold], scored[0][1]):
+                    seen.clear()
         for i, story, score in joins:
             story = self._resolve(story)
             self.join(story, vectors[i], dates[i])
@@ -298,8 +315,10 @@ class StoryDesk:
             story_id = self.merged_into[story_id]
         return self.stories[story_id]
 
-    def _maybe_merge(self, others: list[StoryState], best: StoryState) -> None:
-        """Two stories that one article links, and that link to each other, become one (logged)."""
+    def _maybe_merge(self, others: list[StoryState], best: StoryState) -> bool:
+        """Two stories that one article links, and that link to each other, become one (logged);
+        whether any did."""
+        merged = False
         for other in others:
             if other.id not in self.stories or best.id not in self.stories or other.id == best.id:
                 continue
@@ -324,6 +343,8 @@ class StoryDesk:
             del self.stories[gone.id]
             self.merged_into[gone.id] = keep.id
             self.log.append(LogEntry("merge", gone.id, keep.id, detail=f"average link {mutual:.2f}"))
+            merged = True
+        return merged
 
     # -- topics -------------------------------------------------------------------------------------
     def link_topics(self, story_ids: Sequence[str]) -> None:
