@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -98,6 +98,10 @@ class Lexicon:
         # zipf 0 (unknown: a name or rare term) weighs 3.5x a word of zipf 5 ("report").
         return 1.0 + max(0.0, 5.0 - z) / 2.0
 
+    def known_tokens(self) -> Mapping[str, tuple[str, _Entry, int]]:
+        """The tokens read so far and their readings (``token``'s memo, for look-ups in a loop)."""
+        return self._tokens
+
     def token(self, token: str) -> tuple[str, _Entry, int]:
         """A token's lower-case form, that form's ``entry`` and the token's shape (digits, a
         capitalised word that could be a name, or other), remembered per token."""
@@ -167,8 +171,22 @@ def sentences(text: str) -> list[str]:
 
 
 def lead_of(text: str, count: int) -> str:
-    """The first ``count`` sentences (only the opening of the text is split, for speed)."""
-    return " ".join(sentences(text[: 400 * count])[:count])
+    """The first ``count`` sentences (only the opening of the text is read, sentence by sentence,
+    until it has them: what ``sentences`` would give for it)."""
+    opening = text[: 400 * count]
+    found: list[str] = []
+    start = 0
+    for end in _SENTENCE_END.finditer(opening):
+        piece = opening[start : end.start()].strip()
+        start = end.end()
+        if piece:
+            found.append(piece)
+            if len(found) == count:
+                return " ".join(found)
+    piece = opening[start:].strip()
+    if piece and len(found) < count:
+        found.append(piece)
+    return " ".join(found)
 
 
 def _is_plain_count(value: str) -> bool:
@@ -190,8 +208,8 @@ def build_features(
     tokens = Counter(findall(text))
     boosted = Counter(findall((title or "").replace("’", "'")))
     lead_tokens = set(findall(lead_of(text, weights.lead_sentences)))
-    read = lexicon.token
-    seen = {token: read(token) for token in tokens}
+    read, known_token = lexicon.token, lexicon.known_tokens().get
+    seen = {token: known_token(token) or read(token) for token in tokens}
     lower_counts: dict[str, int] = {}
     for token, n in tokens.items():
         low = seen[token][0]
