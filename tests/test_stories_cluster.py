@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.stories.cluster import VECTOR_DIM, StoryConfig, StoryDesk, batch_topic_groups, day_number
@@ -145,3 +147,16 @@ def test_components_of_few_links_match_scipy() -> None:
         a, b = rng.integers(0, n, m), rng.integers(0, n, m)
         graph = coo_matrix((np.ones(m, dtype=np.int8), (a, b)), shape=(n, n))
         assert np.array_equal(_components(n, a, b), connected_components(graph, directed=False)[1])
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.sampled_from(["Quake", "hit", "Pellvar.", "12 died!", "Why?", " ", "\n\n", "'", '"', ")", "x"])
+    ).map("".join),
+    st.integers(1, 4),
+)
+def test_the_lead_is_the_first_sentences_of_the_opening(text: str, count: int) -> None:
+    from copydesk.stories.features import lead_of, sentences
+
+    assert lead_of(text, count) == " ".join(sentences(text[: 400 * count])[:count])
