@@ -252,14 +252,15 @@ class StoryDesk:
     ) -> list[tuple[float, StoryState]]:
         """Stories in the time window scored by average link (exact), best first (at most three).
 
-        ``seen`` keeps each day's candidate rows and their event sums for the next article of that day
-        (the caller empties it whenever the stories change)."""
+        ``seen`` keeps the last day's candidate rows and their event sums for the next article of that
+        day (a batch comes mostly in date order; the caller empties it whenever the stories change)."""
         day = day_number(when)
         found = seen.get(day) if seen is not None and not math.isnan(day) else None
         if found is None:
             rows = self._candidates(day, self.config.window_days)
             found = rows, self._rows.sums[rows, EVENT]
             if seen is not None and not math.isnan(day):
+                seen.clear()
                 seen[day] = found
         rows, sums = found
         if len(rows) == 0:
