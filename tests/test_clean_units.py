@@ -94,17 +94,23 @@ def _store_article(db: Database, text: str, source_id: str) -> Article:
     return article
 
 
+PITCH = "Get the Calder Post app today"
+
+
+def _pitched_stories(months: list[str]) -> list[str]:
+    """Different stories of one site, each with the site's app pitch between two paragraphs."""
+    return [
+        f"Story number {n} about the harbour\n\n{BODY.replace('August', month)}".replace(
+            "\n\nShips", f"\n\n{PITCH}\n\nShips"
+        ).replace("The harbour authority", f"Authority {n}")
+        for n, month in enumerate(months)
+    ]
+
+
 def test_recurring_lines_go_across_the_store(tmp_path: Path) -> None:
     db = Database.open(tmp_path / "c.db")
     try:
-        pitch = "Get the Calder Post app today"
-        texts = [
-            f"Story number {n} about the harbour\n\n{BODY.replace('August', month)}".replace(
-                "\n\nShips", f"\n\n{pitch}\n\nShips"
-            )
-            for n, month in enumerate(["August", "September", "October", "November"])
-        ]
-        texts = [t.replace("The harbour authority", f"Authority {i}") for i, t in enumerate(texts)]
+        texts = _pitched_stories(["August", "September", "October", "November"])
         ids = [_store_article(db, t, f"s{i}").id for i, t in enumerate(texts)]
         report = RecurringChromeStage().run(db, ids)
         assert report.changed == 4
@@ -115,7 +121,7 @@ def test_recurring_lines_go_across_the_store(tmp_path: Path) -> None:
         assert second.notes == ["read 1 new articles; 1 articles re-cleaned"]  # the others stay unread
         assert RecurringChromeStage().run(db, []).notes == []
         for article in article_store.iter_articles(db):
-            assert pitch not in article.text
+            assert PITCH not in article.text
             assert any(r.kind == "chrome" and "recurs" in r.reason for r in article.removals)
     finally:
         db.close()
@@ -127,13 +133,7 @@ def test_line_prints_noted_at_cleaning_read_as_the_text_itself(tmp_path: Path, n
     with the same outcome; a note goes once its article is read, and when the article is rewritten."""
     db = Database.open(tmp_path / "n.db")
     try:
-        pitch = "Get the Calder Post app today"
-        texts = [
-            f"Story number {n} about the harbour\n\n{BODY.replace('August', month)}".replace(
-                "\n\nShips", f"\n\n{pitch}\n\nShips"
-            ).replace("The harbour authority", f"Authority {n}")
-            for n, month in enumerate(["August", "September", "October", "November", "December"])
-        ]
+        texts = _pitched_stories(["August", "September", "October", "November", "December"])
         ids = [_store_article(db, t, f"s{i}").id for i, t in enumerate(texts)]
         pending = "SELECT COUNT(*) FROM line_prints_pending"
         assert db.query(pending)[0][0] == len(ids)
@@ -143,7 +143,7 @@ def test_line_prints_noted_at_cleaning_read_as_the_text_itself(tmp_path: Path, n
         assert RecurringChromeStage(batch=2).run(db, ids).changed == len(ids)
         assert db.query(pending)[0][0] == 0
         for article in article_store.iter_articles(db):
-            assert pitch not in article.text
+            assert PITCH not in article.text
         newcomer = _store_article(db, texts[0].replace("Authority 0", "Authority 9"), "s9")
         assert db.query(pending)[0][0] == 1
         article_store.update_articles(db, [newcomer])
