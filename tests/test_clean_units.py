@@ -248,3 +248,18 @@ def test_a_byline_naming_the_newsroom_is_the_author() -> None:
     # a role line with a person's name gives the name; a kicker with other words gives no author
     assert clean("Channel dredging\n\nReporter: Ana Lind\n\n" + BODY).authors == ["Ana Lind"]
     assert clean("Channel dredging\n\nHarbour desk briefing\n\n" + BODY).authors == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Her self-deprecating wit kept her popular with the players long after she retired.",
+        "Four teams are still fighting for the automatic bid to the national tournament on Saturday.",
+    ],
+)
+def test_short_words_that_make_a_third_are_not_a_split_word(sentence: str) -> None:
+    # "wit kept her" reads as "wit[her]" around "kept", "for the automatic bid" as "for[bid]": both
+    # halves are words of the language, so nothing says a spam run was cut into a word here.
+    article = clean(BODY + "\n\n" + sentence)
+    assert [r for r in article.removals if r.kind == "spam"] == []
+    assert sentence in article.text

@@ -30,6 +30,8 @@ _COPYRIGHT_CUES = ("©", "(c", "copyright", "reserved")
 _NAV_SEPARATORS = re.compile(r"^[\w’'&\- ]+(?:\s*[|·•»/]\s*[\w’'&\- ]+)+$")
 _LINK_TITLE_START = re.compile(r"^[\"“‘']?[A-Z0-9]")
 _DIGIT = re.compile(r"\d")
+# A line ending in one of these goes on in the next line: not a title.
+_CONTINUES = frozenset({"and", "or", "but", "nor"})
 
 
 class Verdict(NamedTuple):
@@ -136,6 +138,8 @@ def _link_title_candidate(line: Line, layout: Layout) -> bool:
     words = line.words
     if (line.index in layout.anchors and len(words) > 14) or line.text.rstrip().endswith((":", ",")):
         return False
+    if words and words[-1].lower() in _CONTINUES:
+        return False  # "... critical habitat, or": a sentence that goes on in the next line
     return 4 <= len(words) <= 16 and bool(_LINK_TITLE_START.match(line.text))
 
 
@@ -144,7 +148,10 @@ def link_title_runs(layout: Layout) -> list[list[Line]]:
 
     Related-article links pasted into a body come in groups: each line is short, starts like a
     headline, and at least one lacks sentence punctuation; a member that ends with a full stop counts
-    only when the run sits tighter than the article's paragraphs (fewer blank lines between).
+    only when the run sits tighter than the article's paragraphs (fewer blank lines between), or has
+    a teaser's shape, unless it follows the run's one title without a full stop: a crosshead and the
+    short sentence that opens its section ("Passed up for promotion" / "Felt had expected to ...")
+    are the article's own.
     """
     runs: list[list[Line]] = []
     current: list[Line] = []
@@ -162,7 +169,14 @@ def link_title_runs(layout: Layout) -> list[list[Line]]:
     lengths = sorted(len(lines[i].words) for i in layout.anchors)
     median = lengths[len(lengths) // 2] if lengths else 0
     for run in runs:
-        members = [m for m in run if not m.ends_sentence or _tight(m, layout) or _teaser(m, median)]
+        titles = [k for k, m in enumerate(run) if not m.ends_sentence]
+        members = [
+            m
+            for k, m in enumerate(run)
+            if not m.ends_sentence
+            or _tight(m, layout)
+            or (_teaser(m, median) and (len(titles) != 1 or k < titles[0]))
+        ]
         if len(members) >= 2 and any(_headline_shaped(m, m.words) for m in members):
             accepted.append(members)
     return accepted

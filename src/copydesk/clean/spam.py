@@ -50,6 +50,8 @@ HACKED_SINGLE_ZIPF = 4.3
 _TOKEN = re.compile(r"\S+")
 # Commercial words that are also plain glue in a sentence: never the first or last word of a run.
 _GLUE = frozenset({"for", "no", "without", "get"})
+# A fragment this common is a short word of the language (see _join).
+_REAL_SHORT_ZIPF = 3.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +81,16 @@ def _join(left: str, right: str, vocab: _Elsewhere, run_is_spam: bool) -> tuple[
     low_l, low_r, low_j = left_core.lower(), right_core.lower(), joined.lower()
     frag_l, frag_r = is_nonword(low_l), is_nonword(low_r)
     known_join = (is_word(low_j) and not is_nonword(low_j)) or low_j in vocab
-    if known_join and (frag_l or frag_r):
+    # A short word of the language ("wit", "bid") counts as a fragment only around proven spam: two
+    # words that happen to make a third ("wit kept her" -> "wither") are no evidence on their own.
+    if known_join and ((frag_l and not _short_word(low_l)) or (frag_r and not _short_word(low_r))):
         return joined, True
     if not run_is_spam:
         return None
     # Around proven spam, weaker evidence for the join will do.
     # The right half of a split word starts mid-word, so a fragment there is the telling sign (a
     # name before an injection between words is a fragment too, but then the right side is a word).
+    frag_r = frag_r and (frag_l or not _short_word(low_r))  # "automatic [run] bid" is two words
     if low_j in vocab or frag_r or (frag_l and zipf(low_j) >= 1.5):
         return joined, False
     # Two whole words around spam ("rail ... way"): join when the join is as common as its rarer half,
@@ -94,6 +99,12 @@ def _join(left: str, right: str, vocab: _Elsewhere, run_is_spam: bool) -> tuple[
     if is_word(low_j) and zipf(low_j) >= lower - 1.0 and lower < 6.0:
         return joined, False
     return None
+
+
+def _short_word(fragment: str) -> bool:
+    """A three-letter fragment common enough to be a word ("wit", "bid"; one- and two-letter pieces
+    such as "c" or "th" are split halves far more often than words)."""
+    return len(fragment) == 3 and zipf(fragment) >= _REAL_SHORT_ZIPF
 
 
 def commercial(words: Sequence[str]) -> bool:
