@@ -101,6 +101,22 @@ def test_changed_content_is_a_new_version(tmp_path: Path) -> None:
         )
 
 
+def test_search_index_follows_inserts_and_rewrites(tmp_path: Path) -> None:
+    # put_articles writes the index itself (migration 0009); rewrites go through the update trigger
+    folder = make_corpus(tmp_path / "in", 12)
+    with Database.open(tmp_path / "s.db") as db:
+        ingest_folder(db, folder)
+        rewritten = store.get_article(db, "doc0003")
+        rewritten.text = "Harbour pilots in Quillmouth voted to strike over night shifts."
+        store.update_articles(db, [rewritten])
+        db.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+        indexed = db.query("SELECT COUNT(*) FROM articles_fts")[0][0]
+        assert indexed == store.count_articles(db) == 12
+        hits = db.query("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'Quillmouth'")
+        seq = db.query("SELECT seq FROM articles WHERE id = ?", (rewritten.id,))[0][0]
+        assert [h[0] for h in hits] == [seq]
+
+
 def test_get_unknown_article_raises_not_found() -> None:
     with pytest.raises(NotFoundError, match="copydesk articles"):
         store.get_article(Database.memory(), "nope")

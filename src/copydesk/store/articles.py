@@ -85,6 +85,11 @@ def put_articles(db: Database, articles: Sequence[Article]) -> int:
             f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ({','.join('?' * 19)})",
             [_article_row(a, next_seq + i, stamp) for i, a in enumerate(fresh)],
         )
+        # the search index, here rather than by a row trigger (see migration 0009)
+        conn.executemany(
+            "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+            [(next_seq + i, a.title, a.text) for i, a in enumerate(fresh)],
+        )
         conn.executemany(
             "INSERT INTO removals (article_id, seq, kind, text, reason, position, repaired_as) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
