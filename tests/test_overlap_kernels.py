@@ -87,7 +87,7 @@ def test_compiled_anchor_reach_is_the_reference(a: list[int], b: list[int], min_
 def test_compiled_increasing_chain_is_the_reference(targets: list[int]) -> None:
     from copydesk.stories.sentence_align import _increasing_chain, python_increasing_chain
 
-    matches = [(i, j, 0.5, 0) for i, j in enumerate(targets)]
+    matches = list(enumerate(targets))
     assert _increasing_chain(matches) == python_increasing_chain(matches)
 
 

@@ -158,7 +158,7 @@ class FamilyJudge:
         outline_a, outline_b = self._outline_of(a), self._outline_of(b)
         if not may_align(outline_a, outline_b, cfg.min_anchors, cfg.aligned_share):
             return None
-        alignment = align_keys(outline_a, outline_b, self._anchor_bits, cfg.min_anchors)
+        alignment = align_keys(outline_a, outline_b, self._anchor_bits, cfg.min_anchors, cfg.aligned_share)
         if alignment.comparable < 2 or alignment.share < cfg.aligned_share:
             return None
         grammar = grammar_kept(outline_a.keys, outline_b.keys, alignment.pairs)

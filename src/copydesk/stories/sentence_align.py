@@ -201,30 +201,35 @@ def align(text_a: str, text_b: str, zipf: Mapping[str, float], min_anchors: int 
     return align_keys(a, b, anchors, min_anchors)
 
 
-def align_keys(a: Outline, b: Outline, anchor_bits: KeyBits, min_anchors: int = 2) -> Alignment:
-    """``align`` on two texts' outlines (made once per text, with the same bits and ``min_anchors``)."""
+def align_keys(
+    a: Outline, b: Outline, anchor_bits: KeyBits, min_anchors: int = 2, min_share: float = 0.0
+) -> Alignment:
+    """``align`` on two texts' outlines (made once per text, with the same bits and ``min_anchors``).
+
+    Below ``min_share`` only the counts are worked out (wording 0, no anchors): the caller drops the
+    pair anyway, and most pairs of a story's independent reports end there."""
     swapped = len(a.keys) > len(b.keys)
     if swapped:
         a, b = b, a
     keys_a, keys_b = a.keys, b.keys
-    matches: list[tuple[int, int, float, int]] = []
-    for i, j, best in best_matches(a, b, min_anchors):
-        if best >= 0.5:
-            words_a, words_b = keys_a[i][2], keys_b[j][2]
-            wording = (words_a & words_b).bit_count() / max(1, (words_a | words_b).bit_count())
-            matches.append((i, j, wording, keys_a[i][0] & keys_b[j][0]))
-    chain = _increasing_chain(matches)
+    # The chain depends on the matched sentences' order only, so what a match shares is read for
+    # the matches in it alone.
+    chain = _increasing_chain([(i, j) for i, j, best in best_matches(a, b, min_anchors) if best >= 0.5])
     # Measured against the longer text too: a report that shares a few facts with a longer one is
     # not its translation, however well those few sentences align.
     comparable = max(a.comparable, b.comparable)
-    wording = sum(m[2] for m in chain) / len(chain) if chain else 0.0
-    every = 0
-    for m in chain:
-        every |= m[3]
-    shown = sorted(anchor_bits.words(every), key=lambda a: (-len(a), a))
     aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
-    pairs = tuple((j, i) if swapped else (i, j) for i, j, _, _ in chain)
-    return Alignment(aligned, comparable, wording, tuple(shown[:6]), pairs)
+    pairs = tuple((j, i) if swapped else (i, j) for i, j in chain)
+    if not comparable or aligned / comparable < min_share:
+        return Alignment(aligned, comparable, 0.0, (), pairs)
+    wording = 0.0
+    every = 0
+    for i, j in chain:
+        words_a, words_b = keys_a[i][2], keys_b[j][2]
+        wording += (words_a & words_b).bit_count() / max(1, (words_a | words_b).bit_count())
+        every |= keys_a[i][0] & keys_b[j][0]
+    shown = sorted(anchor_bits.words(every), key=lambda a: (-len(a), a))
+    return Alignment(aligned, comparable, wording / len(chain) if chain else 0.0, tuple(shown[:6]), pairs)
 
 
 def python_best_matches(a: Outline, b: Outline, min_anchors: int) -> list[tuple[int, int, float]]:
@@ -290,7 +295,7 @@ matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] = (
 
 
 def _sandwiched(
-    chain: list[tuple[int, int, float, int]],
+    chain: list[tuple[int, int]],
     keys_a: SentenceKeys,
     keys_b: SentenceKeys,
     min_anchors: int,
@@ -299,7 +304,7 @@ def _sandwiched(
     name or figure with their counterpart: sentence-by-sentence structure aligns them even where a
     translation or a spinner changed the rare words that would have matched them outright."""
     found = 0
-    for (i1, j1, _, _), (i2, j2, _, _) in itertools.pairwise(chain):
+    for (i1, j1), (i2, j2) in itertools.pairwise(chain):
         if i2 - i1 != j2 - j1:
             continue
         for step in range(1, i2 - i1):
@@ -310,9 +315,7 @@ def _sandwiched(
     return found
 
 
-def _increasing_chain(
-    matches: list[tuple[int, int, float, int]],
-) -> list[tuple[int, int, float, int]]:
+def _increasing_chain(matches: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The longest subsequence of matches whose target sentences also increase."""
     if not matches:
         return []
@@ -321,9 +324,7 @@ def _increasing_chain(
     return python_increasing_chain(matches)
 
 
-def python_increasing_chain(
-    matches: list[tuple[int, int, float, int]],
-) -> list[tuple[int, int, float, int]]:
+def python_increasing_chain(matches: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """``_increasing_chain`` in Python (the compiled one's reference): for each match the longest
     chain ending there, from the first earlier match that gives it; the first longest chain wins."""
     if not matches:
@@ -335,7 +336,7 @@ def python_increasing_chain(
             if matches[j][1] < matches[i][1] and best_len[j] + 1 > best_len[i]:
                 best_len[i], prev[i] = best_len[j] + 1, j
     end = max(range(len(matches)), key=lambda i: best_len[i])
-    chain: list[tuple[int, int, float, int]] = []
+    chain: list[tuple[int, int]] = []
     while end >= 0:
         chain.append(matches[end])
         end = prev[end]
