@@ -1,0 +1,14 @@
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+def weigh(
+    tokens: Mapping[str, int],
+    boosted: Mapping[str, int],
+    lead_tokens: set[str],
+    opening_order: Sequence[str],
+    known: Mapping[str, Any],
+    read: Callable[[str], Any],
+    number_slot: Callable[[str], tuple[int, float]],
+    params: tuple[float, ...],
+    /,
+) -> tuple[bytes, bytes, list[str], list[str]]: ...
