@@ -390,6 +390,7 @@ def feature_rows(
     return out
 
 
+_compiled_weigh: Callable[..., tuple[bytes, bytes, list[str], list[str]]] | None
 try:  # the compiled weighing (tests hold it equal to ``python_weigh``)
     from copydesk._weigh import weigh as _compiled_weigh
 except ImportError:  # pragma: no cover - depends on the install
