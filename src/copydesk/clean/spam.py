@@ -64,6 +64,7 @@ class SpamSpan:
     run: str
     repaired_as: str
     reason: str
+    by_words_alone: bool = False  # a commercial run: no split word, not proven elsewhere
 
 
 def _join(left: str, right: str, vocab: _Elsewhere, run_is_spam: bool) -> tuple[str, bool] | None:
@@ -125,20 +126,22 @@ def _built_in(t: Tokens, first: int, run_words: Sequence[str]) -> bool:
     return first > 0 and t.words[first - 1] in DETERMINERS and t.bare[first - 1]
 
 
-def _span(line: Line, t: Tokens, first: int, last: int, joined: str | None, reason: str) -> SpamSpan:
+def _span(
+    line: Line, t: Tokens, first: int, last: int, joined: str | None, reason: str, by_words: bool = False
+) -> SpamSpan:
     # offsets are only needed for the few runs found, so the line is re-tokenised here
     spans = [m.span() for m in _TOKEN.finditer(line.text)]
     start, end = spans[first][0], spans[last][1]
     run = line.text[start:end]
     has_left, has_right = first > 0, last + 1 < len(spans)
     if joined is not None and has_left and has_right:
-        return SpamSpan(line, spans[first - 1][1], spans[last + 1][0], run, joined, reason)
+        return SpamSpan(line, spans[first - 1][1], spans[last + 1][0], run, joined, reason, by_words)
     if has_right:
         end = spans[last + 1][0]  # take the space after the run
     elif has_left:
         start = spans[first - 1][1]
     repaired = " ".join(t.texts[k] for k, keep in ((first - 1, has_left), (last + 1, has_right)) if keep)
-    return SpamSpan(line, start, end, run, repaired, reason)
+    return SpamSpan(line, start, end, run, repaired, reason, by_words)
 
 
 def _line_spans(
@@ -319,7 +322,7 @@ def _run_at(
     if commercial(run_words):
         trades = ", ".join(sorted({w for w in run_words if w in TOPIC}))
         reason = f"commercial spam run ({trades}) not built into the sentence"
-        return _span(line, t, i, last, None, reason), last
+        return _span(line, t, i, last, None, reason, by_words=True), last
     return None
 
 
@@ -374,6 +377,8 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
         tokens = prepare_tokens(lines[k].text, facts[k])
         prepared[k] = (tokens, vocab)
         spans.extend(_line_spans(lines[k], tokens, vocab, learned, starts))
+    if len(spans) == 1 and _weak_alone(spans[0]):
+        spans = []  # one short trade phrase and no other sign of tampering (see _weak_alone)
     proven = set(learned)
     for span in spans:
         words = [core(t).lower() for t in span.run.split()]
@@ -401,6 +406,18 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
                 if (line.index, extra.start) not in seen and not _overlaps(extra, spans):
                     spans.append(extra)
     return sorted(spans, key=lambda s: (s.line.index, s.start))
+
+
+def _weak_alone(span: SpamSpan) -> bool:
+    """A commercial run of two words without a strongest spam word, or one word of any kind: news
+    writes "luxury watches", "a Las Vegas gambling casino", "a 1972 porn movie" too, so such a run is
+    spam only beside other evidence in the article (a split word, another run) or on the site. On
+    the ECB+ corruption set this takes spam removals from the clean articles from 12 to 3 and misses
+    1 more of 1,376 injections."""
+    if not span.by_words_alone:
+        return False
+    words = span.run.split()
+    return len(words) == 1 or (len(words) == 2 and STRONG.isdisjoint(core(w).lower() for w in words))
 
 
 def _starts(learned: frozenset[str]) -> frozenset[str]:
