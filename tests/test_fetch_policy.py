@@ -336,6 +336,25 @@ def test_throttle_spaces_each_host_on_its_own_clock() -> None:
     assert slept == [2.0, 1.5, 5.0, 5.0]
 
 
+def test_throttle_gap_starts_again_when_the_host_answers() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    throttle = HostThrottle(2.0, clock=lambda: now[0], sleep=sleep)
+    throttle.wait("a.example")
+    now[0] += 1.5  # the request took 1.5 s to be answered
+    throttle.answered("a.example")
+    throttle.wait("a.example")
+    assert slept == [2.0]  # 2 s from the answer, not 0.5 s from the request
+    throttle.answered("b.example")  # each host on its own clock
+    throttle.wait("a.example")
+    assert slept == [2.0, 2.0]
+
+
 def test_policy_refuses_unusable_limits() -> None:
     expected = r"fetch\.timeout must be positive; fetch\.retries must be 0 or more"
     with pytest.raises(ConfigError, match=expected):

@@ -118,8 +118,9 @@ class Fetcher:
             follow_redirects=False,
             trust_env=False,
             headers={"User-Agent": policy.user_agent},
-            # The host's turn is taken right before each request goes out (retries and redirects too).
-            event_hooks={"request": [self._take_turn]},
+            # The host's turn is taken right before each request goes out (retries and redirects too),
+            # and its gap starts again when the answer comes.
+            event_hooks={"request": [self._take_turn], "response": [self._turn_answered]},
         )
 
     def close(self) -> None:
@@ -135,6 +136,9 @@ class Fetcher:
 
     def _take_turn(self, request: httpx.Request) -> None:
         self.throttle.wait(request.url.host)
+
+    def _turn_answered(self, response: httpx.Response) -> None:
+        self.throttle.answered(response.request.url.host)
 
     def get(self, url: str, *, cap: int | None = None, check_robots: bool = True) -> FetchedDocument:
         """GET ``url`` following redirects; returns the final response whatever its status."""

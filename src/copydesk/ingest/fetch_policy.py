@@ -214,8 +214,10 @@ class PinnedTransport(httpx.HTTPTransport):
 class HostThrottle:
     """At most one request per ``delay`` seconds to each host (robots.txt may ask for more).
 
-    The gap is measured from the moment the previous request to the host was let go, so a sleep that
-    overshoots never lets the next request in early.
+    The gap is measured from the moment the previous request to the host was let go, or from its
+    answer when ``answered`` says it came (the host saw the request before it answered, so a request
+    slow to arrive does not shorten the host's gap), and a sleep that overshoots never lets the next
+    request in early.
     """
 
     delay: float
@@ -229,6 +231,11 @@ class HostThrottle:
         """A longer delay for one host (a robots.txt ``Crawl-delay``); never shorter than ``delay``."""
         with self._lock:
             self._extra[host] = max(self.delay, delay)
+
+    def answered(self, host: str) -> None:
+        """The host answered the request let go last: its gap starts now."""
+        with self._lock:
+            self._last[host] = max(self._last.get(host, 0.0), self.clock())
 
     def wait(self, host: str) -> None:
         """Block until ``host`` may be asked again, then let this request go."""
