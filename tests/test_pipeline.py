@@ -73,16 +73,11 @@ def test_html_that_trafilatura_cannot_use_is_skipped(tmp_path: Path) -> None:
 
 
 def test_ray_executor_fails_early_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_ray(name: str, *args: object, **kwargs: object) -> object:
-        if name == "ray" or name.startswith("ray."):
-            raise ImportError("no ray here")
-        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(builtins, "__import__", no_ray)
+    # None in sys.modules makes any import of it fail, whether or not Ray is installed and loaded
+    monkeypatch.setitem(sys.modules, "ray", None)
+    monkeypatch.setitem(sys.modules, "ray.data", None)
     from copydesk.run.ray import RayExecutor
 
     with pytest.raises(MissingExtraError, match=r"pip install 'copydesk\[ray\]'"):
