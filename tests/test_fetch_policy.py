@@ -313,7 +313,8 @@ def test_user_agent_is_sent() -> None:
     assert set(agents) == {"copydesk-test/1.0"}
 
 
-def test_throttle_spaces_each_host_on_its_own_clock() -> None:
+def _throttle_on_a_fake_clock() -> tuple[HostThrottle, list[float], list[float]]:
+    """A 2 s throttle whose clock moves only when it sleeps (or the test moves ``now[0]``)."""
     now = [100.0]
     slept: list[float] = []
 
@@ -321,7 +322,11 @@ def test_throttle_spaces_each_host_on_its_own_clock() -> None:
         slept.append(round(seconds, 6))
         now[0] += seconds
 
-    throttle = HostThrottle(2.0, clock=lambda: now[0], sleep=sleep)
+    return HostThrottle(2.0, clock=lambda: now[0], sleep=sleep), now, slept
+
+
+def test_throttle_spaces_each_host_on_its_own_clock() -> None:
+    throttle, now, slept = _throttle_on_a_fake_clock()
     throttle.wait("a.example")
     throttle.wait("b.example")
     throttle.wait("a.example")
@@ -337,14 +342,7 @@ def test_throttle_spaces_each_host_on_its_own_clock() -> None:
 
 
 def test_throttle_gap_starts_again_when_the_host_answers() -> None:
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(round(seconds, 6))
-        now[0] += seconds
-
-    throttle = HostThrottle(2.0, clock=lambda: now[0], sleep=sleep)
+    throttle, now, slept = _throttle_on_a_fake_clock()
     throttle.wait("a.example")
     now[0] += 1.5  # the request took 1.5 s to be answered
     throttle.answered("a.example")
