@@ -160,3 +160,32 @@ def test_the_lead_is_the_first_sentences_of_the_opening(text: str, count: int) -
     from copydesk.stories.features import lead_of, sentences
 
     assert lead_of(text, count) == " ".join(sentences(text[: 400 * count])[:count])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(2, 40).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.integers(0, 3), min_size=4, max_size=4), min_size=n, max_size=n),
+            st.floats(0.0, 1.2),
+        )
+    )
+)
+def test_cut_is_fclusters_partition(rows: tuple[list[list[int]], float]) -> None:
+    # small integer vectors give many equal distances and heights, where a cut could go astray
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    from copydesk.stories.grouping import _cut
+
+    points, t = rows
+    tree = linkage(pdist(np.asarray(points, dtype=np.float64)), method="average")
+    ours, theirs = _cut(tree, len(points), t), fcluster(tree, t=t, criterion="distance").tolist()
+
+    def partition(labels: list[int]) -> set[frozenset[int]]:
+        groups: dict[int, set[int]] = {}
+        for i, label in enumerate(labels):
+            groups.setdefault(label, set()).add(i)
+        return {frozenset(g) for g in groups.values()}
+
+    assert partition(ours) == partition(theirs)
