@@ -118,24 +118,24 @@ def average_link(
 
 def _cut(tree: np.ndarray, n: int, t: float) -> list[int]:
     """``fcluster(tree, t, criterion="distance")``'s partition (a label per row, numbered otherwise):
-    the merges whose highest height below them is at most ``t`` are joined. scipy validates the
-    whole tree on every call, which cost more than the cut on a stage's thousand small groups."""
-    parent = list(range(2 * n - 1))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    the merges whose highest height below them is at most ``t`` join their two sides, each side named
+    by one of its rows, and ``_components`` joins those links. scipy validates the whole tree on
+    every call, which cost more than the cut on a stage's thousand small groups."""
     highest = [0.0] * (2 * n - 1)
+    row_of = list(range(n)) + [0] * (n - 1)  # one row of each node's cluster
+    left: list[int] = []
+    right: list[int] = []
     for k, (a, b, height, _) in enumerate(tree.tolist()):
         node, a, b = n + k, int(a), int(b)
         highest[node] = max(height, highest[a], highest[b])
+        row_of[node] = row_of[a]
         if highest[node] <= t:
-            parent[find(a)] = node
-            parent[find(b)] = node
-    return [find(i) for i in range(n)]
+            left.append(row_of[a])
+            right.append(row_of[b])
+    labels: list[int] = _components(
+        n, np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    ).tolist()
+    return labels
 
 
 def neighbour_edges(vectors: np.ndarray, k: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
