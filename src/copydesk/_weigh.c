@@ -169,11 +169,13 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
 
     PyObject *seen = NULL, *lower_counts = NULL, *merged = NULL, *words = NULL, *names = NULL;
     PyObject *numbers = NULL, *entries = NULL, *opening = NULL, *order_seq = NULL, *result = NULL;
+    PyObject *comma = NULL, *empty = NULL; /* a figure's thousands separators go: "1,200" -> "1200" */
     Block word_block = {0}, name_block = {0}, open_block = {0}, kind_block = {0};
     double vector[VECTOR_DIM] = {0}, kind[VECTOR_DIM] = {0};
     Py_ssize_t pos;
     PyObject *token, *count;
 
+    if ((comma = PyUnicode_FromString(",")) == NULL || (empty = PyUnicode_FromString("")) == NULL) goto done;
     if ((seen = PyDict_New()) == NULL || (lower_counts = PyDict_New()) == NULL) goto done;
     pos = 0;
     while (PyDict_Next(tokens, &pos, &token, &count)) {
@@ -218,10 +220,7 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         Py_ssize_t n = PyLong_AsSsize_t(count);
         if ((shape == -1 || n == -1) && PyErr_Occurred()) goto done;
         if (shape == DIGITS) {
-            PyObject *comma = PyUnicode_FromString(","), *empty = PyUnicode_FromString("");
-            PyObject *value = comma && empty ? PyUnicode_Replace(token, comma, empty, -1) : NULL;
-            Py_XDECREF(comma);
-            Py_XDECREF(empty);
+            PyObject *value = PyUnicode_Replace(token, comma, empty, -1);
             if (value == NULL) goto done;
             int status = is_plain_count(value) ? 0 : set_float(numbers, value, 1.0 + log((double)n));
             Py_DECREF(value);
@@ -338,6 +337,8 @@ done:
     Py_XDECREF(entries);
     Py_XDECREF(opening);
     Py_XDECREF(order_seq);
+    Py_XDECREF(comma);
+    Py_XDECREF(empty);
     return result;
 }
 
