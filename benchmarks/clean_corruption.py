@@ -68,22 +68,17 @@ def collateral(baseline: list[Article], articles: list[Article]) -> dict[str, ob
         lost += sum((want - Counter(cleaned.text.split())).values())
     own_lines = [r.text for a in baseline for r in a.removals if r.kind == "chrome"]
     # ECB+ has no injected spam: every spam removal from the clean articles takes real words out
-    false_spam = [
-        f"{a.source_id}: {r.text.strip()!r} ({r.reason})"
-        for a in baseline
-        for r in a.removals
-        if r.kind == "spam"
-    ]
+    false_spam = [(a.source_id, r) for a in baseline for r in a.removals if r.kind == "spam"]
     return {
         "clean_tokens_kept_without_injections": kept,
         "of_those_removed_with_injections": round(lost / kept, 5) if kept else None,
         "articles_own_lines_removed_as_chrome": len(own_lines),
         "examples_of_own_lines_removed": own_lines[:: max(1, len(own_lines) // 12)][:12],
         "spam_removed_from_clean_articles": len(false_spam),
-        "clean_articles_with_spam_removed": len(
-            {a.source_id for a in baseline for r in a.removals if r.kind == "spam"}
-        ),
-        "spam_removed_from_clean_articles_examples": false_spam[:12],
+        "clean_articles_with_spam_removed": len({source for source, _ in false_spam}),
+        "spam_removed_from_clean_articles_examples": [
+            f"{source}: {r.text.strip()!r} ({r.reason})" for source, r in false_spam[:12]
+        ],
     }
 
 
