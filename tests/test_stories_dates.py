@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from copydesk.records import Article
-from copydesk.stories.cluster import StoryConfig
+from copydesk.stories.cluster import StoryConfig, _earlier, _later, day_number
 from copydesk.stories.features import VECTOR_DIM, FeatureWeights, Lexicon, build_features, feature_rows
 from copydesk.stories.stage import StoryStage
 
@@ -96,3 +98,25 @@ def test_the_stage_builds_vectors_with_the_article_date() -> None:
     # The stories stage's own fallback (no vector from ingest) builds the same row.
     (stored,) = stage.fingerprint([_article(SPRING)])
     assert np.allclose(stored.vector, expected, atol=1e-6)
+
+
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.sampled_from([None, UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]),
+    st.sampled_from([None, UTC, timezone(timedelta(hours=-3))]),
+)
+def test_day_numbers_and_span_ends_read_naive_dates_as_utc(
+    a: datetime, b: datetime, zone_a: tzinfo | None, zone_b: tzinfo | None
+) -> None:
+    """The fast paths (no tz copy for naive dates, direct comparison of like dates) agree with
+    reading every naive date as UTC."""
+    a, b = a.replace(tzinfo=zone_a), b.replace(tzinfo=zone_b)
+
+    def utc(when: datetime) -> datetime:
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+    assert day_number(a) == utc(a).timestamp() / 86400.0
+    assert _earlier(a, b) is (a if utc(a) <= utc(b) else b)
+    assert _later(a, b) is (a if utc(a) >= utc(b) else b)
+    assert _earlier(None, b) is b and _later(a, None) is a

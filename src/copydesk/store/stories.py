@@ -135,7 +135,8 @@ def story_texts(db: Database, ids: Sequence[str]) -> dict[str, StoryText]:
             f"WHERE id IN ({marks})",
             chunk,
         ):
-            out[r[0]] = StoryText(r[0], r[1], r[2], r[3], _date(r[4]), json.loads(r[5]), r[6], r[7])
+            credits = json.loads(r[5]) if r[5] != "[]" else []
+            out[r[0]] = StoryText(r[0], r[1], r[2], r[3], _date(r[4]), credits, r[6], r[7])
     return out
 
 
@@ -165,24 +166,28 @@ def story_ids_of(db: Database, article_ids: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _features(row: Any) -> StoredFeatures:
+def _features(row: Any, lists: bool) -> StoredFeatures:
     return StoredFeatures(
-        article_id=row["article_id"],
-        published=_date(row["published"]),
-        norm_hash=row["norm_hash"],
-        minhash_key=row["minhash_key"],
-        signature=np.frombuffer(row["signature"], dtype=np.uint32),
-        vector=np.frombuffer(row["vector"], dtype=np.float16).astype(np.float32),
-        names=json.loads(row["names"]),
-        numbers=json.loads(row["numbers"]),
+        article_id=row[0],
+        published=_date(row[1]),
+        norm_hash=row[2],
+        minhash_key=row[3],
+        signature=np.frombuffer(row[4], dtype=np.uint32),
+        vector=np.frombuffer(row[5], dtype=np.float16).astype(np.float32),
+        names=json.loads(row[6]) if lists else [],
+        numbers=json.loads(row[7]) if lists else [],
     )
 
 
-def get_features(db: Database, ids: Sequence[str]) -> dict[str, StoredFeatures]:
+def get_features(db: Database, ids: Sequence[str], *, lists: bool = True) -> dict[str, StoredFeatures]:
+    """The given articles' stored fingerprints; ``lists=False`` leaves names and figures empty (the
+    stories stage, which only signs and places, does not decode them)."""
+    columns = "article_id, published, norm_hash, minhash_key, signature, vector"
+    columns += ", names, numbers" if lists else ""
     out: dict[str, StoredFeatures] = {}
     for chunk, marks in in_chunks(ids):
-        for row in db.query(f"SELECT * FROM story_features WHERE article_id IN ({marks})", chunk):
-            out[row["article_id"]] = _features(row)
+        for row in db.query(f"SELECT {columns} FROM story_features WHERE article_id IN ({marks})", chunk):
+            out[row[0]] = _features(row, lists)
     return out
 
 

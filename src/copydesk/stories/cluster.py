@@ -104,24 +104,35 @@ class LogEntry:
     detail: str = ""
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
 def day_number(when: datetime | None) -> float:
     """Days since the epoch (naive datetimes read as UTC); NaN when undated."""
     if when is None:
         return math.nan
-    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    return aware.timestamp() / 86400.0
+    if when.tzinfo is None:  # the same seconds as when.replace(tzinfo=UTC).timestamp(), without a copy
+        return (when - _NAIVE_EPOCH).total_seconds() / 86400.0
+    return when.timestamp() / 86400.0
 
 
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return a or b
-    return a if day_number(a) <= day_number(b) else b
+    return a if _not_after(a, b) else b
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return a or b
-    return a if day_number(a) >= day_number(b) else b
+    return a if _not_after(b, a) else b
+
+
+def _not_after(a: datetime, b: datetime) -> bool:
+    """``a <= b``, a naive date read as UTC (two naive or two aware dates compare as they are)."""
+    if (a.tzinfo is None) == (b.tzinfo is None):
+        return a <= b
+    return (a if a.tzinfo else a.replace(tzinfo=UTC)) <= (b if b.tzinfo else b.replace(tzinfo=UTC))
 
 
 class _Rows:

@@ -173,7 +173,7 @@ class StoryStage(CorpusStage):
                     chunk = pending[start : start + self.batch]
                     texts = story_store.story_texts(db, chunk)
                     articles = [texts[aid] for aid in chunk if aid in texts]
-                    stored = story_store.get_features(db, chunk)
+                    stored = story_store.get_features(db, chunk, lists=False)
                     features = self.fingerprint(articles, stored)
                     _store_features(db, features, stored)
                     groups = helper.submit(features)  # built in another process while copies are checked here
