@@ -114,7 +114,7 @@ def test_shingle_prints_count_what_the_shingle_sets_share() -> None:
 
     a = "The ferry union said crossings were cancelled at Brannock harbour after talks on pay broke down."
     b = "Crossings were cancelled at Brannock harbour after talks on pay broke down, the union said."
-    prints = ShinglePrints(5, capacity=2)
+    prints = ShinglePrints(MinHasher(MinHashConfig(shingle=5)), capacity=2)
     assert (
         shared_shingles(prints.of("a", a), prints.of("b", b))
         == len(shingle_set(a, 5) & shingle_set(b, 5))
@@ -145,7 +145,7 @@ def test_shingle_prints_are_the_shingle_sets(a: list[str], b: list[str]) -> None
     from copydesk.fingerprint.lsh import ShinglePrints, shared_shingles
 
     text_a, text_b = " ".join(a), " ".join(b)
-    prints = ShinglePrints(5)
+    prints = ShinglePrints(MinHasher(MinHashConfig(shingle=5)))
     mine, theirs = prints.of("a", text_a), prints.of("b", text_b)
     assert len(mine) == len(shingle_set(text_a, 5))
     assert shared_shingles(mine, theirs) == len(shingle_set(text_a, 5) & shingle_set(text_b, 5))
@@ -158,3 +158,19 @@ def test_sorted_unique_is_numpys_unique(values: list[int]) -> None:
     array = np.asarray(values, dtype=np.int64)
     assert np.array_equal(sorted_unique(array), np.unique(array))
     assert sorted_unique(array).dtype == np.int64
+
+
+@settings(max_examples=200)
+@given(st.lists(st.lists(_FEW_WORDS.map(" ".join), max_size=3).map("\n".join), max_size=6))
+def test_a_batch_s_prints_are_each_text_s_own(texts: list[str]) -> None:
+    """The prints a signing batch hands on (``split_prints``) are the ones each text would get alone,
+    and the batch signs as ``signatures`` does; empty and short texts included."""
+    from copydesk.fingerprint.lsh import ShinglePrints, split_prints
+
+    hasher = MinHasher(MinHashConfig(shingle=5))
+    shingles, offsets = hasher.shingle_hashes(texts)
+    alone = ShinglePrints(MinHasher(MinHashConfig(shingle=5)))
+    for i, found in enumerate(split_prints(shingles, offsets)):
+        assert np.array_equal(found, alone.of(str(i), texts[i]))
+        assert len(found) == len(shingle_set(texts[i], 5))
+    assert np.array_equal(hasher.sign_shingles(shingles, offsets), hasher.signatures(texts))

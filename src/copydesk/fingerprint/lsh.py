@@ -139,13 +139,15 @@ def shingle_set(text: str, k: int) -> set[tuple[str, ...]]:
 
 
 class ShinglePrints:
-    """Articles' shingle sets as sorted 64-bit hashes (equal sets, equal hashes: the intersection
-    counts the same), kept for the last ``capacity`` articles whose prints were made. A stories run
-    checks the same stored articles against batch after batch (18k distinct among 70k checks on 20k
-    articles); as arrays they cost 8 bytes a shingle instead of a set of word tuples."""
+    """Articles' shingle sets as sorted 64-bit hashes, kept for the last ``capacity`` articles whose
+    prints were made. They are the hashes ``MinHasher.shingle_hashes`` signs, so a caller that signs
+    a batch gets the batch's prints for a sort each (``split_prints``), and the verified overlap is
+    of the very shingles the signatures estimate. A stories run checks the same stored articles
+    against batch after batch (18k distinct among 70k checks on 20k articles); as arrays they cost
+    8 bytes a shingle instead of a set of word tuples."""
 
-    def __init__(self, k: int, capacity: int = 20_000) -> None:
-        self.k = k
+    def __init__(self, hasher: MinHasher, capacity: int = 20_000) -> None:
+        self.hasher = hasher
         self.capacity = capacity
         self._prints: dict[str, np.ndarray] = {}
 
@@ -156,20 +158,34 @@ class ShinglePrints:
         """The prints of ``text``, remembered under ``key`` (the text must not change under it)."""
         found = self._prints.get(key)
         if found is None:
-            tokens = words(text)
-            k = self.k
-            # the hashes of shingle_set's tuples, deduplicated after sorting instead of in a set first
-            shingles = (
-                zip(*(tokens[i:] for i in range(k)), strict=False) if len(tokens) >= k else [tuple(tokens)]
-            )
-            found = sorted_unique(np.fromiter(map(hash, shingles if tokens else ()), dtype=np.int64))
-            if len(self._prints) >= self.capacity:
-                del self._prints[next(iter(self._prints))]  # the oldest first
-            self._prints[key] = found
+            found = self.put(key, split_prints(*self.hasher.shingle_hashes([text]))[0])
         return found
+
+    def of_many(self, texts: dict[str, str]) -> None:
+        """Make and remember the prints of texts by key, in one hashing pass."""
+        keys = [key for key in texts if key not in self._prints]
+        made = split_prints(*self.hasher.shingle_hashes([texts[key] for key in keys]))
+        for key, prints in zip(keys, made, strict=True):
+            self.put(key, prints)
+
+    def put(self, key: str, prints: np.ndarray) -> np.ndarray:
+        """Remember prints made elsewhere (``split_prints`` of the key's current text)."""
+        if key not in self._prints and len(self._prints) >= self.capacity:
+            del self._prints[next(iter(self._prints))]  # the oldest first
+        self._prints[key] = prints
+        return prints
 
     def get(self, key: str) -> np.ndarray | None:
         return self._prints.get(key)
+
+
+def split_prints(shingles: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    """Each text's prints (sorted, distinct, as int64) from ``MinHasher.shingle_hashes``."""
+    if len(offsets) == 0:
+        return []
+    ends = np.r_[offsets[1:], len(shingles)].tolist()
+    signed = shingles.view(np.int64)
+    return [sorted_unique(signed[a:b]) for a, b in zip(offsets.tolist(), ends, strict=True)]
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

@@ -133,8 +133,12 @@ class MinHasher:
         (rotation densification, Shrivastava & Li 2014). Equal slots still estimate Jaccard, at the
         cost of one hash per shingle instead of ``num_perm``.
         """
-        shingles, offsets = self.shingle_hashes(texts)
-        n, width = len(texts), self.config.num_perm
+        return self.sign_shingles(*self.shingle_hashes(texts))
+
+    def sign_shingles(self, shingles: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """``signatures`` of the texts whose ``shingle_hashes`` these are (for a caller that keeps
+        the shingles too)."""
+        n, width = len(offsets), self.config.num_perm
         out = np.full((n, width), _EMPTY, dtype=np.uint32)
         if len(shingles) == 0:
             return out

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from copydesk.fingerprint.lsh import LshIndex, ShinglePrints, shared_shingles
-from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig
+from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 
@@ -44,7 +44,7 @@ class NearCopyFinder:
         self.threshold = threshold
         self.index = index
         self.owners = owners
-        self.prints = ShinglePrints(minhash.shingle)
+        self.prints = ShinglePrints(MinHasher(minhash))
         self._first_added = len(owners)  # the index row of the run's first added article
         # The latest added rows' signatures, row r at (r - _first_added) % capacity.
         self._recent = np.zeros((max(1, min(expected, RECENT_SIGNATURES)), minhash.num_perm), np.uint32)
@@ -64,15 +64,24 @@ class NearCopyFinder:
         kept = rows[-len(self._recent) :]
         self._recent[(kept - self._first_added) % len(self._recent)] = signatures[-len(kept) :]
 
+    def remember(self, prints: dict[str, np.ndarray]) -> None:
+        """Keep prints the caller made of articles' current texts (``lsh.split_prints``)."""
+        for key, found in prints.items():
+            self.prints.put(key, found)
+
     def find(
         self, db: Database, article_ids: Sequence[str], texts: Sequence[str], signatures: np.ndarray
     ) -> dict[int, str]:
-        """For each article (by position) that verifiably near-copies an indexed one, that one."""
+        """For each article (by position) that verifiably near-copies an indexed one, that one.
+
+        The articles' prints are made from their texts unless ``remember``ed under their ids."""
         if len(article_ids) == 0 or not self.owners:
             return {}
         shortlist = self.shortlist(db, signatures)
         unread = sorted({a for ids in shortlist.values() for a in ids if a not in self.prints})
         stored = story_store.story_texts(db, unread)
+        missing = {article_ids[i]: texts[i] for i in shortlist if article_ids[i] not in self.prints}
+        self.prints.of_many(missing | {aid: row.text for aid, row in stored.items()})
         out: dict[int, str] = {}
         for i, ids in shortlist.items():
             mine = self.prints.of(article_ids[i], texts[i])

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from copydesk.fingerprint.lsh import LshIndex
+from copydesk.fingerprint.lsh import LshIndex, split_prints
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
@@ -105,13 +105,17 @@ class StoryStage(CorpusStage):
         return StoryPrintStage(self.config.weights)
 
     def fingerprint(
-        self, articles: Sequence[_Text], stored: dict[str, story_store.StoredFeatures] | None = None
+        self,
+        articles: Sequence[_Text],
+        stored: dict[str, story_store.StoredFeatures] | None = None,
+        prints: dict[str, np.ndarray] | None = None,
     ) -> list[story_store.StoredFeatures]:
         """Hash, sign and vectorise a batch of articles (signatures in one numpy pass).
 
         ``stored`` fingerprints (from ingest, or an interrupted run) are reused while their normalised
         hash still matches the text (a later cleaning pass may have changed it): the vector always,
-        the signature when it was made with this MinHash configuration."""
+        the signature when it was made with this MinHash configuration. ``prints`` receives the
+        shingle prints of the texts signed here (``lsh.split_prints``), for the near-copy check."""
         stored = stored or {}
         hashes = [normalised_hash(a.text) for a in articles]
         usable = [
@@ -119,7 +123,12 @@ class StoryStage(CorpusStage):
             for i, row in enumerate(stored.get(a.id) for a in articles)
         ]
         unsigned = [i for i, row in enumerate(usable) if row is None or row.minhash_key != self.minhash.key]
-        signed = MinHasher(self.minhash).signatures([articles[i].text for i in unsigned])
+        hasher = MinHasher(self.minhash)
+        shingles, offsets = hasher.shingle_hashes([articles[i].text for i in unsigned])
+        signed = hasher.sign_shingles(shingles, offsets)
+        if prints is not None:
+            made = split_prints(shingles, offsets)
+            prints.update((articles[i].id, found) for i, found in zip(unsigned, made, strict=True))
         signature_of = dict(zip(unsigned, signed, strict=True))
         out = []
         for i, article in enumerate(articles):
@@ -174,7 +183,9 @@ class StoryStage(CorpusStage):
                     texts = story_store.story_texts(db, chunk)
                     articles = [texts[aid] for aid in chunk if aid in texts]
                     stored = story_store.get_features(db, chunk, lists=False)
-                    features = self.fingerprint(articles, stored)
+                    prints: dict[str, np.ndarray] = {}
+                    features = self.fingerprint(articles, stored, prints)
+                    copies.remember(prints)
                     _store_features(db, features, stored)
                     groups = helper.submit(features)  # built in another process while copies are checked here
                     placed = self._copies_first(db, desk, articles, features, copies)
