@@ -306,8 +306,8 @@ def test_families_worked_out_early_are_the_ones_worked_out_at_the_end(
     reused: list[int] = []
     early_results = provenance.FamilyRefresh._early_results
 
-    def counted(self: provenance.FamilyRefresh, part: list[str], members: dict[str, list[str]]) -> object:
-        found = early_results(self, part, members)
+    def counted(self: provenance.FamilyRefresh, early: dict[str, object]) -> object:
+        found = early_results(self, early)
         reused.append(len(found))
         return found
 

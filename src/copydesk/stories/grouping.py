@@ -10,6 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def load_libraries() -> None:
+    """Import what the groupings import lazily (scipy's linkage and graphs, about 0.2 s), where the
+    caller would otherwise wait anyway: a forked helper before its first grouping is asked for, the
+    stories stage while that helper works on the first chunk."""
+    import scipy.cluster.hierarchy
+    import scipy.sparse.csgraph
+    import scipy.spatial.distance  # noqa: F401
+
+
 def cluster_by_links(
     vectors: np.ndarray,
     threshold: float,

@@ -7,7 +7,7 @@ original and its copies, rewrites and translations) counts once however many sit
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -111,15 +111,22 @@ class FamilyRefresh:
                 self._early[story_id] = (frozenset(a.id for a in articles), future)
 
     def finish(self, story_ids: Sequence[str]) -> None:
-        """Work out (or take the early result for) each story's families and write them all."""
+        """Work out (or take the early result for) each story's families and write them all.
+
+        The stories without a usable early result go to the workers first, so they run while this
+        process waits for the early batch still running (waiting first left a core idle)."""
         self._waiting.clear()
         with self.db.atomic():
             for start in range(0, len(story_ids), 2000):
                 part = story_ids[start : start + 2000]
                 members = story_store.member_ids_of(self.db, part)
-                done = self._early_results(part, members)
-                todo = [s for s in part if s not in done and members.get(s)]
-                for result in self._pool.map(self._jobs(todo, members)):
+                early = self._usable_early(part, members)
+                todo = [s for s in part if s not in early and members.get(s)]
+                pending = self._pool.start(self._jobs(todo, members))
+                done = self._early_results(early)
+                lost = [s for s in early if s not in done and members.get(s)]
+                redone = self._pool.map(self._jobs(lost, members)) if lost else []
+                for result in [*pending(), *redone]:
                     done[result.story_id] = result
                 results = [done[s] for s in part if s in done]
                 story_store.put_families(self.db, [m for result in results for m in result.members])
@@ -133,15 +140,23 @@ class FamilyRefresh:
                         wires=result.wires,
                     )
 
-    def _early_results(self, part: Sequence[str], members: dict[str, list[str]]) -> dict[str, Provenance]:
-        """The early results of these stories whose members are still the ones they were worked out on."""
-        out: dict[str, Provenance] = {}
+    def _usable_early(
+        self, part: Sequence[str], members: dict[str, list[str]]
+    ) -> dict[str, Future[list[Provenance]]]:
+        """The early batches of these stories whose members are still the ones they were worked out on."""
+        out: dict[str, Future[list[Provenance]]] = {}
         for story_id in part:
             early = self._early.pop(story_id, None)
-            if early is None or early[0] != frozenset(members.get(story_id, ())):
-                continue
+            if early is not None and early[0] == frozenset(members.get(story_id, ())):
+                out[story_id] = early[1]
+        return out
+
+    def _early_results(self, early: dict[str, Future[list[Provenance]]]) -> dict[str, Provenance]:
+        """The stories' early results (waited for); a story whose worker died is left out."""
+        out: dict[str, Provenance] = {}
+        for story_id, future in early.items():
             try:
-                found = [r for r in early[1].result() if r.story_id == story_id]
+                found = [r for r in future.result() if r.story_id == story_id]
             except BrokenProcessPool:
                 continue  # the worker died: worked out again here
             out.update((r.story_id, r) for r in found)
@@ -268,9 +283,14 @@ class FamilyPool:
 
     def map(self, jobs: list[StoryJob]) -> list[Provenance]:
         """Each job's provenance, in the jobs' order."""
+        return self.start(jobs)()
+
+    def start(self, jobs: list[StoryJob]) -> Callable[[], list[Provenance]]:
+        """Hand the jobs to the workers now; the call returned gives their provenance in the jobs'
+        order (worked out here, when called, where there are no workers or too little to do)."""
         members = sum(len(job[1]) for job in jobs)
         if self.workers <= 1 or members < self.min_members or not may_fork():
-            return [story_provenance(job, self.judge) for job in jobs]
+            return lambda: [story_provenance(job, self.judge) for job in jobs]
         pool = self._forked()
         # Chunks of about equal work (pairs grow with the square of a story's size), in story order.
         cost = [min(len(job[1]), COMPARED_MEMBERS) ** 2 + len(job[1]) for job in jobs]
@@ -284,11 +304,21 @@ class FamilyPool:
             chunks[-1].append(job)
             load += weight
         try:
-            return [result for done in pool.map(_provenance_chunk, chunks) for result in done]
-        except BrokenProcessPool:  # a worker died (out of memory, killed): finish here, fork no more
-            self.close()
-            self.workers = 1
-            return [story_provenance(job, self.judge) for job in jobs]
+            running = [pool.submit(_provenance_chunk, chunk) for chunk in chunks]
+        except BrokenProcessPool:
+            running = []
+
+        def results() -> list[Provenance]:
+            try:
+                if len(running) != len(chunks):
+                    raise BrokenProcessPool("a family worker died")
+                return [result for future in running for result in future.result()]
+            except BrokenProcessPool:  # a worker died (out of memory, killed): finish here, fork no more
+                self.close()
+                self.workers = 1
+                return [story_provenance(job, self.judge) for job in jobs]
+
+        return results
 
 
 STORY_FIELDS = (

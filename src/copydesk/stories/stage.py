@@ -33,6 +33,7 @@ from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState, batch_topic_groups, day_number
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
+from copydesk.stories.grouping import load_libraries
 from copydesk.stories.near_copies import NearCopyFinder
 from copydesk.stories.provenance import FamilyRefresh, Titled
 
@@ -166,16 +167,21 @@ class StoryStage(CorpusStage):
         pending = story_store.unplaced_article_ids(db)
         if not pending:
             return report
-        desk = load_desk(db, self.config)
-        copies = NearCopyFinder(
-            self.minhash,
-            self.config.near_copy_threshold,
-            *load_lsh_and_owners(db, self.minhash),
-            len(pending),
-        )
+        # The helper is forked first, so it loads its libraries while this process loads the desk.
+        helper = _TopicHelper(self.config, self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH)
+        try:
+            desk = load_desk(db, self.config)
+            copies = NearCopyFinder(
+                self.minhash,
+                self.config.near_copy_threshold,
+                *load_lsh_and_owners(db, self.minhash),
+                len(pending),
+            )
+        except BaseException:
+            helper.close()
+            raise
         touched: set[str] = set()
         last_touched: set[str] = set()
-        helper = _TopicHelper(self.config, self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH)
         with FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
             try:
                 for start in range(0, len(pending), self.batch):
@@ -188,6 +194,8 @@ class StoryStage(CorpusStage):
                     copies.remember(prints)
                     _store_features(db, features, stored)
                     groups = helper.submit(features)  # built in another process while copies are checked here
+                    if start == 0 and groups is not None:
+                        load_libraries()  # for the desk's own groupings, while the helper works anyway
                     placed = self._copies_first(db, desk, articles, features, copies)
                     rest = [i for i in range(len(articles)) if articles[i].id not in placed]
                     assignments = desk.assign(
@@ -299,6 +307,8 @@ class _TopicHelper:
         self._pool: ProcessPoolExecutor | None = None
         if wanted and may_fork():
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            # Forked now, it imports what grouping needs while the stage loads its state.
+            self._pool.submit(load_libraries)
 
     def submit(self, features: Sequence[story_store.StoredFeatures]) -> Future[list[list[int]]] | None:
         if self._pool is None or not features:
