@@ -174,3 +174,25 @@ def test_a_batch_s_prints_are_each_text_s_own(texts: list[str]) -> None:
         assert np.array_equal(found, alone.of(str(i), texts[i]))
         assert len(found) == len(shingle_set(texts[i], 5))
     assert np.array_equal(hasher.sign_shingles(shingles, offsets), hasher.signatures(texts))
+
+
+@settings(max_examples=150)
+@given(st.lists(st.lists(_FEW_WORDS.map(" ".join), max_size=3).map("\n".join), max_size=12))
+def test_hashing_in_blocks_changes_nothing(texts: list[str]) -> None:
+    """Texts are hashed and signed ``HASH_BLOCK`` at a time; blocks of 1, 2 or 5 texts give the same
+    shingles, offsets and signatures as one block of all (empty texts and block edges included)."""
+    import copydesk.fingerprint.minhash as minhash
+
+    whole = MinHasher(MinHashConfig(shingle=3))
+    shingles, offsets = whole.shingle_hashes(texts)
+    signed = whole.sign_shingles(shingles, offsets)
+    for block in (1, 2, 5):
+        saved, minhash.HASH_BLOCK = minhash.HASH_BLOCK, block
+        try:
+            hasher = MinHasher(MinHashConfig(shingle=3))
+            got, got_offsets = hasher.shingle_hashes(texts)
+            assert np.array_equal(got, shingles) and np.array_equal(got_offsets, offsets)
+            assert np.array_equal(hasher.sign_shingles(shingles, offsets), signed)
+            assert np.array_equal(hasher.signatures(texts), signed)
+        finally:
+            minhash.HASH_BLOCK = saved
