@@ -23,6 +23,7 @@ from copydesk.stories.features import Lexicon
 from copydesk.stories.provenance import FamilyPool, StoryJob, story_provenance
 from copydesk.stories.sentence_align import (
     KeyBits,
+    SentenceMemo,
     TokenMemo,
     align_keys,
     may_align,
@@ -100,6 +101,20 @@ def test_token_memo_gives_the_same_keys(lexicon: Lexicon, corpus: list[Generated
         assert sentence_keys(article.text, lexicon.zipf, bits, words, memo) == sentence_keys(
             article.text, lexicon.zipf, bits, words
         )
+
+
+def test_sentence_memo_gives_the_same_keys(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
+    """Keys read back from the sentence memo equal those worked out again (with the same KeyBits),
+    and the members of a story do repeat sentences, so the memo is used."""
+    memo: SentenceMemo = {}
+    bits, words = KeyBits(), KeyBits()
+    texts = [a.text for a in corpus]
+    texts += [texts[0], texts[1] + "\n\nOne more line of 2031 by Vennick."]
+    for text in texts:
+        assert sentence_keys(text, lexicon.zipf, bits, words, sentence_memo=memo) == sentence_keys(
+            text, lexicon.zipf, bits, words
+        )
+    assert len(memo) < sum(len(sentence_keys(t, lexicon.zipf, bits, words)) for t in texts)
 
 
 def test_estimate_matrix_is_pairwise_estimated_jaccard(corpus: list[GeneratedArticle]) -> None:

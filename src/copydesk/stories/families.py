@@ -31,6 +31,7 @@ from copydesk.records import Relation, StoryMember, bare_date, content_digest
 from copydesk.stories.sentence_align import (
     KeyBits,
     Outline,
+    SentenceMemo,
     TokenMemo,
     align_keys,
     grammar_kept,
@@ -96,18 +97,22 @@ class FamilyJudge:
         self._shingles: dict[tuple[str, str], set[tuple[str, ...]]] = {}
         self._tokens: TokenMemo = {}
         self._anchor_bits, self._word_bits = KeyBits(), KeyBits()
+        self._sentences: SentenceMemo = {}  # keys of the sentences read with these KeyBits
 
     def forget(self) -> None:
         """Drop the per-text caches (call between stories to bound memory and the keys' masks)."""
         self._outlines.clear()
         self._shingles.clear()
         self._anchor_bits, self._word_bits = KeyBits(), KeyBits()
+        self._sentences = {}
 
     def _outline_of(self, member: MemberText) -> Outline:
         key = (member.article_id, member.norm_hash)
         found = self._outlines.get(key)
         if found is None:
-            keys = sentence_keys(member.text, self.zipf, self._anchor_bits, self._word_bits, self._tokens)
+            keys = sentence_keys(
+                member.text, self.zipf, self._anchor_bits, self._word_bits, self._tokens, self._sentences
+            )
             found = self._outlines[key] = outline(keys, self.config.min_anchors)
         return found
 

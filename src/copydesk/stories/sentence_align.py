@@ -72,6 +72,8 @@ class KeyBits:
 # Per sentence: its anchors (a mask) and how many, its lower-case words (a mask), and its grammar
 # words in order (the, of, to, was: what a synonym spinner keeps and a translation reorders).
 SentenceKeys = list[tuple[int, int, int, tuple[str, ...]]]
+# Sentence -> its keys (one entry of ``SentenceKeys``), for one pair of ``KeyBits``.
+SentenceMemo = dict[str, tuple[int, int, int, tuple[str, ...]]]
 
 
 # Per token: its lower-case form, the anchor it gives at a sentence's start and elsewhere ("" for
@@ -87,16 +89,22 @@ def sentence_keys(
     anchor_bits: KeyBits,
     word_bits: KeyBits,
     memo: TokenMemo | None = None,
+    sentence_memo: SentenceMemo | None = None,
 ) -> SentenceKeys:
     """Per sentence: its anchors (figures, names, rare words) and its plain lower-case words, as masks
     of ``anchor_bits`` and ``word_bits`` (apart, so anchor masks stay as narrow as a story's anchors:
     they are what alignment compares most), and its grammar words.
 
-    ``memo`` remembers each token's reading (it depends on nothing but the token and ``zipf``)."""
+    ``memo`` remembers each token's reading (it depends on nothing but the token and ``zipf``);
+    ``sentence_memo`` each sentence's keys, valid as long as the same two ``KeyBits`` are used (the
+    members of one story share 40% of their sentences: copies, wire text)."""
     memo = {} if memo is None else memo
     anchor_mask, word_mask = anchor_bits.mask, word_bits.mask
     out: SentenceKeys = []
     for sentence in sentences(text):
+        if sentence_memo is not None and (known := sentence_memo.get(sentence)) is not None:
+            out.append(known)
+            continue
         tokens = _TOKEN.findall(sentence)
         anchors: set[str] = set()
         lows: set[str] = set()
@@ -114,7 +122,10 @@ def sentence_keys(
             anchor = inside if position else at_start
             if anchor:
                 anchors.add(anchor)
-        out.append((anchor_mask(anchors), len(anchors), word_mask(lows), tuple(grammar)))
+        keys = (anchor_mask(anchors), len(anchors), word_mask(lows), tuple(grammar))
+        out.append(keys)
+        if sentence_memo is not None:
+            sentence_memo[sentence] = keys
     return out
 
 
