@@ -196,3 +196,39 @@ def test_hashing_in_blocks_changes_nothing(texts: list[str]) -> None:
             assert np.array_equal(hasher.signatures(texts), signed)
         finally:
             minhash.HASH_BLOCK = saved
+
+
+@settings(max_examples=100)
+@given(st.lists(st.lists(_FEW_WORDS.map(" ".join), max_size=3).map("\n".join), min_size=2, max_size=8))
+def test_pairwise_estimates_are_estimated_jaccard(texts: list[str]) -> None:
+    """The near-copy check's batch estimates equal ``estimated_jaccard`` pair by pair, with and
+    without empty texts among them (the all-filled shortcut and the masked path)."""
+    from copydesk.stories.near_copies import estimated_jaccards
+
+    hasher = MinHasher(MinHashConfig(shingle=3))
+    signed = hasher.signatures(texts)
+    pairs = [(i, j) for i in range(len(texts)) for j in range(len(texts))]
+    mine = signed[[i for i, _ in pairs]]
+    theirs = signed[[j for _, j in pairs]]
+    expected = [estimated_jaccard(signed[i], signed[j]) for i, j in pairs]
+    assert estimated_jaccards(mine, theirs).tolist() == expected
+    filled = [k for k, (i, j) in enumerate(pairs) if texts[i].split() and texts[j].split()]
+    assert estimated_jaccards(mine[filled], theirs[filled]).tolist() == [expected[k] for k in filled]
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40), st.integers(0, 16)), max_size=60),
+    st.booleans(),
+)
+def test_candidates_ranked_as_lexsort_ranks_them(pairs: list[tuple[int, int, int]], off_grid: bool) -> None:
+    """The shortlist's order (query, best estimate, earlier row) is ``np.lexsort``'s, on the integer
+    path (estimates that are slot counts over the width) and off it."""
+    from copydesk.stories.near_copies import _best_first
+
+    unique = sorted({(q, r): e for q, r, e in pairs}.items())
+    queries = np.asarray([q for (q, _), _ in unique], dtype=np.int64)
+    rows = np.asarray([r for (_, r), _ in unique], dtype=np.int64)
+    estimates = np.asarray([e / 16 for _, e in unique]) + (0.001 if off_grid else 0.0)
+    expected = np.lexsort((rows, -estimates, queries)) if unique else np.zeros(0, dtype=np.intp)
+    assert _best_first(queries, rows, estimates, 16).tolist() == expected.tolist()
