@@ -4,7 +4,9 @@ checks, alignment bounds, estimate matrices and families worked out in forked pr
 from __future__ import annotations
 
 import json
+import pickle
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.records import StoryMember
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
+from copydesk.stories.chunk_prep import PreparedChunk, prepare_chunk
 from copydesk.stories.families import FamilyJudge, estimate_matrix
 from copydesk.stories.features import Lexicon
 from copydesk.stories.provenance import FamilyPool, StoryJob, story_provenance
@@ -192,19 +195,20 @@ def test_topic_groups_from_a_helper_process_place_articles_as_well(
     """Topic groups built for the whole chunk in a forked helper (then kept to the articles that
     joined no story) group events as well as groups built in place over those articles."""
     import copydesk.stories.stage as stage_module
+    from copydesk.stories.chunk_prep import ChunkPreparer
     from copydesk.stories.synthetic import iter_corpus
 
     articles = list(iter_corpus(40, seed=3, spread_days=20))
     monkeypatch.setattr(stage_module, "MIN_TOPIC_HELPER_BATCH", 1)
     built: list[bool] = []
-    submit = stage_module._TopicHelper.submit
+    chunks = ChunkPreparer.__iter__
 
-    def counted(self: stage_module._TopicHelper, features: list[story_store.StoredFeatures]) -> object:
-        future = submit(self, features)
-        built.append(future is not None)
-        return future
+    def counted(self: ChunkPreparer) -> Iterator[PreparedChunk]:
+        for chunk in chunks(self):
+            built.append(chunk.topic_groups is not None)
+            yield chunk
 
-    monkeypatch.setattr(stage_module._TopicHelper, "submit", counted)
+    monkeypatch.setattr(ChunkPreparer, "__iter__", counted)
     scores = []
     for workers in (1, 2):
         target = tmp_path / f"w{workers}"
@@ -231,6 +235,33 @@ def _bcubed_f1(gold: list[str], pred: list[str]) -> float:
         for g, p in pairs
     ) / len(pairs)
     return 2 * precision * recall / (precision + recall)
+
+
+def test_a_prepared_chunk_comes_back_from_the_helper_as_it_was_made(
+    tmp_path: Path, corpus: list[GeneratedArticle]
+) -> None:
+    """The packed pickling (columns, arrays end to end) loses nothing, whatever the arrays' shapes."""
+    with Database.open(_ingest(tmp_path, corpus[:30])) as db:
+        ids = story_store.unplaced_article_ids(db)
+        chunk = prepare_chunk(db, ids, StoryStage().fingerprint, StoryStage().config)
+    assert len(chunk.features) == 30 and len(chunk.prints) == 30 and chunk.topic_groups
+    odd = PreparedChunk(chunk.articles[:2], chunk.features[:2], [True, False], {}, None)
+    odd.features[1].vector = odd.features[1].vector[:7].astype(np.float64)  # not packable: kept as a list
+    for made in (chunk, odd, PreparedChunk([], [], [], {}, None)):
+        back = pickle.loads(pickle.dumps(made))
+        assert back.articles == made.articles and back.reused == made.reused
+        assert back.topic_groups == made.topic_groups and list(back.prints) == list(made.prints)
+        assert all(np.array_equal(back.prints[k], made.prints[k]) for k in made.prints)
+        for mine, theirs in zip(back.features, made.features, strict=True):
+            assert (mine.article_id, mine.published, mine.norm_hash, mine.minhash_key) == (
+                theirs.article_id,
+                theirs.published,
+                theirs.norm_hash,
+                theirs.minhash_key,
+            )
+            assert (mine.names, mine.numbers) == (theirs.names, theirs.numbers)
+            assert np.array_equal(mine.signature, theirs.signature)
+            assert mine.vector.dtype == theirs.vector.dtype and np.array_equal(mine.vector, theirs.vector)
 
 
 def test_chunk_topic_groups_are_kept_to_the_articles_assign_receives() -> None:
@@ -284,9 +315,10 @@ def test_a_family_worker_that_dies_leaves_the_work_to_this_process(
         assert pool.workers == 1  # and it forks no more
 
 
-def test_a_topic_helper_that_dies_leaves_the_groups_to_assign(
+def test_a_chunk_preparer_that_dies_leaves_the_chunks_to_this_process(
     tmp_path: Path, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import copydesk.stories.chunk_prep as chunk_prep
     import copydesk.stories.stage as stage_module
 
     monkeypatch.setattr(stage_module, "MIN_TOPIC_HELPER_BATCH", 1)
@@ -295,7 +327,7 @@ def test_a_topic_helper_that_dies_leaves_the_groups_to_assign(
         target = tmp_path / f"w{workers}"
         target.mkdir()
         if workers == 2:
-            monkeypatch.setattr(stage_module, "_topic_groups", _die)
+            monkeypatch.setattr(chunk_prep, "_prepare_in_helper", _die)
         with Database.open(_ingest(target, corpus)) as db:
             StoryStage(workers=workers, batch=20).run(db, [])
             members.append(_members(db))

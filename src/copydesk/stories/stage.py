@@ -12,10 +12,7 @@ Steps, each persisted so the stage can be rerun alone (it only ever places *unpl
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -28,10 +25,10 @@ from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
 from copydesk.records import Article, StoryPrints
-from copydesk.run.forking import may_fork
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
-from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState, batch_topic_groups, day_number
+from copydesk.stories.chunk_prep import ChunkPreparer
+from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.grouping import load_libraries
 from copydesk.stories.near_copies import NearCopyFinder
@@ -167,8 +164,16 @@ class StoryStage(CorpusStage):
         pending = story_store.unplaced_article_ids(db)
         if not pending:
             return report
-        # The helper is forked first, so it loads its libraries while this process loads the desk.
-        helper = _TopicHelper(self.config, self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH)
+        # The preparer is forked first, so it reads and signs the first chunk while this process
+        # loads the desk.
+        chunks = [pending[start : start + self.batch] for start in range(0, len(pending), self.batch)]
+        preparer = ChunkPreparer(
+            db,
+            chunks,
+            self.fingerprint,
+            self.config,
+            helper=self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH,
+        )
         try:
             desk = load_desk(db, self.config)
             copies = NearCopyFinder(
@@ -178,51 +183,41 @@ class StoryStage(CorpusStage):
                 len(pending),
             )
         except BaseException:
-            helper.close()
+            preparer.close()
             raise
         touched: set[str] = set()
         last_touched: set[str] = set()
-        with FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
-            try:
-                for start in range(0, len(pending), self.batch):
-                    chunk = pending[start : start + self.batch]
-                    texts = story_store.story_texts(db, chunk)
-                    articles = [texts[aid] for aid in chunk if aid in texts]
-                    stored = story_store.get_features(db, chunk, lists=False)
-                    prints: dict[str, np.ndarray] = {}
-                    features = self.fingerprint(articles, stored, prints)
-                    copies.remember(prints)
-                    _store_features(db, features, stored)
-                    groups = helper.submit(features)  # built in another process while copies are checked here
-                    if start == 0 and groups is not None:
-                        load_libraries()  # for the desk's own groupings, while the helper works anyway
-                    placed = self._copies_first(db, desk, articles, features, copies)
-                    rest = [i for i in range(len(articles)) if articles[i].id not in placed]
-                    assignments = desk.assign(
-                        [articles[i].id for i in rest],
-                        np.stack([features[i].vector for i in rest])
-                        if rest
-                        else np.zeros((0, 1), np.float32),
-                        [articles[i].published for i in rest],
-                        topic_groups=helper.result(groups, rest),
-                    )
-                    members = [(a, s, sim) for a, (s, sim) in placed.items()]
-                    members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
-                    now_touched = {s for _, s, _ in members}
-                    touched.update(now_touched)
-                    save_desk(db, desk, {s for _, s, _ in members})
-                    story_store.put_members(db, members)
-                    if features:
-                        copies.add(
-                            [f.article_id for f in features], np.stack([f.signature for f in features])
-                        )
-                    report.changed += len(articles)
-                    # Stories the last chunk touched and this one did not are likely complete (input in
-                    # date order): their families are worked out now, on the core placement leaves idle.
-                    families.settle(sorted(s for s in last_touched - now_touched if s in desk.stories))
-                    last_touched = now_touched
-            finally:
-                helper.close()
+        with preparer, FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
+            for k, chunk in enumerate(preparer):
+                articles, features = chunk.articles, chunk.features
+                copies.remember(chunk.prints)
+                reused = chunk.reused
+                story_store.sign_features(db, [f for f, r in zip(features, reused, strict=True) if r])
+                story_store.put_features(db, [f for f, r in zip(features, reused, strict=True) if not r])
+                if k == 0 and chunk.topic_groups is not None:
+                    load_libraries()  # for the desk's own groupings (the helper's are in)
+                placed = self._copies_first(db, desk, articles, features, copies)
+                rest = [i for i in range(len(articles)) if articles[i].id not in placed]
+                assignments = desk.assign(
+                    [articles[i].id for i in rest],
+                    np.stack([features[i].vector for i in rest]) if rest else np.zeros((0, 1), np.float32),
+                    [articles[i].published for i in rest],
+                    topic_groups=None if chunk.topic_groups is None else _within(chunk.topic_groups, rest),
+                )
+                members = [(a, s, sim) for a, (s, sim) in placed.items()]
+                members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
+                now_touched = {s for _, s, _ in members}
+                touched.update(now_touched)
+                save_desk(db, desk, {s for _, s, _ in members})
+                story_store.put_members(db, members)
+                if features:
+                    copies.add([f.article_id for f in features], np.stack([f.signature for f in features]))
+                report.changed += len(articles)
+                # Stories the last chunk touched and this one did not are likely complete (input in
+                # date order): their families are worked out now, on the core placement leaves idle.
+                families.settle(sorted(s for s in last_touched - now_touched if s in desk.stories))
+                last_touched = now_touched
+            preparer.close()
             desk.link_topics([s for s in touched if s in desk.stories])
             save_desk(db, desk, touched)
             merges = [(e.story_id, e.other_id or "") for e in desk.log if e.kind == "merge"]
@@ -272,65 +267,10 @@ class StoryStage(CorpusStage):
         return placed
 
 
-def _store_features(
-    db: Database,
-    features: Sequence[story_store.StoredFeatures],
-    stored: dict[str, story_store.StoredFeatures],
-) -> None:
-    """Rows whose stored vector was kept (text unchanged since ingest) only get their signature."""
-    kept = [
-        (row := stored.get(f.article_id)) is not None and len(row.vector) > 0 and row.norm_hash == f.norm_hash
-        for f in features
-    ]
-    story_store.sign_features(db, [f for f, k in zip(features, kept, strict=True) if k])
-    story_store.put_features(db, [f for f, k in zip(features, kept, strict=True) if not k])
-
-
-def _topic_groups(rows: np.ndarray, days: np.ndarray, config: StoryConfig) -> list[list[int]]:
-    return batch_topic_groups(rows, days, config)
-
-
 def _within(groups: list[list[int]], rest: Sequence[int]) -> list[list[int]]:
     """Topic groups of a whole chunk, in the positions of its articles that ``assign`` receives."""
     position = {row: k for k, row in enumerate(rest)}
     return [kept for group in groups if (kept := [position[i] for i in group if i in position])]
-
-
-class _TopicHelper:
-    """Builds a chunk's topic groups (``batch_topic_groups``: a chunk-wide average-link grouping,
-    the heaviest part of ``assign``) in one forked process while this one checks the chunk's copies;
-    ``assign`` then keeps the groups' articles that joined no story. Off (``submit`` returns None) for
-    small runs, and where ``may_fork`` says no."""
-
-    def __init__(self, config: StoryConfig, wanted: bool) -> None:
-        self.config = config
-        self._pool: ProcessPoolExecutor | None = None
-        if wanted and may_fork():
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-            # Forked now, it imports what grouping needs while the stage loads its state.
-            self._pool.submit(load_libraries)
-
-    def submit(self, features: Sequence[story_store.StoredFeatures]) -> Future[list[list[int]]] | None:
-        if self._pool is None or not features:
-            return None
-        rows = np.stack([f.vector for f in features])
-        days = np.asarray([day_number(f.published) for f in features])
-        return self._pool.submit(_topic_groups, rows, days, self.config)
-
-    def result(self, future: Future[list[list[int]]] | None, rest: Sequence[int]) -> list[list[int]] | None:
-        """The groups in ``assign``'s positions, or None (``assign`` builds them) if the helper died."""
-        if future is None:
-            return None
-        try:
-            return _within(future.result(), rest)
-        except BrokenProcessPool:
-            self.close()
-            return None
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
 
 
 def load_desk(db: Database, config: StoryConfig) -> StoryDesk:
