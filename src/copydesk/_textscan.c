@@ -347,6 +347,71 @@ done:
     return facts;
 }
 
+/* python ``copydesk.stories.features.python_sentences``: ``re.split(r"(?<=[.!?])[\"'”’)]?\s+|\n+", text)``,
+ * each piece stripped, the empty ones left out. A boundary is whitespace after a sentence end (one
+ * closing quote or bracket may sit between them, and goes with the boundary), or a run of newlines. */
+static int closes_quote(Py_UCS4 c) {
+    return c == '"' || c == '\'' || c == 0x201D || c == 0x2019 || c == ')';
+}
+
+static int add_stripped(PyObject *out, PyObject *text, int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
+    while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, b - 1))) b--;
+    if (a == b) return 0;
+    PyObject *piece = PyUnicode_Substring(text, a, b);
+    if (piece == NULL) return -1;
+    int status = PyList_Append(out, piece);
+    Py_DECREF(piece);
+    return status;
+}
+
+static PyObject *split_sentences(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "split_sentences(text): text must be a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    Py_ssize_t start = 0, i = 0;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_ssize_t end = -1;
+        if (i > 0) {
+            Py_UCS4 before = PyUnicode_READ(kind, data, i - 1);
+            if (before == '.' || before == '!' || before == '?') {
+                Py_ssize_t spaces = i;
+                if (closes_quote(c) && i + 1 < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i + 1)))
+                    spaces = i + 1;
+                if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, spaces))) {
+                    end = spaces;
+                    while (end < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end))) end++;
+                }
+            }
+        }
+        if (end < 0 && c == '\n') {
+            end = i;
+            while (end < n && PyUnicode_READ(kind, data, end) == '\n') end++;
+        }
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        if (add_stripped(out, text, kind, data, start, i) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        start = i = end;
+    }
+    if (add_stripped(out, text, kind, data, start, n) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 static PyMethodDef textscan_methods[] = {
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
@@ -362,6 +427,9 @@ static PyMethodDef textscan_methods[] = {
     {"ascii_line_facts", (PyCFunction)(void (*)(void))ascii_line_facts, METH_FASTCALL,
      "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin) -> facts "
      "| None: the line facts of an ASCII line without reader-address words, built whole."},
+    {"split_sentences", split_sentences, METH_O,
+     "split_sentences(text) -> list[str]: the text's sentences, as copydesk.stories.features.python_sentences "
+     "splits them."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -8,6 +8,7 @@ keeps the grammar words while the content words change (``grammar_kept``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from array import array
@@ -99,34 +100,63 @@ def sentence_keys(
     ``sentence_memo`` each sentence's keys, valid as long as the same two ``KeyBits`` are used (the
     members of one story share 40% of their sentences: copies, wire text)."""
     memo = {} if memo is None else memo
-    anchor_mask, word_mask = anchor_bits.mask, word_bits.mask
+    read = functools.partial(_read_token, zipf=zipf)
     out: SentenceKeys = []
     for sentence in sentences(text):
         if sentence_memo is not None and (known := sentence_memo.get(sentence)) is not None:
             out.append(known)
             continue
-        tokens = _TOKEN.findall(sentence)
-        anchors: set[str] = set()
-        lows: set[str] = set()
-        grammar: list[str] = []
-        for position, token in enumerate(tokens):
-            seen = memo.get(token)
-            if seen is None:
-                seen = _read_token(token, zipf)
-                if len(memo) < 1_000_000:
-                    memo[token] = seen
-            low, at_start, inside, glue = seen
-            lows.add(low)
-            if glue:
-                grammar.append(low)
-            anchor = inside if position else at_start
-            if anchor:
-                anchors.add(anchor)
-        keys = (anchor_mask(anchors), len(anchors), word_mask(lows), tuple(grammar))
+        keys = sentence_key(_TOKEN.findall(sentence), memo, read, _MEMO_BOUND, anchor_bits, word_bits)
         out.append(keys)
         if sentence_memo is not None:
             sentence_memo[sentence] = keys
     return out
+
+
+_MEMO_BOUND = 1_000_000  # token readings remembered at most
+
+
+def python_sentence_key(
+    tokens: list[str],
+    memo: TokenMemo,
+    read: Callable[[str], tuple[str, str, str, bool]],
+    bound: int,
+    anchor_bits: KeyBits,
+    word_bits: KeyBits,
+) -> tuple[int, int, int, tuple[str, ...]]:
+    """One sentence's keys from its tokens (the compiled ``sentence_key``'s reference): its anchors (a
+    token's anchor at the sentence's start differs: a capitalised first word is no name), its
+    lower-case words, its grammar words in order; readings remembered in ``memo`` up to ``bound``."""
+    anchors: set[str] = set()
+    lows: set[str] = set()
+    grammar: list[str] = []
+    for position, token in enumerate(tokens):
+        seen = memo.get(token)
+        if seen is None:
+            seen = read(token)
+            if len(memo) < bound:
+                memo[token] = seen
+        low, at_start, inside, glue = seen
+        lows.add(low)
+        if glue:
+            grammar.append(low)
+        anchor = inside if position else at_start
+        if anchor:
+            anchors.add(anchor)
+    return anchor_bits.mask(anchors), len(anchors), word_bits.mask(lows), tuple(grammar)
+
+
+def compiled_sentence_key(
+    tokens: list[str],
+    memo: TokenMemo,
+    read: Callable[[str], tuple[str, str, str, bool]],
+    bound: int,
+    anchor_bits: KeyBits,
+    word_bits: KeyBits,
+) -> tuple[int, int, int, tuple[str, ...]]:
+    return _sentkeys.sentence_key(
+        tokens, memo, read, bound, anchor_bits._bit, anchor_bits._words, word_bits._bit, word_bits._words
+    )
 
 
 def _read_token(token: str, zipf: Mapping[str, float]) -> tuple[str, str, str, bool]:
@@ -297,7 +327,14 @@ try:  # the compiled kernels of this module's loops (tests hold each equal to it
 except ImportError:  # pragma: no cover - depends on the install
     _overlap = None  # type: ignore[assignment]
 
+try:
+    from copydesk import _sentkeys
+except ImportError:  # pragma: no cover - depends on the install
+    _sentkeys = None  # type: ignore[assignment]
+
 anchor_reach = compiled_anchor_reach if _overlap is not None else python_anchor_reach
+# One sentence's keys from its tokens.
+sentence_key = compiled_sentence_key if _sentkeys is not None else python_sentence_key
 best_matches = compiled_best_matches if _overlap is not None else python_best_matches
 # The total size of difflib's matching blocks of two grammar-word sequences.
 matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] = (

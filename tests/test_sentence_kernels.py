@@ -1,0 +1,100 @@
+"""The compiled sentence kernels give what their Python references give: the splitting
+(copydesk._textscan.split_sentences) splits exactly as ``python_sentences``, the regular expression
+it replaces, whatever the text; a sentence's alignment keys (copydesk._sentkeys) hold the same
+anchors, words and grammar words as ``python_sentence_key``'s."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from copydesk.stories.features import lead_of, python_sentences
+from copydesk.stories.sentence_align import (
+    KeyBits,
+    _read_token,
+    compiled_sentence_key,
+    python_sentence_key,
+    sentence_keys,
+)
+
+textscan = pytest.importorskip("copydesk._textscan", reason="copydesk._textscan was not built")
+
+# Sentence ends, closing quotes and brackets, every kind of whitespace (non-breaking, ideographic,
+# line and paragraph separators), newlines, and letters in three widths of Python string.
+_PIECES = st.sampled_from(
+    [
+        *("Word", "words", " ", "  ", ".", "!", "?", "...", '"', "'", "\u201d", "\u2019", ")", "(", "]"),
+        *("\n", "\n\n", "\t", "\r\n", "\u00a0", "\u3000", "\u2028", "\u2029", "\x1c", "\x85"),
+        *("caf\u00e9", "\u5317\u4eac", "\U0001f600", "3.5", "U.S.", "Mr.", 'end."', "end.\u201d "),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_compiled_sentences_are_the_regular_expression_s(text: str) -> None:
+    assert textscan.split_sentences(text) == python_sentences(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_compiled_sentences_on_any_text(text: str) -> None:
+    assert textscan.split_sentences(text) == python_sentences(text)
+
+
+def test_sentences_and_the_lead() -> None:
+    text = 'He said "go." Then left!\n\nA new day?  Yes.\u2019 Done'
+    assert textscan.split_sentences(text) == ['He said "go.', "Then left!", "A new day?", "Yes.", "Done"]
+    assert lead_of(text, 2) == 'He said "go. Then left!'
+    assert textscan.split_sentences("") == [] and textscan.split_sentences(" \n ") == []
+    with pytest.raises(TypeError):
+        textscan.split_sentences(b"bytes")  # type: ignore[arg-type]
+
+
+_ZIPF = {"the": 7.7, "of": 7.4, "harbour": 4.2, "said": 6.1, "ferry": 3.9, "quay": 2.9, "a": 7.3}
+_TOKENS = st.sampled_from(
+    [
+        *("The", "the", "of", "Harbour", "harbour", "said", "ferry", "Quay", "quay", "Marit", "Ostrava", "a"),
+        *("3,623", "3 623", "1.5", "2024", "x", "\u00d8rsted", "caf\u00e9", "IE8", "Said"),
+    ]
+)
+
+
+def _decoded(
+    keys: tuple[int, int, int, tuple[str, ...]], anchors: KeyBits, words: KeyBits
+) -> tuple[set[str], int, set[str], tuple[str, ...]]:
+    return set(anchors.words(keys[0])), keys[1], set(words.words(keys[2])), keys[3]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_TOKENS, max_size=12), min_size=1, max_size=6), st.integers(0, 6))
+def test_compiled_sentence_keys_are_the_python_ones(sentences: list[list[str]], bound: int) -> None:
+    """Sentence after sentence with shared KeyBits (bits already given are reused), a memo that may
+    fill up: the same anchors, counts, words and grammar words, and masks that intersect alike."""
+    read = lambda token: _read_token(token, _ZIPF)  # noqa: E731
+    tables = [(KeyBits(), KeyBits(), {}) for _ in range(2)]
+    made: list[list[tuple[int, int, int, tuple[str, ...]]]] = [[], []]
+    for tokens in sentences:
+        for side, key_of in enumerate((python_sentence_key, compiled_sentence_key)):
+            anchors, words, memo = tables[side]
+            made[side].append(key_of(list(tokens), memo, read, bound, anchors, words))
+            assert len(memo) <= max(bound, 0)
+    for mine, theirs in zip(made[0], made[1], strict=True):
+        assert _decoded(mine, *tables[0][:2]) == _decoded(theirs, *tables[1][:2])
+    for i in range(len(sentences)):
+        for j in range(len(sentences)):
+            for slot in (0, 2):
+                assert (made[0][i][slot] & made[0][j][slot]).bit_count() == (
+                    made[1][i][slot] & made[1][j][slot]
+                ).bit_count()
+
+
+def test_sentence_keys_of_a_text() -> None:
+    anchors, words = KeyBits(), KeyBits()
+    keys = sentence_keys("The Harbour of Marit said 3,623. Quay x!", _ZIPF, anchors, words)
+    assert len(keys) == 2
+    assert set(anchors.words(keys[0][0])) == {"harbour", "marit", "3623"} and keys[0][1] == 3
+    assert keys[0][3] == ("the", "of", "said")
+    with pytest.raises(TypeError):
+        compiled_sentence_key(["a"], {}, lambda token: ("a", "", ""), 10, anchors, words)  # type: ignore[arg-type,return-value]
