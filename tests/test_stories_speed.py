@@ -245,6 +245,7 @@ def test_a_prepared_chunk_comes_back_from_the_helper_as_it_was_made(
         ids = story_store.unplaced_article_ids(db)
         chunk = prepare_chunk(db, ids, StoryStage().fingerprint, StoryStage().config)
     assert len(chunk.features) == 30 and len(chunk.prints) == 30 and chunk.topic_groups
+    assert pickle.loads(pickle.dumps(chunk.articles)) == chunk.articles  # as family jobs send them
     odd = PreparedChunk(chunk.articles[:2], chunk.features[:2], [True, False], {}, None)
     odd.features[1].vector = odd.features[1].vector[:7].astype(np.float64)  # not packable: kept as a list
     for made in (chunk, odd, PreparedChunk([], [], [], {}, None)):
