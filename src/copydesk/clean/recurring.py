@@ -21,6 +21,7 @@ from copydesk.clean.spamwords import TOPIC
 from copydesk.clean.words import core
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, LinePrints, RemovalKind
+from copydesk.run.collection import batch_collection
 from copydesk.store import articles as article_store
 from copydesk.store import recurrence
 from copydesk.store.db import Database
@@ -195,10 +196,11 @@ class RecurringChromeStage(CorpusStage):
     def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
         report = CorpusStageReport(self.name)
         read = 0
-        while batch_ids := recurrence.unread_article_ids(db, self.batch):
-            batch = list(article_store.iter_articles(db, ids=batch_ids))
-            report.changed += self._read_batch(db, batch)
-            read += len(batch)
+        with batch_collection():
+            while batch_ids := recurrence.unread_article_ids(db, self.batch):
+                batch = list(article_store.iter_articles(db, ids=batch_ids))
+                report.changed += self._read_batch(db, batch)
+                read += len(batch)
         if read:
             report.notes.append(f"read {read} new articles; {report.changed} articles re-cleaned")
         return report

@@ -17,6 +17,7 @@ from copydesk.ingest.sources import discover
 from copydesk.pipeline import CorpusStageReport, DocumentPipeline
 from copydesk.records import Article, RawPage, SkippedInput
 from copydesk.run.base import Executor
+from copydesk.run.collection import batch_collection
 from copydesk.store import articles as article_store
 from copydesk.store import runs
 from copydesk.store import stories as story_store
@@ -152,22 +153,23 @@ def run_ingest(
 
     status = "failed"
     try:
-        # Executors keep page order, so the n-th outcome belongs to the n-th page sent.
-        sent_from: deque[str] = deque()
-        for outcome in executor.map(pipeline, _note_input(pages(), sent_from, tallies)):
-            origin = sent_from.popleft()
-            received[origin] = received.get(origin, 0) + 1
-            if isinstance(outcome, SkippedInput):
-                report.skipped.append(outcome)
-            else:
-                batch.append(outcome)
-                report.stored_ids.append(outcome.id)
+        with batch_collection():
+            # Executors keep page order, so the n-th outcome belongs to the n-th page sent.
+            sent_from: deque[str] = deque()
+            for outcome in executor.map(pipeline, _note_input(pages(), sent_from, tallies)):
+                origin = sent_from.popleft()
+                received[origin] = received.get(origin, 0) + 1
+                if isinstance(outcome, SkippedInput):
+                    report.skipped.append(outcome)
+                else:
+                    batch.append(outcome)
+                    report.stored_ids.append(outcome.id)
+                settle_inputs()
+                if len(batch) >= batch_size or completed:
+                    flush()
             settle_inputs()
-            if len(batch) >= batch_size or completed:
-                flush()
-        settle_inputs()
-        flush()
-        status = "done"
+            flush()
+            status = "done"
     finally:
         runs.record_skipped(db, report.run_id, report.skipped)
         runs.finish_run(

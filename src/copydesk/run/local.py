@@ -19,6 +19,7 @@ from pebble import ProcessExpired, ProcessPool
 from copydesk.pipeline import DocumentPipeline
 from copydesk.records import RawPage, SkippedInput
 from copydesk.run.base import Outcome
+from copydesk.run.collection import settle_worker
 
 
 class _WorkerPipeline:
@@ -34,6 +35,7 @@ class _WorkerPipeline:
 def _start_worker(pipeline: DocumentPipeline) -> None:
     pipeline.warm_up()
     _WorkerPipeline.pipeline = pipeline
+    settle_worker()
 
 
 def _run_chunk(pages: list[RawPage]) -> list[Outcome]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from copydesk.run.collection import settle_worker
 from copydesk.run.forking import may_fork
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
@@ -145,6 +146,7 @@ def _start_preparer(path: Path, fingerprint: Fingerprint) -> None:
     _PreparerProcess.db = Database.open(path, readonly=True)
     _PreparerProcess.fingerprint = fingerprint
     load_libraries()
+    settle_worker()
 
 
 def _prepare_in_helper(ids: list[str], config: StoryConfig) -> PreparedChunk:

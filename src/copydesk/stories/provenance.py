@@ -17,6 +17,7 @@ import numpy as np
 
 from copydesk.fingerprint.minhash import MinHashConfig
 from copydesk.records import StoryMember
+from copydesk.run.collection import settle_worker
 from copydesk.run.forking import may_fork
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
@@ -223,6 +224,7 @@ class _FamilyWorker:
 
 def _start_family_worker(judge: FamilyJudge) -> None:
     _FamilyWorker.judge = judge
+    settle_worker()
 
 
 def _provenance_chunk(jobs: list[StoryJob]) -> list[Provenance]:
