@@ -208,6 +208,7 @@ def read_jsonl(item: InputFile, cap: int) -> Iterator[ReadItem]:
     except InputError as exc:
         yield _skip(exc)
         return
+    stem = item.stem
     for lineno, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
@@ -224,7 +225,7 @@ def read_jsonl(item: InputFile, cap: int) -> Iterator[ReadItem]:
             yield SkippedInput(origin, "JSON line is not an object", "malformed")
             continue
         try:
-            yield _row_page(row, origin, f"{item.stem}:{lineno}")
+            yield _row_page(row, origin, f"{stem}:{lineno}")
         except InputError as exc:
             yield _skip(exc)
 

@@ -33,10 +33,15 @@ def cluster_by_links(
     n = len(vectors)
     if n == 0:
         return []
-    if links is None:
-        a, b = neighbour_edges(vectors, neighbours, threshold)
-    else:
-        a, b = neighbour_edges(links[0], neighbours, links[1])
+    linked, level = (vectors, threshold) if links is None else links
+    # Up to one block of rows, the links' similarity matrix is the one the averaging needs (the
+    # plain one, or the floor's): made once, not again per component.
+    link_sims = linked @ linked.T if n <= _EDGE_BLOCK else None
+    a, b = (
+        _pairs_reaching(link_sims, level)
+        if link_sims is not None
+        else neighbour_edges(linked, neighbours, level)
+    )
     if times is not None and np.isfinite(window):
         gap = np.abs(times[a] - times[b])
         keep = ~(gap > window)  # NaN (undated) compares False, so it is kept
@@ -50,8 +55,14 @@ def cluster_by_links(
         if len(members) == 1:
             groups.append(members)
             continue
+        known = None
+        if link_sims is not None:
+            known = link_sims if hi - lo == n else link_sims[np.ix_(members, members)]
         floor = None if links is None else (links[0][members], links[1])
-        for cluster in average_link(vectors[members], threshold, floor=floor):
+        sims, floor_sims = (known, None) if links is None else (None, known)
+        for cluster in average_link(
+            vectors[members], threshold, floor=floor, sims=sims, floor_sims=floor_sims
+        ):
             groups.append([members[c] for c in cluster])
     return groups
 
@@ -89,6 +100,8 @@ def average_link(
     threshold: float,
     max_size: int = 2000,
     floor: tuple[np.ndarray, float] | None = None,
+    sims: np.ndarray | None = None,
+    floor_sims: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Average-link agglomeration, stopping when no two clusters average >= threshold.
 
@@ -96,7 +109,8 @@ def average_link(
     those vectors minus (level - threshold): a pair below ``level`` there pulls an average down.
 
     Inputs larger than ``max_size`` are cut, in order, into chunks first (a bound on memory and time;
-    such components only arise in batches with very many similar reports).
+    such components only arise in batches with very many similar reports). ``sims`` and
+    ``floor_sims``: the vectors' (and the floor vectors') similarity matrices where the caller has them.
     """
     from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
@@ -111,9 +125,11 @@ def average_link(
             part = average_link(vectors[lo : lo + max_size], threshold, max_size, sub_floor)
             out.extend([[lo + i for i in c] for c in part])
         return out
-    sims = vectors @ vectors.T
+    if sims is None:
+        sims = vectors @ vectors.T
     if floor is not None:
-        sims = np.minimum(sims, floor[0] @ floor[0].T - (floor[1] - threshold))
+        known = floor[0] @ floor[0].T if floor_sims is None else floor_sims
+        sims = np.minimum(sims, known - (floor[1] - threshold))
     dist = np.clip(1.0 - sims, 0.0, 2.0).astype(np.float64)
     np.fill_diagonal(dist, 0.0)
     dist = (dist + dist.T) / 2
@@ -147,6 +163,17 @@ def _cut(tree: np.ndarray, n: int, t: float) -> list[int]:
     return labels
 
 
+_EDGE_BLOCK = 2048  # rows whose similarities ``neighbour_edges`` works out at once
+
+
+def _pairs_reaching(sims: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, column) pairs of a block of similarities (rows from the block's first column on)
+    above its diagonal that reach ``threshold``."""
+    a, b = np.nonzero(sims >= threshold)
+    keep = b > a
+    return a[keep], b[keep]
+
+
 def neighbour_edges(vectors: np.ndarray, k: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of rows whose dot product reaches ``threshold``: exact up to 12,000 rows (a blocked
     matrix product; with BLAS that beats building an HNSW graph at these sizes), the ``k`` nearest
@@ -154,13 +181,10 @@ def neighbour_edges(vectors: np.ndarray, k: int, threshold: float) -> tuple[np.n
     n = len(vectors)
     if n <= 12_000:
         firsts, seconds = [], []
-        block = 2048
-        for lo in range(0, n, block):
-            sims = vectors[lo : lo + block] @ vectors[lo:].T
-            a, b = np.nonzero(sims >= threshold)
-            keep = b > a  # upper triangle: b is counted from lo
-            firsts.append(a[keep] + lo)
-            seconds.append(b[keep] + lo)
+        for lo in range(0, n, _EDGE_BLOCK):
+            a, b = _pairs_reaching(vectors[lo : lo + _EDGE_BLOCK] @ vectors[lo:].T, threshold)
+            firsts.append(a + lo)
+            seconds.append(b + lo)
         return np.concatenate(firsts), np.concatenate(seconds)
     from usearch.index import Index
 
