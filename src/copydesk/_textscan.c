@@ -412,6 +412,62 @@ static PyObject *split_sentences(PyObject *self, PyObject *text) {
     return out;
 }
 
+/* python ``copydesk.stories.features.python_token_counts``: ``Counter(re.findall(r"\w+(?:[.,'’]\d+|['’]\w+)*",
+ * text))``, the counts in first-seen order. A token is a run of word characters, continued by a
+ * point, comma or apostrophe before digits ("3.5", "1,200") or by an apostrophe before word
+ * characters ("don't"). */
+static int word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+
+static PyObject *token_counts(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "token_counts(text): text must be a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    PyObject *counts = PyDict_New();
+    if (counts == NULL) return NULL;
+    while (i < n) {
+        if (!word_char(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        while (i < n && word_char(PyUnicode_READ(kind, data, i))) i++;
+        while (i + 1 < n) {
+            Py_UCS4 mark = PyUnicode_READ(kind, data, i), next = PyUnicode_READ(kind, data, i + 1);
+            int apostrophe = mark == '\'' || mark == 0x2019;
+            if ((apostrophe || mark == '.' || mark == ',') && Py_UNICODE_ISDECIMAL(next)) {
+                i += 2;
+                while (i < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i))) i++;
+            } else if (apostrophe && word_char(next)) {
+                i += 2;
+                while (i < n && word_char(PyUnicode_READ(kind, data, i))) i++;
+            } else {
+                break;
+            }
+        }
+        PyObject *token = PyUnicode_Substring(text, start, i);
+        if (token == NULL) goto fail;
+        PyObject *old = PyDict_GetItemWithError(counts, token);
+        PyObject *sum = NULL;
+        if (old != NULL) {
+            sum = PyLong_FromSsize_t(PyLong_AsSsize_t(old) + 1);
+        } else if (!PyErr_Occurred()) {
+            sum = PyLong_FromLong(1);
+        }
+        int status = sum == NULL ? -1 : PyDict_SetItem(counts, token, sum);
+        Py_XDECREF(sum);
+        Py_DECREF(token);
+        if (status < 0) goto fail;
+    }
+    return counts;
+fail:
+    Py_DECREF(counts);
+    return NULL;
+}
+
 static PyMethodDef textscan_methods[] = {
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
@@ -427,6 +483,8 @@ static PyMethodDef textscan_methods[] = {
     {"ascii_line_facts", (PyCFunction)(void (*)(void))ascii_line_facts, METH_FASTCALL,
      "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin) -> facts "
      "| None: the line facts of an ASCII line without reader-address words, built whole."},
+    {"token_counts", token_counts, METH_O,
+     "token_counts(text) -> dict[str, int]: copydesk.stories.features.python_token_counts, compiled."},
     {"split_sentences", split_sentences, METH_O,
      "split_sentences(text) -> list[str]: the text's sentences, as copydesk.stories.features.python_sentences "
      "splits them."},

@@ -176,6 +176,12 @@ def python_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
+def python_token_counts(text: str) -> dict[str, int]:
+    """How often each token occurs, in first-seen order: words, with the figures and contractions
+    they run into ("3.5", "1,200", "don't"). The compiled ``token_counts`` counts the same."""
+    return dict(Counter(_TOKEN.findall(text)))
+
+
 def lead_of(text: str, count: int) -> str:
     """The first ``count`` sentences (only the opening of the text is read: what ``sentences`` would
     give for it)."""
@@ -196,11 +202,10 @@ def build_features(
 ) -> ArticleFeatures:
     """Weighted words (title and lead count more), names, figures and the publication date (when
     known), hashed into one vector."""
-    findall = _TOKEN.findall
     text = text.replace("’", "'")
-    tokens = Counter(findall(text))
-    boosted = Counter(findall((title or "").replace("’", "'")))
-    lead_tokens = set(findall(lead_of(text, weights.lead_sentences)))
+    tokens = token_counts(text)
+    boosted = token_counts((title or "").replace("’", "'"))
+    lead_tokens = set(token_counts(lead_of(text, weights.lead_sentences)))
     event, kind, names, numbers = weigh(
         tokens,
         boosted,
@@ -386,6 +391,14 @@ except ImportError:  # pragma: no cover - built at install where a compiler is a
     _compiled_sentences = None
 
 sentences: Callable[[str], list[str]] = _compiled_sentences or python_sentences
+
+_compiled_token_counts: Callable[[str], dict[str, int]] | None
+try:  # the compiled counting (tests hold it equal to ``python_token_counts``)
+    from copydesk._textscan import token_counts as _compiled_token_counts
+except ImportError:  # pragma: no cover - built at install where a compiler is at hand
+    _compiled_token_counts = None
+
+token_counts: Callable[[str], dict[str, int]] = _compiled_token_counts or python_token_counts
 
 _compiled_weigh: Callable[..., tuple[bytes, bytes, list[str], list[str]]] | None
 try:  # the compiled weighing (tests hold it equal to ``python_weigh``)

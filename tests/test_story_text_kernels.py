@@ -1,4 +1,6 @@
-"""The compiled sentence kernels give what their Python references give: the splitting
+"""The compiled text kernels of the stories give what their Python references give: token counts
+(copydesk._textscan.token_counts) as ``python_token_counts``' regular expression counts them; the
+sentence splitting
 (copydesk._textscan.split_sentences) splits exactly as ``python_sentences``, the regular expression
 it replaces, whatever the text; a sentence's alignment keys (copydesk._sentkeys) hold the same
 anchors, words and grammar words as ``python_sentence_key``'s."""
@@ -9,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copydesk.stories.features import lead_of, python_sentences
+from copydesk.stories.features import lead_of, python_sentences, python_token_counts
 from copydesk.stories.sentence_align import (
     KeyBits,
     _read_token,
@@ -98,3 +100,30 @@ def test_sentence_keys_of_a_text() -> None:
     assert keys[0][3] == ("the", "of", "said")
     with pytest.raises(TypeError):
         compiled_sentence_key(["a"], {}, lambda token: ("a", "", ""), 10, anchors, words)  # type: ignore[arg-type,return-value]
+
+
+# Word characters of three widths, figures with points, commas and apostrophes, contractions, marks
+# that end a token or start none, underscores and non-decimal digits.
+_TOKEN_PIECES = st.sampled_from(
+    [
+        *("rock", "n", "roll", "'", "\u2019", ".", ",", "3", "1", "200", "5", " ", "-", "_", "x1"),
+        *("caf\u00e9", "\u5317\u4eac", "\U0001d7d8", "\u00b2", "\u0663", "''", ".,", "\n", "don't"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TOKEN_PIECES, max_size=30).map("".join))
+def test_compiled_token_counts_are_the_regular_expression_s(text: str) -> None:
+    assert list(textscan.token_counts(text).items()) == list(python_token_counts(text).items())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_compiled_token_counts_on_any_text(text: str) -> None:
+    assert list(textscan.token_counts(text).items()) == list(python_token_counts(text).items())
+
+
+def test_token_counts_of_a_sentence() -> None:
+    counts = textscan.token_counts("Rock'n'roll: 1,200 fans, 3.5 km; the '90s. 1,200!")
+    assert counts == {"Rock'n'roll": 1, "1,200": 2, "fans": 1, "3.5": 1, "km": 1, "the": 1, "90s": 1}
