@@ -340,28 +340,33 @@ def _provenance_rows(db: Database) -> list[tuple[object, ...]]:
     return [tuple(r) for r in rows]
 
 
-@pytest.mark.parametrize("dies", [False, True])
+@pytest.mark.parametrize(("dies", "part_size"), [(False, 2000), (True, 2000), (False, 3)])
 def test_families_worked_out_early_are_the_ones_worked_out_at_the_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies: bool, part_size: int
 ) -> None:
     """Stories the run seems done with get their families in a worker while articles are still placed;
     a story that gains members (or absorbs another) afterwards is worked out again, so the result is
-    the one-process run's; a worker that dies leaves its stories to the end."""
+    the one-process run's; a worker that dies leaves its stories to the end. The end goes part by
+    part (a part sent ahead while the last is written) to the same result."""
     import copydesk.stories.provenance as provenance
     from copydesk.stories.synthetic import iter_corpus
 
+    monkeypatch.setattr(provenance.FamilyRefresh, "part_size", part_size)
+
     articles = list(iter_corpus(60, seed=4, spread_days=30))
-    reused: list[int] = []
+    reused = [0, 0]  # early results used, per run
     early_results = provenance.FamilyRefresh._early_results
 
     def counted(self: provenance.FamilyRefresh, early: dict[str, object]) -> object:
         found = early_results(self, early)
-        reused.append(len(found))
+        reused[run[0]] += len(found)
         return found
 
     monkeypatch.setattr(provenance.FamilyRefresh, "_early_results", counted)
     results = []
+    run = [0]
     for workers in (1, 2):
+        run[0] = workers - 1
         target = tmp_path / f"w{workers}"
         target.mkdir()
         if workers == 2 and dies:

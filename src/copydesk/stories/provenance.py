@@ -7,6 +7,7 @@ original and its copies, rewrites and translations) counts once however many sit
 from __future__ import annotations
 
 import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -75,6 +76,8 @@ class FamilyRefresh:
     alone, so an early result is used only where the story's members are still the same, and is
     then exactly what ``finish`` would have computed; otherwise it is worked out again."""
 
+    part_size = 2000  # stories whose members are read and sent at once by ``finish``
+
     def __init__(self, db: Database, lexicon: Lexicon, minhash: MinHashConfig, workers: int = 1) -> None:
         self.db = db
         self.minhash = minhash
@@ -114,16 +117,18 @@ class FamilyRefresh:
     def finish(self, story_ids: Sequence[str]) -> None:
         """Work out (or take the early result for) each story's families and write them all.
 
-        The stories without a usable early result go to the workers first, so they run while this
-        process waits for the early batch still running (waiting first left a core idle)."""
+        Stories go to the workers a couple of thousand at a time, one part ahead of the part whose
+        results this process waits for and writes, so the workers have work while it writes (and
+        while it waits for the early batch still running: waiting first left a core idle)."""
         self._waiting.clear()
+        size = self.part_size
+        parts = [story_ids[start : start + size] for start in range(0, len(story_ids), size)]
         with self.db.atomic():
-            for start in range(0, len(story_ids), 2000):
-                part = story_ids[start : start + 2000]
-                members = story_store.member_ids_of(self.db, part)
-                early = self._usable_early(part, members)
-                todo = [s for s in part if s not in early and members.get(s)]
-                pending = self._pool.start(self._jobs(todo, members))
+            launched = deque(self._launch(part) for part in parts[:2])
+            for k, part in enumerate(parts):
+                members, early, pending = launched.popleft()
+                if k + 2 < len(parts):
+                    launched.append(self._launch(parts[k + 2]))
                 done = self._early_results(early)
                 lost = [s for s in early if s not in done and members.get(s)]
                 redone = self._pool.map(self._jobs(lost, members)) if lost else []
@@ -140,6 +145,15 @@ class FamilyRefresh:
                         sites=result.sites,
                         wires=result.wires,
                     )
+
+    def _launch(
+        self, part: Sequence[str]
+    ) -> tuple[dict[str, list[str]], dict[str, Future[list[Provenance]]], Callable[[], list[Provenance]]]:
+        """A part's members, its usable early results, and its other stories handed to the workers."""
+        members = story_store.member_ids_of(self.db, part)
+        early = self._usable_early(part, members)
+        todo = [s for s in part if s not in early and members.get(s)]
+        return members, early, self._pool.start(self._jobs(todo, members))
 
     def _usable_early(
         self, part: Sequence[str], members: dict[str, list[str]]
