@@ -48,11 +48,14 @@ def _run_chunk(pages: list[RawPage]) -> list[Outcome]:
 @dataclass(slots=True)
 class LocalExecutor:
     workers: int
-    chunk_size: int = 16
+    # Pages per chunk: each chunk costs a round trip through the pool (20k JSONL articles: ingest
+    # 5.5-5.7 s wall with 16, 5.2-5.4 s with 48 to 96). The price: a page stuck in C code holds its
+    # worker for the chunk's hard limit (per-page limit times the chunk's size) before it is killed.
+    chunk_size: int = 48
     # Chunks queued per worker: enough that workers keep cleaning while this process stores a batch
-    # (a batch of 512 takes ~0.1 s to write; 20k JSONL articles: 10.1 s with 4 chunks and batches of
-    # 64, 8.9-9.3 s with 16 and 512).
-    chunks_per_worker: int = 16
+    # (about 300 pages a worker, as 16 chunks of 16 were; 20k JSONL articles: 10.1 s with 4 chunks
+    # of 16 and batches of 64, 8.9-9.3 s with 16 and 512 on the machine of that time).
+    chunks_per_worker: int = 6
     # The hard limit is the soft one plus slack, so the soft alarm normally fires first.
     hard_timeout_slack: float = 5.0
 
