@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copydesk.fingerprint import lsh
-from copydesk.fingerprint.lsh import python_matching_blocks, python_shared_count
+from copydesk.fingerprint.lsh import python_first_sharing, python_matching_blocks, python_shared_count
 from copydesk.stories import sentence_align
 from copydesk.stories.sentence_align import python_matched_total
 
@@ -91,8 +91,21 @@ def test_compiled_increasing_chain_is_the_reference(targets: list[int]) -> None:
     assert _increasing_chain(matches) == python_increasing_chain(matches)
 
 
+@settings(max_examples=400)
+@given(
+    _PRINTS,
+    st.lists(st.one_of(st.none(), _PRINTS), max_size=6),
+    st.sampled_from([0.0, 0.3, 0.5, 0.8, 1.0]),
+)
+def test_compiled_first_sharing_is_the_reference(
+    mine: np.ndarray, theirs: list[np.ndarray | None], threshold: float
+) -> None:
+    assert overlap.first_sharing(mine, theirs, threshold) == python_first_sharing(mine, theirs, threshold)
+
+
 def test_the_stories_code_uses_the_compiled_kernels() -> None:
     assert lsh.shared_shingles is overlap.shared_count
+    assert lsh.first_sharing is overlap.first_sharing
     assert sentence_align.matched_total is overlap.matched_total
     assert lsh.matching_blocks is overlap.matching_blocks
     assert sentence_align.best_matches is sentence_align.compiled_best_matches

@@ -61,6 +61,54 @@ static PyObject *shared_count(PyObject *self, PyObject *const *args, Py_ssize_t 
     return PyLong_FromSsize_t(shared);
 }
 
+static Py_ssize_t count_shared(const int64_t *a, Py_ssize_t na, const int64_t *b, Py_ssize_t nb) {
+    Py_ssize_t i = 0, j = 0, shared = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j]) {
+            i++;
+        } else if (a[i] > b[j]) {
+            j++;
+        } else {
+            shared++;
+            i++;
+            j++;
+        }
+    }
+    return shared;
+}
+
+/* first_sharing(mine, theirs, threshold): the position of the first array of ``theirs`` (None
+ * entries skipped) sharing at least ``threshold`` times the smaller set's size with ``mine``, and at
+ * least one value; -1 for none (copydesk.fingerprint.lsh.python_first_sharing). The near-copy check
+ * asks it of every new article's candidates, best first. */
+static PyObject *first_sharing(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3 || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "first_sharing(mine, theirs: list, threshold)");
+        return NULL;
+    }
+    double threshold = PyFloat_AsDouble(args[2]);
+    if (threshold == -1.0 && PyErr_Occurred()) return NULL;
+    Py_buffer va;
+    if (int64_view(args[0], &va) < 0) return NULL;
+    const int64_t *a = (const int64_t *)va.buf;
+    Py_ssize_t na = va.len / 8, found = -1;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(args[1]) && found < 0; k++) {
+        PyObject *item = PyList_GET_ITEM(args[1], k);
+        if (item == Py_None) continue;
+        Py_buffer vb;
+        if (int64_view(item, &vb) < 0) {
+            PyBuffer_Release(&va);
+            return NULL;
+        }
+        Py_ssize_t nb = vb.len / 8, shared = count_shared(a, na, (const int64_t *)vb.buf, nb);
+        PyBuffer_Release(&vb);
+        if (shared > 0 && (double)shared >= threshold * (double)(na < nb ? na : nb)) found = k;
+    }
+    PyBuffer_Release(&va);
+    return PyLong_FromSsize_t(found);
+}
+
 /* The items of two sequences as small ints, equal ints for equal items (a dict from item to int). */
 static int item_ids(PyObject *a, PyObject *b, Py_ssize_t *ia, Py_ssize_t *ib, Py_ssize_t *distinct) {
     PyObject *ids = PyDict_New();
@@ -417,6 +465,8 @@ static PyMethodDef overlap_methods[] = {
     {"best_matches", (PyCFunction)(void (*)(void))best_matches, METH_FASTCALL,
      "best_matches(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors) -> list[tuple[int, "
      "int, float]]: each comparable sentence of a, its best-matching sentence of b by shared anchors."},
+    {"first_sharing", (PyCFunction)(void (*)(void))first_sharing, METH_FASTCALL,
+     "first_sharing(mine, theirs, threshold) -> int: the first of theirs sharing enough with mine, or -1."},
     {"shared_count", (PyCFunction)(void (*)(void))shared_count, METH_FASTCALL,
      "shared_count(a, b) -> int: how many values two sorted int64 arrays of distinct values share."},
     {"matched_total", (PyCFunction)(void (*)(void))matched_total, METH_FASTCALL,

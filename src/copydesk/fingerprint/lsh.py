@@ -219,6 +219,32 @@ except ImportError:  # pragma: no cover - depends on the install
 shared_shingles: Callable[[np.ndarray, np.ndarray], int] = _compiled_shared_count or python_shared_count
 
 
+def python_first_sharing(mine: np.ndarray, theirs: list[np.ndarray | None], threshold: float) -> int:
+    """The position of the first of ``theirs`` (None skipped) sharing at least one shingle and at
+    least ``threshold`` times the smaller set's size with ``mine``, or -1 (``verify_pair``'s test,
+    max(Jaccard, containment) >= threshold, is containment alone: the union is never smaller than the
+    smaller set). The compiled ``first_sharing``'s reference."""
+    for k, prints in enumerate(theirs):
+        if prints is None:
+            continue
+        shared = shared_shingles(mine, prints)
+        if shared and shared >= threshold * min(len(mine), len(prints)):
+            return k
+    return -1
+
+
+_compiled_first_sharing: Callable[[np.ndarray, list[np.ndarray | None], float], int] | None
+try:
+    from copydesk._overlap import first_sharing as _compiled_first_sharing
+except ImportError:  # pragma: no cover - depends on the install
+    _compiled_first_sharing = None
+
+# The first near copy among an article's candidates' prints (see ``python_first_sharing``).
+first_sharing: Callable[[np.ndarray, list[np.ndarray | None], float], int] = (
+    _compiled_first_sharing or python_first_sharing
+)
+
+
 def python_matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, int]]:
     """difflib's matching blocks of two word lists, as ``(a, b, size)`` (the compiled one's reference)."""
     return [(m.a, m.b, m.size) for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from copydesk.fingerprint.lsh import LshIndex, ShinglePrints, shared_shingles
+from copydesk.fingerprint.lsh import LshIndex, ShinglePrints, first_sharing
 from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
@@ -83,21 +83,16 @@ class NearCopyFinder:
         missing = {article_ids[i]: texts[i] for i in shortlist if article_ids[i] not in self.prints}
         self.prints.of_many(missing | {aid: row.text for aid, row in stored.items()})
         out: dict[int, str] = {}
+        prints = self.prints
         for i, ids in shortlist.items():
-            mine = self.prints.of(article_ids[i], texts[i])
-            for aid in ids:
-                theirs = self.prints.get(aid)
-                if theirs is None:
-                    other = stored.get(aid)
-                    if other is None:
-                        continue
-                    theirs = self.prints.of(aid, other.text)
-                # verify_pair's test, max(Jaccard, containment) >= threshold, is containment alone:
-                # the union is never smaller than the smaller set.
-                shared = shared_shingles(mine, theirs)
-                if shared and shared >= self.threshold * min(len(mine), len(theirs)):
-                    out[i] = aid
-                    break
+            mine = prints.of(article_ids[i], texts[i])
+            theirs = [prints.get(aid) for aid in ids]
+            for k, found in enumerate(theirs):
+                if found is None and (other := stored.get(ids[k])) is not None:
+                    theirs[k] = prints.of(ids[k], other.text)
+            first = first_sharing(mine, theirs, self.threshold)
+            if first >= 0:
+                out[i] = ids[first]
         return out
 
     def shortlist(self, db: Database, signatures: np.ndarray) -> dict[int, list[str]]:
