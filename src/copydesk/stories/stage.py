@@ -189,14 +189,15 @@ class StoryStage(CorpusStage):
         touched: set[str] = set()
         last_touched: set[str] = set()
         with preparer, FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
-            for k, chunk in enumerate(preparer):
+            # What the desk's groupings import (scipy, ~0.2 s), while the preparer makes the first
+            # chunk ready: imported on receiving it, it made the stage wait that much longer.
+            load_libraries()
+            for chunk in preparer:
                 articles, features = chunk.articles, chunk.features
                 copies.remember(chunk.prints)
                 reused = chunk.reused
                 story_store.sign_features(db, [f for f, r in zip(features, reused, strict=True) if r])
                 story_store.put_features(db, [f for f, r in zip(features, reused, strict=True) if not r])
-                if k == 0 and chunk.topic_groups is not None:
-                    load_libraries()  # for the desk's own groupings (the helper's are in)
                 placed = self._copies_first(db, desk, articles, features, copies)
                 rest = [i for i in range(len(articles)) if articles[i].id not in placed]
                 assignments = desk.assign(
