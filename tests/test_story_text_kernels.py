@@ -17,10 +17,12 @@ from copydesk.stories.sentence_align import (
     _read_token,
     compiled_sentence_key,
     python_sentence_key,
+    python_sentence_tokens,
     sentence_keys,
 )
 
 textscan = pytest.importorskip("copydesk._textscan", reason="copydesk._textscan was not built")
+sentkeys = pytest.importorskip("copydesk._sentkeys", reason="copydesk._sentkeys was not built")
 
 # Sentence ends, closing quotes and brackets, every kind of whitespace (non-breaking, ideographic,
 # line and paragraph separators), newlines, and letters in three widths of Python string.
@@ -127,3 +129,31 @@ def test_compiled_token_counts_on_any_text(text: str) -> None:
 def test_token_counts_of_a_sentence() -> None:
     counts = textscan.token_counts("Rock'n'roll: 1,200 fans, 3.5 km; the '90s. 1,200!")
     assert counts == {"Rock'n'roll": 1, "1,200": 2, "fans": 1, "3.5": 1, "km": 1, "the": 1, "90s": 1}
+
+
+# Digit runs of every length, the four thousands separators, points and commas before digits,
+# word characters that are not decimal digits (superscripts, underscores), other scripts' digits.
+_FIGURE_PIECES = st.sampled_from(
+    [
+        *("1", "12", "123", "1234", "000", " 000", " ", "\u00a0", "\u2009", "\u202f", ".", ",", "5"),
+        *("a", "km", "_", "\u00b2", "\u0663\u0664\u0665", "-", "\n", ".5", ",25"),
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_FIGURE_PIECES, max_size=24).map("".join))
+def test_compiled_sentence_tokens_are_the_regular_expression_s(sentence: str) -> None:
+    assert sentkeys.sentence_tokens(sentence) == python_sentence_tokens(sentence)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_compiled_sentence_tokens_on_any_text(sentence: str) -> None:
+    assert sentkeys.sentence_tokens(sentence) == python_sentence_tokens(sentence)
+
+
+def test_sentence_tokens_of_a_figure() -> None:
+    assert sentkeys.sentence_tokens("Some 3 623 people, 1,5 km and 12 3456 more; 1 000 000.") == [
+        *("Some", "3 623", "people", "1,5", "km", "and", "12", "3456", "more", "1 000 000"),
+    ]

@@ -135,11 +135,82 @@ done:
     return result;
 }
 
+static int is_word(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+
+static int groups_thousands(Py_UCS4 c) { return c == ' ' || c == 0xA0 || c == 0x2009 || c == 0x202F; }
+
+/* sentence_tokens(sentence): copydesk.stories.sentence_align.python_sentence_tokens, the tokens of
+ * ``(?<![\w.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?!\d|[.,]\d)|\w+(?:[.,]\d+)*``: a figure whose
+ * thousands are grouped by spaces ("3 623") is one token, otherwise a word with the decimals and
+ * comma groups it runs into ("3.5", "1,200"). */
+static PyObject *sentence_tokens(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "sentence_tokens(sentence): sentence must be a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+#define AT(k) PyUnicode_READ(kind, data, (k))
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    while (i < n) {
+        Py_UCS4 c = AT(i);
+        if (!is_word(c)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t end = -1;
+        if (Py_UNICODE_ISDECIMAL(c)) {
+            Py_UCS4 before = i > 0 ? AT(i - 1) : ' ';
+            if (i == 0 || !(is_word(before) || before == '.' || before == ',')) {
+                Py_ssize_t p = i;
+                while (p < n && Py_UNICODE_ISDECIMAL(AT(p))) p++;
+                if (p - i <= 3) {
+                    Py_ssize_t base = p, groups = 0; /* group g ends at base + 4 g (as many as match) */
+                    while (p + 3 < n && groups_thousands(AT(p)) && Py_UNICODE_ISDECIMAL(AT(p + 1))
+                           && Py_UNICODE_ISDECIMAL(AT(p + 2)) && Py_UNICODE_ISDECIMAL(AT(p + 3))) {
+                        p += 4;
+                        groups++;
+                    }
+                    for (Py_ssize_t g = groups; g >= 1 && end < 0; g--) { /* the longest that may end */
+                        Py_ssize_t e = base + 4 * g;
+                        int digit_next = e < n && Py_UNICODE_ISDECIMAL(AT(e));
+                        int decimal_next = e + 1 < n && (AT(e) == '.' || AT(e) == ',') && Py_UNICODE_ISDECIMAL(AT(e + 1));
+                        if (!digit_next && !decimal_next) end = e;
+                    }
+                }
+            }
+        }
+        if (end < 0) {
+            Py_ssize_t p = i;
+            while (p < n && is_word(AT(p))) p++;
+            while (p + 1 < n && (AT(p) == '.' || AT(p) == ',') && Py_UNICODE_ISDECIMAL(AT(p + 1))) {
+                p += 2;
+                while (p < n && Py_UNICODE_ISDECIMAL(AT(p))) p++;
+            }
+            end = p;
+        }
+        PyObject *token = PyUnicode_Substring(text, i, end);
+        if (token == NULL || PyList_Append(out, token) < 0) {
+            Py_XDECREF(token);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(token);
+        i = end;
+    }
+#undef AT
+    return out;
+}
+
 static PyMethodDef sentkeys_methods[] = {
     {"sentence_key", (PyCFunction)(void (*)(void))sentence_key, METH_FASTCALL,
      "sentence_key(tokens, memo, read, bound, anchor_bits, anchor_words, word_bits, word_words) -> (anchor "
      "mask, anchor count, word mask, grammar words): copydesk.stories.sentence_align.python_sentence_key, "
      "compiled."},
+    {"sentence_tokens", sentence_tokens, METH_O,
+     "sentence_tokens(sentence) -> list[str]: copydesk.stories.sentence_align.python_sentence_tokens, compiled."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -106,7 +106,7 @@ def sentence_keys(
         if sentence_memo is not None and (known := sentence_memo.get(sentence)) is not None:
             out.append(known)
             continue
-        keys = sentence_key(_TOKEN.findall(sentence), memo, read, _MEMO_BOUND, anchor_bits, word_bits)
+        keys = sentence_key(sentence_tokens(sentence), memo, read, _MEMO_BOUND, anchor_bits, word_bits)
         out.append(keys)
         if sentence_memo is not None:
             sentence_memo[sentence] = keys
@@ -114,6 +114,12 @@ def sentence_keys(
 
 
 _MEMO_BOUND = 1_000_000  # token readings remembered at most
+
+
+def python_sentence_tokens(sentence: str) -> list[str]:
+    """A sentence's tokens: figures with thousands grouped by spaces ("3 623") whole, else words
+    with the decimals and comma groups they run into (the compiled ``sentence_tokens``' reference)."""
+    return _TOKEN.findall(sentence)
 
 
 def python_sentence_key(
@@ -333,8 +339,11 @@ except ImportError:  # pragma: no cover - depends on the install
     _sentkeys = None  # type: ignore[assignment]
 
 anchor_reach = compiled_anchor_reach if _overlap is not None else python_anchor_reach
-# One sentence's keys from its tokens.
+# One sentence's keys from its tokens, and the tokens.
 sentence_key = compiled_sentence_key if _sentkeys is not None else python_sentence_key
+sentence_tokens: Callable[[str], list[str]] = (
+    _sentkeys.sentence_tokens if _sentkeys is not None else python_sentence_tokens
+)
 best_matches = compiled_best_matches if _overlap is not None else python_best_matches
 # The total size of difflib's matching blocks of two grammar-word sequences.
 matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] = (
