@@ -69,6 +69,31 @@ def _jobs(corpus: list[GeneratedArticle]) -> list[StoryJob]:
     return jobs
 
 
+def test_stories_sent_by_reference_are_read_by_the_workers_as_this_process_reads_them(
+    tmp_path: Path, lexicon: Lexicon, corpus: list[GeneratedArticle]
+) -> None:
+    """Workers given the store read a story's members themselves (a store in memory cannot be
+    read there: its stories are read here); either way the result is this process's."""
+    from copydesk.stories.provenance import load_jobs
+
+    with Database.open(_ingest(tmp_path, corpus)) as db:
+        StoryStage().run(db, [])
+        members = story_store.member_ids_of(
+            db, sorted({r[0] for r in db.query("SELECT story_id FROM story_members")})
+        )
+        refs = sorted(members.items())
+        key = MinHashConfig().key
+        judge = FamilyJudge(lexicon.zipf, MinHashConfig())
+        alone = [story_provenance(job, judge) for job in load_jobs(db, refs, key)]
+        with FamilyPool(judge, workers=2, min_members=1, store=db, minhash_key=key) as pool:
+            assert pool.start_refs(refs)() == alone
+            early = pool.submit_refs(refs[:3])
+            assert early is not None and early.result() == alone[:3]
+    memory = Database.memory()
+    with FamilyPool(judge, workers=2, min_members=1, store=memory, minhash_key=key) as pool:
+        assert pool.start_refs([("s-none", ["missing"])])() == []  # read here: nothing stored
+
+
 def test_forked_family_workers_match_this_process(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
     jobs = _jobs(corpus)
     judge = FamilyJudge(lexicon.zipf, MinHashConfig())

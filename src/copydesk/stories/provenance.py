@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -81,9 +82,11 @@ class FamilyRefresh:
     def __init__(self, db: Database, lexicon: Lexicon, minhash: MinHashConfig, workers: int = 1) -> None:
         self.db = db
         self.minhash = minhash
-        self._pool = FamilyPool(FamilyJudge(lexicon.zipf, minhash), workers)
+        self._pool = FamilyPool(
+            FamilyJudge(lexicon.zipf, minhash), workers, store=db, minhash_key=minhash.key
+        )
         self._early: dict[str, tuple[frozenset[str], Future[list[Provenance]]]] = {}
-        self._waiting: list[list[StoryJob]] = []
+        self._waiting: list[list[StoryRef]] = []
         self._running: list[Future[list[Provenance]]] = []
 
     def __enter__(self) -> FamilyRefresh:
@@ -96,23 +99,24 @@ class FamilyRefresh:
         """Start on these stories' families in a worker (nothing happens where no worker may fork)."""
         if not story_ids or not self._pool.may_submit():
             return
-        jobs = self._jobs(story_ids)
-        if jobs:
-            self._waiting.append(jobs)
+        members = story_store.member_ids_of(self.db, story_ids)
+        refs = [(s, members[s]) for s in story_ids if members.get(s)]
+        if refs:
+            self._waiting.append(refs)
         self._feed()
 
     def _feed(self) -> None:
         """One early batch at a time: a second would compete with the placement for the other core."""
         self._running = [f for f in self._running if not f.done()]
         while self._waiting and not self._running:
-            jobs = self._waiting.pop(0)
-            future = self._pool.submit(jobs)
+            refs = self._waiting.pop(0)
+            future = self._pool.submit_refs(refs)
             if future is None:
                 self._waiting.clear()
                 return
             self._running.append(future)
-            for story_id, articles, _ in jobs:
-                self._early[story_id] = (frozenset(a.id for a in articles), future)
+            for story_id, member_ids in refs:
+                self._early[story_id] = (frozenset(member_ids), future)
 
     def finish(self, story_ids: Sequence[str]) -> None:
         """Work out (or take the early result for) each story's families and write them all.
@@ -131,7 +135,7 @@ class FamilyRefresh:
                     launched.append(self._launch(parts[k + 2]))
                 done = self._early_results(early)
                 lost = [s for s in early if s not in done and members.get(s)]
-                redone = self._pool.map(self._jobs(lost, members)) if lost else []
+                redone = self._pool.start_refs([(s, members[s]) for s in lost])() if lost else []
                 for result in [*pending(), *redone]:
                     done[result.story_id] = result
                 results = [done[s] for s in part if s in done]
@@ -152,8 +156,8 @@ class FamilyRefresh:
         """A part's members, its usable early results, and its other stories handed to the workers."""
         members = story_store.member_ids_of(self.db, part)
         early = self._usable_early(part, members)
-        todo = [s for s in part if s not in early and members.get(s)]
-        return members, early, self._pool.start(self._jobs(todo, members))
+        todo = [(s, members[s]) for s in part if s not in early and members.get(s)]
+        return members, early, self._pool.start_refs(todo)
 
     def _usable_early(
         self, part: Sequence[str], members: dict[str, list[str]]
@@ -177,22 +181,6 @@ class FamilyRefresh:
             out.update((r.story_id, r) for r in found)
         return out
 
-    def _jobs(self, story_ids: Sequence[str], members: dict[str, list[str]] | None = None) -> list[StoryJob]:
-        """Each story's members in arrival order, with their normalised hashes and signatures."""
-        member_lists = story_store.member_ids_of(self.db, story_ids) if members is None else members
-        every = [a for s in story_ids for a in member_lists.get(s, [])]
-        texts = story_store.story_texts(self.db, every)
-        prints = story_store.hashes_and_signatures(self.db, every, self.minhash.key)
-        jobs: list[StoryJob] = []
-        for story_id in story_ids:
-            articles = sorted(
-                (texts[a] for a in member_lists.get(story_id, []) if a in texts), key=lambda a: a.seq
-            )
-            if articles:
-                signed = {a.id: prints[a.id] for a in articles if a.id in prints}
-                jobs.append((story_id, articles, signed))
-        return jobs
-
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
@@ -208,6 +196,22 @@ class Provenance:
 
 # A story to work on: its id, its members in arrival order, and their (normalised hash, signature).
 StoryJob = tuple[str, list[story_store.StoryText], dict[str, tuple[str, np.ndarray]]]
+# A story to work on as a worker reads it itself: its id and its members' ids.
+StoryRef = tuple[str, list[str]]
+
+
+def load_jobs(db: Database, refs: Sequence[StoryRef], minhash_key: str) -> list[StoryJob]:
+    """Each story's members in arrival order, with their normalised hashes and signatures (stories
+    none of whose members are stored are left out)."""
+    every = [a for _, member_ids in refs for a in member_ids]
+    texts = story_store.story_texts(db, every)
+    prints = story_store.hashes_and_signatures(db, every, minhash_key)
+    jobs: list[StoryJob] = []
+    for story_id, member_ids in refs:
+        articles = sorted((texts[a] for a in member_ids if a in texts), key=lambda a: a.seq)
+        if articles:
+            jobs.append((story_id, articles, {a.id: prints[a.id] for a in articles if a.id in prints}))
+    return jobs
 
 
 def story_provenance(job: StoryJob, judge: FamilyJudge) -> Provenance:
@@ -231,13 +235,18 @@ def story_provenance(job: StoryJob, judge: FamilyJudge) -> Provenance:
 
 
 class _FamilyWorker:
-    """The judge a forked worker process received at start (each process has its own copy)."""
+    """What a forked worker process received at start (each process has its own copy): the judge,
+    and where it reads the stories it is sent by reference."""
 
     judge: FamilyJudge | None = None
+    store: Database | None = None
+    minhash_key: str = ""
 
 
-def _start_family_worker(judge: FamilyJudge) -> None:
+def _start_family_worker(judge: FamilyJudge, store: Path | None, minhash_key: str) -> None:
     _FamilyWorker.judge = judge
+    _FamilyWorker.store = None if store is None else Database.open(store, readonly=True)
+    _FamilyWorker.minhash_key = minhash_key
     settle_worker()
 
 
@@ -248,17 +257,38 @@ def _provenance_chunk(jobs: list[StoryJob]) -> list[Provenance]:
     return [story_provenance(job, judge) for job in jobs]
 
 
+def _provenance_of_refs(refs: list[StoryRef]) -> list[Provenance]:
+    """Stories sent by reference: their members read here, from this worker's own connection (it
+    cost the sending process as much to read and pickle them as the worker to unpickle them)."""
+    store = _FamilyWorker.store
+    if store is None:  # pragma: no cover - refs go only to workers given the store
+        raise RuntimeError("family worker started without a store")
+    return _provenance_chunk(load_jobs(store, refs, _FamilyWorker.minhash_key))
+
+
 class FamilyPool:
     """Works out stories' families in this process, or in ``workers`` forked processes when there is
     enough to do (a few hundred members: a fork costs milliseconds, families ~0.5 ms a member).
 
-    Forks only where ``may_fork`` (``copydesk.run.forking``) says so; elsewhere the work stays in
-    this process."""
+    Stories come as jobs (their members' texts) or, given the ``store``, by reference (``StoryRef``):
+    a worker then reads the members itself, from its own read-only connection (a store in memory
+    is read here). Forks only where ``may_fork`` (``copydesk.run.forking``) says so; elsewhere the
+    work stays in this process."""
 
-    def __init__(self, judge: FamilyJudge, workers: int, min_members: int = 500) -> None:
+    def __init__(
+        self,
+        judge: FamilyJudge,
+        workers: int,
+        min_members: int = 500,
+        *,
+        store: Database | None = None,
+        minhash_key: str = "",
+    ) -> None:
         self.judge = judge
         self.workers = workers
         self.min_members = min_members
+        self.store = store
+        self.minhash_key = minhash_key
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> FamilyPool:
@@ -278,10 +308,21 @@ class FamilyPool:
 
     def submit(self, jobs: list[StoryJob]) -> Future[list[Provenance]] | None:
         """The jobs' provenance worked out by one worker while the caller goes on (None: no worker)."""
+        return self._submit(_provenance_chunk, jobs)
+
+    def submit_refs(self, refs: list[StoryRef]) -> Future[list[Provenance]] | None:
+        """``submit`` for stories by reference."""
+        if not self._by_reference():
+            return self.submit(self._load(refs)) if self.may_submit() else None
+        return self._submit(_provenance_of_refs, refs)
+
+    def _submit(
+        self, work: Callable[[Any], list[Provenance]], items: list[Any]
+    ) -> Future[list[Provenance]] | None:
         if not self.may_submit():
             return None
         try:
-            return self._forked().submit(_provenance_chunk, jobs)
+            return self._forked().submit(work, items)
         except BrokenProcessPool:  # a worker died: the caller works these out later, here
             self.close()
             self.workers = 1
@@ -289,13 +330,25 @@ class FamilyPool:
 
     def _forked(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            path = self.store.path if self.store is not None else None
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_start_family_worker,
-                initargs=(self.judge,),
+                initargs=(self.judge, path, self.minhash_key),
             )
         return self._pool
+
+    def _by_reference(self) -> bool:
+        return self.store is not None and self.store.path is not None
+
+    def _load(self, refs: list[StoryRef]) -> list[StoryJob]:
+        if self.store is None:  # pragma: no cover - refs are only used with a store
+            raise RuntimeError("stories by reference need the store")
+        return load_jobs(self.store, refs, self.minhash_key)
+
+    def _here(self, jobs: list[StoryJob]) -> list[Provenance]:
+        return [story_provenance(job, self.judge) for job in jobs]
 
     def map(self, jobs: list[StoryJob]) -> list[Provenance]:
         """Each job's provenance, in the jobs' order."""
@@ -304,23 +357,39 @@ class FamilyPool:
     def start(self, jobs: list[StoryJob]) -> Callable[[], list[Provenance]]:
         """Hand the jobs to the workers now; the call returned gives their provenance in the jobs'
         order (worked out here, when called, where there are no workers or too little to do)."""
-        members = sum(len(job[1]) for job in jobs)
+        return self._start(jobs, _provenance_chunk, lambda: self._here(jobs))
+
+    def start_refs(self, refs: list[StoryRef]) -> Callable[[], list[Provenance]]:
+        """``start`` for stories by reference (read here where the workers cannot read them)."""
+        if not self._by_reference():
+            return self.start(self._load(refs))
+        return self._start(refs, _provenance_of_refs, lambda: self._here(self._load(refs)))
+
+    def _start(
+        self,
+        items: list[Any],
+        work: Callable[[Any], list[Provenance]],
+        here: Callable[[], list[Provenance]],
+    ) -> Callable[[], list[Provenance]]:
+        """``items`` (jobs or references: a story and its members) in chunks to the workers, or
+        ``here`` when called."""
+        members = sum(len(item[1]) for item in items)
         if self.workers <= 1 or members < self.min_members or not may_fork():
-            return lambda: [story_provenance(job, self.judge) for job in jobs]
+            return here
         pool = self._forked()
         # Chunks of about equal work (pairs grow with the square of a story's size), in story order.
-        cost = [min(len(job[1]), COMPARED_MEMBERS) ** 2 + len(job[1]) for job in jobs]
+        cost = [min(len(item[1]), COMPARED_MEMBERS) ** 2 + len(item[1]) for item in items]
         target = sum(cost) / (4 * self.workers)
-        chunks: list[list[StoryJob]] = [[]]
+        chunks: list[list[Any]] = [[]]
         load = 0.0
-        for job, weight in zip(jobs, cost, strict=True):
+        for item, weight in zip(items, cost, strict=True):
             if chunks[-1] and load + weight > target:
                 chunks.append([])
                 load = 0.0
-            chunks[-1].append(job)
+            chunks[-1].append(item)
             load += weight
         try:
-            running = [pool.submit(_provenance_chunk, chunk) for chunk in chunks]
+            running = [pool.submit(work, chunk) for chunk in chunks]
         except BrokenProcessPool:
             running = []
 
@@ -332,7 +401,7 @@ class FamilyPool:
             except BrokenProcessPool:  # a worker died (out of memory, killed): finish here, fork no more
                 self.close()
                 self.workers = 1
-                return [story_provenance(job, self.judge) for job in jobs]
+                return here()
 
         return results
 
