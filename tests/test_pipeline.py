@@ -13,7 +13,7 @@ from copydesk.run.base import InProcessExecutor
 from copydesk.run.local import LocalExecutor
 from copydesk.store.db import Database
 from tests.support.corpus import variant
-from tests.support.stages import FailOnMarker, HangOnMarker
+from tests.support.stages import FailOnMarker, HangOnMarker, SlowStage
 
 
 def corpus(folder: Path, markers: dict[int, str]) -> list[str]:
@@ -47,6 +47,35 @@ def test_hard_timeout_kills_worker_stuck_outside_python(tmp_path: Path) -> None:
     assert report.stored == 11
     assert len(report.skipped) == 1 and report.skipped[0].source_id == "d05"
     assert "worker killed" in report.skipped[0].reason
+
+
+def test_a_chunk_of_slow_pages_past_its_hard_limit_is_retried_page_by_page(tmp_path: Path) -> None:
+    """A chunk's hard limit counts at most ``hard_limit_pages`` pages' limits (a stuck page is found
+    as soon as with small chunks); a chunk of merely slow pages that outlives it loses nothing."""
+    paths = corpus(tmp_path / "in", {})
+    sources, _, _ = file_sources(paths, 1_000_000)
+    pipeline = DocumentPipeline(stages=(SlowStage(0.3),), page_timeout=0.5)
+    # per page 0.5 + 0.2 s; a chunk of 6 pages takes 1.8 s, past its limit of 1 page (0.7 s)
+    executor = LocalExecutor(workers=2, chunk_size=6, hard_limit_pages=1, hard_timeout_slack=0.2)
+    with Database.open(tmp_path / "s.db") as db:
+        report = run_ingest(sources, db=db, pipeline=pipeline, executor=executor)
+    assert report.stored == 12 and report.skipped == []
+
+
+def test_a_page_stuck_in_a_big_chunk_is_found_within_the_capped_limit(tmp_path: Path) -> None:
+    import time
+
+    paths = corpus(tmp_path / "in", {5: "HANG-HERE"})
+    sources, _, _ = file_sources(paths, 1_000_000)
+    pipeline = DocumentPipeline(stages=(HangOnMarker(),), page_timeout=0.0)  # no soft alarm
+    # One chunk of 12 pages: uncapped, its limit would be 12 s; capped at 2 pages, 2 s, and then
+    # the stuck page's own 1 s when the chunk is retried page by page.
+    executor = LocalExecutor(workers=1, chunk_size=12, hard_limit_pages=2, hard_timeout_slack=1.0)
+    started = time.monotonic()
+    with Database.open(tmp_path / "s.db") as db:
+        report = run_ingest(sources, db=db, pipeline=pipeline, executor=executor)
+    assert report.stored == 11 and [s.source_id for s in report.skipped] == ["d05"]
+    assert time.monotonic() - started < 10
 
 
 def test_failing_stage_is_reported_with_its_name(tmp_path: Path) -> None:

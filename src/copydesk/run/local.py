@@ -49,9 +49,12 @@ def _run_chunk(pages: list[RawPage]) -> list[Outcome]:
 class LocalExecutor:
     workers: int
     # Pages per chunk: each chunk costs a round trip through the pool (20k JSONL articles: ingest
-    # 5.5-5.7 s wall with 16, 5.2-5.4 s with 48 to 96). The price: a page stuck in C code holds its
-    # worker for the chunk's hard limit (per-page limit times the chunk's size) before it is killed.
+    # 5.5-5.7 s wall with 16, 5.2-5.4 s with 48 to 96).
     chunk_size: int = 48
+    # A chunk's hard limit counts at most this many pages' limits, so a page stuck in C code is found
+    # as soon as with chunks of 16; a chunk of very slow pages that outlives it is retried page by
+    # page, each with its own limit, so nothing is lost.
+    hard_limit_pages: int = 16
     # Chunks queued per worker: enough that workers keep cleaning while this process stores a batch
     # (about 300 pages a worker, as 16 chunks of 16 were; 20k JSONL articles: 10.1 s with 4 chunks
     # of 16 and batches of 64, 8.9-9.3 s with 16 and 512 on the machine of that time).
@@ -67,7 +70,14 @@ class LocalExecutor:
             chunks = iter(lambda: list(itertools.islice(iterator, self.chunk_size)), [])
             for chunk in chunks:
                 pending.append(
-                    (pool.schedule(_run_chunk, args=(chunk,), timeout=per_page * len(chunk)), chunk)
+                    (
+                        pool.schedule(
+                            _run_chunk,
+                            args=(chunk,),
+                            timeout=per_page * min(len(chunk), self.hard_limit_pages),
+                        ),
+                        chunk,
+                    )
                 )
                 while len(pending) >= self.chunks_per_worker * self.workers:
                     yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
