@@ -31,36 +31,6 @@ static int int64_view(PyObject *obj, Py_buffer *view) {
     return 0;
 }
 
-static PyObject *shared_count(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "shared_count(a, b) takes two arrays");
-        return NULL;
-    }
-    Py_buffer va, vb;
-    if (int64_view(args[0], &va) < 0) return NULL;
-    if (int64_view(args[1], &vb) < 0) {
-        PyBuffer_Release(&va);
-        return NULL;
-    }
-    const int64_t *a = (const int64_t *)va.buf, *b = (const int64_t *)vb.buf;
-    Py_ssize_t na = va.len / 8, nb = vb.len / 8, i = 0, j = 0, shared = 0;
-    while (i < na && j < nb) {
-        if (a[i] < b[j]) {
-            i++;
-        } else if (a[i] > b[j]) {
-            j++;
-        } else {
-            shared++;
-            i++;
-            j++;
-        }
-    }
-    PyBuffer_Release(&va);
-    PyBuffer_Release(&vb);
-    return PyLong_FromSsize_t(shared);
-}
-
 static Py_ssize_t count_shared(const int64_t *a, Py_ssize_t na, const int64_t *b, Py_ssize_t nb) {
     Py_ssize_t i = 0, j = 0, shared = 0;
     while (i < na && j < nb) {
@@ -75,6 +45,24 @@ static Py_ssize_t count_shared(const int64_t *a, Py_ssize_t na, const int64_t *b
         }
     }
     return shared;
+}
+
+static PyObject *shared_count(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "shared_count(a, b) takes two arrays");
+        return NULL;
+    }
+    Py_buffer va, vb;
+    if (int64_view(args[0], &va) < 0) return NULL;
+    if (int64_view(args[1], &vb) < 0) {
+        PyBuffer_Release(&va);
+        return NULL;
+    }
+    Py_ssize_t shared = count_shared((const int64_t *)va.buf, va.len / 8, (const int64_t *)vb.buf, vb.len / 8);
+    PyBuffer_Release(&va);
+    PyBuffer_Release(&vb);
+    return PyLong_FromSsize_t(shared);
 }
 
 /* first_sharing(mine, theirs, threshold): the position of the first array of ``theirs`` (None

@@ -185,6 +185,11 @@ class ChunkPreparer:
             )
             self._send(0)
 
+    @property
+    def helped(self) -> bool:
+        """Whether a helper process prepares the chunks (and builds their topic groups)."""
+        return self._pool is not None
+
     def __iter__(self) -> Iterator[PreparedChunk]:
         for k, ids in enumerate(self.chunks):
             if self._pool is not None:

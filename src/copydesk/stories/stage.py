@@ -3,7 +3,8 @@
 Steps, each persisted so the stage can be rerun alone (it only ever places *unplaced* articles):
 
 1. fingerprints: normalised hash, MinHash signature, feature vector (``story_features``); the vector is
-   usually computed at ingest, in the worker processes (``StoryPrintStage``), and only signed here;
+   usually computed at ingest, in the worker processes (``StoryPrintStage``), and only signed here,
+   a chunk ahead of placement (``copydesk.stories.chunk_prep``);
 2. copies first: an article whose exact or verified near copy is already in a story joins that story;
 3. the rest go through ``StoryDesk.assign`` (join or open, never reshuffle) and new stories get topics;
 4. copy families and provenance are recomputed for the stories that changed; those a chunk no longer
@@ -189,9 +190,10 @@ class StoryStage(CorpusStage):
         touched: set[str] = set()
         last_touched: set[str] = set()
         with preparer, FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
-            # What the desk's groupings import (scipy, ~0.2 s), while the preparer makes the first
-            # chunk ready: imported on receiving it, it made the stage wait that much longer.
-            load_libraries()
+            if preparer.helped:
+                # What the desk's groupings import (scipy, ~0.2 s), while the preparer makes the
+                # first chunk ready: imported on receiving it, it made the stage wait that much longer.
+                load_libraries()
             for chunk in preparer:
                 articles, features = chunk.articles, chunk.features
                 copies.remember(chunk.prints)
