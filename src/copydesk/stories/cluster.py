@@ -259,24 +259,25 @@ class StoryDesk:
         self,
         vector: np.ndarray,
         when: datetime | None,
-        seen: dict[float, tuple[np.ndarray, np.ndarray]] | None = None,
+        seen: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
     ) -> list[tuple[float, StoryState]]:
         """Stories in the time window scored by average link (exact), best first (at most three).
 
-        ``seen`` keeps the last day's candidate rows and their event sums for the next article of that
-        day (a batch comes mostly in date order; the caller empties it whenever the stories change)."""
+        ``seen`` keeps the last day's candidate rows, their event sums and sizes for the next article
+        of that day (a batch comes mostly in date order; the caller empties it whenever the stories
+        change)."""
         day = day_number(when)
         found = seen.get(day) if seen is not None and not math.isnan(day) else None
         if found is None:
             rows = self._candidates(day, self.config.window_days)
-            found = rows, self._rows.sums[rows, EVENT]
+            found = rows, self._rows.sums[rows, EVENT], self._rows.size[rows]
             if seen is not None and not math.isnan(day):
                 seen.clear()
                 seen[day] = found
-        rows, sums = found
+        rows, sums, sizes = found
         if len(rows) == 0:
             return []
-        scores = (sums @ vector[EVENT]) / self._rows.size[rows]
+        scores = (sums @ vector[EVENT]) / sizes
         top = np.argsort(-scores)[:3]
         return [(float(scores[i]), self.stories[self._row_story[int(rows[i])]]) for i in top]
 
@@ -296,7 +297,7 @@ class StoryDesk:
         vectors = as_rows(vectors)
         out: dict[int, Assignment] = {}
         joins: list[tuple[int, StoryState, float]] = []
-        seen: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # nothing changes the stories until a merge
+        seen: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # stories change at a merge only
         for i, vector in enumerate(vectors):
             scored = self.best_stories(vector, dates[i], seen) if self.stories else []
             if scored and scored[0][0] >= threshold:
