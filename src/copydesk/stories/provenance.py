@@ -129,30 +129,36 @@ class FamilyRefresh:
         parts = [story_ids[start : start + size] for start in range(0, len(story_ids), size)]
         with self.db.atomic():
             launched = deque(self._launch(part) for part in parts[:2])
-            for k, part in enumerate(parts):
+            for k in range(len(parts)):
                 members, early, pending = launched.popleft()
                 if k + 2 < len(parts):
                     launched.append(self._launch(parts[k + 2]))
                 done = self._early_results(early)
                 lost = [s for s in early if s not in done and members.get(s)]
-                redone = self._pool.start_refs([(s, members[s]) for s in lost])() if lost else []
-                for result in [*pending(), *redone]:
-                    done[result.story_id] = result
-                results = [done[s] for s in part if s in done]
-                story_store.put_families(self.db, [m for result in results for m in result.members])
-                for result in results:
-                    story_store.put_provenance(
-                        self.db,
-                        result.story_id,
-                        title=result.title,
-                        independent=result.independent,
-                        sites=result.sites,
-                        wires=result.wires,
-                    )
+                self._write(list(done.values()))
+                for results in pending():  # each as it comes: written while the workers go on
+                    self._write(results)
+                if lost:
+                    for results in self._pool.start_refs([(s, members[s]) for s in lost])():
+                        self._write(results)
+
+    def _write(self, results: list[Provenance]) -> None:
+        story_store.put_families(self.db, [m for result in results for m in result.members])
+        for result in results:
+            story_store.put_provenance(
+                self.db,
+                result.story_id,
+                title=result.title,
+                independent=result.independent,
+                sites=result.sites,
+                wires=result.wires,
+            )
 
     def _launch(
         self, part: Sequence[str]
-    ) -> tuple[dict[str, list[str]], dict[str, Future[list[Provenance]]], Callable[[], list[Provenance]]]:
+    ) -> tuple[
+        dict[str, list[str]], dict[str, Future[list[Provenance]]], Callable[[], Iterator[list[Provenance]]]
+    ]:
         """A part's members, its usable early results, and its other stories handed to the workers."""
         members = story_store.member_ids_of(self.db, part)
         early = self._usable_early(part, members)
@@ -357,25 +363,28 @@ class FamilyPool:
     def start(self, jobs: list[StoryJob]) -> Callable[[], list[Provenance]]:
         """Hand the jobs to the workers now; the call returned gives their provenance in the jobs'
         order (worked out here, when called, where there are no workers or too little to do)."""
-        return self._start(jobs, _provenance_chunk, lambda: self._here(jobs))
+        parts = self._start(jobs, _provenance_chunk, self._here)
+        return lambda: [result for part in parts() for result in part]
 
-    def start_refs(self, refs: list[StoryRef]) -> Callable[[], list[Provenance]]:
-        """``start`` for stories by reference (read here where the workers cannot read them)."""
+    def start_refs(self, refs: list[StoryRef]) -> Callable[[], Iterator[list[Provenance]]]:
+        """``start`` for stories by reference (read here where the workers cannot read them); the
+        call returned gives their provenance a worker's chunk at a time, in order, each as soon as
+        it is done (the caller writes one while the workers finish the next)."""
         if not self._by_reference():
-            return self.start(self._load(refs))
-        return self._start(refs, _provenance_of_refs, lambda: self._here(self._load(refs)))
+            return self._start(self._load(refs), _provenance_chunk, self._here)
+        return self._start(refs, _provenance_of_refs, lambda chunk: self._here(self._load(chunk)))
 
     def _start(
         self,
         items: list[Any],
         work: Callable[[Any], list[Provenance]],
-        here: Callable[[], list[Provenance]],
-    ) -> Callable[[], list[Provenance]]:
+        here: Callable[[list[Any]], list[Provenance]],
+    ) -> Callable[[], Iterator[list[Provenance]]]:
         """``items`` (jobs or references: a story and its members) in chunks to the workers, or
-        ``here`` when called."""
+        worked out ``here`` when called; a chunk whose worker died is worked out here too."""
         members = sum(len(item[1]) for item in items)
         if self.workers <= 1 or members < self.min_members or not may_fork():
-            return here
+            return lambda: iter([here(items)])
         pool = self._forked()
         # Chunks of about equal work (pairs grow with the square of a story's size), in story order.
         cost = [min(len(item[1]), COMPARED_MEMBERS) ** 2 + len(item[1]) for item in items]
@@ -393,17 +402,20 @@ class FamilyPool:
         except BrokenProcessPool:
             running = []
 
-        def results() -> list[Provenance]:
-            try:
-                if len(running) != len(chunks):
-                    raise BrokenProcessPool("a family worker died")
-                return [result for future in running for result in future.result()]
-            except BrokenProcessPool:  # a worker died (out of memory, killed): finish here, fork no more
-                self.close()
-                self.workers = 1
-                return here()
+        def parts() -> Iterator[list[Provenance]]:
+            for k in range(len(chunks)):
+                try:
+                    if len(running) != len(chunks):
+                        raise BrokenProcessPool("a family worker died")
+                    found = running[k].result()
+                except BrokenProcessPool:  # a worker died (out of memory, killed): the rest here
+                    self.close()
+                    self.workers = 1
+                    yield from (here(rest) for rest in chunks[k:])
+                    return
+                yield found
 
-        return results
+        return parts
 
 
 STORY_FIELDS = (
