@@ -127,6 +127,30 @@ def test_recurring_lines_go_across_the_store(tmp_path: Path) -> None:
         db.close()
 
 
+def test_the_recurring_pass_reads_only_the_texts_it_may_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the short lines noted at cleaning, a text is read only where one of its lines recurs."""
+    read: list[str] = []
+    iter_articles = article_store.iter_articles
+
+    def counted(db: Database, **kwargs: object) -> object:
+        found = list(iter_articles(db, **kwargs))  # type: ignore[arg-type]
+        read.extend(a.id for a in found)
+        return iter(found)
+
+    monkeypatch.setattr(article_store, "iter_articles", counted)
+    db = Database.open(tmp_path / "r.db")
+    try:
+        texts = _pitched_stories(["August", "September", "October", "November"])
+        pitched = [_store_article(db, t, f"s{i}").id for i, t in enumerate(texts)]
+        plain = _store_article(db, texts[0].replace(PITCH, ""), "plain").id
+        assert RecurringChromeStage().run(db, [*pitched, plain]).changed == 4
+        assert sorted(read) == sorted(pitched)  # the article without the pitch line was not read
+    finally:
+        db.close()
+
+
 @pytest.mark.parametrize("noted", [True, False])
 def test_line_prints_noted_at_cleaning_read_as_the_text_itself(tmp_path: Path, noted: bool) -> None:
     """The recurring stage reads the short lines the cleaning noted (or, without the note, the text)

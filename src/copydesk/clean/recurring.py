@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from copydesk.clean.layout import layout_of
 from copydesk.clean.lines import Line, live_lines, remove_lines
@@ -20,7 +20,7 @@ from copydesk.clean.spam_tokens import token_words
 from copydesk.clean.spamwords import TOPIC
 from copydesk.clean.words import core
 from copydesk.pipeline import CorpusStage, CorpusStageReport
-from copydesk.records import Article, LinePrints, RemovalKind
+from copydesk.records import Article, LinePrints, Removal, RemovalKind
 from copydesk.run.collection import batch_collection
 from copydesk.store import articles as article_store
 from copydesk.store import recurrence
@@ -98,7 +98,7 @@ def recurring_lines(
     return found
 
 
-def _proven_runs(articles: Sequence[Article]) -> dict[str | None, frozenset[str]]:
+def _proven_runs(articles: Sequence[_Marked]) -> dict[str | None, frozenset[str]]:
     """Spam runs already removed, by site (None: runs of two or more words, usable corpus-wide)."""
     runs: dict[str | None, set[str]] = defaultdict(set)
     for article in articles:
@@ -162,11 +162,33 @@ def _remove_learned_runs(article: Article, learned: frozenset[str], lines: list[
     return bool(spans)
 
 
+class _Marked(Protocol):
+    """What the spam-run bookkeeping reads of an article: its site and what cleaning removed."""
+
+    @property
+    def site(self) -> str | None: ...
+    @property
+    def removals(self) -> list[Removal]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Marks:
+    """A new article as the pass first reads it: no text (read only where it may change)."""
+
+    id: str
+    site: str | None
+    removals: list[Removal]
+
+
+def _read(db: Database, ids: Sequence[str]) -> dict[str, Article]:
+    return {a.id: a for a in article_store.iter_articles(db, ids=ids)} if ids else {}
+
+
 def _first_words(runs: frozenset[str]) -> frozenset[str]:
     return frozenset(run.split(" ", 1)[0] for run in runs)
 
 
-def _runs_of(article: Article) -> set[tuple[str, str]]:
+def _runs_of(article: _Marked) -> set[tuple[str, str]]:
     """The ``(site, run)`` pairs an article's own spam removals prove ('' for corpus-wide runs)."""
     runs: set[tuple[str, str]] = set()
     for site, phrases in _proven_runs([article]).items():
@@ -174,7 +196,7 @@ def _runs_of(article: Article) -> set[tuple[str, str]]:
     return runs
 
 
-def _learned_for(article: Article, runs: dict[str, frozenset[str]]) -> frozenset[str]:
+def _learned_for(article: _Marked, runs: dict[str, frozenset[str]]) -> frozenset[str]:
     return runs.get("", frozenset()) | runs.get(article.site or "", frozenset())
 
 
@@ -198,29 +220,33 @@ class RecurringChromeStage(CorpusStage):
         read = 0
         with batch_collection():
             while batch_ids := recurrence.unread_article_ids(db, self.batch):
-                batch = list(article_store.iter_articles(db, ids=batch_ids))
+                batch = [_Marks(*row) for row in article_store.sites_and_removals(db, batch_ids)]
                 report.changed += self._read_batch(db, batch)
                 read += len(batch)
         if read:
             report.notes.append(f"read {read} new articles; {report.changed} articles re-cleaned")
         return report
 
-    def _read_batch(self, db: Database, batch: list[Article]) -> int:
+    def _read_batch(self, db: Database, batch: list[_Marks]) -> int:
+        """One batch of new articles: their texts are read only where a line must be measured (no
+        prints noted at cleaning), may be taken out (it recurs now) or a proven run may sit."""
         options = self.options
         prints: list[tuple[str, str, str]] = []
         read: dict[str, tuple[list[Line], list[Line]]] = {}  # batch articles' lines and candidates
         noted = recurrence.pending_prints(db, [a.id for a in batch])  # the rest's, from ingest
-        for article in batch:
-            found = noted.get(article.id)
+        texts = _read(db, [a.id for a in batch if a.id not in noted])
+        for marks in batch:
+            found = noted.get(marks.id)
             if found is None:
+                article = texts[marks.id]
                 lines = live_lines(article)
                 candidates = _candidates(article, lines, options)
                 read[article.id] = (lines, candidates)
                 found = LinePrints(_body_signature(lines), tuple({_key(line.text) for line in candidates}))
                 noted[article.id] = found
             keys = set(found.keys)
-            keys.update(_key(r.text) for r in article.removals if r.kind == "chrome" and "recurs" in r.reason)
-            prints.extend((key, found.body, article.id) for key in keys)
+            keys.update(_key(r.text) for r in marks.removals if r.kind == "chrome" and "recurs" in r.reason)
+            prints.extend((key, found.body, marks.id) for key in keys)
         printed = sorted({key for key, _, _ in prints})
         before = recurrence.body_counts(db, printed)
         with db.atomic() as conn:  # prints first: the counts below must include this batch
@@ -230,15 +256,16 @@ class RecurringChromeStage(CorpusStage):
         crossed = [key for key in recurring if before.get(key, 0) < options.min_bodies]
         in_batch = {a.id for a in batch}
         older_ids = sorted(recurrence.articles_printing(db, crossed) - in_batch) if crossed else []
-        working: dict[str, Article] = {a.id: a for a in batch}
-        working.update((a.id, a) for a in article_store.iter_articles(db, ids=older_ids))
+        # the batch's articles whose short lines recur (the rest are left as they are), then older ones
+        hit = [a.id for a in batch if a.id in read or not recurring.keys().isdisjoint(noted[a.id].keys)]
+        texts.update(_read(db, [i for i in hit if i not in texts]))
+        working: dict[str, Article] = {i: texts[i] for i in hit}
+        working.update(_read(db, older_ids))
         changed: dict[str, Article] = {}
         chrome: RemovalKind = "chrome"
         for article in working.values():
             if article.id in read:
                 lines, candidates = read[article.id]
-            elif article.id in noted and recurring.keys().isdisjoint(noted[article.id].keys):
-                continue  # none of its short lines recurs
             else:
                 lines = live_lines(article)
                 candidates = _candidates(article, lines, options)
@@ -262,13 +289,14 @@ class RecurringChromeStage(CorpusStage):
             for article_id in recurrence.articles_with_word(db, run.split(" ", 1)[0], site or None):
                 if article_id not in in_batch:
                     fresh_for.setdefault(article_id, set()).add(run)
+        # the batch's articles with runs to look for, then the older ones
+        learning = {a.id: learned for a in batch if (learned := _learned_for(a, runs))}
+        texts.update(_read(db, [i for i in learning if i not in texts]))
         missing = sorted(set(fresh_for) - set(working))
-        working.update((a.id, a) for a in article_store.iter_articles(db, ids=missing))
-        for article in working.values():
-            if article.id in in_batch:
-                learned = _learned_for(article, runs)
-            else:
-                learned = frozenset(fresh_for.get(article.id, ()))
+        working.update(_read(db, missing))
+        tasks = [(texts[i], learned) for i, learned in learning.items()]
+        tasks += [(a, frozenset(fresh_for.get(a.id, ()))) for a in working.values() if a.id not in in_batch]
+        for article, learned in tasks:
             # the lines read above still stand where no recurring line was taken out
             known = read[article.id][0] if article.id in read and article.id not in changed else None
             if _remove_learned_runs(article, learned, known):

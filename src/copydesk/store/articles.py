@@ -207,6 +207,19 @@ def get_article(db: Database, key: str) -> Article:
     return row_to_article(rows[0], _removals_for(db, [rows[0]["id"]])[rows[0]["id"]])
 
 
+def sites_and_removals(db: Database, ids: Sequence[str]) -> list[tuple[str, str | None, list[Removal]]]:
+    """The given articles' ids, sites and removals in store order, without their texts (a corpus
+    pass that reads a text only where it may change it)."""
+    out: list[tuple[int, str, str | None]] = []
+    for chunk, marks in in_chunks(ids):
+        out.extend(
+            tuple(r) for r in db.query(f"SELECT seq, id, site FROM articles WHERE id IN ({marks})", chunk)
+        )
+    out.sort()
+    removals = _removals_for(db, [row[1] for row in out])
+    return [(article_id, site, removals[article_id]) for _, article_id, site in out]
+
+
 def iter_articles(
     db: Database, *, batch: int = 500, ids: Sequence[str] | None = None, site: str | None = None
 ) -> Iterator[Article]:
