@@ -230,7 +230,7 @@ def test_topic_groups_from_a_helper_process_place_articles_as_well(
 
     def counted(self: ChunkPreparer) -> Iterator[PreparedChunk]:
         for chunk in chunks(self):
-            built.append(chunk.topic_groups is not None)
+            built.append(chunk.groups() is not None)
             yield chunk
 
     monkeypatch.setattr(ChunkPreparer, "__iter__", counted)
@@ -341,9 +341,12 @@ def test_a_family_worker_that_dies_leaves_the_work_to_this_process(
         assert pool.workers == 1  # and it forks no more
 
 
+@pytest.mark.parametrize("dies_in", ["_prepare_in_helper", "_groups_in_helper"])
 def test_a_chunk_preparer_that_dies_leaves_the_chunks_to_this_process(
-    tmp_path: Path, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch, dies_in: str
 ) -> None:
+    """Dead while signing a chunk or while grouping it (its fingerprints already sent): the groups
+    are built by ``assign`` and the rest of the chunks here, to the same stories."""
     import copydesk.stories.chunk_prep as chunk_prep
     import copydesk.stories.stage as stage_module
 
@@ -353,7 +356,7 @@ def test_a_chunk_preparer_that_dies_leaves_the_chunks_to_this_process(
         target = tmp_path / f"w{workers}"
         target.mkdir()
         if workers == 2:
-            monkeypatch.setattr(chunk_prep, "_prepare_in_helper", _die)
+            monkeypatch.setattr(chunk_prep, dies_in, _die)
         with Database.open(_ingest(target, corpus)) as db:
             StoryStage(workers=workers, batch=20).run(db, [])
             members.append(_members(db))

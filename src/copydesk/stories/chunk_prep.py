@@ -16,7 +16,7 @@ import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,19 @@ class PreparedChunk:
     reused: list[bool]
     prints: dict[str, np.ndarray]
     topic_groups: list[list[int]] | None
+    # The helper's groups still being built (it sends the fingerprints first, so placement starts
+    # on the copies while it groups): ``groups`` waits for them.
+    later: Future[list[list[int]] | None] | None = field(default=None, repr=False, compare=False)
+
+    def groups(self) -> list[list[int]] | None:
+        """``topic_groups``, once the helper has sent them (None where it died: ``assign`` builds them)."""
+        if self.later is not None:
+            try:
+                self.topic_groups = self.later.result()
+            except BrokenProcessPool:
+                self.topic_groups = None
+            self.later = None
+        return self.topic_groups
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Column by column, with the arrays of the chunk end to end: unpickling 2,000 articles'
@@ -127,11 +140,13 @@ def prepare_chunk(
         (row := stored.get(f.article_id)) is not None and len(row.vector) > 0 and row.norm_hash == f.norm_hash
         for f in features
     ]
-    groups = None
-    if config is not None and features:
-        rows = np.stack([f.vector for f in features])
-        groups = batch_topic_groups(rows, np.asarray([day_number(f.published) for f in features]), config)
+    groups = batch_topic_groups(*_kinds(features), config) if config is not None and features else None
     return PreparedChunk(articles, features, reused, prints, groups)
+
+
+def _kinds(features: Sequence[story_store.StoredFeatures]) -> tuple[np.ndarray, np.ndarray]:
+    """What the topic grouping reads of a chunk: its rows and their days."""
+    return np.stack([f.vector for f in features]), np.asarray([day_number(f.published) for f in features])
 
 
 class _PreparerProcess:
@@ -140,6 +155,7 @@ class _PreparerProcess:
 
     db: Database | None = None
     fingerprint: Fingerprint | None = None
+    last: tuple[np.ndarray, np.ndarray] | None = None  # the last chunk's rows and days, for its groups
 
 
 def _start_preparer(path: Path, fingerprint: Fingerprint) -> None:
@@ -149,11 +165,19 @@ def _start_preparer(path: Path, fingerprint: Fingerprint) -> None:
     settle_worker()
 
 
-def _prepare_in_helper(ids: list[str], config: StoryConfig) -> PreparedChunk:
+def _prepare_in_helper(ids: list[str]) -> PreparedChunk:
     db, fingerprint = _PreparerProcess.db, _PreparerProcess.fingerprint
     if db is None or fingerprint is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("chunk preparer started without its store")
-    return prepare_chunk(db, ids, fingerprint, config)
+    chunk = prepare_chunk(db, ids, fingerprint, None)
+    _PreparerProcess.last = _kinds(chunk.features) if chunk.features else None
+    return chunk
+
+
+def _groups_in_helper(config: StoryConfig) -> list[list[int]] | None:
+    """The topic groups of the chunk ``_prepare_in_helper`` made last (the tasks run in order)."""
+    last, _PreparerProcess.last = _PreparerProcess.last, None
+    return batch_topic_groups(*last, config) if last is not None else None
 
 
 class ChunkPreparer:
@@ -175,7 +199,7 @@ class ChunkPreparer:
         self.fingerprint = fingerprint
         self.config = config
         self._pool: ProcessPoolExecutor | None = None
-        self._sent: dict[int, Future[PreparedChunk]] = {}
+        self._sent: dict[int, tuple[Future[PreparedChunk], Future[list[list[int]] | None]]] = {}
         if helper and db.path is not None and may_fork():
             self._pool = ProcessPoolExecutor(
                 1,
@@ -204,18 +228,22 @@ class ChunkPreparer:
         if self._pool is None or k >= len(self.chunks):
             return
         with contextlib.suppress(BrokenProcessPool):  # it died: this chunk and the rest are made here
-            self._sent[k] = self._pool.submit(_prepare_in_helper, self.chunks[k], self.config)
+            made = self._pool.submit(_prepare_in_helper, self.chunks[k])
+            self._sent[k] = made, self._pool.submit(_groups_in_helper, self.config)
 
     def _received(self, k: int) -> PreparedChunk | None:
-        """Chunk ``k`` from the helper, or None once the helper has died (then it is prepared here)."""
+        """Chunk ``k`` from the helper, its groups to follow, or None once the helper has died (then
+        it is prepared here)."""
         sent = self._sent.pop(k, None)
         try:
             if sent is None:
                 raise BrokenProcessPool("the chunk preparer died")
-            return sent.result()
+            chunk = sent[0].result()
         except BrokenProcessPool:
             self.close()
             return None
+        chunk.later = sent[1]
+        return chunk
 
     def close(self) -> None:
         if self._pool is not None:

@@ -206,7 +206,7 @@ class StoryStage(CorpusStage):
                     [articles[i].id for i in rest],
                     np.stack([features[i].vector for i in rest]) if rest else np.zeros((0, 1), np.float32),
                     [articles[i].published for i in rest],
-                    topic_groups=None if chunk.topic_groups is None else _within(chunk.topic_groups, rest),
+                    topic_groups=None if (groups := chunk.groups()) is None else _within(groups, rest),
                 )
                 members = [(a, s, sim) for a, (s, sim) in placed.items()]
                 members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
