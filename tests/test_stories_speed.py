@@ -20,7 +20,7 @@ from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.records import StoryMember
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
-from copydesk.stories.chunk_prep import PreparedChunk, prepare_chunk
+from copydesk.stories.chunk_prep import PreparedChunk, prepare_chunk, topic_groups_of
 from copydesk.stories.families import FamilyJudge, estimate_matrix
 from copydesk.stories.features import Lexicon
 from copydesk.stories.provenance import FamilyPool, StoryJob, story_provenance
@@ -268,7 +268,8 @@ def test_a_prepared_chunk_comes_back_from_the_helper_as_it_was_made(
     """The packed pickling (columns, arrays end to end) loses nothing, whatever the arrays' shapes."""
     with Database.open(_ingest(tmp_path, corpus[:30])) as db:
         ids = story_store.unplaced_article_ids(db)
-        chunk = prepare_chunk(db, ids, StoryStage().fingerprint, StoryStage().config)
+        chunk = prepare_chunk(db, ids, StoryStage().fingerprint)
+    chunk.topic_groups = topic_groups_of(chunk.features, StoryStage().config)
     assert len(chunk.features) == 30 and len(chunk.prints) == 30 and chunk.topic_groups
     assert pickle.loads(pickle.dumps(chunk.articles)) == chunk.articles  # as family jobs send them
     odd = PreparedChunk(chunk.articles[:2], chunk.features[:2], [True, False], {}, None)

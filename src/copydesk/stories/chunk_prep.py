@@ -126,11 +126,9 @@ def _unpack(
     )
 
 
-def prepare_chunk(
-    db: Database, ids: Sequence[str], fingerprint: Fingerprint, config: StoryConfig | None
-) -> PreparedChunk:
-    """Read and fingerprint the chunk's articles (ids the store no longer has are left out); with a
-    ``config``, also group them by kind of event."""
+def prepare_chunk(db: Database, ids: Sequence[str], fingerprint: Fingerprint) -> PreparedChunk:
+    """Read and fingerprint the chunk's articles (ids the store no longer has are left out); their
+    topic groups are ``topic_groups_of`` them, built apart."""
     texts = story_store.story_texts(db, ids)
     articles = [texts[aid] for aid in ids if aid in texts]
     stored = story_store.get_features(db, ids, lists=False)
@@ -140,13 +138,17 @@ def prepare_chunk(
         (row := stored.get(f.article_id)) is not None and len(row.vector) > 0 and row.norm_hash == f.norm_hash
         for f in features
     ]
-    groups = batch_topic_groups(*_kinds(features), config) if config is not None and features else None
-    return PreparedChunk(articles, features, reused, prints, groups)
+    return PreparedChunk(articles, features, reused, prints, None)
 
 
-def _kinds(features: Sequence[story_store.StoredFeatures]) -> tuple[np.ndarray, np.ndarray]:
-    """What the topic grouping reads of a chunk: its rows and their days."""
-    return np.stack([f.vector for f in features]), np.asarray([day_number(f.published) for f in features])
+def topic_groups_of(
+    features: Sequence[story_store.StoredFeatures], config: StoryConfig
+) -> list[list[int]] | None:
+    """A chunk's groups by kind of event (``batch_topic_groups``), positions in ``features``."""
+    if not features:
+        return None
+    rows = np.stack([f.vector for f in features])
+    return batch_topic_groups(rows, np.asarray([day_number(f.published) for f in features]), config)
 
 
 class _PreparerProcess:
@@ -155,7 +157,7 @@ class _PreparerProcess:
 
     db: Database | None = None
     fingerprint: Fingerprint | None = None
-    last: tuple[np.ndarray, np.ndarray] | None = None  # the last chunk's rows and days, for its groups
+    last: list[story_store.StoredFeatures] | None = None  # the last chunk's fingerprints, for its groups
 
 
 def _start_preparer(path: Path, fingerprint: Fingerprint) -> None:
@@ -169,15 +171,15 @@ def _prepare_in_helper(ids: list[str]) -> PreparedChunk:
     db, fingerprint = _PreparerProcess.db, _PreparerProcess.fingerprint
     if db is None or fingerprint is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("chunk preparer started without its store")
-    chunk = prepare_chunk(db, ids, fingerprint, None)
-    _PreparerProcess.last = _kinds(chunk.features) if chunk.features else None
+    chunk = prepare_chunk(db, ids, fingerprint)
+    _PreparerProcess.last = chunk.features
     return chunk
 
 
 def _groups_in_helper(config: StoryConfig) -> list[list[int]] | None:
     """The topic groups of the chunk ``_prepare_in_helper`` made last (the tasks run in order)."""
     last, _PreparerProcess.last = _PreparerProcess.last, None
-    return batch_topic_groups(*last, config) if last is not None else None
+    return topic_groups_of(last, config) if last is not None else None
 
 
 class ChunkPreparer:
@@ -222,7 +224,7 @@ class ChunkPreparer:
                 if found is not None:
                     yield found
                     continue
-            yield prepare_chunk(self.db, ids, self.fingerprint, None)
+            yield prepare_chunk(self.db, ids, self.fingerprint)
 
     def _send(self, k: int) -> None:
         if self._pool is None or k >= len(self.chunks):

@@ -36,7 +36,8 @@ from copydesk.stories.grouping import load_libraries
 from copydesk.stories.near_copies import NearCopyFinder
 from copydesk.stories.provenance import FamilyRefresh, Titled
 
-# Unplaced articles from which a run builds topic groups in a helper process (a fork costs ~40 ms).
+# Unplaced articles from which a run prepares its chunks (and their topic groups) in a helper process
+# (a fork costs ~40 ms).
 MIN_TOPIC_HELPER_BATCH = 500
 
 
