@@ -7,8 +7,9 @@ information no later stage depends on.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Literal
 
 InputKind = Literal["html", "text"]
@@ -25,15 +26,18 @@ def bare_date(when: datetime) -> bool:
     return when.hour == 0 and when.minute == 0 and when.second == 0
 
 
-class _PickledByConstructor:
-    """Records that cross process boundaries by the million (cleaned articles coming back from the
-    ingest workers) pickle as their constructor and its arguments: a third of the time of the
-    default slots pickling, which rebuilds them attribute by attribute."""
+class PickledByConstructor:
+    """For dataclasses that cross process boundaries by the million (cleaned articles coming back
+    from the ingest workers, story members going to the family workers): pickled as their
+    constructor and its arguments, a third of the time of the default slots pickling, which
+    rebuilds them attribute by attribute."""
 
     __slots__ = ()
+    __match_args__: tuple[str, ...] = ()  # a dataclass's constructor fields, in order
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return type(self), tuple(getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
+        names = self.__match_args__
+        return type(self), attrgetter(*names)(self) if len(names) > 1 else (getattr(self, names[0]),)
 
 
 def content_digest(text: str) -> str:
@@ -68,7 +72,7 @@ class RawPage:
 
 
 @dataclass(slots=True, frozen=True)
-class Removal(_PickledByConstructor):
+class Removal(PickledByConstructor):
     """Text taken out of an article, kept with its reason so a person can audit it.
 
     ``position`` is a character offset into ``Article.raw_text`` (the text before cleaning);
@@ -83,7 +87,7 @@ class Removal(_PickledByConstructor):
 
 
 @dataclass(slots=True)
-class Signals(_PickledByConstructor):
+class Signals(PickledByConstructor):
     """Per-article flags and scores that stages set and later stages or the web page read."""
 
     extractor: str = "none"
@@ -118,9 +122,9 @@ class Article:
     line_prints: LinePrints | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """By the constructor (see ``_PickledByConstructor``), the text sent once where cleaning
+        """By the constructor (see ``PickledByConstructor``), the text sent once where cleaning
         left it as it was read."""
-        values = [getattr(self, f.name) for f in fields(self)]
+        values = list(attrgetter(*self.__match_args__)(self))
         if self.text == self.raw_text:
             values[_TEXT_AT] = None
         return _article, tuple(values)
@@ -136,7 +140,7 @@ _RAW_TEXT_AT, _TEXT_AT = 5, 6  # where ``Article``'s constructor takes them
 
 
 @dataclass(slots=True, frozen=True)
-class StoryPrints(_PickledByConstructor):
+class StoryPrints(PickledByConstructor):
     """An article's story fingerprints, computed beside cleaning in the worker processes so the
     (single-process) stories stage need not: the normalised hash of the text they were computed
     from, the event+kind vector (float16 bytes) and the names and figures behind it."""
@@ -148,7 +152,7 @@ class StoryPrints(_PickledByConstructor):
 
 
 @dataclass(slots=True, frozen=True)
-class LinePrints(_PickledByConstructor):
+class LinePrints(PickledByConstructor):
     """What the recurring-chrome stage reads of an article, noted by the cleaning workers while they
     have its lines at hand: the body signature and the normalised short lines that could be site
     furniture (``copydesk.clean.recurring.line_prints``)."""
