@@ -46,27 +46,58 @@ class ArticleStage(ABC):
             ) from exc
 
 
+class _PageOverran(ExtractionTimeoutError):
+    """Raised by the alarm handler (stages let an ``InputError`` through); ``deadline`` names the page."""
+
+    def __init__(self) -> None:
+        super().__init__("", "page_timeout")
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise _PageOverran
+
+
 @contextmanager
-def deadline(seconds: float, origin: str) -> Iterator[None]:
-    """Raise ``ExtractionTimeoutError`` in this thread after ``seconds`` (main thread only).
+def alarm_handler() -> Iterator[bool]:
+    """The SIGALRM handler ``deadline`` needs, installed for the block (once for a batch of pages:
+    installing and restoring it per page cost more than arming the timer); yields whether timers may
+    be armed (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield False
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield True
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def deadline(seconds: float, origin: str, handled: bool = False) -> Iterator[None]:
+    """Raise ``ExtractionTimeoutError`` in this thread after ``seconds`` (main thread only);
+    ``handled``: inside ``alarm_handler`` (so the handler is not installed again).
 
     This is the soft limit for slow Python code; the executor also kills a worker that stays stuck in
     C code past the hard limit.
     """
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+    if seconds <= 0:
         yield
         return
-
-    def on_alarm(signum: int, frame: FrameType | None) -> None:
-        raise ExtractionTimeoutError(origin, f"took longer than {seconds:g}s (page_timeout)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
+    if not handled:
+        with alarm_handler() as armed:
+            if not armed:
+                yield
+                return
+            with deadline(seconds, origin, handled=True):
+                yield
+        return
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except _PageOverran:
+        raise ExtractionTimeoutError(origin, f"took longer than {seconds:g}s (page_timeout)") from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +108,11 @@ class DocumentPipeline:
     stages: Sequence[ArticleStage] = ()
     page_timeout: float = 20.0
 
-    def process(self, page: RawPage) -> Article | SkippedInput:
-        """One page to one article, or the reason it was skipped; never raises for bad input."""
+    def process(self, page: RawPage, *, handled: bool = False) -> Article | SkippedInput:
+        """One page to one article, or the reason it was skipped; never raises for bad input.
+        ``handled``: called inside ``alarm_handler``."""
         try:
-            with deadline(self.page_timeout, page.origin):
+            with deadline(self.page_timeout, page.origin, handled):
                 article = self.extractor.extract(page)
                 for stage in self.stages:
                     article = stage(article)
@@ -95,7 +127,8 @@ class DocumentPipeline:
             stage.warm_up()
 
     def process_many(self, pages: Sequence[RawPage]) -> list[Article | SkippedInput]:
-        return [self.process(page) for page in pages]
+        with alarm_handler() as armed:
+            return [self.process(page, handled=armed) for page in pages]
 
 
 @dataclass(slots=True)

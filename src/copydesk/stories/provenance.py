@@ -144,15 +144,13 @@ class FamilyRefresh:
 
     def _write(self, results: list[Provenance]) -> None:
         story_store.put_families(self.db, [m for result in results for m in result.members])
-        for result in results:
-            story_store.put_provenance(
-                self.db,
-                result.story_id,
-                title=result.title,
-                independent=result.independent,
-                sites=result.sites,
-                wires=result.wires,
-            )
+        story_store.put_provenance(
+            self.db,
+            [
+                story_store.StoryProvenance(r.story_id, r.title, r.independent, r.sites, r.wires)
+                for r in results
+            ],
+        )
 
     def _launch(
         self, part: Sequence[str]
