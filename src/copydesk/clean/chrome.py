@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar, NamedTuple
 
-from copydesk.clean.layout import Layout, layout_of
+from copydesk.clean.layout import Layout, layout_for
 from copydesk.clean.lines import Line, live_lines, remove_lines
 from copydesk.clean.words import (
     is_stopword,
@@ -199,9 +199,11 @@ def chrome_lines(
     protected: frozenset[int] = frozenset(),
     site: str | None = None,
     positional: bool = True,
+    layout: Layout | None = None,
 ) -> list[tuple[Line, str]]:
-    """The chrome lines of an article with the reason for each; ``protected`` line starts are kept."""
-    layout = layout_of(lines)
+    """The chrome lines of an article with the reason for each; ``protected`` line starts are kept
+    (``layout``: the lines' layout where the caller has it)."""
+    layout = layout_for(lines, layout)
     found: dict[int, tuple[Line, str]] = {}
     listed = list_items(lines)
     if positional:
@@ -242,12 +244,12 @@ def list_items(lines: Sequence[Line]) -> frozenset[int]:
     return frozenset(items)
 
 
-def clean_chrome(article: Article, lines: Sequence[Line]) -> list[Line]:
+def clean_chrome(article: Article, lines: Sequence[Line], layout: Layout | None = None) -> list[Line]:
     """Take the chrome lines out of the body; returns the live lines after."""
     protected = _title_line_starts(article, lines)
     kind: RemovalKind = "chrome"
     positional = article.input_kind == "text"  # HTML lines were judged by the extractor
-    found = chrome_lines(lines, protected, article.site, positional)
+    found = chrome_lines(lines, protected, article.site, positional, layout)
     article.signals.chrome_lines += len(found)
     return remove_lines(article, [(line, kind, reason) for line, reason in found], lines)
 

@@ -7,6 +7,7 @@ a line in the middle needs stronger evidence to go (link-title runs, recurrence 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -45,6 +46,11 @@ class Layout:
     def near_bottom(self, line: Line) -> bool:
         return line.index >= len(self.lines) - TAIL_META_LINES
 
+    def fits(self, lines: Sequence[Line]) -> bool:
+        """Whether this layout was worked out on these very line objects (a step that removed
+        nothing hands its lines on as they were; one that removed any renumbers them anew)."""
+        return len(lines) == len(self.lines) and all(map(operator.is_, lines, self.lines))
+
 
 def _same_language(facts: LineFacts, language: str | None) -> bool:
     if language is None or not facts.languages:
@@ -58,6 +64,12 @@ def _same_language(facts: LineFacts, language: str | None) -> bool:
 def _heaviest(weights: dict[_Key, int]) -> _Key | None:
     """The key with the largest weight, the first of equals (as Counter.most_common(1) picks)."""
     return max(weights, key=weights.__getitem__) if weights else None
+
+
+def layout_for(lines: Sequence[Line], known: Layout | None) -> Layout:
+    """``known`` where it fits the lines, else their layout worked out anew (the cleaning steps
+    share one while none of them removes a line)."""
+    return known if known is not None and known.fits(lines) else layout_of(lines)
 
 
 def layout_of(lines: Sequence[Line]) -> Layout:

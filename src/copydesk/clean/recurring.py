@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from copydesk.clean.layout import layout_of
+from copydesk.clean.layout import Layout, layout_for
 from copydesk.clean.lines import Line, live_lines, remove_lines
 from copydesk.clean.spam import apply_spam, commercial, find_spam
 from copydesk.clean.spam_tokens import token_words
@@ -40,8 +40,8 @@ def _key(text: str) -> str:
     return " ".join(text.replace("’", "'").split()).casefold()
 
 
-def _body_signature(lines: Sequence[Line]) -> str:
-    layout = layout_of(lines)
+def _body_signature(lines: Sequence[Line], layout: Layout | None = None) -> str:
+    layout = layout_for(lines, layout)
     anchors = sorted(layout.anchors)
     return _key(lines[anchors[0]].text)[:200] if anchors else ""
 
@@ -60,12 +60,17 @@ def _candidates(article: Article, lines: Sequence[Line], options: RecurringOptio
 
 
 def line_prints(
-    article: Article, lines: Sequence[Line], options: RecurringOptions = RecurringOptions()
+    article: Article,
+    lines: Sequence[Line],
+    options: RecurringOptions = RecurringOptions(),
+    layout: Layout | None = None,
 ) -> LinePrints:
     """The body signature and the keys of the candidate lines of an article whose live lines are
-    ``lines`` (what ``RecurringChromeStage`` reads of each article)."""
+    ``lines`` (what ``RecurringChromeStage`` reads of each article; ``layout``: the lines' layout
+    where the caller has it)."""
     return LinePrints(
-        _body_signature(lines), tuple(sorted({_key(ln.text) for ln in _candidates(article, lines, options)}))
+        _body_signature(lines, layout),
+        tuple(sorted({_key(ln.text) for ln in _candidates(article, lines, options)})),
     )
 
 

@@ -24,6 +24,7 @@ from functools import cache
 from itertools import chain
 from typing import ClassVar
 
+from copydesk.clean.layout import Layout
 from copydesk.clean.lines import Line, join_lines, live_lines, recut_lines
 from copydesk.clean.spam_tokens import (
     CLOSERS,
@@ -470,8 +471,9 @@ def apply_spam(
     return lines
 
 
-def clean_spam(article: Article, lines: Sequence[Line]) -> list[Line]:
-    """Cut the injected spam runs out of the live lines; returns the live lines after."""
+def clean_spam(article: Article, lines: Sequence[Line], layout: Layout | None = None) -> list[Line]:
+    """Cut the injected spam runs out of the live lines; returns the live lines after (spam is
+    judged within lines: ``layout`` is not read)."""
     return apply_spam(article, find_spam(lines), lines)
 
 

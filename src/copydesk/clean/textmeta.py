@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from copydesk.clean.dates import maybe_date, parse_date
-from copydesk.clean.layout import Layout, layout_of
+from copydesk.clean.layout import Layout, layout_for
 from copydesk.clean.lines import Line, live_lines, remove_lines
 from copydesk.clean.words import READER_ADDRESS, is_stopword, vocabulary
 from copydesk.pipeline import ArticleStage
@@ -466,12 +466,12 @@ def interviewing_outlet(lines: Sequence[Line], site: str | None) -> str | None:
     return outlets[0] if len(outlets) == 1 else None
 
 
-def clean_metadata(article: Article, lines: Sequence[Line]) -> list[Line]:
+def clean_metadata(article: Article, lines: Sequence[Line], layout: Layout | None = None) -> list[Line]:
     """Fill the article's fields from its metadata lines and take those lines out of the body;
-    returns the live lines after."""
+    returns the live lines after (``layout``: the lines' layout where the caller has it)."""
     if not lines:
         return list(lines)
-    layout = layout_of(lines)
+    layout = layout_for(lines, layout)
     meta = read_metadata(lines, layout, article.title, article.site)
     article.title = article.title or meta.title
     article.site = article.site or meta.site
