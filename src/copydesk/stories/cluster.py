@@ -256,30 +256,22 @@ class StoryDesk:
 
     # -- assignment ----------------------------------------------------------------------------------
     def best_stories(
-        self,
-        vector: np.ndarray,
-        when: datetime | None,
-        seen: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
-    ) -> list[tuple[float, StoryState]]:
-        """Stories in the time window scored by average link (exact), best first (at most three).
-
-        ``seen`` keeps the last day's candidate rows, their event sums and sizes for the next article
-        of that day (a batch comes mostly in date order; the caller empties it whenever the stories
-        change)."""
+        self, vectors: np.ndarray, when: datetime | None
+    ) -> list[list[tuple[float, StoryState]]]:
+        """For each of a run of rows of one date, the stories in the time window scored by average
+        link (exact), best first (at most three): one matrix product for the run (the articles of a
+        batch come mostly in date order, many to a date)."""
         day = day_number(when)
-        found = seen.get(day) if seen is not None and not math.isnan(day) else None
-        if found is None:
-            rows = self._candidates(day, self.config.window_days)
-            found = rows, self._rows.sums[rows, EVENT], self._rows.size[rows]
-            if seen is not None and not math.isnan(day):
-                seen.clear()
-                seen[day] = found
-        rows, sums, sizes = found
+        rows = self._candidates(day, self.config.window_days)
         if len(rows) == 0:
-            return []
-        scores = (sums @ vector[EVENT]) / sizes
-        top = np.argsort(-scores)[:3]
-        return [(float(scores[i]), self.stories[self._row_story[int(rows[i])]]) for i in top]
+            return [[] for _ in range(len(vectors))]
+        scores = (vectors[:, EVENT] @ self._rows.sums[rows, EVENT].T) / self._rows.size[rows]
+        tops = np.argsort(-scores, axis=1)[:, :3]
+        story_of, row_story = self.stories, self._row_story
+        return [
+            [(float(line[i]), story_of[row_story[int(rows[i])]]) for i in top.tolist()]
+            for line, top in zip(scores, tops, strict=True)
+        ]
 
     def assign(
         self,
@@ -297,13 +289,21 @@ class StoryDesk:
         vectors = as_rows(vectors)
         out: dict[int, Assignment] = {}
         joins: list[tuple[int, StoryState, float]] = []
-        seen: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # stories change at a merge only
-        for i, vector in enumerate(vectors):
-            scored = self.best_stories(vector, dates[i], seen) if self.stories else []
-            if scored and scored[0][0] >= threshold:
-                joins.append((i, scored[0][1], scored[0][0]))
-                if self._maybe_merge([s for score, s in scored[1:3] if score >= threshold], scored[0][1]):
-                    seen.clear()
+        days = [day_number(d) for d in dates]
+        start = 0
+        while start < len(vectors) and self.stories:
+            # a run of one date is scored at once; the stories change only at a merge, and the rest
+            # of the run is scored again after one
+            end = start + 1
+            while end < len(vectors) and days[end] == days[start]:  # NaN (undated) runs are of one
+                end += 1
+            for i, scored in enumerate(self.best_stories(vectors[start:end], dates[start]), start):
+                if scored and scored[0][0] >= threshold:
+                    joins.append((i, scored[0][1], scored[0][0]))
+                    if self._maybe_merge([s for score, s in scored[1:3] if score >= threshold], scored[0][1]):
+                        end = i + 1
+                        break
+            start = end
         for i, story, score in joins:
             story = self._resolve(story)
             self.join(story, vectors[i], dates[i])
