@@ -286,7 +286,7 @@ def verify_pair(
     ``estimate`` is the signatures' ``estimated_jaccard`` when the caller has it)."""
     sa, sb = shingles or (shingle_set(text_a, config.shingle), shingle_set(text_b, config.shingle))
     inter = len(sa & sb)
-    union = len(sa | sb) or 1
+    union = len(sa) + len(sb) - inter or 1  # without building the union
     smaller = min(len(sa), len(sb)) or 1
     return PairEvidence(
         estimated_jaccard=estimated_jaccard(sig_a, sig_b) if estimate is None else estimate,

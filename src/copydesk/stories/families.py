@@ -20,7 +20,7 @@ that credits a wire, then the most complete text; an article with no copies is `
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -75,6 +75,14 @@ class MemberText:
     norm_hash: str
     signature: np.ndarray
     site: str | None = None  # the publication: a wire's own site is the original of its copies
+    _words: int = field(default=-1, init=False, repr=False, compare=False)
+
+    @property
+    def word_count(self) -> int:
+        """How many words the text has (counted once: ranking a family asks for it again and again)."""
+        if self._words < 0:
+            self._words = len(self.text.split())
+        return self._words
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +199,11 @@ def original_rank(
     text (in words, so typography does not count), then arrival order."""
     not_the_wire = member.site is None or member.site.casefold() not in wires
     if member.published is None:
-        return (True, 0, True, 0.0, not_the_wire, not member.credits, -len(member.text.split()), arrival)
+        return (True, 0, True, 0.0, not_the_wire, not member.credits, -member.word_count, arrival)
     when = member.published
     day = when.date().toordinal()
     moment = when.timestamp() if when.tzinfo is not None else when.replace(tzinfo=UTC).timestamp()
-    words = len(member.text.split())
+    words = member.word_count
     return (False, day, bare_date(when), moment, not_the_wire, not member.credits, -words, arrival)
 
 
@@ -336,7 +344,7 @@ def _why_original(members: Sequence[MemberText], ranked: list[int], wires: froze
         reasons.append(f"published by {head.site}, the wire the family credits")
     elif head.credits:
         reasons.append("credits " + ", ".join(head.credits))
-    longest = max(len(members[i].text.split()) for i in ranked)
-    if len(head.text.split()) == longest:
+    longest = max(members[i].word_count for i in ranked)
+    if head.word_count == longest:
         reasons.append(f"most complete text ({longest} words)")
     return "; ".join(reasons)
