@@ -222,10 +222,12 @@ class RecurringChromeStage(CorpusStage):
 
     def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
         report = CorpusStageReport(self.name)
-        read = 0
+        read = last = 0
         with batch_collection():
-            while batch_ids := recurrence.unread_article_ids(db, self.batch):
-                batch = [_Marks(*row) for row in article_store.sites_and_removals(db, batch_ids)]
+            while unread := recurrence.unread_articles(db, self.batch, last):
+                last = unread[-1][0]
+                removals = article_store.removals_of(db, [article_id for _, article_id, _ in unread])
+                batch = [_Marks(article_id, site, removals[article_id]) for _, article_id, site in unread]
                 report.changed += self._read_batch(db, batch)
                 read += len(batch)
         if read:

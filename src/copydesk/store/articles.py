@@ -142,7 +142,9 @@ def update_articles(db: Database, articles: Iterable[Article]) -> int:
     return count
 
 
-def _removals_for(db: Database, ids: Sequence[str]) -> dict[str, list[Removal]]:
+def removals_of(db: Database, ids: Sequence[str]) -> dict[str, list[Removal]]:
+    """The given articles' removals in order (a corpus pass reads them without the texts, which it
+    reads only where it may change one)."""
     out: dict[str, list[Removal]] = {i: [] for i in ids}
     for chunk, marks in in_chunks(ids):
         for row in db.query(
@@ -204,20 +206,7 @@ def get_article(db: Database, key: str) -> Article:
         )
     if not rows:
         raise NotFoundError(f"no article with id or source_id {key!r}; 'copydesk articles' lists them")
-    return row_to_article(rows[0], _removals_for(db, [rows[0]["id"]])[rows[0]["id"]])
-
-
-def sites_and_removals(db: Database, ids: Sequence[str]) -> list[tuple[str, str | None, list[Removal]]]:
-    """The given articles' ids, sites and removals in store order, without their texts (a corpus
-    pass that reads a text only where it may change it)."""
-    out: list[tuple[int, str, str | None]] = []
-    for chunk, marks in in_chunks(ids):
-        out.extend(
-            tuple(r) for r in db.query(f"SELECT seq, id, site FROM articles WHERE id IN ({marks})", chunk)
-        )
-    out.sort()
-    removals = _removals_for(db, [row[1] for row in out])
-    return [(article_id, site, removals[article_id]) for _, article_id, site in out]
+    return row_to_article(rows[0], removals_of(db, [rows[0]["id"]])[rows[0]["id"]])
 
 
 def iter_articles(
@@ -231,7 +220,7 @@ def iter_articles(
             rows = db.query(
                 f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks}) ORDER BY seq", chunk
             )
-            removals = _removals_for(db, [r["id"] for r in rows])
+            removals = removals_of(db, [r["id"] for r in rows])
             yield from (row_to_article(r, removals[r["id"]]) for r in rows)
         return
     last = 0
@@ -243,7 +232,7 @@ def iter_articles(
         )
         if not rows:
             return
-        removals = _removals_for(db, [r["id"] for r in rows])
+        removals = removals_of(db, [r["id"] for r in rows])
         yield from (row_to_article(r, removals[r["id"]]) for r in rows)
         last = rows[-1]["seq"]
 

@@ -15,14 +15,16 @@ from copydesk.records import LinePrints
 from copydesk.store.db import Database, in_chunks
 
 
-def unread_article_ids(db: Database, limit: int) -> list[str]:
-    """Up to ``limit`` articles the stage has not read yet, oldest first."""
+def unread_articles(db: Database, limit: int, after: int = 0) -> list[tuple[int, str, str | None]]:
+    """Up to ``limit`` articles the stage has not read yet, oldest first, as ``(seq, id, site)``, from
+    those stored after the ``seq`` ``after``. A run that has read every unread article up to a
+    ``seq`` asks for those after it (else each batch would step over all that were read before)."""
     rows = db.query(
-        "SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM recurrence_read) "
-        "ORDER BY seq LIMIT ?",
-        (limit,),
+        "SELECT seq, id, site FROM articles WHERE seq > ? "
+        "AND id NOT IN (SELECT article_id FROM recurrence_read) ORDER BY seq LIMIT ?",
+        (after, limit),
     )
-    return [row[0] for row in rows]
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def record_read(
@@ -46,7 +48,7 @@ def pending_prints(db: Database, article_ids: Sequence[str]) -> dict[str, LinePr
             f"SELECT article_id, body, line_keys FROM line_prints_pending WHERE article_id IN ({marks})",
             chunk,
         ):
-            out[article_id] = LinePrints(body, tuple(json.loads(keys)))
+            out[article_id] = LinePrints(body, tuple(json.loads(keys)) if keys != "[]" else ())
     return out
 
 
