@@ -183,10 +183,14 @@ def _groups_in_helper(config: StoryConfig) -> list[list[int]] | None:
 
 
 class ChunkPreparer:
-    """The chunks in order, each prepared one ahead in a forked helper where that is allowed.
+    """The chunks in order, each prepared ``ahead`` chunks ahead in a forked helper where that is
+    allowed.
 
-    The first chunk is sent when the preparer is made, so the helper reads and signs it while the
-    stage loads its state. If the helper dies, the rest is prepared inline."""
+    The first chunks are sent when the preparer is made, so the helper reads and signs them while the
+    stage loads its state (the lexicon, scipy: half a second on one core); one chunk ahead left the
+    helper idle for most of it. If the helper dies, the rest is prepared inline."""
+
+    ahead = 2
 
     def __init__(
         self,
@@ -209,7 +213,8 @@ class ChunkPreparer:
                 initializer=_start_preparer,
                 initargs=(db.path, fingerprint),
             )
-            self._send(0)
+            for k in range(self.ahead):
+                self._send(k)
 
     @property
     def helped(self) -> bool:
@@ -219,7 +224,7 @@ class ChunkPreparer:
     def __iter__(self) -> Iterator[PreparedChunk]:
         for k, ids in enumerate(self.chunks):
             if self._pool is not None:
-                self._send(k + 1)
+                self._send(k + self.ahead)
                 found = self._received(k)
                 if found is not None:
                     yield found
