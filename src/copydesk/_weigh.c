@@ -1,10 +1,11 @@
 /* copydesk._weigh: an article's story-feature blocks from its token counts, compiled.
  *
- * ``weigh`` is copydesk.stories.features.python_weigh line for line: the same readings, the same
- * dictionaries filled in the same order, the same floating-point operations in the same order, so
- * the vectors are equal to the last bit (tests/test_weigh_kernel.py holds them so). It runs once per
- * article in the ingest workers, where the Python loop over an article's distinct tokens was the
- * largest single cost after cleaning.
+ * ``weigh`` is copydesk.stories.features.python_weigh step for step: the same readings, each block's
+ * entries in the order python's dictionaries keep them, the same floating-point operations in the
+ * same order, so the vectors are equal to the last bit (tests/test_weigh_kernel.py holds them so).
+ * The dictionaries keyed by a token's lower-case form are slots of one small hash table here
+ * (building eight Python dictionaries and a float object per entry was half the call: 33 to 17 us
+ * an article). It runs once per article in the ingest workers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -15,73 +16,112 @@
 #define DIGITS 0
 #define CAPITALISED 1
 
-/* A block's (dimension, value) pairs, in the order they are added to a vector. */
+/* One lower-case form (several tokens may share it: "Harbour", "harbour", "HARBOUR"): its entry
+ * tuple, how often the text writes it in any case, and its values in the words, names and opening
+ * blocks, each with its place in that block's insertion order (-1: not in the block). Python's
+ * dictionaries keyed by the lower-case form are these slots in a small open-addressing table. */
 typedef struct {
-    Py_ssize_t *dims;
-    double *vals;
-    Py_ssize_t size;
-} Block;
+    PyObject *low; /* borrowed from a reading the call holds */
+    Py_hash_t hash;
+    PyObject *found; /* the entry tuple (rarity, zipf, slots); borrowed likewise */
+    Py_ssize_t lower_count;
+    double word, name, open;
+    Py_ssize_t word_at, name_at, open_at;
+} Slot;
 
-static void block_free(Block *block) {
-    PyMem_Free(block->dims);
-    PyMem_Free(block->vals);
-    block->dims = NULL;
-    block->vals = NULL;
-    block->size = 0;
+typedef struct {
+    Slot *slots;
+    Py_ssize_t *table; /* slot index + 1, 0 for empty */
+    Py_ssize_t mask, count;
+    Py_ssize_t *words, *names, *opening; /* slot indices in each block's insertion order */
+    Py_ssize_t n_words, n_names, n_opening;
+} Forms;
+
+static void forms_free(Forms *forms) {
+    PyMem_Free(forms->slots);
+    PyMem_Free(forms->table);
+    PyMem_Free(forms->words);
+    PyMem_Free(forms->names);
+    PyMem_Free(forms->opening);
+    memset(forms, 0, sizeof(*forms));
 }
 
-static double squares(PyObject *block) {
-    double total = 0.0;
-    Py_ssize_t pos = 0;
-    PyObject *key, *value;
-    while (PyDict_Next(block, &pos, &key, &value)) {
-        double v = PyFloat_AS_DOUBLE(value);
-        total += v * v;
-    }
-    return total;
-}
-
-/* python ``_block``: the block's entries scaled to length ``scale``, their signed slot ``at`` of each
- * entry's slots; returns -1 on error */
-static int make_block(PyObject *block, PyObject *entries, int at, double scale, Block *out) {
-    out->dims = NULL;
-    out->vals = NULL;
-    out->size = 0;
-    Py_ssize_t n = PyDict_GET_SIZE(block);
-    if (n == 0 || scale <= 0) return 0;
-    double factor = scale / sqrt(squares(block));
-    out->dims = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
-    out->vals = PyMem_Malloc(sizeof(double) * (size_t)n);
-    if (out->dims == NULL || out->vals == NULL) {
-        block_free(out);
+static int forms_init(Forms *forms, Py_ssize_t most) {
+    memset(forms, 0, sizeof(*forms));
+    Py_ssize_t size = 16;
+    while (size < 2 * most + 2) size <<= 1;
+    forms->slots = PyMem_Calloc((size_t)most + 1, sizeof(Slot));
+    forms->table = PyMem_Calloc((size_t)size, sizeof(Py_ssize_t));
+    forms->words = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)most + 1));
+    forms->names = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)most + 1));
+    forms->opening = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)most + 1));
+    forms->mask = size - 1;
+    if (!forms->slots || !forms->table || !forms->words || !forms->names || !forms->opening) {
+        forms_free(forms);
         PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t pos = 0, k = 0;
-    PyObject *key, *value;
-    while (PyDict_Next(block, &pos, &key, &value)) {
-        PyObject *entry = PyDict_GetItemWithError(entries, key);
-        if (entry == NULL) {
-            if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, key);
-            block_free(out);
-            return -1;
-        }
-        long signed_slot = PyLong_AsLong(PyTuple_GET_ITEM(PyTuple_GET_ITEM(entry, 2), at));
-        if (signed_slot == -1 && PyErr_Occurred()) {
-            block_free(out);
-            return -1;
-        }
-        double weight = PyFloat_AS_DOUBLE(value);
-        out->dims[k] = (Py_ssize_t)labs(signed_slot) - 1;
-        out->vals[k] = signed_slot > 0 ? weight * factor : -(weight * factor);
-        k++;
-    }
-    out->size = k;
     return 0;
 }
 
-static void add_block(double *vector, const Block *block) {
-    for (Py_ssize_t k = 0; k < block->size; k++) vector[block->dims[k]] += block->vals[k];
+static int same_str(PyObject *a, PyObject *b) {
+    if (a == b) return 1;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(a);
+    if (length != PyUnicode_GET_LENGTH(b) || PyUnicode_KIND(a) != PyUnicode_KIND(b)) return 0;
+    return memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)length * PyUnicode_KIND(a)) == 0;
+}
+
+/* The slot of a lower-case form, made (with ``found``) if it has none; NULL on error. */
+static Slot *form_of(Forms *forms, PyObject *low, PyObject *found) {
+    if (!PyUnicode_Check(low)) {
+        PyErr_SetString(PyExc_TypeError, "a reading's lower-case form must be a str");
+        return NULL;
+    }
+    Py_hash_t hash = PyObject_Hash(low);
+    if (hash == -1) return NULL;
+    Py_ssize_t at = (Py_ssize_t)((size_t)hash & (size_t)forms->mask);
+    while (forms->table[at]) {
+        Slot *slot = &forms->slots[forms->table[at] - 1];
+        if (slot->hash == hash && same_str(slot->low, low)) {
+            slot->found = found; /* python: entries[low] = found (the last one read) */
+            return slot;
+        }
+        at = (at + 1) & forms->mask;
+    }
+    Slot *slot = &forms->slots[forms->count];
+    forms->table[at] = ++forms->count;
+    slot->low = low;
+    slot->hash = hash;
+    slot->found = found;
+    slot->word_at = slot->name_at = slot->open_at = -1;
+    return slot;
+}
+
+static double block_value(const Slot *slot, int block) {
+    return block == 0 ? slot->word : block == 1 ? slot->name : slot->open;
+}
+
+/* python ``_block`` and the vector additions after it: the block's entries scaled to length
+ * ``scale``, added to ``vector`` at their signed slot ``at`` (divided by ``divide`` first when it
+ * is not 0: the kind vector's copy of the words); returns -1 on error */
+static int add_block(double *vector, const Forms *forms, const Py_ssize_t *order, Py_ssize_t n, int block,
+                     int at, double scale, double divide) {
+    if (n == 0 || scale <= 0) return 0;
+    double total = 0.0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        double v = block_value(&forms->slots[order[k]], block);
+        total += v * v;
+    }
+    double factor = scale / sqrt(total);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        const Slot *slot = &forms->slots[order[k]];
+        long signed_slot = PyLong_AsLong(PyTuple_GET_ITEM(PyTuple_GET_ITEM(slot->found, 2), at));
+        if (signed_slot == -1 && PyErr_Occurred()) return -1;
+        double weight = block_value(slot, block);
+        double value = signed_slot > 0 ? weight * factor : -(weight * factor);
+        vector[labs(signed_slot) - 1] += divide != 0.0 ? value / divide : value;
+    }
+    return 0;
 }
 
 /* python ``_is_plain_count``: digits only, and one digit or a round count of at most three */
@@ -104,40 +144,14 @@ static PyObject *reading_of(PyObject *known, PyObject *read, PyObject *token) {
     }
     if (PyErr_Occurred()) return NULL;
     found = PyObject_CallOneArg(read, token);
-    if (found != NULL && !(PyTuple_Check(found) && PyTuple_GET_SIZE(found) == 3)) {
+    if (found != NULL && !(PyTuple_Check(found) && PyTuple_GET_SIZE(found) == 3
+                           && PyTuple_Check(PyTuple_GET_ITEM(found, 1))
+                           && PyTuple_GET_SIZE(PyTuple_GET_ITEM(found, 1)) == 3)) {
         Py_DECREF(found);
-        PyErr_SetString(PyExc_TypeError, "a reading is a (low, entry, shape) tuple");
+        PyErr_SetString(PyExc_TypeError, "a reading is a (low, (rarity, zipf, slots), shape) tuple");
         return NULL;
     }
     return found;
-}
-
-/* dict[key] += amount (an int count), 0 when absent */
-static int add_count(PyObject *dict, PyObject *key, Py_ssize_t amount) {
-    PyObject *old = PyDict_GetItemWithError(dict, key);
-    if (old == NULL && PyErr_Occurred()) return -1;
-    Py_ssize_t value = old == NULL ? 0 : PyLong_AsSsize_t(old);
-    if (value == -1 && PyErr_Occurred()) return -1;
-    PyObject *sum = PyLong_FromSsize_t(value + amount);
-    if (sum == NULL) return -1;
-    int status = PyDict_SetItem(dict, key, sum);
-    Py_DECREF(sum);
-    return status;
-}
-
-static int set_float(PyObject *dict, PyObject *key, double value) {
-    PyObject *number = PyFloat_FromDouble(value);
-    if (number == NULL) return -1;
-    int status = PyDict_SetItem(dict, key, number);
-    Py_DECREF(number);
-    return status;
-}
-
-/* 0.0 for an absent key, -1.0 with an exception set on error (values are never negative) */
-static double get_float(PyObject *dict, PyObject *key) {
-    PyObject *found = PyDict_GetItemWithError(dict, key);
-    if (found == NULL) return PyErr_Occurred() ? -1.0 : 0.0;
-    return PyFloat_AsDouble(found);
 }
 
 static PyObject *sorted_keys(PyObject *dict) {
@@ -167,79 +181,105 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     double name_zipf = p[0], stop_zipf = p[1], name_tf = p[2], lead_boost = p[3], title_boost = p[4];
     double words_w = p[5], names_w = p[6], numbers_w = p[7], lead_w = p[8];
 
-    PyObject *seen = NULL, *lower_counts = NULL, *merged = NULL, *words = NULL, *names = NULL;
-    PyObject *numbers = NULL, *entries = NULL, *opening = NULL, *order_seq = NULL, *result = NULL;
-    PyObject *comma = NULL, *empty = NULL; /* a figure's thousands separators go: "1,200" -> "1200" */
-    Block word_block = {0}, name_block = {0}, open_block = {0}, kind_block = {0};
+    PyObject *result = NULL, *numbers = NULL, *order_seq = NULL, *comma = NULL, *empty = NULL;
+    PyObject *name_list = NULL, *number_list = NULL;
+    /* the merged tokens (the text's, then the title's others), their counts and readings (held) */
+    Py_ssize_t most = PyDict_GET_SIZE(tokens) + PyDict_GET_SIZE(boosted), n_merged = 0;
+    PyObject **merged = PyMem_Calloc((size_t)most + 1, sizeof(PyObject *));
+    PyObject **readings = PyMem_Calloc((size_t)most + 1, sizeof(PyObject *));
+    Py_ssize_t *counts = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)most + 1));
+    PyObject **opened = NULL; /* readings taken for the opening order (held) */
+    Py_ssize_t n_opened = 0;
+    Forms forms;
+    memset(&forms, 0, sizeof(forms));
     double vector[VECTOR_DIM] = {0}, kind[VECTOR_DIM] = {0};
     Py_ssize_t pos;
     PyObject *token, *count;
 
+    if (merged == NULL || readings == NULL || counts == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if ((order_seq = PySequence_Fast(order, "opening_order must be a sequence")) == NULL) goto done;
+    if (forms_init(&forms, most + PySequence_Fast_GET_SIZE(order_seq)) < 0) goto done;
     if ((comma = PyUnicode_FromString(",")) == NULL || (empty = PyUnicode_FromString("")) == NULL) goto done;
-    if ((seen = PyDict_New()) == NULL || (lower_counts = PyDict_New()) == NULL) goto done;
+    if ((numbers = PyDict_New()) == NULL) goto done;
+
+    /* the text's tokens: readings, and the count of each lower-case form */
     pos = 0;
     while (PyDict_Next(tokens, &pos, &token, &count)) {
         PyObject *reading = reading_of(known, read, token);
         if (reading == NULL) goto done;
-        int status = PyDict_SetItem(seen, token, reading);
-        Py_DECREF(reading);
-        if (status < 0) goto done;
-    }
-    pos = 0;
-    while (PyDict_Next(tokens, &pos, &token, &count)) {
-        PyObject *reading = PyDict_GetItem(seen, token);
+        merged[n_merged] = token;
+        readings[n_merged] = reading;
         Py_ssize_t n = PyLong_AsSsize_t(count);
         if (n == -1 && PyErr_Occurred()) goto done;
-        if (add_count(lower_counts, PyTuple_GET_ITEM(reading, 0), n) < 0) goto done;
+        PyObject *in_title = PyDict_GetItemWithError(boosted, token);
+        if (in_title == NULL && PyErr_Occurred()) goto done;
+        Py_ssize_t title_n = in_title == NULL ? 0 : PyLong_AsSsize_t(in_title);
+        if (title_n == -1 && PyErr_Occurred()) goto done;
+        counts[n_merged++] = n + title_n;
+        Slot *slot = form_of(&forms, PyTuple_GET_ITEM(reading, 0), PyTuple_GET_ITEM(reading, 1));
+        if (slot == NULL) goto done;
+        slot->lower_count += n; /* the text's count alone (python ``lower_counts``) */
     }
-    if ((merged = PyDict_Copy(tokens)) == NULL) goto done;
+    /* the title's tokens the text lacks, after the text's (python ``merged``) */
     pos = 0;
     while (PyDict_Next(boosted, &pos, &token, &count)) {
         Py_ssize_t n = PyLong_AsSsize_t(count);
         if (n == -1 && PyErr_Occurred()) goto done;
-        if (add_count(merged, token, n) < 0) goto done;
-        int present = PyDict_Contains(seen, token);
-        if (present < 0) goto done;
-        if (!present) {
-            PyObject *reading = PyObject_CallOneArg(read, token);
-            if (reading == NULL) goto done;
-            int status = PyDict_SetItem(seen, token, reading);
+        int in_text = PyDict_Contains(tokens, token);
+        if (in_text < 0) goto done;
+        if (in_text) continue; /* counted with the text's */
+        PyObject *reading = PyObject_CallOneArg(read, token);
+        if (reading == NULL) goto done;
+        if (!(PyTuple_Check(reading) && PyTuple_GET_SIZE(reading) == 3)) {
             Py_DECREF(reading);
-            if (status < 0) goto done;
+            PyErr_SetString(PyExc_TypeError, "a reading is a (low, entry, shape) tuple");
+            goto done;
         }
+        merged[n_merged] = token;
+        readings[n_merged] = reading;
+        counts[n_merged++] = n;
     }
 
-    if ((words = PyDict_New()) == NULL || (names = PyDict_New()) == NULL || (numbers = PyDict_New()) == NULL
-        || (entries = PyDict_New()) == NULL || (opening = PyDict_New()) == NULL)
-        goto done;
-    pos = 0;
-    while (PyDict_Next(merged, &pos, &token, &count)) {
-        PyObject *reading = PyDict_GetItem(seen, token);
+    for (Py_ssize_t m = 0; m < n_merged; m++) {
+        PyObject *reading = readings[m];
+        token = merged[m];
         PyObject *low = PyTuple_GET_ITEM(reading, 0), *found = PyTuple_GET_ITEM(reading, 1);
         long shape = PyLong_AsLong(PyTuple_GET_ITEM(reading, 2));
-        Py_ssize_t n = PyLong_AsSsize_t(count);
-        if ((shape == -1 || n == -1) && PyErr_Occurred()) goto done;
+        Py_ssize_t n = counts[m];
+        if (shape == -1 && PyErr_Occurred()) goto done;
         if (shape == DIGITS) {
             PyObject *value = PyUnicode_Replace(token, comma, empty, -1);
             if (value == NULL) goto done;
-            int status = is_plain_count(value) ? 0 : set_float(numbers, value, 1.0 + log((double)n));
+            int status = 0;
+            if (!is_plain_count(value)) {
+                PyObject *weight = PyFloat_FromDouble(1.0 + log((double)n));
+                status = weight == NULL ? -1 : PyDict_SetItem(numbers, value, weight);
+                Py_XDECREF(weight);
+            }
             Py_DECREF(value);
             if (status < 0) goto done;
             continue;
         }
-        if (PyDict_SetItem(entries, low, found) < 0) goto done;
+        Slot *slot = form_of(&forms, low, found);
+        if (slot == NULL) goto done;
         double rarity = PyFloat_AsDouble(PyTuple_GET_ITEM(found, 0));
         double frequency = PyFloat_AsDouble(PyTuple_GET_ITEM(found, 1));
         if (PyErr_Occurred()) goto done;
         if (shape == CAPITALISED) {
-            PyObject *lower = PyDict_GetItemWithError(lower_counts, low);
-            if (lower == NULL && PyErr_Occurred()) goto done;
-            Py_ssize_t lower_count = lower == NULL ? 0 : PyLong_AsSsize_t(lower);
+            Py_ssize_t lower_count = slot->lower_count;
             if (2 * n > lower_count && (frequency < name_zipf || (n >= 2 && lower_count == n))) {
                 double tf = name_tf > 0 ? pow((double)n, name_tf) : 1.0 + log((double)n);
-                double current = get_float(names, low);
-                if (current < 0 && PyErr_Occurred()) goto done;
-                if (rarity * tf > current && set_float(names, low, rarity * tf) < 0) goto done;
+                double current = slot->name_at >= 0 ? slot->name : 0.0;
+                if (rarity * tf > current) {
+                    if (slot->name_at < 0) {
+                        slot->name_at = forms.n_names;
+                        forms.names[forms.n_names++] = slot - forms.slots;
+                    }
+                    slot->name = rarity * tf;
+                }
             }
         }
         if (frequency >= stop_zipf) continue;
@@ -249,46 +289,58 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         if (in_lead < 0 || in_title < 0) goto done;
         double boost = 1.0 + lead_boost * (double)in_lead;
         boost += title_boost * (double)in_title;
-        double current = get_float(words, low);
-        if (current < 0 && PyErr_Occurred()) goto done;
-        if (set_float(words, low, current + boost * rarity * (1.0 + log((double)n))) < 0) goto done;
+        if (slot->word_at < 0) {
+            slot->word_at = forms.n_words;
+            forms.words[forms.n_words++] = slot - forms.slots;
+            slot->word = 0.0;
+        }
+        slot->word = slot->word + boost * rarity * (1.0 + log((double)n));
     }
 
-    if ((order_seq = PySequence_Fast(order, "opening_order must be a sequence")) == NULL) goto done;
-    for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(order_seq); k++) {
+    Py_ssize_t n_order = PySequence_Fast_GET_SIZE(order_seq);
+    if ((opened = PyMem_Calloc((size_t)n_order + 1, sizeof(PyObject *))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < n_order; k++) {
         token = PySequence_Fast_GET_ITEM(order_seq, k);
-        PyObject *reading = PyDict_GetItemWithError(seen, token);
-        if (reading != NULL) {
-            Py_INCREF(reading);
-        } else if (PyErr_Occurred() || (reading = PyObject_CallOneArg(read, token)) == NULL) {
-            goto done;
-        }
+        PyObject *reading = reading_of(known, read, token);
+        if (reading == NULL) goto done;
+        opened[n_opened++] = reading;
         PyObject *low = PyTuple_GET_ITEM(reading, 0), *found = PyTuple_GET_ITEM(reading, 1);
         long shape = PyLong_AsLong(PyTuple_GET_ITEM(reading, 2));
-        int status = 0;
-        if (shape != DIGITS) {
-            status = PyDict_SetItem(entries, low, found);
-            int is_name = status < 0 ? -1 : PyDict_Contains(names, low);
-            if (is_name < 0) {
-                status = -1;
-            } else if (is_name) {
-                status = set_float(opening, low, PyFloat_AsDouble(PyTuple_GET_ITEM(found, 0)) * 2.0);
-            } else if (PyFloat_AsDouble(PyTuple_GET_ITEM(found, 1)) < stop_zipf) {
-                status = PyDict_SetItem(opening, low, PyTuple_GET_ITEM(found, 0));
-            }
+        if (shape == -1 && PyErr_Occurred()) goto done;
+        if (shape == DIGITS) continue;
+        Slot *slot = form_of(&forms, low, found);
+        if (slot == NULL) goto done;
+        double value;
+        if (slot->name_at >= 0) {
+            value = PyFloat_AsDouble(PyTuple_GET_ITEM(found, 0)) * 2.0;
+        } else if (PyFloat_AsDouble(PyTuple_GET_ITEM(found, 1)) < stop_zipf) {
+            value = PyFloat_AsDouble(PyTuple_GET_ITEM(found, 0));
+        } else {
+            if (PyErr_Occurred()) goto done;
+            continue;
         }
-        Py_DECREF(reading);
-        if (status < 0 || PyErr_Occurred()) goto done;
+        if (PyErr_Occurred()) goto done;
+        if (slot->open_at < 0) {
+            slot->open_at = forms.n_opening;
+            forms.opening[forms.n_opening++] = slot - forms.slots;
+        }
+        slot->open = value;
     }
 
-    if (make_block(words, entries, 0, words_w, &word_block) < 0) goto done;
-    if (make_block(names, entries, 1, names_w, &name_block) < 0) goto done;
-    if (make_block(opening, entries, 2, lead_w, &open_block) < 0) goto done;
-    add_block(vector, &word_block);
-    add_block(vector, &name_block);
+    if (add_block(vector, &forms, forms.words, forms.n_words, 0, 0, words_w, 0.0) < 0) goto done;
+    if (add_block(vector, &forms, forms.names, forms.n_names, 1, 1, names_w, 0.0) < 0) goto done;
     if (PyDict_GET_SIZE(numbers) > 0 && numbers_w > 0) {
-        double factor = numbers_w / sqrt(squares(numbers));
+        double total = 0.0;
         PyObject *key, *value;
+        pos = 0;
+        while (PyDict_Next(numbers, &pos, &key, &value)) {
+            double v = PyFloat_AS_DOUBLE(value);
+            total += v * v;
+        }
+        double factor = numbers_w / sqrt(total);
         pos = 0;
         while (PyDict_Next(numbers, &pos, &key, &value)) {
             PyObject *slot = PyObject_CallOneArg(number_slot, key);
@@ -308,34 +360,33 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
             vector[dim] += sign * PyFloat_AS_DOUBLE(value) * factor;
         }
     }
-    add_block(vector, &open_block);
+    if (add_block(vector, &forms, forms.opening, forms.n_opening, 2, 2, lead_w, 0.0) < 0) goto done;
     if (words_w > 0) {
-        for (Py_ssize_t k = 0; k < word_block.size; k++) kind[word_block.dims[k]] += word_block.vals[k] / words_w;
-    } else {
-        if (make_block(words, entries, 0, 1.0, &kind_block) < 0) goto done;
-        add_block(kind, &kind_block);
+        if (add_block(kind, &forms, forms.words, forms.n_words, 0, 0, words_w, words_w) < 0) goto done;
+    } else if (add_block(kind, &forms, forms.words, forms.n_words, 0, 0, 1.0, 0.0) < 0) {
+        goto done;
     }
-    PyObject *name_list = sorted_keys(names), *number_list = name_list ? sorted_keys(numbers) : NULL;
-    if (number_list != NULL) {
-        result = Py_BuildValue("(y#y#NN)", (const char *)vector, (Py_ssize_t)sizeof(vector), (const char *)kind,
-                               (Py_ssize_t)sizeof(kind), name_list, number_list);
-    } else {
-        Py_XDECREF(name_list);
+    if ((name_list = PyList_New(forms.n_names)) == NULL) goto done;
+    for (Py_ssize_t k = 0; k < forms.n_names; k++) {
+        PyObject *low = forms.slots[forms.names[k]].low;
+        Py_INCREF(low);
+        PyList_SET_ITEM(name_list, k, low);
     }
+    if (PyList_Sort(name_list) < 0 || (number_list = sorted_keys(numbers)) == NULL) goto done;
+    result = Py_BuildValue("(y#y#OO)", (const char *)vector, (Py_ssize_t)sizeof(vector), (const char *)kind,
+                           (Py_ssize_t)sizeof(kind), name_list, number_list);
 
 done:
-    block_free(&word_block);
-    block_free(&name_block);
-    block_free(&open_block);
-    block_free(&kind_block);
-    Py_XDECREF(seen);
-    Py_XDECREF(lower_counts);
-    Py_XDECREF(merged);
-    Py_XDECREF(words);
-    Py_XDECREF(names);
+    for (Py_ssize_t k = 0; readings != NULL && k < n_merged; k++) Py_XDECREF(readings[k]);
+    for (Py_ssize_t k = 0; k < n_opened; k++) Py_XDECREF(opened[k]);
+    PyMem_Free(merged);
+    PyMem_Free(readings);
+    PyMem_Free(counts);
+    PyMem_Free(opened);
+    forms_free(&forms);
+    Py_XDECREF(name_list);
+    Py_XDECREF(number_list);
     Py_XDECREF(numbers);
-    Py_XDECREF(entries);
-    Py_XDECREF(opening);
     Py_XDECREF(order_seq);
     Py_XDECREF(comma);
     Py_XDECREF(empty);
