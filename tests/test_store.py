@@ -22,7 +22,7 @@ from copydesk.pipeline import DocumentPipeline
 from copydesk.records import REMOVAL_KINDS, Article, Removal, Signals
 from copydesk.run.base import InProcessExecutor
 from copydesk.store import articles as store
-from copydesk.store.db import Database, Migration
+from copydesk.store.db import Database, Migration, json_strings
 from tests.support.corpus import variant
 
 REPO = Path(__file__).resolve().parent.parent
@@ -231,3 +231,10 @@ def test_articles_round_trip_through_the_store(
 def test_sqlite_is_new_enough_for_fts5() -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+
+
+@given(st.lists(st.text()), st.booleans())
+def test_json_strings_is_json_dumps_of_the_list(values: list[str], ascii_only: bool) -> None:
+    import json
+
+    assert json_strings(values, ensure_ascii=ascii_only) == json.dumps(values, ensure_ascii=ascii_only)

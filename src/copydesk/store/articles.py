@@ -11,7 +11,7 @@ from typing import Any
 
 from copydesk.errors import NotFoundError
 from copydesk.records import Article, Removal, Signals
-from copydesk.store.db import Database, in_chunks
+from copydesk.store.db import Database, in_chunks, json_strings
 
 ARTICLE_COLUMNS = (
     "id, source_id, origin, input_kind, content_hash, url, site, title, published, authors, credits, "
@@ -34,8 +34,8 @@ def _article_row(article: Article, seq: int, ingested_at: str) -> tuple[Any, ...
         article.site,
         article.title,
         article.published.isoformat() if article.published else None,
-        json.dumps(article.authors, ensure_ascii=False) if article.authors else "[]",
-        json.dumps(article.credits, ensure_ascii=False) if article.credits else "[]",
+        json_strings(article.authors, ensure_ascii=False),
+        json_strings(article.credits, ensure_ascii=False),
         article.language,
         article.dateline,
         article.raw_text,
@@ -99,7 +99,7 @@ def put_articles(db: Database, articles: Sequence[Article]) -> int:
         conn.executemany(
             "INSERT INTO line_prints_pending (article_id, body, line_keys) VALUES (?, ?, ?)",
             [
-                (a.id, a.line_prints.body, json.dumps(list(a.line_prints.keys), ensure_ascii=False))
+                (a.id, a.line_prints.body, json_strings(a.line_prints.keys, ensure_ascii=False))
                 for a in fresh
                 if a.line_prints is not None
             ],

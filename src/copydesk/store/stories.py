@@ -12,7 +12,7 @@ import numpy as np
 
 from copydesk.errors import NotFoundError
 from copydesk.records import Article, PickledByConstructor, Story, StoryMember
-from copydesk.store.db import Database, in_chunks
+from copydesk.store.db import Database, in_chunks, json_strings
 
 
 def _now() -> str:
@@ -96,8 +96,8 @@ def put_ingest_prints(db: Database, articles: Sequence[Article]) -> None:
             _iso(a.published),
             a.story_prints.norm_hash,
             a.story_prints.vector,
-            json.dumps(list(a.story_prints.names), ensure_ascii=False),
-            json.dumps(list(a.story_prints.numbers)),
+            json_strings(a.story_prints.names, ensure_ascii=False),
+            json_strings(a.story_prints.numbers),
         )
         for a in articles
         if a.story_prints is not None
