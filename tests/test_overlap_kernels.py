@@ -73,6 +73,18 @@ def test_compiled_best_matches_are_the_references(a: list[int], b: list[int], mi
 
 @settings(max_examples=800)
 @given(_MASKS, _MASKS, st.integers(1, 3))
+def test_compiled_aligned_chain_is_the_reference(a: list[int], b: list[int], min_anchors: int) -> None:
+    from copydesk.stories.sentence_align import compiled_aligned_chain, outline, python_aligned_chain
+
+    # dense enough that matches chain, and sentences sit between chained pairs
+    first = outline([(m & (m >> 2), (m & (m >> 2)).bit_count(), 0, ()) for m in a], min_anchors)
+    second = outline([(m & (m >> 1), (m & (m >> 1)).bit_count(), 0, ()) for m in b], min_anchors)
+    for x, y in ((first, second), (second, first), (first, first)):
+        assert compiled_aligned_chain(x, y, min_anchors) == python_aligned_chain(x, y, min_anchors)
+
+
+@settings(max_examples=800)
+@given(_MASKS, _MASKS, st.integers(1, 3))
 def test_compiled_anchor_reach_is_the_reference(a: list[int], b: list[int], min_anchors: int) -> None:
     from copydesk.stories.sentence_align import compiled_anchor_reach, outline, python_anchor_reach
 
@@ -110,6 +122,7 @@ def test_the_stories_code_uses_the_compiled_kernels() -> None:
     assert lsh.matching_blocks is overlap.matching_blocks
     assert sentence_align.best_matches is sentence_align.compiled_best_matches
     assert sentence_align.anchor_reach is sentence_align.compiled_anchor_reach
+    assert sentence_align.aligned_chain is sentence_align.compiled_aligned_chain
 
 
 def test_shared_count_refuses_arrays_of_another_type() -> None:

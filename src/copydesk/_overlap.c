@@ -9,7 +9,8 @@
  * size, which the rewrite check asks of every aligned sentence pair's grammar words.
  * best_matches: for each sentence of one text, the sentence of the other sharing most of its anchors
  * (bit rows, popcounts), the inner loop of every sentence alignment; anchor_reach and increasing_chain:
- * the alignment bound's counts and the chain of matches in order.
+ * the alignment bound's counts and the chain of matches in order; aligned_chain: the three steps of
+ * an alignment's count (best matches, their chain, the sentences it sandwiches) in one call.
  * Python references: copydesk.fingerprint.lsh.python_shared_count and
  * copydesk.stories.sentence_align.python_matched_total, python_matching_blocks in copydesk.fingerprint.lsh;
  * tests hold them equal.
@@ -308,6 +309,49 @@ static PyObject *matching_blocks(PyObject *self, PyObject *const *args, Py_ssize
  * shares the largest part of the smaller anchor set, at least min_anchors anchors shared, the first
  * such on a tie; as (i, j, score). Sentences are rows of 64-bit words of anchor bits (a_words and
  * b_words per row: bits past a row's width are zero), counts their anchor counts (int32). */
+/* The four buffers of two outlines' rows and counts (a_bits, a_counts, b_bits, b_counts) checked
+ * against their widths; returns -1 with an exception set (and nothing held) when they disagree. */
+static int outline_views(PyObject *const *args, Py_buffer views[4], Py_ssize_t a_words, Py_ssize_t b_words,
+                         const char *name) {
+    PyObject *sources[4] = {args[0], args[2], args[3], args[5]};
+    for (int v = 0; v < 4; v++) {
+        if (PyObject_GetBuffer(sources[v], &views[v], PyBUF_C_CONTIGUOUS) < 0) {
+            for (int u = 0; u < v; u++) PyBuffer_Release(&views[u]);
+            return -1;
+        }
+    }
+    Py_ssize_t na = views[1].len / 4, nb = views[3].len / 4;
+    if (a_words < 0 || b_words < 0 || views[0].len != na * a_words * 8 || views[2].len != nb * b_words * 8) {
+        PyErr_Format(PyExc_ValueError, "%s: rows and counts do not agree", name);
+        for (int v = 0; v < 4; v++) PyBuffer_Release(&views[v]);
+        return -1;
+    }
+    return 0;
+}
+
+/* For sentence i of a (with min_anchors anchors), the first sentence of b (with as many) sharing the
+ * largest part of the smaller anchor set, min_anchors shared at least: its index and score, or -1. */
+static Py_ssize_t best_match_of(const uint64_t *row, int32_t count, const uint64_t *b_bits, Py_ssize_t b_words,
+                                const int32_t *b_counts, Py_ssize_t nb, Py_ssize_t width, long min_anchors,
+                                double *best_out) {
+    double best = 0.0;
+    Py_ssize_t best_j = -1;
+    for (Py_ssize_t j = 0; j < nb; j++) {
+        if (b_counts[j] < min_anchors) continue;
+        const uint64_t *other = b_bits + j * b_words;
+        long shared = 0;
+        for (Py_ssize_t w = 0; w < width; w++) shared += __builtin_popcountll(row[w] & other[w]);
+        if (shared == 0 || shared < min_anchors) continue;
+        double score = (double)shared / (double)(count < b_counts[j] ? count : b_counts[j]);
+        if (score > best) {
+            best = score;
+            best_j = j;
+        }
+    }
+    *best_out = best;
+    return best_j;
+}
+
 static PyObject *best_matches(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 7) {
@@ -319,46 +363,114 @@ static PyObject *best_matches(PyObject *self, PyObject *const *args, Py_ssize_t 
     long min_anchors = PyLong_AsLong(args[6]);
     if (PyErr_Occurred()) return NULL;
     Py_buffer views[4];
-    PyObject *sources[4] = {args[0], args[2], args[3], args[5]};
-    for (int v = 0; v < 4; v++) {
-        if (PyObject_GetBuffer(sources[v], &views[v], PyBUF_C_CONTIGUOUS) < 0) {
-            for (int u = 0; u < v; u++) PyBuffer_Release(&views[u]);
-            return NULL;
-        }
-    }
+    if (outline_views(args, views, a_words, b_words, "best_matches") < 0) return NULL;
     const uint64_t *a_bits = views[0].buf, *b_bits = views[2].buf;
     const int32_t *a_counts = views[1].buf, *b_counts = views[3].buf;
     Py_ssize_t na = views[1].len / 4, nb = views[3].len / 4;
-    PyObject *out = NULL;
-    if (a_words < 0 || b_words < 0 || views[0].len != na * a_words * 8 || views[2].len != nb * b_words * 8) {
-        PyErr_SetString(PyExc_ValueError, "best_matches: rows and counts do not agree");
-        goto done;
-    }
     Py_ssize_t width = a_words < b_words ? a_words : b_words;
-    out = PyList_New(0);
+    PyObject *out = PyList_New(0);
     for (Py_ssize_t i = 0; out != NULL && i < na; i++) {
         if (a_counts[i] < min_anchors) continue;
-        const uint64_t *row = a_bits + i * a_words;
-        double best = 0.0;
-        Py_ssize_t best_j = -1;
-        for (Py_ssize_t j = 0; j < nb; j++) {
-            if (b_counts[j] < min_anchors) continue;
-            const uint64_t *other = b_bits + j * b_words;
-            long shared = 0;
-            for (Py_ssize_t w = 0; w < width; w++) shared += __builtin_popcountll(row[w] & other[w]);
-            if (shared == 0 || shared < min_anchors) continue;
-            double score = (double)shared / (double)(a_counts[i] < b_counts[j] ? a_counts[i] : b_counts[j]);
-            if (score > best) {
-                best = score;
-                best_j = j;
-            }
-        }
+        double best;
+        Py_ssize_t best_j =
+            best_match_of(a_bits + i * a_words, a_counts[i], b_bits, b_words, b_counts, nb, width, min_anchors, &best);
         if (best_j < 0) continue;
         PyObject *item = Py_BuildValue("(nnd)", i, best_j, best);
         if (item == NULL || PyList_Append(out, item) < 0) Py_CLEAR(out);
         Py_XDECREF(item);
     }
+    for (int v = 0; v < 4; v++) PyBuffer_Release(&views[v]);
+    return out;
+}
+
+/* The positions (into targets) of the longest chain of increasing targets, written to chain; its length.
+ * For each match the longest chain ending there, from the first earlier match that gives it; the chain
+ * ends at the first match of greatest length. work: 2n slots. */
+static Py_ssize_t longest_chain(const Py_ssize_t *target, Py_ssize_t n, Py_ssize_t *work, Py_ssize_t *chain) {
+    Py_ssize_t *length = work, *previous = work + n, end = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        length[i] = 1;
+        previous[i] = -1;
+        for (Py_ssize_t j = 0; j < i; j++) {
+            if (target[j] < target[i] && length[j] + 1 > length[i]) {
+                length[i] = length[j] + 1;
+                previous[i] = j;
+            }
+        }
+        if (end < 0 || length[i] > length[end]) end = i;
+    }
+    Py_ssize_t size = end < 0 ? 0 : length[end];
+    for (Py_ssize_t k = size - 1; k >= 0; k--) {
+        chain[k] = end;
+        end = previous[end];
+    }
+    return size;
+}
+
+/* aligned_chain: what align_keys asks of two outlines before anything else, in one call: the best
+ * matches scoring at least a half, the longest chain of them in order (as (i, j) pairs), and how many
+ * sentences that chain sandwiches (sentence_align._sandwiched): between two chained pairs the same
+ * distance apart on both sides, the sentences at equal steps that share an anchor, one side comparable. */
+static PyObject *aligned_chain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "aligned_chain(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors)");
+        return NULL;
+    }
+    Py_ssize_t a_words = PyLong_AsSsize_t(args[1]), b_words = PyLong_AsSsize_t(args[4]);
+    long min_anchors = PyLong_AsLong(args[6]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer views[4];
+    if (outline_views(args, views, a_words, b_words, "aligned_chain") < 0) return NULL;
+    const uint64_t *a_bits = views[0].buf, *b_bits = views[2].buf;
+    const int32_t *a_counts = views[1].buf, *b_counts = views[3].buf;
+    Py_ssize_t na = views[1].len / 4, nb = views[3].len / 4;
+    Py_ssize_t width = a_words < b_words ? a_words : b_words;
+    PyObject *out = NULL, *pairs = NULL;
+    /* matched i, its j; chain positions; the chain's work space */
+    Py_ssize_t *mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(5 * na + 1));
+    if (mem == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *from = mem, *to = mem + na, *chain = mem + 2 * na, *work = mem + 3 * na, matched = 0;
+    for (Py_ssize_t i = 0; i < na; i++) {
+        if (a_counts[i] < min_anchors) continue;
+        double best;
+        Py_ssize_t best_j =
+            best_match_of(a_bits + i * a_words, a_counts[i], b_bits, b_words, b_counts, nb, width, min_anchors, &best);
+        if (best_j < 0 || best < 0.5) continue;
+        from[matched] = i;
+        to[matched++] = best_j;
+    }
+    Py_ssize_t size = longest_chain(to, matched, work, chain);
+    Py_ssize_t sandwiched = 0;
+    for (Py_ssize_t k = 0; k + 1 < size; k++) {
+        Py_ssize_t i1 = from[chain[k]], j1 = to[chain[k]], i2 = from[chain[k + 1]], j2 = to[chain[k + 1]];
+        if (i2 - i1 != j2 - j1) continue;
+        for (Py_ssize_t step = 1; step < i2 - i1; step++) {
+            Py_ssize_t i = i1 + step, j = j1 + step;
+            if (a_counts[i] < min_anchors && b_counts[j] < min_anchors) continue;
+            const uint64_t *row = a_bits + i * a_words, *other = b_bits + j * b_words;
+            for (Py_ssize_t w = 0; w < width; w++) {
+                if (row[w] & other[w]) {
+                    sandwiched++;
+                    break;
+                }
+            }
+        }
+    }
+    if ((pairs = PyList_New(size)) == NULL) goto done;
+    for (Py_ssize_t k = 0; k < size; k++) {
+        PyObject *pair = Py_BuildValue("(nn)", from[chain[k]], to[chain[k]]);
+        if (pair == NULL) goto done;
+        PyList_SET_ITEM(pairs, k, pair);
+    }
+    out = Py_BuildValue("(On)", pairs, sandwiched);
 done:
+    Py_XDECREF(pairs);
+    PyMem_Free(mem);
     for (int v = 0; v < 4; v++) PyBuffer_Release(&views[v]);
     return out;
 }
@@ -402,43 +514,30 @@ static PyObject *anchor_reach(PyObject *self, PyObject *const *args, Py_ssize_t 
 }
 
 /* The longest chain of matches whose targets increase (targets: int32, in match order), as match
- * positions: for each match the longest chain ending there, from the first earlier match that gives
- * it; the chain ends at the first match of greatest length. */
+ * positions (see longest_chain). */
 static PyObject *increasing_chain(PyObject *self, PyObject *targets_obj) {
     (void)self;
     Py_buffer view;
     if (PyObject_GetBuffer(targets_obj, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
     const int32_t *target = view.buf;
     Py_ssize_t n = view.len / 4;
-    Py_ssize_t *length = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(2 * n + 1));
-    if (length == NULL) {
+    Py_ssize_t *mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(4 * n + 1));
+    if (mem == NULL) {
         PyBuffer_Release(&view);
         return PyErr_NoMemory();
     }
-    Py_ssize_t *previous = length + n, end = -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        length[i] = 1;
-        previous[i] = -1;
-        for (Py_ssize_t j = 0; j < i; j++) {
-            if (target[j] < target[i] && length[j] + 1 > length[i]) {
-                length[i] = length[j] + 1;
-                previous[i] = j;
-            }
-        }
-        if (end < 0 || length[i] > length[end]) end = i;
-    }
-    Py_ssize_t size = end < 0 ? 0 : length[end];
+    for (Py_ssize_t i = 0; i < n; i++) mem[i] = target[i];
+    Py_ssize_t size = longest_chain(mem, n, mem + 2 * n, mem + n);
     PyObject *out = PyList_New(size);
-    for (Py_ssize_t k = size - 1; out != NULL && k >= 0; k--) {
-        PyObject *position = PyLong_FromSsize_t(end);
+    for (Py_ssize_t k = 0; out != NULL && k < size; k++) {
+        PyObject *position = PyLong_FromSsize_t(mem[n + k]);
         if (position == NULL) {
             Py_CLEAR(out);
             break;
         }
         PyList_SET_ITEM(out, k, position);
-        end = previous[end];
     }
-    PyMem_Free(length);
+    PyMem_Free(mem);
     PyBuffer_Release(&view);
     return out;
 }
@@ -453,6 +552,9 @@ static PyMethodDef overlap_methods[] = {
     {"best_matches", (PyCFunction)(void (*)(void))best_matches, METH_FASTCALL,
      "best_matches(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors) -> list[tuple[int, "
      "int, float]]: each comparable sentence of a, its best-matching sentence of b by shared anchors."},
+    {"aligned_chain", (PyCFunction)(void (*)(void))aligned_chain, METH_FASTCALL,
+     "aligned_chain(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors) -> (list[tuple[int, "
+     "int]], int): the chain of best matches in order and the sentences it sandwiches."},
     {"first_sharing", (PyCFunction)(void (*)(void))first_sharing, METH_FASTCALL,
      "first_sharing(mine, theirs, threshold) -> int: the first of theirs sharing enough with mine, or -1."},
     {"shared_count", (PyCFunction)(void (*)(void))shared_count, METH_FASTCALL,

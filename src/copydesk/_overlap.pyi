@@ -20,3 +20,13 @@ def anchor_reach(
     rows: bytes, row_words: int, mask: bytes, mask_words: int, min_anchors: int, /
 ) -> tuple[int, int]: ...
 def increasing_chain(targets: bytes, /) -> list[int]: ...
+def aligned_chain(
+    a_bits: bytes,
+    a_words: int,
+    a_counts: bytes,
+    b_bits: bytes,
+    b_words: int,
+    b_counts: bytes,
+    min_anchors: int,
+    /,
+) -> tuple[list[tuple[int, int]], int]: ...

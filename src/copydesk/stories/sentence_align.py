@@ -261,11 +261,11 @@ def align_keys(
     keys_a, keys_b = a.keys, b.keys
     # The chain depends on the matched sentences' order only, so what a match shares is read for
     # the matches in it alone.
-    chain = _increasing_chain([(i, j) for i, j, best in best_matches(a, b, min_anchors) if best >= 0.5])
+    chain, sandwiched = aligned_chain(a, b, min_anchors)
     # Measured against the longer text too: a report that shares a few facts with a longer one is
     # not its translation, however well those few sentences align.
     comparable = max(a.comparable, b.comparable)
-    aligned = min(comparable, len(chain) + _sandwiched(chain, keys_a, keys_b, min_anchors))
+    aligned = min(comparable, len(chain) + sandwiched)
     pairs = tuple((j, i) if swapped else (i, j) for i, j in chain)
     if not comparable or aligned / comparable < min_share:
         return Alignment(aligned, comparable, 0.0, (), pairs)
@@ -277,6 +277,20 @@ def align_keys(
         every |= keys_a[i][0] & keys_b[j][0]
     shown = sorted(anchor_bits.words(every), key=lambda a: (-len(a), a))
     return Alignment(aligned, comparable, wording / len(chain) if chain else 0.0, tuple(shown[:6]), pairs)
+
+
+def python_aligned_chain(a: Outline, b: Outline, min_anchors: int) -> tuple[list[tuple[int, int]], int]:
+    """The longest chain in order of ``a``'s best matches in ``b`` that score at least a half, and
+    how many sentences it sandwiches (the compiled ``aligned_chain``'s reference)."""
+    chain = _increasing_chain([(i, j) for i, j, best in best_matches(a, b, min_anchors) if best >= 0.5])
+    return chain, _sandwiched(chain, a.keys, b.keys, min_anchors)
+
+
+def compiled_aligned_chain(a: Outline, b: Outline, min_anchors: int) -> tuple[list[tuple[int, int]], int]:
+    """``python_aligned_chain`` on the outlines' word rows, in one compiled call."""
+    if _overlap is None:  # pragma: no cover - depends on the install
+        return python_aligned_chain(a, b, min_anchors)
+    return _overlap.aligned_chain(a.rows, a.row_words, a.counts, b.rows, b.row_words, b.counts, min_anchors)
 
 
 def python_best_matches(a: Outline, b: Outline, min_anchors: int) -> list[tuple[int, int, float]]:
@@ -345,6 +359,7 @@ sentence_tokens: Callable[[str], list[str]] = (
     _sentkeys.sentence_tokens if _sentkeys is not None else python_sentence_tokens
 )
 best_matches = compiled_best_matches if _overlap is not None else python_best_matches
+aligned_chain = compiled_aligned_chain if _overlap is not None else python_aligned_chain
 # The total size of difflib's matching blocks of two grammar-word sequences.
 matched_total: Callable[[tuple[str, ...], tuple[str, ...]], int] = (
     _overlap.matched_total if _overlap is not None else python_matched_total
