@@ -219,13 +219,15 @@ def ingest_rows(n_articles: int, seed: int, words: int) -> Iterator[dict[str, st
 
 def ingest_run(n_articles: int, seed: int, words: int) -> None:
     """Phase by phase, as ``copydesk run`` does without the facts stage: ingest (reader + writer in
-    this process, cleaning and story features in 2 worker processes), the recurring-chrome corpus
-    stage (this process), then the stories stage (this process, copy families in 2 forked
-    processes); wall and CPU for each (the machine may be shared: CPU is the figure that others'
-    load does not change)."""
+    this process, cleaning and story features in 2 worker processes), then the corpus stages: the
+    recurring-chrome pass (a forked process, while this one loads the stories stage's lexicon and
+    scipy) and the stories stage (this process, with a forked chunk preparer and 2 forked copy-family
+    workers); wall and CPU for each (the machine may be shared: CPU is the figure that others' load
+    does not change)."""
     from copydesk import service
     from copydesk.clean.recurring import RecurringChromeStage
     from copydesk.config import load_settings
+    from copydesk.run.corpus import run_corpus_stages
     from copydesk.stories.stage import StoryStage
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -244,14 +246,12 @@ def ingest_run(n_articles: int, seed: int, words: int) -> None:
         ingested, cpu_ingested = time.perf_counter(), cpu_seconds()
         workers_cpu = worker_cpu_seconds() - workers_started
         with service.open_store(settings) as db:
-            RecurringChromeStage().run(db, report.stored_ids)
-            recurred, cpu_recurred = time.perf_counter(), cpu_seconds()
-            StoryStage(workers=2).run(db, report.stored_ids)
+            # as ``copydesk run`` runs them: the stories stage warms up beside the recurring pass
+            run_corpus_stages(db, [RecurringChromeStage(), StoryStage(workers=2)], report.stored_ids)
         finished, cpu_finished = time.perf_counter(), cpu_seconds()
-        family_cpu = worker_cpu_seconds() - workers_started - workers_cpu
+        helpers_cpu = worker_cpu_seconds() - workers_started - workers_cpu
         n = len(report.stored_ids)
-        main_cpu, stage_cpu = cpu_ingested - cpu_started, cpu_finished - cpu_recurred
-        recurring_cpu = cpu_recurred - cpu_ingested
+        main_cpu, stage_cpu = cpu_ingested - cpu_started, cpu_finished - cpu_ingested
         ms = lambda seconds: 1000 * seconds / max(1, n)  # noqa: E731
         print(
             f"ingest -> stories: {n:,} articles in {finished - started:.1f}s "
@@ -259,12 +259,11 @@ def ingest_run(n_articles: int, seed: int, words: int) -> None:
             f"  ingest         {ingested - started:6.1f}s wall ({n / (ingested - started):,.0f} articles/s); "
             f"CPU: reader+writer {main_cpu:.1f}s ({ms(main_cpu):.2f} ms/article), "
             f"workers {workers_cpu:.1f}s ({ms(workers_cpu):.2f} ms/article)\n"
-            f"  recurring      {recurred - ingested:6.1f}s wall; CPU {recurring_cpu:.1f}s "
-            f"({ms(recurring_cpu):.2f} ms/article)\n"
-            f"  stories stage  {finished - recurred:6.1f}s wall "
-            f"({n / (finished - recurred):,.0f} articles/s); "
+            f"  recurring + stories {finished - ingested:6.1f}s wall "
+            f"({n / (finished - ingested):,.0f} articles/s); "
             f"CPU {stage_cpu:.1f}s ({ms(stage_cpu):.2f} ms/article), "
-            f"copy-family workers {family_cpu:.1f}s ({ms(family_cpu):.2f} ms/article)"
+            f"recurring pass, chunk preparer and copy-family workers {helpers_cpu:.1f}s "
+            f"({ms(helpers_cpu):.2f} ms/article)"
         )
 
 

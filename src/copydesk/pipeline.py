@@ -148,7 +148,13 @@ class CorpusStage(ABC):
     """
 
     name: ClassVar[str] = "corpus-stage"
+    # Whether ``warm_up`` takes long enough (libraries, tables) to be worth doing while the stage
+    # before runs (``copydesk.run.corpus.run_corpus_stages``).
+    slow_to_start: ClassVar[bool] = False
 
     @abstractmethod
     def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
         """Do this stage's work over the store."""
+
+    def warm_up(self) -> None:  # noqa: B027 - optional hook; most stages load nothing
+        """Load what ``run`` needs before it starts (it loads it itself when this was not called)."""

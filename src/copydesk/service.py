@@ -18,6 +18,7 @@ from copydesk.ingest.job import IngestReport, PageSource, ProgressCallback, file
 from copydesk.pipeline import ArticleStage, CorpusStage, DocumentPipeline
 from copydesk.records import Article, RawPage
 from copydesk.run.base import Executor, InProcessExecutor
+from copydesk.run.corpus import run_corpus_stages
 from copydesk.run.local import LocalExecutor
 from copydesk.store import articles as article_store
 from copydesk.store import search as search_store
@@ -112,8 +113,7 @@ def run(
     """Ingest, then every corpus-level stage (cleaning passes, stories, facts) over the whole store."""
     report = ingest(paths, settings, executor=executor, on_progress=on_progress, stdin=stdin)
     with open_store(settings) as db:
-        for stage in corpus_stages(settings):
-            report.stages.append(stage.run(db, report.stored_ids))
+        report.stages.extend(run_corpus_stages(db, corpus_stages(settings), report.stored_ids))
     return report
 
 
@@ -326,8 +326,7 @@ def ingest_pages(settings: Settings, pages: list[RawPage]) -> IngestReport:
             executor=InProcessExecutor(),
             batch_size=settings.batch_size,
         )
-        for stage in corpus_stages(settings):
-            report.stages.append(stage.run(db, report.stored_ids))
+        report.stages.extend(run_corpus_stages(db, corpus_stages(settings), report.stored_ids))
     return report
 
 

@@ -88,6 +88,7 @@ class StoryStage(CorpusStage):
     """Places every unplaced article of the store in a story (see the module docstring)."""
 
     name: ClassVar[str] = "stories"
+    slow_to_start: ClassVar[bool] = True  # the lexicon and scipy: a third of a second on one core
     config: StoryConfig = field(default_factory=StoryConfig)
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     batch: int = 2000
@@ -100,6 +101,11 @@ class StoryStage(CorpusStage):
         if self._lexicon is None:
             self._lexicon = Lexicon.load()
         return self._lexicon
+
+    def warm_up(self) -> None:
+        """The lexicon and what the groupings import; helpers forked after this inherit both."""
+        self.lexicon  # noqa: B018 - loads it
+        load_libraries()
 
     def print_stage(self) -> StoryPrintStage:
         """The per-article stage that computes this stage's feature vectors at ingest."""
