@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
+from typing import ClassVar
 
 from copydesk.align.story import StoryArticle, StoryFacts, align_story
 from copydesk.errors import CopydeskError, MissingExtraError
@@ -178,6 +179,7 @@ class FactsStage(CorpusStage):
     """
 
     name = "facts"
+    slow_to_start: ClassVar[bool] = True  # spaCy's pipeline: most of a second on one core
 
     def __init__(
         self,
@@ -192,6 +194,10 @@ class FactsStage(CorpusStage):
         self.extractor = extractor or FactExtractor(model)
         self.stories = stories
         self.workers = workers
+
+    def warm_up(self) -> None:
+        """Load spaCy (helpers forked later inherit it)."""
+        self.extractor.check()
 
     def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
         report = CorpusStageReport(self.name)
