@@ -215,8 +215,10 @@ def _pick_title(lines: Sequence[Line], layout: Layout, taken: set[int]) -> Line 
 
 def _date_line(line: Line, language: str | None) -> tuple[str, datetime, str | None] | None:
     """(label, date, dateline place) for a line that is only a date, a labelled date or a dateline."""
+    if len(line.words) > 12:  # before any copy of the line: most lines are sentences
+        return None
     text = line.text.strip()
-    if len(line.words) > 12 or not maybe_date(text):
+    if not maybe_date(text):
         return None
     label_match = _DATE_LABEL.match(text)
     label = label_match.group("label").lower() if label_match else "date"
@@ -368,7 +370,12 @@ def read_metadata(
     title_line: Line | None = None
     if known_title:
         wanted = _norm(known_title)
-        title_line = next((ln for ln in lines[:8] if _norm(ln.text) == wanted), None)
+        # a line whose first word is not the title's is not it (a fold of the first word alone)
+        first = wanted.split(" ", 1)[0]
+        title_line = next(
+            (ln for ln in lines[:8] if _first_word_folded(ln.text) == first and _norm(ln.text) == wanted),
+            None,
+        )
         meta.title = known_title
     else:
         title_line = _pick_title(lines, layout, taken)
