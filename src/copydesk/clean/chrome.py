@@ -136,11 +136,13 @@ def score_line(line: Line, layout: Layout, site: str | None = None, positional: 
 
 def _link_title_candidate(line: Line, layout: Layout) -> bool:
     words = line.words
+    if not 4 <= len(words) <= 16:  # first: most lines are paragraphs, and the rest copies the line
+        return False
     if (line.index in layout.anchors and len(words) > 14) or line.text.rstrip().endswith((":", ",")):
         return False
     if words and words[-1].lower() in _CONTINUES:
         return False  # "... critical habitat, or": a sentence that goes on in the next line
-    return 4 <= len(words) <= 16 and bool(_LINK_TITLE_START.match(line.text))
+    return bool(_LINK_TITLE_START.match(line.text))
 
 
 def link_title_runs(layout: Layout) -> list[list[Line]]:
@@ -165,6 +167,8 @@ def link_title_runs(layout: Layout) -> list[list[Line]]:
         current = []
     if current:
         runs.append(current)
+    if not runs:
+        return []
     accepted: list[list[Line]] = []
     lengths = sorted(len(lines[i].words) for i in layout.anchors)
     median = lengths[len(lengths) // 2] if lengths else 0
