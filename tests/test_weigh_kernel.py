@@ -36,7 +36,7 @@ def _weighed(
     findall = features._TOKEN.findall
     tokens = Counter(findall(text))
     boosted = Counter(findall(title))
-    lead = set(findall(lead_of(text, weights.lead_sentences)))
+    lead = Counter(findall(lead_of(text, weights.lead_sentences)))
     lexicon = _LEXICON
     return weigh(  # type: ignore[operator, no-any-return]
         tokens,

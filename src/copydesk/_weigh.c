@@ -168,9 +168,9 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     }
     PyObject *tokens = args[0], *boosted = args[1], *lead = args[2], *order = args[3], *known = args[4];
     PyObject *read = args[5], *number_slot = args[6], *params = args[7];
-    if (!PyDict_Check(tokens) || !PyDict_Check(boosted) || !PyAnySet_Check(lead) || !PyDict_Check(known)
+    if (!PyDict_Check(tokens) || !PyDict_Check(boosted) || !PyDict_Check(lead) || !PyDict_Check(known)
         || !PyTuple_Check(params) || PyTuple_GET_SIZE(params) != 9) {
-        PyErr_SetString(PyExc_TypeError, "weigh: dicts of counts, a set, a known-readings dict, 9 params");
+        PyErr_SetString(PyExc_TypeError, "weigh: dicts of counts (text, title, lead), a known-readings dict, 9 params");
         return NULL;
     }
     double p[9];
@@ -283,8 +283,8 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
             }
         }
         if (frequency >= stop_zipf) continue;
-        int in_lead = PySet_Contains(lead, low);
-        if (in_lead == 0) in_lead = PySet_Contains(lead, token);
+        int in_lead = PyDict_Contains(lead, low);
+        if (in_lead == 0) in_lead = PyDict_Contains(lead, token);
         int in_title = PyDict_Contains(boosted, token);
         if (in_lead < 0 || in_title < 0) goto done;
         double boost = 1.0 + lead_boost * (double)in_lead;

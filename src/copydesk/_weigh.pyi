@@ -4,7 +4,7 @@ from typing import Any
 def weigh(
     tokens: Mapping[str, int],
     boosted: Mapping[str, int],
-    lead_tokens: set[str],
+    lead_tokens: dict[str, int],
     opening_order: Sequence[str],
     known: Mapping[str, Any],
     read: Callable[[str], Any],

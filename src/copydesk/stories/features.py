@@ -215,7 +215,9 @@ def build_features(
     text = text.replace("’", "'")
     tokens = token_counts(text)
     boosted = token_counts((title or "").replace("’", "'"))
-    lead_tokens = set(token_counts(lead_of(text, weights.lead_sentences)))
+    # the lead's tokens in the order it writes them (a set's order changes with the process's string
+    # hashing, and the lead block is summed in this order)
+    lead_tokens = token_counts(lead_of(text, weights.lead_sentences))
     event, kind, names, numbers = weigh(
         tokens,
         boosted,
@@ -255,7 +257,7 @@ _Reading = tuple[str, _Entry, int]
 def python_weigh(
     tokens: Mapping[str, int],
     boosted: Mapping[str, int],
-    lead_tokens: set[str],
+    lead_tokens: Mapping[str, int],
     opening_order: Sequence[str],
     known: Mapping[str, _Reading],
     read: Callable[[str], _Reading],
