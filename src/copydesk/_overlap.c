@@ -17,6 +17,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -46,6 +47,29 @@ static Py_ssize_t count_shared(const int64_t *a, Py_ssize_t na, const int64_t *b
         }
     }
     return shared;
+}
+
+/* Whether two sorted arrays of distinct values share at least ``need`` (>= 1) values: the merge of
+ * count_shared, stopped as soon as the answer is known (most candidates fail, and their count cannot
+ * reach ``need`` once fewer values are left on one side than are still missing). */
+static int shares_at_least(const int64_t *a, Py_ssize_t na, const int64_t *b, Py_ssize_t nb, Py_ssize_t need) {
+    if (na < need || nb < need || a[na - 1] < b[0] || b[nb - 1] < a[0]) return 0;
+    Py_ssize_t i = 0, j = 0, shared = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j]) {
+            i++;
+        } else if (a[i] > b[j]) {
+            j++;
+        } else {
+            if (++shared >= need) return 1;
+            i++;
+            j++;
+            continue;
+        }
+        Py_ssize_t left = na - i < nb - j ? na - i : nb - j;
+        if (shared + left < need) return 0;
+    }
+    return 0;
 }
 
 static PyObject *shared_count(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -90,9 +114,13 @@ static PyObject *first_sharing(PyObject *self, PyObject *const *args, Py_ssize_t
             PyBuffer_Release(&va);
             return NULL;
         }
-        Py_ssize_t nb = vb.len / 8, shared = count_shared(a, na, (const int64_t *)vb.buf, nb);
+        Py_ssize_t nb = vb.len / 8;
+        /* shared > 0 and shared >= threshold * the smaller size, as the least whole count */
+        double bound = ceil(threshold * (double)(na < nb ? na : nb));
+        Py_ssize_t need = bound > 1.0 ? (Py_ssize_t)bound : 1;
+        int enough = shares_at_least(a, na, (const int64_t *)vb.buf, nb, need);
         PyBuffer_Release(&vb);
-        if (shared > 0 && (double)shared >= threshold * (double)(na < nb ? na : nb)) found = k;
+        if (enough) found = k;
     }
     PyBuffer_Release(&va);
     return PyLong_FromSsize_t(found);
