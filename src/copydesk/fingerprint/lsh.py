@@ -184,6 +184,14 @@ class ShinglePrints:
     def get(self, key: str) -> np.ndarray | None:
         return self._prints.get(key)
 
+    def get_many(self, keys: Sequence[str]) -> list[np.ndarray | None]:
+        """``get`` of each key (a new article's candidates: a dozen or more each)."""
+        return list(map(self._prints.get, keys))
+
+    def missing(self, keys: Iterable[str]) -> set[str]:
+        """The keys without prints."""
+        return set(keys).difference(self._prints)
+
 
 def split_prints(shingles: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
     """Each text's prints (sorted, distinct, as int64) from ``MinHasher.shingle_hashes``."""

@@ -78,7 +78,7 @@ class NearCopyFinder:
         if len(article_ids) == 0 or not self.owners:
             return {}
         shortlist = self.shortlist(db, signatures)
-        unread = sorted({a for ids in shortlist.values() for a in ids if a not in self.prints})
+        unread = sorted(self.prints.missing(a for ids in shortlist.values() for a in ids))
         stored = story_store.story_texts(db, unread)
         missing = {article_ids[i]: texts[i] for i in shortlist if article_ids[i] not in self.prints}
         self.prints.of_many(missing | {aid: row.text for aid, row in stored.items()})
@@ -86,7 +86,7 @@ class NearCopyFinder:
         prints = self.prints
         for i, ids in shortlist.items():
             mine = prints.of(article_ids[i], texts[i])
-            theirs = [prints.get(aid) for aid in ids]
+            theirs = prints.get_many(ids)
             for k, found in enumerate(theirs):
                 if found is None and (other := stored.get(ids[k])) is not None:
                     theirs[k] = prints.of(ids[k], other.text)
