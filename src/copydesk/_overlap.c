@@ -33,7 +33,11 @@ static int int64_view(PyObject *obj, Py_buffer *view) {
     return 0;
 }
 
-static Py_ssize_t count_shared(const int64_t *a, Py_ssize_t na, const int64_t *b, Py_ssize_t nb) {
+/* How many values two sorted arrays of distinct values share. With ``need`` > 0 the count stops as
+ * soon as it reaches ``need``, or cannot (fewer values left on one side than are still missing): the
+ * near-copy check only asks whether it does, and most candidates fail early. */
+static Py_ssize_t count_shared(const int64_t *a, Py_ssize_t na, const int64_t *b, Py_ssize_t nb, Py_ssize_t need) {
+    if (need > 0 && (na < need || nb < need || a[na - 1] < b[0] || b[nb - 1] < a[0])) return 0;
     Py_ssize_t i = 0, j = 0, shared = 0;
     while (i < na && j < nb) {
         if (a[i] < b[j]) {
@@ -44,32 +48,12 @@ static Py_ssize_t count_shared(const int64_t *a, Py_ssize_t na, const int64_t *b
             shared++;
             i++;
             j++;
-        }
-    }
-    return shared;
-}
-
-/* Whether two sorted arrays of distinct values share at least ``need`` (>= 1) values: the merge of
- * count_shared, stopped as soon as the answer is known (most candidates fail, and their count cannot
- * reach ``need`` once fewer values are left on one side than are still missing). */
-static int shares_at_least(const int64_t *a, Py_ssize_t na, const int64_t *b, Py_ssize_t nb, Py_ssize_t need) {
-    if (na < need || nb < need || a[na - 1] < b[0] || b[nb - 1] < a[0]) return 0;
-    Py_ssize_t i = 0, j = 0, shared = 0;
-    while (i < na && j < nb) {
-        if (a[i] < b[j]) {
-            i++;
-        } else if (a[i] > b[j]) {
-            j++;
-        } else {
-            if (++shared >= need) return 1;
-            i++;
-            j++;
+            if (need > 0 && shared >= need) return shared;
             continue;
         }
-        Py_ssize_t left = na - i < nb - j ? na - i : nb - j;
-        if (shared + left < need) return 0;
+        if (need > 0 && shared + (na - i < nb - j ? na - i : nb - j) < need) return shared;
     }
-    return 0;
+    return shared;
 }
 
 static PyObject *shared_count(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -84,7 +68,7 @@ static PyObject *shared_count(PyObject *self, PyObject *const *args, Py_ssize_t 
         PyBuffer_Release(&va);
         return NULL;
     }
-    Py_ssize_t shared = count_shared((const int64_t *)va.buf, va.len / 8, (const int64_t *)vb.buf, vb.len / 8);
+    Py_ssize_t shared = count_shared((const int64_t *)va.buf, va.len / 8, (const int64_t *)vb.buf, vb.len / 8, 0);
     PyBuffer_Release(&va);
     PyBuffer_Release(&vb);
     return PyLong_FromSsize_t(shared);
@@ -118,9 +102,9 @@ static PyObject *first_sharing(PyObject *self, PyObject *const *args, Py_ssize_t
         /* shared > 0 and shared >= threshold * the smaller size, as the least whole count */
         double bound = ceil(threshold * (double)(na < nb ? na : nb));
         Py_ssize_t need = bound > 1.0 ? (Py_ssize_t)bound : 1;
-        int enough = shares_at_least(a, na, (const int64_t *)vb.buf, nb, need);
+        Py_ssize_t shared = count_shared(a, na, (const int64_t *)vb.buf, nb, need);
         PyBuffer_Release(&vb);
-        if (enough) found = k;
+        if (shared >= need) found = k;
     }
     PyBuffer_Release(&va);
     return PyLong_FromSsize_t(found);
@@ -337,23 +321,51 @@ static PyObject *matching_blocks(PyObject *self, PyObject *const *args, Py_ssize
  * shares the largest part of the smaller anchor set, at least min_anchors anchors shared, the first
  * such on a tie; as (i, j, score). Sentences are rows of 64-bit words of anchor bits (a_words and
  * b_words per row: bits past a row's width are zero), counts their anchor counts (int32). */
-/* The four buffers of two outlines' rows and counts (a_bits, a_counts, b_bits, b_counts) checked
- * against their widths; returns -1 with an exception set (and nothing held) when they disagree. */
-static int outline_views(PyObject *const *args, Py_buffer views[4], Py_ssize_t a_words, Py_ssize_t b_words,
-                         const char *name) {
+/* Two outlines' rows and counts as best_matches and aligned_chain take them: (a_bits, a_words,
+ * a_counts, b_bits, b_words, b_counts, min_anchors), the buffers held until outline_pair_release. */
+typedef struct {
+    Py_buffer views[4];
+    const uint64_t *a_bits, *b_bits;
+    const int32_t *a_counts, *b_counts;
+    Py_ssize_t na, nb, a_words, b_words, width;
+    long min_anchors;
+} OutlinePair;
+
+static void outline_pair_release(OutlinePair *pair) {
+    for (int v = 0; v < 4; v++) PyBuffer_Release(&pair->views[v]);
+}
+
+/* Reads the seven arguments into ``pair``; returns -1 with an exception set (nothing held) on error. */
+static int outline_pair(PyObject *const *args, Py_ssize_t nargs, const char *name, OutlinePair *pair) {
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "%s(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors)",
+                     name);
+        return -1;
+    }
+    pair->a_words = PyLong_AsSsize_t(args[1]);
+    pair->b_words = PyLong_AsSsize_t(args[4]);
+    pair->min_anchors = PyLong_AsLong(args[6]);
+    if (PyErr_Occurred()) return -1;
     PyObject *sources[4] = {args[0], args[2], args[3], args[5]};
     for (int v = 0; v < 4; v++) {
-        if (PyObject_GetBuffer(sources[v], &views[v], PyBUF_C_CONTIGUOUS) < 0) {
-            for (int u = 0; u < v; u++) PyBuffer_Release(&views[u]);
+        if (PyObject_GetBuffer(sources[v], &pair->views[v], PyBUF_C_CONTIGUOUS) < 0) {
+            for (int u = 0; u < v; u++) PyBuffer_Release(&pair->views[u]);
             return -1;
         }
     }
-    Py_ssize_t na = views[1].len / 4, nb = views[3].len / 4;
-    if (a_words < 0 || b_words < 0 || views[0].len != na * a_words * 8 || views[2].len != nb * b_words * 8) {
+    pair->na = pair->views[1].len / 4;
+    pair->nb = pair->views[3].len / 4;
+    if (pair->a_words < 0 || pair->b_words < 0 || pair->views[0].len != pair->na * pair->a_words * 8 ||
+        pair->views[2].len != pair->nb * pair->b_words * 8) {
         PyErr_Format(PyExc_ValueError, "%s: rows and counts do not agree", name);
-        for (int v = 0; v < 4; v++) PyBuffer_Release(&views[v]);
+        outline_pair_release(pair);
         return -1;
     }
+    pair->a_bits = pair->views[0].buf;
+    pair->a_counts = pair->views[1].buf;
+    pair->b_bits = pair->views[2].buf;
+    pair->b_counts = pair->views[3].buf;
+    pair->width = pair->a_words < pair->b_words ? pair->a_words : pair->b_words;
     return 0;
 }
 
@@ -382,32 +394,20 @@ static Py_ssize_t best_match_of(const uint64_t *row, int32_t count, const uint64
 
 static PyObject *best_matches(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError,
-                        "best_matches(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors)");
-        return NULL;
-    }
-    Py_ssize_t a_words = PyLong_AsSsize_t(args[1]), b_words = PyLong_AsSsize_t(args[4]);
-    long min_anchors = PyLong_AsLong(args[6]);
-    if (PyErr_Occurred()) return NULL;
-    Py_buffer views[4];
-    if (outline_views(args, views, a_words, b_words, "best_matches") < 0) return NULL;
-    const uint64_t *a_bits = views[0].buf, *b_bits = views[2].buf;
-    const int32_t *a_counts = views[1].buf, *b_counts = views[3].buf;
-    Py_ssize_t na = views[1].len / 4, nb = views[3].len / 4;
-    Py_ssize_t width = a_words < b_words ? a_words : b_words;
+    OutlinePair p;
+    if (outline_pair(args, nargs, "best_matches", &p) < 0) return NULL;
     PyObject *out = PyList_New(0);
-    for (Py_ssize_t i = 0; out != NULL && i < na; i++) {
-        if (a_counts[i] < min_anchors) continue;
+    for (Py_ssize_t i = 0; out != NULL && i < p.na; i++) {
+        if (p.a_counts[i] < p.min_anchors) continue;
         double best;
-        Py_ssize_t best_j =
-            best_match_of(a_bits + i * a_words, a_counts[i], b_bits, b_words, b_counts, nb, width, min_anchors, &best);
+        Py_ssize_t best_j = best_match_of(p.a_bits + i * p.a_words, p.a_counts[i], p.b_bits, p.b_words,
+                                          p.b_counts, p.nb, p.width, p.min_anchors, &best);
         if (best_j < 0) continue;
         PyObject *item = Py_BuildValue("(nnd)", i, best_j, best);
         if (item == NULL || PyList_Append(out, item) < 0) Py_CLEAR(out);
         Py_XDECREF(item);
     }
-    for (int v = 0; v < 4; v++) PyBuffer_Release(&views[v]);
+    outline_pair_release(&p);
     return out;
 }
 
@@ -441,33 +441,21 @@ static Py_ssize_t longest_chain(const Py_ssize_t *target, Py_ssize_t n, Py_ssize
  * distance apart on both sides, the sentences at equal steps that share an anchor, one side comparable. */
 static PyObject *aligned_chain(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError,
-                        "aligned_chain(a_bits, a_words, a_counts, b_bits, b_words, b_counts, min_anchors)");
-        return NULL;
-    }
-    Py_ssize_t a_words = PyLong_AsSsize_t(args[1]), b_words = PyLong_AsSsize_t(args[4]);
-    long min_anchors = PyLong_AsLong(args[6]);
-    if (PyErr_Occurred()) return NULL;
-    Py_buffer views[4];
-    if (outline_views(args, views, a_words, b_words, "aligned_chain") < 0) return NULL;
-    const uint64_t *a_bits = views[0].buf, *b_bits = views[2].buf;
-    const int32_t *a_counts = views[1].buf, *b_counts = views[3].buf;
-    Py_ssize_t na = views[1].len / 4, nb = views[3].len / 4;
-    Py_ssize_t width = a_words < b_words ? a_words : b_words;
+    OutlinePair p;
+    if (outline_pair(args, nargs, "aligned_chain", &p) < 0) return NULL;
     PyObject *out = NULL, *pairs = NULL;
     /* matched i, its j; chain positions; the chain's work space */
-    Py_ssize_t *mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(5 * na + 1));
+    Py_ssize_t *mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(5 * p.na + 1));
     if (mem == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t *from = mem, *to = mem + na, *chain = mem + 2 * na, *work = mem + 3 * na, matched = 0;
-    for (Py_ssize_t i = 0; i < na; i++) {
-        if (a_counts[i] < min_anchors) continue;
+    Py_ssize_t *from = mem, *to = mem + p.na, *chain = mem + 2 * p.na, *work = mem + 3 * p.na, matched = 0;
+    for (Py_ssize_t i = 0; i < p.na; i++) {
+        if (p.a_counts[i] < p.min_anchors) continue;
         double best;
-        Py_ssize_t best_j =
-            best_match_of(a_bits + i * a_words, a_counts[i], b_bits, b_words, b_counts, nb, width, min_anchors, &best);
+        Py_ssize_t best_j = best_match_of(p.a_bits + i * p.a_words, p.a_counts[i], p.b_bits, p.b_words,
+                                          p.b_counts, p.nb, p.width, p.min_anchors, &best);
         if (best_j < 0 || best < 0.5) continue;
         from[matched] = i;
         to[matched++] = best_j;
@@ -479,9 +467,9 @@ static PyObject *aligned_chain(PyObject *self, PyObject *const *args, Py_ssize_t
         if (i2 - i1 != j2 - j1) continue;
         for (Py_ssize_t step = 1; step < i2 - i1; step++) {
             Py_ssize_t i = i1 + step, j = j1 + step;
-            if (a_counts[i] < min_anchors && b_counts[j] < min_anchors) continue;
-            const uint64_t *row = a_bits + i * a_words, *other = b_bits + j * b_words;
-            for (Py_ssize_t w = 0; w < width; w++) {
+            if (p.a_counts[i] < p.min_anchors && p.b_counts[j] < p.min_anchors) continue;
+            const uint64_t *row = p.a_bits + i * p.a_words, *other = p.b_bits + j * p.b_words;
+            for (Py_ssize_t w = 0; w < p.width; w++) {
                 if (row[w] & other[w]) {
                     sandwiched++;
                     break;
@@ -499,7 +487,7 @@ static PyObject *aligned_chain(PyObject *self, PyObject *const *args, Py_ssize_t
 done:
     Py_XDECREF(pairs);
     PyMem_Free(mem);
-    for (int v = 0; v < 4; v++) PyBuffer_Release(&views[v]);
+    outline_pair_release(&p);
     return out;
 }
 
