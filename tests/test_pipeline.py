@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from copydesk.errors import MissingExtraError
 from copydesk.ingest.job import file_sources, run_ingest
 from copydesk.pipeline import DocumentPipeline
+from copydesk.records import RawPage, SkippedInput
 from copydesk.run.base import InProcessExecutor
 from copydesk.run.local import LocalExecutor
 from copydesk.store.db import Database
@@ -111,3 +113,19 @@ def test_ray_executor_fails_early_naming_the_extra(monkeypatch: pytest.MonkeyPat
 
     with pytest.raises(MissingExtraError, match=r"pip install 'copydesk\[ray\]'"):
         RayExecutor()
+
+
+def test_a_batch_of_pages_times_out_the_stuck_one_and_restores_the_alarm_handler() -> None:
+    """In this process: the page alarm's handler is installed once for the batch and given back after."""
+    pipeline = DocumentPipeline(stages=(HangOnMarker(),), page_timeout=0.3)
+    pages = [
+        RawPage(f"p{i}", f"p{i}.txt", "text", variant(i) + ("\n\nHANG-HERE" if i == 1 else ""))
+        for i in range(3)
+    ]
+    before = signal.getsignal(signal.SIGALRM)
+    outcomes = pipeline.process_many(pages)
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert [type(o).__name__ for o in outcomes] == ["Article", "SkippedInput", "Article"]
+    skipped = outcomes[1]
+    assert isinstance(skipped, SkippedInput)
+    assert skipped.origin == "p1.txt" and "page_timeout" in skipped.reason and skipped.error_kind == "timeout"

@@ -12,7 +12,7 @@ import signal
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import ClassVar
@@ -83,21 +83,17 @@ def deadline(seconds: float, origin: str, handled: bool = False) -> Iterator[Non
     if seconds <= 0:
         yield
         return
-    if not handled:
-        with alarm_handler() as armed:
-            if not armed:
-                yield
-                return
-            with deadline(seconds, origin, handled=True):
-                yield
-        return
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    except _PageOverran:
-        raise ExtractionTimeoutError(origin, f"took longer than {seconds:g}s (page_timeout)") from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+    with nullcontext(True) if handled else alarm_handler() as armed:
+        if not armed:
+            yield
+            return
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        except _PageOverran:
+            raise ExtractionTimeoutError(origin, f"took longer than {seconds:g}s (page_timeout)") from None
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 @dataclass(frozen=True, slots=True)
