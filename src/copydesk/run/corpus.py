@@ -51,8 +51,11 @@ def run_beside(
         try:
             report, error = receive.recv()
         except EOFError:
-            report, error = None, CopydeskError(
-                f"the {stage.name} stage's process ended without a report (exit code {child.exitcode})"
+            report, error = (
+                None,
+                CopydeskError(
+                    f"the {stage.name} stage's process ended without a report (exit code {child.exitcode})"
+                ),
             )
         receive.close()
         child.join()

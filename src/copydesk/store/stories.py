@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -312,15 +312,20 @@ def put_families(db: Database, members: Sequence[StoryMember]) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class StoryProvenance:
-    """A story's title and source counts, as the family refresh works them out."""
+class StoryProvenance(Protocol):
+    """What ``put_provenance`` writes of a story: its title and source counts (the family refresh's
+    ``Provenance``)."""
 
-    story_id: str
-    title: str
-    independent: int
-    sites: int
-    wires: list[str]
+    @property
+    def story_id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def independent(self) -> int: ...
+    @property
+    def sites(self) -> int: ...
+    @property
+    def wires(self) -> list[str]: ...
 
 
 def put_provenance(db: Database, rows: Sequence[StoryProvenance]) -> None:

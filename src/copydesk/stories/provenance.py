@@ -144,13 +144,7 @@ class FamilyRefresh:
 
     def _write(self, results: list[Provenance]) -> None:
         story_store.put_families(self.db, [m for result in results for m in result.members])
-        story_store.put_provenance(
-            self.db,
-            [
-                story_store.StoryProvenance(r.story_id, r.title, r.independent, r.sites, r.wires)
-                for r in results
-            ],
-        )
+        story_store.put_provenance(self.db, results)
 
     def _launch(
         self, part: Sequence[str]
