@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from copydesk.errors import StoreError
+from copydesk.errors import CopydeskError, StoreError
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.run.corpus import run_corpus_stages
 from copydesk.store.db import Database
@@ -72,3 +72,18 @@ def test_an_in_memory_store_runs_the_stages_one_after_the_other() -> None:
     reports = run_corpus_stages(db, [MarkStage(), SlowStarter()], ["a"])
     assert reports[0].notes == [f"pid {os.getpid()}"]
     assert reports[1].notes == ["warmed in None"]  # run loads what it needs itself
+
+
+class DyingStage(CorpusStage):
+    name = "dying"
+
+    def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
+        os._exit(3)  # killed before it could answer
+
+
+def test_a_stage_process_that_dies_is_reported_with_its_exit_code(tmp_path: Path) -> None:
+    with (
+        Database.open(tmp_path / "s.db") as db,
+        pytest.raises(CopydeskError, match=r"dying stage's process ended without a report \(exit code 3\)"),
+    ):
+        run_corpus_stages(db, [DyingStage(), SlowStarter()], [])

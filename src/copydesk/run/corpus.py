@@ -50,15 +50,14 @@ def run_beside(
     finally:
         try:
             report, error = receive.recv()
-        except EOFError:
-            report, error = (
-                None,
-                CopydeskError(
-                    f"the {stage.name} stage's process ended without a report (exit code {child.exitcode})"
-                ),
-            )
+        except EOFError:  # it died (killed, out of memory) before it could answer
+            report, error = None, None
         receive.close()
         child.join()
+        if report is None and error is None:
+            error = CopydeskError(
+                f"the {stage.name} stage's process ended without a report (exit code {child.exitcode})"
+            )
     if error is not None:
         raise error
     assert isinstance(report, CorpusStageReport)
