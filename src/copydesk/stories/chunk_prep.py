@@ -187,8 +187,9 @@ class ChunkPreparer:
     allowed.
 
     The first chunks are sent when the preparer is made, so the helper reads and signs them while the
-    stage loads its state (the lexicon, scipy: half a second on one core); one chunk ahead left the
-    helper idle for most of it. If the helper dies, the rest is prepared inline."""
+    stage loads its state (the lexicon and scipy, where they were not loaded before the stage: half a
+    second on one core; one chunk ahead left the helper idle for most of it). If the helper dies, the
+    rest is prepared inline."""
 
     ahead = 2
 

@@ -4,7 +4,7 @@ Steps, each persisted so the stage can be rerun alone (it only ever places *unpl
 
 1. fingerprints: normalised hash, MinHash signature, feature vector (``story_features``); the vector is
    usually computed at ingest, in the worker processes (``StoryPrintStage``), and only signed here,
-   a chunk ahead of placement (``copydesk.stories.chunk_prep``);
+   chunks ahead of placement (``copydesk.stories.chunk_prep``);
 2. copies first: an article whose exact or verified near copy is already in a story joins that story;
 3. the rest go through ``StoryDesk.assign`` (join or open, never reshuffle) and new stories get topics;
 4. copy families and provenance are recomputed for the stories that changed; those a chunk no longer
