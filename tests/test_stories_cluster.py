@@ -189,3 +189,26 @@ def test_cut_is_fclusters_partition(rows: tuple[list[list[int]], float]) -> None
         return {frozenset(g) for g in groups.values()}
 
     assert partition(ours) == partition(theirs)
+
+
+def test_topic_groups_of_different_batches_never_share_a_topic_by_their_number() -> None:
+    """Each batch numbers its topic groups from 0; linking the new stories of two batches in one call
+    (as the stories stage did at the end of a run) must not pool the two batches' group 0."""
+    from datetime import datetime
+
+    def unit_row(dims: list[int]) -> np.ndarray:
+        row = np.zeros(2 * VECTOR_DIM, dtype=np.float32)
+        row[dims] = 1.0  # event and kind halves
+        row[[VECTOR_DIM + d for d in dims]] = 1.0
+        return row / np.linalg.norm(row[:VECTOR_DIM])
+
+    desk = StoryDesk()
+    when = datetime(2025, 3, 1)
+    quakes = np.stack([unit_row([1, 2, 3]), unit_row([1, 2, 4])])
+    visits = np.stack([unit_row([100, 101, 102]), unit_row([100, 101, 103])])
+    first = desk.assign(["q1", "q2"], quakes, [when, when])
+    second = desk.assign(["v1", "v2"], visits, [when, when])
+    desk.link_topics([a.story_id for a in first + second if a.opened])
+    topic_of = {a.article_id: desk.stories[a.story_id].topic_id for a in first + second}
+    assert topic_of["q1"] == topic_of["q2"] and topic_of["v1"] == topic_of["v2"]
+    assert topic_of["q1"] != topic_of["v1"]

@@ -191,7 +191,10 @@ class StoryDesk:
         self._topics = _Rows()
         self._topic_row: dict[str, int] = {}
         self._row_topic: list[str] = []
-        self._batch_topic: dict[str, int] = {}
+        # A new story's batch topic group: (the batch's number, the group's number in it), so that
+        # groups of different batches never meet in ``link_topics``, however it is called.
+        self._batch_topic: dict[str, tuple[int, int]] = {}
+        self._batches = 0
 
     # -- state -------------------------------------------------------------------------------------
     def add_story(self, state: StoryState, total: np.ndarray) -> None:
@@ -309,11 +312,12 @@ class StoryDesk:
             self.join(story, vectors[i], dates[i])
             out[i] = Assignment(article_ids[i], story.id, score, False)
         rest = [i for i in range(len(article_ids)) if i not in out]
+        self._batches += 1
         for topic_group, group in self._groups(rest, vectors, dates, topic_groups):
             group.sort(key=lambda i: (dates[i] is None, day_number(dates[i]), i))
             first = group[0]
             story = self._open(article_ids[first], vectors[first], dates[first])
-            self._batch_topic[story.id] = topic_group
+            self._batch_topic[story.id] = (self._batches, topic_group)
             for i in group[1:]:
                 score = float(self._rows.sums[story.row, EVENT] @ vectors[i, EVENT]) / story.size
                 self.join(story, vectors[i], dates[i])
@@ -364,9 +368,9 @@ class StoryDesk:
         """Give each story without a topic a topic: its batch's topic group is linked to the existing
         topic whose articles it averages closest to (at ``topic_link_threshold``), or opens a new one."""
         fresh = [self.stories[s] for s in story_ids if s in self.stories and not self.stories[s].topic_id]
-        grouped: dict[int, list[StoryState]] = {}
-        for i, story in enumerate(fresh):
-            grouped.setdefault(self._batch_topic.pop(story.id, -1 - i), []).append(story)
+        grouped: dict[tuple[int, int], list[StoryState]] = {}
+        for i, story in enumerate(fresh):  # a story with no batch group is a group of its own
+            grouped.setdefault(self._batch_topic.pop(story.id, (0, i)), []).append(story)
         for members in grouped.values():
             members.sort(key=lambda s: (s.first is None, day_number(s.first), s.id))
             rows = np.asarray([s.row for s in members])

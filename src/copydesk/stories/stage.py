@@ -215,6 +215,10 @@ class StoryStage(CorpusStage):
                     [articles[i].published for i in rest],
                     topic_groups=None if (groups := chunk.groups()) is None else _within(groups, rest),
                 )
+                # The chunk's new stories get their topics now: its topic groups are numbered within
+                # the chunk, so two chunks' groups must not meet in one call (they were pooled by
+                # number into one topic when linked at the end of the run).
+                desk.link_topics([x.story_id for x in assignments if x.opened])
                 members = [(a, s, sim) for a, (s, sim) in placed.items()]
                 members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
                 now_touched = {s for _, s, _ in members}
@@ -229,7 +233,8 @@ class StoryStage(CorpusStage):
                 families.settle(sorted(s for s in last_touched - now_touched if s in desk.stories))
                 last_touched = now_touched
             preparer.close()
-            desk.link_topics([s for s in touched if s in desk.stories])
+            # stories still without a topic (stored by an interrupted run), in a fixed order
+            desk.link_topics(sorted(s for s in touched if s in desk.stories))
             save_desk(db, desk, touched)
             merges = [(e.story_id, e.other_id or "") for e in desk.log if e.kind == "merge"]
             story_store.mark_merged(db, merges)
