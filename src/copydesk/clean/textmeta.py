@@ -14,7 +14,7 @@ lines whose whole job is to credit (``With files from Reuters.``, ``— Reuters`
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
@@ -91,6 +91,14 @@ def _norm(text: str) -> str:
 def _first_word_folded(text: str) -> str:
     """The first word of ``_norm(text)`` (of a non-blank line), without folding the rest."""
     return text.split(None, 1)[0].replace("’", "'").replace("‘", "'").casefold()
+
+
+def _lines_reading(lines: Sequence[Line], title: str) -> Iterator[Line]:
+    """The lines that read as ``title`` once case and spacing are folded (``_norm``); a line whose
+    first word does not fold to the title's is let go without normalising it (most lines)."""
+    wanted = _norm(title)
+    first = wanted.split(" ", 1)[0]
+    return (ln for ln in lines if _first_word_folded(ln.text) == first and _norm(ln.text) == wanted)
 
 
 def _capitalised_names(text: str, max_words: int = 6) -> list[str]:
@@ -369,30 +377,15 @@ def read_metadata(
             take(line, "meta", f"byline or section line (newsroom role words, no sentence){who}")
     title_line: Line | None = None
     if known_title:
-        wanted = _norm(known_title)
-        # a line whose first word is not the title's is not it (a fold of the first word alone)
-        first = wanted.split(" ", 1)[0]
-        title_line = next(
-            (ln for ln in lines[:8] if _first_word_folded(ln.text) == first and _norm(ln.text) == wanted),
-            None,
-        )
+        title_line = next(_lines_reading(lines[:8], known_title), None)
         meta.title = known_title
     else:
         title_line = _pick_title(lines, layout, taken)
         if title_line is not None:
             meta.title = title_line.text.strip()
     if meta.title:
-        wanted = _norm(meta.title)
-        # _norm only folds case and spacing: a line far shorter or longer than the title is not it
-        shortest, longest = len(wanted) // 3, 3 * len(wanted) + 8
-        # and a line whose first word is not the title's is not it either (most lines: one short fold)
-        first_word = wanted.split(" ", 1)[0]
-        for line in lines:
-            if not shortest <= len(line.text) <= longest:
-                continue
-            if _first_word_folded(line.text) != first_word:
-                continue
-            if line is not title_line and line.index not in taken and _norm(line.text) == wanted:
+        for line in _lines_reading(lines, meta.title):
+            if line is not title_line and line.index not in taken:
                 take(line, "duplicate-headline", "the headline printed again")
     _inline_dateline(lines, layout, meta, taken)
     if meta.site is None:
