@@ -54,7 +54,11 @@ class StoryConfig:
     attach_threshold: float = 0.3
     event_threshold: float = 0.06
     topic_threshold: float = 0.1
-    topic_link_threshold: float = 0.2
+    # A later batch's kind group joins an existing topic at the average that groups one batch's kind
+    # groups (it was 0.2: two stories shared a topic in one chunk but not across two). One batch
+    # (ECB+ as benchmarked) does not move; one article at a time, ECB+ topic B3 train 0.827 -> 0.832,
+    # dev 0.967 -> 0.973.
+    topic_link_threshold: float = 0.1
     centring: float = 0.4
     link_floor: float = 0.1  # two reports of one event share at least this much before centring
     window_days: float = 7.0
