@@ -215,9 +215,9 @@ class StoryStage(CorpusStage):
                     [articles[i].published for i in rest],
                     topic_groups=None if (groups := chunk.groups()) is None else _within(groups, rest),
                 )
-                # The chunk's new stories get their topics now: its topic groups are numbered within
-                # the chunk, so two chunks' groups must not meet in one call (they were pooled by
-                # number into one topic when linked at the end of the run).
+                # The chunk's new stories get their topics now, chunk by chunk in input order, so a
+                # later chunk's groups can join the topics of earlier ones (the desk keeps each
+                # chunk's groups apart however it is called).
                 desk.link_topics([x.story_id for x in assignments if x.opened])
                 members = [(a, s, sim) for a, (s, sim) in placed.items()]
                 members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
