@@ -238,3 +238,45 @@ def test_json_strings_is_json_dumps_of_the_list(values: list[str], ascii_only: b
     import json
 
     assert json_strings(values, ensure_ascii=ascii_only) == json.dumps(values, ensure_ascii=ascii_only)
+
+
+@given(
+    st.sampled_from([6, 512, 1024]).flatmap(
+        lambda dim: st.lists(
+            st.one_of(st.just(0.0), st.floats(-4.0, 4.0, width=32)), min_size=dim, max_size=dim
+        )
+    )
+)
+def test_stored_vectors_read_back_as_their_float16_values(values: list[float]) -> None:
+    import numpy as np
+
+    from copydesk.store.stories import pack_vector, unpack_vector
+
+    vector = np.asarray(values, dtype=np.float32)
+    expected = vector.astype(np.float16).astype(np.float32)
+    packed = pack_vector(vector)
+    assert len(packed) <= 2 * len(vector)
+    assert np.array_equal(unpack_vector(packed), expected)
+    # rows stored before the packed form (the whole float16 vector) read back the same
+    assert np.array_equal(unpack_vector(vector.astype(np.float16).tobytes()), expected)
+
+
+def test_a_failed_write_fails_the_ingest_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer thread's error reaches the caller; the run is recorded as failed, and what was
+    committed before stays."""
+    folder = make_corpus(tmp_path / "in", 20)
+    written: list[int] = []
+    real_put = store.put_articles
+
+    def failing_put(db: Database, articles: list[Article]) -> int:
+        if written:
+            raise StoreError("disk full")
+        written.append(real_put(db, articles))
+        return written[-1]
+
+    monkeypatch.setattr(store, "put_articles", failing_put)
+    db = Database.open(tmp_path / "c.db")
+    with pytest.raises(StoreError, match="disk full"):
+        ingest_folder(db, folder)
+    assert [r[0] for r in db.query("SELECT status FROM ingest_runs")] == ["failed"]
+    assert db.query("SELECT count(*) FROM articles")[0][0] == written[0] > 0

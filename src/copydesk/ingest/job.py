@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import BinaryIO
@@ -124,25 +125,34 @@ def run_ingest(
     batch: list[Article] = []
     received: dict[str, int] = {}
     completed: list[PageSource] = []
+    writing: Future[None] | None = None
 
-    def flush() -> None:
+    def write(articles: list[Article], inputs: list[PageSource]) -> None:
         nonlocal inputs_done
-        if batch:
+        if articles:
             with db.atomic():  # one transaction: the articles and the fingerprints computed with them
-                new = article_store.put_articles(db, batch)
-                story_store.put_ingest_prints(db, batch)
+                new = article_store.put_articles(db, articles)
+                story_store.put_ingest_prints(db, articles)
             report.stored += new
-            report.duplicates += len(batch) - new
-            batch.clear()
-        for item in completed:
+            report.duplicates += len(articles) - new
+        for item in inputs:
             if item.fingerprint is not None:
                 runs.mark_input_done(
                     db, item.origin, item.fingerprint, received.get(item.origin, 0), report.run_id
                 )
             inputs_done += 1
-        completed.clear()
         if on_progress:
             on_progress(Progress(inputs_done, report.inputs, report.stored, len(report.skipped)))
+
+    def flush(writer: ThreadPoolExecutor) -> None:
+        """Hand the batch and the inputs it completes to the writer thread, once the batch before is
+        written: the workers go on cleaning while it writes (SQLite lets go of the GIL), where they
+        ran dry while this thread wrote (a batch of 2,048 articles takes it about 0.2 s)."""
+        nonlocal batch, completed, writing
+        if writing is not None:
+            writing.result()
+        writing = writer.submit(write, batch, completed)
+        batch, completed = [], []
 
     def settle_inputs() -> None:
         """Move inputs whose every page has come back to ``completed``."""
@@ -153,7 +163,7 @@ def run_ingest(
 
     status = "failed"
     try:
-        with batch_collection():
+        with batch_collection(), ThreadPoolExecutor(1, thread_name_prefix="copydesk-writer") as writer:
             # Executors keep page order, so the n-th outcome belongs to the n-th page sent.
             sent_from: deque[str] = deque()
             for outcome in executor.map(pipeline, _note_input(pages(), sent_from, tallies)):
@@ -166,9 +176,11 @@ def run_ingest(
                     report.stored_ids.append(outcome.id)
                 settle_inputs()
                 if len(batch) >= batch_size or completed:
-                    flush()
+                    flush(writer)
             settle_inputs()
-            flush()
+            flush(writer)
+            if writing is not None:
+                writing.result()
             status = "done"
     finally:
         runs.record_skipped(db, report.run_id, report.skipped)

@@ -30,7 +30,7 @@ import numpy as np
 from copydesk.fingerprint.normalise import stable_hash
 
 # Signed feature hashing into 512 dimensions: on ECB+ train the clustering scores the same as with an
-# exact 2**20-slot sparse vector (0.88 event B-cubed either way), at a fixed 1 KiB (float16) per vector.
+# exact 2**20-slot sparse vector (0.88 event B-cubed either way), at most 1 KiB (float16) per vector.
 VECTOR_DIM = 512
 
 _TOKEN = re.compile(r"\w+(?:[.,'’]\d+|['’]\w+)*")

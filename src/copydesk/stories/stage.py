@@ -76,7 +76,7 @@ class StoryPrintStage(ArticleStage):
         features = build_features(article.title, article.text, self._lexicon, self.weights, article.published)
         article.story_prints = StoryPrints(
             normalised_hash(article.text),
-            features.combined.astype(np.float16).tobytes(),
+            story_store.pack_vector(features.combined),
             tuple(features.names[:40]),
             tuple(features.numbers[:40]),
         )
