@@ -241,7 +241,7 @@ def test_json_strings_is_json_dumps_of_the_list(values: list[str], ascii_only: b
 
 
 @given(
-    st.sampled_from([6, 512, 1024]).flatmap(
+    st.sampled_from([5, 6, 512, 1024]).flatmap(
         lambda dim: st.lists(
             st.one_of(st.just(0.0), st.floats(-4.0, 4.0, width=32)), min_size=dim, max_size=dim
         )
@@ -255,10 +255,10 @@ def test_stored_vectors_read_back_as_their_float16_values(values: list[float]) -
     vector = np.asarray(values, dtype=np.float32)
     expected = vector.astype(np.float16).astype(np.float32)
     packed = pack_vector(vector)
-    assert len(packed) <= 2 * len(vector)
+    assert len(packed) <= 2 * len(vector) or len(vector) % 2  # never longer, where it can be whole
     assert np.array_equal(unpack_vector(packed), expected)
-    # rows stored before the packed form (the whole float16 vector) read back the same
-    assert np.array_equal(unpack_vector(vector.astype(np.float16).tobytes()), expected)
+    if len(vector) % 2 == 0:  # rows stored before the packed form (the whole vector) read back the same
+        assert np.array_equal(unpack_vector(vector.astype(np.float16).tobytes()), expected)
 
 
 def test_a_failed_write_fails_the_ingest_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

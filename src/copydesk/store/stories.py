@@ -57,12 +57,12 @@ def pack_vector(vector: np.ndarray) -> bytes:
     """A feature vector as stored: its non-zero float16 entries, their positions (uint16) first, then
     their values, then the vector's length (uint16). A 108-word article fills ~140 of the 1,024 slots,
     so the row takes ~0.6 KB instead of 2 KB and several rows share a page (one row a page cost the
-    writers a page write per article). Whole vectors (two bytes a slot, as rows were first stored and
-    as a vector with half its slots filled still is) have an even number of slots, so a blob's length
-    tells the two apart: a multiple of four is a whole vector."""
+    writers a page write per article). A whole vector (two bytes a slot: rows stored before this form,
+    and a vector of an even number of slots with half of them filled) is a multiple of four bytes
+    long, a packed one is not, so a blob's length tells the two apart."""
     halves = vector.astype(np.float16)
     slots = np.flatnonzero(halves)
-    if 2 * len(slots) >= len(halves) or len(halves) % 2 or len(halves) > 0xFFFF:
+    if len(halves) > 0xFFFF or (2 * len(slots) >= len(halves) and len(halves) % 2 == 0):
         return halves.tobytes()
     return b"".join(
         (slots.astype(np.uint16).tobytes(), halves[slots].tobytes(), np.uint16(len(halves)).tobytes())
@@ -73,11 +73,10 @@ def unpack_vector(blob: bytes) -> np.ndarray:
     """The float32 vector ``pack_vector`` stored (empty for an empty blob)."""
     if len(blob) % 4 == 0:
         return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-    count = len(blob) // 4
-    vector = np.zeros(int(np.frombuffer(blob, dtype=np.uint16, offset=4 * count)[0]), dtype=np.float32)
-    vector[np.frombuffer(blob, dtype=np.uint16, count=count)] = np.frombuffer(
-        blob, dtype=np.float16, count=count, offset=2 * count
-    )
+    items = np.frombuffer(blob, dtype=np.uint16)  # slots, values, length: two bytes each
+    count = len(items) // 2
+    vector = np.zeros(int(items[-1]), dtype=np.float32)
+    vector[items[:count]] = items[count : 2 * count].view(np.float16)
     return vector
 
 

@@ -7,6 +7,8 @@ so the batch is first split into the components of its >= t links (found exactly
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -130,15 +132,21 @@ def average_link(
     if floor is not None:
         known = floor[0] @ floor[0].T if floor_sims is None else floor_sims
         sims = np.minimum(sims, known - (floor[1] - threshold))
-    dist = np.clip(1.0 - sims, 0.0, 2.0).astype(np.float64)
-    np.fill_diagonal(dist, 0.0)
-    dist = (dist + dist.T) / 2
-    tree = linkage(squareform(dist, checks=False), method="average")
+    tree = linkage(_condensed_distances(sims, squareform), method="average")
     labels = _cut(tree, n, 1.0 - threshold + 1e-9)
     clusters: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
         clusters.setdefault(label, []).append(i)
     return list(clusters.values())
+
+
+def _condensed_distances(sims: np.ndarray, squareform: Callable[..., np.ndarray]) -> np.ndarray:
+    """The distances (1 - similarity, within [0, 2]) of each pair above the diagonal, in
+    ``squareform``'s order, taken out before any arithmetic: on the whole matrix, in float64, they
+    cost the topic groups of a 2,000-article chunk 0.1 s. The matrices here are symmetric to the
+    bit (numpy computes ``a @ a.T`` as one triangle, mirrored; their minimums and sub-matrices stay
+    so), so the triangle above is the mean of the two the agglomeration once averaged."""
+    return np.clip(1.0 - squareform(sims, checks=False), 0.0, 2.0).astype(np.float64)
 
 
 def _cut(tree: np.ndarray, n: int, t: float) -> list[int]:
