@@ -60,13 +60,17 @@ def pack_vector(vector: np.ndarray) -> bytes:
     writers a page write per article). A whole vector (two bytes a slot: rows stored before this form,
     and a vector of an even number of slots with half of them filled) is a multiple of four bytes
     long, a packed one is not, so a blob's length tells the two apart."""
-    halves = vector.astype(np.float16)
-    slots = np.flatnonzero(halves)
-    if len(halves) > 0xFFFF or (2 * len(slots) >= len(halves) and len(halves) % 2 == 0):
-        return halves.tobytes()
-    return b"".join(
-        (slots.astype(np.uint16).tobytes(), halves[slots].tobytes(), np.uint16(len(halves)).tobytes())
-    )
+    slots = np.flatnonzero(vector)
+    size = len(vector)
+    if size > 0xFFFF or (2 * len(slots) >= size and size % 2 == 0):
+        return vector.astype(np.float16).tobytes()
+    # only the filled slots are converted (a value too small for float16 is kept as its zero: read
+    # back, the vector is the same)
+    items = np.empty(2 * len(slots) + 1, dtype=np.uint16)
+    items[: len(slots)] = slots
+    items[len(slots) : 2 * len(slots)] = vector[slots].astype(np.float16).view(np.uint16)
+    items[-1] = size
+    return items.tobytes()
 
 
 def unpack_vector(blob: bytes) -> np.ndarray:

@@ -372,7 +372,7 @@ def _squares(block: dict[str, float]) -> float:
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
+    norm = float(np.sqrt(vector.dot(vector)))  # np.linalg.norm's sum, without its checks (5 us)
     if norm > 0:
         vector /= norm
     return vector
