@@ -186,10 +186,10 @@ class ChunkPreparer:
     """The chunks in order, each prepared ``ahead`` chunks ahead in a forked helper where that is
     allowed.
 
-    The first chunks are sent when the preparer is made, so the helper reads and signs them while the
-    stage loads its state (the lexicon and scipy, where they were not loaded before the stage: half a
-    second on one core; one chunk ahead left the helper idle for most of it). If the helper dies, the
-    rest is prepared inline."""
+    The first chunk is prepared here, its topic groups included (as the helper would make them),
+    while the helper starts on the next ones: waiting for the helper's first chunk and then for its
+    groups left this process idle for a third of a second at the start of every run. The helper is
+    sent its first chunks when the preparer is made. If it dies, the rest is prepared inline."""
 
     ahead = 2
 
@@ -207,14 +207,15 @@ class ChunkPreparer:
         self.config = config
         self._pool: ProcessPoolExecutor | None = None
         self._sent: dict[int, tuple[Future[PreparedChunk], Future[list[list[int]] | None]]] = {}
-        if helper and db.path is not None and may_fork():
+        self._group_first = helper  # the first chunk's groups are the helper's, made here
+        if helper and len(self.chunks) > 1 and db.path is not None and may_fork():
             self._pool = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_start_preparer,
                 initargs=(db.path, fingerprint),
             )
-            for k in range(self.ahead):
+            for k in range(1, 1 + self.ahead):
                 self._send(k)
 
     @property
@@ -224,6 +225,11 @@ class ChunkPreparer:
 
     def __iter__(self) -> Iterator[PreparedChunk]:
         for k, ids in enumerate(self.chunks):
+            if k == 0 and self._group_first:
+                chunk = prepare_chunk(self.db, ids, self.fingerprint)
+                chunk.topic_groups = topic_groups_of(chunk.features, self.config)
+                yield chunk
+                continue
             if self._pool is not None:
                 self._send(k + self.ahead)
                 found = self._received(k)

@@ -197,10 +197,6 @@ class StoryStage(CorpusStage):
         touched: set[str] = set()
         last_touched: set[str] = set()
         with preparer, FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
-            if preparer.helped:
-                # What the desk's groupings import (scipy, ~0.2 s), while the preparer makes the
-                # first chunk ready: imported on receiving it, it made the stage wait that much longer.
-                load_libraries()
             for chunk in preparer:
                 articles, features = chunk.articles, chunk.features
                 copies.remember(chunk.prints)
