@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from copydesk.records import Article
+from copydesk.store.stories import unpack_vector
 from copydesk.stories.cluster import StoryConfig, _earlier, _later, day_number
 from copydesk.stories.features import VECTOR_DIM, FeatureWeights, Lexicon, build_features, feature_rows
 from copydesk.stories.stage import StoryStage
@@ -94,7 +95,7 @@ def test_the_stage_builds_vectors_with_the_article_date() -> None:
     expected = build_features(*FLOOD_A, stage.lexicon, stage.config.weights, SPRING).combined
     prints = stage.print_stage().process(_article(SPRING)).story_prints
     assert prints is not None
-    assert np.array_equal(np.frombuffer(prints.vector, dtype=np.float16), expected.astype(np.float16))
+    assert np.array_equal(unpack_vector(prints.vector), expected.astype(np.float16).astype(np.float32))
     # The stories stage's own fallback (no vector from ingest) builds the same row.
     (stored,) = stage.fingerprint([_article(SPRING)])
     assert np.allclose(stored.vector, expected, atol=1e-6)

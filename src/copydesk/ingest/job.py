@@ -24,6 +24,8 @@ from copydesk.store import runs
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 
+TAIL_BATCH = 256  # articles a batch holds once the input is all read
+
 
 @dataclass(slots=True)
 class IngestReport:
@@ -109,7 +111,10 @@ def run_ingest(
     tallies: deque[_InputTally] = deque()
     inputs_done = report.inputs_resumed
 
+    read_all = False  # every page has been read (the rest are in the workers)
+
     def pages() -> Iterator[RawPage]:
+        nonlocal read_all
         for source in todo:
             tally = _InputTally(source)
             tallies.append(tally)
@@ -121,6 +126,7 @@ def run_ingest(
                 report.pages += 1
                 yield read
             tally.read_done = True
+        read_all = True
 
     batch: list[Article] = []
     received: dict[str, int] = {}
@@ -175,7 +181,9 @@ def run_ingest(
                     batch.append(outcome)
                     report.stored_ids.append(outcome.id)
                 settle_inputs()
-                if len(batch) >= batch_size or completed:
+                # once every page is read, smaller batches: the last one is written with the
+                # workers done (a full batch of 2,048 kept a core idle for 0.15 s at the end)
+                if len(batch) >= (TAIL_BATCH if read_all else batch_size) or completed:
                     flush(writer)
             settle_inputs()
             flush(writer)
