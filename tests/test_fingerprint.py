@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,6 +133,17 @@ def test_shingle_prints_count_what_the_shingle_sets_share() -> None:
 def test_the_ascii_shortcut_normalises_as_the_unicode_path_does(text: str) -> None:
     assert normalise_for_hash(text) == unicode_normalise_for_hash(text)
     assert words(text) == unicode_words(text)
+
+
+@settings(max_examples=600)
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
+def test_the_compiled_fold_is_the_normalised_text(text: str) -> None:
+    compiled = pytest.importorskip("copydesk._textscan")
+    folded = compiled.ascii_folded_words(text)
+    if text.isascii():
+        assert folded == unicode_normalise_for_hash(text).encode("utf-8")
+    else:
+        assert folded is None
 
 
 _FEW_WORDS = st.lists(

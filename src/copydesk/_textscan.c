@@ -468,6 +468,36 @@ fail:
     return NULL;
 }
 
+/* python ``copydesk.fingerprint.normalise.normalise_for_hash`` of an ASCII text, as UTF-8 bytes: every
+ * character that is not a letter, digit or underscore is a word break, capitals become small, words are
+ * joined by single spaces. None for a text that is not ASCII (the caller takes the Unicode path). */
+static PyObject *ascii_folded_words(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "ascii_folded_words(text): text must be a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    const unsigned char *data = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), k = 0;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (out == NULL) return NULL;
+    char *dst = PyBytes_AS_STRING(out);
+    int gap = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = data[i];
+        int upper = c >= 'A' && c <= 'Z';
+        if (!(upper || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+            gap = 1;
+            continue;
+        }
+        if (gap && k > 0) dst[k++] = ' ';
+        gap = 0;
+        dst[k++] = (char)(upper ? c + 32 : c);
+    }
+    if (_PyBytes_Resize(&out, k) < 0) return NULL;
+    return out;
+}
+
 static PyMethodDef textscan_methods[] = {
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
@@ -485,6 +515,9 @@ static PyMethodDef textscan_methods[] = {
      "| None: the line facts of an ASCII line without reader-address words, built whole."},
     {"token_counts", token_counts, METH_O,
      "token_counts(text) -> dict[str, int]: copydesk.stories.features.python_token_counts, compiled."},
+    {"ascii_folded_words", ascii_folded_words, METH_O,
+     "ascii_folded_words(text) -> bytes | None: copydesk.fingerprint.normalise.normalise_for_hash of an ASCII "
+     "text, encoded; None for other text."},
     {"split_sentences", split_sentences, METH_O,
      "split_sentences(text) -> list[str]: the text's sentences, as copydesk.stories.features.python_sentences "
      "splits them."},
