@@ -46,6 +46,7 @@ from copydesk.config import Settings
 from copydesk.pipeline import DocumentPipeline
 from copydesk.records import Article, RawPage
 from copydesk.service import article_stages
+from copydesk.store.stories import unpack_vector
 from copydesk.stories.cluster import StoryConfig, StoryDesk
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.stage import StoryStage
@@ -131,7 +132,7 @@ def story_rows(
         prints = stage.process(article).story_prints
         assert prints is not None
         # Read back as story_store.get_features reads the stored vector.
-        vectors.append(np.frombuffer(prints.vector, dtype=np.float16).astype(np.float32))
+        vectors.append(unpack_vector(prints.vector))
     return np.stack(vectors), [a.published for a in split.articles]
 
 
