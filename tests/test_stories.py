@@ -240,3 +240,35 @@ def test_split_is_recorded_and_keeps_the_old_id(tmp_path: Path) -> None:
     assert shown["article_ids"] == ["a1"] and new != old
     assert any(e["kind"] == "split" and e["other_id"] == new for e in shown["log"])
     assert service.get_story(settings, new)["article_ids"] == ["a2"]
+
+
+def test_a_story_state_is_written_again_only_once_it_changes(
+    lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage keeps what it last stored of each story; rows that have not changed since are not
+    written again (a run used to rewrite every story it touched at its end)."""
+    from copydesk.store import stories as story_store
+    from copydesk.stories.stage import save_desk
+
+    db = Database.memory()
+    desk = StoryDesk(StoryConfig())
+    when = datetime(2024, 3, 1, 9)
+    text = "Flood waters rose in Harlow on Monday as the river Stour broke its banks, officials said."
+    vector = build_features("Flood in Harlow", text, lexicon, published=when).combined
+    opened = desk.assign(["a1"], vector[None, :], [when])[0]
+    desk.link_topics([opened.story_id])
+    written: list[int] = []
+    real_save = story_store.save_story_states
+
+    def counting_save(db: Database, rows: list[story_store.StoredStory]) -> None:
+        written.append(len(rows))
+        real_save(db, rows)
+
+    monkeypatch.setattr(story_store, "save_story_states", counting_save)
+    saved: dict = {}
+    save_desk(db, desk, {opened.story_id}, saved)
+    save_desk(db, desk, {opened.story_id}, saved)
+    desk.join(desk.stories[opened.story_id], vector, when)
+    save_desk(db, desk, {opened.story_id}, saved)
+    assert written == [1, 1]  # the second call had nothing to write
+    assert db.query("SELECT size FROM stories")[0][0] == 2

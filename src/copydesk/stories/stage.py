@@ -196,6 +196,7 @@ class StoryStage(CorpusStage):
             raise
         touched: set[str] = set()
         last_touched: set[str] = set()
+        saved: dict[str, _SavedState] = {}
         with preparer, FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
             for chunk in preparer:
                 articles, features = chunk.articles, chunk.features
@@ -219,7 +220,7 @@ class StoryStage(CorpusStage):
                 members += [(x.article_id, x.story_id, x.similarity) for x in assignments]
                 now_touched = {s for _, s, _ in members}
                 touched.update(now_touched)
-                save_desk(db, desk, {s for _, s, _ in members})
+                save_desk(db, desk, {s for _, s, _ in members}, saved)
                 story_store.put_members(db, members)
                 if features:
                     copies.add([f.article_id for f in features], np.stack([f.signature for f in features]))
@@ -231,7 +232,7 @@ class StoryStage(CorpusStage):
             preparer.close()
             # stories still without a topic (stored by an interrupted run), in a fixed order
             desk.link_topics(sorted(s for s in touched if s in desk.stories))
-            save_desk(db, desk, touched)
+            save_desk(db, desk, touched, saved)
             merges = [(e.story_id, e.other_id or "") for e in desk.log if e.kind == "merge"]
             story_store.mark_merged(db, merges)
             story_store.put_log(
@@ -295,14 +296,28 @@ def load_desk(db: Database, config: StoryConfig) -> StoryDesk:
     return desk
 
 
-def save_desk(db: Database, desk: StoryDesk, touched: set[str]) -> None:
+# What a story's stored row was written from: its sum changes only with its size.
+_SavedState = tuple[str, datetime | None, datetime | None, int]
+
+
+def save_desk(
+    db: Database, desk: StoryDesk, touched: set[str], saved: dict[str, _SavedState] | None = None
+) -> None:
+    """Store the states of the touched stories (and of those merges kept); ``saved``: the state each
+    story was last stored in by this caller, so a row that has not changed since is not written
+    again (the end of a run rewrote every story of the run, 4 KB a row)."""
     ids = {desk.merged_into.get(s, s) for s in touched} | {e.other_id for e in desk.log if e.other_id}
-    rows = [
-        story_store.StoredStory(s.id, s.topic_id, s.first, s.last, s.size, desk.total(s.id))
-        for sid in sorted(i for i in ids if i in desk.stories)
-        for s in [desk.stories[sid]]
-    ]
-    story_store.save_story_states(db, rows)
+    rows = []
+    for sid in sorted(i for i in ids if i in desk.stories):
+        story = desk.stories[sid]
+        state = (story.topic_id, story.first, story.last, story.size)
+        if saved is not None:
+            if saved.get(sid) == state:
+                continue
+            saved[sid] = state
+        rows.append(story_store.StoredStory(sid, *state, desk.total(sid)))
+    if rows:
+        story_store.save_story_states(db, rows)
 
 
 def lsh_owner_ids(db: Database, config: MinHashConfig) -> list[str]:
