@@ -46,7 +46,7 @@ from copydesk.config import Settings
 from copydesk.pipeline import DocumentPipeline
 from copydesk.records import Article, RawPage
 from copydesk.service import article_stages
-from copydesk.store.stories import unpack_vector
+from copydesk.store.vectors import unpack_vector
 from copydesk.stories.cluster import StoryConfig, StoryDesk
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.stage import StoryStage

@@ -250,7 +250,7 @@ def test_json_strings_is_json_dumps_of_the_list(values: list[str], ascii_only: b
 def test_stored_vectors_read_back_as_their_float16_values(values: list[float]) -> None:
     import numpy as np
 
-    from copydesk.store.stories import pack_vector, unpack_vector
+    from copydesk.store.vectors import pack_vector, unpack_vector
 
     vector = np.asarray(values, dtype=np.float32)
     expected = vector.astype(np.float16).astype(np.float32)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from copydesk.records import Article
-from copydesk.store.stories import unpack_vector
+from copydesk.store.vectors import unpack_vector
 from copydesk.stories.cluster import StoryConfig, _earlier, _later, day_number
 from copydesk.stories.features import VECTOR_DIM, FeatureWeights, Lexicon, build_features, feature_rows
 from copydesk.stories.stage import StoryStage

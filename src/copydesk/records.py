@@ -143,7 +143,7 @@ _RAW_TEXT_AT, _TEXT_AT = 5, 6  # where ``Article``'s constructor takes them
 class StoryPrints(PickledByConstructor):
     """An article's story fingerprints, computed beside cleaning in the worker processes so the
     (single-process) stories stage need not: the normalised hash of the text they were computed
-    from, the event+kind vector (``store.stories.pack_vector``) and the names and figures behind it."""
+    from, the event+kind vector (``store.vectors.pack_vector``) and the names and figures behind it."""
 
     norm_hash: str
     vector: bytes

@@ -20,7 +20,7 @@ from copydesk.errors import MigrationError, StoreError
 
 BUSY_TIMEOUT_MS = 30_000
 # Pages a connection may keep (in KiB, SQLite's negative form): with the default 2 MiB a writer's
-# transaction of 512 articles evicted and read back the pages of the random-keyed indexes (ids,
+# transaction of a batch of articles evicted and read back the pages of the random-keyed indexes (ids,
 # content hashes) it kept touching; 64 MiB is an upper bound, filled only as pages are read.
 CACHE_KIB = 65_536
 

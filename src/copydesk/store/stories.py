@@ -13,6 +13,7 @@ import numpy as np
 from copydesk.errors import NotFoundError
 from copydesk.records import Article, PickledByConstructor, Story, StoryMember
 from copydesk.store.db import Database, in_chunks, json_strings
+from copydesk.store.vectors import pack_vector, unpack_vector
 
 
 def _now() -> str:
@@ -51,37 +52,6 @@ class StoredStory:
     last_seen: datetime | None
     size: int
     vector_sum: np.ndarray
-
-
-def pack_vector(vector: np.ndarray) -> bytes:
-    """A feature vector as stored: its non-zero float16 entries, their positions (uint16) first, then
-    their values, then the vector's length (uint16). A 108-word article fills ~140 of the 1,024 slots,
-    so the row takes ~0.6 KB instead of 2 KB and several rows share a page (one row a page cost the
-    writers a page write per article). A whole vector (two bytes a slot: rows stored before this form,
-    and a vector of an even number of slots with half of them filled) is a multiple of four bytes
-    long, a packed one is not, so a blob's length tells the two apart."""
-    slots = np.flatnonzero(vector)
-    size = len(vector)
-    if size > 0xFFFF or (2 * len(slots) >= size and size % 2 == 0):
-        return vector.astype(np.float16).tobytes()
-    # only the filled slots are converted (a value too small for float16 is kept as its zero: read
-    # back, the vector is the same)
-    items = np.empty(2 * len(slots) + 1, dtype=np.uint16)
-    items[: len(slots)] = slots
-    items[len(slots) : 2 * len(slots)] = vector[slots].astype(np.float16).view(np.uint16)
-    items[-1] = size
-    return items.tobytes()
-
-
-def unpack_vector(blob: bytes) -> np.ndarray:
-    """The float32 vector ``pack_vector`` stored (empty for an empty blob)."""
-    if len(blob) % 4 == 0:
-        return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-    items = np.frombuffer(blob, dtype=np.uint16)  # slots, values, length: two bytes each
-    count = len(items) // 2
-    vector = np.zeros(int(items[-1]), dtype=np.float32)
-    vector[items[:count]] = items[count : 2 * count].view(np.float16)
-    return vector
 
 
 def put_features(db: Database, rows: Sequence[StoredFeatures]) -> None:

@@ -29,6 +29,7 @@ from copydesk.records import Article, StoryPrints
 from copydesk.run.collection import batch_collection
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
+from copydesk.store.vectors import pack_vector
 from copydesk.stories.chunk_prep import ChunkPreparer
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
@@ -76,7 +77,7 @@ class StoryPrintStage(ArticleStage):
         features = build_features(article.title, article.text, self._lexicon, self.weights, article.published)
         article.story_prints = StoryPrints(
             normalised_hash(article.text),
-            story_store.pack_vector(features.combined),
+            pack_vector(features.combined),
             tuple(features.names[:40]),
             tuple(features.numbers[:40]),
         )
