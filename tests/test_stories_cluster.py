@@ -213,7 +213,7 @@ def test_condensed_distances_are_the_symmetrised_matrix_above_its_diagonal(
         sims = np.minimum(sims, floor - 0.05)[np.ix_(keep, keep)]
     dist = np.clip(1.0 - sims, 0.0, 2.0).astype(np.float64)
     np.fill_diagonal(dist, 0.0)
-    assert np.array_equal(_condensed_distances(sims, squareform), squareform((dist + dist.T) / 2))
+    assert np.array_equal(_condensed_distances(sims), squareform((dist + dist.T) / 2))
 
 
 def test_topic_groups_of_different_batches_never_share_a_topic_by_their_number() -> None:

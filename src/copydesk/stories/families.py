@@ -265,16 +265,13 @@ def copy_families(
         why = _why_original(members, ranked, wires)
         out.append(StoryMember(members[head].article_id, family, "original", why))
         for i in ranked[1:]:
-            known = float(estimates[head, i]) if head < full and i < full else None
             # a rewrite or translation called in the pairwise loop is the call again: passages only
             # add to a copy's evidence (the alignment, 5,000 of 12,000 of these calls on 20k, is not
             # worked out twice)
-            prior = calls.get((head, i))
-            call = (
-                prior
-                if prior is not None and prior.relation in _ALIGNED
-                else judge.call(members[head], members[i], estimate=known)
-            )
+            call = calls.get((head, i))
+            if call is None or call.relation not in _ALIGNED:
+                known = float(estimates[head, i]) if head < full and i < full else None
+                call = judge.call(members[head], members[i], estimate=known)
             if call is None:
                 link = max(
                     (c for (x, y), c in calls.items() if i in (x, y) and find(x) == find(head)),

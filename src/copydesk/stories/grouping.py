@@ -7,8 +7,6 @@ so the batch is first split into the components of its >= t links (found exactly
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 
@@ -115,7 +113,6 @@ def average_link(
     ``floor_sims``: the vectors' (and the floor vectors') similarity matrices where the caller has them.
     """
     from scipy.cluster.hierarchy import linkage
-    from scipy.spatial.distance import squareform
 
     n = len(vectors)
     if n == 1:
@@ -132,7 +129,7 @@ def average_link(
     if floor is not None:
         known = floor[0] @ floor[0].T if floor_sims is None else floor_sims
         sims = np.minimum(sims, known - (floor[1] - threshold))
-    tree = linkage(_condensed_distances(sims, squareform), method="average")
+    tree = linkage(_condensed_distances(sims), method="average")
     labels = _cut(tree, n, 1.0 - threshold + 1e-9)
     clusters: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
@@ -140,13 +137,16 @@ def average_link(
     return list(clusters.values())
 
 
-def _condensed_distances(sims: np.ndarray, squareform: Callable[..., np.ndarray]) -> np.ndarray:
+def _condensed_distances(sims: np.ndarray) -> np.ndarray:
     """The distances (1 - similarity, within [0, 2]) of each pair above the diagonal, in
     ``squareform``'s order, taken out before any arithmetic: on the whole matrix, in float64, they
     cost the topic groups of a 2,000-article chunk 0.1 s. The matrices here are symmetric to the
     bit (numpy computes ``a @ a.T`` as one triangle, mirrored; their minimums and sub-matrices stay
     so), so the triangle above is the mean of the two the agglomeration once averaged."""
-    return np.clip(1.0 - squareform(sims, checks=False), 0.0, 2.0).astype(np.float64)
+    from scipy.spatial.distance import squareform
+
+    condensed: np.ndarray = np.clip(1.0 - squareform(sims, checks=False), 0.0, 2.0).astype(np.float64)
+    return condensed
 
 
 def _cut(tree: np.ndarray, n: int, t: float) -> list[int]:

@@ -301,21 +301,18 @@ def load_desk(db: Database, config: StoryConfig) -> StoryDesk:
 _SavedState = tuple[str, datetime | None, datetime | None, int]
 
 
-def save_desk(
-    db: Database, desk: StoryDesk, touched: set[str], saved: dict[str, _SavedState] | None = None
-) -> None:
+def save_desk(db: Database, desk: StoryDesk, touched: set[str], saved: dict[str, _SavedState]) -> None:
     """Store the states of the touched stories (and of those merges kept); ``saved``: the state each
-    story was last stored in by this caller, so a row that has not changed since is not written
-    again (the end of a run rewrote every story of the run, 4 KB a row)."""
+    story was last stored in by this caller (updated here), so a row that has not changed since is
+    not written again (the end of a run rewrote every story of the run, 4 KB a row)."""
     ids = {desk.merged_into.get(s, s) for s in touched} | {e.other_id for e in desk.log if e.other_id}
     rows = []
     for sid in sorted(i for i in ids if i in desk.stories):
         story = desk.stories[sid]
         state = (story.topic_id, story.first, story.last, story.size)
-        if saved is not None:
-            if saved.get(sid) == state:
-                continue
-            saved[sid] = state
+        if saved.get(sid) == state:
+            continue
+        saved[sid] = state
         rows.append(story_store.StoredStory(sid, *state, desk.total(sid)))
     if rows:
         story_store.save_story_states(db, rows)
