@@ -280,3 +280,19 @@ def test_a_failed_write_fails_the_ingest_and_says_so(tmp_path: Path, monkeypatch
         ingest_folder(db, folder)
     assert [r[0] for r in db.query("SELECT status FROM ingest_runs")] == ["failed"]
     assert db.query("SELECT count(*) FROM articles")[0][0] == written[0] > 0
+
+
+def test_a_new_store_has_8_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    from copydesk.store.db import PAGE_BYTES
+
+    with Database.open(tmp_path / "new.db") as db:
+        assert db.query("PRAGMA page_size")[0][0] == PAGE_BYTES == 8192
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("PRAGMA page_size = 4096")
+    old.execute("CREATE TABLE kept (x)")
+    old.commit()
+    old.close()
+    with Database.open(tmp_path / "old.db") as db:
+        assert db.query("PRAGMA page_size")[0][0] == 4096
+        assert db.query("PRAGMA journal_mode")[0][0] == "wal"
+        assert "0001_core" in db.applied_migrations()

@@ -23,6 +23,7 @@ BUSY_TIMEOUT_MS = 30_000
 # transaction of a batch of articles evicted and read back the pages of the random-keyed indexes (ids,
 # content hashes) it kept touching; 64 MiB is an upper bound, filled only as pages are read.
 CACHE_KIB = 65_536
+PAGE_BYTES = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,10 @@ class Database:
             # memory: on disk they were a file created, written page by page and deleted per statement
             conn.execute("PRAGMA temp_store = MEMORY")
             if not readonly:
+                # Pages of 8 KiB for a new store (an existing one keeps its own): half the page reads
+                # and writes of 4 KiB ones, each a system call (ingest -> stories on 20k: 89k -> 44k
+                # page writes at ingest, +5 to +10% articles/s; 16 KiB pages were no faster).
+                conn.execute(f"PRAGMA page_size = {PAGE_BYTES}")
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
