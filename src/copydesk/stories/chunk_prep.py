@@ -207,21 +207,20 @@ class ChunkPreparer:
         self.config = config
         self._pool: ProcessPoolExecutor | None = None
         self._sent: dict[int, tuple[Future[PreparedChunk], Future[list[list[int]] | None]]] = {}
-        self._group_first = helper  # the first chunk's groups are the helper's, made here
-        if helper and len(self.chunks) > 1 and db.path is not None and may_fork():
+        path = db.path
+        helped = helper and path is not None and may_fork()
+        # where a helper may run, the first chunk's groups are the helper's, made here; elsewhere
+        # every chunk is left to ``assign``, as before
+        self._group_first = helped
+        if helped and path is not None and len(self.chunks) > 1:
             self._pool = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_start_preparer,
-                initargs=(db.path, fingerprint),
+                initargs=(path, fingerprint),
             )
             for k in range(1, 1 + self.ahead):
                 self._send(k)
-
-    @property
-    def helped(self) -> bool:
-        """Whether a helper process prepares the chunks (and builds their topic groups)."""
-        return self._pool is not None
 
     def __iter__(self) -> Iterator[PreparedChunk]:
         for k, ids in enumerate(self.chunks):
