@@ -59,8 +59,10 @@ def test_small_story_stays_apart_when_far_in_time_or_unrelated() -> None:
     undated = np.full(5, math.nan)
     assert absorb_small([[0, 1, 2, 3], [4]], unrelated, undated, cfg) == [[0, 1, 2, 3], [4]]
     # Two groups both bigger than small_size never fold, however close.
-    big = np.repeat(rows[:1], 8, axis=0)
-    assert len(absorb_small([[0, 1, 2, 3], [4, 5, 6, 7]], big, np.full(8, math.nan), cfg)) == 2
+    size = cfg.small_size + 1
+    big = np.repeat(rows[:1], 2 * size, axis=0)
+    halves = [list(range(size)), list(range(size, 2 * size))]
+    assert len(absorb_small(halves, big, np.full(2 * size, math.nan), cfg)) == 2
 
 
 def _two_halves(shared: float, chain: float, own: float, wording: float, count: int = 12) -> np.ndarray:

@@ -14,9 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-# Measured 0.943 (event) and 0.973 (topic) on dev when these floors were set; the margin absorbs a
-# library's rounding, not a regression.
-EVENT_B3_FLOOR = 0.94
+# Measured 0.969 (event; 0.943 before 6 Dec's third session) and 0.973 (topic) on dev when these
+# floors were set; the margin absorbs a library's rounding, not a regression. The goal is 0.95.
+EVENT_B3_FLOOR = 0.96
 TOPIC_B3_FLOOR = 0.97
 
 
