@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -232,24 +233,28 @@ def tune(train: Split, lexicon: Lexicon) -> StoryConfig:
             best = (*key, config)
             print(f"train event {key[0]:.3f} topic {key[1]:.3f} <- {config}")
     assert best is not None
+
+    def refine(fields: tuple[str, str], values: Sequence[tuple[float, float]]) -> None:
+        """Try each pair of values of two fields on the best config so far (ties keep the first)."""
+        nonlocal best
+        for pair in values:
+            assert best is not None
+            changes: dict[str, Any] = dict(zip(fields, pair, strict=True))
+            config = dataclasses.replace(best[2], **changes)
+            got = score(config)
+            key = (got["event_b3"], got["topic_b3"])
+            if key > best[:2]:
+                best = (*key, config)
+                print(f"train event {key[0]:.4f} topic {key[1]:.3f} <- {fields} {pair}")
+
     # Then the split of mixed stories on the chosen config (split_size 0: never split).
-    for size, ratio in itertools.product((0, 4, 5, 6), (0.6, 0.5, 0.7)):  # ties keep the first
-        config = dataclasses.replace(best[2], split_size=size, split_ratio=ratio)
-        got = score(config)
-        key = (got["event_b3"], got["topic_b3"])
-        if key > best[:2]:
-            best = (*key, config)
-            print(f"train event {key[0]:.3f} topic {key[1]:.3f} <- split {size}, {ratio}")
+    refine(("split_size", "split_ratio"), list(itertools.product((0, 4, 5, 6), (0.6, 0.5, 0.7))))
     # Then the event threshold together with the size of new story that may fold into a sibling:
     # a higher threshold cuts more stories, a larger fold size takes their strays back (the grid
     # above holds small_size at 0 or 3, where a threshold above 0.06 only fragments).
-    for event, small in itertools.product((0.06, 0.08, 0.1, 0.12, 0.14), (3, 6, 8)):
-        config = dataclasses.replace(best[2], event_threshold=event, small_size=small)
-        got = score(config)
-        key = (got["event_b3"], got["topic_b3"])
-        if key > best[:2]:
-            best = (*key, config)
-            print(f"train event {key[0]:.4f} topic {key[1]:.3f} <- event {event}, small {small}")
+    thresholds = (0.06, 0.08, 0.1, 0.12, 0.14)
+    refine(("event_threshold", "small_size"), list(itertools.product(thresholds, (3, 6, 8))))
+    assert best is not None
     return best[2]
 
 
