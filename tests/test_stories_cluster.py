@@ -193,6 +193,26 @@ def test_cut_is_fclusters_partition(rows: tuple[list[list[int]], float]) -> None
     assert partition(ours) == partition(theirs)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(2, 40).flatmap(
+        lambda n: st.lists(st.lists(st.integers(0, 3), min_size=4, max_size=4), min_size=n, max_size=n)
+    )
+)
+def test_average_tree_is_scipys_average_linkage(points: list[list[int]]) -> None:
+    # small integer vectors give many equal distances, where two routes could merge in another order
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import pdist
+
+    from copydesk.stories.grouping import average_tree
+
+    condensed = pdist(np.asarray(points, dtype=np.float64))
+    before = condensed.copy()
+    ours = average_tree(condensed, len(points))
+    assert np.array_equal(ours, linkage(condensed, method="average"))
+    assert np.array_equal(condensed, before)  # the distances are left as they were
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(2, 40), st.integers(0, 2**32 - 1), st.sampled_from(["float32", "float64"]), st.booleans())
 def test_condensed_distances_are_the_symmetrised_matrix_above_its_diagonal(
