@@ -11,6 +11,7 @@
 #include <Python.h>
 #include <math.h>
 #include <string.h>
+#include <stdint.h>
 
 #define VECTOR_DIM 512
 #define DIGITS 0
@@ -393,7 +394,79 @@ done:
     return result;
 }
 
+/* float32 bits -> float16 bits, rounded to nearest even: numpy's npy_floatbits_to_halfbits (what
+ * ``astype(np.float16)`` gives), so a vector packed here is the one store.vectors.pack_vector makes. */
+static uint16_t half_bits(uint32_t f) {
+    uint16_t h_sgn = (uint16_t)((f & 0x80000000u) >> 16);
+    uint32_t f_exp = f & 0x7f800000u, f_sig;
+    if (f_exp >= 0x47800000u) {
+        if (f_exp == 0x7f800000u) {
+            f_sig = f & 0x007fffffu;
+            if (f_sig != 0) {
+                uint16_t ret = (uint16_t)(0x7c00u + (f_sig >> 13));
+                if (ret == 0x7c00u) ret++;
+                return (uint16_t)(h_sgn + ret);
+            }
+            return (uint16_t)(h_sgn + 0x7c00u);
+        }
+        return (uint16_t)(h_sgn + 0x7c00u);
+    }
+    if (f_exp <= 0x38000000u) {
+        if (f_exp < 0x33000000u) return h_sgn;
+        f_exp >>= 23;
+        f_sig = 0x00800000u + (f & 0x007fffffu);
+        f_sig >>= (113 - f_exp);
+        if (((f_sig & 0x00003fffu) != 0x00001000u) || (f & 0x000007ffu)) f_sig += 0x00001000u;
+        return (uint16_t)(h_sgn + (uint16_t)(f_sig >> 13));
+    }
+    uint16_t h_exp = (uint16_t)((f_exp - 0x38000000u) >> 13);
+    f_sig = f & 0x007fffffu;
+    if ((f_sig & 0x00003fffu) != 0x00001000u) f_sig += 0x00001000u;
+    uint16_t h_sig = (uint16_t)(f_sig >> 13);
+    h_sig = (uint16_t)(h_sig + h_exp);
+    return (uint16_t)(h_sgn + h_sig);
+}
+
+static PyObject *pack_vector(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (view.itemsize != 4 || view.format == NULL || strcmp(view.format, "f") != 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_TypeError, "pack_vector expects a contiguous float32 vector");
+        return NULL;
+    }
+    const uint32_t *bits = (const uint32_t *)view.buf;
+    Py_ssize_t size = view.len / 4, filled = 0;
+    for (Py_ssize_t i = 0; i < size; i++) filled += (bits[i] & 0x7fffffffu) != 0;
+    PyObject *out = NULL;
+    if (size % 2 == 0 && (2 * filled >= size || size > 0xFFFF)) {
+        out = PyBytes_FromStringAndSize(NULL, 2 * size);
+        if (out != NULL) {
+            uint16_t *to = (uint16_t *)PyBytes_AS_STRING(out);
+            for (Py_ssize_t i = 0; i < size; i++) to[i] = half_bits(bits[i]);
+        }
+    } else if (size > 0xFFFF) {
+        PyErr_Format(PyExc_ValueError, "a vector of %zd slots can be stored neither whole nor packed", size);
+    } else {
+        out = PyBytes_FromStringAndSize(NULL, 2 * (2 * filled + 1));
+        if (out != NULL) {
+            uint16_t *slots = (uint16_t *)PyBytes_AS_STRING(out), *values = slots + filled;
+            Py_ssize_t k = 0;
+            for (Py_ssize_t i = 0; i < size; i++) {
+                if ((bits[i] & 0x7fffffffu) == 0) continue;
+                slots[k] = (uint16_t)i;
+                values[k++] = half_bits(bits[i]);
+            }
+            values[filled] = (uint16_t)size;
+        }
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef weigh_methods[] = {
+    {"pack_vector", pack_vector, METH_O,
+     "pack_vector(float32 vector) -> bytes: copydesk.store.vectors.python_pack_vector, compiled."},
     {"weigh", (PyCFunction)(void (*)(void))weigh, METH_FASTCALL,
      "weigh(tokens, boosted, lead_tokens, opening_order, known, read, number_slot, params) -> (bytes, bytes, "
      "list[str], list[str]): copydesk.stories.features.python_weigh, compiled."},

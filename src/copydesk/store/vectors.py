@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
 def pack_vector(vector: np.ndarray) -> bytes:
+    """``python_pack_vector``, by the compiled packing for a float32 vector (an article's vector is
+    packed in the ingest workers: 18 -> 2 us; tests hold the two equal, float16 rounding included)."""
+    if _compiled_pack is not None and vector.dtype == np.float32:
+        return _compiled_pack(np.ascontiguousarray(vector))
+    return python_pack_vector(vector)
+
+
+def python_pack_vector(vector: np.ndarray) -> bytes:
     """A feature vector as stored: its non-zero float16 entries, their positions (uint16) first, then
     their values, then the vector's length (uint16). A 108-word article fills ~140 of the 1,024 slots,
     so the row takes ~0.6 KB instead of 2 KB and several rows share a page (one row a page cost the
@@ -36,3 +46,10 @@ def unpack_vector(blob: bytes) -> np.ndarray:
     vector = np.zeros(int(items[-1]), dtype=np.float32)
     vector[items[:count]] = items[count : 2 * count].view(np.float16)
     return vector
+
+
+_compiled_pack: Callable[[np.ndarray], bytes] | None
+try:  # the compiled packing of float32 vectors
+    from copydesk._weigh import pack_vector as _compiled_pack
+except ImportError:  # pragma: no cover - built at install where a compiler is at hand
+    _compiled_pack = None
