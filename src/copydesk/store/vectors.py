@@ -9,8 +9,9 @@ import numpy as np
 
 def pack_vector(vector: np.ndarray) -> bytes:
     """``python_pack_vector``, by the compiled packing for a float32 vector (an article's vector is
-    packed in the ingest workers: 18 -> 2 us; tests hold the two equal, float16 rounding included)."""
-    if _compiled_pack is not None and vector.dtype == np.float32:
+    packed in the ingest workers: 18 -> 5 us with the halves' concatenation; tests hold the two
+    equal, float16 rounding included)."""
+    if _compiled_pack is not None and vector.dtype == np.float32 and vector.ndim == 1:
         return _compiled_pack(np.ascontiguousarray(vector))
     return python_pack_vector(vector)
 
