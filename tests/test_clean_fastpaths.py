@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from copydesk.clean.normalise import _fix_text
 from copydesk.clean.textscan import ends_like_sentence
-from copydesk.clean.words import _frequency_table, is_nonword, is_word, known_words
+from copydesk.clean.words import is_nonword, is_word, known_words, zipf_table
 
 # UTF-8 text read in each of the single-byte encodings ftfy repairs
 _MOJIBAKE = [
@@ -87,5 +87,5 @@ def test_sentence_ending_matches_the_regex(pieces: list[str]) -> None:
 
 def test_known_words_is_the_set_is_word_and_not_is_nonword_describe() -> None:
     known = known_words()
-    table = _frequency_table("en")
+    table = zipf_table("en")
     assert [w for w in table if len(w) > 1 and (w in known) != (is_word(w) and not is_nonword(w))] == []

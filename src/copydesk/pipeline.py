@@ -117,12 +117,14 @@ class DocumentPipeline:
             return SkippedInput(exc.origin, exc.reason, exc.kind, page.source_id)
 
     def warm_up(self) -> None:
-        """Import the extractor's libraries and let each stage load what it needs."""
-        self.extractor.warm_up()
+        """Let each stage load what it needs (the extractor's HTML libraries wait for a batch with
+        HTML in it: ``process_many``)."""
         for stage in self.stages:
             stage.warm_up()
 
     def process_many(self, pages: Sequence[RawPage]) -> list[Article | SkippedInput]:
+        if any(page.kind == "html" for page in pages):
+            self.extractor.warm_up()  # outside the pages' time limits; a no-op once imported
         with alarm_handler() as armed:
             return [self.process(page, handled=armed) for page in pages]
 

@@ -1,9 +1,10 @@
 """Word evidence for the cleaning stages: word frequencies, scripts, language hints.
 
 Frequencies come from wordfreq. Looking a word up through ``zipf_frequency`` costs microseconds, so the
-frequency table of a language is loaded once per process (``_frequency_table``, an ``lru_cache``) and
-single lookups are cached too (``zipf``). Both caches only memoise a pure function of their arguments:
-results never change between calls, so this is not hidden state.
+Zipf table of a language is built once per process (``zipf_table``, an ``lru_cache``; the stories
+stage's lexicon reads the same table) and single lookups are cached too (``zipf``). The caches only
+memoise pure functions of their arguments: results never change between calls, so this is not hidden
+state.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from wordfreq import get_frequency_dict
+import wordfreq
 
 # A token "is a word" of the language above this Zipf value (3 = once per million words); single
 # letters other than the real one-letter words are never words, whatever wordfreq says about them.
@@ -32,38 +33,48 @@ def vocabulary(words: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8)
-def _frequency_table(lang: str) -> dict[str, float]:
-    return get_frequency_dict(lang)
+def zipf_table(lang: str) -> dict[str, float]:
+    """The Zipf value (log10 of the frequency + 9, unrounded) of every word wordfreq lists for ``lang``,
+    in its order: the values ``get_frequency_dict`` gives, built bucket by bucket (its words come in
+    buckets of one centibel): one logarithm a bucket, a third of the time. Shared, never changed."""
+    table: dict[str, float] = {}
+    for index, bucket in enumerate(wordfreq.get_frequency_list(lang)):
+        freq = wordfreq.cB_to_freq(-index)
+        if freq > 0:
+            table.update(dict.fromkeys(bucket, math.log10(freq) + 9.0))
+    return table
 
 
 @lru_cache(maxsize=1 << 18)
 def zipf(word: str, lang: str = "en") -> float:
     """Zipf frequency of ``word`` in ``lang`` (0 when unknown); cached per process."""
-    freq = _frequency_table(lang).get(word.lower().translate(_APOSTROPHES))
-    return round(math.log10(freq) + 9, 2) if freq else 0.0
+    value = zipf_table(lang).get(word.lower().translate(_APOSTROPHES))
+    return round(value, 2) if value is not None else 0.0
 
 
 @lru_cache(maxsize=2)
 def known_words(lang: str = "en") -> frozenset[str]:
     """Every word for which ``is_word`` holds and ``is_nonword`` does not, as one set (a membership
-    test instead of two lookups and a logarithm; built once per process, a few MB)."""
+    test instead of two lookups and a logarithm; built once per process, a few MB).
+
+    Only the buckets at or above ``WORD_ZIPF`` can hold such words (29k of 321k English words): the
+    list is read from its top down to there, each word judged by its value in the table (where a word
+    listed twice keeps its last, lowest value)."""
     known = {"a", "i"} if lang == "en" else set()
-    # zipf() rounds to two decimals: frequencies clearly above or below a limit are told by one
-    # comparison, only those within the rounding band get zipf's own arithmetic
-    bands = {
-        limit: (10 ** (limit - 9 - 0.006), 10 ** (limit - 9 + 0.006))
-        for limit in (WORD_ZIPF, SHORT_NONWORD_ZIPF)
-    }
-    for word, freq in _frequency_table(lang).items():
-        if len(word) < 2:
-            continue
-        # is_nonword only judges words that start with a letter
-        limit = SHORT_NONWORD_ZIPF if len(word) <= 3 and word[0].isalpha() else WORD_ZIPF
-        low, high = bands[limit]
-        if freq >= high or (freq >= low and round(math.log10(freq) + 9, 2) >= limit):
-            known.add(word)
-            if "'" in word:  # zipf() reads typographic apostrophes as straight ones
-                known.update(word.replace("'", mark) for mark in "’‘ʼ")
+    table = zipf_table(lang)
+    for index, bucket in enumerate(wordfreq.get_frequency_list(lang)):
+        freq = wordfreq.cB_to_freq(-index)
+        if freq <= 0 or round(math.log10(freq) + 9.0, 2) < WORD_ZIPF:
+            break  # buckets come in falling frequency
+        for word in bucket:
+            if len(word) < 2:
+                continue
+            # is_nonword only judges words that start with a letter
+            limit = SHORT_NONWORD_ZIPF if len(word) <= 3 and word[0].isalpha() else WORD_ZIPF
+            if round(table[word], 2) >= limit:
+                known.add(word)
+                if "'" in word:  # zipf() reads typographic apostrophes as straight ones
+                    known.update(word.replace("'", mark) for mark in "’‘ʼ")
     return frozenset(known)
 
 

@@ -88,19 +88,11 @@ class Lexicon:
 
     @classmethod
     def load(cls) -> Lexicon:
-        """The Zipf frequency (log10 of the frequency + 9) of every English word wordfreq lists.
+        """The Zipf frequency (log10 of the frequency + 9) of every English word wordfreq lists: the
+        cleaning stages' table (``copydesk.clean.words.zipf_table``), read, never changed."""
+        from copydesk.clean.words import zipf_table
 
-        Built bucket by bucket from wordfreq's frequency list (its words come in buckets of one
-        centibel): one logarithm a bucket, the same values and order as word by word from
-        ``get_frequency_dict`` at a third of the time (the stories stage waits for it at its start).
-        """
-        import wordfreq
-
-        zipf: dict[str, float] = {}
-        for index, bucket in enumerate(wordfreq.get_frequency_list("en")):
-            freq = wordfreq.cB_to_freq(-index)
-            if freq > 0:
-                zipf.update(dict.fromkeys(bucket, math.log10(freq) + 9.0))
+        zipf = zipf_table("en")
         return cls(zipf)
 
     def weight(self, word: str, stop_zipf: float) -> float:
