@@ -128,3 +128,41 @@ def test_the_stories_code_uses_the_compiled_kernels() -> None:
 def test_shared_count_refuses_arrays_of_another_type() -> None:
     with pytest.raises(TypeError):
         overlap.shared_count(np.arange(3, dtype=np.int32), np.arange(3, dtype=np.int64))
+
+
+# Signature slots from a few values, so rows share some; a signature is either filled (densified) or,
+# for an empty text, empty in every slot: the two kinds of row MinHasher makes.
+_SLOTS = st.sampled_from([0, 1, 2, 7, 0xFFFFFFFE])
+
+
+def _signatures(width: int) -> st.SearchStrategy[list[list[int]]]:
+    row = st.lists(_SLOTS, min_size=width, max_size=width) | st.just([0xFFFFFFFF] * width)
+    return st.lists(row, min_size=1, max_size=5)
+
+
+@settings(max_examples=600)
+@given(
+    st.integers(1, 9).flatmap(lambda width: st.tuples(_signatures(width), _signatures(width))),
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), max_size=12),
+)
+def test_compiled_pair_estimates_are_the_gathered_rows_estimates(
+    matrices: tuple[list[list[int]], list[list[int]]], pairs: list[tuple[int, int]]
+) -> None:
+    from copydesk.fingerprint.minhash import EMPTY_SLOT
+    from copydesk.stories.near_copies import estimated_jaccards
+
+    mine, theirs = (np.asarray(m, dtype=np.uint32) for m in matrices)
+    my_rows = np.asarray([a % len(mine) for a, _ in pairs], dtype=np.int64)
+    their_rows = np.asarray([b % len(theirs) for _, b in pairs], dtype=np.int64)
+    out = np.full(len(pairs), -1.0)
+    overlap.pair_estimates(out, mine, my_rows, theirs, their_rows, mine.shape[1], int(EMPTY_SLOT))
+    expected = estimated_jaccards(mine[my_rows], theirs[their_rows]) if pairs else np.zeros(0)
+    assert out.tolist() == expected.tolist()
+
+
+def test_pair_estimates_refuse_rows_out_of_range() -> None:
+    signatures = np.zeros((2, 4), dtype=np.uint32)
+    with pytest.raises(IndexError):
+        overlap.pair_estimates(
+            np.zeros(1), signatures, np.asarray([2]), signatures, np.asarray([0]), 4, 0xFFFFFFFF
+        )

@@ -145,7 +145,8 @@ def test_trafilatura_is_imported_for_a_batch_with_html_and_not_for_text_alone() 
         "pipeline.warm_up()\n"
         "pipeline.process_many([RawPage('a', 'a.txt', 'text', 'Plain words of a report.')])\n"
         "print('trafilatura' in sys.modules)\n"
-        "pipeline.process_many([RawPage('b', 'b.html', 'html', '<p>' + 'Words of a report. ' * 20 + '</p>')])\n"
+        "html = '<p>' + 'Words of a report. ' * 20 + '</p>'\n"
+        "pipeline.process_many([RawPage('b', 'b.html', 'html', html)])\n"
         "print('trafilatura' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

@@ -11,6 +11,8 @@
  * (bit rows, popcounts), the inner loop of every sentence alignment; anchor_reach and increasing_chain:
  * the alignment bound's counts and the chain of matches in order; aligned_chain: the three steps of
  * an alignment's count (best matches, their chain, the sentences it sandwiches) in one call.
+ * pair_estimates: MinHash estimates of many (row, row) pairs of two signature matrices, the near-copy
+ * ranking's inner loop (copydesk.stories.near_copies.estimated_jaccards is its reference).
  * Python references: copydesk.fingerprint.lsh.python_shared_count and
  * copydesk.stories.sentence_align.python_matched_total, python_matching_blocks in copydesk.fingerprint.lsh;
  * tests hold them equal.
@@ -108,6 +110,90 @@ static PyObject *first_sharing(PyObject *self, PyObject *const *args, Py_ssize_t
     }
     PyBuffer_Release(&va);
     return PyLong_FromSsize_t(found);
+}
+
+/* A contiguous buffer of ``itemsize``-byte items of one of ``formats`` (struct codes), or an error. */
+static int typed_view(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *formats, int writable) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
+    const char *format = view->format ? view->format : "B";
+    if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
+    if (view->itemsize != itemsize || strlen(format) != 1 || strchr(formats, format[0]) == NULL) {
+        PyErr_Format(PyExc_TypeError, "pair_estimates: expected contiguous %zd-byte items", itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* pair_estimates(out, mine, my_rows, theirs, their_rows, width, empty): for each pair k, the estimated
+ * Jaccard of row my_rows[k] of ``mine`` against row their_rows[k] of ``theirs`` (uint32 signatures of
+ * ``width`` slots): equal slots over the slots not empty on both sides, 0 when none: what
+ * copydesk.stories.near_copies.estimated_jaccards gives for signatures as MinHasher makes them (every
+ * slot filled, or every slot empty), without gathering the rows first (the near-copy ranking of a 20k
+ * run estimates a million pairs). */
+static PyObject *pair_estimates(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "pair_estimates(out, mine, my_rows, theirs, their_rows, width, empty)");
+        return NULL;
+    }
+    Py_ssize_t width = PyLong_AsSsize_t(args[5]);
+    if (width == -1 && PyErr_Occurred()) return NULL;
+    unsigned long empty_value = PyLong_AsUnsignedLong(args[6]);
+    if (empty_value == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    if (width <= 0) {
+        PyErr_SetString(PyExc_ValueError, "pair_estimates: width must be positive");
+        return NULL;
+    }
+    const uint32_t empty = (uint32_t)empty_value;
+    Py_buffer views[5];
+    int got = 0;
+    PyObject *result = NULL;
+    if (typed_view(args[0], &views[0], 8, "d", 1) < 0) goto done;
+    got = 1;
+    if (typed_view(args[1], &views[1], 4, "IL", 0) < 0) goto done;
+    got = 2;
+    if (typed_view(args[2], &views[2], 8, "qlQ", 0) < 0) goto done;
+    got = 3;
+    if (typed_view(args[3], &views[3], 4, "IL", 0) < 0) goto done;
+    got = 4;
+    if (typed_view(args[4], &views[4], 8, "qlQ", 0) < 0) goto done;
+    got = 5;
+    Py_ssize_t pairs = views[0].len / 8;
+    Py_ssize_t mine_rows = views[1].len / 4 / width, their_count = views[3].len / 4 / width;
+    if (views[2].len / 8 != pairs || views[4].len / 8 != pairs || views[1].len % (4 * width) ||
+        views[3].len % (4 * width)) {
+        PyErr_SetString(PyExc_ValueError, "pair_estimates: sizes do not match");
+        goto done;
+    }
+    double *out = (double *)views[0].buf;
+    const uint32_t *mine = (const uint32_t *)views[1].buf, *theirs = (const uint32_t *)views[3].buf;
+    const int64_t *my_rows = (const int64_t *)views[2].buf, *their_rows = (const int64_t *)views[4].buf;
+    for (Py_ssize_t k = 0; k < pairs; k++) {
+        if (my_rows[k] < 0 || my_rows[k] >= mine_rows || their_rows[k] < 0 || their_rows[k] >= their_count) {
+            PyErr_SetString(PyExc_IndexError, "pair_estimates: row out of range");
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < pairs; k++) {
+        const uint32_t *a = mine + my_rows[k] * width, *b = theirs + their_rows[k] * width;
+        /* equal slots, and slots empty on both sides (equal, but not counted): two plain counts the
+         * compiler turns into vector instructions */
+        uint32_t equal = 0, both_empty = 0;
+        for (Py_ssize_t s = 0; s < width; s++) {
+            equal += a[s] == b[s];
+            both_empty += (a[s] == empty) & (b[s] == empty);
+        }
+        Py_ssize_t valid = width - both_empty;
+        out[k] = valid > 0 ? (double)(equal - both_empty) / (double)valid : 0.0;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (int i = 0; i < got; i++) PyBuffer_Release(&views[i]);
+    return result;
 }
 
 /* The items of two sequences as small ints, equal ints for equal items (a dict from item to int). */
@@ -573,6 +659,9 @@ static PyMethodDef overlap_methods[] = {
      "int]], int): the chain of best matches in order and the sentences it sandwiches."},
     {"first_sharing", (PyCFunction)(void (*)(void))first_sharing, METH_FASTCALL,
      "first_sharing(mine, theirs, threshold) -> int: the first of theirs sharing enough with mine, or -1."},
+    {"pair_estimates", (PyCFunction)(void (*)(void))pair_estimates, METH_FASTCALL,
+     "pair_estimates(out, mine, my_rows, theirs, their_rows, width, empty) -> None: out[k], the estimated "
+     "Jaccard of mine[my_rows[k]] against theirs[their_rows[k]] (uint32 signatures)."},
     {"shared_count", (PyCFunction)(void (*)(void))shared_count, METH_FASTCALL,
      "shared_count(a, b) -> int: how many values two sorted int64 arrays of distinct values share."},
     {"matched_total", (PyCFunction)(void (*)(void))matched_total, METH_FASTCALL,

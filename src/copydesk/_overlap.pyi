@@ -4,6 +4,16 @@ import numpy as np
 
 def first_sharing(mine: np.ndarray, theirs: list[np.ndarray | None], threshold: float, /) -> int: ...
 def shared_count(a: np.ndarray, b: np.ndarray, /) -> int: ...
+def pair_estimates(
+    out: np.ndarray,
+    mine: np.ndarray,
+    my_rows: np.ndarray,
+    theirs: np.ndarray,
+    their_rows: np.ndarray,
+    width: int,
+    empty: int,
+    /,
+) -> None: ...
 def matched_total(a: Sequence[str], b: Sequence[str], /) -> int: ...
 def matching_blocks(a: Sequence[str], b: Sequence[str], /) -> list[tuple[int, int, int]]: ...
 def best_matches(

@@ -19,6 +19,11 @@ from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 
+try:  # compiled pair estimates (a test holds them equal to ``estimated_jaccards``)
+    from copydesk._overlap import pair_estimates as _pair_estimates
+except ImportError:  # pragma: no cover - built without the C extension
+    _pair_estimates = None
+
 # Near-copy candidates verified per new article, best MinHash estimate first.
 MAX_NEAR_COPY_CANDIDATES = 20
 # Signatures of the run's latest articles kept in memory (512 bytes each at 128 slots).
@@ -156,8 +161,26 @@ def _estimate_pairs(
     theirs: np.ndarray,
     their_rows: np.ndarray,
 ) -> None:
-    """``out[at[k]]``: the estimate of ``mine[my_rows[k]]`` against ``theirs[their_rows[k]]``, a slice of
-    pairs at a time (no pair matrix of the whole batch is built)."""
+    """``out[at[k]]``: the estimate of ``mine[my_rows[k]]`` against ``theirs[their_rows[k]]``; compiled,
+    straight from the two matrices (gathering both rows of a million pairs first cost the stage's
+    process a quarter of a second a 20k run), else a slice of pairs at a time."""
+    if (
+        _pair_estimates is not None
+        and mine.dtype == theirs.dtype == np.uint32
+        and mine.ndim == theirs.ndim == 2
+    ):
+        estimates = np.empty(len(at))
+        _pair_estimates(
+            estimates,
+            np.ascontiguousarray(mine),
+            np.ascontiguousarray(my_rows, dtype=np.int64),
+            np.ascontiguousarray(theirs),
+            np.ascontiguousarray(their_rows, dtype=np.int64),
+            mine.shape[1],
+            int(EMPTY_SLOT),
+        )
+        out[at] = estimates
+        return
     for lo in range(0, len(at), _PAIRS_AT_ONCE):
         part = slice(lo, lo + _PAIRS_AT_ONCE)
         out[at[part]] = estimated_jaccards(
