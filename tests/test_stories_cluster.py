@@ -151,6 +151,41 @@ def test_components_of_few_links_match_scipy() -> None:
         assert np.array_equal(_components(n, a, b), connected_components(graph, directed=False)[1])
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(1, 30).flatmap(
+        lambda n: st.tuples(
+            st.lists(
+                st.lists(st.sampled_from([-1, 0, 1, 2]), min_size=3, max_size=3), min_size=n, max_size=n
+            ),
+            st.lists(st.sampled_from([0.0, 1.0, 2.5, 9.0, math.nan]), min_size=n, max_size=n),
+        )
+    ),
+    st.sampled_from([0.0, 0.1, 0.5, 0.9]),
+    st.sampled_from([1.0, 3.0, math.inf]),
+    st.booleans(),
+)
+def test_compiled_link_components_are_the_links_components(
+    rows: tuple[list[list[int]], list[float]], level: float, window: float, float64: bool
+) -> None:
+    """The compiled components of a similarity matrix's links (level, time window, NaN times linking
+    to anything, float32 compared as numpy compares it) are those of the listed pairs."""
+    links = pytest.importorskip("copydesk._links", reason="copydesk._links was not built")
+    from copydesk.stories.grouping import _components, _pairs_reaching
+
+    points, days = rows
+    vectors = np.asarray(points, dtype=np.float64 if float64 else np.float32) / 2.0
+    sims = vectors @ vectors.T
+    times = np.asarray(days)
+    a, b = _pairs_reaching(sims, level)
+    if math.isfinite(window):
+        keep = ~(np.abs(times[a] - times[b]) > window)
+        a, b = a[keep], b[keep]
+    expected = _components(len(sims), a, b)
+    found = links.link_components(sims, level, times if math.isfinite(window) else None, window)
+    assert found == expected.tolist()
+
+
 @settings(max_examples=500)
 @given(
     st.lists(

@@ -7,7 +7,16 @@ so the batch is first split into the components of its >= t links (found exactly
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+
+_LinkComponents = Callable[[np.ndarray, float, np.ndarray | None, float], list[int]]
+_link_components: _LinkComponents | None
+try:  # compiled link components (tests hold them equal to the pairs-then-components path)
+    from copydesk._links import link_components as _link_components
+except ImportError:  # pragma: no cover - built without the C extension
+    _link_components = None
 
 
 def load_libraries() -> None:
@@ -37,16 +46,22 @@ def cluster_by_links(
     # Up to one block of rows, the links' similarity matrix is the one the averaging needs (the
     # plain one, or the floor's): made once, not again per component.
     link_sims = linked @ linked.T if n <= _EDGE_BLOCK else None
-    a, b = (
-        _pairs_reaching(link_sims, level)
-        if link_sims is not None
-        else neighbour_edges(linked, neighbours, level)
-    )
-    if times is not None and np.isfinite(window):
-        gap = np.abs(times[a] - times[b])
-        keep = ~(gap > window)  # NaN (undated) compares False, so it is kept
-        a, b = a[keep], b[keep]
-    labels = _components(n, a, b)
+    windowed = times is not None and bool(np.isfinite(window))
+    if link_sims is not None and _link_components is not None:
+        # compiled: the same components without listing every link first
+        day_of = np.ascontiguousarray(times, dtype=np.float64) if windowed else None
+        labels = np.asarray(_link_components(link_sims, level, day_of, window), dtype=np.int64)
+    else:
+        a, b = (
+            _pairs_reaching(link_sims, level)
+            if link_sims is not None
+            else neighbour_edges(linked, neighbours, level)
+        )
+        if windowed and times is not None:
+            gap = np.abs(times[a] - times[b])
+            keep = ~(gap > window)  # NaN (undated) compares False, so it is kept
+            a, b = a[keep], b[keep]
+        labels = _components(n, a, b)
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
     groups: list[list[int]] = []

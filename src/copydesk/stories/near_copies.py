@@ -10,7 +10,7 @@ whole batch in a few array operations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -19,6 +19,8 @@ from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 
+_PairEstimates = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int], None]
+_pair_estimates: _PairEstimates | None
 try:  # compiled pair estimates (a test holds them equal to ``estimated_jaccards``)
     from copydesk._overlap import pair_estimates as _pair_estimates
 except ImportError:  # pragma: no cover - built without the C extension
