@@ -1,4 +1,6 @@
-/* copydesk._links: the components of a similarity matrix's links, for the stories stage's groupings.
+/* copydesk._links: the stories stage's groupings without scipy (whose clustering and spatial modules
+ * cost a quarter of a second to import at every start of the stage): the components of a similarity
+ * matrix's links, or of listed links; average linkage as scipy builds it; condensed distances.
  *
  * link_components(sims, level, times, window): rows i < j are linked where sims[i, j] >= level and
  * their times are at most ``window`` apart (NaN: undated, linked to anything); returns each row's
@@ -121,10 +123,297 @@ static PyObject *link_components(PyObject *self, PyObject *const *args, Py_ssize
     return labels;
 }
 
+/* pair_components(n, a, b): the component label of each of n rows joined by the links a[k] - b[k]
+ * (int64 arrays), numbered in the order of each component's first row: scipy's connected_components
+ * of the links, without building a sparse graph. */
+static PyObject *pair_components(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "pair_components(n, a, b)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[0]);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer va, vb;
+    if (PyObject_GetBuffer(args[1], &va, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (PyObject_GetBuffer(args[2], &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&va);
+        return NULL;
+    }
+    PyObject *labels = NULL;
+    Py_ssize_t *parent = NULL, *label_of = NULL;
+    const char *fa = va.format ? va.format : "B", *fb = vb.format ? vb.format : "B";
+    if (fa[0] == '<' || fa[0] == '=' || fa[0] == '@') fa++;
+    if (fb[0] == '<' || fb[0] == '=' || fb[0] == '@') fb++;
+    if (n < 0 || va.itemsize != 8 || vb.itemsize != 8 || !strchr("ql", fa[0]) || !strchr("ql", fb[0]) ||
+        va.len != vb.len) {
+        PyErr_SetString(PyExc_ValueError, "pair_components: n >= 0 and two int64 arrays of one length");
+        goto done;
+    }
+    const int64_t *a = (const int64_t *)va.buf, *b = (const int64_t *)vb.buf;
+    Py_ssize_t links = va.len / 8;
+    for (Py_ssize_t k = 0; k < links; k++) {
+        if (a[k] < 0 || a[k] >= n || b[k] < 0 || b[k] >= n) {
+            PyErr_SetString(PyExc_IndexError, "pair_components: a row out of range");
+            goto done;
+        }
+    }
+    parent = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n > 0 ? n : 1));
+    label_of = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n > 0 ? n : 1));
+    labels = (parent && label_of) ? PyList_New(n) : NULL;
+    if (labels == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) parent[i] = i;
+    for (Py_ssize_t k = 0; k < links; k++) {
+        Py_ssize_t x = root_of(parent, (Py_ssize_t)a[k]), y = root_of(parent, (Py_ssize_t)b[k]);
+        if (x < y) {
+            parent[y] = x;
+        } else if (y < x) {
+            parent[x] = y;
+        }
+    }
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t root = root_of(parent, i);
+        if (root == i) label_of[i] = count++;
+        PyObject *value = PyLong_FromSsize_t(label_of[root]);
+        if (value == NULL) {
+            Py_CLEAR(labels);
+            break;
+        }
+        PyList_SET_ITEM(labels, i, value);
+    }
+done:
+    PyMem_Free(parent);
+    PyMem_Free(label_of);
+    PyBuffer_Release(&va);
+    PyBuffer_Release(&vb);
+    return labels;
+}
+
+/* --- average linkage -------------------------------------------------------------------------- */
+
+static inline Py_ssize_t condensed_at(Py_ssize_t n, Py_ssize_t i, Py_ssize_t j) {
+    if (i > j) {
+        Py_ssize_t t = i;
+        i = j;
+        j = t;
+    }
+    return n * i - (i * (i + 1) / 2) + (j - i - 1);
+}
+
+/* A stable sort of positions by their key (merge sort, as numpy's kind="mergesort"). */
+static void stable_order(const double *key, Py_ssize_t *order, Py_ssize_t *spare, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) order[i] = i;
+    for (Py_ssize_t width = 1; width < n; width *= 2) {
+        for (Py_ssize_t lo = 0; lo < n; lo += 2 * width) {
+            Py_ssize_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            Py_ssize_t a = lo, b = mid, k = lo;
+            while (a < mid && b < hi) spare[k++] = key[order[b]] < key[order[a]] ? order[b++] : order[a++];
+            while (a < mid) spare[k++] = order[a++];
+            while (b < hi) spare[k++] = order[b++];
+        }
+        memcpy(order, spare, sizeof(Py_ssize_t) * (size_t)n);
+    }
+}
+
+/* average_tree(condensed, n, out): scipy's average linkage of the condensed distances (its
+ * nearest-neighbour chain: the same merges, heights and labels, in the same order), written into
+ * ``out``, an (n - 1) x 4 float64 array. Importing scipy's clustering for it cost the stories stage
+ * a quarter of a second at every start. Tests hold it equal to scipy.cluster.hierarchy.linkage. */
+static PyObject *average_tree(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "average_tree(condensed, n, out)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer dist_view, out_view;
+    char kind;
+    if (matrix_view(args[0], &dist_view, &kind) < 0) return NULL;
+    if (PyObject_GetBuffer(args[2], &out_view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&dist_view);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    double *D = NULL, *Z = NULL, *heights = NULL;
+    Py_ssize_t *size = NULL, *chain = NULL, *order = NULL, *spare = NULL, *parent = NULL, *count = NULL;
+    if (n < 1 || kind != 'd' || dist_view.len / 8 != n * (n - 1) / 2 || out_view.len != (n - 1) * 4 * 8) {
+        PyErr_SetString(PyExc_ValueError, "average_tree: float64 condensed distances of n rows, out (n - 1) x 4");
+        goto done;
+    }
+    Py_ssize_t m = n > 1 ? n - 1 : 1, cells = n * (n - 1) / 2;
+    D = PyMem_Malloc(sizeof(double) * (size_t)(cells > 0 ? cells : 1));
+    Z = PyMem_Malloc(sizeof(double) * 4 * (size_t)m);
+    heights = PyMem_Malloc(sizeof(double) * (size_t)m);
+    size = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
+    chain = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
+    order = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)m);
+    spare = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)m);
+    parent = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(2 * n));
+    count = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(2 * n));
+    if (!D || !Z || !heights || !size || !chain || !order || !spare || !parent || !count) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(D, dist_view.buf, sizeof(double) * (size_t)cells);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) size[i] = 1;
+    Py_ssize_t chain_length = 0;
+    for (Py_ssize_t k = 0; k < n - 1; k++) {
+        if (chain_length == 0) {
+            chain_length = 1;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                if (size[i] > 0) {
+                    chain[0] = i;
+                    break;
+                }
+            }
+        }
+        Py_ssize_t x, y = 0;
+        double current_min;
+        for (;;) {  /* along the chain of nearest neighbours until two are each other's */
+            x = chain[chain_length - 1];
+            if (chain_length > 1) {  /* the previous link wins ties: no cycles */
+                y = chain[chain_length - 2];
+                current_min = D[condensed_at(n, x, y)];
+            } else {
+                current_min = INFINITY;
+            }
+            for (Py_ssize_t i = 0; i < n; i++) {
+                if (size[i] == 0 || i == x) continue;
+                double d = D[condensed_at(n, x, i)];
+                if (d < current_min) {
+                    current_min = d;
+                    y = i;
+                }
+            }
+            if (chain_length > 1 && y == chain[chain_length - 2]) break;
+            chain[chain_length++] = y;
+        }
+        chain_length -= 2;
+        if (x > y) {
+            Py_ssize_t t = x;
+            x = y;
+            y = t;
+        }
+        Py_ssize_t nx = size[x], ny = size[y];
+        Z[4 * k] = (double)x;
+        Z[4 * k + 1] = (double)y;
+        Z[4 * k + 2] = current_min;
+        Z[4 * k + 3] = (double)(nx + ny);
+        size[x] = 0;
+        size[y] = nx + ny;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (size[i] == 0 || i == y) continue;
+            Py_ssize_t at_y = condensed_at(n, i, y);
+            D[at_y] = ((double)nx * D[condensed_at(n, i, x)] + (double)ny * D[at_y]) / (double)(nx + ny);
+        }
+    }
+    /* merges by height (stable), then labelled as the tree's nodes: scipy's sort and label() */
+    for (Py_ssize_t k = 0; k < n - 1; k++) heights[k] = Z[4 * k + 2];
+    stable_order(heights, order, spare, n - 1);
+    for (Py_ssize_t i = 0; i < 2 * n - 1; i++) {
+        parent[i] = i;
+        count[i] = 1;
+    }
+    Py_ssize_t next_label = n;
+    double *out = (double *)out_view.buf;
+    for (Py_ssize_t k = 0; k < n - 1; k++) {
+        const double *row = Z + 4 * order[k];
+        Py_ssize_t roots[2];
+        for (int side = 0; side < 2; side++) {
+            Py_ssize_t node = (Py_ssize_t)row[side], p = node;
+            while (parent[node] != node) node = parent[node];
+            while (parent[p] != node) {
+                Py_ssize_t up = parent[p];
+                parent[p] = node;
+                p = up;
+            }
+            roots[side] = node;
+        }
+        Py_ssize_t low = roots[0] < roots[1] ? roots[0] : roots[1], high = roots[0] < roots[1] ? roots[1] : roots[0];
+        parent[roots[0]] = parent[roots[1]] = next_label;
+        count[next_label] = count[roots[0]] + count[roots[1]];
+        out[4 * k] = (double)low;
+        out[4 * k + 1] = (double)high;
+        out[4 * k + 2] = row[2];
+        out[4 * k + 3] = (double)count[next_label];
+        next_label++;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(D);
+    PyMem_Free(Z);
+    PyMem_Free(heights);
+    PyMem_Free(size);
+    PyMem_Free(chain);
+    PyMem_Free(order);
+    PyMem_Free(spare);
+    PyMem_Free(parent);
+    PyMem_Free(count);
+    PyBuffer_Release(&out_view);
+    PyBuffer_Release(&dist_view);
+    return result;
+}
+
+/* condensed_distances(sims, out): 1 - sims[i, j] for each pair i < j in squareform's order, clipped to
+ * [0, 2], computed in the matrix's own precision (float32 as numpy computes it) and written as
+ * float64 into ``out``: scipy's squareform and three numpy passes, in one. */
+static PyObject *condensed_distances(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "condensed_distances(sims, out)");
+        return NULL;
+    }
+    Py_buffer sims_view, out_view;
+    char kind;
+    if (matrix_view(args[0], &sims_view, &kind) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &out_view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&sims_view);
+        return NULL;
+    }
+    Py_ssize_t cells = sims_view.len / sims_view.itemsize, n = (Py_ssize_t)llround(sqrt((double)cells));
+    if (n * n != cells || out_view.len != n * (n - 1) / 2 * 8) {
+        PyBuffer_Release(&out_view);
+        PyBuffer_Release(&sims_view);
+        PyErr_SetString(PyExc_ValueError, "condensed_distances: a square matrix, out of n (n - 1) / 2 float64");
+        return NULL;
+    }
+    double *out = (double *)out_view.buf;
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (Py_ssize_t j = i + 1; j < n; j++) {
+            if (kind == 'f') {
+                float d = 1.0f - ((const float *)sims_view.buf)[i * n + j];
+                out[k++] = (double)(d < 0.0f ? 0.0f : (d > 2.0f ? 2.0f : d));
+            } else {
+                double d = 1.0 - ((const double *)sims_view.buf)[i * n + j];
+                out[k++] = d < 0.0 ? 0.0 : (d > 2.0 ? 2.0 : d);
+            }
+        }
+    }
+    PyBuffer_Release(&out_view);
+    PyBuffer_Release(&sims_view);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef links_methods[] = {
     {"link_components", (PyCFunction)(void (*)(void))link_components, METH_FASTCALL,
      "link_components(sims, level, times, window) -> list[int]: each row's component of the links "
      "sims[i, j] >= level between rows at most window apart in times (None: no times)."},
+    {"pair_components", (PyCFunction)(void (*)(void))pair_components, METH_FASTCALL,
+     "pair_components(n, a, b) -> list[int]: each row's component of the links a[k] - b[k] (int64)."},
+    {"average_tree", (PyCFunction)(void (*)(void))average_tree, METH_FASTCALL,
+     "average_tree(condensed, n, out) -> None: scipy's average linkage of the condensed float64 distances, "
+     "written into out ((n - 1) x 4 float64)."},
+    {"condensed_distances", (PyCFunction)(void (*)(void))condensed_distances, METH_FASTCALL,
+     "condensed_distances(sims, out) -> None: clip(1 - sims, 0, 2) above the diagonal, in squareform's "
+     "order, into out (float64)."},
     {NULL, NULL, 0, NULL},
 };
 

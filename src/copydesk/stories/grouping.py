@@ -7,22 +7,21 @@ so the batch is first split into the components of its >= t links (found exactly
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-_LinkComponents = Callable[[np.ndarray, float, np.ndarray | None, float], list[int]]
-_link_components: _LinkComponents | None
-try:  # compiled link components (tests hold them equal to the pairs-then-components path)
-    from copydesk._links import link_components as _link_components
+try:  # compiled groupings (tests hold each equal to its scipy or numpy path)
+    from copydesk import _links
 except ImportError:  # pragma: no cover - built without the C extension
-    _link_components = None
+    _links = None  # type: ignore[assignment]
 
 
 def load_libraries() -> None:
-    """Import what the groupings import lazily (scipy's linkage and graphs, about 0.2 s), where the
-    caller would otherwise wait anyway: a forked helper before its first grouping is asked for, the
-    stories stage while that helper works on the first chunk."""
+    """Import what the groupings import lazily where the caller would otherwise wait anyway (a forked
+    helper before its first grouping is asked for, the stories stage while that helper works on the
+    first chunk): scipy's linkage and graphs, about a quarter of a second, needed only where the
+    compiled groupings (copydesk._links) were not built."""
+    if _links is not None:
+        return
     import scipy.cluster.hierarchy
     import scipy.sparse.csgraph
     import scipy.spatial.distance  # noqa: F401
@@ -47,10 +46,10 @@ def cluster_by_links(
     # plain one, or the floor's): made once, not again per component.
     link_sims = linked @ linked.T if n <= _EDGE_BLOCK else None
     windowed = times is not None and bool(np.isfinite(window))
-    if link_sims is not None and _link_components is not None:
+    if link_sims is not None and _links is not None:
         # compiled: the same components without listing every link first
         day_of = np.ascontiguousarray(times, dtype=np.float64) if windowed else None
-        labels = np.asarray(_link_components(link_sims, level, day_of, window), dtype=np.int64)
+        labels = np.asarray(_links.link_components(link_sims, level, day_of, window), dtype=np.int64)
     else:
         a, b = (
             _pairs_reaching(link_sims, level)
@@ -86,7 +85,13 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Component labels, numbered in the order of each component's first row (as scipy numbers them).
 
     Few links (a story's own members, a small topic group) are joined in plain Python: scipy's
-    validation and sparse conversion cost about a millisecond a call, more than the work there."""
+    validation and sparse conversion cost about a millisecond a call, more than the work there;
+    many are joined by the compiled ``pair_components`` where it was built."""
+    if len(a) > 256 and _links is not None:
+        return np.asarray(
+            _links.pair_components(n, np.ascontiguousarray(a, np.int64), np.ascontiguousarray(b, np.int64)),
+            dtype=np.int64,
+        )
     if len(a) <= 256:
         parent = list(range(n))
         for x, y in zip(a.tolist(), b.tolist(), strict=True):
@@ -163,8 +168,13 @@ def average_tree(condensed: np.ndarray, n: int) -> np.ndarray:
 
     ``linkage`` checks, converts and wraps its input on every call, about 60 us, more than the
     merging itself on the stories stage's thousand small groups a chunk; where scipy's own
-    nearest-neighbour-chain routine can be reached, it is called as ``linkage`` calls it (a test
-    holds the two equal)."""
+    nearest-neighbour-chain routine can be reached, it is called as ``linkage`` calls it. The
+    compiled ``average_tree`` (copydesk._links) builds the same tree without importing scipy's
+    clustering (tests hold all three equal)."""
+    if _links is not None:
+        tree = np.empty((max(n - 1, 0), 4))
+        _links.average_tree(np.ascontiguousarray(condensed, dtype=np.float64), n, tree)
+        return tree
     try:
         from scipy.cluster._hierarchy import nn_chain
         from scipy.cluster.hierarchy import _LINKAGE_METHODS
@@ -180,7 +190,13 @@ def _condensed_distances(sims: np.ndarray) -> np.ndarray:
     ``squareform``'s order, taken out before any arithmetic: on the whole matrix, in float64, they
     cost the topic groups of a 2,000-article chunk 0.1 s. The matrices here are symmetric to the
     bit (numpy computes ``a @ a.T`` as one triangle, mirrored; their minimums and sub-matrices stay
-    so), so the triangle above is the mean of the two the agglomeration once averaged."""
+    so), so the triangle above is the mean of the two the agglomeration once averaged. Compiled
+    (copydesk._links) where built: one pass, no scipy."""
+    if _links is not None and sims.dtype in (np.float32, np.float64) and sims.ndim == 2:
+        n = len(sims)
+        distances = np.empty(n * (n - 1) // 2)
+        _links.condensed_distances(np.ascontiguousarray(sims), distances)
+        return distances
     from scipy.spatial.distance import squareform
 
     condensed: np.ndarray = np.clip(1.0 - squareform(sims, checks=False), 0.0, 2.0).astype(np.float64)
