@@ -89,7 +89,7 @@ class StoryStage(CorpusStage):
     """Places every unplaced article of the store in a story (see the module docstring)."""
 
     name: ClassVar[str] = "stories"
-    slow_to_start: ClassVar[bool] = True  # the lexicon and scipy: a third of a second on one core
+    slow_to_start: ClassVar[bool] = True  # the lexicon, 0.1 s on one core (scipy too, without the kernels)
     config: StoryConfig = field(default_factory=StoryConfig)
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     batch: int = 2000
