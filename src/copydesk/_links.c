@@ -241,12 +241,14 @@ static PyObject *average_tree(PyObject *self, PyObject *const *args, Py_ssize_t 
     PyObject *result = NULL;
     double *D = NULL, *Z = NULL, *heights = NULL;
     Py_ssize_t *size = NULL, *chain = NULL, *order = NULL, *spare = NULL, *parent = NULL, *count = NULL;
+    Py_ssize_t *active = NULL;
     if (n < 1 || kind != 'd' || dist_view.len / 8 != n * (n - 1) / 2 || out_view.len != (n - 1) * 4 * 8) {
         PyErr_SetString(PyExc_ValueError, "average_tree: float64 condensed distances of n rows, out (n - 1) x 4");
         goto done;
     }
     Py_ssize_t m = n > 1 ? n - 1 : 1, cells = n * (n - 1) / 2;
     D = PyMem_Malloc(sizeof(double) * (size_t)(cells > 0 ? cells : 1));
+    active = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
     Z = PyMem_Malloc(sizeof(double) * 4 * (size_t)m);
     heights = PyMem_Malloc(sizeof(double) * (size_t)m);
     size = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)n);
@@ -255,23 +257,22 @@ static PyObject *average_tree(PyObject *self, PyObject *const *args, Py_ssize_t 
     spare = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)m);
     parent = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(2 * n));
     count = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(2 * n));
-    if (!D || !Z || !heights || !size || !chain || !order || !spare || !parent || !count) {
+    if (!D || !active || !Z || !heights || !size || !chain || !order || !spare || !parent || !count) {
         PyErr_NoMemory();
         goto done;
     }
     memcpy(D, dist_view.buf, sizeof(double) * (size_t)cells);
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n; i++) size[i] = 1;
-    Py_ssize_t chain_length = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        size[i] = 1;
+        active[i] = i;
+    }
+    /* the live clusters in order (scipy scans every row and skips the merged ones: twice the reads) */
+    Py_ssize_t live = n, chain_length = 0;
     for (Py_ssize_t k = 0; k < n - 1; k++) {
         if (chain_length == 0) {
             chain_length = 1;
-            for (Py_ssize_t i = 0; i < n; i++) {
-                if (size[i] > 0) {
-                    chain[0] = i;
-                    break;
-                }
-            }
+            chain[0] = active[0];
         }
         Py_ssize_t x, y = 0;
         double current_min;
@@ -283,8 +284,9 @@ static PyObject *average_tree(PyObject *self, PyObject *const *args, Py_ssize_t 
             } else {
                 current_min = INFINITY;
             }
-            for (Py_ssize_t i = 0; i < n; i++) {
-                if (size[i] == 0 || i == x) continue;
+            for (Py_ssize_t a = 0; a < live; a++) {  /* in order: the first minimum wins */
+                Py_ssize_t i = active[a];
+                if (i == x) continue;
                 double d = D[condensed_at(n, x, i)];
                 if (d < current_min) {
                     current_min = d;
@@ -307,8 +309,14 @@ static PyObject *average_tree(PyObject *self, PyObject *const *args, Py_ssize_t 
         Z[4 * k + 3] = (double)(nx + ny);
         size[x] = 0;
         size[y] = nx + ny;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (size[i] == 0 || i == y) continue;
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t a = 0; a < live; a++) {
+            if (active[a] != x) active[kept++] = active[a];
+        }
+        live = kept;
+        for (Py_ssize_t a = 0; a < live; a++) {
+            Py_ssize_t i = active[a];
+            if (i == y) continue;
             Py_ssize_t at_y = condensed_at(n, i, y);
             D[at_y] = ((double)nx * D[condensed_at(n, i, x)] + (double)ny * D[at_y]) / (double)(nx + ny);
         }
@@ -348,6 +356,7 @@ static PyObject *average_tree(PyObject *self, PyObject *const *args, Py_ssize_t 
     result = Py_NewRef(Py_None);
 done:
     PyMem_Free(D);
+    PyMem_Free(active);
     PyMem_Free(Z);
     PyMem_Free(heights);
     PyMem_Free(size);
