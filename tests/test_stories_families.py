@@ -222,3 +222,40 @@ def test_copies_beyond_the_compared_members_still_join_their_family(judge: Famil
     assert len({m.copy_family for m in calls.values()}) == 1 + len(places)  # the wire's family, own reports
     assert "not aligned" in calls["own5"].evidence and calls["own5"].relation == "independent"
     assert calls["own0"].evidence == "no copy in this story"
+
+
+def test_the_pair_screen_drops_exactly_the_pairs_call_finds_nothing_in(judge: FamilyJudge) -> None:
+    """The compiled screen of a story's pairs says 0 only where ``call`` returns None (and 1 where
+    it finds a relation): generated stories of copies, rewrites, translations and independent
+    reports of one event and of others, with the stories of two events pooled so most pairs fail."""
+    from copydesk.stories.families import estimate_matrix
+
+    corpus = generate_corpus(30, seed=11, reports=(2, 3), copies=(1, 3))
+    hasher = MinHasher(judge.minhash)
+    by_event = defaultdict(list)
+    for article in corpus:
+        by_event[article.event].append(article)
+    events = list(by_event.values())
+    stories = [events[k] + events[k + 1] for k in range(0, len(events) - 1, 2)]
+    dropped = kept = 0
+    for articles in stories:
+        signatures = hasher.signatures([a.text for a in articles])
+        members = [
+            MemberText(a.source_id, a.text, a.title, a.published, a.credits, normalised_hash(a.text), sig)
+            for a, sig in zip(articles, signatures, strict=True)
+        ]
+        judge.forget()
+        estimates = estimate_matrix(signatures)
+        screen = judge.pair_screen(members, estimates)
+        if screen is None:
+            pytest.skip("copydesk._overlap was not built")
+        n = len(members)
+        for i in range(n):
+            for j in range(i + 1, n):
+                found = judge.call(members[i], members[j], passages=False, estimate=float(estimates[i, j]))
+                if not screen[i * n + j]:
+                    assert found is None, (i, j, found)
+                    dropped += 1
+                elif found is not None:
+                    kept += 1
+    assert dropped > 100 and kept > 50  # both sides of the screen were exercised

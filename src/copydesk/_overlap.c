@@ -615,6 +615,116 @@ static PyObject *anchor_reach(PyObject *self, PyObject *const *args, Py_ssize_t 
     return out;
 }
 
+/* relation_screen(hash_ids, lengths, estimates, candidate, rows, row_words, every_rows, comparables,
+ * min_anchors, share): for each pair i < j of a story's members, whether
+ * copydesk.stories.families.FamilyJudge.call could find a relation (1) or must return None (0): not
+ * the same text, no copy check due (estimate below ``candidate``, lengths within 0.7 of each other),
+ * and copydesk.stories.sentence_align.may_align false for their outlines. Row-major n x n bytes (the
+ * diagonal and the lower triangle 0). The pair loop of a story asked this of every pair in Python,
+ * most of them to drop the pair. */
+static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 10 || !PyList_Check(args[0]) || !PyList_Check(args[1]) || !PyList_Check(args[4]) ||
+        !PyList_Check(args[5]) || !PyList_Check(args[6]) || !PyList_Check(args[7])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "relation_screen(hash_ids, lengths, estimates, candidate, rows, row_words, every_rows, "
+                        "comparables, min_anchors, share): lists and an estimates buffer");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(args[0]);
+    double candidate = PyFloat_AsDouble(args[3]), share = PyFloat_AsDouble(args[9]);
+    long min_anchors = PyLong_AsLong(args[8]);
+    if (PyErr_Occurred()) return NULL;
+    for (int k = 1; k < 8; k++) {
+        if (k != 2 && k != 3 && PyList_GET_SIZE(args[k]) != n) {
+            PyErr_SetString(PyExc_ValueError, "relation_screen: one entry per member in every list");
+            return NULL;
+        }
+    }
+    Py_buffer est;
+    if (PyObject_GetBuffer(args[2], &est, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    PyObject *out = NULL;
+    Py_buffer *rows = PyMem_Calloc((size_t)(2 * n + 1), sizeof(Py_buffer));
+    Py_ssize_t *scalars = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(4 * n + 1));
+    Py_ssize_t got = 0;
+    if (rows == NULL || scalars == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (est.len != n * n * 8) {
+        PyErr_SetString(PyExc_ValueError, "relation_screen: estimates must be n x n float64");
+        goto done;
+    }
+    Py_ssize_t *hash_ids = scalars, *lengths = scalars + n, *words = scalars + 2 * n, *comparable = scalars + 3 * n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        hash_ids[i] = PyLong_AsSsize_t(PyList_GET_ITEM(args[0], i));
+        lengths[i] = PyLong_AsSsize_t(PyList_GET_ITEM(args[1], i));
+        words[i] = PyLong_AsSsize_t(PyList_GET_ITEM(args[5], i));
+        comparable[i] = PyLong_AsSsize_t(PyList_GET_ITEM(args[7], i));
+        if (PyErr_Occurred()) goto done;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[4], i), &rows[2 * i], PyBUF_C_CONTIGUOUS) < 0) goto done;
+        got++;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[6], i), &rows[2 * i + 1], PyBUF_C_CONTIGUOUS) < 0) goto done;
+        got++;
+        if (words[i] < 0 || rows[2 * i + 1].len != words[i] * 8 ||
+            (words[i] > 0 ? rows[2 * i].len % (words[i] * 8) != 0 : rows[2 * i].len != 0)) {
+            PyErr_SetString(PyExc_ValueError, "relation_screen: rows and widths do not agree");
+            goto done;
+        }
+    }
+    out = PyBytes_FromStringAndSize(NULL, n * n);
+    if (out == NULL) goto done;
+    char *screen = PyBytes_AS_STRING(out);
+    memset(screen, 0, (size_t)(n * n));
+    const double *estimates = (const double *)est.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (Py_ssize_t j = i + 1; j < n; j++) {
+            Py_ssize_t la = lengths[i], lb = lengths[j];
+            Py_ssize_t low = la < lb ? la : lb, high = la > lb ? la : lb;
+            double ratio = (double)low / (double)(high > 1 ? high : 1);
+            if (hash_ids[i] == hash_ids[j] || estimates[i * n + j] >= candidate || ratio < 0.7) {
+                screen[i * n + j] = 1;
+                continue;
+            }
+            /* may_align: symmetric in the two outlines */
+            Py_ssize_t most = comparable[i] > comparable[j] ? comparable[i] : comparable[j];
+            if (most < 2) continue;
+            double need = share * (double)most - 1e-9;
+            Py_ssize_t reach[2][2];  /* [side][enough, any] */
+            for (int side = 0; side < 2; side++) {
+                Py_ssize_t a = side ? j : i, b = side ? i : j;
+                const uint64_t *r = rows[2 * a].buf, *m = rows[2 * b + 1].buf;
+                Py_ssize_t count = words[a] ? rows[2 * a].len / (words[a] * 8) : 0;
+                Py_ssize_t width = words[a] < words[b] ? words[a] : words[b], enough = 0, any = 0;
+                for (Py_ssize_t row = 0; row < count; row++) {
+                    long shared = 0;
+                    for (Py_ssize_t w = 0; w < width; w++) shared += __builtin_popcountll(r[row * words[a] + w] & m[w]);
+                    enough += shared >= min_anchors;
+                    any += shared > 0;
+                }
+                reach[side][0] = enough;
+                reach[side][1] = any;
+            }
+            Py_ssize_t matched = comparable[i] < comparable[j] ? comparable[i] : comparable[j];
+            if (reach[0][0] < matched) matched = reach[0][0];
+            if (reach[1][0] < matched) matched = reach[1][0];
+            if ((double)matched >= need) {
+                screen[i * n + j] = 1;
+            } else if (matched >= 2) {
+                Py_ssize_t any = reach[0][1] < reach[1][1] ? reach[0][1] : reach[1][1];
+                screen[i * n + j] = (double)any >= need;
+            }
+        }
+    }
+done:
+    for (Py_ssize_t k = 0; k < got; k++) PyBuffer_Release(&rows[k]);
+    PyMem_Free(rows);
+    PyMem_Free(scalars);
+    PyBuffer_Release(&est);
+    if (PyErr_Occurred()) Py_CLEAR(out);
+    return out;
+}
+
 /* The longest chain of matches whose targets increase (targets: int32, in match order), as match
  * positions (see longest_chain). */
 static PyObject *increasing_chain(PyObject *self, PyObject *targets_obj) {
@@ -648,6 +758,10 @@ static PyMethodDef overlap_methods[] = {
     {"anchor_reach", (PyCFunction)(void (*)(void))anchor_reach, METH_FASTCALL,
      "anchor_reach(rows, row_words, mask, mask_words, min_anchors) -> (int, int): rows sharing at least "
      "min_anchors bits with the mask, and rows sharing any."},
+    {"relation_screen", (PyCFunction)(void (*)(void))relation_screen, METH_FASTCALL,
+     "relation_screen(hash_ids, lengths, estimates, candidate, rows, row_words, every_rows, comparables, "
+     "min_anchors, share) -> bytes: for each pair i < j of a story's members, 1 where a relation may be "
+     "found (n x n, row-major)."},
     {"increasing_chain", increasing_chain, METH_O,
      "increasing_chain(targets) -> list[int]: the positions of the longest chain of increasing targets "
      "(int32 buffer), the first found on a tie."},

@@ -40,3 +40,16 @@ def aligned_chain(
     min_anchors: int,
     /,
 ) -> tuple[list[tuple[int, int]], int]: ...
+def relation_screen(
+    hash_ids: list[int],
+    lengths: list[int],
+    estimates: np.ndarray,
+    candidate: float,
+    rows: list[bytes],
+    row_words: list[int],
+    every_rows: list[bytes],
+    comparables: list[int],
+    min_anchors: int,
+    share: float,
+    /,
+) -> bytes: ...

@@ -131,6 +131,29 @@ class FamilyJudge:
             found = self._shingles[key] = shingle_set(member.text, self.minhash.shingle)
         return found
 
+    def pair_screen(self, members: Sequence[MemberText], estimates: np.ndarray) -> bytes | None:
+        """For each pair i < j of ``members`` (row-major, n x n), whether ``call`` (as the pair loop
+        calls it, estimate from ``estimates``) could find a relation: 0 where it returns None (no
+        copy check due and ``may_align`` false), in one compiled call (most pairs of a story's
+        independent reports end there); None where the kernel was not built."""
+        if _overlap is None:  # pragma: no cover - depends on the install
+            return None
+        cfg = self.config
+        outlines = [self._outline_of(m) for m in members]
+        hash_ids: dict[str, int] = {}
+        return _overlap.relation_screen(
+            [hash_ids.setdefault(m.norm_hash, len(hash_ids)) for m in members],
+            [len(m.text) for m in members],
+            np.ascontiguousarray(estimates, dtype=np.float64),
+            cfg.candidate_estimate,
+            [o.rows for o in outlines],
+            [o.row_words for o in outlines],
+            [o.every_row for o in outlines],
+            [o.comparable for o in outlines],
+            cfg.min_anchors,
+            cfg.aligned_share,
+        )
+
     def call(
         self,
         a: MemberText,
@@ -231,8 +254,11 @@ def copy_families(
     signatures = np.stack([m.signature for m in members]) if n else np.zeros((0, 0))
     estimates = estimate_matrix(signatures[:full]) if full > 1 else np.zeros((full, full))
     calls: dict[tuple[int, int], PairCall] = {}
+    screen = judge.pair_screen(members[:full], estimates) if full > 2 else None
     for i in range(full):
         for j in range(i + 1, full):
+            if screen is not None and not screen[i * full + j]:
+                continue  # ``call`` would return None
             if find(i) == find(j):
                 continue  # already one family: the relation is called against the original below
             call = judge.call(members[i], members[j], passages=False, estimate=float(estimates[i, j]))
@@ -356,3 +382,9 @@ def _why_original(members: Sequence[MemberText], ranked: list[int], wires: froze
     if head.word_count == longest:
         reasons.append(f"most complete text ({longest} words)")
     return "; ".join(reasons)
+
+
+try:  # the compiled pair screen (a test holds it equal to asking ``call`` of every pair)
+    from copydesk import _overlap
+except ImportError:  # pragma: no cover - depends on the install
+    _overlap = None  # type: ignore[assignment]
