@@ -151,3 +151,29 @@ def test_trafilatura_is_imported_for_a_batch_with_html_and_not_for_text_alone() 
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "True"]
+
+
+def test_a_pages_time_limit_counts_all_of_its_steps() -> None:
+    """The batch goes step by step, but each page keeps one budget: two steps of 0.2 s overrun a
+    limit of 0.3 s in the second, one does not."""
+    pages = [RawPage("p0", "p0.txt", "text", variant(0))]
+    one = DocumentPipeline(stages=(SlowStage(0.2),), page_timeout=0.3).process_many(pages)
+    two = DocumentPipeline(stages=(SlowStage(0.2), SlowStage(0.2)), page_timeout=0.3).process_many(pages)
+    assert type(one[0]).__name__ == "Article"
+    assert isinstance(two[0], SkippedInput) and two[0].error_kind == "timeout"
+
+
+def test_a_batch_runs_step_by_step_keeping_the_pages_order() -> None:
+    """Every page's first stage before any page's second (each stage's tables stay warm across the
+    batch); a page that fails a stage is skipped by the later ones; outcomes in the pages' order."""
+    from tests.support.stages import RecordingStage
+
+    seen: list[tuple[str, str]] = []
+    pages = [
+        RawPage(f"p{i}", f"p{i}.txt", "text", variant(i) + ("\n\nFAIL-HERE" if i == 1 else ""))
+        for i in range(3)
+    ]
+    pipeline = DocumentPipeline(stages=(RecordingStage("a", seen), FailOnMarker(), RecordingStage("b", seen)))
+    outcomes = pipeline.process_many(pages)
+    assert seen == [("a", "p0"), ("a", "p1"), ("a", "p2"), ("b", "p0"), ("b", "p2")]
+    assert [type(o).__name__ for o in outcomes] == ["Article", "SkippedInput", "Article"]

@@ -8,19 +8,23 @@ picklable value, so executors (local processes, Ray) can ship it to workers; *wh
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from copydesk.clean.extract import PageExtractor
 from copydesk.errors import ExtractionError, ExtractionTimeoutError, InputError
 from copydesk.records import Article, RawPage, SkippedInput
 from copydesk.store.db import Database
+
+_Input = TypeVar("_Input", RawPage, Article)
 
 
 class ArticleStage(ABC):
@@ -47,53 +51,49 @@ class ArticleStage(ABC):
 
 
 class _PageOverran(ExtractionTimeoutError):
-    """Raised by the alarm handler (stages let an ``InputError`` through); ``deadline`` names the page."""
+    """Raised by the page clock's alarm (stages let an ``InputError`` through); the pipeline names
+    the page."""
 
     def __init__(self) -> None:
         super().__init__("", "page_timeout")
 
 
-def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    raise _PageOverran
+class PageClock:
+    """The soft per-page time limit of a batch: one repeating alarm for the whole batch, and per step
+    of a page a deadline kept here (no system call a page: arming and disarming a timer per page
+    cost 11 us, 4% of a page's work). The alarm raises in the step under way once its page has used
+    up its time, counted over all of the page's steps.
 
+    The limit is checked every tenth of it (0.01 to 2 s), so a page is stopped at most that much
+    late; the executor's hard limit stays well above."""
 
-@contextmanager
-def alarm_handler() -> Iterator[bool]:
-    """The SIGALRM handler ``deadline`` needs, installed for the block (once for a batch of pages:
-    installing and restoring it per page cost more than arming the timer); yields whether timers may
-    be armed (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield False
-        return
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    try:
-        yield True
-    finally:
-        signal.signal(signal.SIGALRM, previous)
+    def __init__(self, seconds: float, pages: int) -> None:
+        self.seconds = seconds
+        self.spent = [0.0] * pages
+        self.deadline = math.inf  # of the step under way; infinite between steps
 
+    def on_alarm(self, signum: int, frame: FrameType | None) -> None:
+        if time.monotonic() >= self.deadline:
+            self.deadline = math.inf
+            raise _PageOverran
 
-@contextmanager
-def deadline(seconds: float, origin: str, handled: bool = False) -> Iterator[None]:
-    """Raise ``ExtractionTimeoutError`` in this thread after ``seconds`` (main thread only);
-    ``handled``: inside ``alarm_handler`` (so the handler is not installed again).
-
-    This is the soft limit for slow Python code; the executor also kills a worker that stays stuck in
-    C code past the hard limit.
-    """
-    if seconds <= 0:
-        yield
-        return
-    with nullcontext(True) if handled else alarm_handler() as armed:
-        if not armed:
-            yield
+    @classmethod
+    @contextmanager
+    def armed(cls, seconds: float, pages: int) -> Iterator[PageClock | None]:
+        """A clock for the block, its alarm installed and ticking (restored after); None where no
+        limit can be kept (no limit asked, or not the main thread, where signals cannot go)."""
+        if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+            yield None
             return
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        clock = cls(seconds, pages)
+        tick = min(2.0, max(0.01, seconds / 10))
+        previous = signal.signal(signal.SIGALRM, clock.on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, tick, tick)
         try:
-            yield
-        except _PageOverran:
-            raise ExtractionTimeoutError(origin, f"took longer than {seconds:g}s (page_timeout)") from None
+            yield clock
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +104,9 @@ class DocumentPipeline:
     stages: Sequence[ArticleStage] = ()
     page_timeout: float = 20.0
 
-    def process(self, page: RawPage, *, handled: bool = False) -> Article | SkippedInput:
-        """One page to one article, or the reason it was skipped; never raises for bad input.
-        ``handled``: called inside ``alarm_handler``."""
-        try:
-            with deadline(self.page_timeout, page.origin, handled):
-                article = self.extractor.extract(page)
-                for stage in self.stages:
-                    article = stage(article)
-            return article
-        except InputError as exc:
-            return SkippedInput(exc.origin, exc.reason, exc.kind, page.source_id)
+    def process(self, page: RawPage) -> Article | SkippedInput:
+        """One page to one article, or the reason it was skipped; never raises for bad input."""
+        return self.process_many([page])[0]
 
     def warm_up(self) -> None:
         """Let each stage load what it needs (the extractor's HTML libraries wait for a batch with
@@ -123,10 +115,55 @@ class DocumentPipeline:
             stage.warm_up()
 
     def process_many(self, pages: Sequence[RawPage]) -> list[Article | SkippedInput]:
+        """Each page to its article or the reason it was skipped, in order; never raises for bad input.
+
+        The batch goes through one step at a time (every page's extraction, then every article's
+        first stage, and so on), so each step's tables and memos stay in the processor's caches
+        across the batch: page by page, the steps evicted each other's (10% more time a page)."""
         if any(page.kind == "html" for page in pages):
             self.extractor.warm_up()  # outside the pages' time limits; a no-op once imported
-        with alarm_handler() as armed:
-            return [self.process(page, handled=armed) for page in pages]
+        with PageClock.armed(self.page_timeout, len(pages)) as clock:
+            outcomes: list[Article | SkippedInput] = [
+                self._step(clock, k, page, self.extractor.extract, page) for k, page in enumerate(pages)
+            ]
+            for stage in self.stages:
+                for k, outcome in enumerate(outcomes):
+                    if isinstance(outcome, Article):
+                        outcomes[k] = self._step(clock, k, pages[k], stage, outcome)
+        return outcomes
+
+    @staticmethod
+    def _step(
+        clock: PageClock | None,
+        k: int,
+        page: RawPage,
+        work: Callable[[_Input], Article],
+        given: _Input,
+    ) -> Article | SkippedInput:
+        """One step of page ``k``, within what is left of its time."""
+        if clock is None:
+            try:
+                return work(given)
+            except InputError as exc:
+                return SkippedInput(exc.origin, exc.reason, exc.kind, page.source_id)
+        started = time.monotonic()
+        clock.deadline = started + clock.seconds - clock.spent[k]
+        try:
+            done = work(given)
+            clock.deadline = math.inf  # first thing after the work: no alarm raises past here
+        except _PageOverran:
+            clock.spent[k] = clock.seconds
+            return SkippedInput(
+                page.origin, f"took longer than {clock.seconds:g}s (page_timeout)", "timeout", page.source_id
+            )
+        except InputError as exc:
+            clock.deadline = math.inf
+            return SkippedInput(exc.origin, exc.reason, exc.kind, page.source_id)
+        except BaseException:
+            clock.deadline = math.inf
+            raise
+        clock.spent[k] += time.monotonic() - started
+        return done
 
 
 @dataclass(slots=True)

@@ -39,3 +39,17 @@ class FailOnMarker(ArticleStage):
         if "FAIL-HERE" in article.raw_text:
             raise RuntimeError("simulated library failure")
         return article
+
+
+class RecordingStage(ArticleStage):
+    """Notes (its label, the article's source id) in a list it was given, in the order it runs."""
+
+    name = "recording"
+
+    def __init__(self, label: str, seen: list[tuple[str, str]]) -> None:
+        self.label = label
+        self.seen = seen
+
+    def process(self, article: Article) -> Article:
+        self.seen.append((self.label, article.source_id))
+        return article
