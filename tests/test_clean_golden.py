@@ -82,3 +82,44 @@ def test_fields(case: dict[str, Any]) -> None:
         assert article.credits == wanted["credits"]
     if case.get("duplicate_headline"):
         assert [r.kind for r in article.removals].count("duplicate-headline") == 1
+
+
+def test_a_batch_cleaned_step_by_step_is_cleaned_as_article_by_article() -> None:
+    """The pipeline takes the cleaning steps one at a time over a batch; every golden case comes out
+    as the stage cleans it alone: text, removals, line prints, metadata."""
+    from copydesk.pipeline import DocumentPipeline
+
+    pages = [RawPage(c["name"], c["name"], "text", c["text"]) for c in CASES]
+    batched = DocumentPipeline(stages=text_cleaning_stages()).process_many(pages)
+    for case, got in zip(CASES, batched, strict=True):
+        assert isinstance(got, Article)
+        alone = clean(case["text"])
+        assert (got.text, got.removals, got.line_prints) == (alone.text, alone.removals, alone.line_prints)
+        assert (got.title, got.published, got.authors, got.credits, got.dateline) == (
+            alone.title,
+            alone.published,
+            alone.authors,
+            alone.credits,
+            alone.dateline,
+        )
+
+
+def test_a_cleaning_step_failing_on_one_article_skips_that_page_alone() -> None:
+    from copydesk.clean.lines import Line
+    from copydesk.clean.stages import CLEANING_STEPS, TextCleaningStage
+    from copydesk.pipeline import DocumentPipeline
+    from copydesk.records import SkippedInput
+
+    def failing(article: Article, lines: list[Line], layout: object = None) -> list[Line]:
+        if "Second" in article.raw_text:
+            raise RuntimeError("simulated bug")
+        return list(lines)
+
+    stage = TextCleaningStage([*CLEANING_STEPS[:1], ("failing", failing), *CLEANING_STEPS[1:]])
+    texts = ["First report of the council vote.", "Second report of the council vote.", "Third one."]
+    pages = [RawPage(f"p{i}", f"p{i}.txt", "text", t) for i, t in enumerate(texts)]
+    outcomes = DocumentPipeline(stages=(stage,)).process_many(pages)
+    assert [type(o).__name__ for o in outcomes] == ["Article", "SkippedInput", "Article"]
+    skipped = outcomes[1]
+    assert isinstance(skipped, SkippedInput) and "text-cleaning" in skipped.reason
+    assert skipped.source_id == "p1"

@@ -16,15 +16,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from types import FrameType
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
 from copydesk.clean.extract import PageExtractor
 from copydesk.errors import ExtractionError, ExtractionTimeoutError, InputError
 from copydesk.records import Article, RawPage, SkippedInput
 from copydesk.store.db import Database
 
-_Input = TypeVar("_Input", RawPage, Article)
+_Result = TypeVar("_Result")
+
+
+class RunStep(Protocol):
+    """Runs one step of the ``k``-th article of a batch within its page's time limit: the step's
+    result, or None once the page is skipped (timed out or failed; the pipeline records why)."""
+
+    def __call__(self, k: int, work: Callable[[], _Result], /) -> _Result | None: ...
 
 
 class ArticleStage(ABC):
@@ -39,15 +47,24 @@ class ArticleStage(ABC):
     def warm_up(self) -> None:  # noqa: B027 - optional hook; most stages load nothing
         """Load models or tables before the first article, outside any page's time limit."""
 
-    def __call__(self, article: Article) -> Article:
+    def process_batch(self, articles: Sequence[Article], run: RunStep) -> list[Article | None]:
+        """This stage's work on a batch, each article's through ``run``; None for a skipped one. Article
+        by article here; a stage of several steps may take the batch step by step instead."""
+        return [run(k, partial(self, article)) for k, article in enumerate(articles)]
+
+    def guarded(self, article: Article, work: Callable[[], _Result]) -> _Result:
+        """``work`` on ``article``, a failure other than bad input named after this stage."""
         try:
-            return self.process(article)
+            return work()
         except InputError:
             raise
         except Exception as exc:  # a bug or a library failure on one article must not end the run
             raise ExtractionError(
                 article.origin, f"stage {self.name!r} failed: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def __call__(self, article: Article) -> Article:
+        return self.guarded(article, partial(self.process, article))
 
 
 class _PageOverran(ExtractionTimeoutError):
@@ -118,38 +135,48 @@ class DocumentPipeline:
         """Each page to its article or the reason it was skipped, in order; never raises for bad input.
 
         The batch goes through one step at a time (every page's extraction, then every article's
-        first stage, and so on), so each step's tables and memos stay in the processor's caches
-        across the batch: page by page, the steps evicted each other's (10% more time a page)."""
+        first stage, and so on; the cleaning stage's steps one by one too), so each step's tables and
+        memos stay in the processor's caches across the batch: page by page, the steps evicted each
+        other's (10% more time a page)."""
         if any(page.kind == "html" for page in pages):
             self.extractor.warm_up()  # outside the pages' time limits; a no-op once imported
         with PageClock.armed(self.page_timeout, len(pages)) as clock:
-            outcomes: list[Article | SkippedInput] = [
-                self._step(clock, k, page, self.extractor.extract, page) for k, page in enumerate(pages)
-            ]
+            outcomes: list[Article | SkippedInput] = []
+            for k, page in enumerate(pages):
+                extracted = self._step(clock, k, page, partial(self.extractor.extract, page))
+                outcomes.append(extracted)
             for stage in self.stages:
-                for k, outcome in enumerate(outcomes):
-                    if isinstance(outcome, Article):
-                        outcomes[k] = self._step(clock, k, pages[k], stage, outcome)
+                live = [k for k, outcome in enumerate(outcomes) if isinstance(outcome, Article)]
+
+                def run(j: int, work: Callable[[], _Result], live: list[int] = live) -> _Result | None:
+                    k = live[j]
+                    done = self._step(clock, k, pages[k], work)
+                    if isinstance(done, SkippedInput):
+                        outcomes[k] = done
+                        return None
+                    return done
+
+                batch = [outcomes[k] for k in live]
+                results = stage.process_batch([a for a in batch if isinstance(a, Article)], run)
+                for k, result in zip(live, results, strict=True):
+                    if result is not None and isinstance(outcomes[k], Article):
+                        outcomes[k] = result
         return outcomes
 
     @staticmethod
     def _step(
-        clock: PageClock | None,
-        k: int,
-        page: RawPage,
-        work: Callable[[_Input], Article],
-        given: _Input,
-    ) -> Article | SkippedInput:
+        clock: PageClock | None, k: int, page: RawPage, work: Callable[[], _Result]
+    ) -> _Result | SkippedInput:
         """One step of page ``k``, within what is left of its time."""
         if clock is None:
             try:
-                return work(given)
+                return work()
             except InputError as exc:
                 return SkippedInput(exc.origin, exc.reason, exc.kind, page.source_id)
         started = time.monotonic()
         clock.deadline = started + clock.seconds - clock.spent[k]
         try:
-            done = work(given)
+            done = work()
             clock.deadline = math.inf  # first thing after the work: no alarm raises past here
         except _PageOverran:
             clock.spent[k] = clock.seconds
