@@ -272,3 +272,40 @@ def test_a_story_state_is_written_again_only_once_it_changes(
     save_desk(db, desk, {opened.story_id}, saved)
     assert written == [1, 1]  # the second call had nothing to write
     assert db.query("SELECT size FROM stories")[0][0] == 2
+
+
+def test_a_first_chunk_prepared_early_is_kept_only_while_its_articles_read_the_same(tmp_path: Path) -> None:
+    """``start_early`` prepares the first chunk while the stage before runs; ``run`` keeps it where
+    none of its articles changed since, and otherwise prepares it again: stories, members and
+    families come out as a run without it gives, in both cases."""
+    import dataclasses
+    import shutil
+
+    corpus = generate_corpus(160, seed=3, reports=(2, 3), copies=(1, 2))
+    articles = [_article(a.source_id, a.title, a.text, a.published) for a in corpus]
+    assert len(articles) >= 500  # enough for the forked helper's path, where the first chunk is made here
+    origin = tmp_path / "origin.db"
+    with Database.open(origin) as db:
+        article_store.put_articles(db, articles)
+    # another event's report in its place: it must land elsewhere
+    changed = dataclasses.replace(articles[3], title=articles[-1].title, text=articles[-1].text)
+
+    def outcome(early: bool, change: bool) -> list[tuple[str, ...]]:
+        path = tmp_path / f"run-{early}-{change}.db"
+        shutil.copy(origin, path)
+        with Database.open(path) as db:
+            stage = StoryStage(workers=2)
+            stage.warm_up()
+            if early:
+                stage.start_early(db)
+            if change:  # what the recurring pass may do meanwhile
+                article_store.update_articles(db, [changed])
+            stage.run(db, [])
+            rows = db.query(
+                "SELECT article_id, story_id, copy_family, relation FROM story_members ORDER BY article_id"
+            )
+            return [tuple(r) for r in rows]
+
+    assert outcome(early=True, change=False) == outcome(early=False, change=False)
+    assert outcome(early=True, change=True) == outcome(early=False, change=True)
+    assert outcome(early=True, change=True) != outcome(early=False, change=False)

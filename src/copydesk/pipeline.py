@@ -220,3 +220,8 @@ class CorpusStage(ABC):
 
     def warm_up(self) -> None:  # noqa: B027 - optional hook; most stages load nothing
         """Load what ``run`` needs before it starts (it loads it itself when this was not called)."""
+
+    def start_early(self, db: Database) -> None:  # noqa: B027 - optional hook
+        """Begin on the store's current state while the stage before still runs (after ``warm_up``,
+        beside it: ``copydesk.run.corpus``). What it read may change until then, so ``run`` uses
+        the work only where it checks that it still holds."""

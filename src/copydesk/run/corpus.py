@@ -1,11 +1,13 @@
 """The corpus stages of a run in order, each slow-starting one warmed up while the one before runs.
 
-The stories stage spends its first third of a second on one core loading its lexicon and scipy, and
-the recurring-chrome pass before it runs on one core too (it is mostly the store's reads and writes).
+The stories stage spends its first tenth of a second on one core loading its lexicon, and the
+recurring-chrome pass before it runs on one core too (it is mostly the store's reads and writes).
 Where forking is allowed, the stage before a slow starter runs in a forked process with its own
-connection to the store, and this process warms the next stage up meanwhile: the two take the time
-of the longer instead of their sum, and the next stage's own helpers, forked later, inherit what was
-loaded. Elsewhere (an in-memory store, a server's worker thread) the stages run one after the other.
+connection to the store, and this process warms the next stage up meanwhile, then lets it start
+early on what it can check later (the stories stage prepares its first chunk and keeps it where the
+pass changed none of its articles): the two take the time of the longer instead of their sum, and
+the next stage's own helpers, forked later, inherit what was loaded. Elsewhere (an in-memory store,
+a server's worker thread) the stages run one after the other.
 """
 
 from __future__ import annotations
@@ -29,10 +31,18 @@ def run_corpus_stages(
     for k, stage in enumerate(stages):
         following = stages[k + 1] if k + 1 < len(stages) else None
         if following is not None and following.slow_to_start and db.path is not None and may_fork():
-            reports.append(run_beside(stage, db.path, new_ids, following.warm_up))
+            reports.append(run_beside(stage, db.path, new_ids, _starter(following, db)))
         else:
             reports.append(stage.run(db, new_ids))
     return reports
+
+
+def _starter(stage: CorpusStage, db: Database) -> Callable[[], None]:
+    def start() -> None:
+        stage.warm_up()
+        stage.start_early(db)
+
+    return start
 
 
 def run_beside(

@@ -160,6 +160,11 @@ class _PreparerProcess:
     last: list[story_store.StoredFeatures] | None = None  # the last chunk's fingerprints, for its groups
 
 
+def helper_allowed(db: Database) -> bool:
+    """Whether chunks may be prepared in a forked helper for this store (a file, and forking allowed)."""
+    return db.path is not None and may_fork()
+
+
 def _start_preparer(path: Path, fingerprint: Fingerprint) -> None:
     _PreparerProcess.db = Database.open(path, readonly=True)
     _PreparerProcess.fingerprint = fingerprint
@@ -200,15 +205,19 @@ class ChunkPreparer:
         fingerprint: Fingerprint,
         config: StoryConfig,
         helper: bool,
+        early: PreparedChunk | None = None,
     ) -> None:
+        """``early``: the first chunk as prepared before (``StoryStage.start_early``), used where
+        its articles still read as they did then."""
         self.db = db
         self.chunks = [list(ids) for ids in chunks]
         self.fingerprint = fingerprint
         self.config = config
+        self._early = early
         self._pool: ProcessPoolExecutor | None = None
         self._sent: dict[int, tuple[Future[PreparedChunk], Future[list[list[int]] | None]]] = {}
         path = db.path
-        helped = helper and path is not None and may_fork()
+        helped = helper and helper_allowed(db)
         # where a helper may run, the first chunk's groups are the helper's, made here; elsewhere
         # every chunk is left to ``assign``, as before
         self._group_first = helped
@@ -225,8 +234,10 @@ class ChunkPreparer:
     def __iter__(self) -> Iterator[PreparedChunk]:
         for k, ids in enumerate(self.chunks):
             if k == 0 and self._group_first:
-                chunk = prepare_chunk(self.db, ids, self.fingerprint)
-                chunk.topic_groups = topic_groups_of(chunk.features, self.config)
+                chunk = self._still_valid(ids)
+                if chunk is None:
+                    chunk = prepare_chunk(self.db, ids, self.fingerprint)
+                    chunk.topic_groups = topic_groups_of(chunk.features, self.config)
                 yield chunk
                 continue
             if self._pool is not None:
@@ -236,6 +247,17 @@ class ChunkPreparer:
                     yield found
                     continue
             yield prepare_chunk(self.db, ids, self.fingerprint)
+
+    def _still_valid(self, ids: list[str]) -> PreparedChunk | None:
+        """The early first chunk, where it holds these articles as the store reads them now (a
+        prepared chunk is a function of its articles' texts and stored fingerprints, and only its
+        texts can have changed since: a corpus stage before this one rewrote them)."""
+        early, self._early = self._early, None
+        if early is None:
+            return None
+        texts = story_store.story_texts(self.db, ids)
+        now = [texts[aid] for aid in ids if aid in texts]
+        return early if now == early.articles else None
 
     def _send(self, k: int) -> None:
         if self._pool is None or k >= len(self.chunks):

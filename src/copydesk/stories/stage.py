@@ -30,7 +30,13 @@ from copydesk.run.collection import batch_collection
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.store.vectors import pack_vector
-from copydesk.stories.chunk_prep import ChunkPreparer
+from copydesk.stories.chunk_prep import (
+    ChunkPreparer,
+    PreparedChunk,
+    helper_allowed,
+    prepare_chunk,
+    topic_groups_of,
+)
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.grouping import load_libraries
@@ -96,6 +102,7 @@ class StoryStage(CorpusStage):
     blas_threads: int = 1
     workers: int = 1  # processes for copy families (they are worked out story by story)
     _lexicon: Lexicon | None = None
+    _early: PreparedChunk | None = None  # the first chunk, prepared by ``start_early``
 
     @property
     def lexicon(self) -> Lexicon:
@@ -107,6 +114,23 @@ class StoryStage(CorpusStage):
         """The lexicon and what the groupings import; helpers forked after this inherit both."""
         self.lexicon  # noqa: B018 - loads it
         load_libraries()
+
+    def start_early(self, db: Database) -> None:
+        """The first chunk prepared (read, fingerprinted, grouped by topic) while the recurring pass
+        still runs, where ``run`` will prepare it in this process (a helper prepares the rest): this
+        process sat idle for most of that pass. ``run`` keeps it only if none of its articles
+        changed since (``ChunkPreparer``)."""
+        pending = story_store.unplaced_article_ids(db)
+        if not self._helped(db, pending):
+            return
+        with threadpool_limits(self.blas_threads, user_api="blas"), batch_collection():
+            chunk = prepare_chunk(db, pending[: self.batch], self.fingerprint)
+            chunk.topic_groups = topic_groups_of(chunk.features, self.config)
+        self._early = chunk
+
+    def _helped(self, db: Database, pending: Sequence[str]) -> bool:
+        """Whether chunks are prepared by a forked helper (the first one in this process)."""
+        return self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH and helper_allowed(db)
 
     def print_stage(self) -> StoryPrintStage:
         """The per-article stage that computes this stage's feature vectors at ingest."""
@@ -177,12 +201,9 @@ class StoryStage(CorpusStage):
         # The preparer is forked first, so it reads and signs the first chunk while this process
         # loads the desk.
         chunks = [pending[start : start + self.batch] for start in range(0, len(pending), self.batch)]
+        early, self._early = self._early, None
         preparer = ChunkPreparer(
-            db,
-            chunks,
-            self.fingerprint,
-            self.config,
-            helper=self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH,
+            db, chunks, self.fingerprint, self.config, helper=self._helped(db, pending), early=early
         )
         try:
             desk = load_desk(db, self.config)
