@@ -36,6 +36,40 @@ static Py_ssize_t root_of(Py_ssize_t *parent, Py_ssize_t x) {
     return x;
 }
 
+/* Joins the components of rows a and b; the lower root wins, so a root is its component's first row. */
+static void join_rows(Py_ssize_t *parent, Py_ssize_t a, Py_ssize_t b) {
+    Py_ssize_t x = root_of(parent, a), y = root_of(parent, b);
+    if (x < y) {
+        parent[y] = x;
+    } else if (y < x) {
+        parent[x] = y;
+    }
+}
+
+/* Each row's component label, numbered in the order of each component's first row (its root, met
+ * before the rest of it), as a list; NULL with an error set on failure. */
+static PyObject *labels_in_order(Py_ssize_t *parent, Py_ssize_t n) {
+    Py_ssize_t *label_of = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n > 0 ? n : 1));
+    PyObject *labels = label_of == NULL ? NULL : PyList_New(n);
+    if (labels == NULL) {
+        PyMem_Free(label_of);
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    }
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t root = root_of(parent, i);
+        if (root == i) label_of[i] = count++;
+        PyObject *value = PyLong_FromSsize_t(label_of[root]);
+        if (value == NULL) {
+            Py_CLEAR(labels);
+            break;
+        }
+        PyList_SET_ITEM(labels, i, value);
+    }
+    PyMem_Free(label_of);
+    return labels;
+}
+
 static PyObject *link_components(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 4) {
@@ -72,9 +106,7 @@ static PyObject *link_components(PyObject *self, PyObject *const *args, Py_ssize
     }
     int windowed = has_times && isfinite(window);
     Py_ssize_t *parent = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n > 0 ? n : 1));
-    PyObject *labels = parent == NULL ? NULL : PyList_New(n);
-    if (labels == NULL) {
-        PyMem_Free(parent);
+    if (parent == NULL) {
         if (has_times) PyBuffer_Release(&times_view);
         PyBuffer_Release(&sims_view);
         return PyErr_NoMemory();
@@ -88,35 +120,11 @@ static PyObject *link_components(PyObject *self, PyObject *const *args, Py_ssize
             int reaches = kind == 'f' ? ((const float *)sims_view.buf)[i * n + j] >= level32
                                       : ((const double *)sims_view.buf)[i * n + j] >= level;
             if (!reaches || (windowed && fabs(times[i] - times[j]) > window)) continue;
-            Py_ssize_t x = root_of(parent, i), y = root_of(parent, j);
-            if (x < y) {
-                parent[y] = x;
-            } else if (y < x) {
-                parent[x] = y;
-            }
+            join_rows(parent, i, j);
         }
     }
     Py_END_ALLOW_THREADS
-    /* the lower root wins every union, so a root is its component's first row and is met before the
-     * rest of it: labels in the order of each component's first row */
-    Py_ssize_t *label_of = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n > 0 ? n : 1));
-    if (label_of == NULL) {
-        Py_CLEAR(labels);
-        PyErr_NoMemory();
-    } else {
-        Py_ssize_t count = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_ssize_t root = root_of(parent, i);
-            if (root == i) label_of[i] = count++;
-            PyObject *value = PyLong_FromSsize_t(label_of[root]);
-            if (value == NULL) {
-                Py_CLEAR(labels);
-                break;
-            }
-            PyList_SET_ITEM(labels, i, value);
-        }
-        PyMem_Free(label_of);
-    }
+    PyObject *labels = labels_in_order(parent, n);
     PyMem_Free(parent);
     if (has_times) PyBuffer_Release(&times_view);
     PyBuffer_Release(&sims_view);
@@ -141,7 +149,7 @@ static PyObject *pair_components(PyObject *self, PyObject *const *args, Py_ssize
         return NULL;
     }
     PyObject *labels = NULL;
-    Py_ssize_t *parent = NULL, *label_of = NULL;
+    Py_ssize_t *parent = NULL;
     const char *fa = va.format ? va.format : "B", *fb = vb.format ? vb.format : "B";
     if (fa[0] == '<' || fa[0] == '=' || fa[0] == '@') fa++;
     if (fb[0] == '<' || fb[0] == '=' || fb[0] == '@') fb++;
@@ -159,35 +167,15 @@ static PyObject *pair_components(PyObject *self, PyObject *const *args, Py_ssize
         }
     }
     parent = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n > 0 ? n : 1));
-    label_of = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n > 0 ? n : 1));
-    labels = (parent && label_of) ? PyList_New(n) : NULL;
-    if (labels == NULL) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
+    if (parent == NULL) {
+        PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) parent[i] = i;
-    for (Py_ssize_t k = 0; k < links; k++) {
-        Py_ssize_t x = root_of(parent, (Py_ssize_t)a[k]), y = root_of(parent, (Py_ssize_t)b[k]);
-        if (x < y) {
-            parent[y] = x;
-        } else if (y < x) {
-            parent[x] = y;
-        }
-    }
-    Py_ssize_t count = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t root = root_of(parent, i);
-        if (root == i) label_of[i] = count++;
-        PyObject *value = PyLong_FromSsize_t(label_of[root]);
-        if (value == NULL) {
-            Py_CLEAR(labels);
-            break;
-        }
-        PyList_SET_ITEM(labels, i, value);
-    }
+    for (Py_ssize_t k = 0; k < links; k++) join_rows(parent, (Py_ssize_t)a[k], (Py_ssize_t)b[k]);
+    labels = labels_in_order(parent, n);
 done:
     PyMem_Free(parent);
-    PyMem_Free(label_of);
     PyBuffer_Release(&va);
     PyBuffer_Release(&vb);
     return labels;

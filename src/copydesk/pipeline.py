@@ -141,27 +141,38 @@ class DocumentPipeline:
         if any(page.kind == "html" for page in pages):
             self.extractor.warm_up()  # outside the pages' time limits; a no-op once imported
         with PageClock.armed(self.page_timeout, len(pages)) as clock:
-            outcomes: list[Article | SkippedInput] = []
-            for k, page in enumerate(pages):
-                extracted = self._step(clock, k, page, partial(self.extractor.extract, page))
-                outcomes.append(extracted)
+            outcomes: list[Article | SkippedInput] = [
+                self._step(clock, k, page, partial(self.extractor.extract, page))
+                for k, page in enumerate(pages)
+            ]
             for stage in self.stages:
-                live = [k for k, outcome in enumerate(outcomes) if isinstance(outcome, Article)]
-
-                def run(j: int, work: Callable[[], _Result], live: list[int] = live) -> _Result | None:
-                    k = live[j]
-                    done = self._step(clock, k, pages[k], work)
-                    if isinstance(done, SkippedInput):
-                        outcomes[k] = done
-                        return None
-                    return done
-
-                batch = [outcomes[k] for k in live]
-                results = stage.process_batch([a for a in batch if isinstance(a, Article)], run)
-                for k, result in zip(live, results, strict=True):
+                positions = [k for k, outcome in enumerate(outcomes) if isinstance(outcome, Article)]
+                batch = [outcome for outcome in outcomes if isinstance(outcome, Article)]
+                results = stage.process_batch(batch, self._runner(clock, pages, outcomes, positions))
+                for k, result in zip(positions, results, strict=True):
                     if result is not None and isinstance(outcomes[k], Article):
                         outcomes[k] = result
         return outcomes
+
+    def _runner(
+        self,
+        clock: PageClock | None,
+        pages: Sequence[RawPage],
+        outcomes: list[Article | SkippedInput],
+        positions: list[int],
+    ) -> RunStep:
+        """A stage's ``RunStep`` over the batch: its j-th article is page ``positions[j]``, whose
+        outcome becomes the reason it was skipped when a step skips it."""
+
+        def run(j: int, work: Callable[[], _Result]) -> _Result | None:
+            k = positions[j]
+            done = self._step(clock, k, pages[k], work)
+            if isinstance(done, SkippedInput):
+                outcomes[k] = done
+                return None
+            return done
+
+        return run
 
     @staticmethod
     def _step(
@@ -174,8 +185,8 @@ class DocumentPipeline:
             except InputError as exc:
                 return SkippedInput(exc.origin, exc.reason, exc.kind, page.source_id)
         started = time.monotonic()
-        clock.deadline = started + clock.seconds - clock.spent[k]
-        try:
+        try:  # the deadline set inside: an alarm right after it raises into the handlers below
+            clock.deadline = started + clock.seconds - clock.spent[k]
             done = work()
             clock.deadline = math.inf  # first thing after the work: no alarm raises past here
         except _PageOverran:

@@ -82,45 +82,49 @@ def cluster_by_links(
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Component labels, numbered in the order of each component's first row (as scipy numbers them).
-
-    Few links (a story's own members, a small topic group) are joined in plain Python: scipy's
-    validation and sparse conversion cost about a millisecond a call, more than the work there;
-    many are joined by the compiled ``pair_components`` where it was built."""
-    if len(a) > 256 and _links is not None:
+    """Component labels of the links a[k] - b[k], numbered in the order of each component's first
+    row (as scipy numbers them): compiled (copydesk._links) where built, else joined in plain Python
+    for few links (scipy's validation and sparse conversion cost about a millisecond a call, more
+    than the work there) and by scipy for many."""
+    if _links is not None:
         return np.asarray(
             _links.pair_components(n, np.ascontiguousarray(a, np.int64), np.ascontiguousarray(b, np.int64)),
             dtype=np.int64,
         )
     if len(a) <= 256:
-        parent = list(range(n))
-        for x, y in zip(a.tolist(), b.tolist(), strict=True):
-            while parent[x] != x:
-                x = parent[x]
-            while parent[y] != y:
-                y = parent[y]
-            if x < y:
-                parent[y] = x
-            elif y < x:
-                parent[x] = y
-        # A root is its component's first row (the lower root wins every union), and a row's parent
-        # comes before it, already labelled: labels in the order of each component's first row.
-        labels = [0] * n
-        count = 0
-        for i in range(n):
-            root = parent[i]
-            if root == i:
-                labels[i] = count
-                count += 1
-            else:
-                labels[i] = labels[root]
-        return np.asarray(labels, dtype=np.int64)
+        return python_components(n, a, b)
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return np.asarray(labels)
+
+
+def python_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``_components`` by union-find in plain Python (the compiled one's reference)."""
+    parent = list(range(n))
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        while parent[x] != x:
+            x = parent[x]
+        while parent[y] != y:
+            y = parent[y]
+        if x < y:
+            parent[y] = x
+        elif y < x:
+            parent[x] = y
+    # A root is its component's first row (the lower root wins every union), and a row's parent
+    # comes before it, already labelled: labels in the order of each component's first row.
+    labels = [0] * n
+    count = 0
+    for i in range(n):
+        root = parent[i]
+        if root == i:
+            labels[i] = count
+            count += 1
+        else:
+            labels[i] = labels[root]
+    return np.asarray(labels, dtype=np.int64)
 
 
 def average_link(
