@@ -56,9 +56,7 @@ class TextCleaningStage(ArticleStage):
             # one layout while no step removes a line (working it out was a tenth of a step's time)
             layout = layout_for(lines, layout)
             lines = step(article, lines, layout)
-        # What the corpus-level recurring pass will read of this article, taken from the lines
-        # already split and measured here (that pass would otherwise do it again, in one process).
-        article.line_prints = line_prints(article, lines, layout=layout_for(lines, layout))
+        article.line_prints = _line_prints(article, lines, layout)
         return article
 
     def process_batch(self, articles: Sequence[Article], run: RunStep) -> list[Article | None]:
@@ -90,6 +88,8 @@ class TextCleaningStage(ArticleStage):
 
 
 def _line_prints(article: Article, lines: Sequence[Line], layout: Layout | None) -> LinePrints:
+    """What the corpus-level recurring pass will read of the article, taken from the lines already
+    split and measured here (that pass would otherwise do it again, in one process)."""
     return line_prints(article, lines, layout=layout_for(lines, layout))
 
 

@@ -141,6 +141,15 @@ def prepare_chunk(db: Database, ids: Sequence[str], fingerprint: Fingerprint) ->
     return PreparedChunk(articles, features, reused, prints, None)
 
 
+def prepare_grouped(
+    db: Database, ids: Sequence[str], fingerprint: Fingerprint, config: StoryConfig
+) -> PreparedChunk:
+    """``prepare_chunk`` with the chunk's topic groups, as the helper makes them, in this process."""
+    chunk = prepare_chunk(db, ids, fingerprint)
+    chunk.topic_groups = topic_groups_of(chunk.features, config)
+    return chunk
+
+
 def topic_groups_of(
     features: Sequence[story_store.StoredFeatures], config: StoryConfig
 ) -> list[list[int]] | None:
@@ -234,11 +243,7 @@ class ChunkPreparer:
     def __iter__(self) -> Iterator[PreparedChunk]:
         for k, ids in enumerate(self.chunks):
             if k == 0 and self._group_first:
-                chunk = self._still_valid(ids)
-                if chunk is None:
-                    chunk = prepare_chunk(self.db, ids, self.fingerprint)
-                    chunk.topic_groups = topic_groups_of(chunk.features, self.config)
-                yield chunk
+                yield self._still_valid(ids) or prepare_grouped(self.db, ids, self.fingerprint, self.config)
                 continue
             if self._pool is not None:
                 self._send(k + self.ahead)

@@ -30,13 +30,7 @@ from copydesk.run.collection import batch_collection
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.store.vectors import pack_vector
-from copydesk.stories.chunk_prep import (
-    ChunkPreparer,
-    PreparedChunk,
-    helper_allowed,
-    prepare_chunk,
-    topic_groups_of,
-)
+from copydesk.stories.chunk_prep import ChunkPreparer, PreparedChunk, helper_allowed, prepare_grouped
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.grouping import load_libraries
@@ -124,9 +118,7 @@ class StoryStage(CorpusStage):
         if not self._helped(db, pending):
             return
         with threadpool_limits(self.blas_threads, user_api="blas"), batch_collection():
-            chunk = prepare_chunk(db, pending[: self.batch], self.fingerprint)
-            chunk.topic_groups = topic_groups_of(chunk.features, self.config)
-        self._early = chunk
+            self._early = prepare_grouped(db, pending[: self.batch], self.fingerprint, self.config)
 
     def _helped(self, db: Database, pending: Sequence[str]) -> bool:
         """Whether chunks are prepared by a forked helper (the first one in this process)."""
