@@ -296,3 +296,18 @@ def test_topic_groups_of_different_batches_never_share_a_topic_by_their_number()
     topic_of = {a.article_id: desk.stories[a.story_id].topic_id for a in first + second}
     assert topic_of["q1"] == topic_of["q2"] and topic_of["v1"] == topic_of["v2"]
     assert topic_of["q1"] != topic_of["v1"]
+
+
+def test_compiled_groupings_refuse_buffers_of_the_wrong_kind() -> None:
+    """A mistyped buffer is refused, never read or written as another type."""
+    links = pytest.importorskip("copydesk._links", reason="copydesk._links was not built")
+    with pytest.raises(ValueError):
+        links.average_tree(np.zeros(3), 3, np.zeros((2, 4), dtype=np.int64))
+    with pytest.raises(ValueError):
+        links.condensed_distances(np.eye(3, dtype=np.float32), np.zeros(3, dtype=np.float32))
+    with pytest.raises(ValueError):
+        links.pair_components(3, np.zeros(2, dtype=np.int32), np.zeros(2, dtype=np.int32))
+    with pytest.raises(TypeError):
+        links.link_components(np.eye(3, dtype=np.int64), 0.5, None, math.inf)
+    with pytest.raises(IndexError):
+        links.pair_components(2, np.asarray([0, 2]), np.asarray([1, 1]))

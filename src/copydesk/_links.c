@@ -15,12 +15,24 @@
 #include <stdint.h>
 #include <string.h>
 
-static int matrix_view(PyObject *obj, Py_buffer *view, char *kind) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+/* The struct code of a buffer's items ('d', 'f', 'q', ...), its byte-order mark aside; 0 for any
+ * other format. */
+static char item_code(const Py_buffer *view) {
     const char *format = view->format ? view->format : "B";
     if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
-    if (strlen(format) == 1 && ((format[0] == 'f' && view->itemsize == 4) || (format[0] == 'd' && view->itemsize == 8))) {
-        *kind = format[0];
+    return format[0] != '\0' && format[1] == '\0' ? format[0] : 0;
+}
+
+static int is_int64(const Py_buffer *view) {
+    char code = item_code(view);
+    return view->itemsize == 8 && (code == 'q' || code == 'l');
+}
+
+static int matrix_view(PyObject *obj, Py_buffer *view, char *kind) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    char code = item_code(view);
+    if ((code == 'f' && view->itemsize == 4) || (code == 'd' && view->itemsize == 8)) {
+        *kind = code;
         return 0;
     }
     PyErr_SetString(PyExc_TypeError, "link_components: sims must be a contiguous float32 or float64 matrix");
@@ -94,9 +106,7 @@ static PyObject *link_components(PyObject *self, PyObject *const *args, Py_ssize
             PyBuffer_Release(&sims_view);
             return NULL;
         }
-        const char *format = times_view.format ? times_view.format : "B";
-        if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
-        if (strcmp(format, "d") != 0 || times_view.len / 8 != n) {
+        if (item_code(&times_view) != 'd' || times_view.len / 8 != n) {
             PyBuffer_Release(&times_view);
             PyBuffer_Release(&sims_view);
             PyErr_SetString(PyExc_ValueError, "link_components: times must be n float64 values");
@@ -150,10 +160,7 @@ static PyObject *pair_components(PyObject *self, PyObject *const *args, Py_ssize
     }
     PyObject *labels = NULL;
     Py_ssize_t *parent = NULL;
-    const char *fa = va.format ? va.format : "B", *fb = vb.format ? vb.format : "B";
-    if (fa[0] == '<' || fa[0] == '=' || fa[0] == '@') fa++;
-    if (fb[0] == '<' || fb[0] == '=' || fb[0] == '@') fb++;
-    if (n < 0 || va.itemsize != 8 || vb.itemsize != 8 || !strchr("ql", fa[0]) || !strchr("ql", fb[0]) ||
+    if (n < 0 || !is_int64(&va) || !is_int64(&vb) ||
         va.len != vb.len) {
         PyErr_SetString(PyExc_ValueError, "pair_components: n >= 0 and two int64 arrays of one length");
         goto done;
@@ -222,7 +229,7 @@ static PyObject *average_tree(PyObject *self, PyObject *const *args, Py_ssize_t 
     Py_buffer dist_view, out_view;
     char kind;
     if (matrix_view(args[0], &dist_view, &kind) < 0) return NULL;
-    if (PyObject_GetBuffer(args[2], &out_view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+    if (PyObject_GetBuffer(args[2], &out_view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE | PyBUF_FORMAT) < 0) {
         PyBuffer_Release(&dist_view);
         return NULL;
     }
@@ -230,7 +237,8 @@ static PyObject *average_tree(PyObject *self, PyObject *const *args, Py_ssize_t 
     double *D = NULL, *Z = NULL, *heights = NULL;
     Py_ssize_t *size = NULL, *chain = NULL, *order = NULL, *spare = NULL, *parent = NULL, *count = NULL;
     Py_ssize_t *active = NULL;
-    if (n < 1 || kind != 'd' || dist_view.len / 8 != n * (n - 1) / 2 || out_view.len != (n - 1) * 4 * 8) {
+    if (n < 1 || kind != 'd' || item_code(&out_view) != 'd' || dist_view.len / 8 != n * (n - 1) / 2 ||
+        out_view.len != (n - 1) * 4 * 8) {
         PyErr_SetString(PyExc_ValueError, "average_tree: float64 condensed distances of n rows, out (n - 1) x 4");
         goto done;
     }
@@ -370,12 +378,12 @@ static PyObject *condensed_distances(PyObject *self, PyObject *const *args, Py_s
     Py_buffer sims_view, out_view;
     char kind;
     if (matrix_view(args[0], &sims_view, &kind) < 0) return NULL;
-    if (PyObject_GetBuffer(args[1], &out_view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+    if (PyObject_GetBuffer(args[1], &out_view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE | PyBUF_FORMAT) < 0) {
         PyBuffer_Release(&sims_view);
         return NULL;
     }
     Py_ssize_t cells = sims_view.len / sims_view.itemsize, n = (Py_ssize_t)llround(sqrt((double)cells));
-    if (n * n != cells || out_view.len != n * (n - 1) / 2 * 8) {
+    if (n * n != cells || item_code(&out_view) != 'd' || out_view.len != n * (n - 1) / 2 * 8) {
         PyBuffer_Release(&out_view);
         PyBuffer_Release(&sims_view);
         PyErr_SetString(PyExc_ValueError, "condensed_distances: a square matrix, out of n (n - 1) / 2 float64");
