@@ -48,17 +48,18 @@ def _run_chunk(pages: list[RawPage]) -> list[Outcome]:
 @dataclass(slots=True)
 class LocalExecutor:
     workers: int
-    # Pages per chunk: each chunk costs a round trip through the pool (20k JSONL articles: ingest
-    # 5.5-5.7 s wall with 16, 5.2-5.4 s with 48 to 96).
-    chunk_size: int = 48
+    # Pages per chunk: each chunk costs a round trip through the pool, and a worker takes a chunk's
+    # pages step by step (20k JSONL articles: ingest 5.5-5.7 s wall with 16, 5.2-5.4 s with 48 to 96;
+    # later, with the steps batched, 96 ran 1% faster than 48 in six alternating pairs).
+    chunk_size: int = 96
     # A chunk's hard limit counts at most this many pages' limits, so a page stuck in C code is found
     # as soon as with chunks of 16; a chunk of very slow pages that outlives it is retried page by
     # page, each with its own limit, so nothing is lost.
     hard_limit_pages: int = 16
     # Chunks queued per worker: enough that workers keep cleaning while this process stores a batch
-    # (about 300 pages a worker, as 16 chunks of 16 were; 20k JSONL articles: 10.1 s with 4 chunks
-    # of 16 and batches of 64, 8.9-9.3 s with 16 and 512 on the machine of that time).
-    chunks_per_worker: int = 6
+    # (about 300 pages a worker, as 16 chunks of 16 and 6 of 48 were; 20k JSONL articles: 10.1 s with
+    # 4 chunks of 16 and batches of 64, 8.9-9.3 s with 16 and 512 on the machine of that time).
+    chunks_per_worker: int = 3
     # The hard limit is the soft one plus slack, so the soft alarm normally fires first.
     hard_timeout_slack: float = 5.0
 
