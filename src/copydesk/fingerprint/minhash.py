@@ -11,7 +11,7 @@ year only when ``MinHashConfig`` is the same, so its ``key`` is stored beside th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,6 +225,36 @@ def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a[valid] == b[valid]))
 
 
+def compiled_pair_estimates(
+    mine: np.ndarray, my_rows: np.ndarray, theirs: np.ndarray, their_rows: np.ndarray
+) -> np.ndarray | None:
+    """For each k, the estimated Jaccard of ``mine[my_rows[k]]`` against ``theirs[their_rows[k]]``
+    (equal slots over the slots not empty on both sides, 0 where none), read straight from the two
+    uint32 signature matrices by ``copydesk._overlap.pair_estimates``; None where the kernel was not
+    built or the matrices are not signatures of one width (the caller's numpy path then)."""
+    if (
+        _pair_estimates is None
+        or mine.dtype != np.uint32
+        or theirs.dtype != np.uint32
+        or mine.ndim != 2
+        or theirs.ndim != 2
+        or mine.shape[1] != theirs.shape[1]
+        or mine.shape[1] == 0
+    ):
+        return None
+    estimates = np.empty(len(my_rows))
+    _pair_estimates(
+        estimates,
+        np.ascontiguousarray(mine),
+        np.ascontiguousarray(my_rows, dtype=np.int64),
+        np.ascontiguousarray(theirs),
+        np.ascontiguousarray(their_rows, dtype=np.int64),
+        mine.shape[1],
+        int(_EMPTY),
+    )
+    return estimates
+
+
 def band_keys(signatures: np.ndarray, config: MinHashConfig) -> np.ndarray:
     """One 64-bit key per (document, band): documents sharing any band key are LSH candidates."""
     n = signatures.shape[0]
@@ -234,3 +264,11 @@ def band_keys(signatures: np.ndarray, config: MinHashConfig) -> np.ndarray:
         acc = _mix(acc ^ bands[:, :, r])
     # Salt with the band number so equal values in different bands never collide.
     return acc ^ (np.arange(config.bands, dtype=np.uint64)[None, :] * _MIX)
+
+
+_PairEstimates = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int], None]
+_pair_estimates: _PairEstimates | None
+try:  # compiled pair estimates (tests hold them equal to the numpy estimates)
+    from copydesk._overlap import pair_estimates as _pair_estimates
+except ImportError:  # pragma: no cover - built without the C extension
+    _pair_estimates = None

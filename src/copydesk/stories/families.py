@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from copydesk.fingerprint.lsh import PairEvidence, shingle_set, verify_pair
-from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, estimated_jaccard
+from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, compiled_pair_estimates, estimated_jaccard
 from copydesk.records import Relation, StoryMember, bare_date, content_digest
 from copydesk.stories.sentence_align import (
     KeyBits,
@@ -314,24 +314,11 @@ def estimate_matrix(signatures: np.ndarray, others: np.ndarray | None = None) ->
     same masked estimate; numpy's broadcasting cost a story of a few members 60 us), else 32 rows
     against all at a time."""
     others = signatures if others is None else others
-    if (
-        _overlap is not None
-        and signatures.ndim == others.ndim == 2
-        and signatures.dtype == others.dtype == np.uint32
-        and signatures.shape[1] == others.shape[1] > 0
-    ):
-        n, m = len(signatures), len(others)
-        estimates = np.empty(n * m)
-        _overlap.pair_estimates(
-            estimates,
-            np.ascontiguousarray(signatures),
-            np.repeat(np.arange(n, dtype=np.int64), m),
-            np.ascontiguousarray(others),
-            np.tile(np.arange(m, dtype=np.int64), n),
-            signatures.shape[1],
-            int(EMPTY_SLOT),
-        )
-        return estimates.reshape(n, m)
+    n, m = len(signatures), len(others)
+    rows, columns = np.repeat(np.arange(n, dtype=np.int64), m), np.tile(np.arange(m, dtype=np.int64), n)
+    found = compiled_pair_estimates(signatures, rows, others, columns)
+    if found is not None:
+        return found.reshape(n, m)
     empty, other_empty = signatures == EMPTY_SLOT, others == EMPTY_SLOT
     out = np.zeros((len(signatures), len(others)))
     for lo in range(0, len(signatures), 32):

@@ -10,21 +10,14 @@ whole batch in a few array operations.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from copydesk.fingerprint.lsh import LshIndex, ShinglePrints, first_sharing
-from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher
+from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher, compiled_pair_estimates
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
-
-_PairEstimates = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int], None]
-_pair_estimates: _PairEstimates | None
-try:  # compiled pair estimates (a test holds them equal to ``estimated_jaccards``)
-    from copydesk._overlap import pair_estimates as _pair_estimates
-except ImportError:  # pragma: no cover - built without the C extension
-    _pair_estimates = None
 
 # Near-copy candidates verified per new article, best MinHash estimate first.
 MAX_NEAR_COPY_CANDIDATES = 20
@@ -166,22 +159,9 @@ def _estimate_pairs(
     """``out[at[k]]``: the estimate of ``mine[my_rows[k]]`` against ``theirs[their_rows[k]]``; compiled,
     straight from the two matrices (gathering both rows of a million pairs first cost the stage's
     process a quarter of a second a 20k run), else a slice of pairs at a time."""
-    if (
-        _pair_estimates is not None
-        and mine.dtype == theirs.dtype == np.uint32
-        and mine.ndim == theirs.ndim == 2
-    ):
-        estimates = np.empty(len(at))
-        _pair_estimates(
-            estimates,
-            np.ascontiguousarray(mine),
-            np.ascontiguousarray(my_rows, dtype=np.int64),
-            np.ascontiguousarray(theirs),
-            np.ascontiguousarray(their_rows, dtype=np.int64),
-            mine.shape[1],
-            int(EMPTY_SLOT),
-        )
-        out[at] = estimates
+    found = compiled_pair_estimates(mine, my_rows, theirs, their_rows)
+    if found is not None:
+        out[at] = found
         return
     for lo in range(0, len(at), _PAIRS_AT_ONCE):
         part = slice(lo, lo + _PAIRS_AT_ONCE)
