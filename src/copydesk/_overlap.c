@@ -23,17 +23,21 @@
 #include <stdint.h>
 #include <string.h>
 
-static int int64_view(PyObject *obj, Py_buffer *view) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+/* A contiguous buffer of ``itemsize``-byte items of one of ``formats`` (struct codes), or an error. */
+static int typed_view(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *formats, int writable) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
     const char *format = view->format ? view->format : "B";
     if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
-    if (view->itemsize != 8 || (strcmp(format, "q") != 0 && strcmp(format, "l") != 0)) {
-        PyErr_SetString(PyExc_TypeError, "shared_count needs contiguous int64 arrays");
+    if (view->itemsize != itemsize || strlen(format) != 1 || strchr(formats, format[0]) == NULL) {
+        PyErr_Format(PyExc_TypeError, "expected a contiguous buffer of %zd-byte items ('%s')", itemsize, formats);
         PyBuffer_Release(view);
         return -1;
     }
     return 0;
 }
+
+static int int64_view(PyObject *obj, Py_buffer *view) { return typed_view(obj, view, 8, "ql", 0); }
 
 /* How many values two sorted arrays of distinct values share. With ``need`` > 0 the count stops as
  * soon as it reaches ``need``, or cannot (fewer values left on one side than are still missing): the
@@ -110,20 +114,6 @@ static PyObject *first_sharing(PyObject *self, PyObject *const *args, Py_ssize_t
     }
     PyBuffer_Release(&va);
     return PyLong_FromSsize_t(found);
-}
-
-/* A contiguous buffer of ``itemsize``-byte items of one of ``formats`` (struct codes), or an error. */
-static int typed_view(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *formats, int writable) {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
-    const char *format = view->format ? view->format : "B";
-    if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
-    if (view->itemsize != itemsize || strlen(format) != 1 || strchr(formats, format[0]) == NULL) {
-        PyErr_Format(PyExc_TypeError, "pair_estimates: expected contiguous %zd-byte items", itemsize);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
 }
 
 /* pair_estimates(out, mine, my_rows, theirs, their_rows, width, empty): for each pair k, the estimated
