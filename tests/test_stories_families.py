@@ -225,10 +225,12 @@ def test_copies_beyond_the_compared_members_still_join_their_family(judge: Famil
 
 
 def test_the_pair_screen_drops_exactly_the_pairs_call_finds_nothing_in(judge: FamilyJudge) -> None:
-    """The compiled screen of a story's pairs says 0 only where ``call`` returns None (and 1 where
-    it finds a relation): generated stories of copies, rewrites, translations and independent
+    """The compiled screen of a story's pairs says 0 only where ``call`` returns None, and where no
+    copy check is due, 1 exactly where it finds a relation (the screen aligns the pairs that
+    ``may_align`` lets through): generated stories of copies, rewrites, translations and independent
     reports of one event and of others, with the stories of two events pooled so most pairs fail."""
-    from copydesk.stories.families import estimate_matrix
+    from copydesk.stories.families import _length_ratio, estimate_matrix
+    from copydesk.stories.sentence_align import may_align
 
     corpus = generate_corpus(30, seed=11, reports=(2, 3), copies=(1, 3))
     hasher = MinHasher(judge.minhash)
@@ -237,7 +239,8 @@ def test_the_pair_screen_drops_exactly_the_pairs_call_finds_nothing_in(judge: Fa
         by_event[article.event].append(article)
     events = list(by_event.values())
     stories = [events[k] + events[k + 1] for k in range(0, len(events) - 1, 2)]
-    dropped = kept = 0
+    dropped = kept = aligned_away = 0
+    cfg = judge.config
     for articles in stories:
         signatures = hasher.signatures([a.text for a in articles])
         members = [
@@ -252,13 +255,24 @@ def test_the_pair_screen_drops_exactly_the_pairs_call_finds_nothing_in(judge: Fa
         n = len(members)
         for i in range(n):
             for j in range(i + 1, n):
-                found = judge.call(members[i], members[j], passages=False, estimate=float(estimates[i, j]))
+                a, b = members[i], members[j]
+                found = judge.call(a, b, passages=False, estimate=float(estimates[i, j]))
                 if not screen[i * n + j]:
                     assert found is None, (i, j, found)
                     dropped += 1
+                    outlines = judge._outline_of(a), judge._outline_of(b)
+                    aligned_away += may_align(*outlines, cfg.min_anchors, cfg.aligned_share)
                 elif found is not None:
                     kept += 1
-    assert dropped > 100 and kept > 50  # both sides of the screen were exercised
+                copy_due = (
+                    a.norm_hash == b.norm_hash
+                    or estimates[i, j] >= cfg.candidate_estimate
+                    or _length_ratio(a.text, b.text) < 0.7
+                )
+                if not copy_due:
+                    assert bool(screen[i * n + j]) == (found is not None), (i, j, found)
+    # both sides of the screen were exercised, and its alignment step as well as its bound
+    assert dropped > 100 and kept > 50 and aligned_away > 10
 
 
 def test_compiled_estimate_matrix_is_numpys(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -445,21 +445,101 @@ static int outline_pair(PyObject *const *args, Py_ssize_t nargs, const char *nam
     return 0;
 }
 
+/* Which sentences of b hold each anchor bit (b's sentences with min_anchors anchors, the bits of the
+ * first ``width`` words): the best match of a sentence of a then adds up its few anchors' postings
+ * instead of and-ing its row with every row of b (a 600-word text has ~45 sentences over ~600 bits of
+ * a story's anchors, a handful of them set in each). Room for ``bits`` bits, ``sentences`` sentences
+ * and ``postings`` postings, filled again for each pair by ``anchor_index_fill``. */
+typedef struct {
+    Py_ssize_t *start;  /* bits + 1 offsets into ``rows`` */
+    Py_ssize_t *rows;   /* the sentences of b, bit by bit, each bit's in ascending order */
+    Py_ssize_t *fill;   /* bits: where each bit's next posting goes */
+    Py_ssize_t *shared; /* sentences: counters, zero between lookups */
+    Py_ssize_t *touched;
+} AnchorIndex;
+
+static void anchor_index_free(AnchorIndex *index) {
+    PyMem_Free(index->start);
+    PyMem_Free(index->rows);
+    PyMem_Free(index->fill);
+    PyMem_Free(index->shared);
+    PyMem_Free(index->touched);
+}
+
+static int anchor_index_alloc(AnchorIndex *index, Py_ssize_t bits, Py_ssize_t sentences, Py_ssize_t postings) {
+    index->start = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(bits + 1));
+    index->fill = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(bits + 1));
+    index->rows = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(postings + 1));
+    index->shared = PyMem_Calloc((size_t)(sentences + 1), sizeof(Py_ssize_t));
+    index->touched = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(sentences + 1));
+    if (index->start && index->fill && index->rows && index->shared && index->touched) return 0;
+    anchor_index_free(index);
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* Set bits of b's sentences with min_anchors anchors, over the first ``width`` words of their rows. */
+static Py_ssize_t anchor_postings(const OutlinePair *p) {
+    Py_ssize_t total = 0;
+    for (Py_ssize_t j = 0; j < p->nb; j++) {
+        if (p->b_counts[j] < p->min_anchors) continue;
+        for (Py_ssize_t w = 0; w < p->width; w++) total += __builtin_popcountll(p->b_bits[j * p->b_words + w]);
+    }
+    return total;
+}
+
+/* ``index`` (room for width * 64 bits, nb sentences and their postings) filled for pair ``p``. */
+static void anchor_index_fill(const OutlinePair *p, AnchorIndex *index) {
+    Py_ssize_t bits = p->width * 64;
+    memset(index->start, 0, sizeof(Py_ssize_t) * (size_t)(bits + 1));
+    for (Py_ssize_t j = 0; j < p->nb; j++) {
+        if (p->b_counts[j] < p->min_anchors) continue;
+        for (Py_ssize_t w = 0; w < p->width; w++) {
+            for (uint64_t m = p->b_bits[j * p->b_words + w]; m; m &= m - 1) index->start[w * 64 + __builtin_ctzll(m) + 1]++;
+        }
+    }
+    for (Py_ssize_t k = 0; k < bits; k++) index->start[k + 1] += index->start[k];
+    memcpy(index->fill, index->start, sizeof(Py_ssize_t) * (size_t)bits);
+    for (Py_ssize_t j = 0; j < p->nb; j++) {
+        if (p->b_counts[j] < p->min_anchors) continue;
+        for (Py_ssize_t w = 0; w < p->width; w++) {
+            for (uint64_t m = p->b_bits[j * p->b_words + w]; m; m &= m - 1) {
+                index->rows[index->fill[w * 64 + __builtin_ctzll(m)]++] = j;
+            }
+        }
+    }
+}
+
+/* anchor_index_alloc sized for ``p`` alone, then filled. */
+static int anchor_index(const OutlinePair *p, AnchorIndex *index) {
+    if (anchor_index_alloc(index, p->width * 64, p->nb, anchor_postings(p)) < 0) return -1;
+    anchor_index_fill(p, index);
+    return 0;
+}
+
 /* For sentence i of a (with min_anchors anchors), the first sentence of b (with as many) sharing the
  * largest part of the smaller anchor set, min_anchors shared at least: its index and score, or -1. */
-static Py_ssize_t best_match_of(const uint64_t *row, int32_t count, const uint64_t *b_bits, Py_ssize_t b_words,
-                                const int32_t *b_counts, Py_ssize_t nb, Py_ssize_t width, long min_anchors,
-                                double *best_out) {
+static Py_ssize_t best_match_of(const OutlinePair *p, const AnchorIndex *index, Py_ssize_t i, double *best_out) {
+    const uint64_t *row = p->a_bits + i * p->a_words;
+    int32_t count = p->a_counts[i];
+    Py_ssize_t *shared = index->shared, *touched = index->touched, seen = 0;
+    for (Py_ssize_t w = 0; w < p->width; w++) {
+        for (uint64_t m = row[w]; m; m &= m - 1) {
+            Py_ssize_t bit = w * 64 + __builtin_ctzll(m);
+            for (Py_ssize_t k = index->start[bit]; k < index->start[bit + 1]; k++) {
+                Py_ssize_t j = index->rows[k];
+                if (shared[j]++ == 0) touched[seen++] = j;
+            }
+        }
+    }
     double best = 0.0;
     Py_ssize_t best_j = -1;
-    for (Py_ssize_t j = 0; j < nb; j++) {
-        if (b_counts[j] < min_anchors) continue;
-        const uint64_t *other = b_bits + j * b_words;
-        long shared = 0;
-        for (Py_ssize_t w = 0; w < width; w++) shared += __builtin_popcountll(row[w] & other[w]);
-        if (shared == 0 || shared < min_anchors) continue;
-        double score = (double)shared / (double)(count < b_counts[j] ? count : b_counts[j]);
-        if (score > best) {
+    for (Py_ssize_t t = 0; t < seen; t++) {
+        Py_ssize_t j = touched[t], size = shared[j];
+        shared[j] = 0;
+        if (size < p->min_anchors) continue;
+        double score = (double)size / (double)(count < p->b_counts[j] ? count : p->b_counts[j]);
+        if (score > best || (score == best && best_j >= 0 && j < best_j)) {
             best = score;
             best_j = j;
         }
@@ -472,17 +552,22 @@ static PyObject *best_matches(PyObject *self, PyObject *const *args, Py_ssize_t 
     (void)self;
     OutlinePair p;
     if (outline_pair(args, nargs, "best_matches", &p) < 0) return NULL;
+    AnchorIndex index;
+    if (anchor_index(&p, &index) < 0) {
+        outline_pair_release(&p);
+        return NULL;
+    }
     PyObject *out = PyList_New(0);
     for (Py_ssize_t i = 0; out != NULL && i < p.na; i++) {
         if (p.a_counts[i] < p.min_anchors) continue;
         double best;
-        Py_ssize_t best_j = best_match_of(p.a_bits + i * p.a_words, p.a_counts[i], p.b_bits, p.b_words,
-                                          p.b_counts, p.nb, p.width, p.min_anchors, &best);
+        Py_ssize_t best_j = best_match_of(&p, &index, i, &best);
         if (best_j < 0) continue;
         PyObject *item = Py_BuildValue("(nnd)", i, best_j, best);
         if (item == NULL || PyList_Append(out, item) < 0) Py_CLEAR(out);
         Py_XDECREF(item);
     }
+    anchor_index_free(&index);
     outline_pair_release(&p);
     return out;
 }
@@ -511,6 +596,39 @@ static Py_ssize_t longest_chain(const Py_ssize_t *target, Py_ssize_t n, Py_ssize
     return size;
 }
 
+/* The core of aligned_chain: a's best matches in b scoring at least a half (from[k], to[k]), the
+ * positions of the longest chain of them in order (chain, its length in *size), and how many sentences
+ * that chain sandwiches (returned). mem: 5 * na slots. */
+static Py_ssize_t chain_of(const OutlinePair *p, const AnchorIndex *index, Py_ssize_t *mem, Py_ssize_t *size) {
+    Py_ssize_t *from = mem, *to = mem + p->na, *chain = mem + 2 * p->na, *work = mem + 3 * p->na, matched = 0;
+    for (Py_ssize_t i = 0; i < p->na; i++) {
+        if (p->a_counts[i] < p->min_anchors) continue;
+        double best;
+        Py_ssize_t best_j = best_match_of(p, index, i, &best);
+        if (best_j < 0 || best < 0.5) continue;
+        from[matched] = i;
+        to[matched++] = best_j;
+    }
+    *size = longest_chain(to, matched, work, chain);
+    Py_ssize_t sandwiched = 0;
+    for (Py_ssize_t k = 0; k + 1 < *size; k++) {
+        Py_ssize_t i1 = from[chain[k]], j1 = to[chain[k]], i2 = from[chain[k + 1]], j2 = to[chain[k + 1]];
+        if (i2 - i1 != j2 - j1) continue;
+        for (Py_ssize_t step = 1; step < i2 - i1; step++) {
+            Py_ssize_t i = i1 + step, j = j1 + step;
+            if (p->a_counts[i] < p->min_anchors && p->b_counts[j] < p->min_anchors) continue;
+            const uint64_t *row = p->a_bits + i * p->a_words, *other = p->b_bits + j * p->b_words;
+            for (Py_ssize_t w = 0; w < p->width; w++) {
+                if (row[w] & other[w]) {
+                    sandwiched++;
+                    break;
+                }
+            }
+        }
+    }
+    return sandwiched;
+}
+
 /* aligned_chain: what align_keys asks of two outlines before anything else, in one call: the best
  * matches scoring at least a half, the longest chain of them in order (as (i, j) pairs), and how many
  * sentences that chain sandwiches (sentence_align._sandwiched): between two chained pairs the same
@@ -520,39 +638,18 @@ static PyObject *aligned_chain(PyObject *self, PyObject *const *args, Py_ssize_t
     OutlinePair p;
     if (outline_pair(args, nargs, "aligned_chain", &p) < 0) return NULL;
     PyObject *out = NULL, *pairs = NULL;
-    /* matched i, its j; chain positions; the chain's work space */
+    AnchorIndex index;
+    if (anchor_index(&p, &index) < 0) {
+        outline_pair_release(&p);
+        return NULL;
+    }
     Py_ssize_t *mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(5 * p.na + 1));
     if (mem == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t *from = mem, *to = mem + p.na, *chain = mem + 2 * p.na, *work = mem + 3 * p.na, matched = 0;
-    for (Py_ssize_t i = 0; i < p.na; i++) {
-        if (p.a_counts[i] < p.min_anchors) continue;
-        double best;
-        Py_ssize_t best_j = best_match_of(p.a_bits + i * p.a_words, p.a_counts[i], p.b_bits, p.b_words,
-                                          p.b_counts, p.nb, p.width, p.min_anchors, &best);
-        if (best_j < 0 || best < 0.5) continue;
-        from[matched] = i;
-        to[matched++] = best_j;
-    }
-    Py_ssize_t size = longest_chain(to, matched, work, chain);
-    Py_ssize_t sandwiched = 0;
-    for (Py_ssize_t k = 0; k + 1 < size; k++) {
-        Py_ssize_t i1 = from[chain[k]], j1 = to[chain[k]], i2 = from[chain[k + 1]], j2 = to[chain[k + 1]];
-        if (i2 - i1 != j2 - j1) continue;
-        for (Py_ssize_t step = 1; step < i2 - i1; step++) {
-            Py_ssize_t i = i1 + step, j = j1 + step;
-            if (p.a_counts[i] < p.min_anchors && p.b_counts[j] < p.min_anchors) continue;
-            const uint64_t *row = p.a_bits + i * p.a_words, *other = p.b_bits + j * p.b_words;
-            for (Py_ssize_t w = 0; w < p.width; w++) {
-                if (row[w] & other[w]) {
-                    sandwiched++;
-                    break;
-                }
-            }
-        }
-    }
+    Py_ssize_t size, sandwiched = chain_of(&p, &index, mem, &size);
+    const Py_ssize_t *from = mem, *to = mem + p.na, *chain = mem + 2 * p.na;
     if ((pairs = PyList_New(size)) == NULL) goto done;
     for (Py_ssize_t k = 0; k < size; k++) {
         PyObject *pair = Py_BuildValue("(nn)", from[chain[k]], to[chain[k]]);
@@ -563,6 +660,7 @@ static PyObject *aligned_chain(PyObject *self, PyObject *const *args, Py_ssize_t
 done:
     Py_XDECREF(pairs);
     PyMem_Free(mem);
+    anchor_index_free(&index);
     outline_pair_release(&p);
     return out;
 }
@@ -606,26 +704,27 @@ static PyObject *anchor_reach(PyObject *self, PyObject *const *args, Py_ssize_t 
 }
 
 /* relation_screen(hash_ids, lengths, estimates, candidate, rows, row_words, every_rows, comparables,
- * min_anchors, share): for each pair i < j of a story's members, whether
+ * counts, min_anchors, share): for each pair i < j of a story's members, whether
  * copydesk.stories.families.FamilyJudge.call could find a relation (1) or must return None (0): not
  * the same text, no copy check due (estimate below ``candidate``, lengths within 0.7 of each other),
- * and copydesk.stories.sentence_align.may_align false for their outlines. Row-major n x n bytes (the
- * diagonal and the lower triangle 0). The pair loop of a story asked this of every pair in Python,
- * most of them to drop the pair. */
+ * and either copydesk.stories.sentence_align.may_align false for their outlines or their alignment
+ * (align_keys: the shorter outline's chain in the longer, the sentences it sandwiches) short of
+ * ``share`` of the larger comparable count. Row-major n x n bytes (the diagonal and the lower triangle
+ * 0). The pair loop of a story asked this of every pair in Python, most of them to drop the pair. */
 static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 10 || !PyList_Check(args[0]) || !PyList_Check(args[1]) || !PyList_Check(args[4]) ||
-        !PyList_Check(args[5]) || !PyList_Check(args[6]) || !PyList_Check(args[7])) {
+    if (nargs != 11 || !PyList_Check(args[0]) || !PyList_Check(args[1]) || !PyList_Check(args[4]) ||
+        !PyList_Check(args[5]) || !PyList_Check(args[6]) || !PyList_Check(args[7]) || !PyList_Check(args[8])) {
         PyErr_SetString(PyExc_TypeError,
                         "relation_screen(hash_ids, lengths, estimates, candidate, rows, row_words, every_rows, "
-                        "comparables, min_anchors, share): lists and an estimates buffer");
+                        "comparables, counts, min_anchors, share): lists and an estimates buffer");
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(args[0]);
-    double candidate = PyFloat_AsDouble(args[3]), share = PyFloat_AsDouble(args[9]);
-    long min_anchors = PyLong_AsLong(args[8]);
+    double candidate = PyFloat_AsDouble(args[3]), share = PyFloat_AsDouble(args[10]);
+    long min_anchors = PyLong_AsLong(args[9]);
     if (PyErr_Occurred()) return NULL;
-    for (int k = 1; k < 8; k++) {
+    for (int k = 1; k < 9; k++) {
         if (k != 2 && k != 3 && PyList_GET_SIZE(args[k]) != n) {
             PyErr_SetString(PyExc_ValueError, "relation_screen: one entry per member in every list");
             return NULL;
@@ -634,9 +733,10 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
     Py_buffer est;
     if (PyObject_GetBuffer(args[2], &est, PyBUF_C_CONTIGUOUS) < 0) return NULL;
     PyObject *out = NULL;
-    Py_buffer *rows = PyMem_Calloc((size_t)(2 * n + 1), sizeof(Py_buffer));
+    Py_buffer *rows = PyMem_Calloc((size_t)(3 * n + 1), sizeof(Py_buffer));
     Py_ssize_t *scalars = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(4 * n + 1));
-    Py_ssize_t got = 0;
+    Py_ssize_t got = 0, most_bits = 0, most_sentences = 0, most_postings = 0, *mem = NULL;
+    AnchorIndex index = {NULL, NULL, NULL, NULL, NULL};
     if (rows == NULL || scalars == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -656,11 +756,24 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
         got++;
         if (PyObject_GetBuffer(PyList_GET_ITEM(args[6], i), &rows[2 * i + 1], PyBUF_C_CONTIGUOUS) < 0) goto done;
         got++;
-        if (words[i] < 0 || rows[2 * i + 1].len != words[i] * 8 ||
-            (words[i] > 0 ? rows[2 * i].len % (words[i] * 8) != 0 : rows[2 * i].len != 0)) {
-            PyErr_SetString(PyExc_ValueError, "relation_screen: rows and widths do not agree");
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[8], i), &rows[2 * n + i], PyBUF_C_CONTIGUOUS) < 0) goto done;
+        got++;
+        Py_ssize_t sentences = rows[2 * n + i].len / 4;
+        if (words[i] < 0 || rows[2 * i + 1].len != words[i] * 8 || rows[2 * n + i].len % 4 != 0 ||
+            rows[2 * i].len != sentences * words[i] * 8) {
+            PyErr_SetString(PyExc_ValueError, "relation_screen: rows, widths and counts do not agree");
             goto done;
         }
+        Py_ssize_t postings = 0;
+        for (Py_ssize_t w = 0; w < sentences * words[i]; w++) postings += __builtin_popcountll(((const uint64_t *)rows[2 * i].buf)[w]);
+        if (words[i] * 64 > most_bits) most_bits = words[i] * 64;
+        if (sentences > most_sentences) most_sentences = sentences;
+        if (postings > most_postings) most_postings = postings;
+    }
+    if (anchor_index_alloc(&index, most_bits, most_sentences, most_postings) < 0) goto done;
+    if ((mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(5 * most_sentences + 1))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
     }
     out = PyBytes_FromStringAndSize(NULL, n * n);
     if (out == NULL) goto done;
@@ -698,16 +811,30 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
             Py_ssize_t matched = comparable[i] < comparable[j] ? comparable[i] : comparable[j];
             if (reach[0][0] < matched) matched = reach[0][0];
             if (reach[1][0] < matched) matched = reach[1][0];
-            if ((double)matched >= need) {
-                screen[i * n + j] = 1;
-            } else if (matched >= 2) {
+            int may = (double)matched >= need;
+            if (!may && matched >= 2) {
                 Py_ssize_t any = reach[0][1] < reach[1][1] ? reach[0][1] : reach[1][1];
-                screen[i * n + j] = (double)any >= need;
+                may = (double)any >= need;
             }
+            if (!may) continue;
+            /* align_keys: the shorter outline (the first on a tie) aligned in the longer */
+            Py_ssize_t a = i, b = j;
+            if (rows[2 * n + i].len > rows[2 * n + j].len) a = j, b = i;
+            OutlinePair pair = {.a_bits = rows[2 * a].buf, .b_bits = rows[2 * b].buf,
+                                .a_counts = rows[2 * n + a].buf, .b_counts = rows[2 * n + b].buf,
+                                .na = rows[2 * n + a].len / 4, .nb = rows[2 * n + b].len / 4,
+                                .a_words = words[a], .b_words = words[b],
+                                .width = words[a] < words[b] ? words[a] : words[b], .min_anchors = min_anchors};
+            anchor_index_fill(&pair, &index);
+            Py_ssize_t size, sandwiched = chain_of(&pair, &index, mem, &size);
+            Py_ssize_t aligned = size + sandwiched < most ? size + sandwiched : most;
+            screen[i * n + j] = !((double)aligned / (double)most < share);
         }
     }
 done:
-    for (Py_ssize_t k = 0; k < got; k++) PyBuffer_Release(&rows[k]);
+    for (Py_ssize_t k = 0; rows != NULL && got > 0 && k < 3 * n; k++) PyBuffer_Release(&rows[k]);  /* unset: no-ops */
+    anchor_index_free(&index);
+    PyMem_Free(mem);
     PyMem_Free(rows);
     PyMem_Free(scalars);
     PyBuffer_Release(&est);

@@ -49,6 +49,7 @@ def relation_screen(
     row_words: list[int],
     every_rows: list[bytes],
     comparables: list[int],
+    counts: list[bytes],
     min_anchors: int,
     share: float,
     /,

@@ -134,8 +134,10 @@ class FamilyJudge:
     def pair_screen(self, members: Sequence[MemberText], estimates: np.ndarray) -> bytes | None:
         """For each pair i < j of ``members`` (row-major, n x n), whether ``call`` (as the pair loop
         calls it, estimate from ``estimates``) could find a relation: 0 where it returns None (no
-        copy check due and ``may_align`` false), in one compiled call (most pairs of a story's
-        independent reports end there); None where the kernel was not built."""
+        copy check due, and ``may_align`` false or the alignment short of ``aligned_share``), in one
+        compiled call (most pairs of a story's independent reports end there: on template-made
+        600-word reports the alignments the screen let through cost 1.5 of 2 seconds in Python);
+        None where the kernel was not built."""
         if _overlap is None:  # pragma: no cover - depends on the install
             return None
         cfg = self.config
@@ -150,6 +152,7 @@ class FamilyJudge:
             [o.row_words for o in outlines],
             [o.every_row for o in outlines],
             [o.comparable for o in outlines],
+            [o.counts for o in outlines],
             cfg.min_anchors,
             cfg.aligned_share,
         )
