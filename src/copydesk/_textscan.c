@@ -10,6 +10,15 @@
 #include <Python.h>
 
 /* str.split()'s (and str.strip()'s) whitespace among ASCII characters */
+/* copydesk._tokenmemo's capsule (the same struct it declares): a TokenMemo looked up in place */
+typedef struct {
+    PyObject *(*lookup_ascii)(PyObject *memo, const unsigned char *bytes, Py_ssize_t length);
+} TokenMemoApi;
+
+typedef struct {
+    const TokenMemoApi *memo_api; /* NULL where copydesk._tokenmemo was not built */
+} TextscanState;
+
 static inline int is_ascii_space(unsigned char c) { return (c >= 9 && c <= 13) || (c >= 28 && c <= 32); }
 
 static inline int is_letter(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -298,28 +307,115 @@ static PyObject *strong_join_near(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_FALSE;
 }
 
-/* ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin)
+/* A line's words read through ``memo`` (a copydesk._tokenmemo.TokenMemo whose facts of a word are
+ * (word, lowered, languages | None, addressed): copydesk.clean.lines.ascii_word_facts): the words and
+ * lowered lists scan_ascii_words gives and the marks marks_of gives, without building a string or
+ * hashing one for a word seen before (a 600-word article's lines have ~650 words). -1 with an
+ * exception set on failure. */
+static PyObject *memo_marks(PyObject *text, PyObject *memo, const TokenMemoApi *api, PyObject **words_out,
+                            PyObject **lowered_out) {
+    const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), i = 0, kinds = 0;
+    PyObject *words = PyList_New(0), *lowered = PyList_New(0), *counts = NULL, *marks = NULL;
+    PyObject *languages[32]; /* the languages met, in order, and their counts */
+    long tally[32];
+    int addressed = 0;
+    if (words == NULL || lowered == NULL) goto fail;
+    while (i < length) {
+        if (!is_letter(chars[i])) {
+            i++;
+            continue;
+        }
+        Py_ssize_t end = i + 1;
+        while (end < length && continues_word(chars[end])) end++;
+        PyObject *facts = api->lookup_ascii(memo, chars + i, end - i);
+        if (facts == NULL) goto fail;
+        if (!PyTuple_Check(facts) || PyTuple_GET_SIZE(facts) != 4 || !PyUnicode_Check(PyTuple_GET_ITEM(facts, 0))
+            || !PyUnicode_Check(PyTuple_GET_ITEM(facts, 1))) {
+            Py_DECREF(facts);
+            PyErr_SetString(PyExc_TypeError, "a word's memo facts are (word, lowered, languages | None, addressed)");
+            goto fail;
+        }
+        int failed = PyList_Append(words, PyTuple_GET_ITEM(facts, 0)) < 0
+                     || PyList_Append(lowered, PyTuple_GET_ITEM(facts, 1)) < 0;
+        PyObject *of = PyTuple_GET_ITEM(facts, 2);
+        addressed |= PyTuple_GET_ITEM(facts, 3) == Py_True;
+        for (Py_ssize_t k = 0; !failed && PyTuple_Check(of) && k < PyTuple_GET_SIZE(of); k++) {
+            PyObject *language = PyTuple_GET_ITEM(of, k);
+            Py_ssize_t at = 0;
+            while (at < kinds && languages[at] != language
+                   && !(PyUnicode_Check(language) && PyUnicode_Check(languages[at])
+                        && PyUnicode_Compare(languages[at], language) == 0))
+                at++;
+            if (at == kinds) {
+                if (kinds == 32) {
+                    PyErr_SetString(PyExc_ValueError, "more than 32 languages in languages_of");
+                    failed = 1;
+                    break;
+                }
+                languages[kinds] = language;
+                tally[kinds++] = 0;
+            }
+            tally[at]++;
+        }
+        Py_DECREF(facts); /* the memo holds the words and languages */
+        if (failed) goto fail;
+        i = end;
+    }
+    if ((counts = PyDict_New()) == NULL) goto fail;
+    PyObject *best = Py_None;
+    long hits = 0;
+    for (Py_ssize_t k = 0; k < kinds; k++) {
+        PyObject *count = PyLong_FromLong(tally[k]);
+        if (count == NULL || PyDict_SetItem(counts, languages[k], count) < 0) {
+            Py_XDECREF(count);
+            goto fail;
+        }
+        Py_DECREF(count);
+        if (tally[k] > hits) { /* strictly more: the first of equals stays */
+            hits = tally[k];
+            best = languages[k];
+        }
+    }
+    marks = Py_BuildValue("(NOlO)", counts, best, hits, addressed ? Py_True : Py_False);
+    counts = NULL;
+    if (marks == NULL) goto fail;
+    *words_out = words;
+    *lowered_out = lowered;
+    return marks;
+fail:
+    Py_XDECREF(counts);
+    Py_XDECREF(words);
+    Py_XDECREF(lowered);
+    return NULL;
+}
+
+/* ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin, memo)
  *     -> facts_type | None
  * copydesk.clean.lines.line_facts of an ASCII line that uses no reader-address word, built here
  * whole: (words, lowered, ends_sentence, anchor, script, languages, language, hits, address,
  * site_talk, has_letters) as a ``facts_type`` (a tuple subclass). None for any other line, which
- * the Python path then reads. */
+ * the Python path then reads. The words are read through ``memo`` (memo_marks) unless it is None or
+ * copydesk._tokenmemo was not built. */
 static PyObject *ascii_line_facts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    if (nargs != 7 || !PyUnicode_Check(args[0]) || !PyType_Check(args[3])
+    if (nargs != 8 || !PyUnicode_Check(args[0]) || !PyType_Check(args[3])
         || !PyType_IsSubtype((PyTypeObject *)args[3], &PyTuple_Type) || !PyLong_Check(args[4])
         || !PyLong_Check(args[5]) || !PyUnicode_Check(args[6])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin)");
+        PyErr_SetString(PyExc_TypeError, "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, "
+                                         "anchor_chars, latin, memo)");
         return NULL;
     }
     PyObject *text = args[0];
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
-    PyObject *words, *lowered;
-    if (scan_ascii_words(text, &words, &lowered) < 0) return NULL;
-    PyObject *marks = NULL, *fields = NULL, *facts = NULL;
-    if (marks_arguments(lowered, args[1], args[2]) == 0) marks = marks_of(lowered, args[1], args[2]);
-    if (marks == NULL) goto done;
+    const TokenMemoApi *api = ((TextscanState *)PyModule_GetState(self))->memo_api;
+    PyObject *words = NULL, *lowered = NULL, *marks = NULL, *fields = NULL, *facts = NULL;
+    if (args[7] != Py_None && api != NULL) {
+        if ((marks = memo_marks(text, args[7], api, &words, &lowered)) == NULL) return NULL;
+    } else {
+        if (scan_ascii_words(text, &words, &lowered) < 0) return NULL;
+        if (marks_arguments(lowered, args[1], args[2]) == 0) marks = marks_of(lowered, args[1], args[2]);
+        if (marks == NULL) goto done;
+    }
     if (PyTuple_GET_ITEM(marks, 3) == Py_True) { /* reader-address words: the Python path */
         facts = Py_NewRef(Py_None);
         goto done;
@@ -342,8 +438,8 @@ static PyObject *ascii_line_facts(PyObject *self, PyObject *const *args, Py_ssiz
 done:
     Py_XDECREF(fields);
     Py_XDECREF(marks);
-    Py_DECREF(words);
-    Py_DECREF(lowered);
+    Py_XDECREF(words);
+    Py_XDECREF(lowered);
     return facts;
 }
 
@@ -511,8 +607,8 @@ static PyMethodDef textscan_methods[] = {
      "strong_join_near(facts, known, article_words, max_run) -> bool: whether a fragment of the line and "
      "a token a short run of bare non-fragments away may join into a known word or one of the article's."},
     {"ascii_line_facts", (PyCFunction)(void (*)(void))ascii_line_facts, METH_FASTCALL,
-     "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin) -> facts "
-     "| None: the line facts of an ASCII line without reader-address words, built whole."},
+     "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin, memo) -> "
+     "facts | None: the line facts of an ASCII line without reader-address words, built whole."},
     {"token_counts", token_counts, METH_O,
      "token_counts(text) -> dict[str, int]: copydesk.stories.features.python_token_counts, compiled."},
     {"ascii_folded_words", ascii_folded_words, METH_O,
@@ -524,9 +620,21 @@ static PyMethodDef textscan_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* The token memo's capsule, where copydesk._tokenmemo was built (ascii_line_facts reads without it). */
+static int textscan_exec(PyObject *module) {
+    TextscanState *state = PyModule_GetState(module);
+    PyObject *memo_module = PyImport_ImportModule("copydesk._tokenmemo"); /* PyCapsule_Import walks attributes */
+    state->memo_api = memo_module == NULL ? NULL : PyCapsule_Import("copydesk._tokenmemo.lookup_ascii", 0);
+    Py_XDECREF(memo_module);
+    if (state->memo_api == NULL) PyErr_Clear();
+    return 0;
+}
+
+static PyModuleDef_Slot textscan_slots[] = {{Py_mod_exec, textscan_exec}, {0, NULL}};
+
 static struct PyModuleDef textscan_module = {
-    PyModuleDef_HEAD_INIT, "copydesk._textscan", "The per-line word scan, compiled.", 0, textscan_methods,
-    NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT, "copydesk._textscan", "The per-line word scan, compiled.", sizeof(TextscanState),
+    textscan_methods, textscan_slots, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__textscan(void) { return PyModuleDef_Init(&textscan_module); }

@@ -24,6 +24,7 @@ def ascii_line_facts(
     anchor_words: int,
     anchor_chars: int,
     latin: str,
+    memo: object,
     /,
 ) -> Any: ...
 def split_sentences(text: str, /) -> list[str]: ...

@@ -6,6 +6,9 @@
  * table hashes the token's characters where they lie in the line and only builds a str for a token
  * it has not seen. ``TokenMemo(compute, bound)``: ``compute(token)`` gives a token's facts on a
  * miss; past ``bound`` entries the table starts afresh (as the Python memo it replaces does).
+ *
+ * Other extensions look tokens up through the capsule ``copydesk._tokenmemo.lookup_ascii``
+ * (copydesk._textscan reads a line's words through a memo of their facts this way).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -269,9 +272,32 @@ static PyTypeObject TokenMemoType = {
     .tp_as_mapping = &memo_mapping,
 };
 
+/* memo[token] for ASCII ``bytes`` as other extensions ask it (the capsule ``lookup_ascii``): a new
+ * reference, or NULL with an exception set (``memo`` not a TokenMemo). */
+static PyObject *lookup_ascii(PyObject *memo, const unsigned char *bytes, Py_ssize_t length) {
+    if (!PyObject_TypeCheck(memo, &TokenMemoType)) {
+        PyErr_SetString(PyExc_TypeError, "expected a copydesk._tokenmemo.TokenMemo");
+        return NULL;
+    }
+    if (ready((TokenMemo *)memo) < 0) return NULL;
+    return lookup((TokenMemo *)memo, bytes, length, PyUnicode_1BYTE_KIND, NULL);
+}
+
+/* what the capsule holds (copydesk._textscan declares the same) */
+typedef struct {
+    PyObject *(*lookup_ascii)(PyObject *memo, const unsigned char *bytes, Py_ssize_t length);
+} TokenMemoApi;
+
+static TokenMemoApi token_memo_api = {lookup_ascii};
+
 static int tokenmemo_exec(PyObject *module) {
     if (PyType_Ready(&TokenMemoType) < 0) return -1;
-    return PyModule_AddObjectRef(module, "TokenMemo", (PyObject *)&TokenMemoType);
+    if (PyModule_AddObjectRef(module, "TokenMemo", (PyObject *)&TokenMemoType) < 0) return -1;
+    PyObject *capsule = PyCapsule_New(&token_memo_api, "copydesk._tokenmemo.lookup_ascii", NULL);
+    if (capsule == NULL) return -1;
+    int status = PyModule_AddObjectRef(module, "lookup_ascii", capsule);
+    Py_DECREF(capsule);
+    return status;
 }
 
 static PyModuleDef_Slot tokenmemo_slots[] = {{Py_mod_exec, tokenmemo_exec}, {0, NULL}};

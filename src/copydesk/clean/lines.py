@@ -57,13 +57,33 @@ ANCHOR_WORDS = 8  # a body paragraph has at least this many words and ends like 
 ANCHOR_CHARS = 60  # ... or this many characters
 
 
+def ascii_word_facts(word: str) -> tuple[str, str, tuple[str, ...] | None, bool]:
+    """What the compiled ``line_facts`` asks of each word of a line: the word, its lower case (the
+    same string when it is lower case already), its function-word languages, and whether it
+    addresses the reader. Memoised by the word's characters (``_WORD_FACTS``), so a word seen before
+    costs no string and no hash."""
+    lowered = word.lower()
+    if lowered == word:
+        lowered = word
+    return word, lowered, LANGUAGES_OF.get(lowered), lowered in READER_ADDRESS
+
+
+_WORD_FACTS: object = None
+try:  # a line's words looked up in place (without it, the compiled scan builds every word's string)
+    from copydesk._tokenmemo import TokenMemo
+
+    _WORD_FACTS = TokenMemo(ascii_word_facts, 1 << 18)
+except ImportError:  # pragma: no cover - depends on the install
+    pass
+
+
 @lru_cache(maxsize=1 << 14)
 def line_facts(text: str) -> LineFacts:
     """The facts of a line's text. Every stage re-reads the same lines (and copies of a story share
     them), so this pure function is memoised per process; callers never change what it returns."""
     if ascii_line_facts is not None:  # an ASCII line without reader-address words, built in C
         built = ascii_line_facts(
-            text, LANGUAGES_OF, READER_ADDRESS, LineFacts, ANCHOR_WORDS, ANCHOR_CHARS, "latin"
+            text, LANGUAGES_OF, READER_ADDRESS, LineFacts, ANCHOR_WORDS, ANCHOR_CHARS, "latin", _WORD_FACTS
         )
         if built is not None:
             return cast(LineFacts, built)
