@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copydesk.stories.features import lead_of, python_sentences, python_token_counts
+from copydesk.stories.features import lead_of, python_sentences, python_token_counts, token_counts
 from copydesk.stories.sentence_align import (
     KeyBits,
     _read_token,
@@ -118,12 +118,21 @@ _TOKEN_PIECES = st.sampled_from(
 @given(st.lists(_TOKEN_PIECES, max_size=30).map("".join))
 def test_compiled_token_counts_are_the_regular_expression_s(text: str) -> None:
     assert list(textscan.token_counts(text).items()) == list(python_token_counts(text).items())
+    # read through the memo of token strings (ASCII texts), as build_features counts them
+    assert list(token_counts(text).items()) == list(python_token_counts(text).items())
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=60))
 def test_compiled_token_counts_on_any_text(text: str) -> None:
     assert list(textscan.token_counts(text).items()) == list(python_token_counts(text).items())
+
+
+def test_token_counts_read_ascii_tokens_through_the_memo() -> None:
+    """The compiled counting found copydesk._tokenmemo's capsule: it asks the memo it is given."""
+    with pytest.raises(TypeError, match="TokenMemo"):
+        textscan.token_counts("plain words", object())
+    assert textscan.token_counts("caf\u00e9 words", object()) == {"caf\u00e9": 1, "words": 1}  # not ASCII
 
 
 def test_token_counts_of_a_sentence() -> None:

@@ -512,13 +512,21 @@ static PyObject *split_sentences(PyObject *self, PyObject *text) {
  * text))``, the counts in first-seen order. A token is a run of word characters, continued by a
  * point, comma or apostrophe before digits ("3.5", "1,200") or by an apostrophe before word
  * characters ("don't"). */
-static int word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+static inline int word_char(Py_UCS4 c) {
+    if (c < 128) return is_letter((unsigned char)c) || (c >= '0' && c <= '9') || c == '_'; /* most text */
+    return Py_UNICODE_ISALNUM(c);
+}
 
-static PyObject *token_counts(PyObject *self, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "token_counts(text): text must be a str");
+static PyObject *token_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "token_counts(text, memo=None): text must be a str");
         return NULL;
     }
+    PyObject *text = args[0];
+    /* an ASCII text's tokens looked up in place in ``memo`` (a TokenMemo giving each token's string):
+     * no string built, and a hash cached for the dict, for a token seen before */
+    const TokenMemoApi *api = ((TextscanState *)PyModule_GetState(self))->memo_api;
+    PyObject *memo = nargs == 2 && args[1] != Py_None && api != NULL && PyUnicode_IS_ASCII(text) ? args[1] : NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
@@ -544,8 +552,14 @@ static PyObject *token_counts(PyObject *self, PyObject *text) {
                 break;
             }
         }
-        PyObject *token = PyUnicode_Substring(text, start, i);
+        PyObject *token = memo ? api->lookup_ascii(memo, (const unsigned char *)data + start, i - start)
+                               : PyUnicode_Substring(text, start, i);
         if (token == NULL) goto fail;
+        if (memo && !PyUnicode_CheckExact(token)) {
+            Py_DECREF(token);
+            PyErr_SetString(PyExc_TypeError, "token_counts: the memo must give each token's str");
+            goto fail;
+        }
         PyObject *old = PyDict_GetItemWithError(counts, token);
         PyObject *sum = NULL;
         if (old != NULL) {
@@ -609,8 +623,9 @@ static PyMethodDef textscan_methods[] = {
     {"ascii_line_facts", (PyCFunction)(void (*)(void))ascii_line_facts, METH_FASTCALL,
      "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin, memo) -> "
      "facts | None: the line facts of an ASCII line without reader-address words, built whole."},
-    {"token_counts", token_counts, METH_O,
-     "token_counts(text) -> dict[str, int]: copydesk.stories.features.python_token_counts, compiled."},
+    {"token_counts", (PyCFunction)(void (*)(void))token_counts, METH_FASTCALL,
+     "token_counts(text, memo=None) -> dict[str, int]: copydesk.stories.features.python_token_counts, "
+     "compiled; an ASCII text's tokens read through memo (a TokenMemo of their strings) where given."},
     {"ascii_folded_words", ascii_folded_words, METH_O,
      "ascii_folded_words(text) -> bytes | None: copydesk.fingerprint.normalise.normalise_for_hash of an ASCII "
      "text, encoded; None for other text."},

@@ -398,13 +398,29 @@ except ImportError:  # pragma: no cover - built at install where a compiler is a
 
 sentences: Callable[[str], list[str]] = _compiled_sentences or python_sentences
 
-_compiled_token_counts: Callable[[str], dict[str, int]] | None
+_compiled_token_counts: Callable[[str, object], dict[str, int]] | None
 try:  # the compiled counting (tests hold it equal to ``python_token_counts``)
     from copydesk._textscan import token_counts as _compiled_token_counts
 except ImportError:  # pragma: no cover - built at install where a compiler is at hand
     _compiled_token_counts = None
+_TOKEN_STRINGS: object = None
+try:  # an ASCII text's tokens read through a memo of their strings: no string built, no hash
+    from copydesk._tokenmemo import TokenMemo
 
-token_counts: Callable[[str], dict[str, int]] = _compiled_token_counts or python_token_counts
+    _TOKEN_STRINGS = TokenMemo(str, 1 << 18)
+except ImportError:  # pragma: no cover - depends on the install
+    pass
+
+
+def compiled_token_counts(text: str) -> dict[str, int]:
+    """``python_token_counts``, compiled (a 600-word text's ~650 tokens: 70 -> 35 us)."""
+    assert _compiled_token_counts is not None
+    return _compiled_token_counts(text, _TOKEN_STRINGS)
+
+
+token_counts: Callable[[str], dict[str, int]] = (
+    compiled_token_counts if _compiled_token_counts is not None else python_token_counts
+)
 
 _compiled_weigh: Callable[..., tuple[bytes, bytes, list[str], list[str]]] | None
 try:  # the compiled weighing (tests hold it equal to ``python_weigh``)
