@@ -8,9 +8,10 @@
  * which the evidence of every copy asks of its words and the original's; matched_total(a, b): their total
  * size, which the rewrite check asks of every aligned sentence pair's grammar words.
  * best_matches: for each sentence of one text, the sentence of the other sharing most of its anchors
- * (bit rows, popcounts), the inner loop of every sentence alignment; anchor_reach and increasing_chain:
+ * (bit rows; each anchor's sentences in the other text added up), the inner loop of every sentence alignment; anchor_reach and increasing_chain:
  * the alignment bound's counts and the chain of matches in order; aligned_chain: the three steps of
- * an alignment's count (best matches, their chain, the sentences it sandwiches) in one call.
+ * an alignment's count (best matches, their chain, the sentences it sandwiches) in one call;
+ * relation_screen: which of a story's pairs the copy-family loop must judge (bound and alignment).
  * pair_estimates: MinHash estimates of many (row, row) pairs of two signature matrices, the near-copy
  * ranking's inner loop (copydesk.stories.near_copies.estimated_jaccards is its reference).
  * Python references: copydesk.fingerprint.lsh.python_shared_count and
