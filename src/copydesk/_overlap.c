@@ -736,7 +736,7 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
     PyObject *out = NULL;
     Py_buffer *rows = PyMem_Calloc((size_t)(3 * n + 1), sizeof(Py_buffer));
     Py_ssize_t *scalars = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(4 * n + 1));
-    Py_ssize_t got = 0, most_bits = 0, most_sentences = 0, most_postings = 0, *mem = NULL;
+    Py_ssize_t most_bits = 0, most_sentences = 0, most_postings = 0, *mem = NULL;
     AnchorIndex index = {NULL, NULL, NULL, NULL, NULL};
     if (rows == NULL || scalars == NULL) {
         PyErr_NoMemory();
@@ -753,12 +753,10 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
         words[i] = PyLong_AsSsize_t(PyList_GET_ITEM(args[5], i));
         comparable[i] = PyLong_AsSsize_t(PyList_GET_ITEM(args[7], i));
         if (PyErr_Occurred()) goto done;
-        if (PyObject_GetBuffer(PyList_GET_ITEM(args[4], i), &rows[2 * i], PyBUF_C_CONTIGUOUS) < 0) goto done;
-        got++;
-        if (PyObject_GetBuffer(PyList_GET_ITEM(args[6], i), &rows[2 * i + 1], PyBUF_C_CONTIGUOUS) < 0) goto done;
-        got++;
-        if (PyObject_GetBuffer(PyList_GET_ITEM(args[8], i), &rows[2 * n + i], PyBUF_C_CONTIGUOUS) < 0) goto done;
-        got++;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[4], i), &rows[2 * i], PyBUF_C_CONTIGUOUS) < 0 ||
+            PyObject_GetBuffer(PyList_GET_ITEM(args[6], i), &rows[2 * i + 1], PyBUF_C_CONTIGUOUS) < 0 ||
+            PyObject_GetBuffer(PyList_GET_ITEM(args[8], i), &rows[2 * n + i], PyBUF_C_CONTIGUOUS) < 0)
+            goto done;
         Py_ssize_t sentences = rows[2 * n + i].len / 4;
         if (words[i] < 0 || rows[2 * i + 1].len != words[i] * 8 || rows[2 * n + i].len % 4 != 0 ||
             rows[2 * i].len != sentences * words[i] * 8) {
@@ -833,7 +831,7 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
         }
     }
 done:
-    for (Py_ssize_t k = 0; rows != NULL && got > 0 && k < 3 * n; k++) PyBuffer_Release(&rows[k]);  /* unset: no-ops */
+    for (Py_ssize_t k = 0; rows != NULL && k < 3 * n; k++) PyBuffer_Release(&rows[k]); /* unset (zeroed): no-ops */
     anchor_index_free(&index);
     PyMem_Free(mem);
     PyMem_Free(rows);

@@ -28,6 +28,19 @@ static inline int continues_word(unsigned char c) {
     return is_letter(c) || (c >= '0' && c <= '9') || c == '_' || c == '\'' || c == '-' || c == '.';
 }
 
+/* Where the next word starts at or after ``i`` (``length`` if none), and where the word at ``i`` ends:
+ * the words r"[^\W\d_][\w'’\-.]*" finds in ASCII text. */
+static inline Py_ssize_t ascii_word_start(const unsigned char *chars, Py_ssize_t length, Py_ssize_t i) {
+    while (i < length && !is_letter(chars[i])) i++;
+    return i;
+}
+
+static inline Py_ssize_t ascii_word_end(const unsigned char *chars, Py_ssize_t length, Py_ssize_t i) {
+    Py_ssize_t end = i + 1;
+    while (end < length && continues_word(chars[end])) end++;
+    return end;
+}
+
 static PyObject *ascii_str(const unsigned char *start, Py_ssize_t length, int lower, int *changed) {
     PyObject *text = PyUnicode_New(length, 127);
     if (text == NULL) return NULL;
@@ -50,13 +63,8 @@ static int scan_ascii_words(PyObject *text, PyObject **words_out, PyObject **low
     Py_ssize_t length = PyUnicode_GET_LENGTH(text), i = 0;
     PyObject *words = PyList_New(0), *lowered = PyList_New(0);
     if (words == NULL || lowered == NULL) goto fail;
-    while (i < length) {
-        if (!is_letter(chars[i])) {
-            i++;
-            continue;
-        }
-        Py_ssize_t end = i + 1;
-        while (end < length && continues_word(chars[end])) end++;
+    while ((i = ascii_word_start(chars, length, i)) < length) {
+        Py_ssize_t end = ascii_word_end(chars, length, i);
         int changed = 0;
         PyObject *word = ascii_str(chars + i, end - i, 0, &changed);
         if (word == NULL) goto fail;
@@ -321,13 +329,8 @@ static PyObject *memo_marks(PyObject *text, PyObject *memo, const TokenMemoApi *
     long tally[32];
     int addressed = 0;
     if (words == NULL || lowered == NULL) goto fail;
-    while (i < length) {
-        if (!is_letter(chars[i])) {
-            i++;
-            continue;
-        }
-        Py_ssize_t end = i + 1;
-        while (end < length && continues_word(chars[end])) end++;
+    while ((i = ascii_word_start(chars, length, i)) < length) {
+        Py_ssize_t end = ascii_word_end(chars, length, i);
         PyObject *facts = api->lookup_ascii(memo, chars + i, end - i);
         if (facts == NULL) goto fail;
         if (!PyTuple_Check(facts) || PyTuple_GET_SIZE(facts) != 4 || !PyUnicode_Check(PyTuple_GET_ITEM(facts, 0))
