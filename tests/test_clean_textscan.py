@@ -181,3 +181,18 @@ def test_the_line_scan_reads_words_through_the_token_memo() -> None:
             "latin",
             object(),
         )
+
+
+@compiled
+@settings(max_examples=500)
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.lists(st.sampled_from(["word", " ", "\t", "\n", "\x1c", "\x85", "\u3000", "\u00a0", "é", ""])).map(
+            "".join
+        ),
+    )
+)
+def test_compiled_word_count_is_len_of_split(text: str) -> None:
+    assert textscan.word_count is not textscan.python_word_count
+    assert textscan.word_count(text) == len(text.split()) == textscan.python_word_count(text)

@@ -581,6 +581,35 @@ fail:
     return NULL;
 }
 
+/* word_count(text) -> int: len(text.split()), without the list (the copy families rank every member
+ * of a story by its length in words). */
+static PyObject *word_count(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "word_count(text): text must be a str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), words = 0;
+    int gap = 1;
+    if (PyUnicode_IS_ASCII(text)) {
+        const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int space = is_ascii_space(chars[i]);
+            words += gap && !space;
+            gap = space;
+        }
+    } else {
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int space = Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i));
+            words += gap && !space;
+            gap = space;
+        }
+    }
+    return PyLong_FromSsize_t(words);
+}
+
 /* python ``copydesk.fingerprint.normalise.normalise_for_hash`` of an ASCII text, as UTF-8 bytes: every
  * character that is not a letter, digit or underscore is a word break, capitals become small, words are
  * joined by single spaces. None for a text that is not ASCII (the caller takes the Unicode path). */
@@ -632,6 +661,7 @@ static PyMethodDef textscan_methods[] = {
     {"ascii_folded_words", ascii_folded_words, METH_O,
      "ascii_folded_words(text) -> bytes | None: copydesk.fingerprint.normalise.normalise_for_hash of an ASCII "
      "text, encoded; None for other text."},
+    {"word_count", word_count, METH_O, "word_count(text) -> int: len(text.split()), without the list."},
     {"split_sentences", split_sentences, METH_O,
      "split_sentences(text) -> list[str]: the text's sentences, as copydesk.stories.features.python_sentences "
      "splits them."},

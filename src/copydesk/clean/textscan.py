@@ -87,6 +87,13 @@ def python_first_items(rows: list[list[Any]]) -> frozenset[Any]:
     return frozenset(row[0] for row in chain.from_iterable(rows))
 
 
+def python_word_count(text: str) -> int:
+    """How many whitespace-separated words a text has (the compiled ``word_count`` counts the same
+    without building the list)."""
+    return len(text.split())
+
+
+word_count: Callable[[str], int]
 marked_words: Callable[[list[str], dict[str, tuple[str, ...]], frozenset[str]], Marks]
 first_items: Callable[[list[list[Any]]], frozenset[Any]]
 scan_ascii_line: Callable[[str, dict[str, tuple[str, ...]], frozenset[str]], ScannedLine | None]
@@ -98,9 +105,11 @@ try:
         first_items,
         marked_words,
         scan_ascii_line,
+        word_count,
     )
 except ImportError:  # no compiler at install: the same results, slower
     ascii_line_facts = None
+    word_count = python_word_count
     marked_words = python_marked_words
     first_items = python_first_items
     scan_ascii_line = python_scan_ascii_line

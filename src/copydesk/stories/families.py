@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from copydesk.clean.textscan import word_count
 from copydesk.fingerprint.lsh import PairEvidence, shingle_set, verify_pair
 from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, compiled_pair_estimates, estimated_jaccard
 from copydesk.records import Relation, StoryMember, bare_date, content_digest
@@ -81,7 +82,7 @@ class MemberText:
     def word_count(self) -> int:
         """How many words the text has (counted once: ranking a family asks for it again and again)."""
         if self._words < 0:
-            self._words = len(self.text.split())
+            self._words = word_count(self.text)
         return self._words
 
 
