@@ -450,7 +450,8 @@ static int outline_pair(PyObject *const *args, Py_ssize_t nargs, const char *nam
  * first ``width`` words): the best match of a sentence of a then adds up its few anchors' postings
  * instead of and-ing its row with every row of b (a 600-word text has ~45 sentences over ~600 bits of
  * a story's anchors, a handful of them set in each). Room for ``bits`` bits, ``sentences`` sentences
- * and ``postings`` postings, filled again for each pair by ``anchor_index_fill``. */
+ * and ``postings`` postings, filled by ``anchor_index_fill``; an index over more words than a pair's
+ * common width serves it too (its lookups read the bits of that width only). */
 typedef struct {
     Py_ssize_t *start;  /* bits + 1 offsets into ``rows`` */
     Py_ssize_t *rows;   /* the sentences of b, bit by bit, each bit's in ascending order */
@@ -735,9 +736,12 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
     if (PyObject_GetBuffer(args[2], &est, PyBUF_C_CONTIGUOUS) < 0) return NULL;
     PyObject *out = NULL;
     Py_buffer *rows = PyMem_Calloc((size_t)(3 * n + 1), sizeof(Py_buffer));
-    Py_ssize_t *scalars = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(4 * n + 1));
-    Py_ssize_t most_bits = 0, most_sentences = 0, most_postings = 0, *mem = NULL;
-    AnchorIndex index = {NULL, NULL, NULL, NULL, NULL};
+    Py_ssize_t *scalars = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(6 * n + 1));
+    Py_ssize_t all_bits = 0, all_postings = 0, most_bits = 0, most_sentences = 0, *mem = NULL;
+    /* each member's anchor index, made once (its postings over its whole rows: a pair reads the bits
+     * of their common width only), in two shared arrays; ``scratch`` lends its fill and counters */
+    Py_ssize_t *starts = NULL, *postings_of = NULL;
+    AnchorIndex scratch = {NULL, NULL, NULL, NULL, NULL};
     if (rows == NULL || scalars == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -747,6 +751,7 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
         goto done;
     }
     Py_ssize_t *hash_ids = scalars, *lengths = scalars + n, *words = scalars + 2 * n, *comparable = scalars + 3 * n;
+    Py_ssize_t *start_at = scalars + 4 * n, *postings_at = scalars + 5 * n;
     for (Py_ssize_t i = 0; i < n; i++) {
         hash_ids[i] = PyLong_AsSsize_t(PyList_GET_ITEM(args[0], i));
         lengths[i] = PyLong_AsSsize_t(PyList_GET_ITEM(args[1], i));
@@ -763,16 +768,26 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
             PyErr_SetString(PyExc_ValueError, "relation_screen: rows, widths and counts do not agree");
             goto done;
         }
-        Py_ssize_t postings = 0;
-        for (Py_ssize_t w = 0; w < sentences * words[i]; w++) postings += __builtin_popcountll(((const uint64_t *)rows[2 * i].buf)[w]);
+        start_at[i] = all_bits;
+        postings_at[i] = all_postings;
+        all_bits += words[i] * 64 + 1;
+        for (Py_ssize_t w = 0; w < sentences * words[i]; w++) all_postings += __builtin_popcountll(((const uint64_t *)rows[2 * i].buf)[w]);
         if (words[i] * 64 > most_bits) most_bits = words[i] * 64;
         if (sentences > most_sentences) most_sentences = sentences;
-        if (postings > most_postings) most_postings = postings;
     }
-    if (anchor_index_alloc(&index, most_bits, most_sentences, most_postings) < 0) goto done;
-    if ((mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(5 * most_sentences + 1))) == NULL) {
+    if (anchor_index_alloc(&scratch, most_bits, most_sentences, 0) < 0) goto done;
+    starts = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(all_bits + 1));
+    postings_of = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(all_postings + 1));
+    mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(5 * most_sentences + 1));
+    if (starts == NULL || postings_of == NULL || mem == NULL) {
         PyErr_NoMemory();
         goto done;
+    }
+    for (Py_ssize_t m = 0; m < n; m++) {
+        OutlinePair whole = {.b_bits = rows[2 * m].buf, .b_counts = rows[2 * n + m].buf, .nb = rows[2 * n + m].len / 4,
+                             .b_words = words[m], .width = words[m], .min_anchors = min_anchors};
+        AnchorIndex own = {.start = starts + start_at[m], .rows = postings_of + postings_at[m], .fill = scratch.fill};
+        anchor_index_fill(&whole, &own);
     }
     out = PyBytes_FromStringAndSize(NULL, n * n);
     if (out == NULL) goto done;
@@ -824,7 +839,8 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
                                 .na = rows[2 * n + a].len / 4, .nb = rows[2 * n + b].len / 4,
                                 .a_words = words[a], .b_words = words[b],
                                 .width = words[a] < words[b] ? words[a] : words[b], .min_anchors = min_anchors};
-            anchor_index_fill(&pair, &index);
+            AnchorIndex index = {.start = starts + start_at[b], .rows = postings_of + postings_at[b],
+                                 .shared = scratch.shared, .touched = scratch.touched};
             Py_ssize_t size, sandwiched = chain_of(&pair, &index, mem, &size);
             Py_ssize_t aligned = size + sandwiched < most ? size + sandwiched : most;
             screen[i * n + j] = !((double)aligned / (double)most < share);
@@ -832,7 +848,9 @@ static PyObject *relation_screen(PyObject *self, PyObject *const *args, Py_ssize
     }
 done:
     for (Py_ssize_t k = 0; rows != NULL && k < 3 * n; k++) PyBuffer_Release(&rows[k]); /* unset (zeroed): no-ops */
-    anchor_index_free(&index);
+    anchor_index_free(&scratch);
+    PyMem_Free(starts);
+    PyMem_Free(postings_of);
     PyMem_Free(mem);
     PyMem_Free(rows);
     PyMem_Free(scalars);
