@@ -39,9 +39,13 @@ class SlowStarter(CorpusStage):
     def __init__(self) -> None:
         self.warmed_in: int | None = None
         self.saw_marks = 0
+        self.dropped = False
 
     def warm_up(self) -> None:
         self.warmed_in = os.getpid()
+
+    def drop_early(self) -> None:
+        self.dropped = True
 
     def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
         self.saw_marks = db.query("SELECT COUNT(*) FROM marks")[0][0]
@@ -65,6 +69,26 @@ def test_a_failing_stage_in_the_forked_process_raises_here(tmp_path: Path) -> No
         with pytest.raises(StoreError, match="could not write"):
             run_corpus_stages(db, [MarkStage(fail=True), slow], [])
         assert slow.warmed_in == os.getpid()
+        assert slow.dropped  # what it started early (helper processes) was let go
+
+
+def test_the_stories_stage_lets_its_early_helper_go_when_run_will_not_follow(tmp_path: Path) -> None:
+    from copydesk.store import articles as article_store
+    from copydesk.stories.stage import StoryStage
+    from copydesk.stories.synthetic import generate_corpus
+    from tests.test_stories import _article
+
+    corpus = generate_corpus(100, seed=5, reports=(2, 3), copies=(1, 2))
+    with Database.open(tmp_path / "s.db") as db:
+        article_store.put_articles(db, [_article(a.source_id, a.title, a.text, a.published) for a in corpus])
+        stage = StoryStage(workers=2, batch=200)
+        stage.warm_up()
+        stage.start_early(db)
+        assert stage._early is not None
+        preparer = stage._early[1]
+        assert preparer._pool is not None  # the helper was forked
+        stage.drop_early()
+        assert stage._early is None and preparer._pool is None
 
 
 def test_an_in_memory_store_runs_the_stages_one_after_the_other() -> None:

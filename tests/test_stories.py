@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +15,9 @@ from copydesk.cli.app import main
 from copydesk.config import Settings
 from copydesk.records import Article
 from copydesk.store import articles as article_store
+from copydesk.store import stories as story_store
 from copydesk.store.db import Database
+from copydesk.stories import chunk_prep
 from copydesk.stories.cluster import StoryConfig, StoryDesk
 from copydesk.stories.features import Lexicon, build_features
 from copydesk.stories.stage import StoryStage
@@ -274,30 +277,47 @@ def test_a_story_state_is_written_again_only_once_it_changes(
     assert db.query("SELECT size FROM stories")[0][0] == 2
 
 
-def test_a_first_chunk_prepared_early_is_kept_only_while_its_articles_read_the_same(tmp_path: Path) -> None:
-    """``start_early`` prepares the first chunk while the stage before runs; ``run`` keeps it where
-    none of its articles changed since, and otherwise prepares it again: stories, members and
-    families come out as a run without it gives, in both cases."""
+@pytest.mark.parametrize("changed_at", [3, 450])
+def test_chunks_prepared_early_are_kept_only_while_their_articles_read_the_same(
+    tmp_path: Path, changed_at: int
+) -> None:
+    """``start_early`` prepares the first chunk here and the next ones in the forked helper while
+    the stage before runs; ``run`` keeps each where none of its articles changed since, and
+    otherwise prepares it again: stories, members and families come out as a run without it gives,
+    whether the change falls in the first chunk or in one the helper made."""
     import dataclasses
     import shutil
 
     corpus = generate_corpus(160, seed=3, reports=(2, 3), copies=(1, 2))
     articles = [_article(a.source_id, a.title, a.text, a.published) for a in corpus]
-    assert len(articles) >= 500  # enough for the forked helper's path, where the first chunk is made here
+    assert len(articles) >= 600  # enough for the forked helper's path, and a third chunk of 200
     origin = tmp_path / "origin.db"
     with Database.open(origin) as db:
         article_store.put_articles(db, articles)
+        pending = story_store.unplaced_article_ids(db)
     # another event's report in its place: it must land elsewhere
-    changed = dataclasses.replace(articles[3], title=articles[-1].title, text=articles[-1].text)
+    target = next(a for a in articles if a.id == pending[changed_at])
+    changed = dataclasses.replace(target, title=articles[-1].title, text=articles[-1].text)
+    taken_again: list[int] = []
+    checked = chunk_prep.ChunkPreparer._checked
+
+    def counted(preparer: chunk_prep.ChunkPreparer, k: int, chunk: Any) -> Any:
+        kept = checked(preparer, k, chunk)
+        if chunk is not None and kept is None:
+            taken_again.append(k)
+        return kept
 
     def outcome(early: bool, change: bool) -> list[tuple[str, ...]]:
         path = tmp_path / f"run-{early}-{change}.db"
         shutil.copy(origin, path)
         with Database.open(path) as db:
-            stage = StoryStage(workers=2)
+            stage = StoryStage(workers=2, batch=200)
             stage.warm_up()
             if early:
                 stage.start_early(db)
+                assert stage._early is not None
+                for made, _ in stage._early[1]._sent.values():
+                    made.result()  # the helper's chunks read before the change (not after it)
             if change:  # what the recurring pass may do meanwhile
                 article_store.update_articles(db, [changed])
             stage.run(db, [])
@@ -306,6 +326,10 @@ def test_a_first_chunk_prepared_early_is_kept_only_while_its_articles_read_the_s
             )
             return [tuple(r) for r in rows]
 
-    assert outcome(early=True, change=False) == outcome(early=False, change=False)
-    assert outcome(early=True, change=True) == outcome(early=False, change=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(chunk_prep.ChunkPreparer, "_checked", counted)
+        assert outcome(early=True, change=False) == outcome(early=False, change=False)
+        assert taken_again == []
+        assert outcome(early=True, change=True) == outcome(early=False, change=True)
+        assert taken_again == [changed_at // 200]  # only the chunk holding the change, made again
     assert outcome(early=True, change=True) != outcome(early=False, change=False)

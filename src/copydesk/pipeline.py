@@ -236,3 +236,7 @@ class CorpusStage(ABC):
         """Begin on the store's current state while the stage before still runs (after ``warm_up``,
         beside it: ``copydesk.run.corpus``). What it read may change until then, so ``run`` uses
         the work only where it checks that it still holds."""
+
+    def drop_early(self) -> None:  # noqa: B027 - optional hook
+        """Let go of what ``start_early`` began (helper processes) where ``run`` will not follow: the
+        stage before failed."""

@@ -31,7 +31,11 @@ def run_corpus_stages(
     for k, stage in enumerate(stages):
         following = stages[k + 1] if k + 1 < len(stages) else None
         if following is not None and following.slow_to_start and db.path is not None and may_fork():
-            reports.append(run_beside(stage, db.path, new_ids, _starter(following, db)))
+            try:
+                reports.append(run_beside(stage, db.path, new_ids, _starter(following, db)))
+            except BaseException:
+                following.drop_early()
+                raise
         else:
             reports.append(stage.run(db, new_ids))
     return reports

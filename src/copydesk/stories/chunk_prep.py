@@ -203,7 +203,12 @@ class ChunkPreparer:
     The first chunk is prepared here, its topic groups included (as the helper would make them),
     while the helper starts on the next ones: waiting for the helper's first chunk and then for its
     groups left this process idle for a third of a second at the start of every run. The helper is
-    sent its first chunks when the preparer is made. If it dies, the rest is prepared inline."""
+    sent its first chunks when the preparer is made. If it dies, the rest is prepared inline.
+
+    A preparer made ``provisional`` starts while the stage before may still rewrite articles
+    (``StoryStage.start_early``): every chunk it prepares until ``settle`` is compared with the
+    store when taken (a prepared chunk is a function of its articles' texts and stored
+    fingerprints, and only the texts can change meanwhile) and prepared again where it differs."""
 
     ahead = 2
 
@@ -214,15 +219,15 @@ class ChunkPreparer:
         fingerprint: Fingerprint,
         config: StoryConfig,
         helper: bool,
-        early: PreparedChunk | None = None,
+        provisional: bool = False,
     ) -> None:
-        """``early``: the first chunk as prepared before (``StoryStage.start_early``), used where
-        its articles still read as they did then."""
         self.db = db
         self.chunks = [list(ids) for ids in chunks]
         self.fingerprint = fingerprint
         self.config = config
-        self._early = early
+        self._provisional = provisional
+        self._unsure: set[int] = set()  # chunks prepared before ``settle``: checked when taken
+        self._first: PreparedChunk | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._sent: dict[int, tuple[Future[PreparedChunk], Future[list[list[int]] | None]]] = {}
         path = db.path
@@ -240,29 +245,42 @@ class ChunkPreparer:
             for k in range(1, 1 + self.ahead):
                 self._send(k)
 
+    def prepare_first(self) -> None:
+        """The first chunk and its groups, here and now (the helper works on the next ones)."""
+        if self.chunks and self._group_first:
+            self._first = prepare_grouped(self.db, self.chunks[0], self.fingerprint, self.config)
+            if self._provisional:
+                self._unsure.add(0)
+
+    def settle(self) -> None:
+        """From here on the store holds what the stage places: chunks asked for later are taken as
+        they come, those asked for before are checked first."""
+        self._provisional = False
+
     def __iter__(self) -> Iterator[PreparedChunk]:
         for k, ids in enumerate(self.chunks):
             if k == 0 and self._group_first:
-                yield self._still_valid(ids) or prepare_grouped(self.db, ids, self.fingerprint, self.config)
+                first, self._first = self._first, None
+                yield self._checked(0, first) or prepare_grouped(self.db, ids, self.fingerprint, self.config)
                 continue
             if self._pool is not None:
                 self._send(k + self.ahead)
-                found = self._received(k)
+                found = self._checked(k, self._received(k))
                 if found is not None:
                     yield found
                     continue
             yield prepare_chunk(self.db, ids, self.fingerprint)
 
-    def _still_valid(self, ids: list[str]) -> PreparedChunk | None:
-        """The early first chunk, where it holds these articles as the store reads them now (a
-        prepared chunk is a function of its articles' texts and stored fingerprints, and only its
-        texts can have changed since: a corpus stage before this one rewrote them)."""
-        early, self._early = self._early, None
-        if early is None:
-            return None
+    def _checked(self, k: int, chunk: PreparedChunk | None) -> PreparedChunk | None:
+        """``chunk`` (chunk ``k``), unless it was prepared before ``settle`` and its articles no
+        longer read as they did then."""
+        if chunk is None or k not in self._unsure:
+            return chunk
+        self._unsure.discard(k)
+        ids = self.chunks[k]
         texts = story_store.story_texts(self.db, ids)
         now = [texts[aid] for aid in ids if aid in texts]
-        return early if now == early.articles else None
+        return chunk if now == chunk.articles else None
 
     def _send(self, k: int) -> None:
         if self._pool is None or k >= len(self.chunks):
@@ -270,6 +288,8 @@ class ChunkPreparer:
         with contextlib.suppress(BrokenProcessPool):  # it died: this chunk and the rest are made here
             made = self._pool.submit(_prepare_in_helper, self.chunks[k])
             self._sent[k] = made, self._pool.submit(_groups_in_helper, self.config)
+            if self._provisional:
+                self._unsure.add(k)
 
     def _received(self, k: int) -> PreparedChunk | None:
         """Chunk ``k`` from the helper, its groups to follow, or None once the helper has died (then

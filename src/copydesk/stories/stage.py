@@ -30,7 +30,7 @@ from copydesk.run.collection import batch_collection
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.store.vectors import pack_vector
-from copydesk.stories.chunk_prep import ChunkPreparer, PreparedChunk, helper_allowed, prepare_grouped
+from copydesk.stories.chunk_prep import ChunkPreparer, helper_allowed
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.grouping import load_libraries
@@ -96,7 +96,8 @@ class StoryStage(CorpusStage):
     blas_threads: int = 1
     workers: int = 1  # processes for copy families (they are worked out story by story)
     _lexicon: Lexicon | None = None
-    _early: PreparedChunk | None = None  # the first chunk, prepared by ``start_early``
+    # the chunk preparer ``start_early`` started, and the unplaced articles it was made for
+    _early: tuple[list[str], ChunkPreparer] | None = None
 
     @property
     def lexicon(self) -> Lexicon:
@@ -110,15 +111,29 @@ class StoryStage(CorpusStage):
         load_libraries()
 
     def start_early(self, db: Database) -> None:
-        """The first chunk prepared (read, fingerprinted, grouped by topic) while the recurring pass
-        still runs, where ``run`` will prepare it in this process (a helper prepares the rest): this
-        process sat idle for most of that pass. ``run`` keeps it only if none of its articles
-        changed since (``ChunkPreparer``)."""
+        """The chunks' preparation started while the recurring pass still runs (the first chunk
+        here, read, fingerprinted and grouped by topic; the next ones in the forked helper): this
+        process and the other core sat idle for most of that pass, and the helper then only began
+        once the first chunk was done. ``run`` keeps each chunk only if none of its articles
+        changed since (``ChunkPreparer``, made provisional)."""
+        self.drop_early()
         pending = story_store.unplaced_article_ids(db)
         if not self._helped(db, pending):
             return
         with threadpool_limits(self.blas_threads, user_api="blas"), batch_collection():
-            self._early = prepare_grouped(db, pending[: self.batch], self.fingerprint, self.config)
+            preparer = ChunkPreparer(
+                db, self._chunks(pending), self.fingerprint, self.config, helper=True, provisional=True
+            )
+            self._early = (pending, preparer)
+            preparer.prepare_first()
+
+    def drop_early(self) -> None:
+        early, self._early = self._early, None
+        if early is not None:
+            early[1].close()
+
+    def _chunks(self, pending: Sequence[str]) -> list[Sequence[str]]:
+        return [pending[start : start + self.batch] for start in range(0, len(pending), self.batch)]
 
     def _helped(self, db: Database, pending: Sequence[str]) -> bool:
         """Whether chunks are prepared by a forked helper (the first one in this process)."""
@@ -188,15 +203,22 @@ class StoryStage(CorpusStage):
     def _run(self, db: Database) -> CorpusStageReport:
         report = CorpusStageReport(self.name)
         pending = story_store.unplaced_article_ids(db)
-        if not pending:
-            return report
-        # The preparer is forked first, so it reads and signs the first chunk while this process
-        # loads the desk.
-        chunks = [pending[start : start + self.batch] for start in range(0, len(pending), self.batch)]
         early, self._early = self._early, None
-        preparer = ChunkPreparer(
-            db, chunks, self.fingerprint, self.config, helper=self._helped(db, pending), early=early
-        )
+        if not pending:
+            if early is not None:
+                early[1].close()
+            return report
+        # The preparer is forked first (by ``start_early`` where it ran for these articles), so it
+        # reads and signs the next chunks while this process prepares the first and loads the desk.
+        if early is not None and early[0] == pending:
+            preparer = early[1]
+            preparer.settle()
+        else:
+            if early is not None:
+                early[1].close()
+            preparer = ChunkPreparer(
+                db, self._chunks(pending), self.fingerprint, self.config, helper=self._helped(db, pending)
+            )
         try:
             desk = load_desk(db, self.config)
             copies = NearCopyFinder(
