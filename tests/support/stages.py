@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from copydesk.pipeline import ArticleStage
@@ -52,4 +53,22 @@ class RecordingStage(ArticleStage):
 
     def process(self, article: Article) -> Article:
         self.seen.append((self.label, article.source_id))
+        return article
+
+
+class WarmedWhere(ArticleStage):
+    """Notes in each article the process that warmed it up (``warm_up`` loads once per stage copy)."""
+
+    name = "warmed-where"
+
+    def __init__(self) -> None:
+        self.warmed_in: int | None = None
+
+    def warm_up(self) -> None:
+        if self.warmed_in is None:
+            self.warmed_in = os.getpid()
+
+    def process(self, article: Article) -> Article:
+        article.metadata["warmed_in"] = self.warmed_in
+        article.metadata["worked_in"] = os.getpid()
         return article

@@ -21,6 +21,7 @@ from copydesk.clean.lines import Line, live_lines
 from copydesk.clean.recurring import line_prints
 from copydesk.clean.spam import clean_spam
 from copydesk.clean.textmeta import clean_metadata
+from copydesk.clean.words import known_words
 from copydesk.pipeline import ArticleStage, RunStep
 from copydesk.records import Article, LinePrints
 
@@ -48,6 +49,10 @@ class TextCleaningStage(ArticleStage):
 
     def __init__(self, steps: Sequence[tuple[str, CleaningStep]] = CLEANING_STEPS) -> None:
         self.steps = tuple(steps)
+
+    def warm_up(self) -> None:
+        """The spam steps' word table (built on first use otherwise: 40 ms in every worker)."""
+        known_words()
 
     def process(self, article: Article) -> Article:
         lines = live_lines(article)
