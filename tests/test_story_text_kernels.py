@@ -135,6 +135,17 @@ def test_token_counts_read_ascii_tokens_through_the_memo() -> None:
     assert textscan.token_counts("caf\u00e9 words", object()) == {"caf\u00e9": 1, "words": 1}  # not ASCII
 
 
+def test_token_counts_hold_when_the_memo_starts_afresh_mid_text() -> None:
+    """A memo past its bound forgets every token, so the same token comes back as another string:
+    counted as the same token still (the counting table compares strings, not only identities);
+    hundreds of distinct tokens make the table grow."""
+    from copydesk._tokenmemo import TokenMemo
+
+    text = " ".join(f"w{k % 300} x y w{k % 7}" for k in range(900))
+    tiny = TokenMemo(str, 3)
+    assert list(textscan.token_counts(text, tiny).items()) == list(python_token_counts(text).items())
+
+
 def test_token_counts_of_a_sentence() -> None:
     counts = textscan.token_counts("Rock'n'roll: 1,200 fans, 3.5 km; the '90s. 1,200!")
     assert counts == {"Rock'n'roll": 1, "1,200": 2, "fans": 1, "3.5": 1, "km": 1, "the": 1, "90s": 1}

@@ -520,6 +520,74 @@ static inline int word_char(Py_UCS4 c) {
     return Py_UNICODE_ISALNUM(c);
 }
 
+/* A text's distinct tokens and their counts while it is read: an open-addressing table of (token,
+ * its str hash, count) with the tokens in first-seen order, so the result dict is built once per
+ * distinct token (a dict read and write per token was most of the counting). The table holds its
+ * tokens' references. */
+typedef struct {
+    PyObject **tokens; /* first-seen order */
+    Py_hash_t *hashes;
+    Py_ssize_t *counts;
+    Py_ssize_t *table; /* index into tokens + 1, 0 for empty */
+    Py_ssize_t n, capacity, mask;
+} TokenTally;
+
+static void tally_free(TokenTally *tally) {
+    for (Py_ssize_t k = 0; k < tally->n; k++) Py_DECREF(tally->tokens[k]);
+    PyMem_Free(tally->tokens);
+    PyMem_Free(tally->hashes);
+    PyMem_Free(tally->counts);
+    PyMem_Free(tally->table);
+}
+
+static int tally_grow(TokenTally *tally) {
+    Py_ssize_t capacity = tally->capacity ? tally->capacity * 2 : 256, size = capacity * 2;
+    PyObject **tokens = PyMem_Realloc(tally->tokens, sizeof(PyObject *) * (size_t)capacity);
+    if (tokens != NULL) tally->tokens = tokens;
+    Py_hash_t *hashes = PyMem_Realloc(tally->hashes, sizeof(Py_hash_t) * (size_t)capacity);
+    if (hashes != NULL) tally->hashes = hashes;
+    Py_ssize_t *counts = PyMem_Realloc(tally->counts, sizeof(Py_ssize_t) * (size_t)capacity);
+    if (counts != NULL) tally->counts = counts;
+    Py_ssize_t *table = PyMem_Calloc((size_t)size, sizeof(Py_ssize_t));
+    if (tokens == NULL || hashes == NULL || counts == NULL || table == NULL) {
+        PyMem_Free(table);
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyMem_Free(tally->table);
+    tally->table = table;
+    tally->capacity = capacity;
+    tally->mask = size - 1;
+    for (Py_ssize_t k = 0; k < tally->n; k++) { /* the seen tokens placed again */
+        Py_ssize_t at = (Py_ssize_t)((size_t)tally->hashes[k] & (size_t)tally->mask);
+        while (table[at]) at = (at + 1) & tally->mask;
+        table[at] = k + 1;
+    }
+    return 0;
+}
+
+/* count one more of ``token`` (a str; the reference is the caller's); -1 on error */
+static int tally_add(TokenTally *tally, PyObject *token) {
+    Py_hash_t hash = PyObject_Hash(token); /* cached in the str after the first time */
+    if (hash == -1) return -1;
+    if (tally->n * 2 >= tally->capacity && tally_grow(tally) < 0) return -1;
+    Py_ssize_t at = (Py_ssize_t)((size_t)hash & (size_t)tally->mask);
+    while (tally->table[at]) {
+        Py_ssize_t k = tally->table[at] - 1;
+        PyObject *seen = tally->tokens[k];
+        if (seen == token || (tally->hashes[k] == hash && PyUnicode_Compare(seen, token) == 0)) {
+            tally->counts[k]++;
+            return 0;
+        }
+        at = (at + 1) & tally->mask;
+    }
+    tally->tokens[tally->n] = Py_NewRef(token);
+    tally->hashes[tally->n] = hash;
+    tally->counts[tally->n] = 1;
+    tally->table[at] = ++tally->n;
+    return 0;
+}
+
 static PyObject *token_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 1 || nargs > 2 || !PyUnicode_Check(args[0])) {
         PyErr_SetString(PyExc_TypeError, "token_counts(text, memo=None): text must be a str");
@@ -527,14 +595,14 @@ static PyObject *token_counts(PyObject *self, PyObject *const *args, Py_ssize_t 
     }
     PyObject *text = args[0];
     /* an ASCII text's tokens looked up in place in ``memo`` (a TokenMemo giving each token's string):
-     * no string built, and a hash cached for the dict, for a token seen before */
+     * no string built, and its hash cached, for a token seen before */
     const TokenMemoApi *api = ((TextscanState *)PyModule_GetState(self))->memo_api;
     PyObject *memo = nargs == 2 && args[1] != Py_None && api != NULL && PyUnicode_IS_ASCII(text) ? args[1] : NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
-    PyObject *counts = PyDict_New();
-    if (counts == NULL) return NULL;
+    TokenTally tally = {0};
+    PyObject *counts = NULL;
     while (i < n) {
         if (!word_char(PyUnicode_READ(kind, data, i))) {
             i++;
@@ -557,28 +625,29 @@ static PyObject *token_counts(PyObject *self, PyObject *const *args, Py_ssize_t 
         }
         PyObject *token = memo ? api->lookup_ascii(memo, (const unsigned char *)data + start, i - start)
                                : PyUnicode_Substring(text, start, i);
-        if (token == NULL) goto fail;
+        if (token == NULL) goto done;
         if (memo && !PyUnicode_CheckExact(token)) {
             Py_DECREF(token);
             PyErr_SetString(PyExc_TypeError, "token_counts: the memo must give each token's str");
-            goto fail;
+            goto done;
         }
-        PyObject *old = PyDict_GetItemWithError(counts, token);
-        PyObject *sum = NULL;
-        if (old != NULL) {
-            sum = PyLong_FromSsize_t(PyLong_AsSsize_t(old) + 1);
-        } else if (!PyErr_Occurred()) {
-            sum = PyLong_FromLong(1);
-        }
-        int status = sum == NULL ? -1 : PyDict_SetItem(counts, token, sum);
-        Py_XDECREF(sum);
+        int status = tally_add(&tally, token);
         Py_DECREF(token);
-        if (status < 0) goto fail;
+        if (status < 0) goto done;
     }
+    if ((counts = PyDict_New()) == NULL) goto done;
+    for (Py_ssize_t k = 0; k < tally.n; k++) {
+        PyObject *count = PyLong_FromSsize_t(tally.counts[k]);
+        if (count == NULL || PyDict_SetItem(counts, tally.tokens[k], count) < 0) {
+            Py_XDECREF(count);
+            Py_CLEAR(counts);
+            goto done;
+        }
+        Py_DECREF(count);
+    }
+done:
+    tally_free(&tally);
     return counts;
-fail:
-    Py_DECREF(counts);
-    return NULL;
 }
 
 /* word_count(text) -> int: len(text.split()), without the list (the copy families rank every member
