@@ -223,7 +223,7 @@ def _pick_title(lines: Sequence[Line], layout: Layout, taken: set[int]) -> Line 
 
 def _date_line(line: Line, language: str | None) -> tuple[str, datetime, str | None] | None:
     """(label, date, dateline place) for a line that is only a date, a labelled date or a dateline."""
-    if len(line.words) > 12:  # before any copy of the line: most lines are sentences
+    if len(line.words) > _DATE_WORDS:  # before any copy of the line: most lines are sentences
         return None
     text = line.text.strip()
     if not maybe_date(text):
@@ -257,6 +257,11 @@ def _date_line(line: Line, language: str | None) -> tuple[str, datetime, str | N
 
 
 _CREDIT_WORDS = 10  # a credit line is short
+_BYLINE_WORDS = 10
+_DATE_WORDS = 12
+_ROLE_LINE_WORDS = 8
+# No metadata line is longer (credit, byline, date or role line): a longer one is passed over unread.
+_META_LINE_WORDS = max(_CREDIT_WORDS, _BYLINE_WORDS, _DATE_WORDS, _ROLE_LINE_WORDS)
 
 
 def _credit_line(line: Line) -> list[str]:
@@ -271,7 +276,7 @@ def _credit_line(line: Line) -> list[str]:
 
 
 def _byline(line: Line) -> list[str]:
-    if len(line.words) > 10 or line.text.rstrip().endswith((".", "?", "!")):
+    if len(line.words) > _BYLINE_WORDS or line.text.rstrip().endswith((".", "?", "!")):
         return []
     match = _BYLINE.match(line.text.strip())
     if not match:
@@ -309,7 +314,11 @@ def _collective_byline(line: Line) -> str | None:
 def _role_line(line: Line) -> bool:
     """``Politic section - CJ journalist``, ``Staff and wire reports``: short, role words, labelled."""
     words = line.words
-    if not 2 <= len(words) <= 8 or line.ends_sentence or not any(w.lower() in _ROLE_WORDS for w in words):
+    if (
+        not 2 <= len(words) <= _ROLE_LINE_WORDS
+        or line.ends_sentence
+        or not any(w.lower() in _ROLE_WORDS for w in words)
+    ):
         return False
     return len(words) <= 4 or bool(re.search(r"\s[-–—|]\s|[:|]", line.text))
 
@@ -336,7 +345,7 @@ def read_metadata(
             meta.site = site
             take(lines[0], "meta", f"masthead: the site name {site!r} above the article")
     for line in lines:
-        if line.index in taken:
+        if line.index in taken or len(line.words) > _META_LINE_WORDS:  # most lines: paragraphs
             continue
         top, bottom = layout.near_top(line), layout.near_bottom(line)
         credit = (
