@@ -89,3 +89,30 @@ def test_known_words_is_the_set_is_word_and_not_is_nonword_describe() -> None:
     known = known_words()
     table = zipf_table("en")
     assert [w for w in table if len(w) > 1 and (w in known) != (is_word(w) and not is_nonword(w))] == []
+
+
+# ASCII controls of every kind beside plain text, and a few of the non-ASCII spaces the regex knows
+_SPACING_PIECES = st.sampled_from(
+    ["word", " ", "\n", "\t", "\r", "\x00", "\x0b", "\x0c", "\x1f", "\x7f", "~", "\u00a0", "\u200b", "\u3000"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SPACING_PIECES, max_size=12).map("".join) | st.text(max_size=40))
+def test_the_spacing_screen_is_the_regular_expression_s(text: str) -> None:
+    from copydesk.clean.normalise import _NEEDS_SPACING, needs_spacing
+
+    assert needs_spacing(text) == (_NEEDS_SPACING.search(text) is not None)
+
+
+_SITE_PIECES = st.sampled_from(["Name", " ", "  ", "|", "-", "–", "—", "\t", "\u00a0", "x-y", "||", ","])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SITE_PIECES, max_size=12).map("".join))
+def test_the_site_banner_split_is_the_plain_pattern_s(text: str) -> None:
+    """The banner's split, written so a match starts only at a space or a bar, splits as the plain
+    pattern does."""
+    from copydesk.clean.textmeta import _SITE_SPLIT
+
+    assert _SITE_SPLIT.split(text) == re.split(r"\s*\|\s*|\s+[–—]\s+|\s+-\s+", text)
