@@ -208,12 +208,13 @@ class PageExtractor:
             extractor = "text"
         if not text:
             raise ExtractionError(page.origin, "no text left after normalisation")
+        content_hash = page.content_hash
         return Article(
-            id=page.article_id,
+            id=page.article_id_with(content_hash),
             source_id=page.source_id,
             origin=page.origin,
             input_kind=page.kind,
-            content_hash=page.content_hash,
+            content_hash=content_hash,
             raw_text=raw_text,
             text=text,
             url=page.url or fields.get("url"),
