@@ -244,3 +244,48 @@ def test_candidates_ranked_as_lexsort_ranks_them(pairs: list[tuple[int, int, int
     estimates = np.asarray([e / 16 for _, e in unique]) + (0.001 if off_grid else 0.0)
     expected = np.lexsort((rows, -estimates, queries)) if unique else np.zeros(0, dtype=np.intp)
     assert _best_first(queries, rows, estimates, 16).tolist() == expected.tolist()
+
+
+# Words of several scripts and widths, digits, underscores, ASCII and non-ASCII punctuation and spaces
+_HASH_PIECES = st.sampled_from(
+    [
+        *(
+            "Harbour",
+            "quay",
+            "ÉCLUSE",
+            "straße",
+            "北京",
+            "42",
+            "x_1",
+            "'",
+            "’",
+            " ",
+            "\n",
+            ".",
+            "—",
+            "…",
+            "\u00a0",
+        )
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.lists(_HASH_PIECES, max_size=14).map("".join) | st.text(max_size=30), max_size=6),
+    st.integers(1, 6),
+)
+def test_compiled_shingle_hashes_are_the_array_path_s(texts: list[str], shingle: int) -> None:
+    """The compiled kernel gives numpy's hashes and offsets to the bit (texts shorter than a shingle,
+    empty ones and every script included), and an ASCII text's quick encoding is the full one."""
+    from copydesk.fingerprint import minhash
+
+    if minhash._compiled_shingles is None:
+        pytest.skip("copydesk._overlap was not built")
+    hasher = MinHasher(MinHashConfig(shingle=shingle))
+    encoded = [minhash._encoded(t) for t in texts]
+    assert encoded == [t.casefold().translate(minhash._PUNCT).encode("utf-8", "replace") for t in texts]
+    got, offsets = hasher.shingle_hashes(texts)
+    want, want_offsets = hasher._array_hashes(encoded)
+    assert got.dtype == np.uint64 and offsets.dtype == np.int64
+    assert np.array_equal(got, want) and np.array_equal(offsets, want_offsets)

@@ -122,6 +122,104 @@ static PyObject *first_sharing(PyObject *self, PyObject *const *args, Py_ssize_t
     return PyLong_FromSsize_t(found);
 }
 
+/* splitmix64's finaliser (copydesk.fingerprint.minhash._mix) */
+static inline uint64_t mix64(uint64_t z, uint64_t m1, uint64_t m2) {
+    z *= m1;
+    z ^= z >> 31;
+    z *= m2;
+    z ^= z >> 29;
+    return z;
+}
+
+/* shingle_hashes(encoded, word_byte, coefs, prime, mix1, mix2) -> (bytearray, bytearray)
+ * copydesk.fingerprint.minhash.MinHasher._block_hashes after its encoding step, per text: the words
+ * are runs of bytes ``word_byte`` marks (a 256-byte table), each hashed as mix(sum of (byte + 1) *
+ * prime**j over its bytes), and every k-word window (k = len(coefs)) as mix(sum of word hash * coef
+ * in order); a text of fewer than k words gives one shingle of all its words, an empty one none.
+ * Returns the shingle hashes end to end (uint64) and each text's first shingle (int64), as bytearrays
+ * (numpy reads them in place, writable). The
+ * arithmetic wraps at 2**64, as numpy's does, so the hashes are the numpy path's to the bit (tests
+ * hold them so); a 600-word text costs a tenth of the array operations. */
+static PyObject *shingle_hashes(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 6 || !PyList_Check(args[0]) || !PyBytes_Check(args[1]) || PyBytes_GET_SIZE(args[1]) != 256) {
+        PyErr_SetString(PyExc_TypeError,
+                        "shingle_hashes(encoded: list[bytes], word_byte: 256 bytes, coefs, prime, mix1, mix2)");
+        return NULL;
+    }
+    const unsigned char *word_byte = (const unsigned char *)PyBytes_AS_STRING(args[1]);
+    uint64_t prime = PyLong_AsUnsignedLongLongMask(args[3]), m1 = PyLong_AsUnsignedLongLongMask(args[4]);
+    uint64_t m2 = PyLong_AsUnsignedLongLongMask(args[5]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer coef_view;
+    if (typed_view(args[2], &coef_view, 8, "QLl", 0) < 0) return NULL;
+    const uint64_t *coefs = (const uint64_t *)coef_view.buf;
+    Py_ssize_t k = coef_view.len / 8, n_texts = PyList_GET_SIZE(args[0]), total_bytes = 0;
+    PyObject *result = NULL, *shingles = NULL, *offsets = NULL;
+    uint64_t *words = NULL;
+    if (k <= 0) {
+        PyErr_SetString(PyExc_ValueError, "shingle_hashes: at least one coefficient");
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        PyObject *item = PyList_GET_ITEM(args[0], t);
+        if (!PyBytes_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "shingle_hashes: encoded texts must be bytes");
+            goto done;
+        }
+        total_bytes += PyBytes_GET_SIZE(item);
+    }
+    /* at most one word per two bytes, one shingle per word (or one for a short text) */
+    words = PyMem_Malloc(sizeof(uint64_t) * (size_t)(total_bytes / 2 + 1));
+    shingles = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)sizeof(uint64_t) * (total_bytes / 2 + n_texts + 1));
+    offsets = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)sizeof(int64_t) * n_texts);
+    if (words == NULL || shingles == NULL || offsets == NULL) {
+        if (words == NULL) PyErr_NoMemory();
+        goto done;
+    }
+    uint64_t *out = (uint64_t *)PyByteArray_AS_STRING(shingles);
+    int64_t *starts = (int64_t *)PyByteArray_AS_STRING(offsets);
+    Py_ssize_t made = 0;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        PyObject *item = PyList_GET_ITEM(args[0], t);
+        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(item);
+        Py_ssize_t size = PyBytes_GET_SIZE(item), n_words = 0, i = 0;
+        while (i < size) {
+            if (!word_byte[bytes[i]]) {
+                i++;
+                continue;
+            }
+            uint64_t sum = 0, power = 1;
+            for (; i < size && word_byte[bytes[i]]; i++) {
+                sum += ((uint64_t)bytes[i] + 1) * power;
+                power *= prime;
+            }
+            words[n_words++] = mix64(sum, m1, m2);
+        }
+        starts[t] = (int64_t)made;
+        if (n_words == 0) continue;
+        if (n_words < k) {
+            uint64_t acc = 0;
+            for (Py_ssize_t j = 0; j < n_words; j++) acc += words[j] * coefs[j];
+            out[made++] = mix64(acc, m1, m2);
+            continue;
+        }
+        for (Py_ssize_t w = 0; w + k <= n_words; w++) {
+            uint64_t acc = 0;
+            for (Py_ssize_t j = 0; j < k; j++) acc += words[w + j] * coefs[j];
+            out[made++] = mix64(acc, m1, m2);
+        }
+    }
+    if (PyByteArray_Resize(shingles, (Py_ssize_t)sizeof(uint64_t) * made) < 0) goto done;
+    result = PyTuple_Pack(2, shingles, offsets);
+done:
+    PyMem_Free(words);
+    Py_XDECREF(shingles);
+    Py_XDECREF(offsets);
+    PyBuffer_Release(&coef_view);
+    return result;
+}
+
 /* pair_estimates(out, mine, my_rows, theirs, their_rows, width, empty): for each pair k, the estimated
  * Jaccard of row my_rows[k] of ``mine`` against row their_rows[k] of ``theirs`` (uint32 signatures of
  * ``width`` slots): equal slots over the slots not empty on both sides, 0 when none: what
@@ -912,6 +1010,9 @@ static PyMethodDef overlap_methods[] = {
      "int]], int): the chain of best matches in order and the sentences it sandwiches."},
     {"first_sharing", (PyCFunction)(void (*)(void))first_sharing, METH_FASTCALL,
      "first_sharing(mine, theirs, threshold) -> int: the first of theirs sharing enough with mine, or -1."},
+    {"shingle_hashes", (PyCFunction)(void (*)(void))shingle_hashes, METH_FASTCALL,
+     "shingle_hashes(encoded, word_byte, coefs, prime, mix1, mix2) -> (bytearray, bytearray): the shingle hashes "
+     "of each encoded text end to end (uint64) and each text's first shingle (int64)."},
     {"pair_estimates", (PyCFunction)(void (*)(void))pair_estimates, METH_FASTCALL,
      "pair_estimates(out, mine, my_rows, theirs, their_rows, width, empty) -> None: out[k], the estimated "
      "Jaccard of mine[my_rows[k]] against theirs[their_rows[k]] (uint32 signatures)."},

@@ -54,3 +54,6 @@ def relation_screen(
     share: float,
     /,
 ) -> bytes: ...
+def shingle_hashes(
+    encoded: list[bytes], word_byte: bytes, coefs: np.ndarray, prime: int, mix1: int, mix2: int, /
+) -> tuple[bytearray, bytearray]: ...
