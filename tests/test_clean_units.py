@@ -114,10 +114,11 @@ def test_recurring_lines_go_across_the_store(tmp_path: Path) -> None:
         ids = [_store_article(db, t, f"s{i}").id for i, t in enumerate(texts)]
         report = RecurringChromeStage().run(db, ids)
         assert report.changed == 4
+        assert sorted(report.rewritten or []) == sorted(ids)  # what a stage started early checks against
         later = texts[0].replace("Authority 0", "Authority 9").replace("Story number 0", "Story number 9")
         newcomer = _store_article(db, later, "s9")
         second = RecurringChromeStage().run(db, [newcomer.id])
-        assert second.changed == 1
+        assert second.changed == 1 and second.rewritten == [newcomer.id]
         assert second.notes == ["read 1 new articles; 1 articles re-cleaned"]  # the others stay unread
         assert RecurringChromeStage().run(db, []).notes == []
         for article in article_store.iter_articles(db):

@@ -40,6 +40,10 @@ class SlowStarter(CorpusStage):
         self.warmed_in: int | None = None
         self.saw_marks = 0
         self.dropped = False
+        self.told: CorpusStageReport | None = None
+
+    def stage_before_done(self, report: CorpusStageReport) -> None:
+        self.told = report
 
     def warm_up(self) -> None:
         self.warmed_in = os.getpid()
@@ -61,6 +65,7 @@ def test_the_stage_before_a_slow_starter_runs_beside_its_warm_up(tmp_path: Path)
         assert reports[0].notes != [f"pid {os.getpid()}"]  # the mark stage ran in another process
         assert slow.warmed_in == os.getpid()  # the warm-up happened here, for the stage that runs here
         assert slow.saw_marks == 1  # and the child's writes were committed before it ran
+        assert slow.told == reports[0]  # and it was told what the stage before did
 
 
 def test_a_failing_stage_in_the_forked_process_raises_here(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from copydesk import service
 from copydesk.cli.app import main
 from copydesk.config import Settings
+from copydesk.pipeline import CorpusStageReport
 from copydesk.records import Article
 from copydesk.store import articles as article_store
 from copydesk.store import stories as story_store
@@ -277,14 +278,16 @@ def test_a_story_state_is_written_again_only_once_it_changes(
     assert db.query("SELECT size FROM stories")[0][0] == 2
 
 
+@pytest.mark.parametrize("told", [False, True])
 @pytest.mark.parametrize("changed_at", [3, 450])
 def test_chunks_prepared_early_are_kept_only_while_their_articles_read_the_same(
-    tmp_path: Path, changed_at: int
+    tmp_path: Path, changed_at: int, told: bool
 ) -> None:
     """``start_early`` prepares the first chunk here and the next ones in the forked helper while
     the stage before runs; ``run`` keeps each where none of its articles changed since, and
     otherwise prepares it again: stories, members and families come out as a run without it gives,
-    whether the change falls in the first chunk or in one the helper made."""
+    whether the change falls in the first chunk or in one the helper made, and whether the stage
+    before said which articles it rewrote (then no text is read again) or not."""
     import dataclasses
     import shutil
 
@@ -320,6 +323,8 @@ def test_chunks_prepared_early_are_kept_only_while_their_articles_read_the_same(
                     made.result()  # the helper's chunks read before the change (not after it)
             if change:  # what the recurring pass may do meanwhile
                 article_store.update_articles(db, [changed])
+            if told:
+                stage.stage_before_done(CorpusStageReport("before", rewritten=[changed.id] if change else []))
             stage.run(db, [])
             rows = db.query(
                 "SELECT article_id, story_id, copy_family, relation FROM story_members ORDER BY article_id"

@@ -211,6 +211,9 @@ class CorpusStageReport:
     stage: str
     changed: int = 0
     notes: list[str] = field(default_factory=list)
+    # the articles whose texts the stage rewrote, where it says (None: it does not say); a stage
+    # started early beside it checks its early work against these instead of re-reading the texts
+    rewritten: list[str] | None = None
 
 
 class CorpusStage(ABC):
@@ -236,6 +239,10 @@ class CorpusStage(ABC):
         """Begin on the store's current state while the stage before still runs (after ``warm_up``,
         beside it: ``copydesk.run.corpus``). What it read may change until then, so ``run`` uses
         the work only where it checks that it still holds."""
+
+    def stage_before_done(self, report: CorpusStageReport) -> None:  # noqa: B027 - optional hook
+        """What the stage before did, once it is done (it ran beside ``start_early``): ``run``
+        follows."""
 
     def drop_early(self) -> None:  # noqa: B027 - optional hook
         """Let go of what ``start_early`` began (helper processes) where ``run`` will not follow: the

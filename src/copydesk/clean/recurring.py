@@ -222,21 +222,24 @@ class RecurringChromeStage(CorpusStage):
 
     def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
         report = CorpusStageReport(self.name)
+        rewritten: list[str] = []
         read = last = 0
         with batch_collection():
             while unread := recurrence.unread_articles(db, self.batch, last):
                 last = unread[-1][0]
                 removals = article_store.removals_of(db, [article_id for _, article_id, _ in unread])
                 batch = [_Marks(article_id, site, removals[article_id]) for _, article_id, site in unread]
-                report.changed += self._read_batch(db, batch)
+                rewritten.extend(self._read_batch(db, batch))
                 read += len(batch)
+        report.changed, report.rewritten = len(rewritten), rewritten
         if read:
             report.notes.append(f"read {read} new articles; {report.changed} articles re-cleaned")
         return report
 
-    def _read_batch(self, db: Database, batch: list[_Marks]) -> int:
+    def _read_batch(self, db: Database, batch: list[_Marks]) -> list[str]:
         """One batch of new articles: their texts are read only where a line must be measured (no
-        prints noted at cleaning), may be taken out (it recurs now) or a proven run may sit."""
+        prints noted at cleaning), may be taken out (it recurs now) or a proven run may sit. Returns
+        the ids of the articles rewritten (of the batch or older)."""
         options = self.options
         prints: list[tuple[str, str, str]] = []
         read: dict[str, tuple[list[Line], list[Line]]] = {}  # batch articles' lines and candidates
@@ -311,4 +314,4 @@ class RecurringChromeStage(CorpusStage):
         with db.atomic() as conn:
             article_store.update_articles(db, changed.values())
             recurrence.record_read(conn, [], [a.id for a in batch])
-        return len(changed)
+        return list(changed)

@@ -32,10 +32,12 @@ def run_corpus_stages(
         following = stages[k + 1] if k + 1 < len(stages) else None
         if following is not None and following.slow_to_start and db.path is not None and may_fork():
             try:
-                reports.append(run_beside(stage, db.path, new_ids, _starter(following, db)))
+                report = run_beside(stage, db.path, new_ids, _starter(following, db))
             except BaseException:
                 following.drop_early()
                 raise
+            following.stage_before_done(report)
+            reports.append(report)
         else:
             reports.append(stage.run(db, new_ids))
     return reports

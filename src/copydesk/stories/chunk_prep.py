@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -227,6 +227,7 @@ class ChunkPreparer:
         self.config = config
         self._provisional = provisional
         self._unsure: set[int] = set()  # chunks prepared before ``settle``: checked when taken
+        self._rewritten: frozenset[str] | None = None  # what the stage before said it rewrote
         self._first: PreparedChunk | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._sent: dict[int, tuple[Future[PreparedChunk], Future[list[list[int]] | None]]] = {}
@@ -252,10 +253,12 @@ class ChunkPreparer:
             if self._provisional:
                 self._unsure.add(0)
 
-    def settle(self) -> None:
+    def settle(self, rewritten: Collection[str] | None = None) -> None:
         """From here on the store holds what the stage places: chunks asked for later are taken as
-        they come, those asked for before are checked first."""
+        they come, those asked for before are checked first: against ``rewritten``, the articles the
+        stage before says it rewrote meanwhile, where it says, else by reading their texts again."""
         self._provisional = False
+        self._rewritten = None if rewritten is None else frozenset(rewritten)
 
     def __iter__(self) -> Iterator[PreparedChunk]:
         for k, ids in enumerate(self.chunks):
@@ -272,12 +275,14 @@ class ChunkPreparer:
             yield prepare_chunk(self.db, ids, self.fingerprint)
 
     def _checked(self, k: int, chunk: PreparedChunk | None) -> PreparedChunk | None:
-        """``chunk`` (chunk ``k``), unless it was prepared before ``settle`` and its articles no
-        longer read as they did then."""
+        """``chunk`` (chunk ``k``), unless it was prepared before ``settle`` and an article of it
+        was rewritten since (as the stage before says, or as its text now reads)."""
         if chunk is None or k not in self._unsure:
             return chunk
         self._unsure.discard(k)
         ids = self.chunks[k]
+        if self._rewritten is not None:  # what changed is known: no text read again
+            return chunk if self._rewritten.isdisjoint(ids) else None
         texts = story_store.story_texts(self.db, ids)
         now = [texts[aid] for aid in ids if aid in texts]
         return chunk if now == chunk.articles else None

@@ -98,6 +98,7 @@ class StoryStage(CorpusStage):
     _lexicon: Lexicon | None = None
     # the chunk preparer ``start_early`` started, and the unplaced articles it was made for
     _early: tuple[list[str], ChunkPreparer] | None = None
+    _rewritten_before: list[str] | None = None  # what the stage before said it rewrote
 
     @property
     def lexicon(self) -> Lexicon:
@@ -127,8 +128,14 @@ class StoryStage(CorpusStage):
             self._early = (pending, preparer)
             preparer.prepare_first()
 
+    def stage_before_done(self, report: CorpusStageReport) -> None:
+        """The articles the stage before rewrote, where it says: the early chunks are checked
+        against them (``ChunkPreparer.settle``)."""
+        self._rewritten_before = report.rewritten
+
     def drop_early(self) -> None:
         early, self._early = self._early, None
+        self._rewritten_before = None
         if early is not None:
             early[1].close()
 
@@ -210,9 +217,10 @@ class StoryStage(CorpusStage):
             return report
         # The preparer is forked first (by ``start_early`` where it ran for these articles), so it
         # reads and signs the next chunks while this process prepares the first and loads the desk.
+        rewritten, self._rewritten_before = self._rewritten_before, None
         if early is not None and early[0] == pending:
             preparer = early[1]
-            preparer.settle()
+            preparer.settle(rewritten)
         else:
             if early is not None:
                 early[1].close()
