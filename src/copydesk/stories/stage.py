@@ -211,19 +211,18 @@ class StoryStage(CorpusStage):
         report = CorpusStageReport(self.name)
         pending = story_store.unplaced_article_ids(db)
         early, self._early = self._early, None
+        rewritten, self._rewritten_before = self._rewritten_before, None
+        if early is not None and early[0] != pending:  # made for other articles: of no use
+            early[1].close()
+            early = None
         if not pending:
-            if early is not None:
-                early[1].close()
             return report
         # The preparer is forked first (by ``start_early`` where it ran for these articles), so it
         # reads and signs the next chunks while this process prepares the first and loads the desk.
-        rewritten, self._rewritten_before = self._rewritten_before, None
-        if early is not None and early[0] == pending:
+        if early is not None:
             preparer = early[1]
             preparer.settle(rewritten)
         else:
-            if early is not None:
-                early[1].close()
             preparer = ChunkPreparer(
                 db, self._chunks(pending), self.fingerprint, self.config, helper=self._helped(db, pending)
             )
