@@ -23,6 +23,7 @@ from typing import ClassVar
 from copydesk.clean.dates import maybe_date, parse_date
 from copydesk.clean.layout import Layout, layout_for
 from copydesk.clean.lines import Line, live_lines, remove_lines
+from copydesk.clean.outlets import interviewing_outlet, masthead
 from copydesk.clean.words import READER_ADDRESS, is_stopword, vocabulary
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, RemovalKind
@@ -32,11 +33,6 @@ _TAGLINE_WORDS = vocabulary(
     source official home world local stories media times post"""
 )
 # Words newspapers put in their names; one feature of a masthead line, with its position and shape.
-_MASTHEAD_WORDS = vocabulary(
-    """news times daily courier gazette herald post press hub report wire journal tribune observer
-    service ledger chronicle monitor review today express mail star record bulletin weekly pulse beat
-    watch telegraph standard mirror globe register dispatch agency tv radio"""
-)
 # "Name | tagline", "Name - tagline": a bar with any spaces around it, or a dash with spaces on both
 # sides (the same splits as ``\s*\|\s*|\s+[–—]\s+|\s+-\s+``, written so that a match must start at a
 # space or a bar: 2.7x faster on a long line)
@@ -158,12 +154,7 @@ def site_banner(line: Line) -> str | None:
     if not rest_words or len(rest_words) > _TAGLINE_MOST_WORDS or (line.ends_sentence and rest.endswith(".")):
         return None
     tagline = "," in rest or any(w in _TAGLINE_WORDS for w in rest_words)
-    return name if tagline or _masthead(name) else None
-
-
-def _masthead(name: str) -> bool:
-    words = name.split()
-    return 1 <= len(words) <= 5 and any(w.lower().strip(".") in _MASTHEAD_WORDS for w in words)
+    return name if tagline or masthead(name) else None
 
 
 def masthead_line(lines: Sequence[Line]) -> str | None:
@@ -175,7 +166,7 @@ def masthead_line(lines: Sequence[Line]) -> str | None:
         return None
     name = line.text.strip()
     display = name.title() if name.isupper() else name
-    if _masthead(name):
+    if masthead(name):
         return display
     text = "\n".join(ln.text for ln in lines)
     if len(words) >= 2 and text.casefold().count(name.casefold()) >= 2:
@@ -431,55 +422,6 @@ def _inline_dateline(lines: Sequence[Line], layout: Layout, meta: TextMetadata, 
     credit = match.group("credit")
     if credit and credit.strip()[:1].isupper() and credit.strip() not in meta.credits:
         meta.credits.append(credit.strip())
-
-
-# A news outlet named as the one that did the interviewing ("analysts told the BBC"): the reporting
-# is that outlet's, so an article with no byline and no credit line of its own is built on it.
-# "According to TASS" only cites a report and is never read this way.
-_NAME_WORD = (
-    r"(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|"
-    r"June|July|August|September|October|November|December)\b)[A-Z][\w&'-]*"
-)
-# the outlet's name ends the clause or is followed by what follows a speaker's "told X": a "that",
-# a time or place; "told US officials" names officials, not an outlet
-_INTERVIEWED_BY = re.compile(
-    r"\b(?:told|informed|said to|speaking to|in an interview with)[ ]+(?:the[ ]+)?"
-    rf"(?P<outlet>{_NAME_WORD}(?:[ ]+{_NAME_WORD}){{0,3}})"
-    r"(?=[.,;:!?)]|[ ]+(?:that|on|in|last|earlier|this|after|when|at|during|before|late|today|yesterday|"
-    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|[ ]*$)",
-    re.MULTILINE,  # the lines are searched joined: a name ends at its line's end
-)
-_INTERVIEW_VERBS = ("told", "informed", "said to", "speaking to", "in an interview with")
-# Wire services and broadcasters whose names carry no masthead word and are not acronyms.
-_WIRE_NAMES = vocabulary("reuters bloomberg xinhua interfax yonhap kyodo tass anadolu bernama antara")
-
-
-def _outlet_name(name: str) -> bool:
-    """An outlet's name: an acronym (BBC, NHK), a masthead word (Times, Press) or a wire's name."""
-    words = name.split()
-    if len(words) == 1 and 2 <= len(name) <= 6 and name.isupper() and name.isalpha():
-        return True
-    return (len(words) >= 2 and _masthead(name)) or any(w.lower() in _WIRE_NAMES for w in words)
-
-
-def interviewing_outlet(lines: Sequence[Line], site: str | None) -> str | None:
-    """The outlet the article's sources spoke to, when one outlet (not the site itself) is named so."""
-    text = "\n".join(line.text for line in lines)
-    found: set[str] = set()
-    # the pattern tried only where one of its verbs stands (found by substring scans, far faster than
-    # the regex scanning every position; no match can hold another's verb, so none is missed)
-    for verb in _INTERVIEW_VERBS:
-        at = text.find(verb)
-        while at >= 0:
-            match = _INTERVIEWED_BY.match(text, at)
-            if match:
-                name = match.group("outlet").rstrip("'")
-                if _outlet_name(name):
-                    found.add(name)
-            at = text.find(verb, at + 1)
-    site_words = {w.casefold() for w in (site or "").split()}
-    outlets = [name for name in found if not site_words & {w.casefold() for w in name.split()}]
-    return outlets[0] if len(outlets) == 1 else None
 
 
 def clean_metadata(article: Article, lines: Sequence[Line], layout: Layout | None = None) -> list[Line]:
