@@ -93,16 +93,6 @@ def score_line(line: Line, layout: Layout, site: str | None = None, positional: 
     text = line.text
     edge = positional and layout.is_edge(line)
     sentence = line.ends_sentence and len(words) >= 4
-    if (
-        sentence
-        and not edge
-        and facts.has_letters
-        and not facts.address
-        and not facts.site_talk
-        and not layout.near_bottom(line)
-        and (not site or line.index < layout.last_anchor - 1)
-    ):
-        return _NOTHING  # a sentence of the body's middle: none of the features below can fire
     fired: list[tuple[int, str]] = []
     fire = fired.append  # (weight, reason) of each feature that fired
 

@@ -140,7 +140,7 @@ def site_banner(line: Line) -> str | None:
     """``Daily Planet | Latest, Breaking News`` -> ``Daily Planet``."""
     text = line.text
     if "|" not in text and "-" not in text and "–" not in text and "—" not in text:
-        return None  # no separator _SITE_SPLIT could split at (its regex tries every position)
+        return None  # no separator _SITE_SPLIT could split at
     parts = [p.strip() for p in _SITE_SPLIT.split(text) if p.strip()]
     if len(parts) < 2:
         return None
