@@ -105,6 +105,24 @@ def test_forked_family_workers_match_this_process(lexicon: Lexicon, corpus: list
     assert {"original", "exact-copy", "near-copy"} <= relations  # the set exercises the copy calls
 
 
+def test_with_more_stories_than_idle_workers_this_process_takes_the_last_one(
+    lexicon: Lexicon, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three stories of one size on two workers kept a worker idle for the last third: the calling
+    process, which only waited, works out the last chunk itself, and the results keep their order."""
+    jobs = _jobs(corpus)[:3]
+    judge = FamilyJudge(lexicon.zipf, MinHashConfig())
+    alone = [story_provenance(job, judge) for job in jobs]
+    here: list[str] = []
+    with FamilyPool(judge, workers=2, min_members=1) as pool:
+        worked = pool._here
+        monkeypatch.setattr(pool, "_here", lambda chunk: here.extend(j[0] for j in chunk) or worked(chunk))
+        assert pool.map(jobs) == alone
+        assert here == [jobs[-1][0]]
+        here.clear()
+        assert pool.map(jobs[1:]) == alone[1:] and here == []  # as many chunks as workers: all theirs
+
+
 def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:
     """``may_align`` is a necessary condition: whenever it says no, the full alignment falls short."""
     share, min_anchors = 0.75, 2

@@ -6,6 +6,7 @@ original and its copies, rewrites and translations) counts once however many sit
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -133,14 +134,18 @@ class FamilyRefresh:
                 members, early, pending = launched.popleft()
                 if k + 2 < len(parts):
                     launched.append(self._launch(parts[k + 2]))
+                # the first results asked for before the early ones are waited for: this process
+                # works out its share first, while the workers go on (``FamilyPool._start``)
+                worked = pending()
+                first = next(worked, None)
                 done = self._early_results(early)
                 lost = [s for s in early if s not in done and members.get(s)]
                 self._write(list(done.values()))
-                for results in pending():  # each as it comes: written while the workers go on
-                    self._write(results)
+                for found in itertools.chain([first] if first is not None else [], worked):
+                    self._write(found)  # each as it comes: written while the workers go on
                 if lost:
-                    for results in self._pool.start_refs([(s, members[s]) for s in lost])():
-                        self._write(results)
+                    for found in self._pool.start_refs([(s, members[s]) for s in lost])():
+                        self._write(found)
 
     def _write(self, results: list[Provenance]) -> None:
         story_store.put_families(self.db, [m for result in results for m in result.members])
@@ -288,6 +293,7 @@ class FamilyPool:
         self.store = store
         self.minhash_key = minhash_key
         self._pool: ProcessPoolExecutor | None = None
+        self._submitted: list[Future[list[Provenance]]] = []  # by ``submit``: maybe still running
 
     def __enter__(self) -> FamilyPool:
         return self
@@ -320,11 +326,13 @@ class FamilyPool:
         if not self.may_submit():
             return None
         try:
-            return self._forked().submit(work, items)
+            future = self._forked().submit(work, items)
         except BrokenProcessPool:  # a worker died: the caller works these out later, here
             self.close()
             self.workers = 1
             return None
+        self._submitted = [f for f in self._submitted if not f.done()] + [future]
+        return future
 
     def _forked(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -389,12 +397,17 @@ class FamilyPool:
                 load = 0.0
             chunks[-1].append(item)
             load += weight
+        # More chunks than idle workers: this process, idle while it waits, works out the last one
+        # itself (three stories of one size on two workers kept one worker idle for the last third).
+        busy = sum(1 for f in self._submitted if not f.done())
+        own = chunks.pop() if len(chunks) + busy > self.workers else None
         try:
             running = [pool.submit(work, chunk) for chunk in chunks]
         except BrokenProcessPool:
             running = []
 
         def parts() -> Iterator[list[Provenance]]:
+            mine = here(own) if own is not None else None
             for k in range(len(chunks)):
                 try:
                     if len(running) != len(chunks):
@@ -404,8 +417,10 @@ class FamilyPool:
                     self.close()
                     self.workers = 1
                     yield from (here(rest) for rest in chunks[k:])
-                    return
+                    break
                 yield found
+            if mine is not None:
+                yield mine
 
         return parts
 
