@@ -279,7 +279,7 @@ def test_a_story_state_is_written_again_only_once_it_changes(
 
 
 @pytest.mark.parametrize("told", [False, True])
-@pytest.mark.parametrize("changed_at", [3, 450])
+@pytest.mark.parametrize("changed_at", [3, 250])
 def test_chunks_prepared_early_are_kept_only_while_their_articles_read_the_same(
     tmp_path: Path, changed_at: int, told: bool
 ) -> None:

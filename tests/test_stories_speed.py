@@ -3,11 +3,14 @@ checks, alignment bounds, estimate matrices and families worked out in forked pr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -267,6 +270,68 @@ def test_topic_groups_from_a_helper_process_place_articles_as_well(
     assert scores[1] >= scores[0] - 0.02 and scores[1] > 0.8, scores
 
 
+def test_near_copies_found_by_the_helper_are_the_ones_found_here(
+    tmp_path: Path, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunk preparer's helper finds each later chunk's near copies, among the stored articles
+    and the run's earlier chunks, as the placing process finds them (asked here too, chunk by chunk,
+    over the whole chunk), so the stories, families and relations are the one-process run's, over a
+    store that an earlier run filled."""
+    import copydesk.stories.stage as stage_module
+
+    monkeypatch.setattr(stage_module, "MIN_TOPIC_HELPER_BATCH", 1)
+    compared: list[dict[str, str]] = []
+    copies_first = StoryStage._copies_first
+
+    def checked(self: StoryStage, *args: Any) -> dict[str, tuple[str, float]]:
+        db, _, articles, features, copies, found_ahead = args
+        if found_ahead is not None:
+            signatures = np.stack([f.signature for f in features])
+            here = copies.find(db, [a.id for a in articles], [a.text for a in articles], signatures)
+            assert {articles[i].id: aid for i, aid in here.items()} == found_ahead
+            compared.append(found_ahead)
+        return copies_first(self, *args)
+
+    monkeypatch.setattr(StoryStage, "_copies_first", checked)
+    ordered = sorted(corpus, key=lambda a: (a.published, a.source_id))
+    runs = [ordered[: len(ordered) // 3], ordered[len(ordered) // 3 :]]  # copies of stored ones come later
+    # trimmed copies, days later, of the second run's first articles: found in its first chunk
+    last = max(a.published for a in corpus)
+    runs[1] += [
+        dataclasses.replace(
+            a,
+            source_id=a.source_id + "-trim",
+            text=a.text.rsplit(". ", 1)[0] + ".",
+            published=last + timedelta(days=2),
+        )
+        for a in runs[1][:3]
+    ]
+    results = []
+    for workers in (1, 2):
+        target = tmp_path / f"w{workers}"
+        target.mkdir()
+        settings = load_settings({"db": target / "s.db", "workers": 1}, environ={})
+        for n, part in enumerate(runs):
+            path = target / f"news{n}.jsonl"
+            with path.open("w", encoding="utf-8") as fh:
+                for a in part:
+                    row = {
+                        "id": a.source_id,
+                        "title": a.title,
+                        "text": a.text,
+                        "published": a.published.isoformat(),
+                    }
+                    fh.write(json.dumps(row) + "\n")
+            service.ingest([str(path)], settings, executor="inprocess")
+            with Database.open(settings.db) as db:
+                StoryStage(workers=workers, batch=6).run(db, [])
+        with Database.open(settings.db) as db:
+            rows = db.query("SELECT article_id, story_id FROM story_members ORDER BY article_id")
+            results.append((_members(db), [tuple(r) for r in rows]))
+    assert len(compared) >= 5 and sum(len(found) for found in compared) >= 3  # the helper found copies
+    assert results[0] == results[1]
+
+
 def _bcubed_f1(gold: list[str], pred: list[str]) -> float:
     pairs = list(zip(gold, pred, strict=True))
     precision = sum(
@@ -360,7 +425,7 @@ def test_a_family_worker_that_dies_leaves_the_work_to_this_process(
         assert pool.workers == 1  # and it forks no more
 
 
-@pytest.mark.parametrize("dies_in", ["_prepare_in_helper", "_groups_in_helper"])
+@pytest.mark.parametrize("dies_in", ["_prepare_in_helper", "_groups_in_helper", "_find_in_helper"])
 def test_a_chunk_preparer_that_dies_leaves_the_chunks_to_this_process(
     tmp_path: Path, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch, dies_in: str
 ) -> None:
@@ -472,3 +537,23 @@ def test_near_copy_candidates_rank_the_same_with_signatures_kept_or_read_back(
         assert found[0] == ids[i] or estimated_jaccard(signatures[i], stored[found[0]][1]) == 1.0
         estimates = [estimated_jaccard(signatures[i], stored[a][1]) for a in found]
         assert estimates == sorted(estimates, reverse=True)
+
+
+def test_the_stored_index_leaves_out_the_runs_own_articles(
+    tmp_path: Path, corpus: list[GeneratedArticle]
+) -> None:
+    """A run's own articles are indexed as it places them, even those an interrupted run signed
+    already: the index of stored articles leaves them out, rows numbered without gaps."""
+    from copydesk.stories.near_copies import load_lsh_and_owners
+
+    config = MinHashConfig()
+    with Database.open(_ingest(tmp_path, corpus)) as db:
+        StoryStage().run(db, [])
+        _, every = load_lsh_and_owners(db, config)
+        left_out = frozenset(every[::3])
+        index, owners = load_lsh_and_owners(db, config, left_out)
+        stored = story_store.hashes_and_signatures(db, owners, config.key)
+    assert owners == [a for a in every if a not in left_out] and len(every) == len(corpus)
+    signatures = np.stack([stored[a][1] for a in owners])
+    queries, rows = index.query_pairs(signatures)
+    assert set(zip(queries.tolist(), rows.tolist(), strict=True)) >= {(k, k) for k in range(len(owners))}

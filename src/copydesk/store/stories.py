@@ -192,6 +192,11 @@ def get_features(db: Database, ids: Sequence[str], *, lists: bool = True) -> dic
     return out
 
 
+def features_bound(db: Database) -> int:
+    """At least as many as the stored fingerprint rows (the highest row number: no table scan)."""
+    return int(db.query("SELECT COALESCE(MAX(rowid), 0) FROM story_features")[0][0])
+
+
 def iter_signatures(
     db: Database, minhash_key: str, batch: int = 20_000
 ) -> Iterator[tuple[list[str], np.ndarray]]:

@@ -10,7 +10,8 @@ whole batch in a few array operations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,9 +28,40 @@ RECENT_SIGNATURES = 100_000
 _PAIRS_AT_ONCE = 4096
 
 
+@dataclass(frozen=True, slots=True)
+class CopyCheck:
+    """What a near-copy finder is made from: the signatures' configuration and the verified share of
+    shingles that makes a near copy."""
+
+    minhash: MinHashConfig
+    threshold: float
+
+
+def load_lsh_and_owners(
+    db: Database, config: MinHashConfig, leave_out: Collection[str] = frozenset()
+) -> tuple[LshIndex, list[str]]:
+    """The LSH index over every stored signature but those of ``leave_out`` (a run's own articles,
+    added as they are placed, even where an interrupted run signed them), and the article of each
+    row, in one pass over the stored signatures."""
+    index = LshIndex(config)
+    owners: list[str] = []
+    for ids, signatures in story_store.iter_signatures(db, config.key):
+        if leave_out:
+            kept = [k for k, aid in enumerate(ids) if aid not in leave_out]
+            if len(kept) < len(ids):
+                ids, signatures = [ids[k] for k in kept], signatures[kept]
+        if ids:
+            index.add(np.arange(len(owners), len(owners) + len(ids)), signatures)
+            owners.extend(ids)
+    return index, owners
+
+
 class NearCopyFinder:
     """The LSH index over every signed article, the article of each index row, and the recent
-    articles' signatures and shingle prints."""
+    articles' signatures and shingle prints.
+
+    Placed articles may be handed over with ``add_later``: they are indexed before the next ``find``
+    (a caller that has another process find its copies then never indexes them itself)."""
 
     def __init__(
         self,
@@ -46,6 +78,7 @@ class NearCopyFinder:
         self.owners = owners
         self.prints = ShinglePrints(MinHasher(minhash))
         self._first_added = len(owners)  # the index row of the run's first added article
+        self._later: list[tuple[list[str], np.ndarray]] = []  # ``add_later``, in order
         # The latest added rows' signatures, row r at (r - _first_added) % capacity.
         self._recent = np.zeros((max(1, min(expected, RECENT_SIGNATURES)), minhash.num_perm), np.uint32)
 
@@ -64,6 +97,10 @@ class NearCopyFinder:
         kept = rows[-len(self._recent) :]
         self._recent[(kept - self._first_added) % len(self._recent)] = signatures[-len(kept) :]
 
+    def add_later(self, article_ids: list[str], signatures: np.ndarray) -> None:
+        """``add``, once a ``find`` needs it."""
+        self._later.append((article_ids, signatures))
+
     def remember(self, prints: dict[str, np.ndarray]) -> None:
         """Keep prints the caller made of articles' current texts (``lsh.split_prints``)."""
         for key, found in prints.items():
@@ -75,6 +112,9 @@ class NearCopyFinder:
         """For each article (by position) that verifiably near-copies an indexed one, that one.
 
         The articles' prints are made from their texts unless ``remember``ed under their ids."""
+        later, self._later = self._later, []
+        for placed_ids, placed_signatures in later:
+            self.add(placed_ids, placed_signatures)
         if len(article_ids) == 0 or not self.owners:
             return {}
         shortlist = self.shortlist(db, signatures)
@@ -185,3 +225,61 @@ def estimated_jaccards(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     counts = valid.sum(axis=1)
     estimates: np.ndarray = np.where(counts > 0, equal.sum(axis=1) / np.maximum(counts, 1), 0.0)
     return estimates
+
+
+# What a helper keeps of a chunk it prepared: the ids, texts and signatures of its fingerprinted
+# articles, and their shingle prints (texts and prints dropped once its copies are found).
+_MadeChunk = tuple[list[str], list[str], np.ndarray, dict[str, np.ndarray]]
+# The first chunk as the placing process made it: its ids, signatures and shingle prints.
+FirstChunk = tuple[list[str], np.ndarray, dict[str, np.ndarray]]
+
+
+class CopiesAhead:
+    """Near copies of a run's chunks found in the forked helper that prepares them, ahead of their
+    placement.
+
+    Which indexed article a new one near-copies depends on what was indexed before it and nothing
+    else: the stored articles (the run's own left out) and every article of the run's earlier
+    chunks, chunk by chunk. The helper holds what it prepared (signatures, texts, prints), so it
+    finds chunk k's copies while the placing process still places chunk k-1, indexing the chunks as
+    that process would; the first chunk, prepared there, is sent along with the first request."""
+
+    def __init__(self, check: CopyCheck, chunks: Sequence[Sequence[str]]) -> None:
+        self.check = check
+        self.pending = frozenset(aid for ids in chunks for aid in ids)
+        self._finder: NearCopyFinder | None = None
+        self._indexed = 0  # chunks indexed, from the first
+        self._made: dict[int, _MadeChunk] = {}
+
+    def keep(
+        self, k: int, ids: list[str], texts: list[str], signatures: np.ndarray, prints: dict[str, np.ndarray]
+    ) -> None:
+        """What chunk ``k`` was made of (its fingerprinted articles, in order)."""
+        self._made[k] = (ids, texts, signatures, prints)
+
+    def find(self, db: Database, k: int, first: FirstChunk | None) -> dict[str, str] | None:
+        """Chunk ``k``'s articles that near-copy an indexed one, each with that one, as
+        ``NearCopyFinder.find`` gives them to the placing process; ``first``: the first chunk's
+        ids, signatures and prints (sent with the request for the second; its prints spare the
+        helper reading and hashing its texts again). None where a chunk it needs was not made here."""
+        if self._finder is None:
+            index, owners = load_lsh_and_owners(db, self.check.minhash, self.pending)
+            self._finder = NearCopyFinder(
+                self.check.minhash, self.check.threshold, index, owners, len(self.pending)
+            )
+        finder = self._finder
+        if first is not None and self._indexed == 0:
+            finder.add(first[0], first[1])
+            finder.remember(first[2])
+            self._indexed = 1
+        while self._indexed < k and (made := self._made.pop(self._indexed, None)) is not None:
+            finder.add(made[0], made[2])
+            self._indexed += 1
+        made = self._made.get(k)
+        if made is None or self._indexed != k:
+            return None
+        ids, texts, signatures, prints = made
+        finder.remember(prints)
+        found = finder.find(db, ids, texts, signatures)
+        self._made[k] = (ids, [], signatures, {})  # indexed with the next request
+        return {ids[i]: aid for i, aid in found.items()}

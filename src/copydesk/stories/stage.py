@@ -5,7 +5,8 @@ Steps, each persisted so the stage can be rerun alone (it only ever places *unpl
 1. fingerprints: normalised hash, MinHash signature, feature vector (``story_features``); the vector is
    usually computed at ingest, in the worker processes (``StoryPrintStage``), and only signed here,
    chunks ahead of placement (``copydesk.stories.chunk_prep``);
-2. copies first: an article whose exact or verified near copy is already in a story joins that story;
+2. copies first: an article whose exact or verified near copy is already in a story joins that story
+   (the near copies of later chunks found a chunk ahead by the chunk preparer's helper);
 3. the rest go through ``StoryDesk.assign`` (join or open, never reshuffle) and new stories get topics;
 4. copy families and provenance are recomputed for the stories that changed; those a chunk no longer
    touches are started on in a worker while later chunks are placed (``FamilyRefresh``).
@@ -21,7 +22,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from copydesk.fingerprint.lsh import LshIndex, split_prints
+from copydesk.fingerprint.lsh import split_prints
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
@@ -34,7 +35,7 @@ from copydesk.stories.chunk_prep import ChunkPreparer, helper_allowed
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.grouping import load_libraries
-from copydesk.stories.near_copies import NearCopyFinder
+from copydesk.stories.near_copies import RECENT_SIGNATURES, CopyCheck, NearCopyFinder, load_lsh_and_owners
 from copydesk.stories.provenance import FamilyRefresh, Titled
 
 # Unplaced articles from which a run prepares its chunks (and their topic groups) in a helper process
@@ -123,7 +124,13 @@ class StoryStage(CorpusStage):
             return
         with threadpool_limits(self.blas_threads, user_api="blas"), batch_collection():
             preparer = ChunkPreparer(
-                db, self._chunks(pending), self.fingerprint, self.config, helper=True, provisional=True
+                db,
+                self._chunks(pending),
+                self.fingerprint,
+                self.config,
+                helper=True,
+                provisional=True,
+                copies=self._copies_ahead(db),
             )
             self._early = (pending, preparer)
             preparer.prepare_first()
@@ -145,6 +152,15 @@ class StoryStage(CorpusStage):
     def _helped(self, db: Database, pending: Sequence[str]) -> bool:
         """Whether chunks are prepared by a forked helper (the first one in this process)."""
         return self.workers > 1 and len(pending) >= MIN_TOPIC_HELPER_BATCH and helper_allowed(db)
+
+    def _copies_ahead(self, db: Database) -> CopyCheck | None:
+        """What a chunk preparer's helper finds near copies with, where it may: while every stored
+        fingerprint, the run's included, fits the signatures a finder keeps in memory (a second
+        index of a large store would cost the helper its memory, and it would read back from the
+        store signatures this process may not have written yet)."""
+        if story_store.features_bound(db) > RECENT_SIGNATURES:
+            return None
+        return CopyCheck(self.minhash, self.config.near_copy_threshold)
 
     def print_stage(self) -> StoryPrintStage:
         """The per-article stage that computes this stage's feature vectors at ingest."""
@@ -224,14 +240,19 @@ class StoryStage(CorpusStage):
             preparer.settle(rewritten)
         else:
             preparer = ChunkPreparer(
-                db, self._chunks(pending), self.fingerprint, self.config, helper=self._helped(db, pending)
+                db,
+                self._chunks(pending),
+                self.fingerprint,
+                self.config,
+                helper=self._helped(db, pending),
+                copies=self._copies_ahead(db),
             )
         try:
             desk = load_desk(db, self.config)
             copies = NearCopyFinder(
                 self.minhash,
                 self.config.near_copy_threshold,
-                *load_lsh_and_owners(db, self.minhash),
+                *load_lsh_and_owners(db, self.minhash, frozenset(pending)),
                 len(pending),
             )
         except BaseException:
@@ -241,13 +262,13 @@ class StoryStage(CorpusStage):
         last_touched: set[str] = set()
         saved: dict[str, _SavedState] = {}
         with preparer, FamilyRefresh(db, self.lexicon, self.minhash, self.workers) as families:
-            for chunk in preparer:
+            for k, chunk in enumerate(preparer):
                 articles, features = chunk.articles, chunk.features
                 copies.remember(chunk.prints)
                 reused = chunk.reused
                 story_store.sign_features(db, [f for f, r in zip(features, reused, strict=True) if r])
                 story_store.put_features(db, [f for f, r in zip(features, reused, strict=True) if not r])
-                placed = self._copies_first(db, desk, articles, features, copies)
+                placed = self._copies_first(db, desk, articles, features, copies, preparer.copies_found(k))
                 rest = [i for i in range(len(articles)) if articles[i].id not in placed]
                 assignments = desk.assign(
                     [articles[i].id for i in rest],
@@ -265,8 +286,10 @@ class StoryStage(CorpusStage):
                 touched.update(now_touched)
                 save_desk(db, desk, {s for _, s, _ in members}, saved)
                 story_store.put_members(db, members)
-                if features:
-                    copies.add([f.article_id for f in features], np.stack([f.signature for f in features]))
+                if features:  # indexed before the next near-copy check made here
+                    copies.add_later(
+                        [f.article_id for f in features], np.stack([f.signature for f in features])
+                    )
                 report.changed += len(articles)
                 # Stories the last chunk touched and this one did not are likely complete (input in
                 # date order): their families are worked out now, on the core placement leaves idle.
@@ -297,12 +320,16 @@ class StoryStage(CorpusStage):
         articles: Sequence[story_store.StoryText],
         features: Sequence[story_store.StoredFeatures],
         copies: NearCopyFinder,
+        found_ahead: dict[str, str] | None = None,
     ) -> dict[str, tuple[str, float]]:
-        """Articles whose exact or near copy already sits in a story join that story directly."""
+        """Articles whose exact or near copy already sits in a story join that story directly
+        (``found_ahead``: the chunk's near copies, found by the chunk preparer's helper)."""
         by_hash = story_store.articles_with_hash(db, [f.norm_hash for f in features])
         twins = {i: by_hash[f.norm_hash] for i, f in enumerate(features) if f.norm_hash in by_hash}
         rest = [i for i in range(len(articles)) if i not in twins]
-        if rest:
+        if rest and found_ahead is not None:
+            twins.update((i, found_ahead[articles[i].id]) for i in rest if articles[i].id in found_ahead)
+        elif rest:
             found = copies.find(
                 db,
                 [articles[i].id for i in rest],
@@ -358,22 +385,3 @@ def save_desk(db: Database, desk: StoryDesk, touched: set[str], saved: dict[str,
         rows.append(story_store.StoredStory(sid, *state, desk.total(sid)))
     if rows:
         story_store.save_story_states(db, rows)
-
-
-def lsh_owner_ids(db: Database, config: MinHashConfig) -> list[str]:
-    return [aid for ids, _ in story_store.iter_signatures(db, config.key) for aid in ids]
-
-
-def load_lsh(db: Database, config: MinHashConfig) -> LshIndex:
-    """The LSH index over every stored signature, rows numbered in ``lsh_owner_ids`` order."""
-    return load_lsh_and_owners(db, config)[0]
-
-
-def load_lsh_and_owners(db: Database, config: MinHashConfig) -> tuple[LshIndex, list[str]]:
-    """``load_lsh`` and ``lsh_owner_ids`` in one pass over the stored signatures."""
-    index = LshIndex(config)
-    owners: list[str] = []
-    for ids, signatures in story_store.iter_signatures(db, config.key):
-        index.add(np.arange(len(owners), len(owners) + len(ids)), signatures)
-        owners.extend(ids)
-    return index, owners
