@@ -91,6 +91,22 @@ def test_known_words_is_the_set_is_word_and_not_is_nonword_describe() -> None:
     assert [w for w in table if len(w) > 1 and (w in known) != (is_word(w) and not is_nonword(w))] == []
 
 
+def test_word_lists_read_directly_are_wordfreqs_and_give_its_zipf_values() -> None:
+    """The word lists are read from wordfreq's data files without importing wordfreq; the buckets
+    and each word's Zipf value are what wordfreq's own functions give (regional variants and other
+    names go through wordfreq itself)."""
+    import wordfreq
+
+    from copydesk.clean.words import frequency_buckets
+
+    for lang in ("en", "de", "en-GB"):
+        assert frequency_buckets(lang) == wordfreq.get_frequency_list(lang)
+    table = zipf_table("en")
+    sample = [w for bucket in frequency_buckets("en")[::40] for w in bucket[:3]]
+    assert len(sample) > 30
+    assert all(round(table[w], 2) == wordfreq.zipf_frequency(w, "en") for w in sample if w.isalpha())
+
+
 # ASCII controls of every kind beside plain text, and a few of the non-ASCII spaces the regex knows
 _SPACING_PIECES = st.sampled_from(
     ["word", " ", "\n", "\t", "\r", "\x00", "\x0b", "\x0c", "\x1f", "\x7f", "~", "\u00a0", "\u200b", "\u3000"]

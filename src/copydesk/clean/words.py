@@ -1,6 +1,7 @@
 """Word evidence for the cleaning stages: word frequencies, scripts, language hints.
 
-Frequencies come from wordfreq. Looking a word up through ``zipf_frequency`` costs microseconds, so the
+Frequencies come from wordfreq's word lists (``frequency_buckets``). Looking a word up through
+wordfreq's ``zipf_frequency`` costs microseconds, so the
 Zipf table of a language is built once per process (``zipf_table``, an ``lru_cache``; the stories
 stage's lexicon reads the same table) and single lookups are cached too (``zipf``). The caches only
 memoise pure functions of their arguments: results never change between calls, so this is not hidden
@@ -9,12 +10,15 @@ state.
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import math
 import re
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
-import wordfreq
+import msgpack
 
 # A token "is a word" of the language above this Zipf value (3 = once per million words); single
 # letters other than the real one-letter words are never words, whatever wordfreq says about them.
@@ -33,13 +37,50 @@ def vocabulary(words: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8)
+def frequency_buckets(lang: str) -> list[list[str]]:
+    """wordfreq's best word list for ``lang`` (``wordfreq.get_frequency_list``): its words in buckets
+    of one centibel, the most frequent first. Read here from wordfreq's own data file where one is
+    named for ``lang`` exactly: importing wordfreq finds that folder by walking the importer's stack
+    (reading the source of every frame) and loads its language-code tables, 0.06-0.13 s of every
+    process start. Other names (regional variants) and unexpected files go through wordfreq."""
+    found = _wordlist_file(lang)
+    if found is not None:
+        with gzip.open(found, "rb") as infile:
+            data = msgpack.load(infile, raw=False)
+        header = data[0] if data else None
+        if isinstance(header, dict) and header.get("format") == "cB" and header.get("version") == 1:
+            return list(data[1:])
+    import wordfreq
+
+    return list(wordfreq.get_frequency_list(lang))
+
+
+def _wordlist_file(lang: str) -> Path | None:
+    """wordfreq's ``best`` list file for ``lang``: the large list where there is one, else the small."""
+    spec = importlib.util.find_spec("wordfreq")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
+    for size in ("large", "small"):
+        path = folder / f"{size}_{lang}.msgpack.gz"
+        if path.is_file():
+            return path
+    return None
+
+
+def _centibel_frequency(index: int) -> float:
+    """The frequency of bucket ``index`` (``wordfreq.cB_to_freq(-index)``, the same arithmetic)."""
+    return float(10 ** (-index / 100))
+
+
+@lru_cache(maxsize=8)
 def zipf_table(lang: str) -> dict[str, float]:
     """The Zipf value (log10 of the frequency + 9, unrounded) of every word wordfreq lists for ``lang``,
     in its order: the values ``get_frequency_dict`` gives, built bucket by bucket (its words come in
     buckets of one centibel): one logarithm a bucket, a third of the time. Shared, never changed."""
     table: dict[str, float] = {}
-    for index, bucket in enumerate(wordfreq.get_frequency_list(lang)):
-        freq = wordfreq.cB_to_freq(-index)
+    for index, bucket in enumerate(frequency_buckets(lang)):
+        freq = _centibel_frequency(index)
         if freq > 0:
             table.update(dict.fromkeys(bucket, math.log10(freq) + 9.0))
     return table
@@ -62,8 +103,8 @@ def known_words(lang: str = "en") -> frozenset[str]:
     listed twice keeps its last, lowest value)."""
     known = {"a", "i"} if lang == "en" else set()
     table = zipf_table(lang)
-    for index, bucket in enumerate(wordfreq.get_frequency_list(lang)):
-        freq = wordfreq.cB_to_freq(-index)
+    for index, bucket in enumerate(frequency_buckets(lang)):
+        freq = _centibel_frequency(index)
         if freq <= 0 or round(math.log10(freq) + 9.0, 2) < WORD_ZIPF:
             break  # buckets come in falling frequency
         for word in bucket:
