@@ -196,3 +196,42 @@ def test_forked_workers_inherit_a_pipeline_warmed_up_once_here() -> None:
     assert len(articles) == len(pages)
     assert {a.metadata["warmed_in"] for a in articles} == {os.getpid()}
     assert os.getpid() not in {a.metadata["worked_in"] for a in articles}
+
+
+def test_jsonl_inputs_say_how_many_pages_they_hold_and_the_last_batches_shrink(tmp_path: Path) -> None:
+    """An uncompressed JSONL file's lines are counted up front (other inputs say nothing); with every
+    source's count known, batches are written at half of what is still to come once that is less
+    than a full batch, never below ``TAIL_BATCH``, so the write left after the last page is small;
+    every article is stored either way."""
+    import gzip
+    import json
+
+    from copydesk.ingest.job import TAIL_BATCH, _batch_limit
+
+    rows = [json.dumps({"id": f"r{i}", "text": variant(i)}) for i in range(30)]
+    (tmp_path / "a.jsonl").write_text("\n".join(rows), encoding="utf-8")  # no newline at the end
+    (tmp_path / "b.jsonl").write_text("\n".join(rows[:5]) + "\n\n", encoding="utf-8")
+    (tmp_path / "c.jsonl.gz").write_bytes(gzip.compress("\n".join(rows).encode()))
+    (tmp_path / "d.txt").write_text(variant(1), encoding="utf-8")
+    sources, _, _ = file_sources([str(tmp_path)], 1_000_000)
+    assert {Path(s.origin).name: s.pages for s in sources} == {
+        "a.jsonl": 30,
+        "b.jsonl": 6,  # the blank line counted: a hint, not a count of pages
+        "c.jsonl.gz": None,
+        "d.txt": None,
+    }
+    assert [_batch_limit(2048, False, None, k, 0) for k in (0, 4000)] == [2048, 2048]
+    assert _batch_limit(2048, True, None, 0, 0) == TAIL_BATCH
+    assert _batch_limit(2048, False, 20_000, 1000, 0) == 2048  # far from the end: full batches
+    assert _batch_limit(2048, False, 5000, 4096, 0) == 452  # 904 to come
+    assert _batch_limit(2048, False, 5000, 4600, 0) == TAIL_BATCH  # 400 to come: no batch under 256
+    assert _batch_limit(2048, False, 5000, 3000, 1000) == 1500  # half of the 3,000 held or to come
+    with Database.open(tmp_path / "s.db") as db:
+        report = run_ingest(
+            [s for s in sources if s.pages is not None],
+            db=db,
+            pipeline=DocumentPipeline(stages=()),
+            executor=InProcessExecutor(),
+            batch_size=8,
+        )
+    assert report.stored == 30  # b.jsonl's rows are a.jsonl's first five: duplicates

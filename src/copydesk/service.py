@@ -317,7 +317,7 @@ def export_stream(settings: Settings, what: str, fmt: str) -> Iterator[bytes]:
 
 def ingest_pages(settings: Settings, pages: list[RawPage]) -> IngestReport:
     """Ingest pages handed over in memory (REST API) through the same pipeline and stages as ``run``."""
-    source = PageSource("api", None, lambda: iter(pages))
+    source = PageSource("api", None, lambda: iter(pages), len(pages))
     with open_store(settings) as db:
         report = run_ingest(
             [source],

@@ -123,3 +123,26 @@ def discover(paths: list[str]) -> Discovery:
             else:
                 found.skipped.append(SkippedInput(str(path), "no such file or directory", "missing"))
     return found
+
+
+# Files whose lines are counted up front for ``expected_pages`` (a second read of a larger one costs
+# more than the smaller last batches it buys).
+COUNTED_BYTES = 256 << 20
+
+
+def expected_pages(item: InputFile) -> int | None:
+    """About how many pages an input holds, where a cheap look tells: an uncompressed JSONL file's
+    lines (blank ones included) up to ``COUNTED_BYTES``; None for everything else."""
+    if item.format != "jsonl" or item.path is None or item.path.name.lower().endswith(".gz"):
+        return None
+    try:
+        if item.path.stat().st_size > COUNTED_BYTES:
+            return None
+        lines, last = 0, b"\n"
+        with item.path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                lines += block.count(b"\n")
+                last = block[-1:]
+    except OSError:
+        return None  # the reader reports it
+    return lines + (last != b"\n")
