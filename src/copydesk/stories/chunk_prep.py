@@ -184,14 +184,15 @@ def _start_preparer(path: Path, fingerprint: Fingerprint, copies: CopiesAhead | 
     settle_worker()
 
 
-def _prepare_in_helper(k: int, ids: list[str]) -> PreparedChunk:
+def _prepare_in_helper(k: int, ids: list[str], keep: bool) -> PreparedChunk:
+    """Chunk ``k`` prepared; ``keep``: its copies will be asked for (what they need stays here)."""
     db, fingerprint = _PreparerProcess.db, _PreparerProcess.fingerprint
     if db is None or fingerprint is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("chunk preparer started without its store")
     chunk = prepare_chunk(db, ids, fingerprint)
     _PreparerProcess.last = chunk.features
     copies = _PreparerProcess.copies
-    if copies is not None:  # its copies are found here: the prints stay (half of what was sent)
+    if copies is not None and keep:  # its copies are found here: the prints stay (half of what was sent)
         copies.keep(
             k,
             [f.article_id for f in chunk.features],
@@ -368,7 +369,7 @@ class ChunkPreparer:
         if self._pool is None or k >= len(self.chunks):
             return
         with contextlib.suppress(BrokenProcessPool):  # it died: this chunk and the rest are made here
-            made = self._pool.submit(_prepare_in_helper, k, self.chunks[k])
+            made = self._pool.submit(_prepare_in_helper, k, self.chunks[k], self._copies_ahead)
             self._sent[k] = made, self._pool.submit(_groups_in_helper, self.config)
             if self._provisional:
                 self._unsure.add(k)
