@@ -31,7 +31,7 @@ from copydesk.run.collection import batch_collection
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.store.vectors import pack_vector
-from copydesk.stories.chunk_prep import ChunkPreparer, helper_allowed
+from copydesk.stories.chunk_prep import ChunkPreparer, helper_allowed, signature_rows
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.grouping import load_libraries
@@ -286,10 +286,8 @@ class StoryStage(CorpusStage):
                 touched.update(now_touched)
                 save_desk(db, desk, {s for _, s, _ in members}, saved)
                 story_store.put_members(db, members)
-                if features:  # indexed before the next near-copy check made here
-                    copies.add_later(
-                        [f.article_id for f in features], np.stack([f.signature for f in features])
-                    )
+                # indexed before the next near-copy check made here
+                copies.add_later([f.article_id for f in features], signature_rows(features))
                 report.changed += len(articles)
                 # Stories the last chunk touched and this one did not are likely complete (input in
                 # date order): their families are worked out now, on the core placement leaves idle.
