@@ -229,6 +229,37 @@ def test_articles_round_trip_through_the_store(
     assert store.get_article(db, "a1") == article
 
 
+def test_raw_text_is_stored_only_where_cleaning_changed_the_text() -> None:
+    """A row whose cleaning changed nothing holds '' for ``raw_text`` (its ``text`` is both) and reads
+    back whole; a rewrite of ``text`` by a corpus pass stores the text before cleaning with it; rows
+    written whole (stores from before) read the same."""
+    import dataclasses
+
+    db = Database.memory()
+    body = "Harbour pilots walked out on Monday.\nRelated Articles"
+    same = Article(
+        id="a1", source_id="s1", origin="o", input_kind="text", content_hash="h1", raw_text=body, text=body
+    )
+    cut = dataclasses.replace(
+        same,
+        id="a2",
+        source_id="s2",
+        text=body.split("\n")[0],
+        removals=[Removal("chrome", "Related Articles", "r", 37)],
+    )
+    store.put_articles(db, [same, cut])
+    stored = dict(db.query("SELECT id, raw_text FROM articles"))
+    assert stored == {"a1": "", "a2": body}
+    assert store.get_article(db, "a1") == same and store.get_article(db, "a2") == cut
+    rewritten = dataclasses.replace(same, text=cut.text, removals=cut.removals)
+    store.update_articles(db, [rewritten])
+    assert db.query("SELECT raw_text FROM articles WHERE id = 'a1'")[0][0] == body
+    assert store.get_article(db, "a1") == rewritten
+    with db.atomic() as conn:  # unchanged by cleaning, written whole, as stores from before hold it
+        conn.execute("UPDATE articles SET raw_text = ?, text = ? WHERE id = 'a1'", (body, body))
+    assert store.get_article(db, "a1") == dataclasses.replace(rewritten, text=body)
+
+
 def test_sqlite_is_new_enough_for_fts5() -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
