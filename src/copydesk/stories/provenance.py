@@ -137,11 +137,11 @@ class FamilyRefresh:
                 # the first results asked for before the early ones are waited for: this process
                 # works out its share first, while the workers go on (``FamilyPool._start``)
                 worked = pending()
-                first = next(worked, None)
+                first = list(itertools.islice(worked, 1))
                 done = self._early_results(early)
                 lost = [s for s in early if s not in done and members.get(s)]
                 self._write(list(done.values()))
-                for found in itertools.chain([first] if first is not None else [], worked):
+                for found in itertools.chain(first, worked):
                     self._write(found)  # each as it comes: written while the workers go on
                 if lost:
                     for found in self._pool.start_refs([(s, members[s]) for s in lost])():
