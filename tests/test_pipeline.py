@@ -198,11 +198,11 @@ def test_forked_workers_inherit_a_pipeline_warmed_up_once_here() -> None:
     assert os.getpid() not in {a.metadata["worked_in"] for a in articles}
 
 
-def test_jsonl_inputs_say_how_many_pages_they_hold_and_the_last_batches_shrink(tmp_path: Path) -> None:
-    """An uncompressed JSONL file's lines are counted up front (other inputs say nothing); with every
-    source's count known, batches are written at half of what is still to come once that is less
-    than a full batch, never below ``TAIL_BATCH``, so the write left after the last page is small;
-    every article is stored either way."""
+def test_row_inputs_say_how_many_pages_they_hold_and_the_last_batches_shrink(tmp_path: Path) -> None:
+    """An uncompressed JSONL file's lines and a Parquet file's rows are counted up front (other inputs
+    say nothing); with every source's count known, batches are written at half of what is still to
+    come once that is less than a full batch, never below ``TAIL_BATCH``, so the write left after the
+    last page is small; every article is stored either way."""
     import gzip
     import json
 
@@ -213,12 +213,19 @@ def test_jsonl_inputs_say_how_many_pages_they_hold_and_the_last_batches_shrink(t
     (tmp_path / "b.jsonl").write_text("\n".join(rows[:5]) + "\n\n", encoding="utf-8")
     (tmp_path / "c.jsonl.gz").write_bytes(gzip.compress("\n".join(rows).encode()))
     (tmp_path / "d.txt").write_text(variant(1), encoding="utf-8")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": ["p1", "p2"], "text": [variant(2), variant(3)]}), tmp_path / "e.parquet")
+    (tmp_path / "f.parquet").write_bytes(b"not a parquet file")
     sources, _, _ = file_sources([str(tmp_path)], 1_000_000)
     assert {Path(s.origin).name: s.pages for s in sources} == {
         "a.jsonl": 30,
         "b.jsonl": 6,  # the blank line counted: a hint, not a count of pages
         "c.jsonl.gz": None,
         "d.txt": None,
+        "e.parquet": 2,  # from its footer
+        "f.parquet": None,  # unreadable: its reader reports it
     }
     assert [_batch_limit(2048, False, None, k, 0) for k in (0, 4000)] == [2048, 2048]
     assert _batch_limit(2048, True, None, 0, 0) == TAIL_BATCH
@@ -234,4 +241,4 @@ def test_jsonl_inputs_say_how_many_pages_they_hold_and_the_last_batches_shrink(t
             executor=InProcessExecutor(),
             batch_size=8,
         )
-    assert report.stored == 30  # b.jsonl's rows are a.jsonl's first five: duplicates
+    assert report.stored == 32  # a.jsonl and e.parquet (b.jsonl repeats a.jsonl: duplicates)

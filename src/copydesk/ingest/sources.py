@@ -132,7 +132,10 @@ COUNTED_BYTES = 256 << 20
 
 def expected_pages(item: InputFile) -> int | None:
     """About how many pages an input holds, where a cheap look tells: an uncompressed JSONL file's
-    lines (blank ones included) up to ``COUNTED_BYTES``; None for everything else."""
+    lines (blank ones included) up to ``COUNTED_BYTES``, a Parquet file's rows (its footer says);
+    None for everything else."""
+    if item.format == "parquet" and item.path is not None:
+        return _parquet_rows(item.path)
     if item.format != "jsonl" or item.path is None or item.path.name.lower().endswith(".gz"):
         return None
     try:
@@ -146,3 +149,13 @@ def expected_pages(item: InputFile) -> int | None:
     except OSError:
         return None  # the reader reports it
     return lines + (last != b"\n")
+
+
+def _parquet_rows(path: Path) -> int | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, pa.ArrowException):
+        return None  # the reader reports it
