@@ -52,6 +52,8 @@ def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
     with Database.open(tmp_path / "a.db") as db:
         assert db.applied_migrations() == first
         assert db.query("PRAGMA journal_mode")[0][0] == "wal"
+        # the search index keeps a batch's new terms in memory, not in many small segments (0011)
+        assert db.query("SELECT v FROM articles_fts_config WHERE k = 'hashsize'")[0][0] == 8 << 20
 
 
 def test_failed_migration_leaves_database_at_last_good_one(tmp_path: Path) -> None:
