@@ -198,6 +198,25 @@ def test_forked_workers_inherit_a_pipeline_warmed_up_once_here() -> None:
     assert os.getpid() not in {a.metadata["worked_in"] for a in articles}
 
 
+def test_local_pools_poll_fast_only_while_they_wind_down() -> None:
+    """Once every chunk is scheduled the pool's threads wake every few ms (so joining it does not wait
+    out pebble's 0.1 s naps); pebble's process-wide constant is back as found when the pool is done,
+    and when the caller stops reading early."""
+    from pebble.common.types import CONSTS
+
+    found = CONSTS.sleep_unit
+    pages = [RawPage(f"p{i}", f"p{i}.txt", "text", variant(i)) for i in range(8)]
+    seen: list[float] = []
+    for outcome in LocalExecutor(workers=2, chunk_size=2).map(DocumentPipeline(), pages):
+        assert isinstance(outcome, Article)
+        seen.append(CONSTS.sleep_unit)
+    assert seen[-1] < found and CONSTS.sleep_unit == found
+    early = LocalExecutor(workers=1, chunk_size=1, chunks_per_worker=1).map(DocumentPipeline(), pages)
+    next(early)
+    early.close()
+    assert CONSTS.sleep_unit == found
+
+
 def test_row_inputs_say_how_many_pages_they_hold_and_the_last_batches_shrink(tmp_path: Path) -> None:
     """An uncompressed JSONL file's lines and a Parquet file's rows are counted up front (other inputs
     say nothing); with every source's count known, batches are written at half of what is still to

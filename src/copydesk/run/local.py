@@ -14,8 +14,10 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from types import TracebackType
 
 from pebble import ProcessExpired, ProcessPool
+from pebble.common.types import CONSTS
 
 from copydesk.pipeline import DocumentPipeline
 from copydesk.records import RawPage, SkippedInput
@@ -46,6 +48,34 @@ def _run_chunk(pages: list[RawPage]) -> list[Outcome]:
     return pipeline.process_many(pages)
 
 
+class _PromptShutdown:
+    """pebble's pool threads wake every ``sleep_unit`` (0.1 s) to see whether the pool is to stop, so
+    joining a pool waited up to that long after its last result (a twentieth of a second on average
+    between ingest and the stages after it, ~2% of a 5,000-article run). Once every chunk is
+    scheduled, ``begin`` makes them wake every 5 ms for the rest of the pool's life, until the block
+    ends: pebble's constant is the process's, so the value found is put back then (a pool ending
+    beside this one meanwhile only polls faster, or stops slower, than it would have)."""
+
+    FAST_POLL = 0.005
+
+    def __init__(self) -> None:
+        self.found: float | None = None
+
+    def begin(self) -> None:
+        if self.found is None:
+            self.found = CONSTS.sleep_unit
+        CONSTS.sleep_unit = min(self.found, self.FAST_POLL)
+
+    def __enter__(self) -> _PromptShutdown:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self.found is not None:
+            CONSTS.sleep_unit = self.found
+
+
 @dataclass(slots=True)
 class LocalExecutor:
     workers: int
@@ -70,7 +100,11 @@ class LocalExecutor:
         if multiprocessing.get_start_method() == "fork":
             # once, here: forked workers inherit the loaded tables (each loaded them, 0.2 s of CPU)
             pipeline.warm_up()
-        with ProcessPool(max_workers=self.workers, initializer=_start_worker, initargs=(pipeline,)) as pool:
+        # the pool is joined inside the prompt block (its exit runs after the pool's)
+        with (
+            _PromptShutdown() as prompt,
+            ProcessPool(max_workers=self.workers, initializer=_start_worker, initargs=(pipeline,)) as pool,
+        ):
             iterator = iter(pages)
             chunks = iter(lambda: list(itertools.islice(iterator, self.chunk_size)), [])
             for chunk in chunks:
@@ -86,6 +120,7 @@ class LocalExecutor:
                 )
                 while len(pending) >= self.chunks_per_worker * self.workers:
                     yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
+            prompt.begin()
             while pending:
                 yield from self._collect(pool, pipeline, *pending.popleft(), per_page)
 
