@@ -271,8 +271,10 @@ def copy_families(
                 parent[find(i)] = find(j)
     if n > full:
         beyond = estimate_matrix(signatures[full:], signatures[:full])
+        # every later member's best candidates in one sort (a sort a member cost 6 us)
+        best = np.argsort(-beyond, axis=1, kind="stable")[:, :COPY_CANDIDATES].tolist()
         for row, e in enumerate(range(full, n)):
-            for j in np.argsort(-beyond[row], kind="stable")[:COPY_CANDIDATES].tolist():
+            for j in best[row]:
                 estimate = float(beyond[row, j])
                 call = judge.call(members[j], members[e], passages=False, estimate=estimate, copies_only=True)
                 if call is not None:
