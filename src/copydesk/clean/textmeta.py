@@ -91,8 +91,13 @@ def _norm(text: str) -> str:
 
 
 def _first_word_folded(text: str) -> str:
-    """The first word of ``_norm(text)`` (of a non-blank line), without folding the rest."""
-    return text.split(None, 1)[0].replace("’", "'").replace("‘", "'").casefold()
+    """The first word of ``_norm(text)`` (of a non-blank line), without folding the rest, and without
+    copying the rest either where the word ends within the line's first 40 characters (every line of
+    an article is asked, and most are paragraphs)."""
+    parts = text[:40].split(None, 1)
+    if len(parts) < 2 and len(text) > 40:  # the word may go on past the head
+        parts = text.split(None, 1)
+    return parts[0].replace("’", "'").replace("‘", "'").casefold()
 
 
 def _lines_reading(lines: Sequence[Line], title: str) -> Iterator[Line]:
@@ -141,6 +146,11 @@ def site_banner(line: Line) -> str | None:
     text = line.text
     if "|" not in text and "-" not in text and "–" not in text and "—" not in text:
         return None  # no separator _SITE_SPLIT could split at
+    first = _SITE_SPLIT.search(text)
+    if first is None:
+        return None  # one part
+    if text[: first.start()].strip() and not _may_be_banner(text, first):
+        return None  # judged without splitting the line (a paragraph with a dash in it, mostly)
     parts = [p.strip() for p in _SITE_SPLIT.split(text) if p.strip()]
     if len(parts) < 2:
         return None
@@ -155,6 +165,17 @@ def site_banner(line: Line) -> str | None:
         return None
     tagline = "," in rest or any(w in _TAGLINE_WORDS for w in rest_words)
     return name if tagline or masthead(name) else None
+
+
+def _may_be_banner(text: str, first: re.Match[str]) -> bool:
+    """False where ``site_banner`` returns None for what stands before and after the first separator:
+    a name (the first part) of more than five words or not capitalised, or more words after it than a
+    tagline has (separators hold no letters, so the tagline's words are the rest of the line's)."""
+    name_words = text[: first.start()].split()
+    if not 1 <= len(name_words) <= 5 or not all(w[:1].isupper() or w[:1].isdigit() for w in name_words):
+        return False
+    rest = islice(_LETTER_RUN.finditer(text[first.end() :].lower()), _TAGLINE_MOST_WORDS + 1)
+    return sum(1 for _ in rest) <= _TAGLINE_MOST_WORDS
 
 
 def masthead_line(lines: Sequence[Line]) -> str | None:
