@@ -323,13 +323,21 @@ static PyObject *strong_join_near(PyObject *self, PyObject *const *args, Py_ssiz
 static PyObject *memo_marks(PyObject *text, PyObject *memo, const TokenMemoApi *api, PyObject **words_out,
                             PyObject **lowered_out) {
     const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text), i = 0, kinds = 0;
-    PyObject *words = PyList_New(0), *lowered = PyList_New(0), *counts = NULL, *marks = NULL;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), i = 0, kinds = 0, count = 0;
+    /* the words counted first, so both lists are made at their size (appending reallocated each
+     * several times a line) */
+    while ((i = ascii_word_start(chars, length, i)) < length) {
+        i = ascii_word_end(chars, length, i);
+        count++;
+    }
+    PyObject *words = PyList_New(count), *lowered = PyList_New(count), *counts = NULL, *marks = NULL;
     PyObject *languages[32]; /* the languages met, in order, and their counts */
     long tally[32];
     int addressed = 0;
     if (words == NULL || lowered == NULL) goto fail;
-    while ((i = ascii_word_start(chars, length, i)) < length) {
+    i = 0;
+    for (Py_ssize_t w = 0; w < count; w++) {
+        i = ascii_word_start(chars, length, i);
         Py_ssize_t end = ascii_word_end(chars, length, i);
         PyObject *facts = api->lookup_ascii(memo, chars + i, end - i);
         if (facts == NULL) goto fail;
@@ -339,11 +347,12 @@ static PyObject *memo_marks(PyObject *text, PyObject *memo, const TokenMemoApi *
             PyErr_SetString(PyExc_TypeError, "a word's memo facts are (word, lowered, languages | None, addressed)");
             goto fail;
         }
-        int failed = PyList_Append(words, PyTuple_GET_ITEM(facts, 0)) < 0
-                     || PyList_Append(lowered, PyTuple_GET_ITEM(facts, 1)) < 0;
+        PyList_SET_ITEM(words, w, Py_NewRef(PyTuple_GET_ITEM(facts, 0)));
+        PyList_SET_ITEM(lowered, w, Py_NewRef(PyTuple_GET_ITEM(facts, 1)));
+        int failed = 0;
         PyObject *of = PyTuple_GET_ITEM(facts, 2);
         addressed |= PyTuple_GET_ITEM(facts, 3) == Py_True;
-        for (Py_ssize_t k = 0; !failed && PyTuple_Check(of) && k < PyTuple_GET_SIZE(of); k++) {
+        for (Py_ssize_t k = 0; PyTuple_Check(of) && k < PyTuple_GET_SIZE(of); k++) {
             PyObject *language = PyTuple_GET_ITEM(of, k);
             Py_ssize_t at = 0;
             while (at < kinds && languages[at] != language
@@ -369,12 +378,12 @@ static PyObject *memo_marks(PyObject *text, PyObject *memo, const TokenMemoApi *
     PyObject *best = Py_None;
     long hits = 0;
     for (Py_ssize_t k = 0; k < kinds; k++) {
-        PyObject *count = PyLong_FromLong(tally[k]);
-        if (count == NULL || PyDict_SetItem(counts, languages[k], count) < 0) {
-            Py_XDECREF(count);
+        PyObject *tallied = PyLong_FromLong(tally[k]);
+        if (tallied == NULL || PyDict_SetItem(counts, languages[k], tallied) < 0) {
+            Py_XDECREF(tallied);
             goto fail;
         }
-        Py_DECREF(count);
+        Py_DECREF(tallied);
         if (tally[k] > hits) { /* strictly more: the first of equals stays */
             hits = tally[k];
             best = languages[k];
@@ -411,7 +420,7 @@ static PyObject *ascii_line_facts(PyObject *self, PyObject *const *args, Py_ssiz
     PyObject *text = args[0];
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
     const TokenMemoApi *api = ((TextscanState *)PyModule_GetState(self))->memo_api;
-    PyObject *words = NULL, *lowered = NULL, *marks = NULL, *fields = NULL, *facts = NULL;
+    PyObject *words = NULL, *lowered = NULL, *marks = NULL, *facts = NULL;
     if (args[7] != Py_None && api != NULL) {
         if ((marks = memo_marks(text, args[7], api, &words, &lowered)) == NULL) return NULL;
     } else {
@@ -427,19 +436,20 @@ static PyObject *ascii_line_facts(PyObject *self, PyObject *const *args, Py_ssiz
     int ends = ascii_ends_sentence(PyUnicode_1BYTE_DATA(text), length);
     int anchor = ends && (count >= PyLong_AsSsize_t(args[4]) || length >= PyLong_AsSsize_t(args[5]));
     PyObject *script = count ? args[6] : Py_None;
-    PyObject *no_address = PyTuple_New(0);
-    if (no_address == NULL) goto done;
-    fields = Py_BuildValue("(OOOOOOOONOO)", words, lowered, ends ? Py_True : Py_False,
-                           anchor ? Py_True : Py_False, script, PyTuple_GET_ITEM(marks, 0),
-                           PyTuple_GET_ITEM(marks, 1), PyTuple_GET_ITEM(marks, 2), no_address, Py_False,
-                           count ? Py_True : Py_False);
-    if (fields == NULL) goto done;
-    PyObject *call = PyTuple_Pack(1, fields);
-    if (call == NULL) goto done;
-    facts = PyTuple_Type.tp_new((PyTypeObject *)args[3], call, NULL);
-    Py_DECREF(call);
+    PyObject *items[11] = {words, lowered, ends ? Py_True : Py_False, anchor ? Py_True : Py_False, script,
+                           PyTuple_GET_ITEM(marks, 0), PyTuple_GET_ITEM(marks, 1), PyTuple_GET_ITEM(marks, 2),
+                           NULL, Py_False, count ? Py_True : Py_False};
+    if ((items[8] = PyTuple_New(0)) == NULL) goto done;
+    /* the facts type's instance made here, as tuple.__new__ makes one of a subclass (its fields set
+     * in place: no tuple of fields built to be copied) */
+    PyTypeObject *facts_type = (PyTypeObject *)args[3];
+    facts = facts_type == &PyTuple_Type ? PyTuple_New(11) : facts_type->tp_alloc(facts_type, 11);
+    if (facts == NULL) {
+        Py_DECREF(items[8]);
+        goto done;
+    }
+    for (int k = 0; k < 11; k++) PyTuple_SET_ITEM(facts, k, k == 8 ? items[k] : Py_NewRef(items[k]));
 done:
-    Py_XDECREF(fields);
     Py_XDECREF(marks);
     Py_XDECREF(words);
     Py_XDECREF(lowered);
