@@ -1,5 +1,5 @@
 """The optional compiled kernels (copydesk._textscan, _tokenmemo, _overlap, _weigh,
-_sentkeys, _links); the rest is in pyproject.toml.
+_sentkeys, _links, _wordtable); the rest is in pyproject.toml.
 
 Where no C compiler is at hand the install still succeeds and the cleaning stages use their pure-Python
 path (and the stories stage its numpy and difflib one), which gives the same results, more slowly. ``REQUIRE_COPYDESK_KERNELS=1`` (set by the Makefile
@@ -20,5 +20,6 @@ setup(
         Extension("copydesk._weigh", ["src/copydesk/_weigh.c"], optional=optional),
         Extension("copydesk._sentkeys", ["src/copydesk/_sentkeys.c"], optional=optional),
         Extension("copydesk._links", ["src/copydesk/_links.c"], optional=optional),
+        Extension("copydesk._wordtable", ["src/copydesk/_wordtable.c"], optional=optional),
     ]
 )

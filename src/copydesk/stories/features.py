@@ -81,7 +81,7 @@ class Lexicon:
     would otherwise go; the cache belongs to this object, so two lexicons never share state.
     """
 
-    zipf: dict[str, float] = field(default_factory=dict)
+    zipf: Mapping[str, float] = field(default_factory=dict)
     _slots: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
     _entries: dict[str, _Entry] = field(default_factory=dict)
     _tokens: dict[str, tuple[str, _Entry, int]] = field(default_factory=dict)

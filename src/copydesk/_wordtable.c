@@ -1,0 +1,380 @@
+/* copydesk._wordtable: a language's word frequencies looked up in wordfreq's own list, in place.
+ *
+ * copydesk.clean.words.zipf_table used to build a dict of every word of the list (321k English
+ * words): unpacking them into str objects and inserting each cost ~0.1 s of every process start,
+ * on one core, before any ingest worker could begin. A WordTable keeps the decompressed list as it
+ * is (msgpack: an array of buckets, each an array of UTF-8 strings) and indexes its words where they
+ * lie in it: an open-addressing table of (hash, offset, length, bucket). A word listed in several
+ * buckets takes the last one's value, as a dict updated bucket by bucket does.
+ *
+ * WordTable(data, offset, values): ``data`` the decompressed list, ``offset`` where its first bucket
+ * starts (after the header), ``values[k]`` the value of bucket k's words (None: the bucket is left
+ * out). It is a read-only Mapping[str, float]: get, [], in, len, iteration over its words; and
+ * ``bucket_words(k)``, bucket k's words in the list's order.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    uint64_t hash;
+    uint32_t offset; /* of the word's bytes in data; 0 for an empty slot (no word starts at 0) */
+    uint32_t length;
+    uint32_t bucket;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *data; /* bytes */
+    PyObject *values; /* tuple of float | None, per bucket */
+    Py_ssize_t start; /* the first bucket's offset */
+    Slot *slots;
+    size_t mask;
+    Py_ssize_t used;
+    uint32_t *bucket_starts; /* per bucket: offset of its array header */
+    Py_ssize_t buckets;
+} WordTable;
+
+/* eight bytes at a time, each word folded in with a multiply and a shift; finished so that the low
+ * bits (the slot) depend on every byte */
+static inline uint64_t fold(uint64_t hash, uint64_t word) {
+    hash = (hash ^ word) * 0xBF58476D1CE4E5B9ULL;
+    return hash ^ (hash >> 29);
+}
+
+static uint64_t hash_bytes(const unsigned char *bytes, Py_ssize_t size) {
+    uint64_t hash = 0x9E3779B97F4A7C15ULL ^ (uint64_t)size;
+    while (size >= 8) {
+        uint64_t word;
+        memcpy(&word, bytes, 8);
+        hash = fold(hash, word);
+        bytes += 8;
+        size -= 8;
+    }
+    if (size > 0) {
+        uint64_t word = 0;
+        for (Py_ssize_t k = 0; k < size; k++) word |= (uint64_t)bytes[k] << (8 * k);
+        hash = fold(hash, word);
+    }
+    hash *= 0x94D049BB133111EBULL;
+    return hash ^ (hash >> 32);
+}
+
+/* msgpack: the length of an array at *at (moved past its header), -1 if there is none */
+static Py_ssize_t array_header(const unsigned char *data, Py_ssize_t size, Py_ssize_t *at) {
+    Py_ssize_t i = *at;
+    if (i >= size) return -1;
+    unsigned char c = data[i];
+    if ((c & 0xF0) == 0x90) {
+        *at = i + 1;
+        return c & 0x0F;
+    }
+    if (c == 0xDC && i + 3 <= size) {
+        *at = i + 3;
+        return ((Py_ssize_t)data[i + 1] << 8) | data[i + 2];
+    }
+    if (c == 0xDD && i + 5 <= size) {
+        *at = i + 5;
+        return ((Py_ssize_t)data[i + 1] << 24) | ((Py_ssize_t)data[i + 2] << 16) | ((Py_ssize_t)data[i + 3] << 8) |
+               data[i + 4];
+    }
+    return -1;
+}
+
+/* msgpack: a string at *at: its bytes' offset and length (*at moved past it); -1 if there is none */
+static int string_at(const unsigned char *data, Py_ssize_t size, Py_ssize_t *at, Py_ssize_t *offset,
+                     Py_ssize_t *length) {
+    Py_ssize_t i = *at, head, n;
+    if (i >= size) return -1;
+    unsigned char c = data[i];
+    if ((c & 0xE0) == 0xA0) {
+        head = 1;
+        n = c & 0x1F;
+    } else if (c == 0xD9 && i + 2 <= size) {
+        head = 2;
+        n = data[i + 1];
+    } else if (c == 0xDA && i + 3 <= size) {
+        head = 3;
+        n = ((Py_ssize_t)data[i + 1] << 8) | data[i + 2];
+    } else if (c == 0xDB && i + 5 <= size) {
+        head = 5;
+        n = ((Py_ssize_t)data[i + 1] << 24) | ((Py_ssize_t)data[i + 2] << 16) | ((Py_ssize_t)data[i + 3] << 8) |
+            data[i + 4];
+    } else {
+        return -1;
+    }
+    if (i + head + n > size) return -1;
+    *offset = i + head;
+    *length = n;
+    *at = i + head + n;
+    return 0;
+}
+
+static const unsigned char *table_bytes(const WordTable *table) {
+    return (const unsigned char *)PyBytes_AS_STRING(table->data);
+}
+
+/* the slot of the word, found or empty */
+static Slot *find(const WordTable *table, uint64_t hash, const unsigned char *word, Py_ssize_t length) {
+    const unsigned char *data = table_bytes(table);
+    size_t at = (size_t)hash & table->mask;
+    for (;;) {
+        Slot *slot = &table->slots[at];
+        if (slot->offset == 0) return slot;
+        if (slot->hash == hash && slot->length == (uint32_t)length &&
+            memcmp(data + slot->offset, word, (size_t)length) == 0)
+            return slot;
+        at = (at + 1) & table->mask;
+    }
+}
+
+static int build(WordTable *self) {
+    const unsigned char *data = table_bytes(self);
+    Py_ssize_t size = PyBytes_GET_SIZE(self->data), at = self->start, words = 0;
+    Py_ssize_t buckets = PyTuple_GET_SIZE(self->values);
+    if (size > (Py_ssize_t)UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "WordTable: a word list over 4 GB");
+        return -1;
+    }
+    self->bucket_starts = PyMem_Malloc(sizeof(uint32_t) * (size_t)(buckets > 0 ? buckets : 1));
+    if (self->bucket_starts == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    /* first pass: the buckets' places and how many words there are */
+    for (Py_ssize_t b = 0; b < buckets; b++) {
+        self->bucket_starts[b] = (uint32_t)at;
+        Py_ssize_t n = array_header(data, size, &at);
+        if (n < 0) goto malformed;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_ssize_t offset = 0, length = 0;
+            if (string_at(data, size, &at, &offset, &length) < 0) goto malformed;
+        }
+        words += n;
+    }
+    self->buckets = buckets;
+    size_t capacity = 1024;
+    while (capacity < (size_t)words + (size_t)words / 2 + 1) capacity <<= 1;
+    self->slots = PyMem_Calloc(capacity, sizeof(Slot));
+    if (self->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = capacity - 1;
+    for (Py_ssize_t b = 0; b < buckets; b++) {
+        if (PyTuple_GET_ITEM(self->values, b) == Py_None) continue;
+        at = self->bucket_starts[b];
+        Py_ssize_t n = array_header(data, size, &at);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_ssize_t offset = 0, length = 0;
+            string_at(data, size, &at, &offset, &length);
+            uint64_t hash = hash_bytes(data + offset, length);
+            Slot *slot = find(self, hash, data + offset, length);
+            if (slot->offset == 0) {
+                slot->hash = hash;
+                slot->offset = (uint32_t)offset;
+                slot->length = (uint32_t)length;
+                self->used++;
+            }
+            slot->bucket = (uint32_t)b; /* the last bucket listing it wins */
+        }
+    }
+    return 0;
+malformed:
+    PyErr_SetString(PyExc_ValueError, "WordTable: not a msgpack list of buckets of strings");
+    return -1;
+}
+
+static int table_init(WordTable *self, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"data", "offset", "values", NULL};
+    PyObject *data, *values;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "SnO:WordTable", names, &data, &offset, &values)) return -1;
+    if (self->data != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "WordTable is initialised once");
+        return -1;
+    }
+    PyObject *tuple = PySequence_Tuple(values);
+    if (tuple == NULL) return -1;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(tuple); k++) {
+        PyObject *value = PyTuple_GET_ITEM(tuple, k);
+        if (value != Py_None && !PyFloat_Check(value)) {
+            Py_DECREF(tuple);
+            PyErr_SetString(PyExc_TypeError, "WordTable: each bucket's value is a float or None");
+            return -1;
+        }
+    }
+    if (offset < 1 || offset > PyBytes_GET_SIZE(data)) {
+        Py_DECREF(tuple);
+        PyErr_SetString(PyExc_ValueError, "WordTable: the first bucket's offset lies outside the data");
+        return -1;
+    }
+    self->data = Py_NewRef(data);
+    self->values = tuple;
+    self->start = offset;
+    return build(self);
+}
+
+static void table_dealloc(WordTable *self) {
+    Py_XDECREF(self->data);
+    Py_XDECREF(self->values);
+    PyMem_Free(self->slots);
+    PyMem_Free(self->bucket_starts);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int ready(const WordTable *self) {
+    if (self->slots == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "WordTable not initialised");
+        return -1;
+    }
+    return 0;
+}
+
+/* the slot of a str key, NULL (no error) where the table does not hold it or the key is no str */
+static const Slot *slot_of(const WordTable *self, PyObject *key) {
+    if (!PyUnicode_Check(key)) return NULL;
+    Py_ssize_t length;
+    const char *bytes;
+    if (PyUnicode_IS_ASCII(key)) {
+        bytes = (const char *)PyUnicode_1BYTE_DATA(key);
+        length = PyUnicode_GET_LENGTH(key);
+    } else if ((bytes = PyUnicode_AsUTF8AndSize(key, &length)) == NULL) {
+        PyErr_Clear(); /* a str UTF-8 cannot hold (lone surrogates) is no word of the list */
+        return NULL;
+    }
+    const Slot *slot = find(self, hash_bytes((const unsigned char *)bytes, length), (const unsigned char *)bytes, length);
+    return slot->offset ? slot : NULL;
+}
+
+static PyObject *value_of(const WordTable *self, const Slot *slot) {
+    return Py_NewRef(PyTuple_GET_ITEM(self->values, slot->bucket));
+}
+
+static PyObject *table_get(WordTable *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get(word, default=None)");
+        return NULL;
+    }
+    if (ready(self) < 0) return NULL;
+    const Slot *slot = slot_of(self, args[0]);
+    if (slot != NULL) return value_of(self, slot);
+    return Py_NewRef(nargs == 2 ? args[1] : Py_None);
+}
+
+static PyObject *table_getitem(WordTable *self, PyObject *key) {
+    if (ready(self) < 0) return NULL;
+    const Slot *slot = slot_of(self, key);
+    if (slot != NULL) return value_of(self, slot);
+    PyErr_SetObject(PyExc_KeyError, key);
+    return NULL;
+}
+
+static int table_contains(WordTable *self, PyObject *key) {
+    if (ready(self) < 0) return -1;
+    return slot_of(self, key) != NULL;
+}
+
+static Py_ssize_t table_length(WordTable *self) { return self->used; }
+
+static PyObject *word_str(const WordTable *self, const Slot *slot) {
+    return PyUnicode_DecodeUTF8((const char *)table_bytes(self) + slot->offset, slot->length, "strict");
+}
+
+/* bucket_words(k) -> list[str]: bucket k's words in the list's order */
+static PyObject *table_bucket_words(WordTable *self, PyObject *arg) {
+    Py_ssize_t b = PyLong_AsSsize_t(arg);
+    if (b == -1 && PyErr_Occurred()) return NULL;
+    if (ready(self) < 0) return NULL;
+    if (b < 0 || b >= self->buckets) {
+        PyErr_SetString(PyExc_IndexError, "no such bucket");
+        return NULL;
+    }
+    const unsigned char *data = table_bytes(self);
+    Py_ssize_t size = PyBytes_GET_SIZE(self->data), at = self->bucket_starts[b];
+    Py_ssize_t n = array_header(data, size, &at);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_ssize_t offset = 0, length = 0;
+        string_at(data, size, &at, &offset, &length);
+        PyObject *word = PyUnicode_DecodeUTF8((const char *)data + offset, length, "strict");
+        if (word == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, word);
+    }
+    return out;
+}
+
+static PyObject *table_bucket_count(WordTable *self, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromSsize_t(self->buckets);
+}
+
+static PyObject *table_iter(WordTable *self) {
+    if (ready(self) < 0) return NULL;
+    PyObject *words = PyList_New(0);
+    if (words == NULL) return NULL;
+    for (size_t k = 0; k <= self->mask; k++) {
+        const Slot *slot = &self->slots[k];
+        if (slot->offset == 0) continue;
+        PyObject *word = word_str(self, slot);
+        if (word == NULL || PyList_Append(words, word) < 0) {
+            Py_XDECREF(word);
+            Py_DECREF(words);
+            return NULL;
+        }
+        Py_DECREF(word);
+    }
+    PyObject *iterator = PyObject_GetIter(words);
+    Py_DECREF(words);
+    return iterator;
+}
+
+static PyObject *table_reduce(WordTable *self, PyObject *unused) {
+    (void)unused;
+    if (ready(self) < 0) return NULL;
+    return Py_BuildValue("(O(OnO))", Py_TYPE(self), self->data, self->start, self->values);
+}
+
+static PyMethodDef table_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))table_get, METH_FASTCALL, "get(word, default=None)"},
+    {"bucket_words", (PyCFunction)table_bucket_words, METH_O, "bucket_words(k) -> bucket k's words, in order"},
+    {"bucket_count", (PyCFunction)table_bucket_count, METH_NOARGS, "how many buckets the list has"},
+    {"__reduce__", (PyCFunction)table_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMappingMethods table_mapping = {(lenfunc)table_length, (binaryfunc)table_getitem, NULL};
+static PySequenceMethods table_sequence = {.sq_contains = (objobjproc)table_contains};
+
+static PyTypeObject WordTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "copydesk._wordtable.WordTable",
+    .tp_basicsize = sizeof(WordTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_MAPPING,
+    .tp_doc = "WordTable(data, offset, values): a msgpack word list's words -> their bucket's value.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)table_init,
+    .tp_dealloc = (destructor)table_dealloc,
+    .tp_iter = (getiterfunc)table_iter,
+    .tp_methods = table_methods,
+    .tp_as_mapping = &table_mapping,
+    .tp_as_sequence = &table_sequence,
+};
+
+static int wordtable_exec(PyObject *module) {
+    if (PyType_Ready(&WordTableType) < 0) return -1;
+    return PyModule_AddObjectRef(module, "WordTable", (PyObject *)&WordTableType);
+}
+
+static PyModuleDef_Slot wordtable_slots[] = {{Py_mod_exec, wordtable_exec}, {0, NULL}};
+
+static struct PyModuleDef wordtable_module = {
+    PyModuleDef_HEAD_INIT, "copydesk._wordtable", "A word list's frequencies looked up in place.", 0, NULL,
+    wordtable_slots, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__wordtable(void) { return PyModuleDef_Init(&wordtable_module); }
