@@ -645,7 +645,8 @@ static PyObject *token_counts(PyObject *self, PyObject *const *args, Py_ssize_t 
         Py_DECREF(token);
         if (status < 0) goto done;
     }
-    if ((counts = PyDict_New()) == NULL) goto done;
+    /* made at its size: grown from empty, the dict was rebuilt five times over a 600-word text */
+    if ((counts = _PyDict_NewPresized(tally.n)) == NULL) goto done;
     for (Py_ssize_t k = 0; k < tally.n; k++) {
         PyObject *count = PyLong_FromSsize_t(tally.counts[k]);
         if (count == NULL || PyDict_SetItem(counts, tally.tokens[k], count) < 0) {
