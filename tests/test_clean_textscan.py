@@ -145,8 +145,25 @@ _FACT = st.tuples(
 @given(st.lists(_FACT, max_size=12), st.booleans())
 def test_compiled_join_screen_matches_the_reference(facts: list[TokenFacts], article_has: bool) -> None:
     article = frozenset({"quay", "zzzz"} if article_has else set())
-    got = spam_tokens.strong_join_near(facts, lambda: article)
+    asked: list[int] = []
+
+    def article_words() -> frozenset[str]:
+        asked.append(1)
+        return article
+
+    got = spam_tokens.strong_join_near(facts, article_words)
     assert got == spam_tokens.python_strong_join_near(facts, lambda: article)
+    assert len(asked) <= 1  # the article's words asked once a line at most
+
+
+@compiled
+@settings(max_examples=500)
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["", "x", 0.0, None])), max_size=8))
+def test_compiled_fact_flags_match_the_reference(facts: list[tuple[object, ...]]) -> None:
+    for flags in ((0,), (1,), (0, 1), (1, 0), ()):
+        assert textscan.fact_flags(facts, flags) == textscan.python_fact_flags(facts, flags)
+    with pytest.raises(IndexError):
+        textscan.fact_flags([(1,)], (3,))
 
 
 @compiled

@@ -30,7 +30,8 @@ def _as_dict(buckets: list[list[str]], values: list[float | None]) -> dict[str, 
     return table
 
 
-_WORDS = st.text(alphabet=st.sampled_from(list("abcé'ß-") + ["ü", "日", "\U0001f600"]), min_size=1, max_size=40)
+_LETTERS = [*"abcé'ß-", "ü", "日", "\U0001f600"]
+_WORDS = st.text(alphabet=st.sampled_from(_LETTERS), min_size=1, max_size=40)
 
 
 @settings(max_examples=300, deadline=None)

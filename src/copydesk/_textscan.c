@@ -242,15 +242,13 @@ static PyObject *scan_ascii_line(PyObject *self, PyObject *const *args, Py_ssize
     return line;
 }
 
-/* whether ``joined`` is a known word or one of the article's (``article_words()``, asked only here) */
-static int known_join(PyObject *joined, PyObject *known, PyObject *article_words) {
+/* whether ``joined`` is a known word or one of the article's (``article_words()``, asked only here
+ * and once a call: ``*words`` keeps what it gave, for the caller to release) */
+static int known_join(PyObject *joined, PyObject *known, PyObject *article_words, PyObject **words) {
     int found = PySet_Contains(known, joined);
     if (found != 0) return found;
-    PyObject *words = PyObject_CallNoArgs(article_words);
-    if (words == NULL) return -1;
-    found = PySequence_Contains(words, joined);
-    Py_DECREF(words);
-    return found;
+    if (*words == NULL && (*words = PyObject_CallNoArgs(article_words)) == NULL) return -1;
+    return PySequence_Contains(*words, joined);
 }
 
 static int fact_flag(PyObject *fact, Py_ssize_t k) { return PyObject_IsTrue(PyTuple_GET_ITEM(fact, k)); }
@@ -265,7 +263,7 @@ static PyObject *strong_join_near(PyObject *self, PyObject *const *args, Py_ssiz
         PyErr_SetString(PyExc_TypeError, "strong_join_near(facts, known, article_words, max_run)");
         return NULL;
     }
-    PyObject *facts = args[0], *known = args[1], *article_words = args[2];
+    PyObject *facts = args[0], *known = args[1], *article_words = args[2], *words = NULL;
     Py_ssize_t max_run = PyLong_AsSsize_t(args[3]), count = PyList_GET_SIZE(facts);
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *fact = PyList_GET_ITEM(facts, k);
@@ -274,45 +272,89 @@ static PyObject *strong_join_near(PyObject *self, PyObject *const *args, Py_ssiz
             return NULL;
         }
     }
-    for (Py_ssize_t p = 0; p < count; p++) {
+    int result = 0; /* 1: a join found, -1: an error */
+    for (Py_ssize_t p = 0; p < count && result == 0; p++) {
         PyObject *fact = PyList_GET_ITEM(facts, p);
         int fragment = fact_flag(fact, 2);
-        if (fragment < 0) return NULL;
-        if (!fragment) continue;
+        if (fragment <= 0) {
+            result = fragment;
+            continue;
+        }
         /* the fragment as the left half: runs p+1 .. k of bare non-fragments, the right half after */
         PyObject *left = PyTuple_GET_ITEM(fact, 5);
-        for (Py_ssize_t k = p + 1; PyObject_IsTrue(left) == 1 && k + 1 < count && k - p <= max_run; k++) {
+        for (Py_ssize_t k = p + 1; result == 0 && PyObject_IsTrue(left) == 1 && k + 1 < count && k - p <= max_run;
+             k++) {
             PyObject *run = PyList_GET_ITEM(facts, k);
             int bare = fact_flag(run, 1), run_fragment = fact_flag(run, 2);
-            if (bare < 0 || run_fragment < 0) return NULL;
+            if (bare < 0 || run_fragment < 0) {
+                result = -1;
+                break;
+            }
             if (!bare || run_fragment) break;
             PyObject *other = PyTuple_GET_ITEM(PyList_GET_ITEM(facts, k + 1), 6);
             if (PyObject_IsTrue(other) != 1) continue;
             PyObject *joined = PyNumber_Add(left, other);
-            if (joined == NULL) return NULL;
-            int found = known_join(joined, known, article_words);
-            Py_DECREF(joined);
-            if (found < 0) return NULL;
-            if (found) Py_RETURN_TRUE;
+            result = joined == NULL ? -1 : known_join(joined, known, article_words, &words);
+            Py_XDECREF(joined);
         }
         /* the fragment as the right half: runs j .. p-1, the left half before */
         PyObject *right = PyTuple_GET_ITEM(fact, 6);
-        for (Py_ssize_t j = p - 1; PyObject_IsTrue(right) == 1 && j > 0 && p - j <= max_run; j--) {
+        for (Py_ssize_t j = p - 1; result == 0 && PyObject_IsTrue(right) == 1 && j > 0 && p - j <= max_run; j--) {
             PyObject *run = PyList_GET_ITEM(facts, j);
             int bare = fact_flag(run, 1), run_fragment = fact_flag(run, 2);
-            if (bare < 0 || run_fragment < 0) return NULL;
+            if (bare < 0 || run_fragment < 0) {
+                result = -1;
+                break;
+            }
             if (!bare || run_fragment) break;
             PyObject *other = PyTuple_GET_ITEM(PyList_GET_ITEM(facts, j - 1), 5);
             if (PyObject_IsTrue(other) != 1) continue;
             PyObject *joined = PyNumber_Add(other, right);
-            if (joined == NULL) return NULL;
-            int found = known_join(joined, known, article_words);
-            Py_DECREF(joined);
-            if (found < 0) return NULL;
-            if (found) Py_RETURN_TRUE;
+            result = joined == NULL ? -1 : known_join(joined, known, article_words, &words);
+            Py_XDECREF(joined);
         }
     }
-    Py_RETURN_FALSE;
+    Py_XDECREF(words);
+    if (result < 0) return NULL;
+    return PyBool_FromLong(result);
+}
+
+/* fact_flags(facts, flags) -> int: over a line's token facts (tuples), bit b of the result set when
+ * item ``flags[b]`` is true in any of them (``any(map(itemgetter(flags[b]), facts))`` for each b, in
+ * one pass: the spam search asks it of every line). */
+static PyObject *fact_flags(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2 || !PyList_Check(args[0]) || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) > 16) {
+        PyErr_SetString(PyExc_TypeError, "fact_flags(facts, flags): a list of tuples and a tuple of up to 16 indexes");
+        return NULL;
+    }
+    Py_ssize_t wanted = PyTuple_GET_SIZE(args[1]), index[16];
+    for (Py_ssize_t b = 0; b < wanted; b++) {
+        index[b] = PyLong_AsSsize_t(PyTuple_GET_ITEM(args[1], b));
+        if (index[b] < 0) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "fact_flags: indexes are not negative");
+            return NULL;
+        }
+    }
+    long flags = 0, all = (1L << wanted) - 1;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(args[0]) && flags != all; k++) {
+        PyObject *fact = PyList_GET_ITEM(args[0], k);
+        if (!PyTuple_Check(fact)) {
+            PyErr_SetString(PyExc_TypeError, "fact_flags: token facts are tuples");
+            return NULL;
+        }
+        for (Py_ssize_t b = 0; b < wanted; b++) {
+            if (flags & (1L << b)) continue;
+            if (index[b] >= PyTuple_GET_SIZE(fact)) {
+                PyErr_SetString(PyExc_IndexError, "fact_flags: a fact has no such item");
+                return NULL;
+            }
+            int truth = PyObject_IsTrue(PyTuple_GET_ITEM(fact, index[b]));
+            if (truth < 0) return NULL;
+            if (truth) flags |= 1L << b;
+        }
+    }
+    return PyLong_FromLong(flags);
 }
 
 /* A line's words read through ``memo`` (a copydesk._tokenmemo.TokenMemo whose facts of a word are
@@ -724,6 +766,8 @@ static PyMethodDef textscan_methods[] = {
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
      "counts per language, the leading language and its count, and whether a word is in address."},
+    {"fact_flags", (PyCFunction)(void (*)(void))fact_flags, METH_FASTCALL,
+     "fact_flags(facts, flags) -> int: bit b set when item flags[b] is true in any of the facts."},
     {"first_items", first_items, METH_O,
      "first_items(rows) -> frozenset: the first item of every tuple in a list of lists of tuples."},
     {"scan_ascii_line", (PyCFunction)(void (*)(void))scan_ascii_line, METH_FASTCALL,

@@ -28,10 +28,10 @@ from copydesk.clean.layout import Layout
 from copydesk.clean.lines import Line, join_lines, live_lines, recut_lines
 from copydesk.clean.spam_tokens import (
     CLOSERS,
-    FRAGMENT_OF,
+    FRAGMENT_ITEM,
     MAX_RUN,
     OPENERS,
-    TOPIC_OF,
+    TRADE_ITEM,
     WORD_OF,
     Facts,
     Tokens,
@@ -41,10 +41,14 @@ from copydesk.clean.spam_tokens import (
     strong_join_near,
 )
 from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
-from copydesk.clean.textscan import first_items
+from copydesk.clean.textscan import fact_flags, first_items
 from copydesk.clean.words import core, is_nonword, is_word, zipf
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, Removal
+
+# A line's token facts asked at once: whether any is a fragment (bit 1), any a trade word (bit 2).
+_FRAGMENT_TOPIC = (FRAGMENT_ITEM, TRADE_ITEM)
+_TOPIC_FLAG = 2
 
 # In an article already proven hacked, a lone trade word goes too, unless it is an everyday word of
 # news copy ("credit", "sex", "loans", "watches" are above this Zipf value; "casino", "weed" below).
@@ -346,12 +350,11 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     # Only a line with a fragment, a trade word or the first word of a run learned elsewhere can
     # hold a span; in clean copy that is a minority of lines, and most are let go below.
     learned_starts = _starts(learned)
+    flags = [fact_flags(fact, _FRAGMENT_TOPIC) for fact in facts]
     maybe = [
         k
         for k, fact in enumerate(facts)
-        if any(map(FRAGMENT_OF, fact))
-        or any(map(TOPIC_OF, fact))
-        or (learned_starts and not learned_starts.isdisjoint(map(WORD_OF, fact)))
+        if flags[k] or (learned_starts and not learned_starts.isdisjoint(map(WORD_OF, fact)))
     ]
     if not maybe:
         return []
@@ -368,7 +371,7 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
         fact = facts[k]
         # without a trade word or a learned run's first word, only a split word can be proven
         if (
-            not any(map(TOPIC_OF, fact))
+            not flags[k] & _TOPIC_FLAG
             and (not starts or starts.isdisjoint(map(WORD_OF, fact)))
             and not strong_join_near(fact, article_words)
         ):
@@ -428,7 +431,7 @@ class _OnFirstCall:
 
     __slots__ = ("argument", "made", "make")
 
-    def __init__(self, make: Callable[[Facts], AbstractSet[str]], argument: Facts) -> None:
+    def __init__(self, make: Callable[[list[Facts]], AbstractSet[str]], argument: list[Facts]) -> None:
         self.make, self.argument = make, argument
         self.made: AbstractSet[str] | None = None
 

@@ -98,8 +98,8 @@ def token_words(text: str) -> set[str]:
     return set(map(WORD_OF, map(token_facts, text.split())))
 
 
-FRAGMENT_OF = itemgetter(2)
-TOPIC_OF = itemgetter(4)
+FRAGMENT_ITEM = 2  # of a token's facts: whether it is a fragment (a word of no language nor article)
+TRADE_ITEM = 4  # ... and whether it is a trade word (``TOPIC``)
 Facts = list[TokenFacts]
 
 

@@ -87,6 +87,12 @@ def python_first_items(rows: list[list[Any]]) -> frozenset[Any]:
     return frozenset(row[0] for row in chain.from_iterable(rows))
 
 
+def python_fact_flags(facts: list[tuple[Any, ...]], flags: tuple[int, ...]) -> int:
+    """Bit b set when item ``flags[b]`` is true in any of a line's token facts (``any(map(
+    itemgetter(flags[b]), facts))`` for each b; the compiled ``fact_flags`` reads them in one pass)."""
+    return sum(1 << b for b, index in enumerate(flags) if any(fact[index] for fact in facts))
+
+
 def python_word_count(text: str) -> int:
     """How many whitespace-separated words a text has (the compiled ``word_count`` counts the same
     without building the list)."""
@@ -96,12 +102,14 @@ def python_word_count(text: str) -> int:
 word_count: Callable[[str], int]
 marked_words: Callable[[list[str], dict[str, tuple[str, ...]], frozenset[str]], Marks]
 first_items: Callable[[list[list[Any]]], frozenset[Any]]
+fact_flags: Callable[[list[tuple[Any, ...]], tuple[int, ...]], int]
 scan_ascii_line: Callable[[str, dict[str, tuple[str, ...]], frozenset[str]], ScannedLine | None]
 # the whole line facts of most lines (copydesk.clean.lines.line_facts is its Python reference)
 ascii_line_facts: Callable[..., Any] | None
 try:
     from copydesk._textscan import (
         ascii_line_facts,
+        fact_flags,
         first_items,
         marked_words,
         scan_ascii_line,
@@ -112,6 +120,7 @@ except ImportError:  # no compiler at install: the same results, slower
     word_count = python_word_count
     marked_words = python_marked_words
     first_items = python_first_items
+    fact_flags = python_fact_flags
     scan_ascii_line = python_scan_ascii_line
 
 COMPILED = scan_ascii_line is not python_scan_ascii_line
