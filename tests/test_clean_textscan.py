@@ -213,3 +213,13 @@ def test_the_line_scan_reads_words_through_the_token_memo() -> None:
 def test_compiled_word_count_is_len_of_split(text: str) -> None:
     assert textscan.word_count is not textscan.python_word_count
     assert textscan.word_count(text) == len(text.split()) == textscan.python_word_count(text)
+
+
+@compiled
+@settings(max_examples=1000)
+@given(st.text(alphabet=st.sampled_from([*"ab \n\t\r\x0b\x0c\x1cx", "\x85", "\u00a0", "\u2028", "\u3000", "日"])))
+def test_compiled_raw_lines_match_the_reference(text: str) -> None:
+    from copydesk.clean.lines import python_raw_lines
+
+    assert textscan.compiled_raw_lines is not None
+    assert textscan.compiled_raw_lines(text) == python_raw_lines(text)

@@ -319,6 +319,43 @@ static PyObject *strong_join_near(PyObject *self, PyObject *const *args, Py_ssiz
     return PyBool_FromLong(result);
 }
 
+/* raw_lines(text) -> list[tuple[int, int, int]]: copydesk.clean.lines.python_raw_lines, compiled: for
+ * every line of ``text`` (split at "\n") that is not blank, (start, end, blank lines before it), start
+ * and end around what ``str.strip`` leaves of it. */
+static PyObject *raw_lines(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "raw_lines(text): text must be a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), begin = 0, blanks = 0;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    while (begin <= n) {
+        Py_ssize_t stop = begin;
+        while (stop < n && PyUnicode_READ(kind, data, stop) != '\n') stop++;
+        Py_ssize_t a = begin, b = stop;
+        while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
+        while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, b - 1))) b--;
+        if (a < b) {
+            PyObject *row = Py_BuildValue("(nnn)", a, b, blanks);
+            if (row == NULL || PyList_Append(out, row) < 0) {
+                Py_XDECREF(row);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(row);
+            blanks = 0;
+        } else {
+            blanks++;
+        }
+        begin = stop + 1;
+    }
+    return out;
+}
+
 /* fact_flags(facts, flags) -> int: over a line's token facts (tuples), bit b of the result set when
  * item ``flags[b]`` is true in any of them (``any(map(itemgetter(flags[b]), facts))`` for each b, in
  * one pass: the spam search asks it of every line). */
@@ -766,6 +803,8 @@ static PyMethodDef textscan_methods[] = {
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
      "counts per language, the leading language and its count, and whether a word is in address."},
+    {"raw_lines", raw_lines, METH_O,
+     "raw_lines(text) -> [(start, end, blank lines before)] of every line of text that is not blank."},
     {"fact_flags", (PyCFunction)(void (*)(void))fact_flags, METH_FASTCALL,
      "fact_flags(facts, flags) -> int: bit b set when item flags[b] is true in any of the facts."},
     {"first_items", first_items, METH_O,

@@ -13,13 +13,19 @@ a split word).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple, cast
 
-from copydesk.clean.textscan import ScannedLine, ascii_line_facts, python_scan_line, scan_line
+from copydesk.clean.textscan import (
+    ScannedLine,
+    ascii_line_facts,
+    compiled_raw_lines,
+    python_scan_line,
+    scan_line,
+)
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS, dominant_script, site_talk_in
 from copydesk.records import Article, Removal, RemovalKind
 
@@ -175,19 +181,25 @@ class Line:
         return last[1] + last[2] + (live - last[0] - last[2])
 
 
-def _raw_lines(raw: str) -> Iterable[tuple[int, int, int]]:
-    """(start, end, blank lines before) for every non-blank raw line, start/end around its content."""
+def python_raw_lines(raw: str) -> list[tuple[int, int, int]]:
+    """(start, end, blank lines before) for every non-blank raw line, start/end around its content
+    (the compiled ``raw_lines`` reads the same; every article's lines come through here)."""
+    out: list[tuple[int, int, int]] = []
     offset = 0
     blanks = 0
     for piece in raw.split("\n"):
         stripped = piece.strip()
         if stripped:
             start = offset + piece.find(stripped[0])
-            yield start, start + len(stripped), blanks
+            out.append((start, start + len(stripped), blanks))
             blanks = 0
         else:
             blanks += 1
         offset += len(piece) + 1
+    return out
+
+
+_raw_lines: Callable[[str], list[tuple[int, int, int]]] = compiled_raw_lines or python_raw_lines
 
 
 def _spam_cuts(article: Article) -> list[tuple[int, int]]:

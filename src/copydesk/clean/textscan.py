@@ -106,6 +106,8 @@ fact_flags: Callable[[list[tuple[Any, ...]], tuple[int, ...]], int]
 scan_ascii_line: Callable[[str, dict[str, tuple[str, ...]], frozenset[str]], ScannedLine | None]
 # the whole line facts of most lines (copydesk.clean.lines.line_facts is its Python reference)
 ascii_line_facts: Callable[..., Any] | None
+# a text's non-blank lines (copydesk.clean.lines.python_raw_lines is its Python reference)
+compiled_raw_lines: Callable[[str], list[tuple[int, int, int]]] | None
 try:
     from copydesk._textscan import (
         ascii_line_facts,
@@ -115,8 +117,10 @@ try:
         scan_ascii_line,
         word_count,
     )
+    from copydesk._textscan import raw_lines as compiled_raw_lines
 except ImportError:  # no compiler at install: the same results, slower
     ascii_line_facts = None
+    compiled_raw_lines = None
     word_count = python_word_count
     marked_words = python_marked_words
     first_items = python_first_items
