@@ -215,9 +215,12 @@ def test_compiled_word_count_is_len_of_split(text: str) -> None:
     assert textscan.word_count(text) == len(text.split()) == textscan.python_word_count(text)
 
 
+_LINE_CHARS = [*"ab \n\t\r\x0b\x0c\x1cx", "\x85", "\u00a0", "\u2028", "\u3000", "日"]
+
+
 @compiled
 @settings(max_examples=1000)
-@given(st.text(alphabet=st.sampled_from([*"ab \n\t\r\x0b\x0c\x1cx", "\x85", "\u00a0", "\u2028", "\u3000", "日"])))
+@given(st.text(alphabet=st.sampled_from(_LINE_CHARS)))
 def test_compiled_raw_lines_match_the_reference(text: str) -> None:
     from copydesk.clean.lines import python_raw_lines
 
