@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import ClassVar, NamedTuple
 
 from copydesk.clean.layout import Layout, layout_for
-from copydesk.clean.lines import Line, live_lines, remove_lines
+from copydesk.clean.lines import Line, first_word_of, live_lines, remove_lines
 from copydesk.clean.words import (
     is_stopword,
     known_share,
@@ -277,6 +277,6 @@ def _title_line_starts(article: Article, lines: Sequence[Line]) -> frozenset[int
     return frozenset(
         line.start
         for line in lines[:8]
-        if line.text.split(None, 1)[0].casefold() == first_word
+        if first_word_of(line.text).casefold() == first_word
         and " ".join(line.text.split()).casefold() == wanted
     )

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from copydesk.clean.dates import maybe_date, parse_date
 from copydesk.clean.layout import Layout, layout_for
-from copydesk.clean.lines import Line, live_lines, remove_lines
+from copydesk.clean.lines import Line, first_word_of, live_lines, remove_lines
 from copydesk.clean.outlets import interviewing_outlet, masthead
 from copydesk.clean.words import READER_ADDRESS, is_stopword, vocabulary
 from copydesk.pipeline import ArticleStage
@@ -91,13 +91,8 @@ def _norm(text: str) -> str:
 
 
 def _first_word_folded(text: str) -> str:
-    """The first word of ``_norm(text)`` (of a non-blank line), without folding the rest, and without
-    copying the rest either where the word ends within the line's first 40 characters (every line of
-    an article is asked, and most are paragraphs)."""
-    parts = text[:40].split(None, 1)
-    if len(parts) < 2 and len(text) > 40:  # the word may go on past the head
-        parts = text.split(None, 1)
-    return parts[0].replace("’", "'").replace("‘", "'").casefold()
+    """The first word of ``_norm(text)`` (of a non-blank line), without folding the rest."""
+    return first_word_of(text).replace("’", "'").replace("‘", "'").casefold()
 
 
 def _lines_reading(lines: Sequence[Line], title: str) -> Iterator[Line]:
@@ -182,7 +177,7 @@ def masthead_line(lines: Sequence[Line]) -> str | None:
     """A first line that is only the paper's name: short, capitalised, a masthead word or a name the
     text repeats (a copyright line, "The Highland Courier will have more")."""
     line = lines[0]
-    words = line.text.split()
+    words = line.text.split(None, 5)  # six parts: more than five words (a paragraph, mostly)
     if not 1 <= len(words) <= 5 or line.ends_sentence or not all(w[:1].isupper() for w in words):
         return None
     name = line.text.strip()
