@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import ClassVar
@@ -33,7 +32,7 @@ from copydesk.clean.spam_tokens import (
     OPENERS,
     TRADE_ITEM,
     WORD_OF,
-    Facts,
+    ArticleWords,
     Tokens,
     line_token_facts,
     may_join_across,
@@ -41,7 +40,7 @@ from copydesk.clean.spam_tokens import (
     strong_join_near,
 )
 from copydesk.clean.spamwords import COMMERCE, DETERMINERS, STRONG, TOPIC
-from copydesk.clean.textscan import fact_flags, first_items
+from copydesk.clean.textscan import fact_flags
 from copydesk.clean.words import core, is_nonword, is_word, zipf
 from copydesk.pipeline import ArticleStage
 from copydesk.records import Article, Removal
@@ -361,7 +360,7 @@ def find_spam(lines: Sequence[Line], learned: frozenset[str] = frozenset()) -> l
     # The article's word counts are needed only where a line may hold a span; the screen below asks
     # just whether a join is a word the article uses, and mostly not even that.
     counts: dict[str, int] = Counter(map(WORD_OF, chain.from_iterable(facts))) if learned else {}
-    article_words = _OnFirstCall(first_items, facts)
+    article_words = ArticleWords(facts)
     # runs learned elsewhere (the site's other articles): lone words only when rare here too
     learned = frozenset(p for p in learned if " " in p or p not in TOPIC or _lone_trade_word(p, counts))
     starts = _starts(learned)
@@ -423,22 +422,6 @@ def _weak_alone(span: SpamSpan) -> bool:
         return False
     words = span.run.split()
     return len(words) == 1 or (len(words) == 2 and STRONG.isdisjoint(core(w).lower() for w in words))
-
-
-class _OnFirstCall:
-    """``make(argument)``, worked out on the first call and kept (``functools.cache`` of a lambda did
-    the same, but making that wrapper for every article cost more than the call)."""
-
-    __slots__ = ("argument", "made", "make")
-
-    def __init__(self, make: Callable[[list[Facts]], AbstractSet[str]], argument: list[Facts]) -> None:
-        self.make, self.argument = make, argument
-        self.made: AbstractSet[str] | None = None
-
-    def __call__(self) -> AbstractSet[str]:
-        if self.made is None:
-            self.made = self.make(self.argument)
-        return self.made
 
 
 def _starts(learned: frozenset[str]) -> frozenset[str]:

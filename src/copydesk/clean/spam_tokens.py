@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from copydesk.clean.spamwords import COMMERCE, TOPIC
+from copydesk.clean.textscan import first_items
 from copydesk.clean.words import core, is_nonword, known_words
 
 MAX_RUN = 6  # longest injected run looked for between two halves of a word
@@ -111,6 +112,24 @@ def prepare_tokens(text: str, facts: Facts | None = None) -> Tokens:
         facts = list(map(token_facts, texts))
     words, bare, frag, spammy, _, lefts, rights = (list(column) for column in zip(*facts, strict=True))
     return Tokens(texts, words, bare, frag, spammy, lefts, rights)
+
+
+class ArticleWords:
+    """The words of an article's tokens (``first_items`` of its lines' token facts), made on the first
+    call and kept: the join screen asks for them only where a join is no known word, and a line at
+    most once (``functools.cache`` of a lambda did the same, but making that wrapper for every article
+    cost more than the call)."""
+
+    __slots__ = ("facts", "made")
+
+    def __init__(self, facts: list[Facts]) -> None:
+        self.facts = facts
+        self.made: AbstractSet[str] | None = None
+
+    def __call__(self) -> AbstractSet[str]:
+        if self.made is None:
+            self.made = first_items(self.facts)
+        return self.made
 
 
 def python_strong_join_near(facts: Facts, article_words: Callable[[], AbstractSet[str]]) -> bool:

@@ -150,8 +150,7 @@ def site_banner(line: Line) -> str | None:
     if len(parts) < 2:
         return None
     name = parts[0]
-    name_words = name.split()
-    if not 1 <= len(name_words) <= 5 or not all(w[:1].isupper() or w[:1].isdigit() for w in name_words):
+    if not _banner_name(name.split()):
         return None
     rest = " ".join(parts[1:])
     # the words of a tagline; one word more than a tagline has is enough to say it is none
@@ -166,11 +165,15 @@ def _may_be_banner(text: str, first: re.Match[str]) -> bool:
     """False where ``site_banner`` returns None for what stands before and after the first separator:
     a name (the first part) of more than five words or not capitalised, or more words after it than a
     tagline has (separators hold no letters, so the tagline's words are the rest of the line's)."""
-    name_words = text[: first.start()].split()
-    if not 1 <= len(name_words) <= 5 or not all(w[:1].isupper() or w[:1].isdigit() for w in name_words):
+    if not _banner_name(text[: first.start()].split()):
         return False
     rest = islice(_LETTER_RUN.finditer(text[first.end() :].lower()), _TAGLINE_MOST_WORDS + 1)
     return sum(1 for _ in rest) <= _TAGLINE_MOST_WORDS
+
+
+def _banner_name(words: list[str]) -> bool:
+    """A site banner's name: one to five words, each capitalised or a figure."""
+    return 1 <= len(words) <= 5 and all(w[:1].isupper() or w[:1].isdigit() for w in words)
 
 
 def masthead_line(lines: Sequence[Line]) -> str | None:

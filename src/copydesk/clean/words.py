@@ -53,12 +53,17 @@ def frequency_buckets(lang: str) -> list[list[str]]:
     if found is not None:
         with gzip.open(found, "rb") as infile:
             data = msgpack.load(infile, raw=False)
-        header = data[0] if data else None
-        if isinstance(header, dict) and header.get("format") == "cB" and header.get("version") == 1:
+        if data and _centibel_header(data[0]):
             return list(data[1:])
     import wordfreq
 
     return list(wordfreq.get_frequency_list(lang))
+
+
+def _centibel_header(header: object) -> bool:
+    """Whether a word list file's first item is the header of wordfreq's format this module reads:
+    buckets of one centibel, format version 1."""
+    return isinstance(header, dict) and header.get("format") == "cB" and header.get("version") == 1
 
 
 def _wordlist_file(lang: str) -> Path | None:
@@ -101,8 +106,7 @@ def zipf_table(lang: str) -> Mapping[str, float]:
         unpacker = msgpack.Unpacker(raw=False)
         unpacker.feed(data)
         count = unpacker.read_array_header()
-        header = unpacker.unpack() if count else None
-        if isinstance(header, dict) and header.get("format") == "cB" and header.get("version") == 1:
+        if count and _centibel_header(unpacker.unpack()):
             return WordTable(data, unpacker.tell(), [_bucket_zipf(k) for k in range(count - 1)])
     table: dict[str, float] = {}
     for index, bucket in enumerate(frequency_buckets(lang)):
