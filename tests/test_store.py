@@ -346,11 +346,11 @@ def test_a_failed_write_fails_the_ingest_and_says_so(tmp_path: Path, monkeypatch
     assert db.query("SELECT count(*) FROM articles")[0][0] == written[0] > 0
 
 
-def test_a_new_store_has_8_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+def test_a_new_store_has_32_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
     from copydesk.store.db import PAGE_BYTES
 
     with Database.open(tmp_path / "new.db") as db:
-        assert db.query("PRAGMA page_size")[0][0] == PAGE_BYTES == 8192
+        assert db.query("PRAGMA page_size")[0][0] == PAGE_BYTES == 32768
     old = sqlite3.connect(tmp_path / "old.db")
     old.execute("PRAGMA page_size = 4096")
     old.execute("CREATE TABLE kept (x)")
