@@ -311,3 +311,42 @@ def test_compiled_groupings_refuse_buffers_of_the_wrong_kind() -> None:
         links.link_components(np.eye(3, dtype=np.int64), 0.5, None, math.inf)
     with pytest.raises(IndexError):
         links.pair_components(2, np.asarray([0, 2]), np.asarray([1, 1]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 40),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.0, 0.9),
+    st.booleans(),
+    st.sampled_from(["float32", "float64"]),
+)
+def test_average_link_of_rows_that_all_reach_the_threshold_is_the_trees_one_cluster(
+    n: int, seed: int, spread: float, floored: bool, dtype: str
+) -> None:
+    """Where every pair reaches the threshold (after the floor), ``average_link`` answers without
+    the tree: the tree's cut gives the same one cluster; just above the lowest pair the tree decides."""
+    from copydesk.stories import grouping
+
+    def unit(matrix: np.ndarray) -> np.ndarray:
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+    rng = np.random.default_rng(seed)
+    rows = unit((np.ones((n, 8)) + spread * rng.normal(size=(n, 8))).astype(dtype))
+    other = unit((np.ones((n, 8)) + spread * rng.normal(size=(n, 8))).astype(dtype))
+    sims = rows @ rows.T
+    if floored:  # a floor at the threshold's level: each pair counts at most its floor similarity
+        sims = np.minimum(sims, other @ other.T)
+    low = float(np.min(sims))
+
+    def tree_partition(threshold: float) -> list[list[int]]:
+        tree = grouping.average_tree(grouping._condensed_distances(sims), n)
+        groups: dict[int, list[int]] = {}
+        for i, label in enumerate(grouping._cut(tree, n, 1.0 - threshold + 1e-9)):
+            groups.setdefault(label, []).append(i)
+        return sorted(groups.values())
+
+    for threshold in (low - 1e-6, low + 1e-3):
+        floor = (other, threshold) if floored else None
+        assert sorted(grouping.average_link(rows, threshold, floor=floor)) == tree_partition(threshold)
+    assert grouping.average_link(rows, low - 1e-6) == [list(range(n))]
