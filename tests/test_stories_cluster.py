@@ -350,3 +350,58 @@ def test_average_link_of_rows_that_all_reach_the_threshold_is_the_trees_one_clus
         floor = (other, threshold) if floored else None
         assert sorted(grouping.average_link(rows, threshold, floor=floor)) == tree_partition(threshold)
     assert grouping.average_link(rows, low - 1e-6) == [list(range(n))]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(2, 40),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.05, 1.0),
+    st.floats(-0.2, 0.5),
+    st.booleans(),
+)
+def test_centred_distances_are_the_centred_rows_product_floored(
+    n: int, seed: int, strength: float, offset: float, zero_row: bool
+) -> None:
+    """The centred rows' distances worked out from the plain similarities: the compiled pass and the
+    numpy reference agree to the last bits, and both are the centred rows' own product, floored, to
+    float32 rounding (a row of zeros included)."""
+    from copydesk.stories import grouping
+    from copydesk.stories.events import centred
+
+    rng = np.random.default_rng(seed)
+    rows = _unit(rng.normal(size=(n, 16)).astype(np.float32) + 1.0)
+    if zero_row:
+        rows[0] = 0.0
+    sub, centring = centred(rows, strength)
+    assert centring is not None
+    plain = rows @ rows.T
+    compiled, lowest = grouping.centred_distances(plain, centring, offset)
+    reference, lowest_too = grouping.python_centred_distances(plain, centring, offset)
+    assert np.allclose(compiled, reference, rtol=0, atol=1e-12) and abs(lowest - lowest_too) < 1e-12
+    product = np.minimum(sub @ sub.T, plain - offset)
+    assert np.allclose(compiled, grouping._condensed_distances(product), rtol=0, atol=1e-5)
+    assert abs(lowest - float(product[np.triu_indices(n, 1)].min())) < 1e-5
+
+
+def test_event_groups_from_the_plain_similarities_are_the_ones_from_the_centred_product(
+    lexicon: Lexicon,
+) -> None:
+    """A batch's event groups come out the same whether the centred rows' similarities are their own
+    product or worked out from the plain rows' (what the stories stage does)."""
+    from copydesk.stories import events, grouping
+
+    config = StoryConfig()
+    articles = generate_corpus(400, seed=11)
+    rows = feature_rows([a.title for a in articles], [a.text for a in articles], lexicon, config.weights)
+    times = np.asarray([day_number(a.published) for a in articles])
+    compared = 0
+    for topic in batch_topic_groups(rows, times, config):
+        event_rows = rows[topic][:, :VECTOR_DIM]
+        sub, centring = events.centred(event_rows, config.centring)
+        args = (sub, config.event_threshold, config.neighbours, times[topic], config.window_days)
+        links = (event_rows, config.link_floor)
+        worked_out = grouping.cluster_by_links(*args, links, centring)
+        assert worked_out == grouping.cluster_by_links(*args, links)
+        compared += len(topic) > 2
+    assert compared >= 5

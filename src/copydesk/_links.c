@@ -407,6 +407,66 @@ static PyObject *condensed_distances(PyObject *self, PyObject *const *args, Py_s
     Py_RETURN_NONE;
 }
 
+/* centred_distances(floor_sims, projections, norms, strength, mean_square, offset, out) -> lowest: for
+ * each pair i < j in squareform's order, the similarity of the two rows centred on their mean (each
+ * plain row minus ``strength`` times the mean, scaled to unit length: ``norms`` are the lengths
+ * before), worked out from the plain rows' own (float32 ``floor_sims``) and their ``projections`` on
+ * the mean, at most the plain similarity less ``offset`` (the floor), written as a clipped distance
+ * 1 - s into ``out`` (float64); returns the lowest such similarity (inf for fewer than two rows).
+ * The second matrix product of the centred rows, the floor's minimum and the distances, in one pass
+ * over the one matrix there is. */
+static PyObject *centred_distances(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "centred_distances(floor_sims, projections, norms, strength, mean_square, offset, out)");
+        return NULL;
+    }
+    double strength = PyFloat_AsDouble(args[3]), mean_square = PyFloat_AsDouble(args[4]);
+    double offset = PyFloat_AsDouble(args[5]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer views[4];
+    PyObject *sources[4] = {args[0], args[1], args[2], args[6]};
+    int flags[4] = {PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT,
+                    PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE};
+    for (int v = 0; v < 4; v++) {
+        if (PyObject_GetBuffer(sources[v], &views[v], flags[v]) < 0) {
+            for (int u = 0; u < v; u++) PyBuffer_Release(&views[u]);
+            return NULL;
+        }
+    }
+    PyObject *result = NULL;
+    Py_ssize_t n = views[1].len / 8;
+    if (item_code(&views[0]) != 'f' || item_code(&views[1]) != 'd' || item_code(&views[2]) != 'd' ||
+        item_code(&views[3]) != 'd' || views[0].len != n * n * 4 || views[2].len != n * 8 ||
+        views[3].len != n * (n - 1) / 2 * 8) {
+        PyErr_SetString(PyExc_ValueError,
+                        "centred_distances: an n x n float32 matrix, n float64 projections and norms, "
+                        "out of n (n - 1) / 2 float64");
+        goto done;
+    }
+    const float *sims = views[0].buf;
+    const double *projection = views[1].buf, *norm = views[2].buf;
+    double *out = views[3].buf, lowest = INFINITY, shift = strength * strength * mean_square;
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double own = shift - strength * projection[i];
+        for (Py_ssize_t j = i + 1; j < n; j++) {
+            double plain = (double)sims[i * n + j], scale = norm[i] * norm[j];
+            double centred = scale > 0.0 ? (plain + own - strength * projection[j]) / scale : 0.0;
+            double kept = plain - offset;
+            double sim = centred < kept ? centred : kept;
+            if (sim < lowest) lowest = sim;
+            double d = 1.0 - sim;
+            out[k++] = d < 0.0 ? 0.0 : (d > 2.0 ? 2.0 : d);
+        }
+    }
+    result = PyFloat_FromDouble(lowest);
+done:
+    for (int v = 0; v < 4; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
 static PyMethodDef links_methods[] = {
     {"link_components", (PyCFunction)(void (*)(void))link_components, METH_FASTCALL,
      "link_components(sims, level, times, window) -> list[int]: each row's component of the links "
@@ -419,6 +479,10 @@ static PyMethodDef links_methods[] = {
     {"condensed_distances", (PyCFunction)(void (*)(void))condensed_distances, METH_FASTCALL,
      "condensed_distances(sims, out) -> None: clip(1 - sims, 0, 2) above the diagonal, in squareform's "
      "order, into out (float64)."},
+    {"centred_distances", (PyCFunction)(void (*)(void))centred_distances, METH_FASTCALL,
+     "centred_distances(floor_sims, projections, norms, strength, mean_square, offset, out) -> float: the "
+     "centred rows' distances, floored, worked out from the plain rows' similarities, into out; the "
+     "lowest similarity."},
     {NULL, NULL, 0, NULL},
 };
 

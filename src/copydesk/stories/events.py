@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from copydesk.stories.grouping import cluster_by_links
+from copydesk.stories.grouping import Centring, cluster_by_links
 
 if TYPE_CHECKING:
     from copydesk.stories.cluster import StoryConfig
@@ -21,11 +21,20 @@ if TYPE_CHECKING:
 
 def centre(rows: np.ndarray, strength: float) -> np.ndarray:
     """Rows with ``strength`` times their mean taken out, back to unit length."""
+    return centred(rows, strength)[0]
+
+
+def centred(rows: np.ndarray, strength: float) -> tuple[np.ndarray, Centring | None]:
+    """``centre``'s rows, and how they were made (None where the rows are returned as they are)."""
     if len(rows) < 2 or strength <= 0:
-        return rows
-    out: np.ndarray = rows - strength * rows.mean(axis=0)
-    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-    return out
+        return rows, None
+    mean = rows.mean(axis=0)
+    out: np.ndarray = rows - strength * mean
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    out /= np.maximum(norms, 1e-9)
+    wide = mean.astype(np.float64)
+    projections = rows.astype(np.float64) @ wide
+    return out, Centring(strength, projections, norms[:, 0].astype(np.float64), float(wide @ wide))
 
 
 def event_groups(rows: np.ndarray, times: np.ndarray, cfg: StoryConfig) -> list[list[int]]:
@@ -45,9 +54,9 @@ def _centred_groups(
     rows: np.ndarray, times: np.ndarray, cfg: StoryConfig
 ) -> tuple[list[list[int]], np.ndarray]:
     """The event groups of the rows, and the centred rows they were found on."""
-    sub = centre(rows, cfg.centring)
+    sub, centring = centred(rows, cfg.centring)
     groups = cluster_by_links(
-        sub, cfg.event_threshold, cfg.neighbours, times, cfg.window_days, (rows, cfg.link_floor)
+        sub, cfg.event_threshold, cfg.neighbours, times, cfg.window_days, (rows, cfg.link_floor), centring
     )
     if cfg.small_size > 0 and len(groups) > 1:
         groups = absorb_small(groups, sub, times, cfg)
