@@ -248,6 +248,8 @@ def test_average_tree_is_scipys_average_linkage(points: list[list[int]]) -> None
     ours = average_tree(condensed, len(points))
     assert np.array_equal(ours, linkage(condensed, method="average"))
     assert np.array_equal(condensed, before)  # the distances are left as they were
+    # merged in the caller's own distances (which it no longer needs): the same tree
+    assert np.array_equal(average_tree(before, len(points), overwrite=True), ours)
 
 
 @settings(max_examples=40, deadline=None)
