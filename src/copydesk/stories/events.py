@@ -32,8 +32,10 @@ def centred(rows: np.ndarray, strength: float) -> tuple[np.ndarray, Centring | N
     out: np.ndarray = rows - strength * mean
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     out /= np.maximum(norms, 1e-9)
+    # the projections in the rows' own precision (a float64 copy of the rows cost more than the
+    # grouping it serves saves: 8 MB at 2,000 rows, freshly mapped)
+    projections = np.asarray(rows @ mean, dtype=np.float64)
     wide = mean.astype(np.float64)
-    projections = rows.astype(np.float64) @ wide
     return out, Centring(strength, projections, norms[:, 0].astype(np.float64), float(wide @ wide))
 
 
