@@ -166,3 +166,27 @@ def test_pair_estimates_refuse_rows_out_of_range() -> None:
         overlap.pair_estimates(
             np.zeros(1), signatures, np.asarray([2]), signatures, np.asarray([0]), 4, 0xFFFFFFFF
         )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 700), st.sampled_from([0.3, 0.5, 0.8]))
+def test_first_sharing_at_the_needed_count_among_many_candidates(
+    seed: int, size: int, threshold: float
+) -> None:
+    """Candidates sharing one short of, exactly and one over the count the threshold asks for, among
+    prints large enough that the compiled check's bit map of ``mine`` fills up (values that collide
+    in it included): the reference's answer."""
+    rng = np.random.default_rng(seed)
+    mine = np.unique(rng.integers(-(2**63), 2**63 - 1, size=size, dtype=np.int64))
+    need = max(1, int(np.ceil(threshold * len(mine))))
+    theirs: list[np.ndarray | None] = []
+    for shared in (need - 1, need, need + 1):
+        kept = rng.choice(mine, size=min(max(shared, 0), len(mine)), replace=False)
+        colliding = (mine[: len(mine) // 2] ^ (1 << 20)).astype(np.int64)  # same low bits as mine's
+        theirs.append(np.unique(np.concatenate([kept, colliding])))
+    rng.shuffle(theirs)
+    for k in range(len(theirs) + 1):
+        candidates = theirs[:k]
+        assert overlap.first_sharing(mine, candidates, threshold) == python_first_sharing(
+            mine, candidates, threshold
+        )

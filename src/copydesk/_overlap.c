@@ -96,6 +96,8 @@ static PyObject *shared_count(PyObject *self, PyObject *const *args, Py_ssize_t 
     return PyLong_FromSsize_t(shared);
 }
 
+#define SEEN_WORDS 256 /* 16,384 bits */
+
 /* first_sharing(mine, theirs, threshold): the position of the first array of ``theirs`` (None
  * entries skipped) sharing at least ``threshold`` times the smaller set's size with ``mine``, and at
  * least one value; -1 for none (copydesk.fingerprint.lsh.python_first_sharing). The near-copy check
@@ -112,6 +114,12 @@ static PyObject *first_sharing(PyObject *self, PyObject *const *args, Py_ssize_t
     if (int64_view(args[0], &va) < 0) return NULL;
     const int64_t *a = (const int64_t *)va.buf;
     Py_ssize_t na = va.len / 8, found = -1;
+    /* ``mine``'s values as bits of a small map (their low bits: the values are mixed hashes), made at
+     * the first candidate: a candidate's values that hit it bound how many it shares, so a
+     * candidate that cannot reach ``need`` is dropped without the merge (most of them: LSH
+     * candidates of reports that share phrases, a tenth of their shingles) */
+    uint64_t seen[SEEN_WORDS];
+    int mapped = 0;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(args[1]) && found < 0; k++) {
         PyObject *item = PyList_GET_ITEM(args[1], k);
         if (item == Py_None) continue;
@@ -121,10 +129,18 @@ static PyObject *first_sharing(PyObject *self, PyObject *const *args, Py_ssize_t
             return NULL;
         }
         Py_ssize_t nb = vb.len / 8;
+        const int64_t *b = (const int64_t *)vb.buf;
         /* shared > 0 and shared >= threshold * the smaller size, as the least whole count */
         double bound = ceil(threshold * (double)(na < nb ? na : nb));
         Py_ssize_t need = bound > 1.0 ? (Py_ssize_t)bound : 1;
-        Py_ssize_t shared = count_shared(a, na, (const int64_t *)vb.buf, nb, need);
+        if (!mapped) {
+            memset(seen, 0, sizeof(seen));
+            for (Py_ssize_t i = 0; i < na; i++) seen[((uint64_t)a[i] >> 6) % SEEN_WORDS] |= 1ULL << ((uint64_t)a[i] & 63);
+            mapped = 1;
+        }
+        Py_ssize_t hits = 0;
+        for (Py_ssize_t j = 0; j < nb; j++) hits += (seen[((uint64_t)b[j] >> 6) % SEEN_WORDS] >> ((uint64_t)b[j] & 63)) & 1;
+        Py_ssize_t shared = hits < need ? 0 : count_shared(a, na, b, nb, need);
         PyBuffer_Release(&vb);
         if (shared >= need) found = k;
     }
