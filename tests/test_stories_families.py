@@ -296,3 +296,30 @@ def test_compiled_estimate_matrix_is_numpys(monkeypatch: pytest.MonkeyPatch) -> 
     for a, b, compiled_ab, compiled_aa in cases:
         assert np.array_equal(compiled_ab, families.estimate_matrix(a, b))
         assert np.array_equal(compiled_aa, families.estimate_matrix(a))
+
+
+def test_families_from_first_members_judged_ahead_are_the_ones_judged_at_once(judge: FamilyJudge) -> None:
+    """A story's first members judged ahead (``family_heads``, as a worker judges them while later
+    members are still placed) give every member the relation and evidence judging the story at once
+    gives; judged on other first members (the story's first ones changed since), they are not used."""
+    from copydesk.stories.families import family_heads
+
+    corpus = generate_corpus(12, seed=8, reports=(2, 3), copies=(1, 3))
+    hasher = MinHasher(judge.minhash)
+    signatures = hasher.signatures([a.text for a in corpus])
+    members = [
+        MemberText(a.source_id, a.text, a.title, a.published, a.credits, normalised_hash(a.text), sig)
+        for a, sig in zip(corpus, signatures, strict=True)
+    ]
+    for compared in (6, 20, len(members)):
+        at_once = copy_families(members, judge, compared=compared)
+        judge.forget()
+        ahead = family_heads(members[:compared], judge)
+        judge.forget()
+        assert copy_families(members, judge, compared=compared, heads=ahead) == at_once
+        judge.forget()
+        other = family_heads(members[1 : compared + 1], judge)
+        judge.forget()
+        assert copy_families(members, judge, compared=compared, heads=other) == at_once
+        judge.forget()
+    assert len({m.relation for m in at_once}) >= 4  # copies, rewrites and translations among them

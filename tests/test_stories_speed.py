@@ -7,7 +7,7 @@ import dataclasses
 import json
 import pickle
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -460,21 +460,22 @@ def test_families_worked_out_early_are_the_ones_worked_out_at_the_end(
     a story that gains members (or absorbs another) afterwards is worked out again, so the result is
     the one-process run's; a worker that dies leaves its stories to the end. The end goes part by
     part (a part sent ahead while the last is written) to the same result."""
+    import copydesk.stories.family_refresh as family_refresh
     import copydesk.stories.provenance as provenance
     from copydesk.stories.synthetic import iter_corpus
 
-    monkeypatch.setattr(provenance.FamilyRefresh, "part_size", part_size)
+    monkeypatch.setattr(family_refresh.FamilyRefresh, "part_size", part_size)
 
     articles = list(iter_corpus(60, seed=4, spread_days=30))
     reused = [0, 0]  # early results used, per run
-    early_results = provenance.FamilyRefresh._early_results
+    early_results = family_refresh.FamilyRefresh._early_results
 
-    def counted(self: provenance.FamilyRefresh, early: dict[str, object]) -> object:
+    def counted(self: family_refresh.FamilyRefresh, early: dict[str, object]) -> object:
         found = early_results(self, early)
         reused[run[0]] += len(found)
         return found
 
-    monkeypatch.setattr(provenance.FamilyRefresh, "_early_results", counted)
+    monkeypatch.setattr(family_refresh.FamilyRefresh, "_early_results", counted)
     results = []
     run = [0]
     for workers in (1, 2):
@@ -491,10 +492,49 @@ def test_families_worked_out_early_are_the_ones_worked_out_at_the_end(
     assert (reused[1] == 0) if dies else (reused[1] > 0)
 
 
+@pytest.mark.parametrize("dies", [False, True])
+def test_first_members_judged_while_placing_give_the_families_judged_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies: bool
+) -> None:
+    """Stories that reach the compared size while a run still places articles have their first
+    members' pairs judged by a worker meanwhile (``FamilyRefresh.start_heads``); the families come
+    out as a one-process run's, and a worker that dies leaves those pairs to be judged at the end."""
+    import copydesk.stories.families as families
+    import copydesk.stories.family_refresh as family_refresh
+    import copydesk.stories.provenance as provenance
+    import copydesk.stories.stage as stage
+    from copydesk.stories.synthetic import iter_corpus
+
+    for module in (families, family_refresh, provenance, stage):  # small stories reach it too
+        monkeypatch.setattr(module, "COMPARED_MEMBERS", 3)
+    articles = list(iter_corpus(60, seed=4, spread_days=30))
+    used: list[int] = []
+    heads_done = family_refresh.FamilyRefresh._heads_done
+
+    def counted(self: family_refresh.FamilyRefresh, story_ids: Sequence[str]) -> provenance.Heads:
+        found = heads_done(self, story_ids)
+        used.append(len(found))
+        return found
+
+    monkeypatch.setattr(family_refresh.FamilyRefresh, "_heads_done", counted)
+    results = []
+    for workers in (1, 2):
+        target = tmp_path / f"w{workers}"
+        target.mkdir()
+        if workers == 2 and dies:
+            monkeypatch.setattr(provenance, "_heads_of_refs", _die)
+        used.clear()
+        with Database.open(_ingest(target, articles)) as db:
+            StoryStage(workers=workers, batch=20).run(db, [])
+            results.append((_members(db), _provenance_rows(db)))
+    assert results[0] == results[1]
+    assert (sum(used) == 0) if dies else (sum(used) > 0)
+
+
 def test_early_families_are_used_only_where_the_members_are_unchanged(
     tmp_path: Path, lexicon: Lexicon, corpus: list[GeneratedArticle]
 ) -> None:
-    from copydesk.stories.provenance import FamilyRefresh, refresh_stories
+    from copydesk.stories.family_refresh import FamilyRefresh, refresh_stories
 
     config = MinHashConfig()
     with Database.open(_ingest(tmp_path, corpus)) as db:

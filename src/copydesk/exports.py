@@ -81,7 +81,7 @@ def _article_rows(db: Database) -> Iterator[dict[str, Any]]:
 
 
 def _story_rows(db: Database) -> Iterator[dict[str, Any]]:
-    from copydesk.stories.provenance import story_rows
+    from copydesk.stories.story_rows import story_rows
 
     if not db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stories'"):
         return iter(())

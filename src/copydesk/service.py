@@ -215,7 +215,7 @@ def list_stories(
 
 def get_story(settings: Settings, story_id: str) -> dict[str, Any]:
     """One story: the export row (members with copy family, relation, evidence), related stories, log."""
-    from copydesk.stories.provenance import story_row
+    from copydesk.stories.story_rows import story_row
 
     with open_store(settings, readonly=True) as db:
         if not _has_stories(db):
@@ -245,7 +245,7 @@ def split_story(settings: Settings, story_id: str, article_ids: list[str]) -> st
 
 def story_of_article(settings: Settings, article_id: str) -> dict[str, Any] | None:
     """The story an article belongs to, with its members, or ``None``."""
-    from copydesk.stories.provenance import story_row
+    from copydesk.stories.story_rows import story_row
 
     with open_store(settings, readonly=True) as db:
         if not _has_stories(db):

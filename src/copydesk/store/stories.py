@@ -370,6 +370,21 @@ def member_ids_of(db: Database, story_ids: Sequence[str]) -> dict[str, list[str]
     return out
 
 
+def first_member_ids(db: Database, story_ids: Sequence[str], count: int) -> dict[str, list[str]]:
+    """The first ``count`` members of each of the given stories, in arrival order (stories with
+    none are left out)."""
+    out: dict[str, list[str]] = {}
+    for story_id in story_ids:
+        rows = db.query(
+            "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id "
+            "WHERE m.story_id = ? ORDER BY a.seq LIMIT ?",
+            (story_id, count),
+        )
+        if rows:
+            out[story_id] = [r[0] for r in rows]
+    return out
+
+
 def member_ids(db: Database, story_id: str) -> list[str]:
     return [r[0] for r in db.query("SELECT article_id FROM story_members WHERE story_id = ?", (story_id,))]
 

@@ -16,8 +16,8 @@ from copydesk.records import content_digest
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import as_rows, day_number
+from copydesk.stories.family_refresh import refresh_stories
 from copydesk.stories.features import Lexicon
-from copydesk.stories.provenance import refresh_stories
 
 
 def _state(db: Database, story_id: str, members: Sequence[str], topic_id: str) -> story_store.StoredStory:

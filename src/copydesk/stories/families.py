@@ -237,38 +237,86 @@ def original_rank(
 _ALIGNED = frozenset({"rewrite", "translation-like"})  # relations found by sentence alignment
 
 
-def copy_families(
-    members: Sequence[MemberText], judge: FamilyJudge, compared: int = COMPARED_MEMBERS
-) -> list[StoryMember]:
-    """Group a story's members into copy families and give each member its relation and evidence.
+@dataclass(frozen=True, slots=True)
+class FamilyHeads:
+    """The pairwise judgement of a story's first members (``family_heads``): the calls found, in the
+    order found, and the union-find parents after them. It depends on those members alone, so a
+    worker can make it while later members are still being placed (``copy_families`` takes it where
+    its members are still the story's first ones)."""
 
-    Every pair among the first ``compared`` members is judged (pairs grow with the square of a
-    story's size); each later member is checked for word-for-word copies of those only (its best
-    signature estimates, verified), so a wire story run by hundreds of sites stays one family."""
-    n = len(members)
-    full = min(n, compared)
-    parent = list(range(n))
+    members: tuple[tuple[str, str], ...]  # (article id, normalised hash) of each, in order
+    calls: dict[tuple[int, int], PairCall]
+    parent: list[int]
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
 
-    signatures = np.stack([m.signature for m in members]) if n else np.zeros((0, 0))
-    estimates = estimate_matrix(signatures[:full]) if full > 1 else np.zeros((full, full))
+def _head_key(members: Sequence[MemberText]) -> tuple[tuple[str, str], ...]:
+    return tuple((m.article_id, m.norm_hash) for m in members)
+
+
+def family_heads(members: Sequence[MemberText], judge: FamilyJudge) -> FamilyHeads:
+    """``copy_families``' judgement of every pair of ``members`` (a story's first ones, in arrival
+    order, at most ``COMPARED_MEMBERS``)."""
+    signatures = np.stack([m.signature for m in members]) if members else np.zeros((0, 0))
+    estimates = estimate_matrix(signatures) if len(members) > 1 else np.zeros((len(members),) * 2)
+    calls, parent = _judge_pairs(members, judge, estimates)
+    return FamilyHeads(_head_key(members), calls, parent)
+
+
+def _judge_pairs(
+    members: Sequence[MemberText], judge: FamilyJudge, estimates: np.ndarray
+) -> tuple[dict[tuple[int, int], PairCall], list[int]]:
+    """Every pair of ``members`` judged (those the screen lets through), each joined pair's call, and
+    the union-find parents after the joins."""
+    full = len(members)
+    parent = list(range(full))
     calls: dict[tuple[int, int], PairCall] = {}
-    screen = judge.pair_screen(members[:full], estimates) if full > 2 else None
+    screen = judge.pair_screen(members, estimates) if full > 2 else None
     for i in range(full):
         for j in range(i + 1, full):
             if screen is not None and not screen[i * full + j]:
                 continue  # ``call`` would return None
-            if find(i) == find(j):
+            if _root(parent, i) == _root(parent, j):
                 continue  # already one family: the relation is called against the original below
             call = judge.call(members[i], members[j], passages=False, estimate=float(estimates[i, j]))
             if call is not None:
                 calls[(i, j)] = call
-                parent[find(i)] = find(j)
+                parent[_root(parent, i)] = _root(parent, j)
+    return calls, parent
+
+
+def _root(parent: list[int], x: int) -> int:
+    """``x``'s family in the union-find ``parent`` (halving the paths it walks)."""
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+def copy_families(
+    members: Sequence[MemberText],
+    judge: FamilyJudge,
+    compared: int | None = None,
+    heads: FamilyHeads | None = None,
+) -> list[StoryMember]:
+    """Group a story's members into copy families and give each member its relation and evidence.
+
+    Every pair among the first ``compared`` (``COMPARED_MEMBERS``) members is judged (pairs grow with
+    the square of a story's size), or taken from ``heads`` where those are the members it was made
+    on; each later member is checked for word-for-word copies of those only (its best signature
+    estimates, verified), so a wire story run by hundreds of sites stays one family."""
+    n = len(members)
+    full = min(n, COMPARED_MEMBERS if compared is None else compared)
+    signatures = np.stack([m.signature for m in members]) if n else np.zeros((0, 0))
+    estimates = estimate_matrix(signatures[:full]) if full > 1 else np.zeros((full, full))
+    if heads is not None and heads.members == _head_key(members[:full]):
+        calls, parent = dict(heads.calls), list(heads.parent)
+    else:
+        calls, parent = _judge_pairs(members[:full], judge, estimates)
+    parent += range(full, n)
+
+    def find(x: int) -> int:
+        return _root(parent, x)
+
     if n > full:
         beyond = estimate_matrix(signatures[full:], signatures[:full])
         # every later member's best candidates in one sort (a sort a member cost 6 us)

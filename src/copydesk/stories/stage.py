@@ -33,10 +33,12 @@ from copydesk.store.db import Database
 from copydesk.store.vectors import pack_vector
 from copydesk.stories.chunk_prep import ChunkPreparer, helper_allowed, signature_rows
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
+from copydesk.stories.families import COMPARED_MEMBERS
+from copydesk.stories.family_refresh import FamilyRefresh
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.grouping import load_libraries
 from copydesk.stories.near_copies import RECENT_SIGNATURES, CopyCheck, NearCopyFinder, load_lsh_and_owners
-from copydesk.stories.provenance import FamilyRefresh, Titled
+from copydesk.stories.provenance import Titled
 
 # Unplaced articles from which a run prepares its chunks (and their topic groups) in a helper process
 # (a fork costs ~40 ms).
@@ -292,6 +294,11 @@ class StoryStage(CorpusStage):
                 # Stories the last chunk touched and this one did not are likely complete (input in
                 # date order): their families are worked out now, on the core placement leaves idle.
                 families.settle(sorted(s for s in last_touched - now_touched if s in desk.stories))
+                # and the stories big enough to have first members that later ones will not change
+                big = [
+                    s for s in now_touched if s in desk.stories and desk.stories[s].size >= COMPARED_MEMBERS
+                ]
+                families.start_heads(sorted(big))
                 last_touched = now_touched
             preparer.close()
             # stories still without a topic (stored by an interrupted run), in a fixed order
