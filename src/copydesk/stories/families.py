@@ -334,14 +334,16 @@ def copy_families(
         groups.setdefault(find(i), []).append(i)
     out: list[StoryMember] = []
     for group in groups.values():
+        if len(group) == 1:  # nothing to rank (most members of a big story: its words go uncounted)
+            head = group[0]
+            family = "f" + content_digest("family\x00" + members[head].article_id)[:12]
+            why = "no copy in this story" if head < full else _NOT_ALIGNED
+            out.append(StoryMember(members[head].article_id, family, "independent", why))
+            continue
         wires = frozenset(c.casefold() for i in group for c in members[i].credits)
         ranked = sorted(group, key=lambda i: original_rank(members[i], i, wires))
         head = ranked[0]
         family = "f" + content_digest("family\x00" + members[head].article_id)[:12]
-        if len(group) == 1:
-            why = "no copy in this story" if head < full else _NOT_ALIGNED
-            out.append(StoryMember(members[head].article_id, family, "independent", why))
-            continue
         why = _why_original(members, ranked, wires)
         out.append(StoryMember(members[head].article_id, family, "original", why))
         for i in ranked[1:]:
