@@ -190,3 +190,30 @@ def test_first_sharing_at_the_needed_count_among_many_candidates(
         assert overlap.first_sharing(mine, candidates, threshold) == python_first_sharing(
             mine, candidates, threshold
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 400), max_size=12),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([(128, 32), (96, 16), (8, 4)]),
+)
+def test_compiled_signing_is_the_numpy_signing(sizes: list[int], seed: int, shape: tuple[int, int]) -> None:
+    """Signatures of texts of 0 to 400 shingles (empty rows, rows with most slots to densify, full
+    ones), at a power-of-two width and at others: the compiled pass gives numpy's to the bit."""
+    from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
+
+    num_perm, bands = shape
+    hasher = MinHasher(MinHashConfig(num_perm=num_perm, bands=bands))
+    rng = np.random.default_rng(seed)
+    shingles = rng.integers(0, 2**64 - 1, size=sum(sizes), dtype=np.uint64, endpoint=True)
+    offsets = np.cumsum([0, *sizes[:-1]]).astype(np.int64) if sizes else np.zeros(0, dtype=np.int64)
+    compiled = hasher.sign_shingles(shingles, offsets)
+    assert compiled.dtype == np.uint32 and compiled.shape == (len(sizes), num_perm)
+    assert np.array_equal(compiled, hasher.array_signatures(shingles, offsets))
+
+
+def test_compiled_signing_refuses_offsets_past_the_shingles() -> None:
+    out = np.empty((2, 8), dtype=np.uint32)
+    with pytest.raises(ValueError):
+        overlap.sign_shingles(np.zeros(3, np.uint64), np.asarray([0, 5], np.int64), 1, 1, 1, 1, out)

@@ -252,6 +252,90 @@ done:
  * copydesk.stories.near_copies.estimated_jaccards gives for signatures as MinHasher makes them (every
  * slot filled, or every slot empty), without gathering the rows first (the near-copy ranking of a 20k
  * run estimates a million pairs). */
+/* sign_shingles(shingles, offsets, salt, spread, mix1, mix2, out) -> None:
+ * copydesk.fingerprint.minhash.MinHasher.sign_shingles' numpy path, text by text: each shingle hash
+ * mixed with ``salt`` picks a slot (its value modulo the row's width) and keeps the least of its
+ * high 32 bits there (at most 0xFFFFFFFE); a row left with empty slots (0xFFFFFFFF) but not wholly
+ * empty fills each from the nearest filled slot to its right, wrapping, salted by the distance
+ * (mix(value + distance * spread), high 32 bits: rotation densification). ``out``: an n x width
+ * uint32 array, n = len(offsets) (the shingles of text t start at offsets[t]). The numpy path made
+ * a dozen temporary arrays of a block's 40k shingles, and a densification pass over every row. */
+static PyObject *sign_shingles(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "sign_shingles(shingles, offsets, salt, spread, mix1, mix2, out)");
+        return NULL;
+    }
+    uint64_t salt = PyLong_AsUnsignedLongLongMask(args[2]), spread = PyLong_AsUnsignedLongLongMask(args[3]);
+    uint64_t m1 = PyLong_AsUnsignedLongLongMask(args[4]), m2 = PyLong_AsUnsignedLongLongMask(args[5]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer views[3];
+    PyObject *sources[3] = {args[0], args[1], args[6]};
+    for (int v = 0; v < 3; v++) {
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (v == 2 ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(sources[v], &views[v], flags) < 0) {
+            for (int u = 0; u < v; u++) PyBuffer_Release(&views[u]);
+            return NULL;
+        }
+    }
+    PyObject *result = NULL;
+    Py_ssize_t count = views[0].len / 8, n = views[1].len / 8;
+    Py_ssize_t width = n > 0 ? views[2].len / 4 / n : 0;
+    const uint64_t *shingles = views[0].buf;
+    const int64_t *offsets = views[1].buf;
+    uint32_t *out = views[2].buf;
+    int ok = views[0].itemsize == 8 && views[1].itemsize == 8 && views[2].itemsize == 4 &&
+             (n == 0 || (width > 0 && views[2].len == n * width * 4));
+    for (Py_ssize_t t = 0; ok && t < n; t++) {
+        int64_t start = offsets[t], end = t + 1 < n ? offsets[t + 1] : (int64_t)count;
+        ok = 0 <= start && start <= end && end <= count;
+    }
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError,
+                        "sign_shingles: uint64 shingles, int64 offsets into them in order, out n x width uint32");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    /* a power-of-two width (128, the default) takes the slot with a mask: the same remainder,
+     * without a division per shingle */
+    uint64_t mask = width > 0 && (width & (width - 1)) == 0 ? (uint64_t)width - 1 : 0;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        uint32_t *row = out + t * width;
+        for (Py_ssize_t w = 0; w < width; w++) row[w] = 0xFFFFFFFFu;
+        int64_t start = offsets[t], end = t + 1 < n ? offsets[t + 1] : (int64_t)count;
+        for (int64_t k = start; k < end; k++) {
+            uint64_t hashed = mix64(shingles[k] ^ salt, m1, m2);
+            uint32_t value = (uint32_t)(hashed >> 32);
+            if (value == 0xFFFFFFFFu) value = 0xFFFFFFFEu;
+            uint32_t *slot = row + (Py_ssize_t)(mask ? hashed & mask : hashed % (uint64_t)width);
+            if (value < *slot) *slot = value;
+        }
+        Py_ssize_t filled = 0;
+        for (Py_ssize_t w = 0; w < width; w++) filled += row[w] != 0xFFFFFFFFu;
+        if (filled == 0 || filled == width) continue;
+        /* each empty slot from the nearest filled one to its right, wrapping round (filled slots are
+         * never written, so the row is read as it was: walking down from the end, ``next`` is the
+         * nearest filled slot at or past the current one, counted on past the end) */
+        Py_ssize_t first = 0;
+        while (row[first] == 0xFFFFFFFFu) first++;
+        Py_ssize_t next = width + first;
+        for (Py_ssize_t w = width - 1; w >= 0; w--) {
+            if (row[w] != 0xFFFFFFFFu) {
+                next = w;
+                continue;
+            }
+            uint64_t borrowed = row[next % width], distance = (uint64_t)(next - w);
+            uint32_t salted = (uint32_t)(mix64(borrowed + distance * spread, m1, m2) >> 32);
+            row[w] = salted == 0xFFFFFFFFu ? 0xFFFFFFFEu : salted;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (int v = 0; v < 3; v++) PyBuffer_Release(&views[v]);
+    return result;
+}
+
 static PyObject *pair_estimates(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 7) {
@@ -1039,6 +1123,9 @@ static PyMethodDef overlap_methods[] = {
     {"shingle_hashes", (PyCFunction)(void (*)(void))shingle_hashes, METH_FASTCALL,
      "shingle_hashes(encoded, word_byte, coefs, prime, mix1, mix2) -> (bytearray, bytearray): the shingle hashes "
      "of each encoded text end to end (uint64) and each text's first shingle (int64)."},
+    {"sign_shingles", (PyCFunction)(void (*)(void))sign_shingles, METH_FASTCALL,
+     "sign_shingles(shingles, offsets, salt, spread, mix1, mix2, out) -> None: each text's one-permutation "
+     "MinHash signature, densified, into out (n x width uint32)."},
     {"pair_estimates", (PyCFunction)(void (*)(void))pair_estimates, METH_FASTCALL,
      "pair_estimates(out, mine, my_rows, theirs, their_rows, width, empty) -> None: out[k], the estimated "
      "Jaccard of mine[my_rows[k]] against theirs[their_rows[k]] (uint32 signatures)."},

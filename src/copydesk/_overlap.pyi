@@ -57,3 +57,13 @@ def relation_screen(
 def shingle_hashes(
     encoded: list[bytes], word_byte: bytes, coefs: np.ndarray, prime: int, mix1: int, mix2: int, /
 ) -> tuple[bytearray, bytearray]: ...
+def sign_shingles(
+    shingles: np.ndarray,
+    offsets: np.ndarray,
+    salt: int,
+    spread: int,
+    mix1: int,
+    mix2: int,
+    out: np.ndarray,
+    /,
+) -> None: ...

@@ -164,13 +164,30 @@ class MinHasher:
 
     def sign_shingles(self, shingles: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """``signatures`` of the texts whose ``shingle_hashes`` these are (for a caller that keeps
-        the shingles too)."""
+        the shingles too): compiled where built (``copydesk._overlap.sign_shingles``, text by text
+        in one pass: 2,000 600-word texts 24 -> ~5 ms), else ``array_signatures``."""
+        if _compiled_signing is None:
+            return self.array_signatures(shingles, offsets)
+        out = np.empty((len(offsets), self.config.num_perm), dtype=np.uint32)
+        _compiled_signing(
+            np.ascontiguousarray(shingles, dtype=np.uint64),
+            np.ascontiguousarray(offsets, dtype=np.int64),
+            int(self._b[0]),
+            int(self._a[0]),
+            int(_MIX),
+            int(_MIX2),
+            out,
+        )
+        return out
+
+    def array_signatures(self, shingles: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """``sign_shingles`` with numpy's array operations (the compiled kernel's reference)."""
         n, width = len(offsets), self.config.num_perm
         if n > HASH_BLOCK:  # in blocks, as ``shingle_hashes`` (same rows, less memory traffic)
             ends = np.r_[offsets[1:], len(shingles)]
             return np.concatenate(
                 [
-                    self.sign_shingles(
+                    self.array_signatures(
                         shingles[offsets[i] : ends[min(i + HASH_BLOCK, n) - 1]],
                         offsets[i : i + HASH_BLOCK] - offsets[i],
                     )
@@ -294,6 +311,13 @@ try:  # compiled pair estimates (tests hold them equal to the numpy estimates)
     from copydesk._overlap import pair_estimates as _pair_estimates
 except ImportError:  # pragma: no cover - built without the C extension
     _pair_estimates = None
+
+_SigningKernel = Callable[[np.ndarray, np.ndarray, int, int, int, int, np.ndarray], None]
+_compiled_signing: _SigningKernel | None
+try:  # compiled signing (tests hold it equal to ``MinHasher.array_signatures``)
+    from copydesk._overlap import sign_shingles as _compiled_signing
+except ImportError:  # pragma: no cover - built without the C extension
+    _compiled_signing = None
 
 _ShingleKernel = Callable[[list[bytes], bytes, np.ndarray, int, int, int], tuple[bytearray, bytearray]]
 _compiled_shingles: _ShingleKernel | None
