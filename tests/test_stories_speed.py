@@ -205,21 +205,35 @@ def _members(db: Database) -> list[StoryMember]:
 def test_stage_uses_prints_from_ingest_and_redoes_stale_ones(
     tmp_path: Path, corpus: list[GeneratedArticle]
 ) -> None:
+    from copydesk.store import articles as article_store
+
     with Database.open(_ingest(tmp_path, corpus)) as db:
         unsigned = db.query("SELECT COUNT(*) FROM story_features WHERE minhash_key = ''")[0][0]
         assert unsigned == len(corpus)  # the ingest workers' vectors wait for the stage to sign them
-        # A later cleaning pass changed one text: its vector must be recomputed, not reused.
-        changed = db.query("SELECT id, text FROM articles ORDER BY seq LIMIT 1")[0]
+        assert db.query("SELECT COUNT(*) FROM story_features WHERE hash_current = 1")[0][0] == len(corpus)
+        # A later cleaning pass changed one text (as the store rewrites texts): its vector must be
+        # recomputed, not reused; and a row from before the store marked hashes current (migration
+        # 0012) whose text changed is found by hashing it again.
+        changed, older = (tuple(r) for r in db.query("SELECT id, text FROM articles ORDER BY seq LIMIT 2"))
         edited = changed[1] + " Extra words."
+        article = article_store.get_article(db, changed[0])
+        article.text = edited
+        article_store.update_articles(db, [article])
         with db.atomic() as conn:
-            conn.execute(
-                "UPDATE articles SET text = ? WHERE id = ?", (changed[1] + " Extra words.", changed[0])
-            )
-        stale = story_store.get_features(db, [changed[0]])[changed[0]]
+            conn.execute("UPDATE story_features SET hash_current = 0 WHERE article_id = ?", (older[0],))
+            conn.execute("UPDATE articles SET text = ? WHERE id = ?", (older[1] + " More words.", older[0]))
+        stale = story_store.get_features(db, [changed[0], older[0]])
+        assert not stale[changed[0]].hash_current
         StoryStage().run(db, [])
-        fresh = story_store.get_features(db, [changed[0]])[changed[0]]
-        assert fresh.norm_hash == normalised_hash(edited) != stale.norm_hash
+        fresh = story_store.get_features(db, [changed[0], older[0]])
+        assert fresh[changed[0]].norm_hash == normalised_hash(edited) != stale[changed[0]].norm_hash
+        assert (
+            fresh[older[0]].norm_hash
+            == normalised_hash(older[1] + " More words.")
+            != stale[older[0]].norm_hash
+        )
         assert db.query("SELECT COUNT(*) FROM story_features WHERE minhash_key = ''")[0][0] == 0
+        assert db.query("SELECT COUNT(*) FROM story_features WHERE hash_current = 0")[0][0] == 0
         with_prints = _members(db)
     # The same corpus with every fingerprint made by the stage itself gives the same stories, except
     # for the changed article's text, which both runs see.
@@ -228,9 +242,8 @@ def test_stage_uses_prints_from_ingest_and_redoes_stale_ones(
     with Database.open(_ingest(other, corpus)) as db:
         with db.atomic() as conn:
             conn.execute("DELETE FROM story_features")
-            conn.execute(
-                "UPDATE articles SET text = ? WHERE id = ?", (changed[1] + " Extra words.", changed[0])
-            )
+            conn.execute("UPDATE articles SET text = ? WHERE id = ?", (edited, changed[0]))
+            conn.execute("UPDATE articles SET text = ? WHERE id = ?", (older[1] + " More words.", older[0]))
         StoryStage().run(db, [])
         assert _members(db) == with_prints
 

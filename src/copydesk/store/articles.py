@@ -144,8 +144,10 @@ def update_articles(db: Database, articles: Iterable[Article]) -> int:
                 ),
             )
             conn.execute("DELETE FROM removals WHERE article_id=?", (article.id,))
-            # the recurring stage's notes on the old text no longer hold (it reads the new one)
+            # the recurring stage's notes on the old text no longer hold (it reads the new one), and
+            # the stored fingerprint's hash is of the old text (the stories stage checks it again)
             conn.execute("DELETE FROM line_prints_pending WHERE article_id=?", (article.id,))
+            conn.execute("UPDATE story_features SET hash_current = 0 WHERE article_id=?", (article.id,))
             conn.executemany(
                 "INSERT INTO removals (article_id, seq, kind, text, reason, position, repaired_as) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",

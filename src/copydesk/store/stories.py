@@ -40,6 +40,8 @@ class StoredFeatures:
     vector: np.ndarray
     names: list[str]
     numbers: list[str]
+    # norm_hash is known to be the hash of the article's current text (migration 0012)
+    hash_current: bool = False
 
 
 @dataclass(slots=True)
@@ -58,7 +60,7 @@ def put_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
     with db.atomic() as conn:
         conn.executemany(
             "INSERT OR REPLACE INTO story_features (article_id, published, norm_hash, minhash_key, "
-            "signature, vector, names, numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "signature, vector, names, numbers, hash_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
             [
                 (
                     r.article_id,
@@ -76,10 +78,12 @@ def put_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
 
 
 def sign_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
-    """Set the signature (and MinHash key and date) of stored rows whose vector stays as it is."""
+    """Set the signature (and MinHash key and date) of stored rows whose vector stays as it is (their
+    hash checked against, or known to be, the current text's)."""
     with db.atomic() as conn:
         conn.executemany(
-            "UPDATE story_features SET published = ?, minhash_key = ?, signature = ? WHERE article_id = ?",
+            "UPDATE story_features SET published = ?, minhash_key = ?, signature = ?, hash_current = 1 "
+            "WHERE article_id = ?",
             [
                 (_iso(r.published), r.minhash_key, r.signature.astype(np.uint32).tobytes(), r.article_id)
                 for r in rows
@@ -108,7 +112,7 @@ def put_ingest_prints(db: Database, articles: Sequence[Article]) -> None:
     with db.atomic() as conn:
         conn.executemany(
             "INSERT OR IGNORE INTO story_features (article_id, published, norm_hash, minhash_key, "
-            "signature, vector, names, numbers) VALUES (?, ?, ?, '', x'', ?, ?, ?)",
+            "signature, vector, names, numbers, hash_current) VALUES (?, ?, ?, '', x'', ?, ?, ?, 1)",
             rows,
         )
 
@@ -175,15 +179,16 @@ def _features(row: Any, lists: bool) -> StoredFeatures:
         minhash_key=row[3],
         signature=np.frombuffer(row[4], dtype=np.uint32),
         vector=unpack_vector(row[5]),
-        names=json.loads(row[6]) if lists else [],
-        numbers=json.loads(row[7]) if lists else [],
+        hash_current=bool(row[6]),
+        names=json.loads(row[7]) if lists else [],
+        numbers=json.loads(row[8]) if lists else [],
     )
 
 
 def get_features(db: Database, ids: Sequence[str], *, lists: bool = True) -> dict[str, StoredFeatures]:
     """The given articles' stored fingerprints; ``lists=False`` leaves names and figures empty (the
     stories stage, which only signs and places, does not decode them)."""
-    columns = "article_id, published, norm_hash, minhash_key, signature, vector"
+    columns = "article_id, published, norm_hash, minhash_key, signature, vector, hash_current"
     columns += ", names, numbers" if lists else ""
     out: dict[str, StoredFeatures] = {}
     for chunk, marks in in_chunks(ids):

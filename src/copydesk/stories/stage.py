@@ -177,14 +177,19 @@ class StoryStage(CorpusStage):
         """Hash, sign and vectorise a batch of articles (signatures in one numpy pass).
 
         ``stored`` fingerprints (from ingest, or an interrupted run) are reused while their normalised
-        hash still matches the text (a later cleaning pass may have changed it): the vector always,
-        the signature when it was made with this MinHash configuration. ``prints`` receives the
+        hash still matches the text (a later cleaning pass may have changed it; a row marked current
+        is taken at its word, as the store clears the mark where a text is rewritten): the vector
+        always, the signature when it was made with this MinHash configuration. ``prints`` receives the
         shingle prints of the texts signed here (``lsh.split_prints``), for the near-copy check."""
         stored = stored or {}
-        hashes = [normalised_hash(a.text) for a in articles]
+        rows = [stored.get(a.id) for a in articles]
+        # a row whose hash is current (no later pass rewrote the text: migration 0012) is not hashed again
+        hashes = [
+            row.norm_hash if row is not None and row.hash_current else normalised_hash(a.text)
+            for a, row in zip(articles, rows, strict=True)
+        ]
         usable = [
-            row if row is not None and row.norm_hash == hashes[i] else None
-            for i, row in enumerate(stored.get(a.id) for a in articles)
+            row if row is not None and row.norm_hash == hashes[i] else None for i, row in enumerate(rows)
         ]
         unsigned = [i for i, row in enumerate(usable) if row is None or row.minhash_key != self.minhash.key]
         hasher = MinHasher(self.minhash)
