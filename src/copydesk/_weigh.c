@@ -189,6 +189,8 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     PyObject **merged = PyMem_Calloc((size_t)most + 1, sizeof(PyObject *));
     PyObject **readings = PyMem_Calloc((size_t)most + 1, sizeof(PyObject *));
     Py_ssize_t *counts = PyMem_Malloc(sizeof(Py_ssize_t) * ((size_t)most + 1));
+    /* whether the title writes each merged token (read once here, not asked of the title again) */
+    char *titled = PyMem_Malloc((size_t)most + 1);
     PyObject **opened = NULL; /* readings taken for the opening order (held) */
     Py_ssize_t n_opened = 0;
     Forms forms;
@@ -197,7 +199,7 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     Py_ssize_t pos;
     PyObject *token, *count;
 
-    if (merged == NULL || readings == NULL || counts == NULL) {
+    if (merged == NULL || readings == NULL || counts == NULL || titled == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -219,6 +221,7 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         if (in_title == NULL && PyErr_Occurred()) goto done;
         Py_ssize_t title_n = in_title == NULL ? 0 : PyLong_AsSsize_t(in_title);
         if (title_n == -1 && PyErr_Occurred()) goto done;
+        titled[n_merged] = in_title != NULL;
         counts[n_merged++] = n + title_n;
         Slot *slot = form_of(&forms, PyTuple_GET_ITEM(reading, 0), PyTuple_GET_ITEM(reading, 1));
         if (slot == NULL) goto done;
@@ -241,6 +244,7 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         }
         merged[n_merged] = token;
         readings[n_merged] = reading;
+        titled[n_merged] = 1;
         counts[n_merged++] = n;
     }
 
@@ -286,8 +290,8 @@ static PyObject *weigh(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         if (frequency >= stop_zipf) continue;
         int in_lead = PyDict_Contains(lead, low);
         if (in_lead == 0) in_lead = PyDict_Contains(lead, token);
-        int in_title = PyDict_Contains(boosted, token);
-        if (in_lead < 0 || in_title < 0) goto done;
+        int in_title = titled[m];
+        if (in_lead < 0) goto done;
         double boost = 1.0 + lead_boost * (double)in_lead;
         boost += title_boost * (double)in_title;
         if (slot->word_at < 0) {
@@ -383,6 +387,7 @@ done:
     PyMem_Free(merged);
     PyMem_Free(readings);
     PyMem_Free(counts);
+    PyMem_Free(titled);
     PyMem_Free(opened);
     forms_free(&forms);
     Py_XDECREF(name_list);
