@@ -133,7 +133,7 @@ def story_rows(
     for article in split.articles:
         prints = stage.process(article).story_prints
         assert prints is not None
-        # Read back as story_store.get_features reads the stored vector.
+        # Read back as copydesk.store.fingerprints.get_features reads the stored vector.
         vectors.append(unpack_vector(prints.vector))
     return np.stack(vectors), [a.published for a in split.articles]
 

@@ -21,6 +21,7 @@ from copydesk.fingerprint.lsh import LshIndex
 from copydesk.fingerprint.minhash import MinHashConfig, MinHasher, estimated_jaccard
 from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.records import StoryMember
+from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.chunk_prep import PreparedChunk, prepare_chunk, topic_groups_of
@@ -222,10 +223,10 @@ def test_stage_uses_prints_from_ingest_and_redoes_stale_ones(
         with db.atomic() as conn:
             conn.execute("UPDATE story_features SET hash_current = 0 WHERE article_id = ?", (older[0],))
             conn.execute("UPDATE articles SET text = ? WHERE id = ?", (older[1] + " More words.", older[0]))
-        stale = story_store.get_features(db, [changed[0], older[0]])
+        stale = fingerprint_store.get_features(db, [changed[0], older[0]])
         assert not stale[changed[0]].hash_current
         StoryStage().run(db, [])
-        fresh = story_store.get_features(db, [changed[0], older[0]])
+        fresh = fingerprint_store.get_features(db, [changed[0], older[0]])
         assert fresh[changed[0]].norm_hash == normalised_hash(edited) != stale[changed[0]].norm_hash
         assert (
             fresh[older[0]].norm_hash
@@ -575,7 +576,7 @@ def test_near_copy_candidates_rank_the_same_with_signatures_kept_or_read_back(
     with Database.open(_ingest(tmp_path, corpus)) as db:
         StoryStage().run(db, [])
         ids = sorted(r[0] for r in db.query("SELECT id FROM articles"))
-        stored = story_store.hashes_and_signatures(db, ids, config.key)
+        stored = fingerprint_store.hashes_and_signatures(db, ids, config.key)
         signatures = np.stack([stored[a][1] for a in ids])
         shortlists = []
         for kept in (100_000, 7):
@@ -605,7 +606,7 @@ def test_the_stored_index_leaves_out_the_runs_own_articles(
         _, every = load_lsh_and_owners(db, config)
         left_out = frozenset(every[::3])
         index, owners = load_lsh_and_owners(db, config, left_out)
-        stored = story_store.hashes_and_signatures(db, owners, config.key)
+        stored = fingerprint_store.hashes_and_signatures(db, owners, config.key)
     assert owners == [a for a in every if a not in left_out] and len(every) == len(corpus)
     signatures = np.stack([stored[a][1] for a in owners])
     queries, rows = index.query_pairs(signatures)

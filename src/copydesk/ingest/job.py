@@ -20,8 +20,8 @@ from copydesk.records import Article, RawPage, SkippedInput
 from copydesk.run.base import Executor
 from copydesk.run.collection import batch_collection
 from copydesk.store import articles as article_store
+from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import runs
-from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 
 TAIL_BATCH = 256  # articles a batch holds once the input is all read
@@ -142,7 +142,7 @@ def run_ingest(
         if articles:
             with db.atomic():  # one transaction: the articles and the fingerprints computed with them
                 new = article_store.put_articles(db, articles)
-                story_store.put_ingest_prints(db, articles)
+                fingerprint_store.put_ingest_prints(db, articles)
             report.stored += new
             report.duplicates += len(articles) - new
         for item in inputs:

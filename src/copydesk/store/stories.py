@@ -11,37 +11,20 @@ from typing import Any, Protocol
 import numpy as np
 
 from copydesk.errors import NotFoundError
-from copydesk.records import Article, PickledByConstructor, Story, StoryMember
-from copydesk.store.db import Database, in_chunks, json_strings
-from copydesk.store.vectors import pack_vector, unpack_vector
+from copydesk.records import PickledByConstructor, Story, StoryMember
+from copydesk.store.db import Database, in_chunks
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_text(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _date(value: str | None) -> datetime | None:
+def parsed_date(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-@dataclass(slots=True)
-class StoredFeatures:
-    """One article's fingerprints as stored: what story assignment and copy families read back."""
-
-    article_id: str
-    published: datetime | None
-    norm_hash: str
-    minhash_key: str
-    signature: np.ndarray
-    vector: np.ndarray
-    names: list[str]
-    numbers: list[str]
-    # norm_hash is known to be the hash of the article's current text (migration 0012)
-    hash_current: bool = False
 
 
 @dataclass(slots=True)
@@ -54,67 +37,6 @@ class StoredStory:
     last_seen: datetime | None
     size: int
     vector_sum: np.ndarray
-
-
-def put_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
-    with db.atomic() as conn:
-        conn.executemany(
-            "INSERT OR REPLACE INTO story_features (article_id, published, norm_hash, minhash_key, "
-            "signature, vector, names, numbers, hash_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            [
-                (
-                    r.article_id,
-                    _iso(r.published),
-                    r.norm_hash,
-                    r.minhash_key,
-                    r.signature.astype(np.uint32).tobytes(),
-                    pack_vector(r.vector),
-                    json.dumps(r.names, ensure_ascii=False),
-                    json.dumps(r.numbers),
-                )
-                for r in rows
-            ],
-        )
-
-
-def sign_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
-    """Set the signature (and MinHash key and date) of stored rows whose vector stays as it is (their
-    hash checked against, or known to be, the current text's)."""
-    with db.atomic() as conn:
-        conn.executemany(
-            "UPDATE story_features SET published = ?, minhash_key = ?, signature = ?, hash_current = 1 "
-            "WHERE article_id = ?",
-            [
-                (_iso(r.published), r.minhash_key, r.signature.astype(np.uint32).tobytes(), r.article_id)
-                for r in rows
-            ],
-        )
-
-
-def put_ingest_prints(db: Database, articles: Sequence[Article]) -> None:
-    """Store the fingerprints the workers computed at ingest, not yet signed (``minhash_key`` empty):
-    the stories stage signs them in one batch and keeps the vector while the text is unchanged.
-    An article that already has a row keeps it."""
-    rows = [
-        (
-            a.id,
-            _iso(a.published),
-            a.story_prints.norm_hash,
-            a.story_prints.vector,
-            json_strings(a.story_prints.names, ensure_ascii=False),
-            json_strings(a.story_prints.numbers),
-        )
-        for a in articles
-        if a.story_prints is not None
-    ]
-    if not rows:
-        return
-    with db.atomic() as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO story_features (article_id, published, norm_hash, minhash_key, "
-            "signature, vector, names, numbers, hash_current) VALUES (?, ?, ?, '', x'', ?, ?, ?, 1)",
-            rows,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,22 +63,7 @@ def story_texts(db: Database, ids: Sequence[str]) -> dict[str, StoryText]:
             chunk,
         ):
             credits = json.loads(r[5]) if r[5] != "[]" else []
-            out[r[0]] = StoryText(r[0], r[1], r[2], r[3], _date(r[4]), credits, r[6], r[7])
-    return out
-
-
-def hashes_and_signatures(
-    db: Database, ids: Sequence[str], minhash_key: str
-) -> dict[str, tuple[str, np.ndarray]]:
-    """(normalised hash, signature) of the given articles signed with ``minhash_key``."""
-    out: dict[str, tuple[str, np.ndarray]] = {}
-    for chunk, marks in in_chunks(ids):
-        for r in db.query(
-            f"SELECT article_id, norm_hash, signature FROM story_features WHERE minhash_key = ? "
-            f"AND article_id IN ({marks})",
-            [minhash_key, *chunk],
-        ):
-            out[r[0]] = (r[1], np.frombuffer(r[2], dtype=np.uint32))
+            out[r[0]] = StoryText(r[0], r[1], r[2], r[3], parsed_date(r[4]), credits, r[6], r[7])
     return out
 
 
@@ -169,54 +76,6 @@ def story_ids_of(db: Database, article_ids: Sequence[str]) -> dict[str, str]:
         ):
             out[r[0]] = r[1]
     return out
-
-
-def _features(row: Any, lists: bool) -> StoredFeatures:
-    return StoredFeatures(
-        article_id=row[0],
-        published=_date(row[1]),
-        norm_hash=row[2],
-        minhash_key=row[3],
-        signature=np.frombuffer(row[4], dtype=np.uint32),
-        vector=unpack_vector(row[5]),
-        hash_current=bool(row[6]),
-        names=json.loads(row[7]) if lists else [],
-        numbers=json.loads(row[8]) if lists else [],
-    )
-
-
-def get_features(db: Database, ids: Sequence[str], *, lists: bool = True) -> dict[str, StoredFeatures]:
-    """The given articles' stored fingerprints; ``lists=False`` leaves names and figures empty (the
-    stories stage, which only signs and places, does not decode them)."""
-    columns = "article_id, published, norm_hash, minhash_key, signature, vector, hash_current"
-    columns += ", names, numbers" if lists else ""
-    out: dict[str, StoredFeatures] = {}
-    for chunk, marks in in_chunks(ids):
-        for row in db.query(f"SELECT {columns} FROM story_features WHERE article_id IN ({marks})", chunk):
-            out[row[0]] = _features(row, lists)
-    return out
-
-
-def features_bound(db: Database) -> int:
-    """At least as many as the stored fingerprint rows (the highest row number: no table scan)."""
-    return int(db.query("SELECT COALESCE(MAX(rowid), 0) FROM story_features")[0][0])
-
-
-def iter_signatures(
-    db: Database, minhash_key: str, batch: int = 20_000
-) -> Iterator[tuple[list[str], np.ndarray]]:
-    """Stored signatures of one MinHash configuration, in batches (for the LSH index)."""
-    last = ""
-    while True:
-        rows = db.query(
-            "SELECT article_id, signature FROM story_features WHERE minhash_key = ? AND article_id > ? "
-            "ORDER BY article_id LIMIT ?",
-            (minhash_key, last, batch),
-        )
-        if not rows:
-            return
-        yield [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.uint32) for r in rows])
-        last = rows[-1][0]
 
 
 def articles_with_hash(db: Database, norm_hashes: Sequence[str]) -> dict[str, str]:
@@ -256,8 +115,8 @@ def load_stories(db: Database) -> Iterator[StoredStory]:
             yield StoredStory(
                 r["id"],
                 r["topic_id"] or "",
-                _date(r["first_seen"]),
-                _date(r["last_seen"]),
+                parsed_date(r["first_seen"]),
+                parsed_date(r["last_seen"]),
                 r["size"],
                 np.frombuffer(r["vector_sum"], dtype=np.float32).copy(),
             )
@@ -282,8 +141,8 @@ def save_story_states(db: Database, stories: Sequence[StoredStory]) -> None:
                 (
                     s.id,
                     s.topic_id or None,
-                    _iso(s.first_seen),
-                    _iso(s.last_seen),
+                    iso_text(s.first_seen),
+                    iso_text(s.last_seen),
                     s.size,
                     s.vector_sum.astype(np.float32).tobytes(),
                     stamp,
@@ -472,8 +331,8 @@ def get_story(db: Database, story_id: str) -> Story:
         title=row["title"],
         topic_id=row["topic_id"],
         members=members,
-        first_seen=_date(row["first_seen"]),
-        last_seen=_date(row["last_seen"]),
+        first_seen=parsed_date(row["first_seen"]),
+        last_seen=parsed_date(row["last_seen"]),
         independent_sources=row["independent_sources"],
         credited_wires=json.loads(row["credited_wires"]),
     )

@@ -24,6 +24,7 @@ import numpy as np
 
 from copydesk.run.collection import settle_worker
 from copydesk.run.forking import may_fork
+from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import StoryConfig, batch_topic_groups, day_number
@@ -32,8 +33,8 @@ from copydesk.stories.near_copies import CopiesAhead, CopyCheck, FirstChunk
 
 # ``StoryStage.fingerprint``: a chunk's texts and stored rows to its fingerprints, filling ``prints``.
 Fingerprint = Callable[
-    [Sequence[story_store.StoryText], dict[str, story_store.StoredFeatures], dict[str, np.ndarray]],
-    list[story_store.StoredFeatures],
+    [Sequence[story_store.StoryText], dict[str, fingerprint_store.StoredFeatures], dict[str, np.ndarray]],
+    list[fingerprint_store.StoredFeatures],
 ]
 
 
@@ -44,7 +45,7 @@ class PreparedChunk:
     them)."""
 
     articles: list[story_store.StoryText]
-    features: list[story_store.StoredFeatures]
+    features: list[fingerprint_store.StoredFeatures]
     reused: list[bool]
     prints: dict[str, np.ndarray]
     topic_groups: list[list[int]] | None
@@ -117,7 +118,7 @@ def _unpack(
 ) -> PreparedChunk:
     articles = [story_store.StoryText(*row) for row in zip(*article_columns, strict=True)]
     features = [
-        story_store.StoredFeatures(aid, published, norm_hash, key, signature, vector, names, numbers)
+        fingerprint_store.StoredFeatures(aid, published, norm_hash, key, signature, vector, names, numbers)
         for (aid, published, norm_hash, key, names, numbers), signature, vector in zip(
             zip(*feature_columns, strict=True), _unpacked(signatures), _unpacked(vectors), strict=True
         )
@@ -132,7 +133,7 @@ def prepare_chunk(db: Database, ids: Sequence[str], fingerprint: Fingerprint) ->
     topic groups are ``topic_groups_of`` them, built apart."""
     texts = story_store.story_texts(db, ids)
     articles = [texts[aid] for aid in ids if aid in texts]
-    stored = story_store.get_features(db, ids, lists=False)
+    stored = fingerprint_store.get_features(db, ids, lists=False)
     prints: dict[str, np.ndarray] = {}
     features = fingerprint(articles, stored, prints)
     reused = [
@@ -152,7 +153,7 @@ def prepare_grouped(
 
 
 def topic_groups_of(
-    features: Sequence[story_store.StoredFeatures], config: StoryConfig
+    features: Sequence[fingerprint_store.StoredFeatures], config: StoryConfig
 ) -> list[list[int]] | None:
     """A chunk's groups by kind of event (``batch_topic_groups``), positions in ``features``."""
     if not features:
@@ -168,7 +169,9 @@ class _PreparerProcess:
     db: Database | None = None
     fingerprint: Fingerprint | None = None
     copies: CopiesAhead | None = None
-    last: list[story_store.StoredFeatures] | None = None  # the last chunk's fingerprints, for its groups
+    last: list[fingerprint_store.StoredFeatures] | None = (
+        None  # the last chunk's fingerprints, for its groups
+    )
 
 
 def helper_allowed(db: Database) -> bool:
@@ -211,7 +214,7 @@ def _find_in_helper(k: int, first: FirstChunk | None) -> dict[str, str] | None:
     return copies.find(db, k, first)
 
 
-def signature_rows(features: Sequence[story_store.StoredFeatures]) -> np.ndarray:
+def signature_rows(features: Sequence[fingerprint_store.StoredFeatures]) -> np.ndarray:
     """The features' signatures, one row each (no rows for no features)."""
     if not features:
         return np.zeros((0, 0), dtype=np.uint32)

@@ -13,6 +13,7 @@ import numpy as np
 from copydesk.errors import UsageError
 from copydesk.fingerprint.minhash import MinHashConfig
 from copydesk.records import content_digest
+from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.cluster import as_rows, day_number
@@ -21,7 +22,7 @@ from copydesk.stories.features import Lexicon
 
 
 def _state(db: Database, story_id: str, members: Sequence[str], topic_id: str) -> story_store.StoredStory:
-    features = story_store.get_features(db, list(members))
+    features = fingerprint_store.get_features(db, list(members))
     rows = as_rows(np.stack([features[a].vector for a in members]))
     dates = [features[a].published for a in members if features[a].published is not None]
     dates.sort(key=day_number)

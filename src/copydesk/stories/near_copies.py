@@ -17,6 +17,7 @@ import numpy as np
 
 from copydesk.fingerprint.lsh import LshIndex, ShinglePrints, first_sharing
 from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, MinHasher, compiled_pair_estimates
+from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 
@@ -45,7 +46,7 @@ def load_lsh_and_owners(
     row, in one pass over the stored signatures."""
     index = LshIndex(config)
     owners: list[str] = []
-    for ids, signatures in story_store.iter_signatures(db, config.key):
+    for ids, signatures in fingerprint_store.iter_signatures(db, config.key):
         if leave_out:
             kept = [k for k, aid in enumerate(ids) if aid not in leave_out]
             if len(kept) < len(ids):
@@ -165,7 +166,7 @@ class NearCopyFinder:
         older = np.flatnonzero(~known)
         if len(older):
             ids = [self.owners[r] for r in rows[older].tolist()]
-            stored = story_store.hashes_and_signatures(db, sorted(set(ids)), self.minhash.key)
+            stored = fingerprint_store.hashes_and_signatures(db, sorted(set(ids)), self.minhash.key)
             have = [k for k, aid in enumerate(ids) if aid in stored]
             if have:
                 at = older[have]

@@ -20,6 +20,7 @@ import numpy as np
 from copydesk.records import StoryMember
 from copydesk.run.collection import settle_worker
 from copydesk.run.forking import may_fork
+from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.stories.families import (
@@ -89,7 +90,7 @@ def load_jobs(db: Database, refs: Sequence[StoryRef], minhash_key: str) -> list[
     none of whose members are stored are left out)."""
     every = [a for _, member_ids in refs for a in member_ids]
     texts = story_store.story_texts(db, every)
-    prints = story_store.hashes_and_signatures(db, every, minhash_key)
+    prints = fingerprint_store.hashes_and_signatures(db, every, minhash_key)
     jobs: list[StoryJob] = []
     for story_id, member_ids in refs:
         articles = sorted((texts[a] for a in member_ids if a in texts), key=lambda a: a.seq)

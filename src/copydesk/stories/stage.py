@@ -28,6 +28,7 @@ from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
 from copydesk.records import Article, StoryPrints
 from copydesk.run.collection import batch_collection
+from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.store.vectors import pack_vector
@@ -160,7 +161,7 @@ class StoryStage(CorpusStage):
         fingerprint, the run's included, fits the signatures a finder keeps in memory (a second
         index of a large store would cost the helper its memory, and it would read back from the
         store signatures this process may not have written yet)."""
-        if story_store.features_bound(db) > RECENT_SIGNATURES:
+        if fingerprint_store.features_bound(db) > RECENT_SIGNATURES:
             return None
         return CopyCheck(self.minhash, self.config.near_copy_threshold)
 
@@ -171,9 +172,9 @@ class StoryStage(CorpusStage):
     def fingerprint(
         self,
         articles: Sequence[_Text],
-        stored: dict[str, story_store.StoredFeatures] | None = None,
+        stored: dict[str, fingerprint_store.StoredFeatures] | None = None,
         prints: dict[str, np.ndarray] | None = None,
-    ) -> list[story_store.StoredFeatures]:
+    ) -> list[fingerprint_store.StoredFeatures]:
         """Hash, sign and vectorise a batch of articles (signatures in one numpy pass).
 
         ``stored`` fingerprints (from ingest, or an interrupted run) are reused while their normalised
@@ -211,7 +212,7 @@ class StoryStage(CorpusStage):
                 )
                 vector, names, numbers = features.combined, features.names[:40], features.numbers[:40]
             out.append(
-                story_store.StoredFeatures(
+                fingerprint_store.StoredFeatures(
                     article_id=article.id,
                     published=article.published,
                     norm_hash=hashes[i],
@@ -273,8 +274,10 @@ class StoryStage(CorpusStage):
                 articles, features = chunk.articles, chunk.features
                 copies.remember(chunk.prints)
                 reused = chunk.reused
-                story_store.sign_features(db, [f for f, r in zip(features, reused, strict=True) if r])
-                story_store.put_features(db, [f for f, r in zip(features, reused, strict=True) if not r])
+                fingerprint_store.sign_features(db, [f for f, r in zip(features, reused, strict=True) if r])
+                fingerprint_store.put_features(
+                    db, [f for f, r in zip(features, reused, strict=True) if not r]
+                )
                 placed = self._copies_first(db, desk, articles, features, copies, preparer.copies_found(k))
                 rest = [i for i in range(len(articles)) if articles[i].id not in placed]
                 assignments = desk.assign(
@@ -328,7 +331,7 @@ class StoryStage(CorpusStage):
         db: Database,
         desk: StoryDesk,
         articles: Sequence[story_store.StoryText],
-        features: Sequence[story_store.StoredFeatures],
+        features: Sequence[fingerprint_store.StoredFeatures],
         copies: NearCopyFinder,
         found_ahead: dict[str, str] | None = None,
     ) -> dict[str, tuple[str, float]]:
