@@ -175,7 +175,7 @@ class StoryStage(CorpusStage):
         stored: dict[str, fingerprint_store.StoredFeatures] | None = None,
         prints: dict[str, np.ndarray] | None = None,
     ) -> list[fingerprint_store.StoredFeatures]:
-        """Hash, sign and vectorise a batch of articles (signatures in one numpy pass).
+        """Hash, sign and vectorise a batch of articles (signatures in one pass: ``MinHasher.sign_shingles``).
 
         ``stored`` fingerprints (from ingest, or an interrupted run) are reused while their normalised
         hash still matches the text (a later cleaning pass may have changed it; a row marked current
