@@ -81,7 +81,8 @@ class FamilyRefresh:
         self._feed()
 
     def _feed(self) -> None:
-        """One early batch at a time: a second would compete with the placement for the other core."""
+        """One early batch or first-members judgement at a time (early batches first): a second would
+        compete with the placement for the other core."""
         self._running = [f for f in self._running if not f.done()]
         while self._waiting and not self._running:
             refs = self._waiting.pop(0)
