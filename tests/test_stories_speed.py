@@ -7,7 +7,7 @@ import dataclasses
 import json
 import pickle
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -506,13 +506,19 @@ def test_families_worked_out_early_are_the_ones_worked_out_at_the_end(
     assert (reused[1] == 0) if dies else (reused[1] > 0)
 
 
-@pytest.mark.parametrize("dies", [False, True])
+def _fails(*_: object) -> None:
+    """Stands in for a worker task that raises (a fault in the task, not a dead process)."""
+    raise RuntimeError("the judging failed")
+
+
+@pytest.mark.parametrize("fault", [None, _die, _fails])
 def test_first_members_judged_while_placing_give_the_families_judged_at_the_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: Callable[..., None] | None
 ) -> None:
     """Stories that reach the compared size while a run still places articles have their first
     members' pairs judged by a worker meanwhile (``FamilyRefresh.start_heads``); the families come
-    out as a one-process run's, and a worker that dies leaves those pairs to be judged at the end."""
+    out as a one-process run's, and a worker that dies, or a judgement that fails, leaves those
+    pairs to be judged at the end."""
     import copydesk.stories.families as families
     import copydesk.stories.family_refresh as family_refresh
     import copydesk.stories.provenance as provenance
@@ -535,14 +541,14 @@ def test_first_members_judged_while_placing_give_the_families_judged_at_the_end(
     for workers in (1, 2):
         target = tmp_path / f"w{workers}"
         target.mkdir()
-        if workers == 2 and dies:
-            monkeypatch.setattr(provenance, "_heads_of_refs", _die)
+        if workers == 2 and fault is not None:
+            monkeypatch.setattr(provenance, "_heads_of_refs", fault)
         used.clear()
         with Database.open(_ingest(target, articles)) as db:
             StoryStage(workers=workers, batch=20).run(db, [])
             results.append((_members(db), _provenance_rows(db)))
     assert results[0] == results[1]
-    assert (sum(used) == 0) if dies else (sum(used) > 0)
+    assert (sum(used) == 0) if fault is not None else (sum(used) > 0)
 
 
 def test_early_families_are_used_only_where_the_members_are_unchanged(

@@ -103,8 +103,10 @@ class FamilyRefresh:
                 self._heads.update((s, found) for s, _ in refs)
 
     def _heads_done(self, story_ids: Sequence[str]) -> Heads:
-        """The judged first members of these stories, waited for where a worker still judges them (a
-        story whose worker died has none: its pairs are judged again)."""
+        """The judged first members of these stories, waited for where a worker still judges them. A
+        judgement is only a head start: a story whose judging failed (its worker died, say) has
+        none, and its pairs are judged again with the rest of its families (where a real fault
+        shows again)."""
         out: Heads = {}
         for story_id in story_ids:
             future = self._heads.get(story_id)
@@ -112,7 +114,7 @@ class FamilyRefresh:
                 continue
             try:
                 found = future.result().get(story_id)
-            except BrokenProcessPool:
+            except Exception:  # a head start only (see above)
                 continue
             if found is not None:
                 out[story_id] = found
