@@ -19,13 +19,9 @@ if TYPE_CHECKING:
     from copydesk.stories.cluster import StoryConfig
 
 
-def centre(rows: np.ndarray, strength: float) -> np.ndarray:
-    """Rows with ``strength`` times their mean taken out, back to unit length."""
-    return centred(rows, strength)[0]
-
-
 def centred(rows: np.ndarray, strength: float) -> tuple[np.ndarray, Centring | None]:
-    """``centre``'s rows, and how they were made (None where the rows are returned as they are)."""
+    """Rows with ``strength`` times their mean taken out, back to unit length, and how they were
+    made (None where there is nothing to centre and the rows are returned as they are)."""
     if len(rows) < 2 or strength <= 0:
         return rows, None
     mean = rows.mean(axis=0)

@@ -31,7 +31,7 @@ def load_libraries() -> None:
 
 @dataclass(frozen=True, slots=True)
 class Centring:
-    """How rows were made from plain ones (``events.centre``): each plain row minus ``strength``
+    """How rows were made from plain ones (``events.centred``): each plain row minus ``strength``
     times their mean, scaled to unit length. Two such rows' similarity is then the plain rows' own,
     less ``strength`` times each one's projection on the mean, plus ``strength`` squared times the
     mean's square, over the two lengths before scaling: worked out from the plain similarities the

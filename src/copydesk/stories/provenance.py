@@ -148,9 +148,13 @@ def _worker_judge() -> FamilyJudge:
     return judge
 
 
-def _provenance_chunk(jobs: list[StoryJob], heads: Heads | None = None) -> list[Provenance]:
-    judge = _worker_judge()
+def provenances(jobs: list[StoryJob], judge: FamilyJudge, heads: Heads | None = None) -> list[Provenance]:
+    """Each job's provenance (``heads``: judged first members, by story)."""
     return [story_provenance(job, judge, (heads or {}).get(job[0])) for job in jobs]
+
+
+def _provenance_chunk(jobs: list[StoryJob], heads: Heads | None = None) -> list[Provenance]:
+    return provenances(jobs, _worker_judge(), heads)
 
 
 def _worker_jobs(refs: list[StoryRef]) -> list[StoryJob]:
@@ -267,7 +271,7 @@ class FamilyPool:
         return load_jobs(self.store, refs, self.minhash_key)
 
     def _here(self, jobs: list[StoryJob], heads: Heads | None = None) -> list[Provenance]:
-        return [story_provenance(job, self.judge, (heads or {}).get(job[0])) for job in jobs]
+        return provenances(jobs, self.judge, heads)
 
     def map(self, jobs: list[StoryJob]) -> list[Provenance]:
         """Each job's provenance, in the jobs' order."""
