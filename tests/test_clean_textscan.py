@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from copydesk.clean import spam_tokens, textscan
-from copydesk.clean.lines import ANCHOR_CHARS, ANCHOR_WORDS, LineFacts, line_facts, python_line_facts
+from copydesk.clean.lines import (
+    ANCHOR_CHARS,
+    ANCHOR_WORDS,
+    MEMO_CHARS,
+    LineFacts,
+    line_facts,
+    python_line_facts,
+)
 from copydesk.clean.spam_tokens import TokenFacts
 from copydesk.clean.textscan import python_marked_words
 from copydesk.clean.words import LANGUAGES_OF, READER_ADDRESS
@@ -171,7 +178,7 @@ def test_compiled_fact_flags_match_the_reference(facts: list[tuple[object, ...]]
 @given(st.one_of(_LINES, _ENDINGS), _WORDS)
 def test_compiled_line_facts_match_the_python_facts(text: str, extra: list[str]) -> None:
     text = text + " " + " ".join(extra) if extra else text
-    built = line_facts.__wrapped__(text)
+    built = line_facts(text)
     assert type(built) is LineFacts
     assert built == python_line_facts(text)
     # the words read through the memo of their facts (the path above) and scanned afresh agree
@@ -226,3 +233,11 @@ def test_compiled_raw_lines_match_the_reference(text: str) -> None:
 
     assert textscan.compiled_raw_lines is not None
     assert textscan.compiled_raw_lines(text) == python_raw_lines(text)
+
+
+@pytest.mark.parametrize("words", [2, 40])
+def test_line_facts_of_short_memoised_and_long_worked_out_lines_match_the_python_facts(words: int) -> None:
+    text = " ".join(["The council said you can read the report"] * words)[: MEMO_CHARS * 4] + "."
+    assert (len(text) > MEMO_CHARS) == (words == 40)
+    assert line_facts(text) == python_line_facts(text)
+    assert line_facts(text) == python_line_facts(text)  # a second reading (memoised where short)
