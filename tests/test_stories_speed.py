@@ -209,8 +209,16 @@ def test_stage_uses_prints_from_ingest_and_redoes_stale_ones(
     from copydesk.store import articles as article_store
 
     with Database.open(_ingest(tmp_path, corpus)) as db:
-        unsigned = db.query("SELECT COUNT(*) FROM story_features WHERE minhash_key = ''")[0][0]
-        assert unsigned == len(corpus)  # the ingest workers' vectors wait for the stage to sign them
+        # the ingest workers sign with the stage's MinHash configuration: the stage writes nothing again
+        signed = db.query(
+            "SELECT a.text, f.signature FROM story_features f JOIN articles a ON a.id = f.article_id "
+            "WHERE f.minhash_key = ?",
+            (MinHashConfig().key,),
+        )
+        assert len(signed) == len(corpus)
+        hasher = MinHasher(MinHashConfig())
+        for text, signature in signed:
+            assert np.array_equal(np.frombuffer(signature, np.uint32), hasher.signature(text))
         assert db.query("SELECT COUNT(*) FROM story_features WHERE hash_current = 1")[0][0] == len(corpus)
         # A later cleaning pass changed one text (as the store rewrites texts): its vector must be
         # recomputed, not reused; and a row from before the store marked hashes current (migration
@@ -365,15 +373,18 @@ def test_a_prepared_chunk_comes_back_from_the_helper_as_it_was_made(
     """The packed pickling (columns, arrays end to end) loses nothing, whatever the arrays' shapes."""
     with Database.open(_ingest(tmp_path, corpus[:30])) as db:
         ids = story_store.unplaced_article_ids(db)
-        chunk = prepare_chunk(db, ids, StoryStage().fingerprint)
+        # another MinHash configuration than the ingest's: every article signed again, with prints
+        stage = StoryStage(minhash=MinHashConfig(num_perm=64))
+        chunk = prepare_chunk(db, ids, stage.fingerprint)
     chunk.topic_groups = topic_groups_of(chunk.features, StoryStage().config)
     assert len(chunk.features) == 30 and len(chunk.prints) == 30 and chunk.topic_groups
+    assert all(chunk.reused) and not any(chunk.current)
     assert pickle.loads(pickle.dumps(chunk.articles)) == chunk.articles  # as family jobs send them
-    odd = PreparedChunk(chunk.articles[:2], chunk.features[:2], [True, False], {}, None)
+    odd = PreparedChunk(chunk.articles[:2], chunk.features[:2], [True, False], [True, False], {}, None)
     odd.features[1].vector = odd.features[1].vector[:7].astype(np.float64)  # not packable: kept as a list
-    for made in (chunk, odd, PreparedChunk([], [], [], {}, None)):
+    for made in (chunk, odd, PreparedChunk([], [], [], [], {}, None)):
         back = pickle.loads(pickle.dumps(made))
-        assert back.articles == made.articles and back.reused == made.reused
+        assert back.articles == made.articles and back.reused == made.reused and back.current == made.current
         assert back.topic_groups == made.topic_groups and list(back.prints) == list(made.prints)
         assert all(np.array_equal(back.prints[k], made.prints[k]) for k in made.prints)
         for mine, theirs in zip(back.features, made.features, strict=True):
@@ -608,6 +619,8 @@ def test_the_stored_index_leaves_out_the_runs_own_articles(
 
     config = MinHashConfig()
     with Database.open(_ingest(tmp_path, corpus)) as db:
+        # signed at ingest, but waiting to be placed: indexed by the run that places them
+        assert load_lsh_and_owners(db, config)[1] == []
         StoryStage().run(db, [])
         _, every = load_lsh_and_owners(db, config)
         left_out = frozenset(every[::3])
@@ -617,3 +630,21 @@ def test_the_stored_index_leaves_out_the_runs_own_articles(
     signatures = np.stack([stored[a][1] for a in owners])
     queries, rows = index.query_pairs(signatures)
     assert set(zip(queries.tolist(), rows.tolist(), strict=True)) >= {(k, k) for k in range(len(owners))}
+
+
+def test_a_stage_of_another_minhash_configuration_signs_the_ingest_rows_again(
+    tmp_path: Path, corpus: list[GeneratedArticle]
+) -> None:
+    """Signatures made at ingest are kept only by a stage of the same MinHash configuration: another
+    signs every text again (keeping the vectors) and stores its own signatures."""
+    config = MinHashConfig(num_perm=64)
+    with Database.open(_ingest(tmp_path, corpus[:40])) as db:
+        before = fingerprint_store.get_features(db, story_store.unplaced_article_ids(db))
+        StoryStage(minhash=config).run(db, [])
+        after = fingerprint_store.get_features(db, list(before))
+        texts = story_store.story_texts(db, list(before))
+    hasher = MinHasher(config)
+    for article_id, row in after.items():
+        assert row.minhash_key == config.key and row.hash_current
+        assert np.array_equal(row.signature, hasher.signature(texts[article_id].text))
+        assert np.array_equal(row.vector, before[article_id].vector)

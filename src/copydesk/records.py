@@ -148,12 +148,15 @@ _RAW_TEXT_AT, _TEXT_AT = 5, 6  # where ``Article``'s constructor takes them
 class StoryPrints(PickledByConstructor):
     """An article's story fingerprints, computed beside cleaning in the worker processes so the
     (single-process) stories stage need not: the normalised hash of the text they were computed
-    from, the event+kind vector (``store.vectors.pack_vector``) and the names and figures behind it."""
+    from, the event+kind vector (``store.vectors.pack_vector``), the names and figures behind it,
+    and the MinHash signature (uint32 bytes) with its configuration's key ('' where not signed)."""
 
     norm_hash: str
     vector: bytes
     names: tuple[str, ...]
     numbers: tuple[str, ...]
+    minhash_key: str = ""
+    signature: bytes = b""
 
 
 @dataclass(slots=True, frozen=True)

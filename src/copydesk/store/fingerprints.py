@@ -69,27 +69,30 @@ def sign_features(db: Database, rows: Sequence[StoredFeatures]) -> None:
 
 
 def put_ingest_prints(db: Database, articles: Sequence[Article]) -> None:
-    """Store the fingerprints the workers computed at ingest, not yet signed (``minhash_key`` empty):
-    the stories stage signs them in one batch and keeps the vector while the text is unchanged.
-    An article that already has a row keeps it."""
+    """Store the fingerprints the workers computed at ingest (signed, or with ``minhash_key`` empty
+    where they were not: the stories stage signs those): the stage keeps the vector while the text
+    is unchanged, and the signature where it has the stage's MinHash configuration. An article
+    that already has a row keeps it."""
     rows = [
         (
             a.id,
             iso_text(a.published),
-            a.story_prints.norm_hash,
-            a.story_prints.vector,
-            json_strings(a.story_prints.names, ensure_ascii=False),
-            json_strings(a.story_prints.numbers),
+            prints.norm_hash,
+            prints.minhash_key,
+            prints.signature,
+            prints.vector,
+            json_strings(prints.names, ensure_ascii=False),
+            json_strings(prints.numbers),
         )
         for a in articles
-        if a.story_prints is not None
+        if (prints := a.story_prints) is not None
     ]
     if not rows:
         return
     with db.atomic() as conn:
         conn.executemany(
             "INSERT OR IGNORE INTO story_features (article_id, published, norm_hash, minhash_key, "
-            "signature, vector, names, numbers, hash_current) VALUES (?, ?, ?, '', x'', ?, ?, ?, 1)",
+            "signature, vector, names, numbers, hash_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
             rows,
         )
 
@@ -143,12 +146,15 @@ def features_bound(db: Database) -> int:
 def iter_signatures(
     db: Database, minhash_key: str, batch: int = 20_000
 ) -> Iterator[tuple[list[str], np.ndarray]]:
-    """Stored signatures of one MinHash configuration, in batches (for the LSH index)."""
+    """Stored signatures of one MinHash configuration of articles placed in a story, in batches and
+    article id order (for the LSH index: a near copy joins the story of what it copies; articles
+    waiting to be placed, signed at ingest, are indexed by the run that places them)."""
     last = ""
     while True:
         rows = db.query(
-            "SELECT article_id, signature FROM story_features WHERE minhash_key = ? AND article_id > ? "
-            "ORDER BY article_id LIMIT ?",
+            "SELECT f.article_id, f.signature FROM story_features f "
+            "JOIN story_members m ON m.article_id = f.article_id "
+            "WHERE f.minhash_key = ? AND f.article_id > ? ORDER BY f.article_id LIMIT ?",
             (minhash_key, last, batch),
         )
         if not rows:

@@ -41,12 +41,14 @@ Fingerprint = Callable[
 @dataclass(slots=True)
 class PreparedChunk:
     """One chunk as placement reads it. ``reused[i]``: ``features[i]`` keeps the vector stored at
-    ingest (only its signature is new); ``topic_groups`` index ``features`` (None: ``assign`` builds
-    them)."""
+    ingest (its signature and date are written again); ``current[i]``: its stored row is all of it
+    already (signed at ingest with this configuration, its hash known current: nothing is written);
+    ``topic_groups`` index ``features`` (None: ``assign`` builds them)."""
 
     articles: list[story_store.StoryText]
     features: list[fingerprint_store.StoredFeatures]
     reused: list[bool]
+    current: list[bool]
     prints: dict[str, np.ndarray]
     topic_groups: list[list[int]] | None
     # The helper's groups still being built (it sends the fingerprints first, so placement starts
@@ -78,6 +80,7 @@ class PreparedChunk:
                 _packed([f.signature for f in features]),
                 _packed([f.vector for f in features]),
                 self.reused,
+                self.current,
                 ids,
                 _packed([self.prints[key] for key in ids]),
                 self.topic_groups,
@@ -112,6 +115,7 @@ def _unpack(
     signatures: _Packed,
     vectors: _Packed,
     reused: list[bool],
+    current: list[bool],
     print_ids: list[str],
     prints: _Packed,
     topic_groups: list[list[int]] | None,
@@ -124,7 +128,12 @@ def _unpack(
         )
     ]
     return PreparedChunk(
-        articles, features, reused, dict(zip(print_ids, _unpacked(prints), strict=True)), topic_groups
+        articles,
+        features,
+        reused,
+        current,
+        dict(zip(print_ids, _unpacked(prints), strict=True)),
+        topic_groups,
     )
 
 
@@ -136,11 +145,20 @@ def prepare_chunk(db: Database, ids: Sequence[str], fingerprint: Fingerprint) ->
     stored = fingerprint_store.get_features(db, ids, lists=False)
     prints: dict[str, np.ndarray] = {}
     features = fingerprint(articles, stored, prints)
+    rows = [stored.get(f.article_id) for f in features]
     reused = [
-        (row := stored.get(f.article_id)) is not None and len(row.vector) > 0 and row.norm_hash == f.norm_hash
-        for f in features
+        row is not None and len(row.vector) > 0 and row.norm_hash == f.norm_hash
+        for f, row in zip(features, rows, strict=True)
     ]
-    return PreparedChunk(articles, features, reused, prints, None)
+    current = [
+        was_reused
+        and row is not None
+        and row.hash_current
+        and row.minhash_key == f.minhash_key
+        and row.published == f.published
+        for f, row, was_reused in zip(features, rows, reused, strict=True)
+    ]
+    return PreparedChunk(articles, features, reused, current, prints, None)
 
 
 def prepare_grouped(

@@ -41,9 +41,9 @@ class CopyCheck:
 def load_lsh_and_owners(
     db: Database, config: MinHashConfig, leave_out: Collection[str] = frozenset()
 ) -> tuple[LshIndex, list[str]]:
-    """The LSH index over every stored signature but those of ``leave_out`` (a run's own articles,
-    added as they are placed, even where an interrupted run signed them), and the article of each
-    row, in one pass over the stored signatures."""
+    """The LSH index over the stored signatures of placed articles (``iter_signatures``) but those
+    of ``leave_out`` (a run's own articles, added as they are placed), and the article of each row,
+    in one pass over the stored signatures."""
     index = LshIndex(config)
     owners: list[str] = []
     for ids, signatures in fingerprint_store.iter_signatures(db, config.key):

@@ -56,20 +56,27 @@ class _Text(Titled, Protocol):
 
 @dataclass(slots=True)
 class StoryPrintStage(ArticleStage):
-    """Per article, in the worker processes: the story vector, names and figures and the normalised
-    hash (``Article.story_prints``), so the single-process stories stage only signs and places them.
+    """Per article, in the worker processes: the story vector, names and figures, the normalised
+    hash and the MinHash signature (``Article.story_prints``), so the single-process stories stage
+    only places them (signing there meant rewriting every stored row: 2,000 rows cost its placing
+    process 50-90 ms a chunk, more than the workers spend signing them).
 
-    Its weights must be the stories stage's: ``StoryStage.print_stage()`` builds it so."""
+    Its weights and MinHash configuration must be the stories stage's: ``StoryStage.print_stage()``
+    builds it so (a stage of another configuration signs again)."""
 
     name: ClassVar[str] = "story-prints"
     weights: FeatureWeights = field(default_factory=FeatureWeights)
+    minhash: MinHashConfig = field(default_factory=MinHashConfig)
     _lexicon: Lexicon | None = None
+    _hasher: MinHasher | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"weights": self.weights}  # each worker loads its own lexicon instead of unpickling one
+        # each worker loads its own lexicon instead of unpickling one
+        return {"weights": self.weights, "minhash": self.minhash}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.weights, self._lexicon = state["weights"], None
+        self.weights, self.minhash = state["weights"], state["minhash"]
+        self._lexicon, self._hasher = None, None
 
     def warm_up(self) -> None:
         if self._lexicon is None:
@@ -78,12 +85,16 @@ class StoryPrintStage(ArticleStage):
     def process(self, article: Article) -> Article:
         if self._lexicon is None:
             self._lexicon = Lexicon.load()
+        if self._hasher is None:
+            self._hasher = MinHasher(self.minhash)
         features = build_features(article.title, article.text, self._lexicon, self.weights, article.published)
         article.story_prints = StoryPrints(
             normalised_hash(article.text),
             pack_vector(features.combined),
             tuple(features.names[:40]),
             tuple(features.numbers[:40]),
+            self.minhash.key,
+            self._hasher.signature(article.text).astype(np.uint32).tobytes(),
         )
         return article
 
@@ -167,7 +178,7 @@ class StoryStage(CorpusStage):
 
     def print_stage(self) -> StoryPrintStage:
         """The per-article stage that computes this stage's feature vectors at ingest."""
-        return StoryPrintStage(self.config.weights)
+        return StoryPrintStage(self.config.weights, self.minhash)
 
     def fingerprint(
         self,
@@ -194,12 +205,16 @@ class StoryStage(CorpusStage):
         ]
         unsigned = [i for i, row in enumerate(usable) if row is None or row.minhash_key != self.minhash.key]
         hasher = MinHasher(self.minhash)
-        shingles, offsets = hasher.shingle_hashes([articles[i].text for i in unsigned])
-        signed = hasher.sign_shingles(shingles, offsets)
+        # the shingles of every text where prints are asked for (most articles signed at ingest have
+        # near-copy candidates to check, and hashing them here keeps that off the placing process)
+        hashed = list(range(len(articles))) if prints is not None else unsigned
+        shingles, offsets = hasher.shingle_hashes([articles[i].text for i in hashed])
         if prints is not None:
             made = split_prints(shingles, offsets)
-            prints.update((articles[i].id, found) for i, found in zip(unsigned, made, strict=True))
-        signature_of = dict(zip(unsigned, signed, strict=True))
+            prints.update((articles[i].id, found) for i, found in zip(hashed, made, strict=True))
+        if len(unsigned) < len(hashed):
+            shingles, offsets = _rows_of(shingles, offsets, [hashed.index(i) for i in unsigned])
+        signature_of = dict(zip(unsigned, hasher.sign_shingles(shingles, offsets), strict=True))
         out = []
         for i, article in enumerate(articles):
             row = usable[i]
@@ -274,7 +289,9 @@ class StoryStage(CorpusStage):
                 articles, features = chunk.articles, chunk.features
                 copies.remember(chunk.prints)
                 reused = chunk.reused
-                fingerprint_store.sign_features(db, [f for f, r in zip(features, reused, strict=True) if r])
+                fingerprint_store.sign_features(
+                    db, [f for f, r, c in zip(features, reused, chunk.current, strict=True) if r and not c]
+                )
                 fingerprint_store.put_features(
                     db, [f for f, r in zip(features, reused, strict=True) if not r]
                 )
@@ -361,6 +378,15 @@ class StoryStage(CorpusStage):
             desk.join(desk.stories[story_id], features[i].vector, articles[i].published)
             placed[articles[i].id] = (story_id, 1.0)
         return placed
+
+
+def _rows_of(shingles: np.ndarray, offsets: np.ndarray, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The shingles of some texts (by position) out of ``shingle_hashes``' output, in its form."""
+    ends = np.r_[offsets[1:], len(shingles)].astype(np.int64)
+    parts = [shingles[offsets[k] : ends[k]] for k in rows]
+    sizes = np.fromiter((len(part) for part in parts), dtype=np.int64, count=len(parts))
+    joined = np.concatenate(parts) if parts else shingles[:0]
+    return joined, np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64) if len(parts) else sizes
 
 
 def _within(groups: list[list[int]], rest: Sequence[int]) -> list[list[int]]:
