@@ -132,3 +132,17 @@ def test_the_site_banner_split_is_the_plain_pattern_s(text: str) -> None:
     from copydesk.clean.textmeta import _SITE_SPLIT
 
     assert _SITE_SPLIT.split(text) == re.split(r"\s*\|\s*|\s+[–—]\s+|\s+-\s+", text)
+
+
+_RUN_PIECES = st.sampled_from(["ab", "Ü", " ", "1", "_", "-", "'", "é", "İ", "\u0307", "ß", "Σ", "x9", ". "])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_RUN_PIECES, max_size=40).map("".join) | st.text(max_size=60))
+def test_more_words_than_a_tagline_is_the_letter_run_count_s(text: str) -> None:
+    """The one-call test for more letter runs than a tagline has counts the runs ``_LETTER_RUN``
+    finds, each run once."""
+    from copydesk.clean.textmeta import _LETTER_RUN, _MORE_THAN_TAGLINE, _TAGLINE_MOST_WORDS
+
+    runs = len(_LETTER_RUN.findall(text.lower()))
+    assert (_MORE_THAN_TAGLINE.match(text.lower()) is not None) == (runs > _TAGLINE_MOST_WORDS)

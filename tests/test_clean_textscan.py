@@ -122,6 +122,13 @@ def test_compiled_first_items_match_the_reference(rows: list[list[tuple[str, boo
         textscan.first_items([[()]])
 
 
+@compiled
+def test_compiled_first_items_of_more_words_than_its_table_has_slots() -> None:
+    words = [f"w{k}" for k in range(6000)]
+    rows = [[(w, True) for w in words[k : k + 700]] for k in range(0, 6000, 500)]
+    assert textscan.first_items(rows) == textscan.python_first_items(rows) == frozenset(words)
+
+
 _ENDINGS = st.lists(
     st.sampled_from(
         ["word", " ", "\t", "\x1c", ".", "!", "?", ";", ",", '"', "'", ")", "]", "(", "…", "”", "a"]

@@ -107,8 +107,16 @@ static PyObject *first_items(PyObject *self, PyObject *rows) {
     /* An article's words recur (the memo gives each one object): the objects already added are
      * remembered by address in a small table, so the set is asked once per distinct object (it
      * was asked ~2.5 times a word, a string hash look-up each time). */
-    enum { SEEN = 4096 };
-    PyObject **seen = PyMem_Calloc(SEEN, sizeof(PyObject *));
+    Py_ssize_t items = 0;
+    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(rows); r++) {
+        PyObject *row = PyList_GET_ITEM(rows, r);
+        if (PyList_Check(row)) items += PyList_GET_SIZE(row);
+    }
+    /* at least twice the items' slots, at most 4096 (a table zeroed for every call: 32 KiB had
+     * been cleared for an article's few hundred words) */
+    int bits = 8;
+    while (bits < 12 && ((Py_ssize_t)1 << bits) < 2 * items) bits++;
+    PyObject **seen = PyMem_Calloc((size_t)1 << bits, sizeof(PyObject *));
     if (seen == NULL) {
         Py_DECREF(found);
         return PyErr_NoMemory();
@@ -120,7 +128,7 @@ static PyObject *first_items(PyObject *self, PyObject *rows) {
             PyObject *item = PyList_GET_ITEM(row, k);
             if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) == 0) goto wrong;
             PyObject *first = PyTuple_GET_ITEM(item, 0);
-            size_t at = ((uintptr_t)first >> 4) * 0x9E3779B97F4A7C15ULL >> 52; /* 12 bits: SEEN slots */
+            size_t at = (size_t)(((uint64_t)(uintptr_t)first >> 4) * 0x9E3779B97F4A7C15ULL >> (64 - bits));
             if (seen[at] == first) continue;
             if (PySet_Add(found, first) < 0) goto fail;
             seen[at] = first; /* the set holds a reference for as long as the table is read */

@@ -39,6 +39,9 @@ _TAGLINE_WORDS = vocabulary(
 _SITE_SPLIT = re.compile(r"\s+(?:\|\s*|[–—-]\s+)|\|\s*")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _TAGLINE_MOST_WORDS = 12
+# Matches at the start of a text with more letter runs than a tagline has (each run taken whole:
+# possessive, so one run is never counted as several): one call instead of a run-by-run scan.
+_MORE_THAN_TAGLINE = re.compile(rf"(?:[\W\d_]*+[^\W\d_]++){{{_TAGLINE_MOST_WORDS + 1}}}")
 _DATE_LABEL = re.compile(
     r"^(?P<label>first published|last updated|published|updated|posted|released|date)"
     r"(?:\s+on)?\s*[:|\-–—]?\s*",
@@ -167,8 +170,7 @@ def _may_be_banner(text: str, first: re.Match[str]) -> bool:
     tagline has (separators hold no letters, so the tagline's words are the rest of the line's)."""
     if not _banner_name(text[: first.start()].split()):
         return False
-    rest = islice(_LETTER_RUN.finditer(text[first.end() :].lower()), _TAGLINE_MOST_WORDS + 1)
-    return sum(1 for _ in rest) <= _TAGLINE_MOST_WORDS
+    return _MORE_THAN_TAGLINE.match(text[first.end() :].lower()) is None
 
 
 def _banner_name(words: list[str]) -> bool:
