@@ -323,3 +323,45 @@ def test_families_from_first_members_judged_ahead_are_the_ones_judged_at_once(ju
         assert copy_families(members, judge, compared=compared, heads=other) == at_once
         judge.forget()
     assert len({m.relation for m in at_once}) >= 4  # copies, rewrites and translations among them
+
+
+def test_later_members_candidate_checks_skipped_only_where_call_finds_nothing(
+    judge: FamilyJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The later members' candidate checks that the screen skips are exactly calls that return None:
+    every member's relation and evidence come out as when every candidate is called (copies, trims
+    shorter than 0.7 of their original and independent reports past the compared members)."""
+    import random
+
+    import numpy as np
+
+    from copydesk.stories import families
+    from copydesk.stories.synthetic import trim
+
+    corpus = generate_corpus(10, seed=13, reports=(2, 3), copies=(1, 3))
+    hasher = MinHasher(judge.minhash)
+    texts = [a.text for a in corpus]
+    texts += [trim(t, random.Random(k))[: len(t) // 2] for k, t in enumerate(texts[:8])]
+    texts += texts[:4]  # exact copies past the compared members
+    members = [
+        MemberText(f"m{k}", text, "t", corpus[k % len(corpus)].published, [], normalised_hash(text), sig)
+        for k, (text, sig) in enumerate(zip(texts, hasher.signatures(texts), strict=True))
+    ]
+    made: list[np.ndarray] = []
+    screen = families._copy_checks_due
+
+    def recorded(*args: object) -> np.ndarray:
+        made.append(screen(*args))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr(families, "_copy_checks_due", recorded)
+    screened = copy_families(members, judge, compared=6)
+    judge.forget()
+    # some candidate checks made, some skipped (each later member has COPY_CANDIDATES candidates)
+    assert made and 0 < made[0].sum() < made[0].shape[0] * families.COPY_CANDIDATES
+    monkeypatch.setattr(
+        families, "_copy_checks_due", lambda members, full, *_: np.ones((len(members) - full, full), bool)
+    )
+    assert copy_families(members, judge, compared=6) == screened
+    judge.forget()
+    assert {m.relation for m in screened} >= {"exact-copy", "independent"}

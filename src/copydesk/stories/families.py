@@ -320,9 +320,13 @@ def copy_families(
     if n > full:
         beyond = estimate_matrix(signatures[full:], signatures[:full])
         # every later member's best candidates in one sort (a sort a member cost 6 us)
-        best = np.argsort(-beyond, axis=1, kind="stable")[:, :COPY_CANDIDATES].tolist()
+        order = np.argsort(-beyond, axis=1, kind="stable")[:, :COPY_CANDIDATES]
+        due = _copy_checks_due(members, full, order, np.take_along_axis(beyond, order, axis=1), judge)
+        best = order.tolist()
         for row, e in enumerate(range(full, n)):
             for j in best[row]:
+                if not due[row, j]:
+                    continue  # ``call`` would return None at once
                 estimate = float(beyond[row, j])
                 call = judge.call(members[j], members[e], passages=False, estimate=estimate, copies_only=True)
                 if call is not None:
@@ -362,6 +366,31 @@ def copy_families(
                 call = PairCall(link.relation, link.evidence + " (via another family member)", link.strength)
             out.append(StoryMember(members[i].article_id, family, call.relation, call.evidence))
     return _credited_wire(members, out)
+
+
+def _copy_checks_due(
+    members: Sequence[MemberText], full: int, order: np.ndarray, estimates: np.ndarray, judge: FamilyJudge
+) -> np.ndarray:
+    """For each later member (a row, member ``full + row``) and each of its candidates ``order[row]``
+    (estimates ``estimates[row]``), whether ``FamilyJudge.call`` with ``copies_only`` has anything to
+    check: the same normalised hash, an estimate at the candidate share, or lengths more than 0.7
+    apart; elsewhere it returns None at once (most of a big story's 3 calls a later member, in
+    Python). Indexed ``[row, candidate]``, a full row of the first members wide."""
+    lengths = np.fromiter((len(m.text) for m in members), dtype=np.int64, count=len(members))
+    hash_ids: dict[str, int] = {}
+    hashes = np.fromiter(
+        (hash_ids.setdefault(m.norm_hash, len(hash_ids)) for m in members), dtype=np.int64, count=len(members)
+    )
+    mine, theirs = lengths[full:, None], lengths[order]
+    ratio = np.minimum(mine, theirs) / np.maximum(np.maximum(mine, theirs), 1)
+    due_ranked = (
+        (hashes[full:, None] == hashes[order])
+        | (estimates >= judge.config.candidate_estimate)
+        | (ratio < 0.7)
+    )
+    due = np.zeros((len(members) - full, full), dtype=bool)
+    np.put_along_axis(due, order, due_ranked, axis=1)
+    return due
 
 
 def estimate_matrix(signatures: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
