@@ -9,6 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from copydesk.ingest.job import file_sources
 from copydesk.ingest.readers import read_stdin, sniff_kind
@@ -172,3 +174,38 @@ def test_discovery_globs_missing_paths_and_unsupported_files(tmp_path: Path) -> 
 def test_sniff_kind() -> None:
     assert sniff_kind("  <!DOCTYPE html><html>") == "html"
     assert sniff_kind("Plain words about a port strike.") == "text"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"{}", b'{"a": 1}', b"\n", b"\r", b"\r\n", b" ", b"x"]), max_size=40),
+    st.integers(1, 9),
+)
+def test_a_jsonl_file_read_block_by_block_splits_as_its_whole_bytes_s(
+    pieces: list[bytes], block: int
+) -> None:
+    """Blocks of any size (a line, or its carriage return and line feed, cut across two) give the
+    lines ``bytes.splitlines`` gives of the whole file."""
+    import io as _io
+
+    from copydesk.ingest import readers
+
+    data = b"".join(pieces)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers, "_READ_BLOCK", block)
+        assert list(readers._block_lines(_io.BytesIO(data), "x")) == data.splitlines()
+
+
+def test_an_oversized_jsonl_file_is_refused_before_any_row_is_read(tmp_path: Path) -> None:
+    from copydesk.ingest.readers import read_jsonl
+
+    path = write_jsonl(tmp_path / "big.jsonl", [{"id": f"r{k}", "text": ARTICLE_TEXT} for k in range(4)])
+    item = InputFile(str(path), "jsonl", path, "x")
+    out = list(read_jsonl(item, path.stat().st_size // 64))
+    assert len(out) == 1 and isinstance(out[0], SkippedInput) and out[0].error_kind == "oversized"
+    assert [p.source_id for p in read_jsonl(item, path.stat().st_size) if isinstance(p, RawPage)] == [
+        "r0",
+        "r1",
+        "r2",
+        "r3",
+    ]

@@ -12,6 +12,7 @@ import json
 import sys
 import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from copydesk.errors import InputError, OversizedInputError
@@ -204,30 +205,72 @@ def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
 def read_jsonl(item: InputFile, cap: int) -> Iterator[ReadItem]:
     assert item.path is not None
     try:
-        data = read_file_bytes(item.path, item.origin, cap * 64)
+        lines = _jsonl_lines(item.path, item.origin, cap * 64)
+        stem = item.stem
+        for lineno, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            yield _jsonl_row(line, cap, f"{item.origin}:{lineno}", f"{stem}:{lineno}")
     except InputError as exc:
         yield _skip(exc)
-        return
-    stem = item.stem
-    for lineno, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
-            continue
-        origin = f"{item.origin}:{lineno}"
-        if len(line) > cap:
-            yield _skip(OversizedInputError(origin, f"line larger than the {cap:,}-byte limit"))
-            continue
+
+
+def _jsonl_lines(path: Path, origin: str, cap: int) -> Iterator[bytes]:
+    """The file's lines as ``bytes.splitlines`` splits them (at \\n, \\r and \\r\\n). A plain file is read
+    a block at a time, its size checked against ``cap`` first, so its first pages are on their way
+    to the workers while the rest is read (reading 20 MB whole held them back 20-45 ms); a gzipped
+    one is read whole (its size is known only once it is)."""
+    if path.name.lower().endswith(".gz"):
+        return iter(read_file_bytes(path, origin, cap).splitlines())
+    try:
+        size = path.stat().st_size
+        if size > cap:
+            raise OversizedInputError(origin, f"larger than the {cap:,}-byte limit (max_input_bytes)")
+        stream = path.open("rb")
+    except OSError as exc:
+        raise InputError(origin, f"cannot read file: {exc.strerror or exc}") from exc
+    return _block_lines(stream, origin)
+
+
+def _block_lines(stream: BinaryIO, origin: str) -> Iterator[bytes]:
+    with stream:
+        rest = b""
         try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield SkippedInput(origin, f"malformed JSON line: {exc}", "malformed")
-            continue
-        if not isinstance(row, dict):
-            yield SkippedInput(origin, "JSON line is not an object", "malformed")
-            continue
-        try:
-            yield _row_page(row, origin, f"{stem}:{lineno}")
-        except InputError as exc:
-            yield _skip(exc)
+            while block := stream.read(_READ_BLOCK):
+                lines = (rest + block).splitlines(keepends=True)
+                # the last line may go on in the next block (one ending in a carriage return too: a
+                # line feed may follow it there)
+                rest = lines.pop() if not lines[-1].endswith(b"\n") else b""
+                yield from (_unended(line) for line in lines)
+        except OSError as exc:
+            raise InputError(origin, f"cannot read file: {exc.strerror or exc}") from exc
+        yield from rest.splitlines()
+
+
+def _unended(line: bytes) -> bytes:
+    """A line of ``splitlines(keepends=True)`` without its line break."""
+    if line.endswith(b"\r\n"):
+        return line[:-2]
+    return line[:-1] if line.endswith((b"\n", b"\r")) else line
+
+
+_READ_BLOCK = 1 << 20
+
+
+def _jsonl_row(line: bytes, cap: int, origin: str, source_id: str) -> ReadItem:
+    """One JSONL line's page, or why it is skipped."""
+    if len(line) > cap:
+        return _skip(OversizedInputError(origin, f"line larger than the {cap:,}-byte limit"))
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return SkippedInput(origin, f"malformed JSON line: {exc}", "malformed")
+    if not isinstance(row, dict):
+        return SkippedInput(origin, "JSON line is not an object", "malformed")
+    try:
+        return _row_page(row, origin, source_id)
+    except InputError as exc:
+        return _skip(exc)
 
 
 def read_parquet(item: InputFile, cap: int) -> Iterator[ReadItem]:
