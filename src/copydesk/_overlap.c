@@ -814,12 +814,33 @@ static Py_ssize_t longest_chain(const Py_ssize_t *target, Py_ssize_t n, Py_ssize
 /* The core of aligned_chain: a's best matches in b scoring at least a half (from[k], to[k]), the
  * positions of the longest chain of them in order (chain, its length in *size), and how many sentences
  * that chain sandwiches (returned). mem: 5 * na slots. */
-static Py_ssize_t chain_of(const OutlinePair *p, const AnchorIndex *index, Py_ssize_t *mem, Py_ssize_t *size) {
+/* Best matches remembered per sentence row of the side they are found in: ``ids[i]`` names sentence i
+ * of a by its anchor bits and count (sentences with the same ones have the same best match in b, as
+ * a story's copies and wire paragraphs do: 6,352 comparable rows of 200 members, 884 distinct); ``j``
+ * holds -2 where not yet worked out. */
+typedef struct {
+    const int32_t *ids;
+    int32_t *j;
+    double *score;
+} BestMemo;
+
+static Py_ssize_t chain_of(const OutlinePair *p, const AnchorIndex *index, Py_ssize_t *mem, Py_ssize_t *size,
+                           const BestMemo *memo) {
     Py_ssize_t *from = mem, *to = mem + p->na, *chain = mem + 2 * p->na, *work = mem + 3 * p->na, matched = 0;
     for (Py_ssize_t i = 0; i < p->na; i++) {
         if (p->a_counts[i] < p->min_anchors) continue;
         double best;
-        Py_ssize_t best_j = best_match_of(p, index, i, &best);
+        Py_ssize_t best_j;
+        if (memo == NULL) {
+            best_j = best_match_of(p, index, i, &best);
+        } else if (memo->j[memo->ids[i]] != -2) {
+            best_j = memo->j[memo->ids[i]];
+            best = memo->score[memo->ids[i]];
+        } else {
+            best_j = best_match_of(p, index, i, &best);
+            memo->j[memo->ids[i]] = (int32_t)best_j;
+            memo->score[memo->ids[i]] = best;
+        }
         if (best_j < 0 || best < 0.5) continue;
         from[matched] = i;
         to[matched++] = best_j;
@@ -863,7 +884,7 @@ static PyObject *aligned_chain(PyObject *self, PyObject *const *args, Py_ssize_t
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t size, sandwiched = chain_of(&p, &index, mem, &size);
+    Py_ssize_t size, sandwiched = chain_of(&p, &index, mem, &size, NULL);
     const Py_ssize_t *from = mem, *to = mem + p.na, *chain = mem + 2 * p.na;
     if ((pairs = PyList_New(size)) == NULL) goto done;
     for (Py_ssize_t k = 0; k < size; k++) {
@@ -918,6 +939,63 @@ BIT_COUNTING static PyObject *anchor_reach(PyObject *self, PyObject *const *args
     return out;
 }
 
+/* A sentence row's bits without its trailing zero words (rows of members of different widths that
+ * hold the same anchors compare equal), with its anchor count. */
+typedef struct {
+    const uint64_t *bits;
+    Py_ssize_t words;
+    int32_t count;
+} RowKey;
+
+static uint64_t row_key_hash(const RowKey *key) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uint32_t)key->count;
+    for (Py_ssize_t w = 0; w < key->words; w++) h = (h ^ key->bits[w]) * 0xFF51AFD7ED558CCDULL, h ^= h >> 29;
+    return h;
+}
+
+static int row_keys_equal(const RowKey *x, const RowKey *y) {
+    return x->count == y->count && x->words == y->words &&
+           (x->words == 0 || memcmp(x->bits, y->bits, sizeof(uint64_t) * (size_t)x->words) == 0);
+}
+
+/* Every member's rows named: equal ids for rows with the same bits and count (row_ids, member m's
+ * from row_base[m]); how many names in *distinct. rows: as relation_screen holds them. */
+static int name_rows(Py_ssize_t n, const Py_buffer *rows, const Py_ssize_t *words, int32_t *row_ids,
+                     Py_ssize_t *row_base, Py_ssize_t all_rows, Py_ssize_t *distinct) {
+    Py_ssize_t size = 16;
+    while (size < 2 * all_rows) size <<= 1;
+    RowKey *keys = PyMem_Malloc(sizeof(RowKey) * (size_t)(all_rows + 1));
+    int32_t *table = PyMem_Malloc(sizeof(int32_t) * (size_t)size);
+    if (keys == NULL || table == NULL) {
+        PyMem_Free(keys);
+        PyMem_Free(table);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < size; k++) table[k] = -1;
+    Py_ssize_t named = 0, row = 0;
+    for (Py_ssize_t m = 0; m < n; m++) {
+        const uint64_t *bits = rows[2 * m].buf;
+        const int32_t *counts = rows[2 * n + m].buf;
+        row_base[m] = row;
+        for (Py_ssize_t r = 0; r < rows[2 * n + m].len / 4; r++, row++) {
+            RowKey key = {bits + r * words[m], words[m], counts[r]};
+            while (key.words > 0 && key.bits[key.words - 1] == 0) key.words--;
+            Py_ssize_t at = (Py_ssize_t)(row_key_hash(&key) & (uint64_t)(size - 1));
+            while (table[at] >= 0 && !row_keys_equal(&keys[table[at]], &key)) at = (at + 1) & (size - 1);
+            if (table[at] < 0) {
+                keys[named] = key;
+                table[at] = (int32_t)named++;
+            }
+            row_ids[row] = table[at];
+        }
+    }
+    PyMem_Free(keys);
+    PyMem_Free(table);
+    *distinct = named;
+    return 0;
+}
+
 /* relation_screen(hash_ids, lengths, estimates, candidate, rows, row_words, every_rows, comparables,
  * counts, min_anchors, share): for each pair i < j of a story's members, whether
  * copydesk.stories.families.FamilyJudge.call could find a relation (1) or must return None (0): not
@@ -955,6 +1033,11 @@ BIT_COUNTING static PyObject *relation_screen(PyObject *self, PyObject *const *a
      * of their common width only), in two shared arrays; ``scratch`` lends its fill and counters */
     Py_ssize_t *starts = NULL, *postings_of = NULL;
     AnchorIndex scratch = {NULL, NULL, NULL, NULL, NULL};
+    /* every member's sentence rows named by their bits and count (row_ids, from row_base[member]),
+     * and each member's best matches of those (n x distinct, worked out as asked) */
+    int32_t *row_ids = NULL, *memo_j = NULL;
+    double *memo_score = NULL;
+    Py_ssize_t *row_base = NULL, all_rows = 0, distinct = 0;
     if (rows == NULL || scalars == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -983,6 +1066,7 @@ BIT_COUNTING static PyObject *relation_screen(PyObject *self, PyObject *const *a
         }
         start_at[i] = all_bits;
         postings_at[i] = all_postings;
+        all_rows += sentences;
         all_bits += words[i] * 64 + 1;
         for (Py_ssize_t w = 0; w < sentences * words[i]; w++) all_postings += __builtin_popcountll(((const uint64_t *)rows[2 * i].buf)[w]);
         if (words[i] * 64 > most_bits) most_bits = words[i] * 64;
@@ -992,9 +1076,23 @@ BIT_COUNTING static PyObject *relation_screen(PyObject *self, PyObject *const *a
     starts = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(all_bits + 1));
     postings_of = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(all_postings + 1));
     mem = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(5 * most_sentences + 1));
-    if (starts == NULL || postings_of == NULL || mem == NULL) {
+    row_ids = PyMem_Malloc(sizeof(int32_t) * (size_t)(all_rows + 1));
+    row_base = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
+    if (starts == NULL || postings_of == NULL || mem == NULL || row_ids == NULL || row_base == NULL) {
         PyErr_NoMemory();
         goto done;
+    }
+    if (name_rows(n, rows, words, row_ids, row_base, all_rows, &distinct) < 0) goto done;
+    if ((size_t)n * (size_t)(distinct + 1) > ((size_t)1 << 26)) {
+        distinct = -1; /* too many to remember (a story of thousands of distinct sentences): no memo */
+    } else {
+        memo_j = PyMem_Malloc(sizeof(int32_t) * (size_t)(n * (distinct + 1)));
+        memo_score = PyMem_Malloc(sizeof(double) * (size_t)(n * (distinct + 1)));
+        if (memo_j == NULL || memo_score == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < n * (distinct + 1); k++) memo_j[k] = -2;
     }
     for (Py_ssize_t m = 0; m < n; m++) {
         OutlinePair whole = {.b_bits = rows[2 * m].buf, .b_counts = rows[2 * n + m].buf, .nb = rows[2 * n + m].len / 4,
@@ -1054,7 +1152,10 @@ BIT_COUNTING static PyObject *relation_screen(PyObject *self, PyObject *const *a
                                 .width = words[a] < words[b] ? words[a] : words[b], .min_anchors = min_anchors};
             AnchorIndex index = {.start = starts + start_at[b], .rows = postings_of + postings_at[b],
                                  .shared = scratch.shared, .touched = scratch.touched};
-            Py_ssize_t size, sandwiched = chain_of(&pair, &index, mem, &size);
+            BestMemo memo = {NULL, NULL, NULL};
+            if (distinct >= 0)
+                memo = (BestMemo){row_ids + row_base[a], memo_j + b * (distinct + 1), memo_score + b * (distinct + 1)};
+            Py_ssize_t size, sandwiched = chain_of(&pair, &index, mem, &size, distinct >= 0 ? &memo : NULL);
             Py_ssize_t aligned = size + sandwiched < most ? size + sandwiched : most;
             screen[i * n + j] = !((double)aligned / (double)most < share);
         }
@@ -1065,6 +1166,10 @@ done:
     PyMem_Free(starts);
     PyMem_Free(postings_of);
     PyMem_Free(mem);
+    PyMem_Free(row_ids);
+    PyMem_Free(row_base);
+    PyMem_Free(memo_j);
+    PyMem_Free(memo_score);
     PyMem_Free(rows);
     PyMem_Free(scalars);
     PyBuffer_Release(&est);
