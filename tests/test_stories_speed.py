@@ -236,6 +236,9 @@ def test_stage_uses_prints_from_ingest_and_redoes_stale_ones(
         StoryStage().run(db, [])
         fresh = fingerprint_store.get_features(db, [changed[0], older[0]])
         assert fresh[changed[0]].norm_hash == normalised_hash(edited) != stale[changed[0]].norm_hash
+        # signed again, out of a chunk whose other texts kept their ingest signatures
+        assert np.array_equal(fresh[changed[0]].signature, hasher.signature(edited))
+        assert np.array_equal(fresh[older[0]].signature, hasher.signature(older[1] + " More words."))
         assert (
             fresh[older[0]].norm_hash
             == normalised_hash(older[1] + " More words.")

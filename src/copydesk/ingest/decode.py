@@ -23,6 +23,16 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 _READ_CHUNK = 1 << 20
 
 
+def too_large(origin: str, cap: int) -> OversizedInputError:
+    """The error for an input over the ``max_input_bytes`` cap."""
+    return OversizedInputError(origin, f"larger than the {cap:,}-byte limit (max_input_bytes)")
+
+
+def unreadable(origin: str, exc: OSError) -> InputError:
+    """The error for a file the system will not let us read."""
+    return InputError(origin, f"cannot read file: {exc.strerror or exc}")
+
+
 def read_capped(stream: ByteStream, origin: str, cap: int) -> bytes:
     """Read a whole stream but refuse more than ``cap`` bytes (also after decompression)."""
     parts: list[bytes] = []
@@ -31,7 +41,7 @@ def read_capped(stream: ByteStream, origin: str, cap: int) -> bytes:
         while chunk := stream.read(_READ_CHUNK):
             total += len(chunk)
             if total > cap:
-                raise OversizedInputError(origin, f"larger than the {cap:,}-byte limit (max_input_bytes)")
+                raise too_large(origin, cap)
             parts.append(chunk)
     except EOFError as exc:
         raise InputError(origin, "truncated gzip stream (the file ends early)") from exc
@@ -49,7 +59,7 @@ def read_file_bytes(path: Path, origin: str, cap: int) -> bytes:
         with path.open("rb") as fh:
             return read_capped(fh, origin, cap)
     except OSError as exc:
-        raise InputError(origin, f"cannot read file: {exc.strerror or exc}") from exc
+        raise unreadable(origin, exc) from exc
 
 
 def looks_binary(data: bytes) -> bool:

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from copydesk.errors import InputError, OversizedInputError
-from copydesk.ingest.decode import decode_text, looks_binary, read_capped, read_file_bytes
+from copydesk.ingest.decode import (
+    decode_text,
+    looks_binary,
+    read_capped,
+    read_file_bytes,
+    too_large,
+    unreadable,
+)
 from copydesk.ingest.sources import InputFile
 from copydesk.records import InputKind, RawPage, SkippedInput, content_digest
 
@@ -225,10 +232,10 @@ def _jsonl_lines(path: Path, origin: str, cap: int) -> Iterator[bytes]:
     try:
         size = path.stat().st_size
         if size > cap:
-            raise OversizedInputError(origin, f"larger than the {cap:,}-byte limit (max_input_bytes)")
+            raise too_large(origin, cap)
         stream = path.open("rb")
     except OSError as exc:
-        raise InputError(origin, f"cannot read file: {exc.strerror or exc}") from exc
+        raise unreadable(origin, exc) from exc
     return _block_lines(stream, origin)
 
 
@@ -243,7 +250,7 @@ def _block_lines(stream: BinaryIO, origin: str) -> Iterator[bytes]:
                 rest = lines.pop() if not lines[-1].endswith(b"\n") else b""
                 yield from (_unended(line) for line in lines)
         except OSError as exc:
-            raise InputError(origin, f"cannot read file: {exc.strerror or exc}") from exc
+            raise unreadable(origin, exc) from exc
         yield from rest.splitlines()
 
 

@@ -45,6 +45,9 @@ from copydesk.stories.sentence_align import (
 COMPARED_MEMBERS = 200
 # A later member is verified against the members its signature estimates closest, at most this many.
 COPY_CANDIDATES = 3
+# Texts whose lengths differ more than this (the shorter over the longer) are checked for a copy
+# whatever their estimate: a short copy of a long text shares few of its shingles.
+COPY_LENGTH_RATIO = 0.7
 _NOT_ALIGNED = (
     f"no word-for-word copy among the story's first {COMPARED_MEMBERS} members "
     "(a story this large is not aligned sentence by sentence for rewrites)"
@@ -176,7 +179,7 @@ class FamilyJudge:
         cfg = self.config
         if estimate is None:
             estimate = estimated_jaccard(a.signature, b.signature)
-        if estimate >= cfg.candidate_estimate or _length_ratio(a.text, b.text) < 0.7:
+        if estimate >= cfg.candidate_estimate or _length_ratio(a.text, b.text) < COPY_LENGTH_RATIO:
             evidence: PairEvidence = verify_pair(
                 a.text,
                 b.text,
@@ -373,9 +376,9 @@ def _copy_checks_due(
 ) -> np.ndarray:
     """For each later member (a row, member ``full + row``) and each of its candidates ``order[row]``
     (estimates ``estimates[row]``), whether ``FamilyJudge.call`` with ``copies_only`` has anything to
-    check: the same normalised hash, an estimate at the candidate share, or lengths more than 0.7
-    apart; elsewhere it returns None at once (most of a big story's 3 calls a later member, in
-    Python). Indexed ``[row, candidate]``, a full row of the first members wide."""
+    check: the same normalised hash, an estimate at the candidate share, or lengths further apart
+    than ``COPY_LENGTH_RATIO``; elsewhere it returns None at once (most of a big story's 3 calls a
+    later member, in Python). Indexed ``[row, candidate]``, a full row of the first members wide."""
     lengths = np.fromiter((len(m.text) for m in members), dtype=np.int64, count=len(members))
     hash_ids: dict[str, int] = {}
     hashes = np.fromiter(
@@ -386,7 +389,7 @@ def _copy_checks_due(
     due_ranked = (
         (hashes[full:, None] == hashes[order])
         | (estimates >= judge.config.candidate_estimate)
-        | (ratio < 0.7)
+        | (ratio < COPY_LENGTH_RATIO)
     )
     due = np.zeros((len(members) - full, full), dtype=bool)
     np.put_along_axis(due, order, due_ranked, axis=1)

@@ -212,8 +212,8 @@ class StoryStage(CorpusStage):
         if prints is not None:
             made = split_prints(shingles, offsets)
             prints.update((articles[i].id, found) for i, found in zip(hashed, made, strict=True))
-        if len(unsigned) < len(hashed):
-            shingles, offsets = _rows_of(shingles, offsets, [hashed.index(i) for i in unsigned])
+        if len(unsigned) < len(hashed):  # every text hashed: a text's position is its index
+            shingles, offsets = _rows_of(shingles, offsets, unsigned)
         signature_of = dict(zip(unsigned, hasher.sign_shingles(shingles, offsets), strict=True))
         out = []
         for i, article in enumerate(articles):
