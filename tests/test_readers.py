@@ -196,6 +196,15 @@ def test_a_jsonl_file_read_block_by_block_splits_as_its_whole_bytes_s(
         assert list(readers._block_lines(_io.BytesIO(data), "x")) == data.splitlines()
 
 
+def test_a_jsonl_body_of_control_characters_is_refused_as_binary(tmp_path: Path) -> None:
+    control_heavy = "".join(chr(c) for c in range(9)) * 40  # far over the binary share of control bytes
+    rows = [{"id": "c", "text": control_heavy}, {"id": "t", "text": "News."}]
+    path = write_jsonl(tmp_path / "c.jsonl", rows)
+    pages, skipped = read_all([str(path)])
+    assert [p.source_id for p in pages] == ["t"]
+    assert [s.reason for s in skipped] == ["row body is binary data, not text"]
+
+
 def test_an_oversized_jsonl_file_is_refused_before_any_row_is_read(tmp_path: Path) -> None:
     from copydesk.ingest.readers import read_jsonl
 

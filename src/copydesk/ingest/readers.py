@@ -244,7 +244,17 @@ def _block_lines(stream: BinaryIO, origin: str) -> Iterator[bytes]:
         rest = b""
         try:
             while block := stream.read(_READ_BLOCK):
-                lines = (rest + block).splitlines(keepends=True)
+                data = rest + block if rest else block
+                # A line feed always ends a line, so the bytes up to the last one split as the whole
+                # file would; what follows it may go on in the next block. Where that tail holds a
+                # carriage return (or there is no line feed at all), it is cut line by line instead.
+                end = data.rfind(b"\n") + 1
+                if end and data.find(b"\r", end) < 0:
+                    lines = data.splitlines()
+                    rest = lines.pop() if end < len(data) else b""
+                    yield from lines
+                    continue
+                lines = data.splitlines(keepends=True)
                 # the last line may go on in the next block (one ending in a carriage return too: a
                 # line feed may follow it there)
                 rest = lines.pop() if not lines[-1].endswith(b"\n") else b""
