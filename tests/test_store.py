@@ -360,3 +360,64 @@ def test_a_new_store_has_32_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Pat
         assert db.query("PRAGMA page_size")[0][0] == 4096
         assert db.query("PRAGMA journal_mode")[0][0] == "wal"
         assert "0001_core" in db.applied_migrations()
+
+
+def _membership_store(articles: int, stories: int) -> Database:
+    db = Database.memory()
+    with db.atomic() as conn:
+        conn.executemany(
+            "INSERT INTO articles (id, source_id, origin, input_kind, content_hash, raw_text, text, "
+            "ingested_at, seq) VALUES (?, ?, 'x', 'text', ?, '', 'text', 'now', ?)",
+            [(f"a{k}", f"a{k}", f"h{k}", k) for k in range(articles)],
+        )
+        conn.executemany(
+            "INSERT INTO stories (id, vector_sum, opened_at, updated_at) VALUES (?, x'', 'now', 'now')",
+            [(f"s{k}",) for k in range(stories)],
+        )
+    return db
+
+
+_MEMBERSHIP = st.tuples(st.integers(0, 5), st.integers(0, 2), st.sampled_from([0.25, 0.5, 1.0]))
+
+
+@given(st.lists(_MEMBERSHIP, max_size=6), st.lists(_MEMBERSHIP, max_size=8))
+@hsettings(max_examples=60, deadline=None)
+def test_new_memberships_replace_earlier_ones_as_insert_or_replace_does(
+    before: list[tuple[int, int, float]], batch: list[tuple[int, int, float]]
+) -> None:
+    """``put_members`` (a delete and an insert) leaves the rows, and their order in the table and
+    in a story's index, that ``INSERT OR REPLACE`` leaves: earlier memberships, repeats in one batch."""
+    from copydesk.store import stories as story_store
+
+    def rows(items: list[tuple[int, int, float]]) -> list[tuple[str, str, float]]:
+        return [(f"a{a}", f"s{s}", sim) for a, s, sim in items]
+
+    ours, reference = _membership_store(6, 3), _membership_store(6, 3)
+    for db in (ours, reference):
+        for a, s, sim in rows(before):
+            story_store.put_members(db, [(a, s, sim)])
+    story_store.put_members(ours, rows(batch))
+    with reference.atomic() as conn:
+        conn.executemany(
+            "INSERT OR REPLACE INTO story_members (article_id, story_id, copy_family, relation, evidence, "
+            "similarity, joined_at) VALUES (?, ?, '', 'independent', '', ?, 'now')",
+            rows(batch),
+        )
+
+    def seen(db: Database) -> list[list[tuple[str, str, float]]]:
+        listed = [
+            [
+                tuple(r)
+                for r in db.query("SELECT article_id, story_id, similarity FROM story_members ORDER BY rowid")
+            ]
+        ]
+        for k in range(3):
+            listed.append(
+                [
+                    (r[0], f"s{k}", 0.0)
+                    for r in db.query("SELECT article_id FROM story_members WHERE story_id = ?", (f"s{k}",))
+                ]
+            )
+        return listed
+
+    assert seen(ours) == seen(reference)
