@@ -407,3 +407,26 @@ def test_event_groups_from_the_plain_similarities_are_the_ones_from_the_centred_
         assert worked_out == grouping.cluster_by_links(*args, links)
         compared += len(topic) > 2
     assert compared >= 5
+
+
+@given(
+    st.integers(0, 12),
+    st.integers(1, 9),
+    st.integers(1, 5),
+    st.lists(
+        st.sampled_from([0.0, -0.0, 0.25, 0.5, 1.0, -1.0, math.nan, math.inf]), min_size=108, max_size=108
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_best_columns_are_a_stable_sorts_first_columns(
+    rows: int, columns: int, count: int, pool: list[float]
+) -> None:
+    """The compiled top columns of each row (ties to the earlier column) are those of a stable sort of
+    the negated rows, with ties, signed zeros and (through the sort) NaN and infinities."""
+    from copydesk.stories.grouping import best_columns
+
+    values = np.array(pool[: rows * columns], dtype=np.float64).reshape(rows, columns)
+    for matrix in (values, np.nan_to_num(values, nan=0.5, posinf=2.0, neginf=-2.0)):
+        found = best_columns(matrix, count)
+        assert found.dtype == np.int64 or len(found) == 0
+        assert np.array_equal(found, np.argsort(-matrix, axis=1, kind="stable")[:, :count])

@@ -482,7 +482,66 @@ done:
     return result;
 }
 
+/* top_columns(values, count, out): each row's ``count`` highest columns of a float64 matrix, highest
+ * first, the earlier column first among equal values (np.argsort(-values, axis=1, kind="stable")[:, :count]
+ * for finite values; ``count`` at most the columns), written into ``out`` (rows x count int64). One
+ * pass a row, keeping the best few in order: sorting whole rows for three columns was most of the
+ * copy families' ranking of a big story's later members. */
+static PyObject *top_columns(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "top_columns(values, count, out)");
+        return NULL;
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(args[1]);
+    if (count == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer values, out;
+    if (PyObject_GetBuffer(args[0], &values, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return NULL;
+    if (PyObject_GetBuffer(args[2], &out, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&values);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (item_code(&values) != 'd' || values.ndim != 2 || !is_int64(&out)) {
+        PyErr_SetString(PyExc_TypeError, "top_columns: a float64 matrix and an int64 output");
+        goto done;
+    }
+    Py_ssize_t rows = values.shape[0], columns = values.shape[1];
+    if (count < 1 || count > columns || out.len != rows * count * 8) {
+        PyErr_SetString(PyExc_ValueError, "top_columns: count from 1 to the columns, out rows x count");
+        goto done;
+    }
+    const double *data = (const double *)values.buf;
+    int64_t *best = (int64_t *)out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        const double *row = data + r * columns;
+        int64_t *taken = best + r * count;
+        Py_ssize_t held = 0;
+        for (Py_ssize_t c = 0; c < columns; c++) {
+            double value = row[c];
+            /* strictly higher than the lowest held: an equal later column never displaces one */
+            if (held == count && !(value > row[taken[held - 1]])) continue;
+            Py_ssize_t at = held < count ? held++ : count - 1;
+            while (at > 0 && value > row[taken[at - 1]]) {
+                taken[at] = taken[at - 1];
+                at--;
+            }
+            taken[at] = c;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&values);
+    return result;
+}
+
 static PyMethodDef links_methods[] = {
+    {"top_columns", (PyCFunction)(void (*)(void))top_columns, METH_FASTCALL,
+     "top_columns(values, count, out) -> None: each row's count highest columns of a float64 matrix, highest "
+     "first, the earlier first among equal values, into out (rows x count int64)."},
     {"link_components", (PyCFunction)(void (*)(void))link_components, METH_FASTCALL,
      "link_components(sims, level, times, window) -> list[int]: each row's component of the links "
      "sims[i, j] >= level between rows at most window apart in times (None: no times)."},

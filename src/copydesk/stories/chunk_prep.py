@@ -33,7 +33,11 @@ from copydesk.stories.near_copies import CopiesAhead, CopyCheck, FirstChunk
 
 # ``StoryStage.fingerprint``: a chunk's texts and stored rows to its fingerprints, filling ``prints``.
 Fingerprint = Callable[
-    [Sequence[story_store.StoryText], dict[str, fingerprint_store.StoredFeatures], dict[str, np.ndarray]],
+    [
+        Sequence[story_store.StoryText],
+        dict[str, fingerprint_store.StoredFeatures],
+        dict[str, np.ndarray] | None,
+    ],
     list[fingerprint_store.StoredFeatures],
 ]
 
@@ -137,14 +141,17 @@ def _unpack(
     )
 
 
-def prepare_chunk(db: Database, ids: Sequence[str], fingerprint: Fingerprint) -> PreparedChunk:
+def prepare_chunk(
+    db: Database, ids: Sequence[str], fingerprint: Fingerprint, *, prints_made: bool = True
+) -> PreparedChunk:
     """Read and fingerprint the chunk's articles (ids the store no longer has are left out); their
-    topic groups are ``topic_groups_of`` them, built apart."""
+    topic groups are ``topic_groups_of`` them, built apart. ``prints_made``: with the shingle prints
+    of every text (else none: a near-copy check makes those it needs from the texts)."""
     texts = story_store.story_texts(db, ids)
     articles = [texts[aid] for aid in ids if aid in texts]
     stored = fingerprint_store.get_features(db, ids, lists=False)
     prints: dict[str, np.ndarray] = {}
-    features = fingerprint(articles, stored, prints)
+    features = fingerprint(articles, stored, prints if prints_made else None)
     rows = [stored.get(f.article_id) for f in features]
     reused = [
         row is not None and len(row.vector) > 0 and row.norm_hash == f.norm_hash
@@ -162,10 +169,15 @@ def prepare_chunk(db: Database, ids: Sequence[str], fingerprint: Fingerprint) ->
 
 
 def prepare_grouped(
-    db: Database, ids: Sequence[str], fingerprint: Fingerprint, config: StoryConfig
+    db: Database,
+    ids: Sequence[str],
+    fingerprint: Fingerprint,
+    config: StoryConfig,
+    *,
+    prints_made: bool = True,
 ) -> PreparedChunk:
     """``prepare_chunk`` with the chunk's topic groups, as the helper makes them, in this process."""
-    chunk = prepare_chunk(db, ids, fingerprint)
+    chunk = prepare_chunk(db, ids, fingerprint, prints_made=prints_made)
     chunk.topic_groups = topic_groups_of(chunk.features, config)
     return chunk
 
@@ -311,7 +323,7 @@ class ChunkPreparer:
     def prepare_first(self) -> None:
         """The first chunk and its groups, here and now (the helper works on the next ones)."""
         if self.chunks and self._group_first:
-            self._first = prepare_grouped(self.db, self.chunks[0], self.fingerprint, self.config)
+            self._first = self._grouped_first(self.chunks[0])
             if self._provisional:
                 self._unsure.add(0)
 
@@ -337,7 +349,7 @@ class ChunkPreparer:
         before this one is waited for)."""
         if k == 0 and self._group_first:
             first, self._first = self._first, None
-            return self._checked(0, first) or prepare_grouped(self.db, ids, self.fingerprint, self.config)
+            return self._checked(0, first) or self._grouped_first(ids)
         if self._pool is not None:
             if send_first:
                 self._send(k + self.ahead)
@@ -346,6 +358,16 @@ class ChunkPreparer:
                 return found
         self._stop_copies()  # made here: the helper's index would miss what is placed from now on
         return prepare_chunk(self.db, ids, self.fingerprint)
+
+    def _grouped_first(self, ids: list[str]) -> PreparedChunk:
+        """The first chunk, grouped. Where the helper finds the next chunks' copies, without prints:
+        the first chunk's own check finds no candidates in a store it fills, or makes the prints of
+        those it finds, and the helper makes those of its candidates among the first chunk (hashing
+        and sending every text's here cost this process, which places every chunk, 80 ms a
+        2,000-article chunk, and the helper has the time)."""
+        return prepare_grouped(
+            self.db, ids, self.fingerprint, self.config, prints_made=not self._copies_ahead
+        )
 
     def _ask_copies(self, k: int, first: PreparedChunk | None) -> None:
         """Ask the helper for chunk ``k``'s copies (with the first chunk's fingerprints, placed here)."""

@@ -29,6 +29,7 @@ from copydesk.clean.textscan import word_count
 from copydesk.fingerprint.lsh import PairEvidence, shingle_set, verify_pair
 from copydesk.fingerprint.minhash import EMPTY_SLOT, MinHashConfig, compiled_pair_estimates, estimated_jaccard
 from copydesk.records import Relation, StoryMember, bare_date, content_digest
+from copydesk.stories.grouping import best_columns
 from copydesk.stories.sentence_align import (
     KeyBits,
     Outline,
@@ -310,11 +311,17 @@ def copy_families(
     n = len(members)
     full = min(n, COMPARED_MEMBERS if compared is None else compared)
     signatures = np.stack([m.signature for m in members]) if n else np.zeros((0, 0))
-    estimates = estimate_matrix(signatures[:full]) if full > 1 else np.zeros((full, full))
+    first_estimates: list[np.ndarray] = []  # made once asked for (not where ``heads`` stand)
+
+    def estimates() -> np.ndarray:
+        if not first_estimates:
+            first_estimates.append(estimate_matrix(signatures[:full]) if full > 1 else np.zeros((full, full)))
+        return first_estimates[0]
+
     if heads is not None and heads.members == _head_key(members[:full]):
         calls, parent = dict(heads.calls), list(heads.parent)
     else:
-        calls, parent = _judge_pairs(members[:full], judge, estimates)
+        calls, parent = _judge_pairs(members[:full], judge, estimates())
     parent += range(full, n)
 
     def find(x: int) -> int:
@@ -322,8 +329,8 @@ def copy_families(
 
     if n > full:
         beyond = estimate_matrix(signatures[full:], signatures[:full])
-        # every later member's best candidates in one sort (a sort a member cost 6 us)
-        order = np.argsort(-beyond, axis=1, kind="stable")[:, :COPY_CANDIDATES]
+        # every later member's best candidates at once (a sort a member cost 6 us)
+        order = best_columns(beyond, COPY_CANDIDATES)
         due = _copy_checks_due(members, full, order, np.take_along_axis(beyond, order, axis=1), judge)
         best = order.tolist()
         for row, e in enumerate(range(full, n)):
@@ -359,7 +366,7 @@ def copy_families(
             # worked out twice)
             call = calls.get((head, i))
             if call is None or call.relation not in _ALIGNED:
-                known = float(estimates[head, i]) if head < full and i < full else None
+                known = float(estimates()[head, i]) if head < full and i < full else None
                 call = judge.call(members[head], members[i], estimate=known)
             if call is None:
                 link = max(

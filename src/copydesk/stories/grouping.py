@@ -253,6 +253,19 @@ def _floored_distances(
     return None if float(sims.min()) >= threshold else _condensed_distances(sims)
 
 
+def best_columns(values: np.ndarray, count: int) -> np.ndarray:
+    """Each row's ``count`` highest columns, highest first, the earlier column first among equal
+    values: ``np.argsort(-values, axis=1, kind="stable")[:, :count]``. Compiled for finite values
+    (``copydesk._links.top_columns``: one pass a row instead of a sort; a big story's later members
+    against its first 200, 13 -> 1 ms)."""
+    rows, columns = values.shape
+    if _links is None or columns <= count or rows == 0 or not np.isfinite(values).all():
+        return np.argsort(-values, axis=1, kind="stable")[:, :count]
+    out = np.empty((rows, count), dtype=np.int64)
+    _links.top_columns(np.ascontiguousarray(values, dtype=np.float64), count, out)
+    return out
+
+
 def average_tree(condensed: np.ndarray, n: int, *, overwrite: bool = False) -> np.ndarray:
     """``linkage(condensed, method="average")``: scipy's tree of the distances (float64, finite).
 
