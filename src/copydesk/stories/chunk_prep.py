@@ -16,7 +16,7 @@ import multiprocessing
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,10 @@ class PreparedChunk:
     """One chunk as placement reads it. ``reused[i]``: ``features[i]`` keeps the vector stored at
     ingest (its signature and date are written again); ``current[i]``: its stored row is all of it
     already (signed at ingest with this configuration, its hash known current: nothing is written);
-    ``topic_groups`` index ``features`` (None: ``assign`` builds them)."""
+    ``topic_groups`` index ``features`` (None: ``assign`` builds them); ``texts_here``: whether the
+    articles carry their texts (a helper that finds the chunk's copies itself keeps them: the placing
+    process reads them from the store where it has to find the copies after all, and their 7.5 MB
+    a 2,000-article chunk cost it time to receive)."""
 
     articles: list[story_store.StoryText]
     features: list[fingerprint_store.StoredFeatures]
@@ -55,6 +58,10 @@ class PreparedChunk:
     current: list[bool]
     prints: dict[str, np.ndarray]
     topic_groups: list[list[int]] | None
+    texts_here: bool = True
+    # where the texts are not here but the chunk may be checked against the store (made before the
+    # stage before was done): each text's (length, hash), to tell whether it still reads the same
+    text_keys: list[tuple[int, int]] | None = None
     # The helper's groups still being built (it sends the fingerprints first, so placement starts
     # on the copies while it groups): ``groups`` waits for them.
     later: Future[list[list[int]] | None] | None = field(default=None, repr=False, compare=False)
@@ -73,7 +80,10 @@ class PreparedChunk:
         """Column by column, with the arrays of the chunk end to end: unpickling 2,000 articles'
         objects one by one cost the placing process 40 ms a chunk, as much as it saved."""
         articles, features = self.articles, self.features
-        article_columns = [[getattr(a, name) for a in articles] for name in _TEXT_FIELDS]
+        article_columns: list[list[Any] | None] = [
+            [getattr(a, name) for a in articles] if name != "text" or self.texts_here else None
+            for name in _TEXT_FIELDS
+        ]
         feature_columns = [[getattr(f, name) for f in features] for name in _LIST_FIELDS]
         ids = list(self.prints)
         return (
@@ -88,6 +98,8 @@ class PreparedChunk:
                 ids,
                 _packed([self.prints[key] for key in ids]),
                 self.topic_groups,
+                self.texts_here,
+                self.text_keys,
             ),
         )
 
@@ -114,7 +126,7 @@ def _unpacked(packed: _Packed) -> list[np.ndarray]:
 
 
 def _unpack(
-    article_columns: list[list[Any]],
+    article_columns: list[list[Any] | None],
     feature_columns: list[list[Any]],
     signatures: _Packed,
     vectors: _Packed,
@@ -123,8 +135,12 @@ def _unpack(
     print_ids: list[str],
     prints: _Packed,
     topic_groups: list[list[int]] | None,
+    texts_here: bool,
+    text_keys: list[tuple[int, int]] | None,
 ) -> PreparedChunk:
-    articles = [story_store.StoryText(*row) for row in zip(*article_columns, strict=True)]
+    count = len(feature_columns[0])
+    filled = [[""] * count if column is None else column for column in article_columns]  # texts left out
+    articles = [story_store.StoryText(*row) for row in zip(*filled, strict=True)]
     features = [
         fingerprint_store.StoredFeatures(aid, published, norm_hash, key, signature, vector, names, numbers)
         for (aid, published, norm_hash, key, names, numbers), signature, vector in zip(
@@ -138,6 +154,8 @@ def _unpack(
         current,
         dict(zip(print_ids, _unpacked(prints), strict=True)),
         topic_groups,
+        texts_here,
+        text_keys,
     )
 
 
@@ -217,15 +235,16 @@ def _start_preparer(path: Path, fingerprint: Fingerprint, copies: CopiesAhead | 
     settle_worker()
 
 
-def _prepare_in_helper(k: int, ids: list[str], keep: bool) -> PreparedChunk:
-    """Chunk ``k`` prepared; ``keep``: its copies will be asked for (what they need stays here)."""
+def _prepare_in_helper(k: int, ids: list[str], keep: bool, provisional: bool) -> PreparedChunk:
+    """Chunk ``k`` prepared; ``keep``: its copies will be asked for (what they need stays here);
+    ``provisional``: the chunk may be checked against the store's texts (``ChunkPreparer._checked``)."""
     db, fingerprint = _PreparerProcess.db, _PreparerProcess.fingerprint
     if db is None or fingerprint is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("chunk preparer started without its store")
     chunk = prepare_chunk(db, ids, fingerprint)
     _PreparerProcess.last = chunk.features
     copies = _PreparerProcess.copies
-    if copies is not None and keep:  # its copies are found here: the prints stay (half of what was sent)
+    if copies is not None and keep:  # its copies are found here: the prints and texts stay
         copies.keep(
             k,
             [f.article_id for f in chunk.features],
@@ -234,6 +253,9 @@ def _prepare_in_helper(k: int, ids: list[str], keep: bool) -> PreparedChunk:
             chunk.prints,
         )
         chunk.prints = {}
+        chunk.texts_here = False
+        if provisional:  # the helper is forked: its string hashes are the placing process's
+            chunk.text_keys = [(len(a.text), hash(a.text)) for a in chunk.articles]
     return chunk
 
 
@@ -406,13 +428,23 @@ class ChunkPreparer:
             return chunk if self._rewritten.isdisjoint(ids) else None
         texts = story_store.story_texts(self.db, ids)
         now = [texts[aid] for aid in ids if aid in texts]
-        return chunk if now == chunk.articles else None
+        if chunk.texts_here:
+            return chunk if now == chunk.articles else None
+        if chunk.text_keys is None or len(now) != len(chunk.articles):  # nothing to compare with
+            return None
+        same = all(
+            replace(a, text="") == b and (len(a.text), hash(a.text)) == key
+            for a, b, key in zip(now, chunk.articles, chunk.text_keys, strict=True)
+        )
+        return chunk if same else None
 
     def _send(self, k: int) -> None:
         if self._pool is None or k >= len(self.chunks):
             return
         with contextlib.suppress(BrokenProcessPool):  # it died: this chunk and the rest are made here
-            made = self._pool.submit(_prepare_in_helper, k, self.chunks[k], self._copies_ahead)
+            made = self._pool.submit(
+                _prepare_in_helper, k, self.chunks[k], self._copies_ahead, self._provisional
+            )
             self._sent[k] = made, self._pool.submit(_groups_in_helper, self.config)
             if self._provisional:
                 self._unsure.add(k)

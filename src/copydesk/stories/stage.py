@@ -32,7 +32,7 @@ from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
 from copydesk.store.vectors import pack_vector
-from copydesk.stories.chunk_prep import ChunkPreparer, helper_allowed, signature_rows
+from copydesk.stories.chunk_prep import ChunkPreparer, PreparedChunk, helper_allowed, signature_rows
 from copydesk.stories.cluster import StoryConfig, StoryDesk, StoryState
 from copydesk.stories.families import COMPARED_MEMBERS
 from copydesk.stories.family_refresh import FamilyRefresh
@@ -295,7 +295,7 @@ class StoryStage(CorpusStage):
                 fingerprint_store.put_features(
                     db, [f for f, r in zip(features, reused, strict=True) if not r]
                 )
-                placed = self._copies_first(db, desk, articles, features, copies, preparer.copies_found(k))
+                placed = self._copies_first(db, desk, chunk, copies, preparer.copies_found(k))
                 rest = [i for i in range(len(articles)) if articles[i].id not in placed]
                 assignments = desk.assign(
                     [articles[i].id for i in rest],
@@ -347,25 +347,26 @@ class StoryStage(CorpusStage):
         self,
         db: Database,
         desk: StoryDesk,
-        articles: Sequence[story_store.StoryText],
-        features: Sequence[fingerprint_store.StoredFeatures],
+        chunk: PreparedChunk,
         copies: NearCopyFinder,
         found_ahead: dict[str, str] | None = None,
     ) -> dict[str, tuple[str, float]]:
         """Articles whose exact or near copy already sits in a story join that story directly
         (``found_ahead``: the chunk's near copies, found by the chunk preparer's helper)."""
+        articles, features = chunk.articles, chunk.features
         by_hash = story_store.articles_with_hash(db, [f.norm_hash for f in features])
         twins = {i: by_hash[f.norm_hash] for i, f in enumerate(features) if f.norm_hash in by_hash}
         rest = [i for i in range(len(articles)) if i not in twins]
         if rest and found_ahead is not None:
             twins.update((i, found_ahead[articles[i].id]) for i in rest if articles[i].id in found_ahead)
         elif rest:
-            found = copies.find(
-                db,
-                [articles[i].id for i in rest],
-                [articles[i].text for i in rest],
-                np.stack([features[i].signature for i in rest]),
-            )
+            ids = [articles[i].id for i in rest]
+            if chunk.texts_here:
+                texts = [articles[i].text for i in rest]
+            else:  # the helper kept them, and then could not find the copies: read here
+                stored = story_store.story_texts(db, ids)
+                texts = [stored[aid].text if aid in stored else "" for aid in ids]
+            found = copies.find(db, ids, texts, np.stack([features[i].signature for i in rest]))
             twins.update((rest[k], aid) for k, aid in found.items())
         stories = story_store.story_ids_of(db, sorted(set(twins.values())))
         placed: dict[str, tuple[str, float]] = {}
