@@ -38,3 +38,31 @@ def test_a_batch_outside_the_main_thread_leaves_the_process_settings_alone() -> 
     thread.start()
     thread.join()
     assert seen == [gc.get_threshold()] and seen[0] != BATCH_THRESHOLDS
+
+
+def test_prompt_handoffs_shorten_the_switch_interval_for_the_block_only() -> None:
+    import sys
+
+    from copydesk.run.collection import HANDOFF_SECONDS, prompt_handoffs
+
+    before = sys.getswitchinterval()
+    assert before > HANDOFF_SECONDS
+    with prompt_handoffs():
+        assert sys.getswitchinterval() == pytest.approx(HANDOFF_SECONDS)
+        with prompt_handoffs():  # nested: the outer one's
+            assert sys.getswitchinterval() == pytest.approx(HANDOFF_SECONDS)
+        assert sys.getswitchinterval() == pytest.approx(HANDOFF_SECONDS)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(RuntimeError), prompt_handoffs():
+        raise RuntimeError("the batch failed")
+    assert sys.getswitchinterval() == before
+    seen: list[float] = []
+
+    def elsewhere() -> None:
+        with prompt_handoffs():
+            seen.append(sys.getswitchinterval())
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert seen == [before]  # a batch outside the main thread leaves the process's setting alone

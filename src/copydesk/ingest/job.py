@@ -19,7 +19,7 @@ from copydesk.ingest.sources import InputFile, discover, expected_pages
 from copydesk.pipeline import CorpusStageReport, DocumentPipeline
 from copydesk.records import Article, RawPage, SkippedInput
 from copydesk.run.base import Executor
-from copydesk.run.collection import batch_collection
+from copydesk.run.collection import batch_collection, prompt_handoffs
 from copydesk.store import articles as article_store
 from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import runs
@@ -209,7 +209,11 @@ def run_ingest(
 
     status = "failed"
     try:
-        with batch_collection(), ThreadPoolExecutor(1, thread_name_prefix="copydesk-writer") as writer:
+        with (
+            batch_collection(),
+            prompt_handoffs(),
+            ThreadPoolExecutor(1, thread_name_prefix="copydesk-writer") as writer,
+        ):
             # Executors keep page order, so the n-th outcome belongs to the n-th page sent.
             sent_from: deque[str] = deque()
             for outcome in executor.map(pipeline, _note_input(pages(), sent_from, tallies)):

@@ -27,7 +27,7 @@ from copydesk.fingerprint.minhash import MinHashConfig, MinHasher
 from copydesk.fingerprint.normalise import normalised_hash
 from copydesk.pipeline import ArticleStage, CorpusStage, CorpusStageReport
 from copydesk.records import Article, StoryPrints
-from copydesk.run.collection import batch_collection
+from copydesk.run.collection import batch_collection, prompt_handoffs
 from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
@@ -136,7 +136,7 @@ class StoryStage(CorpusStage):
         pending = story_store.unplaced_article_ids(db)
         if not self._helped(db, pending):
             return
-        with threadpool_limits(self.blas_threads, user_api="blas"), batch_collection():
+        with threadpool_limits(self.blas_threads, user_api="blas"), batch_collection(), prompt_handoffs():
             preparer = ChunkPreparer(
                 db,
                 self._chunks(pending),
@@ -243,7 +243,7 @@ class StoryStage(CorpusStage):
     def run(self, db: Database, new_ids: Sequence[str]) -> CorpusStageReport:
         # One BLAS thread: the stage's matrix products are small (a batch against itself), and on
         # 2 cores OpenBLAS's spinning threads cost more CPU than they save (10.5 -> 8.5 s on 4,000).
-        with threadpool_limits(self.blas_threads, user_api="blas"), batch_collection():
+        with threadpool_limits(self.blas_threads, user_api="blas"), batch_collection(), prompt_handoffs():
             return self._run(db)
 
     def _run(self, db: Database) -> CorpusStageReport:
