@@ -238,7 +238,7 @@ def test_row_inputs_say_how_many_pages_they_hold_and_the_last_batches_shrink(tmp
     pq.write_table(pa.table({"id": ["p1", "p2"], "text": [variant(2), variant(3)]}), tmp_path / "e.parquet")
     (tmp_path / "f.parquet").write_bytes(b"not a parquet file")
     sources, _, _ = file_sources([str(tmp_path)], 1_000_000)
-    assert {Path(s.origin).name: s.pages for s in sources} == {
+    assert {Path(s.origin).name: s.page_count() for s in sources} == {
         "a.jsonl": 30,
         "b.jsonl": 6,  # the blank line counted: a hint, not a count of pages
         "c.jsonl.gz": None,
