@@ -427,6 +427,8 @@ def estimate_matrix(signatures: np.ndarray, others: np.ndarray | None = None) ->
 
 def _credited_wire(members: Sequence[MemberText], calls: list[StoryMember]) -> list[StoryMember]:
     """An article with no copy that credits the wire a family of copies credits joins that family."""
+    if not any(m.credits for m in members):  # nothing credited: nothing to join (most big stories)
+        return calls
     by_id = {m.article_id: m for m in members}
     sizes: dict[str, int] = {}
     for call in calls:
