@@ -6,7 +6,7 @@ import re
 
 import ftfy
 import ftfy.bad_codecs
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from copydesk.clean.normalise import _fix_text
@@ -146,3 +146,18 @@ def test_more_words_than_a_tagline_is_the_letter_run_count_s(text: str) -> None:
 
     runs = len(_LETTER_RUN.findall(text.lower()))
     assert (_MORE_THAN_TAGLINE.match(text.lower()) is not None) == (runs > _TAGLINE_MOST_WORDS)
+
+
+@given(
+    st.lists(st.sampled_from([" ", "\n", "a", "b.", "\t", "\r", "\x01", "\x7f", "é", "\u00a0"]), max_size=40)
+)
+@example(["a", "\n", " ", "\n", "\n", "b."])  # a line's spaces taken out join blank lines into a run
+@example(["a", " ", " ", "\n", "b.", " ", " ", "a"])
+@settings(max_examples=600, deadline=None)
+def test_the_compiled_spacing_read_gives_the_step_by_step_spacing(pieces: list[str]) -> None:
+    """Runs of spaces, spaces ending a line, runs of blank lines, odd spaces and controls: the spacing
+    steps read from one compiled pass (``spaced``) give what the substring tests give."""
+    from copydesk.clean.normalise import python_spaced, spaced
+
+    text = "".join(pieces)
+    assert spaced(text) == python_spaced(text)

@@ -792,6 +792,36 @@ static PyObject *word_count(PyObject *self, PyObject *text) {
     return PyLong_FromSsize_t(words);
 }
 
+/* spacing_flags(text) -> int | None: what copydesk.clean.normalise.normalise_text's spacing steps
+ * would find in an ASCII text, in one pass: 1 a character other than printable ASCII and the line
+ * feed (needs_spacing), 2 two spaces in a row, 4 a space before a line feed, 8 three line feeds in a
+ * row. None for a text that is not ASCII. The three substring tests it stands for cost 11 us on a
+ * 600-word text (a two-character needle made of spaces meets a candidate at every space). */
+static PyObject *spacing_flags(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "spacing_flags(text): text must be a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    long flags = 0;
+    unsigned char before = 0, earlier = 0; /* the two characters before this one */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = chars[i];
+        if ((c < 0x20 && c != '\n') || c > 0x7E) flags |= 1;
+        if (c == ' ' && before == ' ') flags |= 2;
+        if (c == '\n') {
+            if (before == ' ') flags |= 4;
+            if (before == '\n' && earlier == '\n') flags |= 8;
+        }
+        earlier = before;
+        before = c;
+    }
+    return PyLong_FromLong(flags);
+}
+
 /* python ``copydesk.fingerprint.normalise.normalise_for_hash`` of an ASCII text, as UTF-8 bytes: every
  * character that is not a letter, digit or underscore is a word break, capitals become small, words are
  * joined by single spaces. None for a text that is not ASCII (the caller takes the Unicode path). */
@@ -823,6 +853,9 @@ static PyObject *ascii_folded_words(PyObject *self, PyObject *text) {
 }
 
 static PyMethodDef textscan_methods[] = {
+    {"spacing_flags", spacing_flags, METH_O,
+     "spacing_flags(text) -> int | None: 1 a character other than printable ASCII and the line feed, 2 two "
+     "spaces in a row, 4 a space before a line feed, 8 three line feeds in a row; None for a non-ASCII text."},
     {"marked_words", (PyCFunction)(void (*)(void))marked_words, METH_FASTCALL,
      "marked_words(lowered, languages_of, address) -> (counts, language, hits, addressed): function-word "
      "counts per language, the leading language and its count, and whether a word is in address."},
