@@ -161,3 +161,19 @@ def test_the_compiled_spacing_read_gives_the_step_by_step_spacing(pieces: list[s
 
     text = "".join(pieces)
     assert spaced(text) == python_spaced(text)
+
+
+@example(["told", "told"])  # overlapping and repeated verbs, one position each
+@example(["a", "said to", "said", " to", "in an interview with", "informed"])
+@given(
+    st.lists(
+        st.sampled_from(["told", "a", " ", "said", " to", "informed", "in an ", "interview with", "é", "\n"]),
+        max_size=30,
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_the_interview_verbs_found_in_one_pass_are_the_substring_scans(pieces: list[str]) -> None:
+    from copydesk.clean.outlets import python_verb_positions, verb_positions
+
+    text = "".join(pieces)
+    assert verb_positions(text) == python_verb_positions(text)

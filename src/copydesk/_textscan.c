@@ -792,6 +792,56 @@ static PyObject *word_count(PyObject *self, PyObject *text) {
     return PyLong_FromSsize_t(words);
 }
 
+/* needle_positions(text, needles) -> list[int] | None: every position of an ASCII text where one of
+ * the (ASCII, non-empty) needles starts, in order, each position once: str.find of each needle over
+ * the whole text, again and again, in one pass (the interviewing outlet's five verbs: 8.5 -> ~2 us on
+ * a 600-word text). None for a text or a needle that is not ASCII. */
+static PyObject *needle_positions(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "needle_positions(text, needles): a str and a tuple of str");
+        return NULL;
+    }
+    PyObject *text = args[0], *needles = args[1];
+    Py_ssize_t count = PyTuple_GET_SIZE(needles);
+    if (!PyUnicode_IS_ASCII(text) || count > 64) Py_RETURN_NONE;
+    const unsigned char *words[64];
+    Py_ssize_t lengths[64];
+    unsigned char starts[256] = {0};
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *needle = PyTuple_GET_ITEM(needles, k);
+        if (!PyUnicode_Check(needle)) {
+            PyErr_SetString(PyExc_TypeError, "needle_positions: each needle must be a str");
+            return NULL;
+        }
+        if (!PyUnicode_IS_ASCII(needle) || PyUnicode_GET_LENGTH(needle) == 0) Py_RETURN_NONE;
+        words[k] = PyUnicode_1BYTE_DATA(needle);
+        lengths[k] = PyUnicode_GET_LENGTH(needle);
+        starts[words[k][0]] = 1;
+    }
+    const unsigned char *chars = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!starts[chars[i]]) continue;
+        for (Py_ssize_t k = 0; k < count; k++) {
+            if (lengths[k] <= n - i && words[k][0] == chars[i] &&
+                memcmp(chars + i, words[k], (size_t)lengths[k]) == 0) {
+                PyObject *at = PyLong_FromSsize_t(i);
+                if (at == NULL || PyList_Append(found, at) < 0) {
+                    Py_XDECREF(at);
+                    Py_DECREF(found);
+                    return NULL;
+                }
+                Py_DECREF(at);
+                break; /* the position once, whichever needles start there */
+            }
+        }
+    }
+    return found;
+}
+
 /* spacing_flags(text) -> int | None: what copydesk.clean.normalise.normalise_text's spacing steps
  * would find in an ASCII text, in one pass: 1 a character other than printable ASCII and the line
  * feed (needs_spacing), 2 two spaces in a row, 4 a space before a line feed, 8 three line feeds in a
@@ -853,6 +903,9 @@ static PyObject *ascii_folded_words(PyObject *self, PyObject *text) {
 }
 
 static PyMethodDef textscan_methods[] = {
+    {"needle_positions", (PyCFunction)(void (*)(void))needle_positions, METH_FASTCALL,
+     "needle_positions(text, needles) -> list[int] | None: every position where one of the needles starts, "
+     "in order, once each; None for a text or needle that is not ASCII."},
     {"spacing_flags", spacing_flags, METH_O,
      "spacing_flags(text) -> int | None: 1 a character other than printable ASCII and the line feed, 2 two "
      "spaces in a row, 4 a space before a line feed, 8 three line feeds in a row; None for a non-ASCII text."},
