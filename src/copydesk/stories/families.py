@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 import numpy as np
 
@@ -311,12 +312,11 @@ def copy_families(
     n = len(members)
     full = min(n, COMPARED_MEMBERS if compared is None else compared)
     signatures = np.stack([m.signature for m in members]) if n else np.zeros((0, 0))
-    first_estimates: list[np.ndarray] = []  # made once asked for (not where ``heads`` stand)
 
+    @cache
     def estimates() -> np.ndarray:
-        if not first_estimates:
-            first_estimates.append(estimate_matrix(signatures[:full]) if full > 1 else np.zeros((full, full)))
-        return first_estimates[0]
+        """The first members' estimates, made once asked for (not where ``heads`` stand)."""
+        return estimate_matrix(signatures[:full]) if full > 1 else np.zeros((full, full))
 
     if heads is not None and heads.members == _head_key(members[:full]):
         calls, parent = dict(heads.calls), list(heads.parent)
