@@ -261,3 +261,40 @@ def test_row_inputs_say_how_many_pages_they_hold_and_the_last_batches_shrink(tmp
             batch_size=8,
         )
     assert report.stored == 32  # a.jsonl and e.parquet (b.jsonl repeats a.jsonl: duplicates)
+
+
+def test_ingest_loads_the_tables_in_a_thread_while_the_store_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``service.ingest`` warms its pipeline up in another thread while the store opens (both let go
+    of the interpreter lock for most of it); the workers fork once it is done, and a warm-up that
+    fails stops the ingest with its own error, the store closed."""
+    import threading
+
+    from copydesk import service
+    from copydesk.config import load_settings
+
+    threads: list[str] = []
+    original = DocumentPipeline.warm_up
+
+    def warm_up(pipeline: DocumentPipeline) -> None:
+        threads.append(threading.current_thread().name)
+        original(pipeline)
+
+    monkeypatch.setattr(DocumentPipeline, "warm_up", warm_up)
+    source = tmp_path / "in.txt"
+    source.write_text(variant(1), encoding="utf-8")
+    settings = load_settings({"db": tmp_path / "a.db", "workers": 2}, environ={})
+    report = service.ingest([str(source)], settings)
+    assert report.stored == 1
+    assert threads[0].startswith("copydesk-warm-up")
+
+    def broken(pipeline: DocumentPipeline) -> None:
+        raise RuntimeError("no word tables")
+
+    monkeypatch.setattr(DocumentPipeline, "warm_up", broken)
+    closed: list[Database] = []
+    monkeypatch.setattr(Database, "close", lambda db: closed.append(db))
+    with pytest.raises(RuntimeError, match="no word tables"):
+        service.ingest([str(source)], load_settings({"db": tmp_path / "b.db"}, environ={}))
+    assert len(closed) == 1

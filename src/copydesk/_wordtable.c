@@ -16,6 +16,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef struct {
     uint64_t hash;
@@ -30,6 +31,7 @@ typedef struct {
     PyObject *values; /* tuple of float | None, per bucket */
     Py_ssize_t start; /* the first bucket's offset */
     Slot *slots;
+    size_t slot_bytes; /* what ``zeroed`` gave for the slots */
     size_t mask;
     Py_ssize_t used;
     uint32_t *bucket_starts; /* per bucket: offset of its array header */
@@ -129,61 +131,125 @@ static Slot *find(const WordTable *table, uint64_t hash, const unsigned char *wo
     }
 }
 
-static int build(WordTable *self) {
+/* ``bytes`` of zeroed memory whose pages are in place (mapped in one go where the platform can:
+ * touched one by one, the slots' megabytes cost a page fault every 4 KB, most of a table's build);
+ * NULL where there is none. Given back by ``release``. */
+static void *zeroed(size_t bytes) {
+#if defined(MAP_ANONYMOUS) && defined(MAP_POPULATE)
+    void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return memory == MAP_FAILED ? NULL : memory;
+#else
+    return calloc(bytes, 1);
+#endif
+}
+
+static void release(void *memory, size_t bytes) {
+    if (memory == NULL) return;
+#if defined(MAP_ANONYMOUS) && defined(MAP_POPULATE)
+    munmap(memory, bytes);
+#else
+    (void)bytes;
+    free(memory);
+#endif
+}
+
+/* A word to index: its hash, where its bytes lie, its bucket. */
+typedef struct {
+    uint64_t hash;
+    uint32_t offset, length, bucket;
+} Pending;
+
+/* The slots filled with the pending words in order (a word listed again takes the later bucket).
+ * Each word's slot is asked of memory a few words ahead of its insertion: the probes land all over
+ * a table of megabytes, and waiting for each in turn was the rest of the build. The table is the one
+ * inserting word by word makes. Reads no Python object: runs without the interpreter lock. */
+static void insert_pending(WordTable *self, const Pending *pending, Py_ssize_t count) {
     const unsigned char *data = table_bytes(self);
-    Py_ssize_t size = PyBytes_GET_SIZE(self->data), at = self->start, words = 0;
-    Py_ssize_t buckets = PyTuple_GET_SIZE(self->values);
-    if (size > (Py_ssize_t)UINT32_MAX) {
+    enum { AHEAD = 16 };
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (k + AHEAD < count) __builtin_prefetch(&self->slots[(size_t)pending[k + AHEAD].hash & self->mask], 1);
+        const Pending *word = &pending[k];
+        Slot *slot = find(self, word->hash, data + word->offset, word->length);
+        if (slot->offset == 0) {
+            slot->hash = word->hash;
+            slot->offset = word->offset;
+            slot->length = word->length;
+            self->used++;
+        }
+        slot->bucket = word->bucket;
+    }
+}
+
+/* The buckets' places (``bucket_starts``) and the count of every word (``pending`` NULL), or the
+ * words of the buckets that have a value put in ``pending`` (hashed, in the list's order) and
+ * counted; -1 for a malformed list. */
+static int scan(WordTable *self, const char *valued, Pending *pending, Py_ssize_t *count) {
+    const unsigned char *data = table_bytes(self);
+    Py_ssize_t size = PyBytes_GET_SIZE(self->data), at = self->start, found = 0;
+    for (Py_ssize_t b = 0; b < self->buckets; b++) {
+        self->bucket_starts[b] = (uint32_t)at;
+        Py_ssize_t n = array_header(data, size, &at);
+        if (n < 0) return -1;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_ssize_t offset = 0, length = 0;
+            if (string_at(data, size, &at, &offset, &length) < 0) return -1;
+            if (pending == NULL)
+                found++;
+            else if (valued[b])
+                pending[found++] = (Pending){hash_bytes(data + offset, length), (uint32_t)offset, (uint32_t)length, (uint32_t)b};
+        }
+    }
+    *count = found;
+    return 0;
+}
+
+static int build(WordTable *self) {
+    Py_ssize_t buckets = PyTuple_GET_SIZE(self->values), words = 0, count = 0;
+    if (PyBytes_GET_SIZE(self->data) > (Py_ssize_t)UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "WordTable: a word list over 4 GB");
         return -1;
     }
+    self->buckets = buckets;
     self->bucket_starts = PyMem_Malloc(sizeof(uint32_t) * (size_t)(buckets > 0 ? buckets : 1));
-    if (self->bucket_starts == NULL) {
+    char *valued = PyMem_Malloc((size_t)(buckets > 0 ? buckets : 1));
+    if (self->bucket_starts == NULL || valued == NULL) {
+        PyMem_Free(valued);
         PyErr_NoMemory();
         return -1;
     }
-    /* first pass: the buckets' places and how many words there are */
-    for (Py_ssize_t b = 0; b < buckets; b++) {
-        self->bucket_starts[b] = (uint32_t)at;
-        Py_ssize_t n = array_header(data, size, &at);
-        if (n < 0) goto malformed;
-        for (Py_ssize_t k = 0; k < n; k++) {
-            Py_ssize_t offset = 0, length = 0;
-            if (string_at(data, size, &at, &offset, &length) < 0) goto malformed;
-        }
-        words += n;
+    for (Py_ssize_t b = 0; b < buckets; b++) valued[b] = PyTuple_GET_ITEM(self->values, b) != Py_None;
+    /* first the buckets' places and how many words there are, then the slots: the list is read
+     * twice, in C only, without the interpreter lock (a process loads its tables in a thread while
+     * it opens its store: copydesk.service) */
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = scan(self, valued, NULL, &words);
+    Py_END_ALLOW_THREADS
+    if (status < 0) {
+        PyMem_Free(valued);
+        PyErr_SetString(PyExc_ValueError, "WordTable: not a msgpack list of buckets of strings");
+        return -1;
     }
-    self->buckets = buckets;
     size_t capacity = 1024;
     while (capacity < (size_t)words + (size_t)words / 2 + 1) capacity <<= 1;
-    self->slots = PyMem_Calloc(capacity, sizeof(Slot));
-    if (self->slots == NULL) {
+    size_t pending_bytes = sizeof(Pending) * (size_t)(words > 0 ? words : 1);
+    Pending *pending = zeroed(pending_bytes);
+    self->slots = zeroed(capacity * sizeof(Slot));
+    self->slot_bytes = capacity * sizeof(Slot);
+    if (self->slots == NULL || pending == NULL) {
+        release(pending, pending_bytes);
+        PyMem_Free(valued);
         PyErr_NoMemory();
         return -1;
     }
     self->mask = capacity - 1;
-    for (Py_ssize_t b = 0; b < buckets; b++) {
-        if (PyTuple_GET_ITEM(self->values, b) == Py_None) continue;
-        at = self->bucket_starts[b];
-        Py_ssize_t n = array_header(data, size, &at);
-        for (Py_ssize_t k = 0; k < n; k++) {
-            Py_ssize_t offset = 0, length = 0;
-            string_at(data, size, &at, &offset, &length);
-            uint64_t hash = hash_bytes(data + offset, length);
-            Slot *slot = find(self, hash, data + offset, length);
-            if (slot->offset == 0) {
-                slot->hash = hash;
-                slot->offset = (uint32_t)offset;
-                slot->length = (uint32_t)length;
-                self->used++;
-            }
-            slot->bucket = (uint32_t)b; /* the last bucket listing it wins */
-        }
-    }
+    Py_BEGIN_ALLOW_THREADS
+    scan(self, valued, pending, &count); /* read once already: well formed */
+    insert_pending(self, pending, count);
+    Py_END_ALLOW_THREADS
+    release(pending, pending_bytes);
+    PyMem_Free(valued);
     return 0;
-malformed:
-    PyErr_SetString(PyExc_ValueError, "WordTable: not a msgpack list of buckets of strings");
-    return -1;
 }
 
 static int table_init(WordTable *self, PyObject *args, PyObject *kwargs) {
@@ -219,7 +285,7 @@ static int table_init(WordTable *self, PyObject *args, PyObject *kwargs) {
 static void table_dealloc(WordTable *self) {
     Py_XDECREF(self->data);
     Py_XDECREF(self->values);
-    PyMem_Free(self->slots);
+    release(self->slots, self->slot_bytes);
     PyMem_Free(self->bucket_starts);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -30,6 +31,23 @@ from copydesk.store.db import Database
 def open_store(settings: Settings, *, readonly: bool = False) -> Iterator[Database]:
     db = Database.open(settings.db, readonly=readonly)
     try:
+        yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def _store_warming(settings: Settings, pipeline: DocumentPipeline, *, warm: bool) -> Iterator[Database]:
+    """The store, opened while a thread loads the pipeline's tables (``warm_up``): decompressing and
+    indexing the word tables lets go of the interpreter lock, as SQLite's statements do, so the two
+    take about the time of the longer instead of their sum, on a core that would sit idle before
+    the workers fork (a new store: ~20 ms of the 80 before the first page is cleaned)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="copydesk-warm-up") as loader:
+        loading = loader.submit(pipeline.warm_up) if warm else None
+        db = Database.open(settings.db)
+    try:
+        if loading is not None:
+            loading.result()
         yield db
     finally:
         db.close()
@@ -90,11 +108,13 @@ def ingest(
         raise UsageError("name at least one file, directory, glob or '-' for stdin")
     sources, skipped, ignored = file_sources(paths, settings.max_input_bytes, stdin)
     report = IngestReport(skipped=skipped, ignored_files=ignored)
-    with open_store(settings) as db:
+    pipeline = build_pipeline(settings)
+    # Ray's workers load their own tables; local ones (forked, or this process) use these
+    with _store_warming(settings, pipeline, warm=executor != "ray") as db:
         return run_ingest(
             sources,
             db=db,
-            pipeline=build_pipeline(settings),
+            pipeline=pipeline,
             executor=build_executor(settings, executor),
             batch_size=settings.batch_size,
             on_progress=on_progress,
