@@ -51,6 +51,16 @@ def test_a_word_table_holds_what_a_dict_built_bucket_by_bucket_holds(
         with pytest.raises(KeyError):
             table[word]
     assert [table.bucket_words(k) for k in range(table.bucket_count())] == buckets
+    # each word in the last bucket with a value that lists it: the bucket whose value it takes
+    last = {
+        w: k
+        for k, (bucket, value) in enumerate(zip(buckets, values, strict=True))
+        if value is not None
+        for w in bucket
+    }
+    assert [table.final_words(k) for k in range(table.bucket_count())] == [
+        [w for w in bucket if last.get(w) == k] for k, bucket in enumerate(buckets)
+    ]
     again = pickle.loads(pickle.dumps(table))
     assert all(again[w] == v for w, v in expected.items()) and len(again) == len(table)
 

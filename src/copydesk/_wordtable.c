@@ -10,7 +10,8 @@
  * WordTable(data, offset, values): ``data`` the decompressed list, ``offset`` where its first bucket
  * starts (after the header), ``values[k]`` the value of bucket k's words (None: the bucket is left
  * out). It is a read-only Mapping[str, float]: get, [], in, len, iteration over its words; and
- * ``bucket_words(k)``, bucket k's words in the list's order.
+ * ``bucket_words(k)``, bucket k's words in the list's order, and ``final_words(k)``, those of them that
+ * take bucket k's value.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -348,8 +349,9 @@ static PyObject *word_str(const WordTable *self, const Slot *slot) {
     return PyUnicode_DecodeUTF8((const char *)table_bytes(self) + slot->offset, slot->length, "strict");
 }
 
-/* bucket_words(k) -> list[str]: bucket k's words in the list's order */
-static PyObject *table_bucket_words(WordTable *self, PyObject *arg) {
+/* bucket k's words in the list's order (``final``: only those no later bucket lists again, whose
+ * value is bucket k's); NULL with an error set */
+static PyObject *words_of_bucket(WordTable *self, PyObject *arg, int final) {
     Py_ssize_t b = PyLong_AsSsize_t(arg);
     if (b == -1 && PyErr_Occurred()) return NULL;
     if (ready(self) < 0) return NULL;
@@ -360,20 +362,33 @@ static PyObject *table_bucket_words(WordTable *self, PyObject *arg) {
     const unsigned char *data = table_bytes(self);
     Py_ssize_t size = PyBytes_GET_SIZE(self->data), at = self->bucket_starts[b];
     Py_ssize_t n = array_header(data, size, &at);
-    PyObject *out = PyList_New(n);
+    PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
     for (Py_ssize_t k = 0; k < n; k++) {
         Py_ssize_t offset = 0, length = 0;
         string_at(data, size, &at, &offset, &length);
+        if (final) {
+            const Slot *slot = find(self, hash_bytes(data + offset, length), data + offset, length);
+            if (slot->offset == 0 || slot->bucket != (uint32_t)b) continue; /* no value, or a later one */
+        }
         PyObject *word = PyUnicode_DecodeUTF8((const char *)data + offset, length, "strict");
-        if (word == NULL) {
+        if (word == NULL || PyList_Append(out, word) < 0) {
+            Py_XDECREF(word);
             Py_DECREF(out);
             return NULL;
         }
-        PyList_SET_ITEM(out, k, word);
+        Py_DECREF(word);
     }
     return out;
 }
+
+/* bucket_words(k) -> list[str]: bucket k's words in the list's order */
+static PyObject *table_bucket_words(WordTable *self, PyObject *arg) { return words_of_bucket(self, arg, 0); }
+
+/* final_words(k) -> list[str]: bucket k's words that take its value (it has one, and no later bucket
+ * with one lists them again), in the list's order: what a reading of the table by bucket needs, without a look-up of
+ * every word in Python (copydesk.clean.words.known_words) */
+static PyObject *table_final_words(WordTable *self, PyObject *arg) { return words_of_bucket(self, arg, 1); }
 
 static PyObject *table_bucket_count(WordTable *self, PyObject *unused) {
     (void)unused;
@@ -409,6 +424,8 @@ static PyObject *table_reduce(WordTable *self, PyObject *unused) {
 static PyMethodDef table_methods[] = {
     {"get", (PyCFunction)(void (*)(void))table_get, METH_FASTCALL, "get(word, default=None)"},
     {"bucket_words", (PyCFunction)table_bucket_words, METH_O, "bucket_words(k) -> bucket k's words, in order"},
+    {"final_words", (PyCFunction)table_final_words, METH_O,
+     "final_words(k) -> bucket k's words that no later bucket lists again (their value is bucket k's), in order"},
     {"bucket_count", (PyCFunction)table_bucket_count, METH_NOARGS, "how many buckets the list has"},
     {"__reduce__", (PyCFunction)table_reduce, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},

@@ -116,13 +116,20 @@ def zipf_table(lang: str) -> Mapping[str, float]:
     return table
 
 
-def _bucket_words(lang: str) -> tuple[int, Callable[[int], list[str]]]:
-    """How many buckets the list has, and bucket k's words (from the word table where it has them)."""
+def _final_bucket_words(lang: str) -> tuple[int, Callable[[int], list[str]]]:
+    """How many buckets the list has, and bucket k's words that take its value: those no later
+    bucket lists again (a word listed twice keeps its last, lowest value). From the word table where
+    it has them (``WordTable.final_words``), else from the lists and the dict."""
     table = zipf_table(lang)
     if WordTable is not None and isinstance(table, WordTable):
-        return table.bucket_count(), table.bucket_words
+        return table.bucket_count(), table.final_words
     buckets = frequency_buckets(lang)
-    return len(buckets), buckets.__getitem__
+
+    def final_words(index: int) -> list[str]:
+        value = _bucket_zipf(index)
+        return [word for word in buckets[index] if table.get(word) == value]
+
+    return len(buckets), final_words
 
 
 @lru_cache(maxsize=1 << 18)
@@ -138,31 +145,25 @@ def known_words(lang: str = "en") -> frozenset[str]:
     test instead of two lookups and a logarithm; built once per process, a few MB).
 
     Only the buckets at or above ``WORD_ZIPF`` can hold such words (29k of 321k English words): the
-    list is read from its top down to there, each word judged by its value in the table (where a word
-    listed twice keeps its last, lowest value)."""
+    list is read from its top down to there, each word judged once, in the last bucket that lists it
+    (its value in the table), by that bucket's value: one rounding and one comparison a bucket, the
+    words filtered by their length (a word's look-up and rounding had cost 13 of the 50 ms a
+    process spends on its tables, on the core that then starts the ingest's workers)."""
     known = {"a", "i"} if lang == "en" else set()
-    table = zipf_table(lang)
-    count, bucket_words = _bucket_words(lang)
-    # a word's value is one of its buckets' (a few hundred values): each rounded once, not once a word
-    # (round(x, 2) is a decimal conversion: 10 of the 60 ms a process start spent here)
-    rounded: dict[float, float] = {}
+    count, final_words = _final_bucket_words(lang)
     for index in range(count):
         freq = _centibel_frequency(index)
-        if freq <= 0 or round(math.log10(freq) + 9.0, 2) < WORD_ZIPF:
+        zipf_value = round(math.log10(freq) + 9.0, 2) if freq > 0 else 0.0
+        if zipf_value < WORD_ZIPF:
             break  # buckets come in falling frequency
-        for word in bucket_words(index):
-            if len(word) < 2:
-                continue
-            # is_nonword only judges words that start with a letter
-            limit = SHORT_NONWORD_ZIPF if len(word) <= 3 and word[0].isalpha() else WORD_ZIPF
-            value = table[word]
-            zipf_value = rounded.get(value)
-            if zipf_value is None:
-                zipf_value = rounded[value] = round(value, 2)
-            if zipf_value >= limit:
-                known.add(word)
-                if "'" in word:  # zipf() reads typographic apostrophes as straight ones
-                    known.update(word.replace("'", mark) for mark in "’‘ʼ")
+        words = [word for word in final_words(index) if len(word) > 1]
+        if zipf_value < SHORT_NONWORD_ZIPF:
+            # is_nonword holds a short word to the higher limit, if it starts with a letter
+            words = [word for word in words if len(word) > 3 or not word[0].isalpha()]
+        known.update(words)
+        for word in words:
+            if "'" in word:  # zipf() reads typographic apostrophes as straight ones
+                known.update(word.replace("'", mark) for mark in "’‘ʼ")
     return frozenset(known)
 
 
