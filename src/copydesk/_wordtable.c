@@ -386,8 +386,8 @@ static PyObject *words_of_bucket(WordTable *self, PyObject *arg, int final) {
 static PyObject *table_bucket_words(WordTable *self, PyObject *arg) { return words_of_bucket(self, arg, 0); }
 
 /* final_words(k) -> list[str]: bucket k's words that take its value (it has one, and no later bucket
- * with one lists them again), in the list's order: what a reading of the table by bucket needs, without a look-up of
- * every word in Python (copydesk.clean.words.known_words) */
+ * with one lists them again), in the list's order: what a reading of the table by bucket needs,
+ * without a look-up of every word in Python (copydesk.clean.words.known_words) */
 static PyObject *table_final_words(WordTable *self, PyObject *arg) { return words_of_bucket(self, arg, 1); }
 
 static PyObject *table_bucket_count(WordTable *self, PyObject *unused) {

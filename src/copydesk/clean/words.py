@@ -126,8 +126,8 @@ def _final_bucket_words(lang: str) -> tuple[int, Callable[[int], list[str]]]:
     buckets = frequency_buckets(lang)
 
     def final_words(index: int) -> list[str]:
-        value = _bucket_zipf(index)
-        return [word for word in buckets[index] if table.get(word) == value]
+        value = _bucket_zipf(index)  # None: the bucket is left out of the table, as in the word table's
+        return [] if value is None else [word for word in buckets[index] if table.get(word) == value]
 
     return len(buckets), final_words
 
