@@ -467,16 +467,43 @@ def test_a_chunk_preparer_that_dies_leaves_the_chunks_to_this_process(
     import copydesk.stories.stage as stage_module
 
     monkeypatch.setattr(stage_module, "MIN_TOPIC_HELPER_BATCH", 1)
-    members = []
-    for workers in (1, 2):
-        target = tmp_path / f"w{workers}"
-        target.mkdir()
-        if workers == 2:
-            monkeypatch.setattr(chunk_prep, dies_in, _die)
-        with Database.open(_ingest(target, corpus)) as db:
-            StoryStage(workers=workers, batch=20).run(db, [])
-            members.append(_members(db))
-    assert members[0] == members[1]
+    here = _placed(tmp_path / "here", corpus, workers=1)
+    monkeypatch.setattr(chunk_prep, dies_in, _die)
+    assert _placed(tmp_path / "helped", corpus, workers=2) == here
+
+
+def _placed(target: Path, corpus: list[GeneratedArticle], workers: int) -> list[StoryMember]:
+    """The story members of ``corpus`` placed in chunks of 20 by a stage of ``workers``."""
+    target.mkdir()
+    with Database.open(_ingest(target, corpus)) as db:
+        StoryStage(workers=workers, batch=20).run(db, [])
+        return _members(db)
+
+
+@pytest.mark.parametrize("lost", [False, True])
+def test_chunks_left_in_files_by_the_helper_place_as_chunks_made_here(
+    tmp_path: Path, corpus: list[GeneratedArticle], monkeypatch: pytest.MonkeyPatch, lost: bool
+) -> None:
+    """The helper leaves each chunk in a file of a folder the stage removes when done; a chunk whose
+    file cannot be read back (``lost``) is made here, with the rest, to the same stories."""
+    import copydesk.stories.stage as stage_module
+    from copydesk.run.handoff import Handoff, HandoffLost
+
+    monkeypatch.setattr(stage_module, "MIN_TOPIC_HELPER_BATCH", 1)
+    taken: list[str] = []
+    take = Handoff.take
+
+    def counted(self: Handoff) -> Any:
+        taken.append(self.path)
+        if lost and len(taken) == 2:
+            raise HandoffLost("cut short")
+        return take(self)
+
+    monkeypatch.setattr(Handoff, "take", counted)
+    here = _placed(tmp_path / "here", corpus, workers=1)
+    assert _placed(tmp_path / "helped", corpus, workers=2) == here
+    assert len(taken) == (2 if lost else len(corpus) // 20 - 1 + (len(corpus) % 20 > 0)), taken
+    assert not any(Path(path).parent.exists() for path in taken)  # the folder went with the stage
 
 
 def _provenance_rows(db: Database) -> list[tuple[object, ...]]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from copydesk.run.collection import settle_worker
 from copydesk.run.forking import may_fork
+from copydesk.run.handoff import Handoff, HandoffFolder, HandoffLost
 from copydesk.store import fingerprints as fingerprint_store
 from copydesk.store import stories as story_store
 from copydesk.store.db import Database
@@ -217,6 +218,7 @@ class _PreparerProcess:
     db: Database | None = None
     fingerprint: Fingerprint | None = None
     copies: CopiesAhead | None = None
+    handoffs: HandoffFolder | None = None  # where prepared chunks are left for the placing process
     last: list[fingerprint_store.StoredFeatures] | None = (
         None  # the last chunk's fingerprints, for its groups
     )
@@ -227,17 +229,21 @@ def helper_allowed(db: Database) -> bool:
     return db.path is not None and may_fork()
 
 
-def _start_preparer(path: Path, fingerprint: Fingerprint, copies: CopiesAhead | None) -> None:
+def _start_preparer(
+    path: Path, fingerprint: Fingerprint, copies: CopiesAhead | None, handoffs: HandoffFolder | None
+) -> None:
     _PreparerProcess.db = Database.open(path, readonly=True)
     _PreparerProcess.fingerprint = fingerprint
     _PreparerProcess.copies = copies
+    _PreparerProcess.handoffs = handoffs
     load_libraries()
     settle_worker()
 
 
-def _prepare_in_helper(k: int, ids: list[str], keep: bool, provisional: bool) -> PreparedChunk:
-    """Chunk ``k`` prepared; ``keep``: its copies will be asked for (what they need stays here);
-    ``provisional``: the chunk may be checked against the store's texts (``ChunkPreparer._checked``)."""
+def _prepare_in_helper(k: int, ids: list[str], keep: bool, provisional: bool) -> PreparedChunk | Handoff:
+    """Chunk ``k`` prepared, left in a file where the placing process gave a folder (``handoff``);
+    ``keep``: its copies will be asked for (what they need stays here); ``provisional``: the chunk
+    may be checked against the store's texts (``ChunkPreparer._checked``)."""
     db, fingerprint = _PreparerProcess.db, _PreparerProcess.fingerprint
     if db is None or fingerprint is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("chunk preparer started without its store")
@@ -256,7 +262,8 @@ def _prepare_in_helper(k: int, ids: list[str], keep: bool, provisional: bool) ->
         chunk.texts_here = False
         if provisional:  # the helper is forked: its string hashes are the placing process's
             chunk.text_keys = [(len(a.text), hash(a.text)) for a in chunk.articles]
-    return chunk
+    handoffs = _PreparerProcess.handoffs
+    return chunk if handoffs is None else handoffs.put(chunk, f"chunk-{k}.pickle")
 
 
 def _find_in_helper(k: int, first: FirstChunk | None) -> dict[str, str] | None:
@@ -320,9 +327,10 @@ class ChunkPreparer:
         self._rewritten: frozenset[str] | None = None  # what the stage before said it rewrote
         self._first: PreparedChunk | None = None
         self._pool: ProcessPoolExecutor | None = None
-        self._sent: dict[int, tuple[Future[PreparedChunk], Future[list[list[int]] | None]]] = {}
+        self._sent: dict[int, tuple[Future[PreparedChunk | Handoff], Future[list[list[int]] | None]]] = {}
         self._copies: dict[int, Future[dict[str, str] | None]] = {}  # asked of the helper, by chunk
         self._copies_ahead = False  # whether the helper finds the next chunks' copies
+        self._handoffs: HandoffFolder | None = None
         path = db.path
         helped = helper and helper_allowed(db)
         # where a helper may run, the first chunk's groups are the helper's, made here; elsewhere
@@ -331,11 +339,13 @@ class ChunkPreparer:
         if helped and path is not None and len(self.chunks) > 1:
             self._copies_ahead = copies is not None
             finder = CopiesAhead(copies, self.chunks) if copies is not None else None
+            with contextlib.suppress(OSError):  # no temporary folder: the chunks come through the pipe
+                self._handoffs = HandoffFolder("copydesk-chunks-")
             self._pool = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_start_preparer,
-                initargs=(path, fingerprint, finder),
+                initargs=(path, fingerprint, finder, self._handoffs),
             )
             # finding copies, the chunk ``ahead`` is asked for once the first is taken, after the
             # second's copies (the helper works in order, and placement needs those first)
@@ -450,14 +460,16 @@ class ChunkPreparer:
                 self._unsure.add(k)
 
     def _received(self, k: int) -> PreparedChunk | None:
-        """Chunk ``k`` from the helper, its groups to follow, or None once the helper has died (then
-        it is prepared here)."""
+        """Chunk ``k`` from the helper, its groups to follow, or None once the helper has died or the
+        file it left the chunk in could not be read (then it is prepared here, and the rest too)."""
         sent = self._sent.pop(k, None)
         try:
             if sent is None:
                 raise BrokenProcessPool("the chunk preparer died")
-            chunk = sent[0].result()
-        except BrokenProcessPool:
+            made = sent[0].result()
+            chunk = made.take() if isinstance(made, Handoff) else made
+            assert isinstance(chunk, PreparedChunk)
+        except (BrokenProcessPool, HandoffLost):
             self.close()
             return None
         chunk.later = sent[1]
@@ -467,6 +479,9 @@ class ChunkPreparer:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        if self._handoffs is not None:  # after the helper: it writes no more there
+            self._handoffs.close()
+            self._handoffs = None
         self._sent.clear()
         self._stop_copies()
 
