@@ -17,6 +17,7 @@ and labelled copies, in date order):
 
     .venv/bin/python benchmarks/stories_scale.py --articles 100000 [--ingest 5000]
     .venv/bin/python benchmarks/stories_scale.py --articles 1000000     # the 1M run
+    .venv/bin/python benchmarks/stories_scale.py --articles 0 --ingest 5000 --ingest-words 600 --repeat 5
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -221,19 +223,15 @@ def ingest_rows(n_articles: int, seed: int, words: int) -> Iterator[dict[str, st
         yield {"id": a.source_id, "title": a.title, "text": a.text, "published": a.published.isoformat()}
 
 
-def ingest_run(n_articles: int, seed: int, words: int) -> None:
+def ingest_run(n_articles: int, seed: int, words: int, repeat: int = 1) -> None:
     """Phase by phase, as ``copydesk run`` does without the facts stage: ingest (reader + writer in
     this process, cleaning and story features in 2 worker processes), then the corpus stages: the
     recurring-chrome pass (a forked process, while this one loads the stories stage's lexicon and
     scipy) and the stories stage (this process, with a forked chunk preparer and 2 forked copy-family
     workers); wall and CPU for each (the machine may be shared: CPU is the figure that others' load
-    does not change)."""
-    from copydesk import service
-    from copydesk.clean.recurring import RecurringChromeStage
-    from copydesk.config import load_settings
-    from copydesk.run.corpus import run_corpus_stages
-    from copydesk.stories.stage import StoryStage
-
+    does not change). ``repeat`` runs it that many times on the same file, each in a new process
+    (cold, as a ``copydesk run`` starts: the word tables and their memos are the process's) into a
+    new store, and gives the median: a shared machine's speed drifts by 10-15% over minutes."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "news.jsonl"
         total_words = 0
@@ -244,31 +242,65 @@ def ingest_run(n_articles: int, seed: int, words: int) -> None:
         print(
             f"ingest -> stories on {n_articles:,} documents of {total_words / max(1, n_articles):.0f} words"
         )
-        settings = load_settings({"db": Path(tmp) / "bench.db", "workers": 2}, environ={})
-        started, cpu_started, workers_started = time.perf_counter(), cpu_seconds(), worker_cpu_seconds()
-        report = service.ingest([str(path)], settings)
-        ingested, cpu_ingested = time.perf_counter(), cpu_seconds()
-        workers_cpu = worker_cpu_seconds() - workers_started
-        with service.open_store(settings) as db:
-            # as ``copydesk run`` runs them: the stories stage warms up beside the recurring pass
-            run_corpus_stages(db, [RecurringChromeStage(), StoryStage(workers=2)], report.stored_ids)
-        finished, cpu_finished = time.perf_counter(), cpu_seconds()
-        helpers_cpu = worker_cpu_seconds() - workers_started - workers_cpu
-        n = len(report.stored_ids)
-        main_cpu, stage_cpu = cpu_ingested - cpu_started, cpu_finished - cpu_ingested
-        ms = lambda seconds: 1000 * seconds / max(1, n)  # noqa: E731
+        rates = [_timed_ingest(path, Path(tmp) / "bench.db")]
+        for k in range(1, repeat):
+            rates.append(_timed_in_new_process(path, Path(tmp) / f"bench{k}.db"))
+    if repeat > 1:
         print(
-            f"ingest -> stories: {n:,} articles in {finished - started:.1f}s "
-            f"({n / (finished - started):,.0f} articles/s on 2 workers)\n"
-            f"  ingest         {ingested - started:6.1f}s wall ({n / (ingested - started):,.0f} articles/s); "
-            f"CPU: reader+writer {main_cpu:.1f}s ({ms(main_cpu):.2f} ms/article), "
-            f"workers {workers_cpu:.1f}s ({ms(workers_cpu):.2f} ms/article)\n"
-            f"  recurring + stories {finished - ingested:6.1f}s wall "
-            f"({n / (finished - ingested):,.0f} articles/s); "
-            f"CPU {stage_cpu:.1f}s ({ms(stage_cpu):.2f} ms/article), "
-            f"recurring pass, chunk preparer and copy-family workers {helpers_cpu:.1f}s "
-            f"({ms(helpers_cpu):.2f} ms/article)"
+            f"ingest -> stories over {repeat} runs: median {statistics.median(rates):,.0f} articles/s "
+            f"(slowest {min(rates):,.0f}, fastest {max(rates):,.0f}; "
+            f"{sum(rate >= 2000 for rate in rates)} of {repeat} at 2,000/s or more)"
         )
+
+
+def _timed_in_new_process(path: Path, store: Path) -> float:
+    """``_timed_ingest`` in a fresh interpreter (this script with ``--ingest-file``), its lines shown."""
+    import subprocess
+
+    command = [sys.executable, __file__, "--articles", "0", "--ingest-file", str(path), "--store", str(store)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    shown, rate = output.rsplit("rate ", 1)
+    print(shown, end="")
+    return float(rate)
+
+
+def _timed_ingest(path: Path, store: Path, *, show_rate: bool = False) -> float:
+    """One ingest -> stories run of ``path`` into a new ``store``, its phases printed; articles/s."""
+    from copydesk import service
+    from copydesk.clean.recurring import RecurringChromeStage
+    from copydesk.config import load_settings
+    from copydesk.run.corpus import run_corpus_stages
+    from copydesk.stories.stage import StoryStage
+
+    settings = load_settings({"db": store, "workers": 2}, environ={})
+    started, cpu_started, workers_started = time.perf_counter(), cpu_seconds(), worker_cpu_seconds()
+    report = service.ingest([str(path)], settings)
+    ingested, cpu_ingested = time.perf_counter(), cpu_seconds()
+    workers_cpu = worker_cpu_seconds() - workers_started
+    with service.open_store(settings) as db:
+        # as ``copydesk run`` runs them: the stories stage warms up beside the recurring pass
+        run_corpus_stages(db, [RecurringChromeStage(), StoryStage(workers=2)], report.stored_ids)
+    finished, cpu_finished = time.perf_counter(), cpu_seconds()
+    helpers_cpu = worker_cpu_seconds() - workers_started - workers_cpu
+    n = len(report.stored_ids)
+    main_cpu, stage_cpu = cpu_ingested - cpu_started, cpu_finished - cpu_ingested
+    ms = lambda seconds: 1000 * seconds / max(1, n)  # noqa: E731
+    print(
+        f"ingest -> stories: {n:,} articles in {finished - started:.1f}s "
+        f"({n / (finished - started):,.0f} articles/s on 2 workers)\n"
+        f"  ingest         {ingested - started:6.1f}s wall ({n / (ingested - started):,.0f} articles/s); "
+        f"CPU: reader+writer {main_cpu:.1f}s ({ms(main_cpu):.2f} ms/article), "
+        f"workers {workers_cpu:.1f}s ({ms(workers_cpu):.2f} ms/article)\n"
+        f"  recurring + stories {finished - ingested:6.1f}s wall "
+        f"({n / (finished - ingested):,.0f} articles/s); "
+        f"CPU {stage_cpu:.1f}s ({ms(stage_cpu):.2f} ms/article), "
+        f"recurring pass, chunk preparer and copy-family workers {helpers_cpu:.1f}s "
+        f"({ms(helpers_cpu):.2f} ms/article)"
+    )
+    rate = n / (finished - started)
+    if show_rate:  # for the process that started this one (``_timed_in_new_process``)
+        print(f"rate {rate}")
+    return rate
 
 
 def main() -> None:
@@ -291,10 +323,17 @@ def main() -> None:
         default=0,
         help="0: the event corpus; N: news_generator documents of about N words (the MinHash benchmark's)",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="--ingest runs on the same file (their median is given)"
+    )
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--ingest-file", type=Path, help=argparse.SUPPRESS)  # one run of --repeat
+    parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ingest_file:
+        _timed_ingest(args.ingest_file, args.store, show_rate=True)
     if args.ingest:
-        ingest_run(args.ingest, args.seed, args.ingest_words)
+        ingest_run(args.ingest, args.seed, args.ingest_words, max(1, args.repeat))
     if args.articles:
         # One BLAS thread, as the stories stage runs the desk (copydesk.stories.stage): on 2 cores
         # OpenBLAS's spinning threads cost more CPU than they save.
