@@ -430,3 +430,45 @@ def test_best_columns_are_a_stable_sorts_first_columns(
         found = best_columns(matrix, count)
         assert found.dtype == np.int64 or len(found) == 0
         assert np.array_equal(found, np.argsort(-matrix, axis=1, kind="stable")[:, :count])
+
+
+def _listed_rows(desk: StoryDesk, when: float, window: float) -> np.ndarray:
+    """``StoryDesk._candidates`` worked out from the day index afresh (no rows kept between calls)."""
+    found: set[int] = set(desk._undated)
+    for d in range(math.floor(when - window) - 1, math.floor(when + window) + 2):
+        found.update(desk._by_day.get(d, ()))
+    rows = np.fromiter(found, dtype=np.int64, count=len(found))
+    return desk._rows.in_window(rows[desk._rows.size[rows] > 0], when, window)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.integers(0, 60)), min_size=1, max_size=30),
+    st.lists(st.tuples(st.integers(0, 29), st.integers(0, 60)), max_size=30),
+    st.lists(st.floats(0, 60), min_size=1, max_size=20),
+)
+def test_the_spans_kept_between_scorings_give_the_candidates_of_the_day_index(
+    opened: list[int | None], joins: list[tuple[int, int]], asked: list[float]
+) -> None:
+    """Whatever opens, joins and is asked in between, the candidates of a day are those the day index
+    lists for it at that moment (the rows kept for a span go whenever the index changes)."""
+    from datetime import UTC, datetime, timedelta
+
+    from copydesk.stories.cluster import StoryState
+
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    desk = StoryDesk()
+    vector = np.zeros(2 * VECTOR_DIM, dtype=np.float32)
+    states = []
+    for k, day in enumerate(opened):
+        when = None if day is None else start + timedelta(days=day, hours=k % 24)
+        states.append(StoryState(f"s{k}", "", 0, 1, when, when))
+        desk.add_story(states[-1], vector)
+    window = desk.config.window_days
+    for step, ((story, day), probe) in enumerate(zip(joins, asked * len(joins), strict=False)):
+        when = day_number(start) + probe
+        assert np.array_equal(desk._candidates(when, window), _listed_rows(desk, when, window))
+        desk.join(states[story % len(states)], vector, start + timedelta(days=day, hours=step))
+    for probe in asked:
+        when = day_number(start) + probe
+        assert np.array_equal(desk._candidates(when, window), _listed_rows(desk, when, window))

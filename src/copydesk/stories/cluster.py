@@ -200,6 +200,10 @@ class StoryDesk:
         self._row_story: list[str] = []
         self._by_day: dict[int, set[int]] = {}
         self._undated: list[int] = []
+        # The rows the day index lists for a span of days, until the index changes: a chunk's
+        # scoring asks for the same spans again and again (a run of one date at a time, 3,000 runs
+        # of 5,000 articles in 126 spans), with nothing joined until it is done.
+        self._span_rows: dict[tuple[int, int], np.ndarray] = {}
         self._topics = _Rows()
         self._topic_row: dict[str, int] = {}
         self._row_topic: list[str] = []
@@ -221,6 +225,7 @@ class StoryDesk:
             self._add_to_topic(state.topic_id, total, state.size, first, last)
 
     def _index_days(self, row: int, first: float, last: float) -> None:
+        self._span_rows.clear()
         if math.isnan(first):
             self._undated.append(row)
             return
@@ -247,6 +252,7 @@ class StoryDesk:
         story.first, story.last = _earlier(story.first, when), _later(story.last, when)
         if not math.isnan(day):
             self._by_day.setdefault(math.floor(day), set()).add(story.row)
+            self._span_rows.clear()
         if story.topic_id:
             self._add_to_topic(story.topic_id, vector, 1, day, day)
 
@@ -261,11 +267,14 @@ class StoryDesk:
         if math.isnan(when) or not math.isfinite(window):
             rows = np.arange(self._rows.count)
         else:
-            days = range(math.floor(when - window) - 1, math.floor(when + window) + 2)
-            found: set[int] = set(self._undated)
-            for d in days:
-                found.update(self._by_day.get(d, ()))
-            rows = np.fromiter(found, dtype=np.int64, count=len(found))
+            span = (math.floor(when - window) - 1, math.floor(when + window) + 2)
+            listed = self._span_rows.get(span)
+            if listed is None:
+                found: set[int] = set(self._undated)
+                for d in range(*span):
+                    found.update(self._by_day.get(d, ()))
+                listed = self._span_rows[span] = np.fromiter(found, dtype=np.int64, count=len(found))
+            rows = listed
         rows = rows[self._rows.size[rows] > 0]
         return self._rows.in_window(rows, when, window)
 
