@@ -229,9 +229,10 @@ def ingest_run(n_articles: int, seed: int, words: int, repeat: int = 1) -> None:
     recurring-chrome pass (a forked process, while this one loads the stories stage's lexicon and
     scipy) and the stories stage (this process, with a forked chunk preparer and 2 forked copy-family
     workers); wall and CPU for each (the machine may be shared: CPU is the figure that others' load
-    does not change). ``repeat`` runs it that many times on the same file, each in a new process
-    (cold, as a ``copydesk run`` starts: the word tables and their memos are the process's) into a
-    new store, and gives the median: a shared machine's speed drifts by 10-15% over minutes."""
+    does not change). ``repeat`` runs it that many times on the same file, each into a new store and
+    each after the first in a new process (cold as the first, which has loaded no word table yet: the
+    tables and their memos are a process's), and gives the median: a shared machine's speed drifts
+    by 10-15% over minutes."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "news.jsonl"
         total_words = 0

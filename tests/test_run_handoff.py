@@ -43,7 +43,7 @@ def test_a_value_that_cannot_be_written_is_handed_over_itself() -> None:
     assert folder.put(value, "chunk-0.pickle") is value
 
 
-def test_a_file_cut_short_is_reported_as_a_lost_handoff(tmp_path: Path) -> None:
+def test_a_file_cut_short_is_reported_as_a_lost_handoff() -> None:
     folder = HandoffFolder()
     try:
         left = folder.put(list(range(10_000)), "chunk-0.pickle")

@@ -17,6 +17,7 @@ the boundary (``raise InputError(...) from exc``) so callers catch one family::
     ├── FetchError              a URL could not be fetched
     │   ├── BlockedAddressError    private / loopback / link-local target without --allow-private
     │   └── RobotsDisallowedError
+    ├── HandoffLost             a helper process's result left in a file could not be read back
     └── StoreError              the database cannot be opened, migrated or written
         └── MigrationError
 
@@ -113,6 +114,11 @@ class RobotsDisallowedError(FetchError):
     """The site's robots.txt disallows the URL for copydesk's user agent."""
 
     kind = "robots"
+
+
+class HandoffLost(CopydeskError):
+    """A result a helper process left in a file (``copydesk.run.handoff``) could not be read back
+    (removed or cut short meanwhile): the caller makes it again, as it does when the helper died."""
 
 
 class StoreError(CopydeskError):

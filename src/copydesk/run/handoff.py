@@ -19,12 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from copydesk.errors import CopydeskError
+from copydesk.errors import HandoffLost
 
-
-class HandoffLost(CopydeskError):
-    """A result left in a file could not be read back (removed or cut short meanwhile): the caller
-    makes it again, as it does when the helper died."""
+__all__ = ["Handoff", "HandoffFolder", "HandoffLost"]
 
 
 @dataclass(frozen=True, slots=True)
