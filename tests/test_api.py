@@ -171,6 +171,21 @@ def test_ingest_stores_through_the_pipeline_and_is_idempotent(client: TestClient
     assert client.get("/api/search", params={"q": "Gull Rock"}).json()["total"] == 1
 
 
+def test_ingest_takes_the_site_and_bylines_as_hints(client: TestClient) -> None:
+    body = {
+        "source_id": "lighthouse-2",
+        "site": "Coast Weekly",
+        "authors": ["Ana Ruiz", " ", "Ana Ruiz", "Li Wei"],
+        "text": "The Gull Rock lighthouse keeper retired this week.\n\nShe had served for thirty years.",
+    }
+    created = client.post("/api/articles", json=body, headers=AUTH)
+    assert created.status_code == 201
+    stored = client.get(f"/api/articles/{created.json()['id']}").json()
+    assert stored["site"] == "Coast Weekly" and stored["authors"] == ["Ana Ruiz", "Li Wei"]
+    too_many = client.post("/api/articles", json={**body, "authors": ["A"] * 51}, headers=AUTH)
+    assert too_many.status_code == 422
+
+
 def test_ingest_html(client: TestClient) -> None:
     html = (
         "<html><head><title>Pier reopens</title></head><body><article><h1>Pier reopens</h1>"

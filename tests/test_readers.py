@@ -94,6 +94,34 @@ def test_jsonl_rows_malformed_lines_and_missing_fields(tmp_path: Path) -> None:
     assert all(":" in s.origin for s in skipped), "a skipped row names its line"
 
 
+def test_jsonl_rows_carry_their_site_and_bylines(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "rows.jsonl",
+        [
+            {
+                "id": "s1",
+                "text": ARTICLE_TEXT,
+                "site": "Harbour Times",
+                "authors": ["Ana Ruiz", " ", 5, "Ana Ruiz"],
+            },
+            {"id": "s2", "text": variant(2), "author": "Doe, Jane"},
+            {"id": "s3", "text": variant(3), "site": "", "authors": "Li Wei"},
+            {"id": "s4", "text": variant(4), "authors": {"name": "not a list"}},
+            {"id": "s5", "text": variant(5), "authors": [], "author": ["Ola Berg", "Kim Sun"]},
+        ],
+    )
+    pages, skipped = read_all([str(path)])
+    assert not skipped
+    found = {p.source_id: (p.site, p.authors) for p in pages}
+    assert found == {
+        "s1": ("Harbour Times", ("Ana Ruiz",)),
+        "s2": (None, ("Doe, Jane",)),  # one name: not split at its comma
+        "s3": (None, ("Li Wei",)),
+        "s4": (None, ()),
+        "s5": (None, ("Ola Berg", "Kim Sun")),
+    }
+
+
 def test_gzipped_jsonl(tmp_path: Path) -> None:
     (tmp_path / "f.jsonl.gz").write_bytes(
         gzip.compress(b'{"id": "g1", "text": "A short line of news text."}\n')
@@ -108,6 +136,21 @@ def test_parquet_rows(tmp_path: Path) -> None:
     pages, skipped = read_all([str(tmp_path)])
     assert [p.source_id for p in pages] == ["p1", "p2"] and not skipped
     assert pages[0].title == "A" and pages[1].title is None
+
+
+def test_parquet_rows_carry_their_site_and_bylines(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "id": ["p1", "p2"],
+            "text": [ARTICLE_TEXT, variant(2)],
+            "site": ["Harbour Times", None],
+            "authors": [["Ana Ruiz", "Li Wei"], []],
+        }
+    )
+    pq.write_table(table, tmp_path / "rows.parquet")
+    pages, skipped = read_all([str(tmp_path)])
+    assert not skipped
+    assert [(p.site, p.authors) for p in pages] == [("Harbour Times", ("Ana Ruiz", "Li Wei")), (None, ())]
 
 
 def test_parquet_without_body_column_is_reported(tmp_path: Path) -> None:

@@ -50,7 +50,9 @@ class RawPage:
     """One input document as a reader found it, before extraction.
 
     ``source_id`` is stable across runs: the file stem, the ``id`` field of a JSONL/Parquet row, or the
-    target URI of a WARC record. ``title``/``published``/``url`` are hints given by the container.
+    target URI of a WARC record. ``title``/``published``/``url``/``site``/``authors`` are hints given
+    by the container (a dataset's row, an API call): they win over what extraction finds, because a
+    row exported after cleaning no longer holds the banner or byline lines they were read from.
     """
 
     source_id: str
@@ -60,6 +62,8 @@ class RawPage:
     url: str | None = None
     title: str | None = None
     published: str | None = None
+    site: str | None = None
+    authors: tuple[str, ...] = ()
 
     @property
     def content_hash(self) -> str:

@@ -184,7 +184,9 @@ class _BreakNotingStream:
 
 
 def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
-    """A JSONL/Parquet row: ``text`` or ``html`` plus optional ``id``, ``url``, ``title``, ``published``."""
+    """A JSONL/Parquet row: ``text`` or ``html`` plus optional ``id``, ``url``, ``title``,
+    ``published``, ``site`` and ``authors`` (a list, or one name; ``author`` too): the columns of
+    copydesk's own article export, so a round trip keeps them."""
     html = row.get("html")
     text = row.get("text")
     if isinstance(html, str) and html.strip():
@@ -205,8 +207,27 @@ def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
         return None if value in (None, "") else str(value)
 
     return RawPage(
-        source_id, origin, kind, body, url=opt("url"), title=opt("title"), published=opt("published")
+        source_id,
+        origin,
+        kind,
+        body,
+        url=opt("url"),
+        title=opt("title"),
+        published=opt("published"),
+        site=opt("site"),
+        authors=_row_authors(row),
     )
+
+
+def _row_authors(row: dict[str, Any]) -> tuple[str, ...]:
+    """A row's bylines: ``authors`` (a list of names, or one name), else ``author``; blank and
+    non-text entries dropped, each name once. A single string stays one name: "Doe, Jane" is one
+    person, so it is not split at commas."""
+    value = row.get("authors")
+    if value in (None, "", []):
+        value = row.get("author")
+    names = [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else []
+    return tuple(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
 
 
 def read_jsonl(item: InputFile, cap: int) -> Iterator[ReadItem]:
@@ -298,7 +319,8 @@ def read_parquet(item: InputFile, cap: int) -> Iterator[ReadItem]:
     rowno = 0
     try:
         parquet = pq.ParquetFile(item.path)
-        wanted = [c for c in ("id", "url", "title", "published", "text", "html") if c in parquet.schema.names]
+        columns = ("id", "url", "title", "published", "site", "authors", "author", "text", "html")
+        wanted = [c for c in columns if c in parquet.schema_arrow.names]  # top-level, lists too
         if "text" not in wanted and "html" not in wanted:
             yield SkippedInput(item.origin, "Parquet file has no 'text' or 'html' column", "malformed")
             return

@@ -69,6 +69,10 @@ class IngestBody(BaseModel):
     url: str | None = Field(None, max_length=2048)
     title: str | None = Field(None, max_length=2000)
     published: str | None = Field(None, max_length=64, description="ISO 8601 date or datetime")
+    site: str | None = Field(None, max_length=200, description="The publishing site's name")
+    authors: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None, max_length=50, description="Bylines"
+    )
     text: str | None = Field(None, description="Plain article text (give this or html)")
     html: str | None = Field(None, description="The page's HTML (give this or text)")
 
@@ -97,7 +101,17 @@ def _raw_page(body: IngestBody, cap: int) -> RawPage:
         raise UsageError("url must be an http(s) URL")
     kind: InputKind = "text" if body.text is not None else "html"
     source_id = blank_to_none(body.source_id) or f"api-{content_digest(content)[:12]}"
-    return RawPage(source_id, "api", kind, content, url=body.url, title=body.title, published=body.published)
+    return RawPage(
+        source_id,
+        "api",
+        kind,
+        content,
+        url=body.url,
+        title=body.title,
+        published=body.published,
+        site=blank_to_none(body.site),
+        authors=tuple(dict.fromkeys(a.strip() for a in body.authors or () if a.strip())),
+    )
 
 
 def api() -> APIRouter:
