@@ -50,6 +50,26 @@ def test_signatures_are_seeded_and_batch_independent() -> None:
     assert not np.array_equal(batch, MinHasher(MinHashConfig(seed=4)).signatures(docs))
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab Cé’-\n1."), max_size=300), st.sampled_from([64, 100, 128]))
+def test_one_texts_signature_bytes_are_its_row_of_a_batch(text: str, num_perm: int) -> None:
+    """The ingest workers' one-text path gives the stored bytes of the batch path's row, empty and
+    short texts (fewer words than a shingle) included, and any width (a power of two or not)."""
+    hasher = MinHasher(MinHashConfig(num_perm=num_perm, bands=4))
+    row = hasher.signatures(["a first text of a few words", text])[1].astype(np.uint32).tobytes()
+    assert hasher.signature_bytes(text) == row
+
+
+def test_signature_bytes_without_the_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    import copydesk.fingerprint.minhash as minhash
+
+    text = _doc(random.Random(5))
+    expected = MinHasher().signature_bytes(text)
+    monkeypatch.setattr(minhash, "_compiled_shingles", None)
+    monkeypatch.setattr(minhash, "_compiled_signing", None)
+    assert MinHasher().signature_bytes(text) == expected
+
+
 def test_estimate_tracks_true_jaccard() -> None:
     rng = random.Random(2)
     hasher = MinHasher(MinHashConfig(num_perm=256, bands=64))

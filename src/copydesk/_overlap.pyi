@@ -58,12 +58,12 @@ def shingle_hashes(
     encoded: list[bytes], word_byte: bytes, coefs: np.ndarray, prime: int, mix1: int, mix2: int, /
 ) -> tuple[bytearray, bytearray]: ...
 def sign_shingles(
-    shingles: np.ndarray,
-    offsets: np.ndarray,
+    shingles: np.ndarray | memoryview,
+    offsets: np.ndarray | memoryview,
     salt: int,
     spread: int,
     mix1: int,
     mix2: int,
-    out: np.ndarray,
+    out: np.ndarray | memoryview,
     /,
 ) -> None: ...

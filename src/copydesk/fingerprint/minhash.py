@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,7 @@ _BYTE_PRIME_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 _EMPTY = np.uint32(0xFFFFFFFF)
+_BYTE_PRIME_INT, _MIX_INT, _MIX2_INT = int(_BYTE_PRIME), int(_MIX), int(_MIX2)
 HASH_BLOCK = 64  # texts hashed and signed together (see ``MinHasher.shingle_hashes``)
 EMPTY_SLOT = _EMPTY  # the value of every slot of an empty text's signature
 # Bytes that belong to words: ASCII letters and digits, underscore, and every non-ASCII byte.
@@ -70,6 +72,7 @@ class MinHasher:
         k = config.shingle
         self._coef = rng.integers(1, 2**63, size=k, dtype=np.uint64) | np.uint64(1)
         self._pow: np.ndarray = np.zeros(0, dtype=np.uint64)
+        self._salt, self._spread = int(self._b[0]), int(self._a[0])  # the one-permutation signing's
         self._inv: np.ndarray = np.zeros(0, dtype=np.uint64)
 
     def shingle_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +98,7 @@ class MinHasher:
         encoded = [_encoded(t) for t in texts]
         if _compiled_shingles is not None:  # the same hashes, text by text in C (a tenth of the time)
             joined, starts = _compiled_shingles(
-                encoded, _WORD_BYTE_TABLE, self._coef, int(_BYTE_PRIME), int(_MIX), int(_MIX2)
+                encoded, _WORD_BYTE_TABLE, self._coef, _BYTE_PRIME_INT, _MIX_INT, _MIX2_INT
             )
             return np.frombuffer(joined, dtype=np.uint64), np.frombuffer(starts, dtype=np.int64)
         return self._array_hashes(encoded)
@@ -172,10 +175,10 @@ class MinHasher:
         _compiled_signing(
             np.ascontiguousarray(shingles, dtype=np.uint64),
             np.ascontiguousarray(offsets, dtype=np.int64),
-            int(self._b[0]),
-            int(self._a[0]),
-            int(_MIX),
-            int(_MIX2),
+            self._salt,
+            self._spread,
+            _MIX_INT,
+            _MIX2_INT,
             out,
         )
         return out
@@ -208,6 +211,28 @@ class MinHasher:
     def signature(self, text: str) -> np.ndarray:
         row: np.ndarray = self.signatures([text])[0]
         return row
+
+    def signature_bytes(self, text: str) -> bytes:
+        """``signature(text)`` as the store keeps it (uint32, native order): where the kernels are
+        built, the two compiled calls on typed views of their own buffers, without the arrays
+        ``signatures`` makes for a batch (an ingest worker signs one article at a time: 19 -> 15 us
+        a 600-word text)."""
+        if _compiled_shingles is None or _compiled_signing is None:
+            return self.signature(text).astype(np.uint32).tobytes()
+        joined, starts = _compiled_shingles(
+            [_encoded(text)], _WORD_BYTE_TABLE, self._coef, _BYTE_PRIME_INT, _MIX_INT, _MIX2_INT
+        )
+        out = bytearray(4 * self.config.num_perm)
+        _compiled_signing(
+            memoryview(joined).cast("Q"),
+            memoryview(starts).cast("q"),
+            self._salt,
+            self._spread,
+            _MIX_INT,
+            _MIX2_INT,
+            memoryview(out).cast("I"),
+        )
+        return bytes(out)
 
 
 def _encoded(text: str) -> bytes:
@@ -312,7 +337,8 @@ try:  # compiled pair estimates (tests hold them equal to the numpy estimates)
 except ImportError:  # pragma: no cover - built without the C extension
     _pair_estimates = None
 
-_SigningKernel = Callable[[np.ndarray, np.ndarray, int, int, int, int, np.ndarray], None]
+# shingles, offsets and out: arrays, or typed memoryviews of the shingle kernel's own buffers
+_SigningKernel = Callable[[Any, Any, int, int, int, int, Any], None]
 _compiled_signing: _SigningKernel | None
 try:  # compiled signing (tests hold it equal to ``MinHasher.array_signatures``)
     from copydesk._overlap import sign_shingles as _compiled_signing

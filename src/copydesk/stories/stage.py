@@ -94,7 +94,7 @@ class StoryPrintStage(ArticleStage):
             tuple(features.names[:40]),
             tuple(features.numbers[:40]),
             self.minhash.key,
-            self._hasher.signature(article.text).astype(np.uint32).tobytes(),
+            self._hasher.signature_bytes(article.text),
         )
         return article
 
