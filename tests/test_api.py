@@ -171,19 +171,27 @@ def test_ingest_stores_through_the_pipeline_and_is_idempotent(client: TestClient
     assert client.get("/api/search", params={"q": "Gull Rock"}).json()["total"] == 1
 
 
-def test_ingest_takes_the_site_and_bylines_as_hints(client: TestClient) -> None:
+def test_ingest_takes_the_site_bylines_and_credits_as_hints(client: TestClient) -> None:
     body = {
         "source_id": "lighthouse-2",
         "site": "Coast Weekly",
         "authors": ["Ana Ruiz", " ", "Ana Ruiz", "Li Wei"],
+        "credits": ["Coast Wire"],
+        "dateline": "GULL ROCK",
+        "language": "EN",
         "text": "The Gull Rock lighthouse keeper retired this week.\n\nShe had served for thirty years.",
     }
     created = client.post("/api/articles", json=body, headers=AUTH)
     assert created.status_code == 201
     stored = client.get(f"/api/articles/{created.json()['id']}").json()
-    assert stored["site"] == "Coast Weekly" and stored["authors"] == ["Ana Ruiz", "Li Wei"]
-    too_many = client.post("/api/articles", json={**body, "authors": ["A"] * 51}, headers=AUTH)
-    assert too_many.status_code == 422
+    assert (stored["site"], stored["authors"], stored["credits"]) == (
+        "Coast Weekly",
+        ["Ana Ruiz", "Li Wei"],
+        ["Coast Wire"],
+    )
+    assert (stored["dateline"], stored["language"]) == ("GULL ROCK", "en")
+    for wrong in ({"authors": ["A"] * 51}, {"language": "English"}):
+        assert client.post("/api/articles", json={**body, **wrong}, headers=AUTH).status_code == 422
 
 
 def test_ingest_html(client: TestClient) -> None:

@@ -79,24 +79,33 @@ def test_run_then_list_show_and_export(tmp_path: Path, corpus: Path) -> None:
     assert parquet.num_rows == 3 and set(ARTICLE_FIELDS) <= set(parquet.column_names)
 
 
-def test_an_article_export_ingested_again_keeps_the_site_and_bylines(tmp_path: Path) -> None:
-    """Cleaning takes the banner and byline lines out of the text, so an exported article holds its
-    site and authors only in those columns: ingesting the export into another store keeps them."""
+def test_an_article_export_ingested_again_keeps_its_site_bylines_and_credits(tmp_path: Path) -> None:
+    """Cleaning takes the banner, byline and credit lines out of the text, so an exported article
+    holds them only in its columns: ingesting the export into another store keeps them."""
     first = Settings(db=tmp_path / "first.db", workers=1)
     page = tmp_path / "courier.txt"
-    page.write_text("THE WESTMERE COURIER | News from the harbour\n\nBy Ana Ruiz\n\n" + ARTICLE_TEXT)
+    page.write_text(
+        "THE WESTMERE COURIER | News from the harbour\n\nBy Ana Ruiz\n\n"
+        + ARTICLE_TEXT.replace("Dock workers", "WESTMERE, March 3 - Dock workers", 1)
+        + "\n\nWith files from Reuters"
+    )
     service.ingest([str(page)], first)
     out = tmp_path / "export.jsonl"
     service.export(first, "articles", "jsonl", out)
     [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert row["site"] == "THE WESTMERE COURIER" and row["authors"] == ["Ana Ruiz"]
-    assert "Ana Ruiz" not in row["text"] and "COURIER" not in row["text"]
+    assert (row["site"], row["authors"], row["credits"]) == (
+        "THE WESTMERE COURIER",
+        ["Ana Ruiz"],
+        ["Reuters"],
+    )
+    assert not any(gone in row["text"] for gone in ("Ana Ruiz", "COURIER", "files from"))
+    kept = ("site", "authors", "credits", "dateline", "language", "title", "text")
 
     second = Settings(db=tmp_path / "second.db", workers=1)
     service.ingest([str(out)], second)
     _, [summary] = service.list_articles(second)
     stored = service.get_article(second, summary["id"])
-    assert (stored.site, stored.authors, stored.text) == (row["site"], row["authors"], row["text"])
+    assert {k: getattr(stored, k) for k in kept} == {k: row[k] for k in kept}
 
 
 def test_stdin_ingest(tmp_path: Path) -> None:

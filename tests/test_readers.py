@@ -94,7 +94,7 @@ def test_jsonl_rows_malformed_lines_and_missing_fields(tmp_path: Path) -> None:
     assert all(":" in s.origin for s in skipped), "a skipped row names its line"
 
 
-def test_jsonl_rows_carry_their_site_and_bylines(tmp_path: Path) -> None:
+def test_jsonl_rows_carry_their_site_bylines_and_credits(tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "rows.jsonl",
         [
@@ -103,22 +103,25 @@ def test_jsonl_rows_carry_their_site_and_bylines(tmp_path: Path) -> None:
                 "text": ARTICLE_TEXT,
                 "site": "Harbour Times",
                 "authors": ["Ana Ruiz", " ", 5, "Ana Ruiz"],
+                "credits": ["Reuters"],
+                "dateline": "WESTMERE",
+                "language": "EN",
             },
-            {"id": "s2", "text": variant(2), "author": "Doe, Jane"},
-            {"id": "s3", "text": variant(3), "site": "", "authors": "Li Wei"},
-            {"id": "s4", "text": variant(4), "authors": {"name": "not a list"}},
+            {"id": "s2", "text": variant(2), "author": "Doe, Jane", "credit": "AP", "language": "English"},
+            {"id": "s3", "text": variant(3), "site": "", "authors": "Li Wei", "language": 7},
+            {"id": "s4", "text": variant(4), "authors": {"name": "not a list"}, "credits": [None, ""]},
             {"id": "s5", "text": variant(5), "authors": [], "author": ["Ola Berg", "Kim Sun"]},
         ],
     )
     pages, skipped = read_all([str(path)])
     assert not skipped
-    found = {p.source_id: (p.site, p.authors) for p in pages}
+    found = {p.source_id: (p.site, p.authors, p.credits, p.dateline, p.language) for p in pages}
     assert found == {
-        "s1": ("Harbour Times", ("Ana Ruiz",)),
-        "s2": (None, ("Doe, Jane",)),  # one name: not split at its comma
-        "s3": (None, ("Li Wei",)),
-        "s4": (None, ()),
-        "s5": (None, ("Ola Berg", "Kim Sun")),
+        "s1": ("Harbour Times", ("Ana Ruiz",), ("Reuters",), "WESTMERE", "en"),
+        "s2": (None, ("Doe, Jane",), ("AP",), None, None),  # one name: not split at its comma
+        "s3": (None, ("Li Wei",), (), None, None),  # a language that is no code is left to cleaning
+        "s4": (None, (), (), None, None),
+        "s5": (None, ("Ola Berg", "Kim Sun"), (), None, None),
     }
 
 
@@ -145,12 +148,17 @@ def test_parquet_rows_carry_their_site_and_bylines(tmp_path: Path) -> None:
             "text": [ARTICLE_TEXT, variant(2)],
             "site": ["Harbour Times", None],
             "authors": [["Ana Ruiz", "Li Wei"], []],
+            "credits": [["Reuters"], None],
+            "language": ["fr", None],
         }
     )
     pq.write_table(table, tmp_path / "rows.parquet")
     pages, skipped = read_all([str(tmp_path)])
     assert not skipped
-    assert [(p.site, p.authors) for p in pages] == [("Harbour Times", ("Ana Ruiz", "Li Wei")), (None, ())]
+    assert [(p.site, p.authors, p.credits, p.language) for p in pages] == [
+        ("Harbour Times", ("Ana Ruiz", "Li Wei"), ("Reuters",), "fr"),
+        (None, (), (), None),
+    ]
 
 
 def test_parquet_without_body_column_is_reported(tmp_path: Path) -> None:

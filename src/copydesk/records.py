@@ -50,9 +50,9 @@ class RawPage:
     """One input document as a reader found it, before extraction.
 
     ``source_id`` is stable across runs: the file stem, the ``id`` field of a JSONL/Parquet row, or the
-    target URI of a WARC record. ``title``/``published``/``url``/``site``/``authors`` are hints given
-    by the container (a dataset's row, an API call): they win over what extraction finds, because a
-    row exported after cleaning no longer holds the banner or byline lines they were read from.
+    target URI of a WARC record. The other fields but ``body`` are hints given by the container (a
+    dataset's row, an API call): they win over what extraction finds, because a row exported after
+    cleaning no longer holds the banner, byline or credit lines they were read from.
     """
 
     source_id: str
@@ -64,6 +64,9 @@ class RawPage:
     published: str | None = None
     site: str | None = None
     authors: tuple[str, ...] = ()
+    credits: tuple[str, ...] = ()
+    dateline: str | None = None
+    language: str | None = None
 
     @property
     def content_hash(self) -> str:

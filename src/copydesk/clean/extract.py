@@ -222,7 +222,9 @@ class PageExtractor:
             title=page.title or fields.get("title"),
             published=parse_iso_date(page.published) or fields.get("published"),
             authors=list(page.authors) or fields.get("authors", []),
-            language=fields.get("language"),
+            credits=list(page.credits),
+            language=page.language or fields.get("language"),
+            dateline=page.dateline,
             removals=removals,
             signals=Signals(extractor=extractor, encoding_repaired=repaired, chrome_lines=len(removals)),
         )

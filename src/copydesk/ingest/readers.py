@@ -185,8 +185,9 @@ class _BreakNotingStream:
 
 def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
     """A JSONL/Parquet row: ``text`` or ``html`` plus optional ``id``, ``url``, ``title``,
-    ``published``, ``site`` and ``authors`` (a list, or one name; ``author`` too): the columns of
-    copydesk's own article export, so a round trip keeps them."""
+    ``published``, ``site``, ``authors`` and ``credits`` (lists, or one name; ``author`` and
+    ``credit`` too), ``dateline`` and ``language``: the columns of copydesk's own article export, so
+    a round trip keeps what cleaning took out of the text."""
     html = row.get("html")
     text = row.get("text")
     if isinstance(html, str) and html.strip():
@@ -215,19 +216,29 @@ def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
         title=opt("title"),
         published=opt("published"),
         site=opt("site"),
-        authors=_row_authors(row),
+        authors=_row_names(row, "authors", "author"),
+        credits=_row_names(row, "credits", "credit"),
+        dateline=opt("dateline"),
+        language=_row_language(row.get("language")),
     )
 
 
-def _row_authors(row: dict[str, Any]) -> tuple[str, ...]:
-    """A row's bylines: ``authors`` (a list of names, or one name), else ``author``; blank and
-    non-text entries dropped, each name once. A single string stays one name: "Doe, Jane" is one
-    person, so it is not split at commas."""
-    value = row.get("authors")
+def _row_names(row: dict[str, Any], plural: str, singular: str) -> tuple[str, ...]:
+    """A row's bylines or credits: ``plural`` (a list of names, or one name), else ``singular``;
+    blank and non-text entries dropped, each name once. A single string stays one name: "Doe, Jane"
+    is one person, so it is not split at commas."""
+    value = row.get(plural)
     if value in (None, "", []):
-        value = row.get("author")
+        value = row.get(singular)
     names = [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else []
     return tuple(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
+
+
+def _row_language(value: Any) -> str | None:
+    """A row's language where it is a code (``en``, ``fra``; the export writes ISO 639-1), else
+    None: cleaning then tells the language from the text, as for a row without one."""
+    code = value.strip().lower() if isinstance(value, str) else ""
+    return code if 2 <= len(code) <= 3 and code.isascii() and code.isalpha() else None
 
 
 def read_jsonl(item: InputFile, cap: int) -> Iterator[ReadItem]:
@@ -319,7 +330,10 @@ def read_parquet(item: InputFile, cap: int) -> Iterator[ReadItem]:
     rowno = 0
     try:
         parquet = pq.ParquetFile(item.path)
-        columns = ("id", "url", "title", "published", "site", "authors", "author", "text", "html")
+        columns = (
+            *("id", "url", "title", "published", "site", "authors", "author", "credits", "credit"),
+            *("dateline", "language", "text", "html"),
+        )
         wanted = [c for c in columns if c in parquet.schema_arrow.names]  # top-level, lists too
         if "text" not in wanted and "html" not in wanted:
             yield SkippedInput(item.origin, "Parquet file has no 'text' or 'html' column", "malformed")

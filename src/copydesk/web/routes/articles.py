@@ -73,6 +73,13 @@ class IngestBody(BaseModel):
     authors: list[Annotated[str, Field(max_length=200)]] | None = Field(
         None, max_length=50, description="Bylines"
     )
+    credits: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None, max_length=50, description="Credited sources, e.g. a wire the article has files from"
+    )
+    dateline: str | None = Field(None, max_length=200, description="The dateline's place")
+    language: str | None = Field(
+        None, pattern=r"^[A-Za-z]{2,3}$", description="ISO 639 code of the article's language"
+    )
     text: str | None = Field(None, description="Plain article text (give this or html)")
     html: str | None = Field(None, description="The page's HTML (give this or text)")
 
@@ -110,8 +117,16 @@ def _raw_page(body: IngestBody, cap: int) -> RawPage:
         title=body.title,
         published=body.published,
         site=blank_to_none(body.site),
-        authors=tuple(dict.fromkeys(a.strip() for a in body.authors or () if a.strip())),
+        authors=_names(body.authors),
+        credits=_names(body.credits),
+        dateline=blank_to_none(body.dateline),
+        language=body.language.lower() if body.language else None,
     )
+
+
+def _names(given: list[str] | None) -> tuple[str, ...]:
+    """Bylines or credits as given, blank ones dropped, each once."""
+    return tuple(dict.fromkeys(name.strip() for name in given or () if name.strip()))
 
 
 def api() -> APIRouter:
