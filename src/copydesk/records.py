@@ -7,6 +7,7 @@ information no later stage depends on.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
@@ -38,6 +39,12 @@ class PickledByConstructor:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         names = self.__match_args__
         return type(self), attrgetter(*names)(self) if len(names) > 1 else (getattr(self, names[0]),)
+
+
+def distinct_names(values: Iterable[object]) -> tuple[str, ...]:
+    """Bylines or credits as a container gives them (``RawPage.authors``/``credits``): the text
+    entries, stripped, blank ones and repeats dropped, in their order."""
+    return tuple(dict.fromkeys(v.strip() for v in values if isinstance(v, str) and v.strip()))
 
 
 def content_digest(text: str) -> str:

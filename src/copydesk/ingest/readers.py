@@ -25,7 +25,7 @@ from copydesk.ingest.decode import (
     unreadable,
 )
 from copydesk.ingest.sources import InputFile
-from copydesk.records import InputKind, RawPage, SkippedInput, content_digest
+from copydesk.records import InputKind, RawPage, SkippedInput, content_digest, distinct_names
 
 ReadItem = RawPage | SkippedInput
 
@@ -230,8 +230,9 @@ def _row_names(row: dict[str, Any], plural: str, singular: str) -> tuple[str, ..
     value = row.get(plural)
     if value in (None, "", []):
         value = row.get(singular)
-    names = [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else []
-    return tuple(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
+    return distinct_names(
+        [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else []
+    )
 
 
 def _row_language(value: Any) -> str | None:

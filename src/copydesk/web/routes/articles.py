@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copydesk import exports, service
 from copydesk.errors import NotFoundError, UsageError
-from copydesk.records import InputKind, RawPage, content_digest
+from copydesk.records import InputKind, RawPage, content_digest, distinct_names
 from copydesk.web import render
 from copydesk.web.routes._common import (
     FastJSON,
@@ -117,16 +117,11 @@ def _raw_page(body: IngestBody, cap: int) -> RawPage:
         title=body.title,
         published=body.published,
         site=blank_to_none(body.site),
-        authors=_names(body.authors),
-        credits=_names(body.credits),
+        authors=distinct_names(body.authors or ()),
+        credits=distinct_names(body.credits or ()),
         dateline=blank_to_none(body.dateline),
         language=body.language.lower() if body.language else None,
     )
-
-
-def _names(given: list[str] | None) -> tuple[str, ...]:
-    """Bylines or credits as given, blank ones dropped, each once."""
-    return tuple(dict.fromkeys(name.strip() for name in given or () if name.strip()))
 
 
 def api() -> APIRouter:
