@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -344,6 +345,81 @@ def test_a_failed_write_fails_the_ingest_and_says_so(tmp_path: Path, monkeypatch
         ingest_folder(db, folder)
     assert [r[0] for r in db.query("SELECT status FROM ingest_runs")] == ["failed"]
     assert db.query("SELECT count(*) FROM articles")[0][0] == written[0] > 0
+
+
+def _rows_in_the_file(path: Path, table: str = "t") -> int:
+    """Rows of ``table`` in the database file itself, the write-ahead log left unread."""
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as file_only:
+        try:
+            return int(file_only.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        except sqlite3.OperationalError:  # the table is still only in the log
+            return 0
+
+
+def test_a_checkpoint_beside_copies_the_log_into_the_file_while_writes_go_on(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    db = Database.open(path)
+    db.conn.execute("PRAGMA wal_autocheckpoint = 0")  # nothing copied unless asked
+    with db.atomic() as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(500)])
+    assert _rows_in_the_file(path) == 0
+    copying = db.checkpoint_beside()
+    assert copying is not None
+    with db.atomic() as conn:  # this connection writes on meanwhile
+        conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(500, 600)])
+    copying.join()
+    assert _rows_in_the_file(path) in (500, 600)  # what was committed when it began, at least
+    assert db.query("SELECT count(*) FROM t")[0][0] == 600
+    db.close()
+    assert _rows_in_the_file(path) == 600
+    assert Database.memory().checkpoint_beside() is None
+
+
+def test_a_checkpoint_beside_that_fails_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database.open(tmp_path / "log.db")
+    db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    with db.atomic() as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.executemany("INSERT INTO t VALUES (?)", [(1,), (2,), (3,)])
+    failures: list[object] = []
+    monkeypatch.setattr("threading.excepthook", failures.append)
+
+    def refused(*args: object, **kwargs: object) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr("copydesk.store.db.sqlite3.connect", refused)
+    copying = db.checkpoint_beside()
+    assert copying is not None
+    copying.join()
+    assert not failures, "a head start only: its failure is no error"
+    monkeypatch.undo()
+    assert _rows_in_the_file(tmp_path / "log.db") == 0
+    db.close()
+    assert _rows_in_the_file(tmp_path / "log.db") == 3  # the close copied the log, as without it
+
+
+def test_an_ingest_copies_the_log_beside_its_last_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once every page is read, each batch written starts a copy of the log (one at a time), and the
+    ingest waits for the last before it returns."""
+    started: list[threading.Thread | None] = []
+    real = Database.checkpoint_beside
+
+    def counted(self: Database) -> threading.Thread | None:
+        thread = real(self)
+        started.append(thread)
+        return thread
+
+    monkeypatch.setattr(Database, "checkpoint_beside", counted)
+    with Database.open(tmp_path / "s.db") as db:
+        assert ingest_folder(db, make_corpus(tmp_path / "in", 20)) == 20
+        assert started and all(t is not None and not t.is_alive() for t in started)
+        # copied before the store is closed: the file itself holds every article already
+        assert _rows_in_the_file(tmp_path / "s.db", "articles") == 20
 
 
 def test_a_new_store_has_32_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:

@@ -169,18 +169,25 @@ def run_ingest(
         read_all = True
 
     batch: list[Article] = []
+    # the log copied into the store beside the last batches (``Database.checkpoint_beside``)
+    log_copy: threading.Thread | None = None
     received: dict[str, int] = {}
     completed: list[PageSource] = []
     writing: Future[None] | None = None
 
     def write(articles: list[Article], inputs: list[PageSource]) -> None:
-        nonlocal inputs_done
+        nonlocal inputs_done, log_copy
         if articles:
             with db.atomic():  # one transaction: the articles and the fingerprints computed with them
                 new = article_store.put_articles(db, articles)
                 fingerprint_store.put_ingest_prints(db, articles)
             report.stored += new
             report.duplicates += len(articles) - new
+            # the last batches' log copied into the store while the next are cleaned and written, so
+            # that closing it copies only the last one's (5,000 600-word articles: the close 56 -> 16
+            # ms, ~1 core idle meanwhile; 28 alternating pairs of ingest -> stories: 20 faster, +2%)
+            if read_all and (log_copy is None or not log_copy.is_alive()):
+                log_copy = db.checkpoint_beside()
         for item in inputs:
             if item.fingerprint is not None:
                 runs.mark_input_done(
@@ -237,6 +244,8 @@ def run_ingest(
                 writing.result()
             status = "done"
     finally:
+        if log_copy is not None:
+            log_copy.join()
         runs.record_skipped(db, report.run_id, report.skipped)
         runs.finish_run(
             db,

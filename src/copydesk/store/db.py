@@ -98,6 +98,33 @@ class Database:
     def close(self) -> None:
         self.conn.close()
 
+    def checkpoint_beside(self) -> threading.Thread | None:
+        """Copy the write-ahead log into the database file from a thread with a connection of its
+        own, while this one goes on writing; the thread, or None for a store in memory.
+
+        SQLite copies the whole log when the last connection closes, and waits for the disk twice
+        (the log, then the file): after an ingest, ~50 ms with both cores idle (5,000 600-word
+        articles leave a 45 MB log). Begun while the last batches are still cleaned and written, it
+        leaves the close only what came after. It is PASSIVE (it never waits for this connection's
+        writes, which go on meanwhile) and only a head start: where it fails, the close copies
+        everything as before."""
+        if self.path is None:
+            return None
+
+        def copy_log(path: Path) -> None:
+            try:
+                conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    conn.close()
+            except sqlite3.Error:
+                pass  # a head start only (see above)
+
+        thread = threading.Thread(target=copy_log, args=(self.path,), name="copydesk-checkpoint", daemon=True)
+        thread.start()
+        return thread
+
     def __enter__(self) -> Database:
         return self
 
