@@ -109,8 +109,10 @@ def test_jsonl_rows_carry_their_site_bylines_and_credits(tmp_path: Path) -> None
             },
             {"id": "s2", "text": variant(2), "author": "Doe, Jane", "credit": "AP", "language": "English"},
             {"id": "s3", "text": variant(3), "site": "", "authors": "Li Wei", "language": 7},
-            {"id": "s4", "text": variant(4), "authors": {"name": "not a list"}, "credits": [None, ""]},
+            {"id": "s4", "text": variant(4), "authors": {"count": 2}, "credits": [None, ""]},
             {"id": "s5", "text": variant(5), "authors": [], "author": ["Ola Berg", "Kim Sun"]},
+            {"id": "s6", "text": variant(6), "authors": [{"name": "Ana Ruiz"}, {"url": "x"}, "Li Wei"]},
+            {"id": "s7", "text": variant(7), "author": {"@type": "Person", "name": "Ola Berg"}},
         ],
     )
     pages, skipped = read_all([str(path)])
@@ -122,6 +124,8 @@ def test_jsonl_rows_carry_their_site_bylines_and_credits(tmp_path: Path) -> None
         "s3": (None, ("Li Wei",), (), None, None),  # a language that is no code is left to cleaning
         "s4": (None, (), (), None, None),
         "s5": (None, ("Ola Berg", "Kim Sun"), (), None, None),
+        "s6": (None, ("Ana Ruiz", "Li Wei"), (), None, None),  # objects with a name, as schema.org's
+        "s7": (None, ("Ola Berg",), (), None, None),
     }
 
 

@@ -225,14 +225,14 @@ def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
 
 def _row_names(row: dict[str, Any], plural: str, singular: str) -> tuple[str, ...]:
     """A row's bylines or credits: ``plural`` (a list of names, or one name), else ``singular``;
-    blank and non-text entries dropped, each name once. A single string stays one name: "Doe, Jane"
-    is one person, so it is not split at commas."""
+    an entry may be an object with a ``name`` (as schema.org's ``Person`` is written); blank and
+    other entries dropped, each name once. A single string stays one name: "Doe, Jane" is one
+    person, so it is not split at commas."""
     value = row.get(plural)
     if value in (None, "", []):
         value = row.get(singular)
-    return distinct_names(
-        [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else []
-    )
+    entries = [value] if isinstance(value, str | dict) else value if isinstance(value, list | tuple) else []
+    return distinct_names(entry.get("name") if isinstance(entry, dict) else entry for entry in entries)
 
 
 def _row_language(value: Any) -> str | None:
