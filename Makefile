@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+COMPILED := $(VENV)/.compiled
+# the sources mypyc compiles (setup.py's MYPYC_MODULES; a few more here only rebuild them needlessly)
+MYPYC_SOURCES := $(wildcard src/copydesk/clean/*.py) src/copydesk/fingerprint/normalise.py
 EXTRAS ?= web,nlp,dev
 DEMO_DB ?= demo.db
 # with a C compiler and Python's headers the compiled kernels must build (a broken build must not pass
@@ -10,7 +13,7 @@ DEMO_DB ?= demo.db
 HAVE_PYTHON_H := $(shell $(PYTHON) -c "import os, sysconfig; print(int(os.path.isfile(os.path.join(sysconfig.get_paths()['include'], 'Python.h'))))" 2>/dev/null)
 REQUIRE_KERNELS := $(if $(and $(shell command -v cc 2>/dev/null),$(filter 1,$(HAVE_PYTHON_H))),1,0)
 
-.PHONY: install demo test lint typecheck unit bench clean chromium
+.PHONY: install build demo test lint typecheck unit bench clean chromium
 
 $(STAMP): pyproject.toml setup.py src/copydesk/_textscan.c src/copydesk/_tokenmemo.c requirements/nlp-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +24,19 @@ $(STAMP): pyproject.toml setup.py src/copydesk/_textscan.c src/copydesk/_tokenme
 	# every process compiles what it imports again (the ingest's cleaning modules: 40 ms on one core
 	# before its workers start); a stale file is recompiled from its source as usual
 	$(BIN)/python -m compileall -q src >/dev/null
-	touch $(STAMP)
+	touch $(STAMP) $(COMPILED)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# After a compiled module's source changes, copydesk runs every compiled module from its source (it
+# says so once a process) until they are built again here (~10-40 s).
+$(COMPILED): $(STAMP) setup.py $(wildcard src/copydesk/*.c) $(MYPYC_SOURCES)
+	REQUIRE_COPYDESK_KERNELS=$(REQUIRE_KERNELS) $(BIN)/python setup.py -q build_ext --inplace
+	touch $(COMPILED)
+
+build: $(COMPILED)
+
+demo: $(COMPILED)
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN)/copydesk --db $(DEMO_DB) run examples/demo
 	@echo
@@ -47,7 +58,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(COMPILED)
 	$(BIN)/pytest -q
 
 # Browser tests drive Debian's chromium (Playwright never downloads a browser); CI runs as root.
@@ -59,4 +70,5 @@ chromium:
 test: lint typecheck chromium unit
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache src/copydesk/_compiled.json
+	find src -name '*.so' -delete

@@ -9,11 +9,19 @@ web app call)::
 """
 
 import importlib
+import os
+import sys
+from pathlib import Path
 from types import ModuleType
 
-from copydesk.config import Settings, load_settings
-from copydesk.errors import CopydeskError
-from copydesk.records import Article, RawPage, Removal, SkippedInput, Story
+from copydesk._compiled import guard_compiled_modules
+
+# before any compiled module can be imported: none may run code its source no longer has
+guard_compiled_modules(Path(__file__).parent, os.environ, sys.meta_path)
+
+from copydesk.config import Settings, load_settings  # noqa: E402
+from copydesk.errors import CopydeskError  # noqa: E402
+from copydesk.records import Article, RawPage, Removal, SkippedInput, Story  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -103,7 +103,9 @@ def _lines_reading(lines: Sequence[Line], title: str) -> Iterator[Line]:
     first word does not fold to the title's is let go without normalising it (most lines)."""
     wanted = _norm(title)
     first = wanted.split(" ", 1)[0]
-    return (ln for ln in lines if _first_word_folded(ln.text) == first and _norm(ln.text) == wanted)
+    for ln in lines:  # a loop, not a generator expression: mypyc would make that a list, read whole
+        if _first_word_folded(ln.text) == first and _norm(ln.text) == wanted:
+            yield ln
 
 
 def _capitalised_names(text: str, max_words: int = 6) -> list[str]:
