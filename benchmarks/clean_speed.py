@@ -24,10 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corruption.generate import SEED, build_cases
 
+from copydesk.clean import lines as clean_lines
 from copydesk.clean import textscan
 from copydesk.clean.dates import parse_date
 from copydesk.clean.extract import PageExtractor
-from copydesk.clean.lines import line_facts, live_lines
+from copydesk.clean.lines import forget_line_facts, live_lines
 from copydesk.clean.stages import CLEANING_STEPS
 from copydesk.records import RawPage
 
@@ -49,7 +50,12 @@ def main() -> None:
     report: dict[str, object] = {name: measure(pages, args.rounds) for name, pages in sets.items()}
     # the figures hold with the compiled kernels (built at install where a C compiler is at hand);
     # without them the same cleaning runs in Python, about 1.3x slower
-    report["compiled_kernels"] = {"textscan": textscan.COMPILED, "tokenmemo": _tokenmemo_built()}
+    report["compiled_kernels"] = {
+        "textscan": textscan.COMPILED,
+        "tokenmemo": _tokenmemo_built(),
+        # the cleaning modules compiled with mypyc (COPYDESK_PURE_PYTHON=1 runs their sources)
+        "mypyc": not clean_lines.__file__.endswith(".py"),
+    }
     print(json.dumps(report, indent=2))
 
 
@@ -70,7 +76,7 @@ def measure(pages: list[RawPage], rounds: int) -> dict[str, object]:
         # Caches keyed on whole lines would make a second pass over the same articles cheaper than
         # new articles are: emptied before every pass. Word-level caches stay warm, as they are a
         # few thousand articles into any real run.
-        line_facts.cache_clear()
+        forget_line_facts()
         parse_date.cache_clear()
         spent = [0.0] * len(names)
         for page in pages:

@@ -112,6 +112,12 @@ def _worked_out(text: str) -> LineFacts:
 _memoised = lru_cache(maxsize=1 << 14)(_worked_out)
 
 
+def forget_line_facts() -> None:
+    """Empty the memo of short lines' facts (benchmarks/clean_speed.py times every pass as new
+    articles would cost)."""
+    _memoised.cache_clear()
+
+
 def python_line_facts(text: str) -> LineFacts:
     """``line_facts`` without any compiled part: the reference the compiled paths are tested against."""
     return _assembled(text, python_scan_line(text, LANGUAGES_OF, READER_ADDRESS))
