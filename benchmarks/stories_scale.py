@@ -242,6 +242,7 @@ def ingest_run(n_articles: int, seed: int, words: int, repeat: int = 1) -> None:
                 fh.write(json.dumps(row) + "\n")
         print(
             f"ingest -> stories on {n_articles:,} documents of {total_words / max(1, n_articles):.0f} words"
+            f" ({_compiled_parts()})"
         )
         rates = [_timed_ingest(path, Path(tmp) / "bench.db")]
         for k in range(1, repeat):
@@ -252,6 +253,15 @@ def ingest_run(n_articles: int, seed: int, words: int, repeat: int = 1) -> None:
             f"(slowest {min(rates):,.0f}, fastest {max(rates):,.0f}; "
             f"{sum(rate >= 2000 for rate in rates)} of {repeat} at 2,000/s or more)"
         )
+
+
+def _compiled_parts() -> str:
+    """Which compiled parts this run uses: the figures hold for an install that built them."""
+    from copydesk.clean import lines, textscan
+
+    mypyc = "compiled" if not lines.__file__.endswith(".py") else "run from their sources"
+    kernels = "built" if textscan.COMPILED else "missing"
+    return f"C kernels {kernels}, cleaning modules {mypyc}"
 
 
 def _timed_in_new_process(path: Path, store: Path) -> float:
