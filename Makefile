@@ -4,8 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 COMPILED := $(VENV)/.compiled
-# the sources mypyc compiles (setup.py's MYPYC_MODULES; a few more here only rebuild them needlessly)
-MYPYC_SOURCES := $(wildcard src/copydesk/clean/*.py) src/copydesk/fingerprint/normalise.py
+# the sources mypyc compiles, as setup.py's MYPYC_MODULES lists them
+MYPYC_SOURCES := $(shell sed -n 's/^ *"\(src\/copydesk\/[a-z_/]*\.py\)",$$/\1/p' setup.py)
 EXTRAS ?= web,nlp,dev
 DEMO_DB ?= demo.db
 # with a C compiler and Python's headers the compiled kernels must build (a broken build must not pass
