@@ -326,6 +326,29 @@ def test_the_compiled_packing_is_the_python_one(values: list[float]) -> None:
         assert vectors.pack_vector(wide) == vectors.python_pack_vector(wide)
 
 
+def test_the_compiled_unpacking_is_the_python_one_for_every_half() -> None:
+    """Bit for bit (signed zeros, subnormals, infinities, NaN payloads), whole and packed, and
+    writable as the Python path's arrays are."""
+    from copydesk.store import vectors
+
+    if vectors._compiled_unpack is None:
+        pytest.skip("the compiled kernels are not built")
+    every = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16)
+    whole = every.tobytes()  # a whole vector of every float16, a multiple of four bytes
+    got = vectors.unpack_vector(whole)
+    assert np.array_equal(got.view(np.uint32), vectors.python_unpack_vector(whole).view(np.uint32))
+    got[0] = 1.0  # writable
+    for start in range(0, 1 << 16, 1000):  # packed: slots, values, length
+        values = every[start : start + 1000]
+        slots = np.arange(len(values), dtype=np.uint16) * 2
+        packed = np.concatenate([slots, values, np.asarray([2 * len(values) + 1], dtype=np.uint16)]).tobytes()
+        expected = vectors.python_unpack_vector(packed).view(np.uint32)
+        assert np.array_equal(vectors.unpack_vector(packed).view(np.uint32), expected)
+    assert len(vectors.unpack_vector(b"")) == 0
+    with pytest.raises(ValueError, match="past the vector"):
+        vectors.unpack_vector(np.asarray([7, 0, 3], dtype=np.uint16).tobytes())
+
+
 def test_a_failed_write_fails_the_ingest_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer thread's error reaches the caller; the run is recorded as failed, and what was
     committed before stays."""

@@ -469,9 +469,74 @@ static PyObject *pack_vector(PyObject *self, PyObject *arg) {
     return out;
 }
 
+/* The float32 bits of a float16 (exact: every half is a float; as numpy's ``astype(np.float32)``
+ * gives them, a NaN's payload kept). */
+static uint32_t float_bits(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+    if (exp == 0x1fu) return sign | 0x7f800000u | (mant << 13); /* inf, NaN */
+    if (exp != 0) return sign | ((exp + 112u) << 23) | (mant << 13);
+    if (mant == 0) return sign; /* a signed zero */
+    exp = 113u;                  /* a subnormal half: a normal float, its leading bit made implicit */
+    while (!(mant & 0x400u)) {
+        mant <<= 1;
+        exp--;
+    }
+    return sign | (exp << 23) | ((mant & 0x3ffu) << 13);
+}
+
+/* unpack_vector(blob) -> bytearray: the float32 values (native order) of a vector pack_vector
+ * stored, whole or packed (a blob's length tells them apart: copydesk.store.vectors), without the
+ * numpy calls of the Python path (6.5 -> ~1 us a 600-word article's vector). */
+static PyObject *unpack_vector(PyObject *self, PyObject *arg) {
+    (void)self;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "unpack_vector expects bytes");
+        return NULL;
+    }
+    Py_ssize_t length = PyBytes_GET_SIZE(arg);
+    const unsigned char *blob = (const unsigned char *)PyBytes_AS_STRING(arg);
+    uint16_t item;
+    if (length % 4 == 0) { /* whole: a float16 a slot */
+        PyObject *out = PyByteArray_FromStringAndSize(NULL, 2 * length);
+        if (out == NULL) return NULL;
+        uint32_t *to = (uint32_t *)PyByteArray_AS_STRING(out);
+        for (Py_ssize_t i = 0; i < length / 2; i++) {
+            memcpy(&item, blob + 2 * i, 2);
+            to[i] = float_bits(item);
+        }
+        return out;
+    }
+    if (length % 2 != 0) {
+        PyErr_SetString(PyExc_ValueError, "unpack_vector: a packed vector is whole uint16 items");
+        return NULL;
+    }
+    Py_ssize_t items = length / 2, count = items / 2;
+    memcpy(&item, blob + 2 * (items - 1), 2);
+    Py_ssize_t size = item;
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, 4 * size);
+    if (out == NULL) return NULL;
+    uint32_t *to = (uint32_t *)PyByteArray_AS_STRING(out);
+    memset(to, 0, 4 * (size_t)size);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        uint16_t slot, value;
+        memcpy(&slot, blob + 2 * k, 2);
+        memcpy(&value, blob + 2 * (count + k), 2);
+        if (slot >= size) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_ValueError, "unpack_vector: a slot past the vector's length");
+            return NULL;
+        }
+        to[slot] = float_bits(value);
+    }
+    return out;
+}
+
 static PyMethodDef weigh_methods[] = {
     {"pack_vector", pack_vector, METH_O,
      "pack_vector(float32 vector) -> bytes: copydesk.store.vectors.python_pack_vector, compiled."},
+    {"unpack_vector", unpack_vector, METH_O,
+     "unpack_vector(blob: bytes) -> bytearray: the float32 values of copydesk.store.vectors.python_unpack_vector, "
+     "compiled."},
     {"weigh", (PyCFunction)(void (*)(void))weigh, METH_FASTCALL,
      "weigh(tokens, boosted, lead_tokens, opening_order, known, read, number_slot, params) -> (bytes, bytes, "
      "list[str], list[str]): copydesk.stories.features.python_weigh, compiled."},
