@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corruption.generate import SEED, build_cases
 
-from copydesk.clean import lines as clean_lines
+from copydesk._compiled import cleaning_compiled
 from copydesk.clean import textscan
 from copydesk.clean.dates import parse_date
 from copydesk.clean.extract import PageExtractor
@@ -54,7 +54,7 @@ def main() -> None:
         "textscan": textscan.COMPILED,
         "tokenmemo": _tokenmemo_built(),
         # the cleaning modules compiled with mypyc (COPYDESK_PURE_PYTHON=1 runs their sources)
-        "mypyc": not clean_lines.__file__.endswith(".py"),
+        "mypyc": cleaning_compiled(),
     }
     print(json.dumps(report, indent=2))
 

@@ -257,9 +257,10 @@ def ingest_run(n_articles: int, seed: int, words: int, repeat: int = 1) -> None:
 
 def _compiled_parts() -> str:
     """Which compiled parts this run uses: the figures hold for an install that built them."""
-    from copydesk.clean import lines, textscan
+    from copydesk._compiled import cleaning_compiled
+    from copydesk.clean import textscan
 
-    mypyc = "compiled" if not lines.__file__.endswith(".py") else "run from their sources"
+    mypyc = "compiled" if cleaning_compiled() else "run from their sources"
     kernels = "built" if textscan.COMPILED else "missing"
     return f"C kernels {kernels}, cleaning modules {mypyc}"
 

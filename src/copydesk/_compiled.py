@@ -56,6 +56,14 @@ def changed_sources(package_dir: Path, recorded: Mapping[str, str]) -> list[str]
     return changed
 
 
+def cleaning_compiled() -> bool:
+    """Whether this process runs the compiled cleaning modules (the benchmarks say so with their
+    figures)."""
+    from copydesk.clean import lines
+
+    return not (lines.__file__ or "").endswith(".py")
+
+
 class SourceFirstFinder(importlib.abc.MetaPathFinder):
     """Finds the named modules' ``.py`` files ahead of their compiled ones."""
 
