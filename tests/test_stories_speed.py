@@ -90,7 +90,9 @@ def test_stories_sent_by_reference_are_read_by_the_workers_as_this_process_reads
         judge = FamilyJudge(lexicon.zipf, MinHashConfig())
         alone = [story_provenance(job, judge) for job in load_jobs(db, refs, key)]
         with FamilyPool(judge, workers=2, min_members=1, store=db, minhash_key=key) as pool:
-            assert [result for part in pool.start_refs(refs)() for result in part] == alone
+            # as each chunk is done (this process's share first): the same results, in some order
+            found = [result for part in pool.start_refs(refs)() for result in part]
+            assert sorted(found, key=lambda r: r.story_id) == sorted(alone, key=lambda r: r.story_id)
             early = pool.submit_refs(refs[:3])
             assert early is not None and early.result() == alone[:3]
     memory = Database.memory()
@@ -125,6 +127,37 @@ def test_with_more_stories_than_idle_workers_this_process_takes_the_last_one(
         assert here == [jobs[-1][0]]
         here.clear()
         assert pool.map(jobs[1:]) == alone[1:] and here == []  # as many chunks as workers: all theirs
+
+
+def _chunk_ids_or_die(chunk: list[tuple[str, list[int]]]) -> list[str]:
+    """A family worker's stand-in: the chunk's story ids, or the worker dies on story "b"."""
+    import os
+
+    if any(story == "b" for story, _ in chunk):
+        os._exit(1)
+    return [story for story, _ in chunk]
+
+
+def test_chunks_come_as_they_are_done_and_a_dead_workers_are_worked_out_here(lexicon: Lexicon) -> None:
+    """Not in order (``start_refs``): this process's share first, then the workers' as each is
+    done; where a worker dies, every chunk not yet given is worked out here, once."""
+    judge = FamilyJudge(lexicon.zipf, MinHashConfig())
+    items = [(story, [1]) for story in "abcd"]
+    here: list[list[str]] = []
+
+    def work_here(chunk: list[tuple[str, list[int]]]) -> list[str]:
+        here.append([story for story, _ in chunk])
+        return here[-1]
+
+    with FamilyPool(judge, workers=2, min_members=1) as pool:
+        parts = list(pool._start(items, _chunk_ids_or_die, work_here, ordered=False)())  # type: ignore[arg-type]
+        assert parts[0] == ["d"]  # this process's share (the last chunk), first
+        assert sorted(story for part in parts for story in part) == list("abcd")  # each once
+        assert ["b"] in here  # the dead worker's chunk, worked out here
+        assert pool.workers == 1
+    with FamilyPool(judge, workers=2, min_members=1) as pool:
+        parts = list(pool._start(items[2:] + items[:1], _chunk_ids_or_die, work_here, ordered=False)())  # type: ignore[arg-type]
+        assert sorted(story for part in parts for story in part) == ["a", "c", "d"]
 
 
 def test_alignment_bound_never_rejects_an_alignment(lexicon: Lexicon, corpus: list[GeneratedArticle]) -> None:

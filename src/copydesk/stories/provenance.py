@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
@@ -288,22 +288,27 @@ class FamilyPool:
     ) -> Callable[[], Iterator[list[Provenance]]]:
         """``start`` for stories by reference (read here where the workers cannot read them; with
         ``heads``, judged first members by story); the call returned gives their provenance a
-        worker's chunk at a time, in order, each as soon as it is done (the caller writes one while
-        the workers finish the next)."""
+        chunk at a time, as each is done: this process's share first, then the workers' as they
+        finish (the caller writes one while the workers finish the next; in the chunks' order, the
+        share this process had worked out first waited for the slowest worker, and every write came
+        after it: ~25 ms of 5,000 600-word articles' end with both workers idle)."""
         here = partial(self._here, heads=heads)
         if not self.by_reference():
-            return self._start(self._load(refs), partial(_provenance_chunk, heads=heads), here)
+            return self._start(self._load(refs), partial(_provenance_chunk, heads=heads), here, ordered=False)
         by_reference = partial(_provenance_of_refs, heads=heads)
-        return self._start(refs, by_reference, lambda chunk: here(self._load(chunk)))
+        return self._start(refs, by_reference, lambda chunk: here(self._load(chunk)), ordered=False)
 
     def _start(
         self,
         items: list[Any],
         work: Callable[[Any], list[Provenance]],
         here: Callable[[list[Any]], list[Provenance]],
+        *,
+        ordered: bool = True,
     ) -> Callable[[], Iterator[list[Provenance]]]:
         """``items`` (jobs or references: a story and its members) in chunks to the workers, or
-        worked out ``here`` when called; a chunk whose worker died is worked out here too."""
+        worked out ``here`` when called; a chunk whose worker died is worked out here too. The
+        chunks come in the items' order, or (not ``ordered``) as each is done."""
         members = sum(len(item[1]) for item in items)
         if self.workers <= 1 or members < self.min_members or not may_fork():
             return lambda: iter([here(items)])
@@ -330,17 +335,26 @@ class FamilyPool:
 
         def parts() -> Iterator[list[Provenance]]:
             mine = here(own) if own is not None else None
-            for k in range(len(chunks)):
-                try:
-                    if len(running) != len(chunks):
-                        raise BrokenProcessPool("a family worker died")
-                    found = running[k].result()
-                except BrokenProcessPool:  # a worker died (out of memory, killed): the rest here
-                    self.close()
-                    self.workers = 1
-                    yield from (here(rest) for rest in chunks[k:])
-                    break
-                yield found
+            if not ordered and mine is not None:
+                yield mine
+                mine = None
+            done: set[int] = set()
+            try:
+                if len(running) != len(chunks):
+                    raise BrokenProcessPool("a family worker died")
+                if ordered:
+                    for k in range(len(chunks)):
+                        yield running[k].result()
+                        done.add(k)
+                else:
+                    at = {future: k for k, future in enumerate(running)}
+                    for future in as_completed(running):
+                        yield future.result()
+                        done.add(at[future])
+            except BrokenProcessPool:  # a worker died (out of memory, killed): the rest here
+                self.close()
+                self.workers = 1
+                yield from (here(chunk) for k, chunk in enumerate(chunks) if k not in done)
             if mine is not None:
                 yield mine
 
