@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,16 @@ from copydesk.config import Settings, load_settings
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("COPYDESK_SHARED", REPO.parent / "shared"))
 EXAMPLES = REPO / "examples"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """What copydesk keeps in the user's cache (its word tables, ``copydesk.cachedir``) goes to a
+    folder of this test session's, set before any test module loads a table, and its subprocesses
+    inherit it (a run that names its own keeps it)."""
+    if "COPYDESK_CACHE_DIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="copydesk-test-cache-")
+        os.environ["COPYDESK_CACHE_DIR"] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture

@@ -30,6 +30,17 @@ def test_config_env_names_the_file(tmp_path: Path) -> None:
     assert load_settings(environ={"COPYDESK_CONFIG": str(user)}).spacy_model == "xx_custom"
 
 
+def test_copydesks_variables_that_are_no_settings_are_left_to_what_reads_them() -> None:
+    """COPYDESK_PURE_PYTHON=1 copydesk ... had been refused as an unknown setting."""
+    others = {
+        "COPYDESK_PURE_PYTHON": "1",
+        "COPYDESK_CACHE_DIR": "/x",
+        "COPYDESK_MYPYC": "0",
+        "COPYDESK_SHARED": "/s",
+    }
+    assert load_settings(environ=others) == load_settings(environ={})
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

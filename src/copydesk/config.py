@@ -18,6 +18,13 @@ from typing import Any
 from copydesk.errors import ConfigError
 
 ENV_PREFIX = "COPYDESK_"
+# Variables of copydesk's that are no settings, read where they act: the settings file's path, the
+# build's switch for mypyc (setup.py), running the compiled modules' sources (copydesk._compiled),
+# the cache folder (copydesk.cachedir) and the test suite's shared data. A user who set one had
+# every command refused as naming an unknown setting.
+NOT_SETTINGS = frozenset(
+    ENV_PREFIX + name for name in ("CONFIG", "MYPYC", "PURE_PYTHON", "CACHE_DIR", "SHARED")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +111,7 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
     """COPYDESK_DB=... sets ``db``; COPYDESK_FETCH__TIMEOUT=... sets ``fetch.timeout``."""
     values: dict[str, Any] = {}
     for key, value in environ.items():
-        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+        if not key.startswith(ENV_PREFIX) or key in NOT_SETTINGS:
             continue
         parts = key[len(ENV_PREFIX) :].lower().split("__")
         target = values

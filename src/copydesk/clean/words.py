@@ -21,10 +21,14 @@ from pathlib import Path
 
 import msgpack
 
+from copydesk.cachedir import derived_path, keep
+
 try:  # the word list indexed where it lies (see ``zipf_table``)
+    from copydesk._wordtable import IMAGE_VERSION as _IMAGE_VERSION
     from copydesk._wordtable import WordTable
 except ImportError:  # pragma: no cover - built at install where a compiler is at hand
     WordTable = None  # type: ignore[assignment,misc]
+    _IMAGE_VERSION = 0
 
 # A token "is a word" of the language above this Zipf value (3 = once per million words); single
 # letters other than the real one-letter words are never words, whatever wordfreq says about them.
@@ -99,15 +103,27 @@ def zipf_table(lang: str) -> Mapping[str, float]:
     Where the compiled ``copydesk._wordtable`` is built and wordfreq's data file is read directly, the
     words are looked up where they lie in the decompressed list (``WordTable``) instead of being made
     into a dict of 321k strings: 0.09 -> 0.03 s at every process start, on one core, before the ingest
-    workers can begin. Elsewhere, the same values in a dict."""
+    workers can begin. The table made is kept in copydesk's cache (``copydesk.cachedir``) and read
+    from there at the next start: decompressing the list and indexing its words took ~50 ms of CPU
+    (5,000 600-word documents ingested and placed: ~0.09 s sooner). Elsewhere, the same values in a
+    dict."""
     found = _wordlist_file(lang) if WordTable is not None else None
     if found is not None:
+        image = derived_path(f"words-{lang}", found, str(_IMAGE_VERSION), ".table")
+        if image is not None:
+            try:
+                return WordTable.load(str(image))
+            except (OSError, ValueError):
+                pass  # none kept yet, or of another build or damaged: made (and kept) below
         data = gzip.decompress(found.read_bytes())
         unpacker = msgpack.Unpacker(raw=False)
         unpacker.feed(data)
         count = unpacker.read_array_header()
         if count and _centibel_header(unpacker.unpack()):
-            return WordTable(data, unpacker.tell(), [_bucket_zipf(k) for k in range(count - 1)])
+            made = WordTable(data, unpacker.tell(), [_bucket_zipf(k) for k in range(count - 1)])
+            if image is not None:
+                keep(image, made.dump())
+            return made
     table: dict[str, float] = {}
     for index, bucket in enumerate(frequency_buckets(lang)):
         value = _bucket_zipf(index)
@@ -146,9 +162,30 @@ def known_words(lang: str = "en") -> frozenset[str]:
 
     Only the buckets at or above ``WORD_ZIPF`` can hold such words (29k of 321k English words): the
     list is read from its top down to there, each word judged once, in the last bucket that lists it
-    (its value in the table), by that bucket's value: one rounding and one comparison a bucket, the
-    words filtered by their length (a look-up and a rounding a word in Python: 12.8 -> 10.5 ms, on the
-    core that then starts the ingest's workers)."""
+    (its value in the table), by that bucket's value. The set made is kept in copydesk's cache, a
+    word a line, and read from there at the next start (~11 ms of Python, holding the interpreter
+    lock while the ingest opened its store, down to ~3)."""
+    found = _wordlist_file(lang)
+    kept = derived_path(f"known-{lang}", found, _KNOWN_FORMAT, ".txt") if found is not None else None
+    if kept is not None:
+        try:
+            text = kept.read_text("utf-8")
+            return frozenset(text.split("\n")) if text else frozenset()
+        except (OSError, UnicodeError):
+            pass  # none kept yet (or unreadable): made (and kept) below
+    made = _judged_known_words(lang)
+    if kept is not None:
+        keep(kept, "\n".join(sorted(made)).encode("utf-8"))
+    return made
+
+
+# what the kept known words depend on besides the list: this format and the limits that judge them
+_KNOWN_FORMAT = f"1|{WORD_ZIPF}|{SHORT_NONWORD_ZIPF}"
+
+
+def _judged_known_words(lang: str) -> frozenset[str]:
+    """``known_words`` worked out from the table: one rounding and one comparison a bucket, the words
+    filtered by their length."""
     known = {"a", "i"} if lang == "en" else set()
     count, final_words = _final_bucket_words(lang)
     for index in range(count):
