@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copydesk.stories.features import lead_of, python_sentences, python_token_counts, token_counts
+from copydesk.stories.features import (
+    lead_of,
+    python_sentences,
+    python_token_counts,
+    text_and_lead_counts,
+    token_counts,
+)
 from copydesk.stories.sentence_align import (
     KeyBits,
     _read_token,
@@ -126,6 +132,48 @@ def test_compiled_token_counts_are_the_regular_expression_s(text: str) -> None:
 @given(st.text(max_size=60))
 def test_compiled_token_counts_on_any_text(text: str) -> None:
     assert list(textscan.token_counts(text).items()) == list(python_token_counts(text).items())
+
+
+def _text_and_lead(text: str, sentences: int, chars: int) -> list[list[tuple[str, int]]]:
+    """The reference: the text's counts, and the lead's as ``lead_of`` makes it (the opening's
+    sentences, joined) and counted again."""
+    lead = " ".join(python_sentences(text[:chars])[:sentences])
+    return [list(python_token_counts(text).items()), list(python_token_counts(lead).items())]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.one_of(_PIECES, _TOKEN_PIECES), max_size=60).map("".join),
+    st.integers(0, 4),
+    st.integers(0, 90),
+)
+def test_a_texts_and_its_leads_counts_in_one_pass_are_the_two_counted_apart(
+    text: str, sentences: int, chars: int
+) -> None:
+    """The lead's tokens are the text's up to where its first sentences end; where the opening read
+    cuts a token (``chars``), the lead counts what the cut text holds, as the lead made apart does."""
+    from copydesk._tokenmemo import TokenMemo
+
+    want = _text_and_lead(text, sentences, chars)
+    assert [list(d.items()) for d in textscan.text_and_lead_counts(text, sentences, chars)] == want
+    memo = TokenMemo(str, 64)
+    assert [list(d.items()) for d in textscan.text_and_lead_counts(text, sentences, chars, memo)] == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=120), st.integers(0, 4), st.integers(0, 130))
+def test_a_texts_and_its_leads_counts_on_any_text(text: str, sentences: int, chars: int) -> None:
+    want = _text_and_lead(text, sentences, chars)
+    assert [list(d.items()) for d in textscan.text_and_lead_counts(text, sentences, chars)] == want
+
+
+def test_the_features_lead_is_lead_of() -> None:
+    text = "Rock'n'roll: 1,200 fans. The '90s are back!\n\nA new day? 3.5 km. Not in the lead."
+    tokens, lead = text_and_lead_counts(text, 3)
+    assert (tokens, lead) == (python_token_counts(text), python_token_counts(lead_of(text, 3)))
+    assert list(lead) == ["Rock'n'roll", "1,200", "fans", "The", "90s", "are", "back", "A", "new", "day"]
+    with pytest.raises(TypeError):
+        textscan.text_and_lead_counts(text, "3", 1200)  # type: ignore[arg-type]
 
 
 def test_token_counts_read_ascii_tokens_through_the_memo() -> None:

@@ -700,67 +700,175 @@ static int tally_add(TokenTally *tally, PyObject *token) {
     return 0;
 }
 
-static PyObject *token_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 1 || nargs > 2 || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "token_counts(text, memo=None): text must be a str");
-        return NULL;
+/* The end of the token that starts at ``start`` (a word character) in the first ``n`` characters:
+ * ``\w+(?:[.,'’]\d+|['’]\w+)*`` (python_token_counts' expression) matched there. */
+static Py_ssize_t token_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t start) {
+    Py_ssize_t i = start;
+    while (i < n && word_char(PyUnicode_READ(kind, data, i))) i++;
+    while (i + 1 < n) {
+        Py_UCS4 mark = PyUnicode_READ(kind, data, i), next = PyUnicode_READ(kind, data, i + 1);
+        int apostrophe = mark == '\'' || mark == 0x2019;
+        if ((apostrophe || mark == '.' || mark == ',') && Py_UNICODE_ISDECIMAL(next)) {
+            i += 2;
+            while (i < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i))) i++;
+        } else if (apostrophe && word_char(next)) {
+            i += 2;
+            while (i < n && word_char(PyUnicode_READ(kind, data, i))) i++;
+        } else {
+            break;
+        }
     }
-    PyObject *text = args[0];
-    /* an ASCII text's tokens looked up in place in ``memo`` (a TokenMemo giving each token's string):
-     * no string built, and its hash cached, for a token seen before */
-    const TokenMemoApi *api = ((TextscanState *)PyModule_GetState(self))->memo_api;
-    PyObject *memo = nargs == 2 && args[1] != Py_None && api != NULL && PyUnicode_IS_ASCII(text) ? args[1] : NULL;
+    return i;
+}
+
+/* the token text[start:end] (through the memo where given) added to ``tally``; -1 on error */
+static int tally_token(TokenTally *tally, PyObject *text, const void *data, const TokenMemoApi *api, PyObject *memo,
+                       Py_ssize_t start, Py_ssize_t end) {
+    PyObject *token = memo ? api->lookup_ascii(memo, (const unsigned char *)data + start, end - start)
+                           : PyUnicode_Substring(text, start, end);
+    if (token == NULL) return -1;
+    if (memo && !PyUnicode_CheckExact(token)) {
+        Py_DECREF(token);
+        PyErr_SetString(PyExc_TypeError, "token_counts: the memo must give each token's str");
+        return -1;
+    }
+    int status = tally_add(tally, token);
+    Py_DECREF(token);
+    return status;
+}
+
+/* the tally as a dict, made at its size (grown from empty, it was rebuilt five times over a 600-word
+ * text); NULL on error */
+static PyObject *tally_dict(const TokenTally *tally) {
+    PyObject *counts = _PyDict_NewPresized(tally->n);
+    if (counts == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < tally->n; k++) {
+        PyObject *count = PyLong_FromSsize_t(tally->counts[k]);
+        if (count == NULL || PyDict_SetItem(counts, tally->tokens[k], count) < 0) {
+            Py_XDECREF(count);
+            Py_DECREF(counts);
+            return NULL;
+        }
+        Py_DECREF(count);
+    }
+    return counts;
+}
+
+/* The tokens of ``text`` counted in ``tally``, and (``lead`` not NULL) those of text[:lead_end] in
+ * ``lead``: a token the bound cuts gives the lead what the cut text's own tokens are. */
+static int count_tokens(PyObject *text, const TokenMemoApi *api, PyObject *memo, TokenTally *tally, TokenTally *lead,
+                        Py_ssize_t lead_end) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
-    TokenTally tally = {0};
-    PyObject *counts = NULL;
     while (i < n) {
         if (!word_char(PyUnicode_READ(kind, data, i))) {
             i++;
             continue;
         }
         Py_ssize_t start = i;
-        while (i < n && word_char(PyUnicode_READ(kind, data, i))) i++;
-        while (i + 1 < n) {
-            Py_UCS4 mark = PyUnicode_READ(kind, data, i), next = PyUnicode_READ(kind, data, i + 1);
-            int apostrophe = mark == '\'' || mark == 0x2019;
-            if ((apostrophe || mark == '.' || mark == ',') && Py_UNICODE_ISDECIMAL(next)) {
-                i += 2;
-                while (i < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i))) i++;
-            } else if (apostrophe && word_char(next)) {
-                i += 2;
-                while (i < n && word_char(PyUnicode_READ(kind, data, i))) i++;
-            } else {
-                break;
+        i = token_end(kind, data, n, start);
+        if (tally_token(tally, text, data, api, memo, start, i) < 0) return -1;
+        if (lead == NULL || start >= lead_end) continue;
+        if (i <= lead_end) {
+            if (tally_token(lead, text, data, api, memo, start, i) < 0) return -1;
+            continue;
+        }
+        for (Py_ssize_t j = start; j < lead_end;) { /* the cut token, read as the cut text reads it */
+            if (!word_char(PyUnicode_READ(kind, data, j))) {
+                j++;
+                continue;
             }
+            Py_ssize_t cut = token_end(kind, data, lead_end, j);
+            if (tally_token(lead, text, data, api, memo, j, cut) < 0) return -1;
+            j = cut;
         }
-        PyObject *token = memo ? api->lookup_ascii(memo, (const unsigned char *)data + start, i - start)
-                               : PyUnicode_Substring(text, start, i);
-        if (token == NULL) goto done;
-        if (memo && !PyUnicode_CheckExact(token)) {
-            Py_DECREF(token);
-            PyErr_SetString(PyExc_TypeError, "token_counts: the memo must give each token's str");
-            goto done;
-        }
-        int status = tally_add(&tally, token);
-        Py_DECREF(token);
-        if (status < 0) goto done;
     }
-    /* made at its size: grown from empty, the dict was rebuilt five times over a 600-word text */
-    if ((counts = _PyDict_NewPresized(tally.n)) == NULL) goto done;
-    for (Py_ssize_t k = 0; k < tally.n; k++) {
-        PyObject *count = PyLong_FromSsize_t(tally.counts[k]);
-        if (count == NULL || PyDict_SetItem(counts, tally.tokens[k], count) < 0) {
-            Py_XDECREF(count);
-            Py_CLEAR(counts);
-            goto done;
-        }
-        Py_DECREF(count);
+    return 0;
+}
+
+/* the memo to read an ASCII text's tokens through (a TokenMemo giving each token's string: no string
+ * built, and its hash cached, for a token seen before), or NULL */
+static PyObject *usable_memo(PyObject *self, PyObject *text, PyObject *memo, const TokenMemoApi **api) {
+    *api = ((TextscanState *)PyModule_GetState(self))->memo_api;
+    return memo != NULL && memo != Py_None && *api != NULL && PyUnicode_IS_ASCII(text) ? memo : NULL;
+}
+
+static PyObject *token_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "token_counts(text, memo=None): text must be a str");
+        return NULL;
     }
-done:
+    const TokenMemoApi *api;
+    PyObject *memo = usable_memo(self, args[0], nargs == 2 ? args[1] : NULL, &api);
+    TokenTally tally = {0};
+    PyObject *counts = count_tokens(args[0], api, memo, &tally, NULL, 0) < 0 ? NULL : tally_dict(&tally);
     tally_free(&tally);
     return counts;
+}
+
+/* The end of the first ``count`` sentences of text[:limit] as python_sentences splits that prefix
+ * (see split_sentences): where the boundary after the count-th non-empty piece starts, else limit. */
+static Py_ssize_t sentences_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t count) {
+    Py_ssize_t start = 0, i = 0, found = 0;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_ssize_t end = -1;
+        if (i > 0) {
+            Py_UCS4 before = PyUnicode_READ(kind, data, i - 1);
+            if (before == '.' || before == '!' || before == '?') {
+                Py_ssize_t spaces = i;
+                if (closes_quote(c) && i + 1 < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i + 1)))
+                    spaces = i + 1;
+                if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, spaces))) {
+                    end = spaces;
+                    while (end < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end))) end++;
+                }
+            }
+        }
+        if (end < 0 && c == '\n') {
+            end = i;
+            while (end < n && PyUnicode_READ(kind, data, end) == '\n') end++;
+        }
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        Py_ssize_t a = start;
+        while (a < i && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
+        if (a < i && ++found == count) return i; /* a piece that is not blank */
+        start = i = end;
+    }
+    return n;
+}
+
+/* text_and_lead_counts(text, lead_sentences, lead_chars, memo=None) -> (counts, lead_counts)
+ * copydesk.stories.features' token counts of the text and of its lead (``lead_of(text,
+ * lead_sentences)`` read from text[:lead_chars]) in one pass: the lead's tokens are those of the
+ * text up to where its first sentences end (a boundary holds no token, and the lead joins its
+ * sentences with spaces), the lead's own string never made. */
+static PyObject *text_and_lead_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 3 || nargs > 4 || !PyUnicode_Check(args[0]) || !PyLong_Check(args[1]) || !PyLong_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "text_and_lead_counts(text, lead_sentences, lead_chars, memo=None)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    Py_ssize_t sentences = PyLong_AsSsize_t(args[1]), chars = PyLong_AsSsize_t(args[2]);
+    if ((sentences == -1 || chars == -1) && PyErr_Occurred()) return NULL;
+    const TokenMemoApi *api;
+    PyObject *memo = usable_memo(self, text, nargs == 4 ? args[3] : NULL, &api);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), limit = chars < 0 ? 0 : chars < n ? chars : n;
+    Py_ssize_t lead_end = sentences <= 0 ? 0 : sentences_end(PyUnicode_KIND(text), PyUnicode_DATA(text), limit, sentences);
+    TokenTally tally = {0}, lead = {0};
+    PyObject *out = NULL, *counts = NULL, *lead_counts = NULL;
+    if (count_tokens(text, api, memo, &tally, &lead, lead_end) == 0 && (counts = tally_dict(&tally)) != NULL
+        && (lead_counts = tally_dict(&lead)) != NULL)
+        out = PyTuple_Pack(2, counts, lead_counts);
+    Py_XDECREF(counts);
+    Py_XDECREF(lead_counts);
+    tally_free(&tally);
+    tally_free(&lead);
+    return out;
 }
 
 /* word_count(text) -> int: len(text.split()), without the list (the copy families rank every member
@@ -927,6 +1035,9 @@ static PyMethodDef textscan_methods[] = {
     {"ascii_line_facts", (PyCFunction)(void (*)(void))ascii_line_facts, METH_FASTCALL,
      "ascii_line_facts(text, languages_of, address, facts_type, anchor_words, anchor_chars, latin, memo) -> "
      "facts | None: the line facts of an ASCII line without reader-address words, built whole."},
+    {"text_and_lead_counts", (PyCFunction)(void (*)(void))text_and_lead_counts, METH_FASTCALL,
+     "text_and_lead_counts(text, lead_sentences, lead_chars, memo=None) -> (counts, lead_counts): token_counts "
+     "of the text and of lead_of(text, lead_sentences) (read from text[:lead_chars]) in one pass."},
     {"token_counts", (PyCFunction)(void (*)(void))token_counts, METH_FASTCALL,
      "token_counts(text, memo=None) -> dict[str, int]: copydesk.stories.features.python_token_counts, "
      "compiled; an ASCII text's tokens read through memo (a TokenMemo of their strings) where given."},
