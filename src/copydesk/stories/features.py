@@ -456,6 +456,7 @@ def text_and_lead_counts(text: str, lead_sentences: int) -> tuple[dict[str, int]
         return python_text_and_lead_counts(text, lead_sentences)
     return _compiled_lead_counts(text, lead_sentences, LEAD_CHARS_A_SENTENCE * lead_sentences, _TOKEN_STRINGS)
 
+
 _compiled_weigh: Callable[..., tuple[bytes, bytes, list[str], list[str]]] | None
 try:  # the compiled weighing (tests hold it equal to ``python_weigh``)
     from copydesk._weigh import weigh as _compiled_weigh
