@@ -104,9 +104,8 @@ def zipf_table(lang: str) -> Mapping[str, float]:
     words are looked up where they lie in the decompressed list (``WordTable``) instead of being made
     into a dict of 321k strings: 0.09 -> 0.03 s at every process start, on one core, before the ingest
     workers can begin. The table made is kept in copydesk's cache (``copydesk.cachedir``) and read
-    from there at the next start: decompressing the list and indexing its words took ~50 ms of CPU
-    (5,000 600-word documents ingested and placed: ~0.09 s sooner). Elsewhere, the same values in a
-    dict."""
+    from there at the next start: decompressing the list and indexing its words took ~50 ms of CPU,
+    reading the kept table back takes ~12. Elsewhere, the same values in a dict."""
     found = _wordlist_file(lang) if WordTable is not None else None
     if found is not None:
         image = derived_path(f"words-{lang}", found, str(_IMAGE_VERSION), ".table")
@@ -164,7 +163,7 @@ def known_words(lang: str = "en") -> frozenset[str]:
     list is read from its top down to there, each word judged once, in the last bucket that lists it
     (its value in the table), by that bucket's value. The set made is kept in copydesk's cache, a
     word a line, and read from there at the next start (~11 ms of Python, holding the interpreter
-    lock while the ingest opened its store, down to ~3)."""
+    lock while the ingest opens its store, down to ~5)."""
     found = _wordlist_file(lang)
     kept = derived_path(f"known-{lang}", found, _KNOWN_FORMAT, ".txt") if found is not None else None
     if kept is not None:

@@ -99,8 +99,8 @@ def put_articles(db: Database, articles: Sequence[Article]) -> int:
         )
         # the search index, here rather than by a row trigger (see migration 0009), in one statement
         # over the rows just written: SQLite indexes the batch without the interpreter lock, where a
-        # row at a time took it back for every row (the writer thread shares it with the ingest's
-        # pool threads: a batch of 1,348 600-word articles took ~300 ms to write beside them)
+        # row at a time took it back for every row from the ingest's pool threads (no faster end to
+        # end on 2 cores, where the CPU, not the lock, sets the pace; no Python list of the batch)
         conn.execute(
             "INSERT INTO articles_fts (rowid, title, text) "
             "SELECT seq, title, text FROM articles WHERE seq BETWEEN ? AND ?",
