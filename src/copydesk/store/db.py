@@ -176,10 +176,13 @@ class Database:
         of every ingest into one, before its workers fork)."""
         pending = migrations if migrations is not None else packaged_migrations()
         done = set(self.applied_migrations())
+        todo = [m for m in pending if m.name not in done]
         applied: list[str] = []
         failed: tuple[str, sqlite3.Error] | None = None
+        if not todo:
+            return applied  # no write transaction (it would wait for a writer's lock)
         with self.atomic():
-            for migration in (m for m in pending if m.name not in done):
+            for migration in todo:
                 try:
                     with self.atomic() as conn:
                         # executescript would commit; run statement by statement inside our transaction.
