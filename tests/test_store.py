@@ -57,6 +57,23 @@ def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
         assert db.query("SELECT v FROM articles_fts_config WHERE k = 'hashsize'")[0][0] == 8 << 20
 
 
+def test_opening_a_migrated_store_takes_no_write_lock(tmp_path: Path) -> None:
+    """A reader opening the store while a writer holds it (the web app during an ingest) does not
+    wait for the writer: with nothing to apply, migrate begins no transaction."""
+    path = tmp_path / "a.db"
+    Database.open(path).close()
+    writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with Database.open(path) as db:
+            assert db.migrate() == []
+        assert time.monotonic() - started < 1.0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
 def test_failed_migration_leaves_database_at_last_good_one(tmp_path: Path) -> None:
     with Database.open(tmp_path / "a.db") as db:
         before = db.applied_migrations()
