@@ -565,6 +565,27 @@ static int closes_quote(Py_UCS4 c) {
     return c == '"' || c == '\'' || c == 0x201D || c == 0x2019 || c == ')';
 }
 
+/* Where the boundary at ``i`` ends (the next piece starts), or -1 where no boundary starts at i. */
+static Py_ssize_t boundary_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    if (i > 0) {
+        Py_UCS4 before = PyUnicode_READ(kind, data, i - 1);
+        if (before == '.' || before == '!' || before == '?') {
+            Py_ssize_t spaces = i;
+            if (closes_quote(c) && i + 1 < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i + 1))) spaces = i + 1;
+            if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, spaces))) {
+                Py_ssize_t end = spaces;
+                while (end < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end))) end++;
+                return end;
+            }
+        }
+    }
+    if (c != '\n') return -1;
+    Py_ssize_t end = i;
+    while (end < n && PyUnicode_READ(kind, data, end) == '\n') end++;
+    return end;
+}
+
 static int add_stripped(PyObject *out, PyObject *text, int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
     while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
     while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, b - 1))) b--;
@@ -588,24 +609,7 @@ static PyObject *split_sentences(PyObject *self, PyObject *text) {
     if (out == NULL) return NULL;
     Py_ssize_t start = 0, i = 0;
     while (i < n) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        Py_ssize_t end = -1;
-        if (i > 0) {
-            Py_UCS4 before = PyUnicode_READ(kind, data, i - 1);
-            if (before == '.' || before == '!' || before == '?') {
-                Py_ssize_t spaces = i;
-                if (closes_quote(c) && i + 1 < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i + 1)))
-                    spaces = i + 1;
-                if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, spaces))) {
-                    end = spaces;
-                    while (end < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end))) end++;
-                }
-            }
-        }
-        if (end < 0 && c == '\n') {
-            end = i;
-            while (end < n && PyUnicode_READ(kind, data, end) == '\n') end++;
-        }
+        Py_ssize_t end = boundary_end(kind, data, n, i);
         if (end < 0) {
             i++;
             continue;
@@ -812,24 +816,7 @@ static PyObject *token_counts(PyObject *self, PyObject *const *args, Py_ssize_t 
 static Py_ssize_t sentences_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t count) {
     Py_ssize_t start = 0, i = 0, found = 0;
     while (i < n) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        Py_ssize_t end = -1;
-        if (i > 0) {
-            Py_UCS4 before = PyUnicode_READ(kind, data, i - 1);
-            if (before == '.' || before == '!' || before == '?') {
-                Py_ssize_t spaces = i;
-                if (closes_quote(c) && i + 1 < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i + 1)))
-                    spaces = i + 1;
-                if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, spaces))) {
-                    end = spaces;
-                    while (end < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end))) end++;
-                }
-            }
-        }
-        if (end < 0 && c == '\n') {
-            end = i;
-            while (end < n && PyUnicode_READ(kind, data, end) == '\n') end++;
-        }
+        Py_ssize_t end = boundary_end(kind, data, n, i);
         if (end < 0) {
             i++;
             continue;
