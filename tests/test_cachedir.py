@@ -31,8 +31,11 @@ def test_a_kept_file_is_named_after_its_source_and_replaces_older_ones(
     assert second is not None and second != first
     other_kind = tmp_path / "cache" / "known-en-0000.txt"
     other_kind.write_text("kept")
+    longer_kind = tmp_path / "cache" / f"words-en-gb-{'0' * 16}.table"  # another kind that starts alike
+    longer_kind.write_text("kept")
     assert keep(second, b"made from two")
-    assert not first.exists() and second.read_bytes() == b"made from two" and other_kind.exists()
+    assert not first.exists() and second.read_bytes() == b"made from two"
+    assert other_kind.exists() and longer_kind.exists()
     assert not list((tmp_path / "cache").glob("*.part"))  # no temporary left behind
     assert derived_path("words-en", tmp_path / "missing", "1", ".table") is None
 

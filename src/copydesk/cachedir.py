@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 CACHE_ENV = "COPYDESK_CACHE_DIR"
+_DIGEST_CHARS = 16  # hex characters of a kept file's digest
 
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
@@ -43,14 +44,14 @@ def derived_path(kind: str, source: Path, version: str, suffix: str) -> Path | N
     except OSError:
         return None
     key = f"{version}|{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=_DIGEST_CHARS // 2).hexdigest()
     return folder / f"{kind}-{digest}{suffix}"
 
 
 def keep(path: Path, data: bytes) -> bool:
-    """Write ``data`` at ``path`` whole (a temporary file renamed into place) and remove the other
-    files of its kind (``<kind>-*<suffix>``: made from older sources or formats); False where it
-    could not be written."""
+    """Write ``data`` at ``path`` (a ``derived_path``) whole, a temporary file renamed into place,
+    and remove the other files of its kind (``<kind>-<digest><suffix>``: made from older sources or
+    formats); False where it could not be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
@@ -65,7 +66,8 @@ def keep(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     kind = path.name.rsplit("-", 1)[0]
-    for old in path.parent.glob(f"{kind}-*{path.suffix}"):
+    # exactly a digest after the kind: "words-en-…" never matches another kind's "words-en-gb-…"
+    for old in path.parent.glob(f"{kind}-{'[0-9a-f]' * _DIGEST_CHARS}{path.suffix}"):
         if old != path:
             with contextlib.suppress(OSError):
                 old.unlink()
