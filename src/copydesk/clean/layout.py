@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 from copydesk.clean.lines import Line, LineFacts
@@ -20,15 +19,30 @@ TAIL_META_LINES = 6  # ... and in this many last lines
 _Key = TypeVar("_Key")
 
 
-@dataclass(frozen=True, slots=True)
 class Layout:
-    lines: Sequence[Line]
-    anchors: frozenset[int]
-    first_anchor: int
-    last_anchor: int
-    script: str | None
-    language: str | None
-    typical_gap: int
+    """Where an article's body paragraphs (anchors) lie among its lines, and their script, language
+    and usual gap. Nothing changes one once made (a plain class, not a frozen dataclass: mypyc
+    compiles its ``__init__``, where a dataclass's runs interpreted, one or more an article)."""
+
+    __slots__ = ("anchors", "first_anchor", "language", "last_anchor", "lines", "script", "typical_gap")
+
+    def __init__(
+        self,
+        lines: Sequence[Line],
+        anchors: frozenset[int],
+        first_anchor: int,
+        last_anchor: int,
+        script: str | None,
+        language: str | None,
+        typical_gap: int,
+    ) -> None:
+        self.lines = lines
+        self.anchors = anchors
+        self.first_anchor = first_anchor
+        self.last_anchor = last_anchor
+        self.script = script
+        self.language = language
+        self.typical_gap = typical_gap
 
     def zone(self, line: Line) -> str:
         if line.index < self.first_anchor:

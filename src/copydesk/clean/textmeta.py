@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import ClassVar
@@ -126,19 +125,32 @@ def _capitalised_names(text: str, max_words: int = 6) -> list[str]:
     return names
 
 
-@dataclass(slots=True)
 class TextMetadata:
-    """What the text says about itself, and which lines said it."""
+    """What the text says about itself, and which lines said it (a plain class, not a dataclass:
+    mypyc compiles its ``__init__``, where a dataclass's runs interpreted, one an article)."""
 
-    site: str | None = None
-    title: str | None = None
-    published: datetime | None = None
-    updated: datetime | None = None
-    dateline: str | None = None
-    authors: list[str] = field(default_factory=list)
-    credits: list[str] = field(default_factory=list)
-    language: str | None = None
-    removals: list[tuple[Line, RemovalKind, str]] = field(default_factory=list)
+    __slots__ = (
+        "authors",
+        "credits",
+        "dateline",
+        "language",
+        "published",
+        "removals",
+        "site",
+        "title",
+        "updated",
+    )
+
+    def __init__(self, language: str | None = None) -> None:
+        self.site: str | None = None
+        self.title: str | None = None
+        self.published: datetime | None = None
+        self.updated: datetime | None = None
+        self.dateline: str | None = None
+        self.authors: list[str] = []
+        self.credits: list[str] = []
+        self.language = language
+        self.removals: list[tuple[Line, RemovalKind, str]] = []
 
 
 def site_banner(line: Line) -> str | None:
