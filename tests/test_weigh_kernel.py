@@ -43,7 +43,7 @@ def _weighed(
         boosted,
         lead,
         [*lead, *boosted],
-        lexicon.known_tokens(),
+        lexicon.readings() if weigh is compiled.weigh else lexicon.known_tokens(),
         lexicon.token,
         lexicon.number_slot,
         features._weigh_params(weights),
@@ -95,3 +95,46 @@ def test_the_lexicon_holds_wordfreqs_zipf_of_every_word() -> None:
     assert len(table) == len(by_word)
     assert [w for w, value in by_word.items() if table.get(w) != value] == []
     assert set(table) == set(by_word)
+
+
+def test_the_readings_memo_gives_the_same_weighing_within_and_past_its_bound() -> None:
+    """A memo that keeps no reading (bound 0: each read and decoded for the call alone) or a few
+    weighs as one that keeps them all; it keeps at most its bound, and it pickles empty."""
+    import pickle
+
+    title = "Quillmouth ferry pilots strike"
+    text = "Harbour pilots in Quillmouth walked out on Monday over 1,200 shifts. HARBOUR staff said 31 left."
+    weights = FeatureWeights()
+    expected = _weighed(python_weigh, title, text, weights)
+    findall = features._TOKEN.findall
+    for bound in (0, 3, 2_000_000):
+        readings = compiled.Readings(bound)
+        tokens, boosted = Counter(findall(text)), Counter(findall(title))
+        lead = Counter(findall(lead_of(text, weights.lead_sentences)))
+        for _ in range(2):  # a second call reads what the first kept
+            got = compiled.weigh(
+                tokens,
+                boosted,
+                lead,
+                [*lead, *boosted],
+                readings,
+                _LEXICON.token,
+                _LEXICON.number_slot,
+                features._weigh_params(weights),
+            )
+            assert got == expected
+        assert len(readings) == min(bound, len(set(tokens) | set(boosted)))
+        assert len(pickle.loads(pickle.dumps(readings))) == 0
+
+
+def test_a_malformed_reading_is_refused() -> None:
+    params = features._weigh_params(FeatureWeights())
+    for reading in (
+        ("harbour", (1.0, 2.0), 2),
+        ("harbour", (1.0, 2.0, (1, 2, 0)), 2),
+        (b"x", (1.0, 2.0, (1, 2, 3)), 2),
+    ):
+        with pytest.raises((TypeError, ValueError)):
+            compiled.weigh(
+                {"harbour": 1}, {}, {}, [], compiled.Readings(), lambda token, r=reading: r, str, params
+            )

@@ -6,7 +6,7 @@ def weigh(
     boosted: Mapping[str, int],
     lead_tokens: dict[str, int],
     opening_order: Sequence[str],
-    known: Mapping[str, Any],
+    readings: Readings,
     read: Callable[[str], Any],
     number_slot: Callable[[str], tuple[int, float]],
     params: tuple[float, ...],
@@ -14,3 +14,9 @@ def weigh(
 ) -> tuple[bytes, bytes, list[str], list[str]]: ...
 def pack_vector(vector: Any, /) -> bytes: ...
 def unpack_vector(blob: bytes, /) -> bytearray: ...
+
+class Readings:
+    """A memo of tokens' readings, decoded, for ``weigh`` (up to ``bound`` tokens)."""
+
+    def __init__(self, bound: int = 2000000, /) -> None: ...
+    def __len__(self) -> int: ...

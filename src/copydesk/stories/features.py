@@ -48,6 +48,20 @@ _GENERIC_CAPS = frozenset(
 # Per lower-case word: rarity weight, zipf frequency, and its signed slots in the word, name and
 # lead blocks (see ``Lexicon.entry``).
 _Entry = tuple[float, float, tuple[int, int, int]]
+_MEMO_BOUND = 2_000_000  # tokens, words and feature keys a lexicon remembers (readings past it are made anew)
+
+_Readings: Callable[[int], object] | None
+try:  # the compiled weighing's memo of decoded readings (copydesk._weigh.Readings)
+    from copydesk._weigh import Readings as _Readings
+except ImportError:  # pragma: no cover - built at install where a compiler is at hand
+    _Readings = None
+
+
+def _new_readings() -> object:
+    """A lexicon's memo for the compiled weighing, or None where it is not built."""
+    return _Readings(_MEMO_BOUND) if _Readings is not None else None
+
+
 _DIGITS, _CAPITALISED, _OTHER = 0, 1, 2  # token shapes (see ``Lexicon.token``)
 
 
@@ -85,6 +99,8 @@ class Lexicon:
     _slots: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
     _entries: dict[str, _Entry] = field(default_factory=dict)
     _tokens: dict[str, tuple[str, _Entry, int]] = field(default_factory=dict)
+    # the compiled weighing's memo of the same readings, decoded (None where it is not built)
+    _decoded: object = field(default_factory=_new_readings)
 
     @classmethod
     def load(cls) -> Lexicon:
@@ -106,6 +122,11 @@ class Lexicon:
         """The tokens read so far and their readings (``token``'s memo, for look-ups in a loop)."""
         return self._tokens
 
+    def readings(self) -> object:
+        """What ``weigh`` looks tokens' readings up in: the compiled weighing's memo of them, each
+        reading's numbers decoded once (where it is built), else ``known_tokens``."""
+        return self._decoded if self._decoded is not None else self._tokens
+
     def token(self, token: str) -> tuple[str, _Entry, int]:
         """A token's lower-case form, that form's ``entry`` and the token's shape (digits, a
         capitalised word that could be a name, or other), remembered per token."""
@@ -119,7 +140,7 @@ class Lexicon:
             else:
                 shape = _OTHER
             found = (low, self.entry(low), shape)
-            if len(self._tokens) < 2_000_000:
+            if len(self._tokens) < _MEMO_BOUND:
                 self._tokens[token] = found
         return found
 
@@ -130,7 +151,7 @@ class Lexicon:
         if found is None:
             w, e, lead = (_signed_slot(stable_hash(prefix + low)) for prefix in ("w:", "e:", "l:"))
             found = (self.weight(low, 99.0), self.zipf.get(low, 0.0), (w, e, lead))
-            if len(self._entries) < 2_000_000:
+            if len(self._entries) < _MEMO_BOUND:
                 self._entries[low] = found
         return found
 
@@ -145,7 +166,7 @@ class Lexicon:
         if found is None:
             signed = _signed_slot(stable_hash(prefix + key))
             found = (abs(signed) - 1, 1.0 if signed > 0 else -1.0)
-            if len(table) < 2_000_000:
+            if len(table) < _MEMO_BOUND:
                 table[key] = found
         return found
 
@@ -225,7 +246,7 @@ def build_features(
         boosted,
         lead_tokens,
         [*lead_tokens, *boosted],
-        lexicon.known_tokens(),
+        lexicon.readings(),
         lexicon.token,
         lexicon.number_slot,
         _weigh_params(weights),
