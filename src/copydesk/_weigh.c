@@ -127,7 +127,7 @@ static double block_value(const Slot *slot, int block) {
 
 /* python ``_block`` and the vector additions after it: the block's entries scaled to length
  * ``scale``, added to ``vector`` at their signed slot ``at`` (divided by ``divide`` first when it
- * is not 0: the kind vector's copy of the words); returns -1 on error */
+ * is not 0: the kind vector's copy of the words; every slot was checked when its reading was) */
 static void add_block(double *vector, const Forms *forms, const Py_ssize_t *order, Py_ssize_t n, int block,
                       int at, double scale, double divide) {
     if (n == 0 || scale <= 0) return;
