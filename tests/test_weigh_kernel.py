@@ -44,7 +44,7 @@ def _weighed(
         lead,
         [*lead, *boosted],
         lexicon.readings() if weigh is compiled.weigh else lexicon.known_tokens(),
-        lexicon.token,
+        lexicon.reader() if weigh is compiled.weigh else lexicon.token,
         lexicon.number_slot,
         features._weigh_params(weights),
     )
@@ -118,7 +118,7 @@ def test_the_readings_memo_gives_the_same_weighing_within_and_past_its_bound() -
                 lead,
                 [*lead, *boosted],
                 readings,
-                _LEXICON.token,
+                _LEXICON.read_token,
                 _LEXICON.number_slot,
                 features._weigh_params(weights),
             )

@@ -127,22 +127,31 @@ class Lexicon:
         reading's numbers decoded once (where it is built), else ``known_tokens``."""
         return self._decoded if self._decoded is not None else self._tokens
 
+    def reader(self) -> Callable[[str], tuple[str, _Entry, int]]:
+        """What ``weigh`` reads a token it has not met with: ``read_token`` where the compiled memo
+        remembers the reading (one memo of it, not two), else ``token``."""
+        return self.read_token if self._decoded is not None else self.token
+
     def token(self, token: str) -> tuple[str, _Entry, int]:
-        """A token's lower-case form, that form's ``entry`` and the token's shape (digits, a
-        capitalised word that could be a name, or other), remembered per token."""
+        """``read_token``, remembered per token."""
         found = self._tokens.get(token)
         if found is None:
-            low = token.lower()
-            if token[0].isdigit():
-                shape = _DIGITS
-            elif token[0].isupper() and low not in _GENERIC_CAPS:
-                shape = _CAPITALISED
-            else:
-                shape = _OTHER
-            found = (low, self.entry(low), shape)
+            found = self.read_token(token)
             if len(self._tokens) < _MEMO_BOUND:
                 self._tokens[token] = found
         return found
+
+    def read_token(self, token: str) -> tuple[str, _Entry, int]:
+        """A token's lower-case form, that form's ``entry`` and the token's shape (digits, a
+        capitalised word that could be a name, or other)."""
+        low = token.lower()
+        if token[0].isdigit():
+            shape = _DIGITS
+        elif token[0].isupper() and low not in _GENERIC_CAPS:
+            shape = _CAPITALISED
+        else:
+            shape = _OTHER
+        return (low, self.entry(low), shape)
 
     def entry(self, low: str) -> _Entry:
         """A lower-case word's (rarity weight, zipf frequency, word slot, name slot, lead slot),
@@ -247,7 +256,7 @@ def build_features(
         lead_tokens,
         [*lead_tokens, *boosted],
         lexicon.readings(),
-        lexicon.token,
+        lexicon.reader(),
         lexicon.number_slot,
         _weigh_params(weights),
     )
