@@ -890,7 +890,9 @@ static PyObject *word_count(PyObject *self, PyObject *text) {
 /* needle_positions(text, needles) -> list[int] | None: every position of an ASCII text where one of
  * the (ASCII, non-empty) needles starts, in order, each position once: str.find of each needle over
  * the whole text, again and again, in one pass (the interviewing outlet's five verbs: 8.5 -> ~2 us on
- * a 600-word text). None for a text or a needle that is not ASCII. */
+ * a 600-word text; a candidate's second character compared before the call, as the verbs start with
+ * common letters: 11.4 -> 9.0 us a 600-word text of the stories benchmark, 7 Dec, a slow spell of
+ * the machine). None for a text or a needle that is not ASCII. */
 static PyObject *needle_positions(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyTuple_Check(args[1])) {
@@ -921,7 +923,8 @@ static PyObject *needle_positions(PyObject *self, PyObject *const *args, Py_ssiz
     for (Py_ssize_t i = 0; i < n; i++) {
         if (!starts[chars[i]]) continue;
         for (Py_ssize_t k = 0; k < count; k++) {
-            if (lengths[k] <= n - i && words[k][0] == chars[i] &&
+            /* the second character before the call: a verb's first letter is a common one */
+            if (lengths[k] <= n - i && words[k][0] == chars[i] && (lengths[k] == 1 || words[k][1] == chars[i + 1]) &&
                 memcmp(chars + i, words[k], (size_t)lengths[k]) == 0) {
                 PyObject *at = PyLong_FromSsize_t(i);
                 if (at == NULL || PyList_Append(found, at) < 0) {
