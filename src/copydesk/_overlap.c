@@ -576,7 +576,7 @@ static PyObject *matching_blocks(PyObject *self, PyObject *const *args, Py_ssize
     Py_DECREF(a);
     Py_DECREF(b);
     if (found < 0) return NULL;
-    qsort(blocks, (size_t)found, sizeof(Block), block_order);
+    if (found > 1) qsort(blocks, (size_t)found, sizeof(Block), block_order); /* no blocks: no array at all */
     PyObject *out = PyList_New(0);
     Py_ssize_t i1 = 0, j1 = 0, k1 = 0;
     for (Py_ssize_t n = 0; out != NULL && n <= found; n++) {
