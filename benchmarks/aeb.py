@@ -33,7 +33,9 @@ from copydesk.errors import InputError
 from copydesk.records import RawPage, SkippedInput
 from copydesk.service import build_pipeline
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "extraction-aeb"
+# ../shared, or where COPYDESK_SHARED says (as the test suite reads it)
+SHARED = Path(os.environ.get("COPYDESK_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
+DEFAULT_DATA = SHARED / "eval" / "extraction-aeb"
 
 
 @dataclass(frozen=True, slots=True)

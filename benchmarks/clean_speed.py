@@ -32,7 +32,9 @@ from copydesk.clean.lines import forget_line_facts, live_lines
 from copydesk.clean.stages import CLEANING_STEPS
 from copydesk.records import RawPage
 
-DEFAULT_ECB = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "ecbplus" / "train.jsonl"
+# ../shared, or where COPYDESK_SHARED says (as the test suite reads it)
+SHARED = Path(os.environ.get("COPYDESK_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
+DEFAULT_ECB = SHARED / "eval" / "ecbplus" / "train.jsonl"
 
 
 def main() -> None:

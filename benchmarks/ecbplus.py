@@ -29,6 +29,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import os
 import random
 import sys
 from collections import defaultdict
@@ -53,7 +54,9 @@ from copydesk.stories.cluster import StoryConfig, StoryDesk
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.stage import StoryStage
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "ecbplus"
+# ../shared, or where COPYDESK_SHARED says (as the test suite reads it)
+SHARED = Path(os.environ.get("COPYDESK_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+DATA = SHARED / "eval" / "ecbplus"
 
 
 def load(split: str) -> list[dict[str, str]]:
