@@ -5,7 +5,8 @@ an overflow there gives wrong results or a crash in a user's ingest, not a faile
 kernels' own tests run with the checks compiled in. This builds each kernel with them into a copy of
 the package (its Python sources only, so nothing else compiled shadows them) and runs the kernels'
 tests against that copy in a subprocess with the sanitizers' runtimes loaded first; any report fails
-the test with the report. It needs gcc and its sanitizer runtimes (Debian's gcc brings both), and
+the test with the report; so do the demo corpus's pages, mutated (``tests/support/mutated_pages.py``),
+through the workers' pipeline. It needs gcc and its sanitizer runtimes (Debian's gcc brings both), and
 skips without them.
 """
 
@@ -125,6 +126,21 @@ def test_the_kernels_tests_pass_with_the_sanitizers(tmp_path: Path) -> None:
         cwd=tmp_path,
         timeout=900,
     )
+    _assert_clean(done)
+    # and the demo corpus's pages, mutated, along the paths the pipeline calls the kernels by
+    done = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "support" / "mutated_pages.py"), "--pages", "400"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    _assert_clean(done)
+    assert "400 mutated pages" in done.stdout, done.stdout
+
+
+def _assert_clean(done: subprocess.CompletedProcess[str]) -> None:
     output = done.stdout + done.stderr
     reports = [line for line in output.splitlines() if any(mark in line for mark in REPORT_MARKS)]
     assert not reports and done.returncode == 0, "\n".join(reports) + "\n" + output[-6000:]
