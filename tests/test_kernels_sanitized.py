@@ -99,43 +99,23 @@ def test_the_kernels_tests_pass_with_the_sanitizers(tmp_path: Path) -> None:
             f"assert all(m.__file__.startswith({str(copy)!r}) for m in mods), [m.__file__ for m in mods]",
         ]
     )
-    done = subprocess.run(
-        [sys.executable, "-c", check], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120
-    )
+
+    def run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+        """Python with ``args`` on the sanitized copy."""
+        return subprocess.run(
+            [sys.executable, *args], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=timeout
+        )
+
+    done = run(["-c", check], 120)
     assert done.returncode == 0, f"the sanitized kernels were not the ones imported:\n{done.stderr}"
     # -s: a sanitizer's report goes to the process's stderr, which pytest would otherwise capture and
     # lose when the report ends the process
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-s",
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(REPO),
-            "-c",
-            str(REPO / "pyproject.toml"),
-            *[str(REPO / t) for t in KERNEL_TESTS],
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=900,
+    pytest_args = ["-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--rootdir", str(REPO)]
+    _assert_clean(
+        run([*pytest_args, "-c", str(REPO / "pyproject.toml"), *[str(REPO / t) for t in KERNEL_TESTS]], 900)
     )
-    _assert_clean(done)
     # and the demo corpus's pages, mutated, along the paths the pipeline calls the kernels by
-    done = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "support" / "mutated_pages.py"), "--pages", "400"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-    )
+    done = run([str(REPO / "tests" / "support" / "mutated_pages.py"), "--pages", "400"], 600)
     _assert_clean(done)
     assert "400 mutated pages" in done.stdout, done.stdout
 
