@@ -27,14 +27,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aeb_metric import Match, Score, score, shingle_match, shingles
+from shared_data import SHARED
 
 from copydesk.config import load_settings
 from copydesk.errors import InputError
 from copydesk.records import RawPage, SkippedInput
 from copydesk.service import build_pipeline
 
-# ../shared, or where COPYDESK_SHARED says (as the test suite reads it)
-SHARED = Path(os.environ.get("COPYDESK_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
 DEFAULT_DATA = SHARED / "eval" / "extraction-aeb"
 
 

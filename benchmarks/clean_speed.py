@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corruption.generate import SEED, build_cases
+from shared_data import SHARED
 
 from copydesk._compiled import cleaning_compiled
 from copydesk.clean import textscan
@@ -32,8 +33,6 @@ from copydesk.clean.lines import forget_line_facts, live_lines
 from copydesk.clean.stages import CLEANING_STEPS
 from copydesk.records import RawPage
 
-# ../shared, or where COPYDESK_SHARED says (as the test suite reads it)
-SHARED = Path(os.environ.get("COPYDESK_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
 DEFAULT_ECB = SHARED / "eval" / "ecbplus" / "train.jsonl"
 
 

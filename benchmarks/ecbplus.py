@@ -29,19 +29,18 @@ import argparse
 import dataclasses
 import itertools
 import json
-import os
 import random
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
+from shared_data import SHARED
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 
@@ -54,8 +53,6 @@ from copydesk.stories.cluster import StoryConfig, StoryDesk
 from copydesk.stories.features import FeatureWeights, Lexicon, build_features
 from copydesk.stories.stage import StoryStage
 
-# ../shared, or where COPYDESK_SHARED says (as the test suite reads it)
-SHARED = Path(os.environ.get("COPYDESK_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DATA = SHARED / "eval" / "ecbplus"
 
 

@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("COPYDESK_SHARED", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from shared_data import SHARED  # noqa: E402
 
 from copydesk.config import load_settings  # noqa: E402
 from copydesk.facts.evaluate import score_figures, score_labelled_story, score_quotes  # noqa: E402
