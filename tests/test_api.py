@@ -171,6 +171,28 @@ def test_ingest_stores_through_the_pipeline_and_is_idempotent(client: TestClient
     assert client.get("/api/search", params={"q": "Gull Rock"}).json()["total"] == 1
 
 
+def test_ingest_takes_a_body_with_half_an_emoji(client: TestClient) -> None:
+    """A JSON escape of a lone surrogate (an emoji cut in half) in an HTML body is read as U+FFFD:
+    the HTML parser had dropped everything after it. In a short field the request is refused with
+    what is wrong, not a 500."""
+    paragraphs = [
+        "The evening ferry ran two hours late on Sunday after a fault in its steering gear.",
+        "Passengers waited on the quay \\ud83d while engineers from the mainland looked at it.",
+        "The operator said the morning crossings would run to the timetable from Monday on.",
+    ]
+    html = "<html><body><article><h1>Ferry late</h1>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+    text = '"html": "' + html + '</article></body></html>"'
+    headers = {**AUTH, "Content-Type": "application/json"}
+    sent = client.post("/api/articles", content="{" + text + "}", headers=headers)
+    assert sent.status_code == 201, sent.text
+    stored = client.get(f"/api/articles/{sent.json()['id']}").json()
+    assert "quay \ufffd while" in stored["text"] and "timetable from Monday" in stored["text"]
+    refused = client.post(
+        "/api/articles", content='{"title": "Ferry \\ud83d", ' + text + "}", headers=headers
+    )
+    assert refused.status_code == 422 and "body.title" in refused.text
+
+
 def test_ingest_takes_the_site_bylines_and_credits_as_hints(client: TestClient) -> None:
     body = {
         "source_id": "lighthouse-2",

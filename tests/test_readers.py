@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from copydesk.ingest.job import file_sources
 from copydesk.ingest.readers import read_stdin, sniff_kind
 from copydesk.ingest.sources import InputFile, discover
-from copydesk.records import RawPage, SkippedInput
+from copydesk.records import RawPage, SkippedInput, escaped_lone_surrogates, without_lone_surrogates
 from tests.support.corpus import ARTICLE_TEXT, article_html, variant, warc_bytes, write_jsonl
 
 CAP = 1_000_000
@@ -273,3 +274,86 @@ def test_an_oversized_jsonl_file_is_refused_before_any_row_is_read(tmp_path: Pat
         "r2",
         "r3",
     ]
+
+
+_SURROGATES = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+
+
+@given(st.lists(st.one_of(st.text(max_size=6), _SURROGATES), max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_text_without_lone_surrogates_is_storable_and_keeps_the_rest(text: str) -> None:
+    made = without_lone_surrogates(text)
+    made.encode("utf-8")  # what SQLite's binding does; a lone surrogate raises here
+    surrogates = [c for c in text if 0xD800 <= ord(c) <= 0xDFFF]
+    if not surrogates:
+        assert made is text
+    # every other character kept, in order (a joined pair is one astral character)
+    assert [c for c in made if c != "\ufffd" and ord(c) < 0x10000] == [
+        c for c in text if c != "\ufffd" and not 0xD800 <= ord(c) <= 0xDFFF and ord(c) < 0x10000
+    ]
+
+
+def test_a_split_pair_is_joined_and_a_lone_half_replaced() -> None:
+    assert without_lone_surrogates("a\ud83d\ude00b") == "a\U0001f600b"
+    assert without_lone_surrogates("cut \ud83d here") == "cut \ufffd here"
+    assert escaped_lone_surrogates("id-\ud83d") == "id-\\ud83d"
+    assert escaped_lone_surrogates("id-\ud83d") != escaped_lone_surrogates("id-\ud83e")
+
+
+def test_a_page_is_made_storable_where_it_comes_in() -> None:
+    page = RawPage(
+        "row-\ud83d",
+        "feed.jsonl:3",
+        "text",
+        "Cranes \ud83d arrive",
+        title="Port \udce9",
+        authors=("Ann \ud800",),
+        credits=("plain",),
+    )
+    for value in (page.source_id, page.body, page.title or "", *page.authors, *page.credits):
+        value.encode("utf-8")
+    assert page.source_id == "row-\\ud83d"
+    assert page.body == "Cranes \ufffd arrive"
+    assert page.credits == ("plain",)
+
+
+def test_json_rows_with_lone_surrogates_are_all_stored_whole(tmp_path: Path) -> None:
+    """A JSON escape of half an emoji had failed the whole batch's write (and an HTML body lost
+    everything after it to the parser)."""
+    from copydesk import service
+    from copydesk.config import load_settings
+    from copydesk.store.articles import get_article
+
+    rows = [
+        {"id": "cut", "title": "Cranes \ud83d arrive", "text": ARTICLE_TEXT + " A cut emoji \ud83d here."},
+        {"id": "html", "html": article_html("Strike", ARTICLE_TEXT.replace("third day", "third \udcff day"))},
+        {"id": "plain", "text": variant(2)},
+    ]
+    path = tmp_path / "rows.jsonl"
+    write_jsonl(path, rows)
+    settings = load_settings({"db": tmp_path / "s.db", "workers": 1}, environ={})
+    report = service.ingest([str(path)], settings, executor="inprocess")
+    assert report.stored == 3 and not report.skipped
+    with service.open_store(settings) as db:
+        texts = {a.source_id: a.text for a in (get_article(db, i) for i in report.stored_ids)}
+    assert "\ufffd here" in texts["cut"]
+    assert texts["html"].rstrip().endswith("Friday morning.")  # the whole body, past the bad character
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_with_its_bytes_escaped(tmp_path: Path) -> None:
+    from copydesk import service
+    from copydesk.config import load_settings
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    odd = Path(os.fsdecode(bytes(folder) + b"/caf\xe9-report.txt"))
+    odd.write_text(ARTICLE_TEXT, encoding="utf-8")
+    (folder / "plain.txt").write_text(variant(4), encoding="utf-8")
+    settings = load_settings({"db": tmp_path / "s.db", "workers": 1}, environ={})
+    report = service.ingest([str(folder)], settings, executor="inprocess")
+    assert report.stored == 2 and not report.skipped
+    with service.open_store(settings) as db:
+        origins = {r[0] for r in db.query("SELECT origin FROM articles")}
+        sources = {r[0] for r in db.query("SELECT source_id FROM articles")}
+    assert str(folder / "caf\\xe9-report.txt") in origins
+    assert "caf\\xe9-report" in sources

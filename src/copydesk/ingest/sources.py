@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import glob
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from copydesk.records import SkippedInput
+from copydesk.records import SkippedInput, escaped_lone_surrogates
 
 InputFormat = Literal["txt", "html", "warc", "jsonl", "parquet", "stdin"]
 
@@ -32,6 +33,19 @@ SUFFIX_FORMATS: tuple[tuple[str, InputFormat], ...] = (
 SUPPORTED = ", ".join(sorted({s for s, _ in SUFFIX_FORMATS}))
 
 
+def shown_path(path: Path | str) -> str:
+    """A path as text that can be stored and printed: the bytes of a file name that are not UTF-8
+    (Python hands them over as lone surrogates, which no UTF-8 encoder takes: one such name had
+    failed a whole ingest) written as ``\\xe9`` escapes, as ``ls`` shows them."""
+    text = str(path)
+    if text.isascii():
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a surrogate the file system's encoding did not make
+        return escaped_lone_surrogates(text)
+
+
 @dataclass(frozen=True, slots=True)
 class InputFile:
     """One input to read. ``fingerprint`` changes when the file does, so finished inputs can be skipped."""
@@ -45,11 +59,11 @@ class InputFile:
     def stem(self) -> str:
         if self.path is None:
             return "stdin"
-        name = self.path.name
+        name = shown_path(self.path.name)
         for suffix, _ in SUFFIX_FORMATS:
             if name.lower().endswith(suffix):
                 return name[: -len(suffix)]
-        return self.path.stem
+        return shown_path(self.path.stem)
 
 
 def format_of(path: Path) -> InputFormat | None:
@@ -62,7 +76,7 @@ def format_of(path: Path) -> InputFormat | None:
 
 def _input_file(path: Path, fmt: InputFormat) -> InputFile:
     stat = path.stat()
-    return InputFile(str(path), fmt, path, f"{stat.st_size}:{stat.st_mtime_ns}")
+    return InputFile(shown_path(path), fmt, path, f"{stat.st_size}:{stat.st_mtime_ns}")
 
 
 @dataclass(slots=True)
@@ -94,7 +108,7 @@ def discover(paths: list[str]) -> Discovery:
         if any(ch in raw for ch in "*?[") and not Path(raw).exists():
             candidates = [Path(p) for p in sorted(glob.glob(raw, recursive=True))]
             if not candidates:
-                found.skipped.append(SkippedInput(raw, "the pattern matched no file", "missing"))
+                found.skipped.append(SkippedInput(shown_path(raw), "the pattern matched no file", "missing"))
                 continue
         else:
             candidates = [Path(raw)]
@@ -115,13 +129,13 @@ def discover(paths: list[str]) -> Discovery:
                 if fmt is None:
                     found.skipped.append(
                         SkippedInput(
-                            str(path), f"unsupported file type (supported: {SUPPORTED})", "unsupported"
+                            shown_path(path), f"unsupported file type (supported: {SUPPORTED})", "unsupported"
                         )
                     )
                     continue
                 add(_input_file(path, fmt))
             else:
-                found.skipped.append(SkippedInput(str(path), "no such file or directory", "missing"))
+                found.skipped.append(SkippedInput(shown_path(path), "no such file or directory", "missing"))
     return found
 
 
