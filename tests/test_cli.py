@@ -101,11 +101,16 @@ def test_an_article_export_ingested_again_keeps_its_site_bylines_and_credits(tmp
     assert not any(gone in row["text"] for gone in ("Ana Ruiz", "COURIER", "files from"))
     kept = ("site", "authors", "credits", "dateline", "language", "title", "text")
 
-    second = Settings(db=tmp_path / "second.db", workers=1)
-    service.ingest([str(out)], second)
-    _, [summary] = service.list_articles(second)
-    stored = service.get_article(second, summary["id"])
-    assert {k: getattr(stored, k) for k in kept} == {k: row[k] for k in kept}
+    parquet = tmp_path / "export.parquet"
+    service.export(first, "articles", "parquet", parquet)
+    for name, export in (("second", out), ("third", parquet)):
+        again = Settings(db=tmp_path / f"{name}.db", workers=1)
+        service.ingest([str(export)], again)
+        _, [summary] = service.list_articles(again)
+        stored = service.get_article(again, summary["id"])
+        assert {k: getattr(stored, k) for k in kept} == {k: row[k] for k in kept}, export
+        # the input's own id, not the first store's article hash (the export's ``id``)
+        assert stored.source_id == row["source_id"] == "courier", export
 
 
 def test_stdin_ingest(tmp_path: Path) -> None:

@@ -184,8 +184,8 @@ class _BreakNotingStream:
 
 
 def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
-    """A JSONL/Parquet row: ``text`` or ``html`` plus optional ``id``, ``url``, ``title``,
-    ``published``, ``site``, ``authors`` and ``credits`` (lists, or one name; ``author`` and
+    """A JSONL/Parquet row: ``text`` or ``html`` plus optional ``id`` (``source_id`` wins), ``url``,
+    ``title``, ``published``, ``site``, ``authors`` and ``credits`` (lists, or one name; ``author`` and
     ``credit`` too), ``dateline`` and ``language``: the columns of copydesk's own article export, so
     a round trip keeps what cleaning took out of the text."""
     html = row.get("html")
@@ -200,7 +200,11 @@ def _row_page(row: dict[str, Any], origin: str, default_id: str) -> RawPage:
         raise InputError(origin, "row has no non-empty 'text' or 'html' field")
     if looks_binary(body[:8192].encode("utf-8", "replace")):
         raise InputError(origin, "row body is binary data, not text")
-    raw_id = row.get("id")
+    # copydesk's own export names both: its ``id`` is the article's hash, its ``source_id`` the input's
+    # id, which a round trip keeps
+    raw_id = row.get("source_id")
+    if raw_id in (None, ""):
+        raw_id = row.get("id")
     source_id = str(raw_id) if raw_id not in (None, "") else default_id
 
     def opt(key: str) -> str | None:
@@ -332,7 +336,8 @@ def read_parquet(item: InputFile, cap: int) -> Iterator[ReadItem]:
     try:
         parquet = pq.ParquetFile(item.path)
         columns = (
-            *("id", "url", "title", "published", "site", "authors", "author", "credits", "credit"),
+            *("id", "source_id", "url", "title", "published", "site", "authors", "author", "credits"),
+            "credit",
             *("dateline", "language", "text", "html"),
         )
         wanted = [c for c in columns if c in parquet.schema_arrow.names]  # top-level, lists too
