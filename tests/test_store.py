@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -72,6 +73,44 @@ def test_opening_a_migrated_store_takes_no_write_lock(tmp_path: Path) -> None:
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_migrations_another_process_applied_meanwhile_are_not_applied_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes opening one new store at once both find it unmigrated; the second to take the
+    write lock must find the first's migrations there (it failed: "table articles already exists")."""
+    path = tmp_path / "a.db"
+    Database.open(path).close()  # the other process, done first
+    db = Database.open(path, migrate=False)
+    seen = Database.applied_migrations
+    calls = iter(range(1_000))
+
+    def stale_first(self: Database) -> list[str]:
+        found = seen(self)
+        return [] if next(calls) == 0 else found  # this process's look before the write lock
+
+    monkeypatch.setattr(Database, "applied_migrations", stale_first)
+    try:
+        assert db.migrate() == []
+    finally:
+        db.close()
+
+
+def _open_new_store(path: str) -> str:
+    try:
+        Database.open(Path(path)).close()
+    except Exception as exc:  # returned: the test shows which process failed and why
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def test_processes_opening_one_new_store_at_once_all_succeed(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    for round_ in range(8):
+        path = str(tmp_path / f"new-{round_}.db")
+        with context.Pool(4) as pool:
+            assert pool.map(_open_new_store, [path] * 4) == ["ok"] * 4
 
 
 def test_failed_migration_leaves_database_at_last_good_one(tmp_path: Path) -> None:
