@@ -28,11 +28,17 @@ def run_corpus_stages(
 ) -> list[CorpusStageReport]:
     """Each stage's report, the stages run in order over the store (see the module docstring)."""
     reports: list[CorpusStageReport] = []
+    forking = db.path is not None and may_fork()
     for k, stage in enumerate(stages):
         following = stages[k + 1] if k + 1 < len(stages) else None
-        if following is not None and following.slow_to_start and db.path is not None and may_fork():
+        if following is not None and following.slow_to_start and forking:
+            # A stage that will itself run in a forked process (beside a slow starter after it) is
+            # only warmed up here, not started early: what starting early makes (a pool and its
+            # threads) belongs to this process, and the fork waited for it forever.
+            after = stages[k + 2] if k + 2 < len(stages) else None
+            early = after is None or not after.slow_to_start
             try:
-                report = run_beside(stage, db.path, new_ids, _starter(following, db))
+                report = run_beside(stage, db.path, new_ids, _starter(following, db, early=early))
             except BaseException:
                 following.drop_early()
                 raise
@@ -43,10 +49,11 @@ def run_corpus_stages(
     return reports
 
 
-def _starter(stage: CorpusStage, db: Database) -> Callable[[], None]:
+def _starter(stage: CorpusStage, db: Database, *, early: bool) -> Callable[[], None]:
     def start() -> None:
         stage.warm_up()
-        stage.start_early(db)
+        if early:
+            stage.start_early(db)
 
     return start
 
