@@ -28,17 +28,17 @@ def run_corpus_stages(
 ) -> list[CorpusStageReport]:
     """Each stage's report, the stages run in order over the store (see the module docstring)."""
     reports: list[CorpusStageReport] = []
-    forking = db.path is not None and may_fork()
+    store = db.path if may_fork() else None  # stages run beside others only on a file, where forks may
     for k, stage in enumerate(stages):
         following = stages[k + 1] if k + 1 < len(stages) else None
-        if following is not None and following.slow_to_start and forking:
+        if following is not None and following.slow_to_start and store is not None:
             # A stage that will itself run in a forked process (beside a slow starter after it) is
             # only warmed up here, not started early: what starting early makes (a pool and its
             # threads) belongs to this process, and the fork waited for it forever.
             after = stages[k + 2] if k + 2 < len(stages) else None
             early = after is None or not after.slow_to_start
             try:
-                report = run_beside(stage, db.path, new_ids, _starter(following, db, early=early))
+                report = run_beside(stage, store, new_ids, _starter(following, db, early=early))
             except BaseException:
                 following.drop_early()
                 raise
