@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from copydesk.align.groups import group_figures, group_quotes
+from copydesk.align.figures import group_figures
+from copydesk.align.quotes import group_quotes
 from copydesk.align.sentences import align_rewrite, drift, word_substitutions
 from copydesk.align.story import StoryArticle, align_story
 from copydesk.facts.extract import FactExtractor

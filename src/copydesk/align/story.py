@@ -9,15 +9,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from copydesk.align.groups import group_figures, group_quotes
-from copydesk.align.sentences import RewriteAlignment, align_rewrite, dice_matrix, stem_set
+import numpy as np
+from scipy import sparse
+
+from copydesk.align.figures import group_figures
+from copydesk.align.quotes import group_quotes
+from copydesk.align.sentences import Matrix, RewriteAlignment, SentenceIncidence, align_rewrite, stem_set
 from copydesk.facts.extract import ArticleFacts
 from copydesk.facts.variants import merge_entities, name_key
 from copydesk.records import Article, Entity, FactGroup, Figure, Quote
 
 REWRITE_RELATIONS = frozenset({"rewrite", "near-copy", "translation-like"})
 SIBLING_MIN = 0.2  # mean sentence similarity below which two articles are not versions of one text
+SIBLING_SHORTLIST = 12  # siblings of a rewrite compared sentence by sentence in a large story
+_OVERLAP_CHUNK = 256  # rewrites whose whole-article overlaps with every member are held at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,51 +55,76 @@ def _rewrites(members: Sequence[StoryArticle], facts: dict[str, ArticleFacts]) -
     """Each rewrite (every non-exact member when relations are unknown) against its closest sibling.
 
     Closeness is the mean, over the rewrite's sentences, of the best Dice similarity to a sentence of
-    the sibling; all sentence pairs of the story are scored at once.
+    the sibling. In a large story only the ``SIBLING_SHORTLIST`` siblings that share most stems with the
+    rewrite as a whole are scored sentence by sentence, so the work grows with the story, not its square.
     """
     ids = [m.article.id for m in members]
-    stems = [stem_set(s.text) for a in ids for s in facts[a].sentences]
-    bounds: dict[str, tuple[int, int]] = {}
-    pos = 0
-    for a in ids:
-        bounds[a] = (pos, pos + len(facts[a].sentences))
-        pos += len(facts[a].sentences)
-    sims = dice_matrix(stems)
+    counts = np.array([len(facts[a].sentences) for a in ids], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)])
     known = any(m.relation for m in members)
+    todo = [
+        k for k, m in enumerate(members) if (not known or m.relation in REWRITE_RELATIONS) and counts[k] > 0
+    ]
+    if not todo:
+        return []
+    sentences = SentenceIncidence([stem_set(s.text) for a in ids for s in facts[a].sentences])
+    hashes: dict[str, int] = {}
+    hash_of = np.array([hashes.setdefault(m.article.content_hash, len(hashes)) for m in members])
+    shortlist = len(members) > SIBLING_SHORTLIST + 1
+    articles = _article_rows(sentences, starts) if shortlist else None
     out: list[RewriteAlignment] = []
-    for member in members:
-        if known and member.relation not in REWRITE_RELATIONS:
-            continue
-        aid = member.article.id
-        a0, a1 = bounds[aid]
-        if a1 == a0:
-            continue
-        siblings = []
-        for other in members:
-            b0, b1 = bounds[other.article.id]
-            if (
-                other.article.id == aid
-                or other.article.content_hash == member.article.content_hash
-                or b1 == b0
-            ):
-                continue
-            siblings.append((float(sims[a0:a1, b0:b1].max(axis=1).mean()), other.article.id))
-        if not siblings:
-            continue
-        score, sibling = max(siblings)
-        if score < SIBLING_MIN:
-            continue
-        b0, b1 = bounds[sibling]
-        out.append(
-            align_rewrite(
-                aid,
-                [s.text for s in facts[aid].sentences],
-                sibling,
-                [s.text for s in facts[sibling].sentences],
-                sims[a0:a1, b0:b1],
-            )
-        )
+    for c0 in range(0, len(todo), _OVERLAP_CHUNK):
+        chunk = todo[c0 : c0 + _OVERLAP_CHUNK]
+        overlap = articles.dice(np.array(chunk), slice(0, articles.size)) if articles is not None else None
+        for t, k in enumerate(chunk):
+            candidates = np.flatnonzero((counts > 0) & (hash_of != hash_of[k]))
+            candidates = candidates[candidates != k]
+            if overlap is not None and len(candidates) > SIBLING_SHORTLIST:
+                nearest = np.argsort(-overlap[t][candidates], kind="stable")[:SIBLING_SHORTLIST]
+                candidates = candidates[nearest]
+            if len(candidates):
+                found = _closest(sentences, starts, k, candidates.tolist(), ids)
+                if found is not None:
+                    sibling, sims = found
+                    out.append(
+                        align_rewrite(
+                            ids[k],
+                            [s.text for s in facts[ids[k]].sentences],
+                            ids[sibling],
+                            [s.text for s in facts[ids[sibling]].sentences],
+                            sims,
+                        )
+                    )
     return out
+
+
+def _closest(
+    sentences: SentenceIncidence, starts: Any, k: int, candidates: list[int], ids: Sequence[str]
+) -> tuple[int, Matrix] | None:
+    """The candidate whose sentences are closest to article ``k``'s, with their similarities (None
+    below ``SIBLING_MIN``); ties go to the larger article id."""
+    columns = np.concatenate([np.arange(starts[c], starts[c + 1]) for c in candidates])
+    sims = sentences.dice(slice(int(starts[k]), int(starts[k + 1])), columns)
+    scored = []
+    offset = 0
+    for c in candidates:
+        width = int(starts[c + 1] - starts[c])
+        block = sims[:, offset : offset + width]
+        scored.append((float(block.max(axis=1).mean()), ids[c], c, offset, width))
+        offset += width
+    score, _, best, offset, width = max(scored)
+    return (best, sims[:, offset : offset + width]) if score >= SIBLING_MIN else None
+
+
+def _article_rows(sentences: SentenceIncidence, starts: Any) -> SentenceIncidence:
+    """Whole articles' stem sets as rows (for the sibling shortlist)."""
+    counts = np.diff(starts)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    membership = sparse.csr_matrix(
+        (np.ones(sentences.size, dtype=np.float32), (owner, np.arange(sentences.size))),
+        shape=(len(counts), sentences.size),
+    )
+    return SentenceIncidence.from_rows((membership @ sentences.rows) > 0)
 
 
 def align_story(story_id: str, members: Sequence[StoryArticle], facts: dict[str, ArticleFacts]) -> StoryFacts:

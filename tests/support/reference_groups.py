@@ -1,13 +1,6 @@
-"""Figures and quotes of a story's sources lined up: which say the same thing, and do they agree.
-
-Figures are linked across sources when they give the same value in similar sentences, or the same value
-of a different counted noun (``2.5 million shells`` vs ``2.5 million missiles``: a conflict, the tell-tale
-of a mistranslation), or a different value of the same thing in what is clearly the same sentence (a
-conflict). A different value of the same counted noun in a different sentence is a related figure of
-another scope: shown beside the group, not called a conflict. Each group holds at most one figure per
-source. Quotes are linked when one speaker says the same thing (mutual best match between two sources)
-or when the words are close whoever is named; their wording drift is listed.
-"""
+"""The pair-by-pair grouping of figures and quotes that ``copydesk.align.figures`` and
+``copydesk.align.quotes`` replaced (quadratic in a story's sources), kept as the reference they are held
+to on stories small enough for it."""
 
 from __future__ import annotations
 
