@@ -22,12 +22,14 @@ from setuptools.command.build_ext import build_ext
 REQUIRED = os.environ.get("REQUIRE_COPYDESK_KERNELS") == "1"
 optional = not REQUIRED
 
-# Modules the ingest's workers spend their time in, mostly glue around the C kernels. Left out:
+# Modules the ingest's workers spend their time in, mostly glue around the C kernels, and the
+# facts stage's union-find (millions of links in a large story). Left out:
 # modules whose classes are subclassed outside them (mypyc's classes take no interpreted
 # subclasses: clean/extract.py's PageExtractor) or whose frozen dataclasses travel to worker
 # processes (mypyc unpickles by setattr, which a frozen class refuses: fingerprint/minhash.py's
 # MinHashConfig, stories/features.py's FeatureWeights).
 MYPYC_MODULES = [
+    "src/copydesk/align/union.py",
     "src/copydesk/clean/chrome.py",
     "src/copydesk/clean/dates.py",
     "src/copydesk/clean/layout.py",

@@ -214,8 +214,8 @@ def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGr
     linked = ~np.isnan(score)
     li, lj, ls = i[linked], j[linked], score[linked]
     groups = SourceGroups(nodes.sources)
-    for k in np.lexsort((lj, li, ls))[::-1].tolist():
-        groups.union(int(li[k]), int(lj[k]))
+    best_first = np.lexsort((lj, li, ls))[::-1]
+    groups.union_all(li[best_first].tolist(), lj[best_first].tolist())
     out: list[FactGroup] = []
     member_group: dict[str, str] = {}
     root_group: dict[int, FactGroup] = {}
