@@ -298,3 +298,51 @@ def test_first_report_prefers_an_exact_time_over_a_bare_date_on_the_same_day() -
     items.append(("c", "early.example", "independent", earlier))
     assert first_report(items) == {"sites": ["early.example"], "when": earlier, "date_only": True}
     assert first_report([("d", None, "independent", None)]) is None
+
+
+def test_a_large_group_shows_each_value_once_with_its_sources_counted() -> None:
+    """A wire story reprinted by hundreds of sources: one row per value (or wording), its first sources
+    listed and the rest counted, not a row per source (a 2,000-source page was 10 MB)."""
+    from copydesk.align.story import StoryFacts
+    from copydesk.records import FactGroup, Figure, Quote
+    from copydesk.web.app import templates_env
+    from copydesk.web.facts_view import SOURCES_LISTED, facts_view
+
+    sources = [f"a{k:03d}" for k in range(40)]
+    figures = [
+        Figure(
+            f"{a}/f",
+            a,
+            "number",
+            "300" if k < 35 else "400",
+            f"{k} held 300 boats",
+            0,
+            300.0 if k < 35 else 400.0,
+        )
+        for k, a in enumerate(sources)
+    ]
+    figures += [Figure(f"{a}/g", a, "number", "9", "nine ferries ran", 1, 9.0) for a in sources[:3]]
+    quotes = [Quote(f"{a}/q", a, "direct", "We will reopen", "s", 2, "Ada Brent") for a in sources[:30]]
+    facts = StoryFacts(
+        "s",
+        figures=figures,
+        quotes=quotes,
+        groups=[
+            FactGroup("s/g0", "s", "figure", "conflict", [f.id for f in figures[:40]], "boat"),
+            FactGroup("s/g1", "s", "figure", "agree", [f.id for f in figures[40:]], "ferry"),
+            FactGroup("s/q0", "s", "quote", "agree", [q.id for q in quotes], "Ada Brent"),
+        ],
+    )
+    view = facts_view(facts, {a: f"{a}.example" for a in sources})
+    boats, ferries = view.figures
+    assert [(r.text, len(r.others), r.more) for r in boats.rows] == [
+        ("300", SOURCES_LISTED - 1, 35 - SOURCES_LISTED),
+        ("400", 4, 0),
+    ]
+    assert boats.sources == 40 and len(ferries.rows) == 3  # a small group: a row per source, as before
+    [quote] = view.quotes
+    assert len(quote.rows) == 1 and quote.sources == 30
+    html = templates_env().get_template("_facts.html").render(facts=view)
+    assert html.count("<tr>") == 1 + 2 + 1  # the head, a row per value, the agreeing group's one row
+    assert "and 23 more" in html and "40 sources" not in html
+    assert "30 sources" in html and "and 18 more" in html and html.count("a039.example") == 1

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from copydesk.align.story import StoryFacts
 
 STATUS_ORDER = {"conflict": 0, "drift": 1, "agree": 2, "related": 3, "single-source": 4}
+# A group with more sources than this (a wire story reprinted everywhere) shows one row per distinct
+# value or wording, each with its first ``SOURCES_LISTED`` sources and how many more: a 2,000-source
+# story's page was 10 MB with a row per source.
+LARGE_GROUP = 12
+SOURCES_LISTED = 12
 
 
 @dataclass(slots=True)
@@ -28,6 +33,8 @@ class FactRow:
     sentence: str
     detail: str = ""
     runs: Runs = field(default_factory=list)  # quote wording with drift marked against the group's first
+    others: list[tuple[str, str]] = field(default_factory=list)  # (article id, site) saying the same
+    more: int = 0  # further sources saying the same, not listed
 
 
 @dataclass(slots=True)
@@ -39,6 +46,26 @@ class GroupView:
     rows: list[FactRow]
     related: list[str]
     drift: list[str]
+    sources: int = 0  # rows before a large group's were merged
+
+    def __post_init__(self) -> None:
+        self.sources = self.sources or len(self.rows)
+        if len(self.rows) > LARGE_GROUP:
+            self.rows = _merged(self.rows)
+
+
+def _merged(rows: list[FactRow]) -> list[FactRow]:
+    """One row per distinct value and detail (figures) or wording (quotes), in order of first use, its
+    other sources listed up to ``SOURCES_LISTED`` in all."""
+    merged: dict[tuple[str, str], FactRow] = {}
+    for row in rows:
+        first = merged.setdefault((row.text, row.detail), row)
+        if first is not row:
+            if len(first.others) < SOURCES_LISTED - 1:
+                first.others.append((row.article_id, row.site))
+            else:
+                first.more += 1
+    return list(merged.values())
 
 
 @dataclass(slots=True)
@@ -85,8 +112,8 @@ def facts_view(facts: StoryFacts, sites: dict[str, str]) -> FactsView:
             quote_groups.append(
                 GroupView(group.id, "quote", group.status, group.about, rows, group.related, group.drift)
             )
-    figure_groups.sort(key=lambda g: (STATUS_ORDER.get(g.status, 9), -len(g.rows)))
-    quote_groups.sort(key=lambda g: (STATUS_ORDER.get(g.status, 9), -len(g.rows)))
+    figure_groups.sort(key=lambda g: (STATUS_ORDER.get(g.status, 9), -g.sources))
+    quote_groups.sort(key=lambda g: (STATUS_ORDER.get(g.status, 9), -g.sources))
     names = [
         {
             "id": e.id,
