@@ -127,6 +127,44 @@ def test_cli_facts_command(settings: Settings, tmp_path: Path) -> None:
     assert missing.exit_code != 0
 
 
+def test_cli_facts_rows_drift_by_row_and_large_groups_merged(settings: Settings) -> None:
+    """Each quote row shows its own drift (the group's list skips quotes without drift, so reading it by
+    position showed a later quote's drift on an identical one), and a group of more than 12 sources
+    prints one row per value with the rest counted."""
+    from typer.testing import CliRunner
+
+    from copydesk.align.story import StoryFacts
+    from copydesk.cli.app import app
+    from copydesk.records import FactGroup, Figure, Quote
+
+    sources = [f"n{k:02d}" for k in range(30)]
+    quotes = [
+        Quote("a/q", "a", "direct", "We will rebuild every street", "s", 0, "Ada Voss"),
+        Quote("b/q", "b", "direct", "We will rebuild every street", "s", 0, "Ada Voss"),
+        Quote("c/q", "c", "direct", "We will rebuild every single street", "s", 0, "Ada Voss"),
+    ]
+    figures = [Figure(f"{a}/f", a, "number", "400 homes", "s", 0, 400.0) for a in sources]
+    groups = [
+        FactGroup("s9/q0", "s9", "quote", "drift", [q.id for q in quotes], "Ada Voss", drift=["+single"]),
+        FactGroup("s9/g0", "s9", "figure", "agree", [f.id for f in figures], "home"),
+    ]
+    facts = StoryFacts(
+        "s9",
+        figures=figures,
+        quotes=quotes,
+        groups=groups,
+        figure_groups={f.id: "s9/g0" for f in figures},
+        quote_groups={q.id: "s9/q0" for q in quotes},
+    )
+    with Database.open(settings.db) as db:
+        fact_store.put_story_facts(db, facts, "key")
+    result = CliRunner().invoke(app, ["--db", str(settings.db), "facts", "s9"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "rebuild" in line]
+    assert ["+single" in row for row in rows] == [False, False, True]
+    assert result.output.count("400 homes") == 1 and "n00 and 29 more" in result.output
+
+
 class BrokenNLP(FakeNLP):
     """Fails on any text that mentions Marrow, as a library bug on one odd article would."""
 

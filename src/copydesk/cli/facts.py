@@ -10,9 +10,26 @@ import typer
 from rich.table import Table
 
 from copydesk import service
+from copydesk.align.sentences import drift
 from copydesk.cli.state import state
 
 STATUS_STYLE = {"agree": "green", "conflict": "bold red", "drift": "yellow", "single-source": "dim"}
+LARGE_GROUP = 12  # past this many sources a group shows one row per value or wording, sources counted
+
+
+def merged_rows(rows: list[tuple[str, str, str]], large: int = LARGE_GROUP) -> list[tuple[str, str, str]]:
+    """``(source, text, speaker)`` rows of a group; in a large one, one row per text and speaker with
+    its first source and how many more give it (a wire story reprinted by 2,000 sources printed 13 MB,
+    a row per source)."""
+    if len(rows) <= large:
+        return rows
+    merged: dict[tuple[str, str], list[str]] = {}
+    for source, text, speaker in rows:
+        merged.setdefault((text, speaker), []).append(source)
+    return [
+        (sources[0] + (f" and {len(sources) - 1:,} more" if len(sources) > 1 else ""), text, speaker)
+        for (text, speaker), sources in merged.items()
+    ]
 
 
 def facts_json(facts: Any) -> dict[str, Any]:
@@ -65,15 +82,15 @@ def register(app: typer.Typer) -> None:
         for g in facts.groups:
             if g.kind != "figure" or (g.status == "single-source" and not g.related and not everything):
                 continue
-            for n, member in enumerate(g.members):
-                f = figures[member]
+            rows = merged_rows([(figures[m].article_id, figures[m].text, "") for m in g.members])
+            for n, (source, text, _) in enumerate(rows):
                 style = STATUS_STYLE.get(g.status, "")
                 table.add_row(
                     g.id if n == 0 else "",
                     f"[{style}]{g.status}[/]" if n == 0 else "",
                     g.about if n == 0 else "",
-                    f.article_id,
-                    f.text,
+                    source,
+                    text,
                     ", ".join(g.related) if n == 0 else "",
                 )
         cli.out.print(table)
@@ -81,15 +98,16 @@ def register(app: typer.Typer) -> None:
         for g in facts.groups:
             if g.kind != "quote" or (g.status == "single-source" and not everything):
                 continue
-            for n, member in enumerate(g.members):
-                q = quotes[member]
+            said = [quotes[m] for m in g.members]
+            rows = merged_rows([(q.article_id, q.text, q.speaker or "?") for q in said])
+            for n, (source, text, speaker) in enumerate(rows):
                 table.add_row(
                     g.id if n == 0 else "",
                     f"[{STATUS_STYLE.get(g.status, '')}]{g.status}[/]" if n == 0 else "",
-                    q.speaker or "?",
-                    q.article_id,
-                    q.text[:100],
-                    g.drift[n - 1] if 0 < n <= len(g.drift) else "",
+                    speaker,
+                    source,
+                    text[:100],
+                    drift(said[0].text, text) if n else "",
                 )
         cli.out.print(table)
         for r in facts.rewrites:
