@@ -197,3 +197,31 @@ def test_indirect_attributions() -> None:
     [mentions] = NameTagger(FakeNLP({"Harbour Board": "ORG", "Ada Voss": "PERSON"})).tag([sentences])
     got = [(q.kind, q.speaker, q.cue) for q in extract_quotes("a", text, sentences, mentions)]
     assert got == [("indirect", "Harbour Board", "according to"), ("indirect", "Ada Voss", "said")]
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    ["\u0130", "\u0131", "\u017f", "\u212a"],  # İ, ı, ſ, K (Kelvin): match i, i, s, k case-blind
+)
+def test_letters_that_match_ascii_words_case_blind_do_not_fail_an_article(lookalike: str) -> None:
+    """A case-blind pattern matches "İt" as ``it`` (and ſ as s, K as k), but lower-casing it gives no
+    key of the ASCII tables: the first such word failed the article's whole fact extraction (found by
+    fuzzing with mutated pages)."""
+    letter = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}[lookalike]
+    text = (
+        "“We will open the port,” it said. "
+        "More than 40 boats sailed on the second Tuesday, one week ago, with $ 2 million of grain. "
+        "Sixteen workers arrived yesterday."
+    )
+    bent = text.replace(letter, lookalike)
+    sentences = split_sentences(bent)
+    assert extract_figures("a", sentences)
+    assert "2025-03-11" in [d.when for d in extract_dates("a", sentences, WEDNESDAY)]  # yesterday
+    quotes = extract_quotes("a", bent, sentences, [])
+    assert quotes and quotes[0].text.startswith("We w")
+
+
+@pytest.mark.parametrize("text", ["999999999999999999999 days ago", "900000 years ago"])
+def test_a_date_past_the_calendars_ends_is_left_unplaced(text: str) -> None:
+    """Found by fuzzing: the date arithmetic overflowed and failed the article's whole extraction."""
+    assert all(when is None for _, when in dates(f"The dispute began {text}, officials said."))

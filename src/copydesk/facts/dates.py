@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from copydesk.facts.numbers import ORDINALS
-from copydesk.facts.text import Sentence
+from copydesk.facts.text import Sentence, match_key
 from copydesk.records import Figure
 
 MONTHS = {
@@ -80,6 +80,15 @@ def _safe_date(y: int, m: int, d: int) -> str | None:
         return None
 
 
+def _placed(m: re.Match[str], ref: date | None, future: bool) -> str | None:
+    """``_resolve``, but ``None`` for a date past the calendar's ends ("999999999 days ago", "next year"
+    in 9999), which would otherwise fail the article's whole extraction."""
+    try:
+        return _resolve(m, ref, future)
+    except (OverflowError, ValueError):
+        return None
+
+
 def _resolve(m: re.Match[str], ref: date | None, future: bool) -> str | None:
     """ISO text for one matched date expression, or ``None`` when it cannot be placed."""
     g = m.groupdict()
@@ -87,7 +96,7 @@ def _resolve(m: re.Match[str], ref: date | None, future: bool) -> str | None:
         return _safe_date(int(g["iy"]), int(g["im"]), int(g["id"]))
     for kind, dg, mg, yg in (("dmy", "d1", "m1", "y1"), ("mdy", "d2", "m2", "y2"), ("ord", "d3", "m3", "y3")):
         if g[kind]:
-            day = ORDINALS[g[dg].lower()] if kind == "ord" else int(g[dg])
+            day = ORDINALS[match_key(g[dg])] if kind == "ord" else int(g[dg])
             month = _month(g[mg])
             year = int(g[yg]) if g[yg] else _year_for(month, ref, future)
             return _safe_date(year, month, day) if year else None
@@ -109,7 +118,7 @@ def _resolve(m: re.Match[str], ref: date | None, future: bool) -> str | None:
             return g["y5"]
         return None
     if g["wday"]:
-        target = WEEKDAYS[g["w"].lower()]
+        target = WEEKDAYS[match_key(g["w"])]
         rel = (g["wrel"] or "").lower()
         if rel == "next" or (future and rel != "last"):
             delta = (target - ref.weekday()) % 7 or (7 if rel == "next" else 0)
@@ -128,10 +137,10 @@ def _resolve(m: re.Match[str], ref: date | None, future: bool) -> str | None:
         monday = ref - timedelta(days=ref.weekday()) + timedelta(weeks=step)
         return f"{monday.isoformat()}/{(monday + timedelta(days=6)).isoformat()}"
     if g["ago"]:
-        n = int(g["an"]) if g["an"].isdigit() else _SMALL[g["an"].lower()]
-        return (ref - timedelta(days=n * UNIT_DAYS[g["aunit"].lower()])).isoformat()
+        n = int(g["an"]) if g["an"].isdigit() else _SMALL[match_key(g["an"])]
+        return (ref - timedelta(days=n * UNIT_DAYS[match_key(g["aunit"])])).isoformat()
     if g["word"]:
-        shift = {"today": 0, "yesterday": -1, "tomorrow": 1}[g["wd"].lower()]
+        shift = {"today": 0, "yesterday": -1, "tomorrow": 1}[match_key(g["wd"])]
         return (ref + timedelta(days=shift)).isoformat()
     if g["year"]:
         return g["y5"]
@@ -167,7 +176,7 @@ def extract_dates(article_id: str, sentences: Sequence[Sentence], ref: date | No
         if not any(hint.search(s) for hint in _HINTS):
             continue
         future = bool(_FUTURE.search(s))
-        found = [(m, _resolve(m, ref, future)) for m in DATE.finditer(s)]
+        found = [(m, _placed(m, ref, future)) for m in DATE.finditer(s)]
         i = 0
         while i < len(found):
             m, when = found[i]

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from copydesk.facts.numbers import NUMBER, parse_number
-from copydesk.facts.text import STOPWORDS, Sentence, fold, singular
+from copydesk.facts.text import STOPWORDS, Sentence, fold, match_key, singular
 from copydesk.records import Figure
 
 # Hedge words before a number, and the qualifier they mean.
@@ -116,7 +116,7 @@ def _qualifier(prefix: str) -> tuple[str | None, str]:
     m = _QUALIFIER_BEFORE.search(prefix[-40:])
     if not m:
         return None, ""
-    return QUALIFIERS[m.group(1).lower()], prefix[-40:][m.start(1) :].strip()
+    return QUALIFIERS[match_key(m.group(1))], prefix[-40:][m.start(1) :].strip()
 
 
 def _counted_after(rest: str) -> tuple[str | None, int]:
@@ -193,7 +193,7 @@ def extract_figures(
             unit: str | None = None
             sign = _SIGN_BEFORE.search(prefix[-6:])  # a sign, a space, a newline at most
             if sign:
-                unit = CURRENCY_SIGNS[sign.group(1).lower()]
+                unit = CURRENCY_SIGNS[match_key(sign.group(1))]
             end = match.end()
             unit_match = _UNIT_AFTER.match(rest)
             if unit is None and unit_match:

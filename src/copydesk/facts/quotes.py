@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from copydesk.facts.names import Mention
-from copydesk.facts.text import Sentence, fold, paragraphs
+from copydesk.facts.text import Sentence, fold, match_key, paragraphs
 from copydesk.records import Quote
 
 OPENERS = '“"«„'
@@ -134,7 +134,9 @@ def _candidates(masked: str, base: int, mentions: Sequence[Mention]) -> list[_Ca
     taken = [(c.start, c.end) for c in out]
     for m in _PRONOUN.finditer(masked):
         if not any(a <= m.start() < b for a, b in taken):
-            out.append(_Candidate(m.start(), m.end(), "pronoun", PRONOUNS[m.group("p").lower()], m.group()))
+            out.append(
+                _Candidate(m.start(), m.end(), "pronoun", PRONOUNS[match_key(m.group("p"))], m.group())
+            )
     for m in _NOMINAL.finditer(masked):
         if not any(a <= m.start("noun") < b for a, b in taken):
             noun = m.group("noun").lower()

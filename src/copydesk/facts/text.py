@@ -145,6 +145,16 @@ def capitalised(text: str) -> tuple[str, ...]:
     return tuple(w for w in _TOKEN.findall(text) if w[:1].isupper())
 
 
+# The only characters that a case-blind regular expression matches to ASCII letters but that do not
+# lower-case to them: "İt" matches ``it`` and lower-cases to "i̇t", which no table of ASCII words has.
+_ASCII_LOOKALIKES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def match_key(matched: str) -> str:
+    """The lower-case key of text a case-blind pattern of ASCII words matched (see ``_ASCII_LOOKALIKES``)."""
+    return matched.translate(_ASCII_LOOKALIKES).lower()
+
+
 @lru_cache(maxsize=262144)
 def fold(text: str) -> str:
     """Lowercase, accents removed, curly apostrophes straightened, spaces collapsed (memoised: the same
