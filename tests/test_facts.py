@@ -211,7 +211,7 @@ def test_letters_that_match_ascii_words_case_blind_do_not_fail_an_article(lookal
     text = (
         "“We will open the port,” it said. "
         "More than 40 boats sailed on the second Tuesday, one week ago, with $ 2 million of grain. "
-        "Sixteen workers arrived yesterday."
+        "Sixteen workers arrived yesterday and leave on 3 April 2025 or the first of August."
     )
     bent = text.replace(letter, lookalike)
     sentences = split_sentences(bent)

@@ -56,7 +56,7 @@ _SMALL = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
 
 
 def _month(name: str) -> int:
-    return MONTHS[name.lower().rstrip(".")]
+    return MONTHS[match_key(name).rstrip(".")]
 
 
 def _year_for(month: int, ref: date | None, future: bool) -> int | None:
