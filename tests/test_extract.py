@@ -347,3 +347,18 @@ def test_a_failure_in_line_judgement_skips_the_page(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(extract_module, "judge_lines", broken)
     with pytest.raises(ExtractionError, match="line judgement failed: IndexError"):
         PageExtractor().extract(RawPage("ferry", "ferry.html", "html", FERRY.html))
+
+
+@pytest.mark.parametrize("depth", [300, 1500])
+def test_an_article_under_hundreds_of_unclosed_tags_is_extracted(depth: int) -> None:
+    """Careless templates leave tags unclosed and they pile up; past 255 nested elements libxml2's HTML
+    parser dropped the rest of the page, so a page of text gave "no article text found"."""
+    body = "".join(
+        f"<p>The harbour council met on day {k} to weigh the ferry timetable and the cost of repairs "
+        f"to the old pier, which has been closed since the spring storms.</p>"
+        for k in range(12)
+    )
+    unclosed = "<div><font>" * (depth // 2)
+    html = f"<html><head><title>Pier repairs</title></head><body>{unclosed}{body}</body></html>"
+    article = PageExtractor().extract(RawPage("deep", "deep.html", "html", html))
+    assert article.text.count("The harbour council met") == 12

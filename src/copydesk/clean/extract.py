@@ -73,6 +73,43 @@ class HtmlExtraction:
     links: PageLinks
 
 
+def parse_page(body: str) -> Any:
+    """The page parsed as trafilatura parses it (its repairs and checks), but without libxml2's nesting
+    limit: past 255 nested elements (the unclosed tags of a careless template pile up) the parser
+    silently drops the rest of the page, and a page full of text gave "no article text found".
+    ``huge_tree`` lifts the limit to 2,048 levels. ``None`` where the page is not HTML at all."""
+    from lxml.html import HTMLParser, fromstring
+    from trafilatura.utils import is_dubious_html, repair_faulty_html
+
+    parser = HTMLParser(
+        collect_ids=False,
+        default_doctype=False,
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=True,
+    )
+    beginning = body[:50].lower()
+    text = repair_faulty_html(body, beginning)
+
+    def from_bytes() -> Any:
+        try:
+            return fromstring(text.encode("utf8", "surrogatepass"), parser=parser)
+        except Exception:  # lxml raises many types on hostile markup; as trafilatura, no tree
+            return None
+
+    try:
+        tree = fromstring(text, parser=parser)
+    except ValueError:  # a string that declares an encoding
+        tree = from_bytes()
+    else:
+        if tree is None or len(tree) < 1:
+            tree = from_bytes()
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None
+    return tree
+
+
 def _trafilatura(page: RawPage, options: ExtractionOptions, *, precision: bool, tree: Any = None) -> Any:
     import trafilatura
 
@@ -101,12 +138,10 @@ def _visible_chars(lines: list[ExtractedLine]) -> int:
 
 def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
     """Run trafilatura (precision mode, then default mode when that found too little)."""
-    from trafilatura.utils import load_html
-
     # One parse serves the link reading and the first trafilatura pass (which may change the tree,
     # so the retry below parses the page again).
     try:
-        tree = load_html(page.body)
+        tree = parse_page(page.body)
         if tree is None:
             raise ExtractionError(page.origin, "the page could not be parsed as HTML")
         links = read_page_links(tree, options.line_rules) if options.judge_lines else PageLinks()
@@ -119,7 +154,7 @@ def extract_html(page: RawPage, options: ExtractionOptions) -> HtmlExtraction:
     lines = _lines(doc, links.anchors)
     mode = "precision" if options.favor_precision else "default"
     if options.favor_precision and _visible_chars(lines) < options.retry_below_chars:
-        retry = _trafilatura(page, options, precision=False)
+        retry = _trafilatura(page, options, precision=False, tree=parse_page(page.body))
         retry_lines = _lines(retry, links.anchors)
         if _visible_chars(retry_lines) > _visible_chars(lines):
             doc, lines, mode = retry, retry_lines, "default"
