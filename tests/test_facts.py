@@ -225,3 +225,11 @@ def test_letters_that_match_ascii_words_case_blind_do_not_fail_an_article(lookal
 def test_a_date_past_the_calendars_ends_is_left_unplaced(text: str) -> None:
     """Found by fuzzing: the date arithmetic overflowed and failed the article's whole extraction."""
     assert all(when is None for _, when in dates(f"The dispute began {text}, officials said."))
+
+
+def test_a_count_with_digit_groups_or_a_decimal_before_ago_is_read_whole() -> None:
+    """ "1,000 years ago" was read as "000 years ago" (today) and "1.5 years ago" as "5 years ago"."""
+    assert dates("The castle was built 1,000 years ago.") == [("1,000 years ago", "1025-11-10")]
+    assert dates("The quay opened 2,500 days ago.") == [("2,500 days ago", "2018-05-08")]
+    assert dates("The ferry stopped some 1.5 years ago.") == []
+    assert dates("The ferry stopped 25 days ago.") == [("25 days ago", "2025-02-15")]

@@ -67,7 +67,7 @@ def _best_matches(keys: list[Key], key_of: Array, article_of: Array, n_articles:
     lengths = np.array([length for _, _, length in keys])
     order = np.lexsort((np.arange(len(key_of)), article_of))  # bundles by source, then first to last
     starts = np.searchsorted(article_of[order], np.arange(n_articles))
-    best = np.full((len(keys), n_articles), -1, dtype=np.int64)
+    best = np.full((len(keys), n_articles), -1, dtype=np.int32)  # keys x sources: kept small
     for r0 in range(0, len(keys), _ROW_CHUNK):
         r = slice(r0, min(r0 + _ROW_CHUNK, len(keys)))
         values = _score_rows(rows, sizes, speakers, lengths, r)[:, key_of[order]]
@@ -95,9 +95,10 @@ def _links(
     node = np.empty(len(direct), dtype=np.int64)
     joined: list[tuple[int, int]] = []
     first_unit: list[int] = []
+    alike_key = [score(key, key) > 0 for key in distinct]
     for pos, (k, a) in enumerate(zip(unit_key.tolist(), unit_article.tolist(), strict=True)):
         nth = seen[k, a] = seen.get((k, a), -1) + 1
-        alike = score(distinct[k], distinct[k]) > 0
+        alike = alike_key[k]
         slot = node_of.setdefault((k, -1 if alike else a, nth if alike else pos), len(first_unit))
         if slot == len(first_unit):
             first_unit.append(direct[pos])
@@ -106,8 +107,10 @@ def _links(
         node[pos] = slot
     best = _best_matches(distinct, unit_key, unit_article, len(article_ids))  # positions in ``direct``
     found: list[Array] = []
+    by_key = np.argsort(unit_key, kind="stable")
+    bounds = np.searchsorted(unit_key[by_key], np.arange(len(distinct) + 1))
     for k in range(len(distinct)):
-        mine = np.flatnonzero(unit_key == k)  # bundles with this key
+        mine = by_key[bounds[k] : bounds[k + 1]]  # bundles with this key, first to last
         sources = np.flatnonzero(best[k] >= 0)
         other = best[k][sources]  # their best match in each source
         back = best[unit_key[other][None, :], unit_article[mine][:, None]]  # its best in my source

@@ -43,7 +43,8 @@ DATE = re.compile(
     rf"(?P<m4>{_MONTH})(?:\s+(?P<y4>\d{{4}}))?(?![\w]))"
     rf"|(?P<wday>\b(?:(?P<wrel>last|next|this|on|this past)\s+)?(?P<w>{_WEEKDAY})(?:’s|'s)?\b)"
     r"|(?P<rel>\b(?P<rrel>last|next|this|this past|the past|earlier this|later this)\s+(?P<runit>week|month|year)\b)"  # noqa: E501
-    r"|(?P<ago>\b(?P<an>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<aunit>day|week|month|year)s?\s+ago\b)"
+    r"|(?P<ago>(?<![\d,.])\b(?P<an>\d{1,3}(?:,\d{3})+|\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"\s+(?P<aunit>day|week|month|year)s?\s+ago\b)"
     r"|(?P<word>\b(?P<wd>today|yesterday|tomorrow)\b)"
     r"|(?P<year>\b(?P<yrel>in|since|until|by|of|from|before|after|year|early|late|mid)[\s-]+(?:(?:at least|the end of|the start of)\s+)?(?P<y5>(?:19|20)\d\d)(?![\w-]))"  # noqa: E501
     r")",
@@ -137,7 +138,8 @@ def _resolve(m: re.Match[str], ref: date | None, future: bool) -> str | None:
         monday = ref - timedelta(days=ref.weekday()) + timedelta(weeks=step)
         return f"{monday.isoformat()}/{(monday + timedelta(days=6)).isoformat()}"
     if g["ago"]:
-        n = int(g["an"]) if g["an"].isdigit() else _SMALL[match_key(g["an"])]
+        count = g["an"].replace(",", "")  # "1,000 years ago": the whole number, not "000"
+        n = int(count) if count.isdigit() else _SMALL[match_key(count)]
         return (ref - timedelta(days=n * UNIT_DAYS[match_key(g["aunit"])])).isoformat()
     if g["word"]:
         shift = {"today": 0, "yesterday": -1, "tomorrow": 1}[match_key(g["wd"])]
