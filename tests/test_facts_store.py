@@ -266,3 +266,36 @@ def test_a_dead_helper_s_batches_are_finished_here(store: Database, monkeypatch:
     assert report.changed == 2 and any("helper process died" in note for note in report.notes)
     for story_id in ("s1", "s2"):
         assert fact_store.get_story_facts(serial, story_id) == fact_store.get_story_facts(store, story_id)
+
+
+def test_a_copy_is_read_once_and_gets_the_facts_reading_it_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Articles with one text and one reference date are read once: the copies' facts (ids moved to
+    theirs) are what reading each gives; a copy of another date is read again (its "Tuesday" differs)."""
+    from dataclasses import replace
+
+    from copydesk.align.story import StoryArticle
+    from copydesk.facts import stage as facts_stage
+    from copydesk.facts.extract import article_facts
+
+    text = TEXTS["b"] + " On Monday 40 more boats were counted."
+    first = replace(article("b"), id="b1", text=text)
+    copy = replace(first, id="b2")
+    later = replace(first, id="b3", published=datetime(2025, 4, 2))
+    members = [StoryArticle(a, "exact-copy", "f") for a in (first, copy, later)]
+    named = dict(
+        zip(("b1", "b2", "b3"), FactExtractor(nlp=FakeNLP(NAMES)).names([first, copy, later]), strict=True)
+    )
+    reads: list[str] = []
+
+    def counted(a: Article, *rest: object) -> object:
+        reads.append(a.id)
+        return article_facts(a, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(facts_stage, "article_facts", counted)
+    [story], notes = facts_stage.finish_stories([("s", members, None)], named)
+    assert reads == ["b1", "b3"] and not notes
+    alone = {a.id: article_facts(a, named[a.id], None) for a in (first, copy, later)}
+    assert [f for f in story.figures if f.article_id == "b2"] == alone["b2"].figures
+    aligned = [replace(q, speaker=None) for q in story.quotes if q.article_id == "b2"]
+    assert aligned == [replace(q, speaker=None) for q in alone["b2"].quotes]  # speakers merged by the story
+    assert {f.when for f in alone["b3"].figures} != {f.when for f in alone["b1"].figures}

@@ -24,7 +24,15 @@ from typing import ClassVar
 
 from copydesk.align.story import StoryArticle, StoryFacts, align_story
 from copydesk.errors import CopydeskError, MissingExtraError
-from copydesk.facts.extract import ArticleFacts, FactExtractor, Named, article_facts, named_from_spans
+from copydesk.facts.extract import (
+    ArticleFacts,
+    FactExtractor,
+    Named,
+    article_facts,
+    facts_of_copy,
+    named_from_spans,
+    reference_date,
+)
 from copydesk.facts.names import Span
 from copydesk.pipeline import CorpusStage, CorpusStageReport
 from copydesk.records import Article, Story
@@ -111,10 +119,16 @@ def finish_stories(jobs: Sequence[Job], named: dict[str, Named]) -> Result:
     notes: list[str] = []
     facts: dict[str, ArticleFacts] = {}
     failed: set[str] = set()
+    read: dict[tuple[str, date | None], str] = {}  # text and reference date -> the article read for them
     for _, members, when in jobs:
         for m in members:
             article = m.article
             if article.id in facts or article.id in failed or article.id not in named:
+                continue
+            key = (article.text, reference_date(article, when))
+            first = read.setdefault(key, article.id)
+            if first != article.id and first in facts and named[first].spans == named[article.id].spans:
+                facts[article.id] = facts_of_copy(facts[first], article.id)  # a copy: read once
                 continue
             try:
                 facts[article.id] = article_facts(article, named[article.id], when)
