@@ -19,6 +19,7 @@ from copydesk.clean.html_lines import (
     LineRules,
     PageLinks,
     judge_lines,
+    parse_page,
     read_page_links,
     with_link_shares,
 )
@@ -71,43 +72,6 @@ class HtmlExtraction:
     fields: dict[str, Any]
     mode: str
     links: PageLinks
-
-
-def parse_page(body: str) -> Any:
-    """The page parsed as trafilatura parses it (its repairs and checks), but without libxml2's nesting
-    limit: past 255 nested elements (the unclosed tags of a careless template pile up) the parser
-    silently drops the rest of the page, and a page full of text gave "no article text found".
-    ``huge_tree`` lifts the limit to 2,048 levels. ``None`` where the page is not HTML at all."""
-    from lxml.html import HTMLParser, fromstring
-    from trafilatura.utils import is_dubious_html, repair_faulty_html
-
-    parser = HTMLParser(
-        collect_ids=False,
-        default_doctype=False,
-        encoding="utf-8",
-        remove_comments=True,
-        remove_pis=True,
-        huge_tree=True,
-    )
-    beginning = body[:50].lower()
-    text = repair_faulty_html(body, beginning)
-
-    def from_bytes() -> Any:
-        try:
-            return fromstring(text.encode("utf8", "surrogatepass"), parser=parser)
-        except Exception:  # lxml raises many types on hostile markup; as trafilatura, no tree
-            return None
-
-    try:
-        tree = fromstring(text, parser=parser)
-    except ValueError:  # a string that declares an encoding
-        tree = from_bytes()
-    else:
-        if tree is None or len(tree) < 1:
-            tree = from_bytes()
-    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
-        return None
-    return tree
 
 
 def _trafilatura(page: RawPage, options: ExtractionOptions, *, precision: bool, tree: Any = None) -> Any:
