@@ -365,3 +365,23 @@ def test_later_members_candidate_checks_skipped_only_where_call_finds_nothing(
     assert copy_families(members, judge, compared=6) == screened
     judge.forget()
     assert {m.relation for m in screened} >= {"exact-copy", "independent"}
+
+
+def test_a_judge_keeps_few_shingle_sets_and_calls_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shingle sets a judge keeps are bounded (a story of 10,000 reprints held 1 GB of them):
+    a story's families come out the same with two kept as with all."""
+    import copydesk.stories.families as families
+
+    corpus = generate_corpus(40, seed=8, reports=(2, 2), copies=(1, 3))
+    hasher = MinHasher()
+    members = [
+        MemberText(a.source_id, a.text, a.title, a.published, a.credits, normalised_hash(a.text), sig)
+        for a, sig in zip(corpus, hasher.signatures([a.text for a in corpus]), strict=True)
+    ]
+    lexicon = Lexicon.load()
+    every = copy_families(members, FamilyJudge(lexicon.zipf, MinHashConfig()))
+    monkeypatch.setattr(families, "SHINGLE_SETS_KEPT", 2)
+    judge = FamilyJudge(lexicon.zipf, MinHashConfig())
+    assert copy_families(members, judge) == every
+    assert len(judge._shingles) == 2
+    assert sum(m.relation in ("exact-copy", "near-copy") for m in every) > 10

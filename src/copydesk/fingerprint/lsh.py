@@ -76,9 +76,18 @@ class LshIndex:
             found[query].add(owner)
         return found
 
-    def query_pairs(self, signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def query_pairs(
+        self, signatures: np.ndarray, per_key: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``query_many`` as two arrays: (row of ``signatures``, owner) pairs, each pair once, in
-        order of row and then owner."""
+        order of row and then owner.
+
+        ``per_key``: at most that many owners of any one band key, the earliest indexed. A key
+        shared by thousands of documents (a wire story reprinted by every site, or a sentence
+        common to a whole corpus) otherwise pairs every query with all of them: quadratic in the
+        key's size, and 12 GB in one step for a chunk of 2,000 against 8,000 reprints. The
+        pairs are made a slice of rows at a time, at most ``_EXPANDED_AT_ONCE`` before duplicates
+        across bands are dropped."""
         self._merge()
         nothing = np.zeros(0, dtype=np.int64)
         if len(signatures) == 0 or len(self._keys) == 0:
@@ -93,17 +102,21 @@ class LshIndex:
         hi = np.empty(len(flat), dtype=np.intp)
         lo[order] = np.searchsorted(self._keys, ordered, side="left")
         hi[order] = np.searchsorted(self._keys, ordered, side="right")
-        filled = np.repeat(~(signatures == EMPTY_SLOT).all(axis=1), bands)  # empty: no match
-        hits = np.flatnonzero((hi > lo) & filled)
-        if len(hits) == 0:
+        sizes = hi - lo if per_key is None else np.minimum(hi - lo, per_key)
+        sizes[np.repeat((signatures == EMPTY_SLOT).all(axis=1), bands)] = 0  # empty: no match
+        per_row = np.cumsum(sizes.reshape(-1, bands).sum(axis=1))
+        if len(per_row) == 0 or per_row[-1] == 0:
             return nothing, nothing
-        sizes = (hi - lo)[hits]
-        ends = np.cumsum(sizes)
-        at = np.repeat(lo[hits] - (ends - sizes), sizes) + np.arange(int(ends[-1]))
-        owners = self._owners[at]
-        span = int(owners.max()) + 1
-        pairs = sorted_unique(np.repeat(hits // bands, sizes) * span + owners)
-        return pairs // span, pairs % span
+        if per_row[-1] <= _EXPANDED_AT_ONCE:
+            return _owner_pairs(self._owners, lo, sizes, bands, 0)
+        found, start = [], 0
+        while start < len(per_row):
+            before = per_row[start - 1] if start else 0
+            stop = max(start + 1, int(np.searchsorted(per_row, before + _EXPANDED_AT_ONCE, side="right")))
+            part = slice(start * bands, stop * bands)
+            found.append(_owner_pairs(self._owners, lo[part], sizes[part], bands, start))
+            start = stop
+        return np.concatenate([q for q, _ in found]), np.concatenate([o for _, o in found])
 
     def candidate_pairs(self) -> set[tuple[int, int]]:
         """Every pair of owners that shares a band key (for a batch run over the whole index)."""
@@ -118,6 +131,29 @@ class LshIndex:
             group = sorted(set(self._owners[a:b].tolist()))
             pairs.update((x, y) for i, x in enumerate(group) for y in group[i + 1 :])
         return pairs
+
+
+# Query-owner pairs expanded at once by ``LshIndex.query_pairs`` before duplicates are dropped
+# (8 bytes each in a few arrays).
+_EXPANDED_AT_ONCE = 1 << 22
+
+
+def _owner_pairs(
+    owners: np.ndarray, lo: np.ndarray, sizes: np.ndarray, bands: int, first_row: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (row, owner) pairs of the band look-ups ``lo`` / ``sizes`` (``bands`` a row,
+    rows numbered from ``first_row``): each hit's first ``size`` owners from ``lo``."""
+    hits = np.flatnonzero(sizes)
+    if len(hits) == 0:
+        nothing = np.zeros(0, dtype=np.int64)
+        return nothing, nothing
+    counts = sizes[hits]
+    ends = np.cumsum(counts)
+    at = np.repeat(lo[hits] - (ends - counts), counts) + np.arange(int(ends[-1]))
+    found = owners[at]
+    span = int(found.max()) + 1
+    pairs = sorted_unique(np.repeat(hits // bands, counts) * span + found)
+    return pairs // span + first_row, pairs % span
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,8 @@ from copydesk.stories.sentence_align import (
 
 # Every pair among a story's first this-many members is judged; later members only for copies.
 COMPARED_MEMBERS = 200
+# Shingle sets a judge keeps, the most recently used (more than the members compared pair by pair).
+SHINGLE_SETS_KEPT = 2 * COMPARED_MEMBERS
 # A later member is verified against the members its signature estimates closest, at most this many.
 COPY_CANDIDATES = 3
 # Texts whose lengths differ more than this (the shorter over the longer) are checked for a copy
@@ -131,10 +133,16 @@ class FamilyJudge:
         return found
 
     def _shingles_of(self, member: MemberText) -> set[tuple[str, ...]]:
+        """The member's shingle set, the last ``SHINGLE_SETS_KEPT`` used kept: a big story's later
+        members are each checked against a few others once, and kept all (~60 kB each) a story
+        of 10,000 reprints held 1 GB of them."""
         key = (member.article_id, member.norm_hash)
-        found = self._shingles.get(key)
+        found = self._shingles.pop(key, None)
         if found is None:
-            found = self._shingles[key] = shingle_set(member.text, self.minhash.shingle)
+            found = shingle_set(member.text, self.minhash.shingle)
+            if len(self._shingles) >= SHINGLE_SETS_KEPT:
+                del self._shingles[next(iter(self._shingles))]  # the least recently used
+        self._shingles[key] = found
         return found
 
     def pair_screen(self, members: Sequence[MemberText], estimates: np.ndarray) -> bytes | None:
