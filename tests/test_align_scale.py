@@ -295,6 +295,22 @@ def wire_facts(article: Article, rng: random.Random) -> ArticleFacts:
     return ArticleFacts(article.id, sentences, [], figures, quotes)
 
 
+@SETTINGS
+@given(quote_sets(copies=True))
+def test_quote_links_made_a_few_cells_at_a_time_are_the_same(quotes: list[Quote]) -> None:
+    """The mutual-match test of a key against its sources' columns, made a row at a time (as a key of
+    millions of cells is), links the same bundles."""
+    import copydesk.align.quotes as quote_grouping
+
+    whole = group_quotes("s", quotes, lambda n: n)
+    old = quote_grouping._CELLS_AT_ONCE
+    try:
+        quote_grouping._CELLS_AT_ONCE = 1
+        assert group_quotes("s", quotes, lambda n: n) == whole
+    finally:
+        quote_grouping._CELLS_AT_ONCE = old
+
+
 @pytest.mark.timeout(120)
 def test_a_story_of_thousands_of_sources_is_aligned() -> None:
     """3,000 reprints (the reference took over five minutes on 1,500): every copy's figures agree with

@@ -27,6 +27,7 @@ QUOTE_SAME_SPEAKER = 0.3  # containment of quote words for one speaker's quotes 
 QUOTE_ANY_SPEAKER = 0.6  # ... for close quotes whose speakers were resolved differently
 QUOTE_MIN_WORDS = 3  # content words two quotes need for a match without a shared speaker
 _ROW_CHUNK = 512  # bundles whose scores against all others are held at once
+_CELLS_AT_ONCE = 1 << 22  # bundle x source-column cells of the mutual-match test held at once
 
 Array = np.ndarray[Any, Any]
 Key = tuple[frozenset[str], str | None, int]  # what a bundle's score reads: its words, speaker, length
@@ -113,15 +114,25 @@ def _links(
         mine = by_key[bounds[k] : bounds[k + 1]]  # bundles with this key, first to last
         sources = np.flatnonzero(best[k] >= 0)
         other = best[k][sources]  # their best match in each source
-        back = best[unit_key[other][None, :], unit_article[mine][:, None]]  # its best in my source
-        mutual = (
-            (back == mine[:, None])
-            & (mine[:, None] < other[None, :])
-            & (unit_article[mine][:, None] != sources[None, :])
+        # Sources whose best match has one key and one node are one column: a mutual match is
+        # "my source's best for that key is me", the same for all of them, and it links the same
+        # two nodes (a wire quote copied by 10,000 sources: one column, not 10,000). Every mutual
+        # pair is found from both ends, so the order of the two needs no check here.
+        _, first, count = np.unique(
+            unit_key[other] * len(first_unit) + node[other], return_index=True, return_counts=True
         )
-        a, b = np.nonzero(mutual)
-        na, nb = node[mine[a]], node[other[b]]
-        found.append(np.minimum(na, nb) * len(first_unit) + np.maximum(na, nb))
+        column_key, column_node = unit_key[other[first]], node[other[first]]
+        only_source = np.where(count == 1, sources[first], -1)  # a column of one source: not mine
+        step = max(1, _CELLS_AT_ONCE // max(1, len(first)))
+        for lo in range(0, len(mine), step):
+            rows = mine[lo : lo + step]
+            my_source = unit_article[rows][:, None]
+            mutual = (best[column_key[None, :], my_source] == rows[:, None]) & (
+                only_source[None, :] != my_source
+            )
+            a, b = np.nonzero(mutual)
+            na, nb = node[rows[a]], column_node[b]
+            found.append(np.unique(np.minimum(na, nb) * len(first_unit) + np.maximum(na, nb)))
     pairs = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
     links = []
     for na, nb in zip((pairs // len(first_unit)).tolist(), (pairs % len(first_unit)).tolist(), strict=True):

@@ -103,7 +103,8 @@ class _Node:
     key: str
     surfaces: Counter[str] = field(default_factory=Counter)
     labels: Counter[str] = field(default_factory=Counter)
-    articles: list[str] = field(default_factory=list)
+    articles: dict[str, None] = field(default_factory=dict)  # in order of first mention (a set: a
+    # name of a wire story is mentioned by thousands of sources, a list's look-ups were quadratic)
     roles: set[tuple[str, ...]] = field(default_factory=set)
     titles: Counter[str] = field(default_factory=Counter)
     sentences: set[tuple[str, int]] = field(default_factory=set)
@@ -305,8 +306,7 @@ def merge_entities(
         node = nodes.setdefault(key, _Node(key))
         node.surfaces[m.text] += 1
         node.labels[m.label] += 1
-        if article_id not in node.articles:
-            node.articles.append(article_id)
+        node.articles[article_id] = None
         node.roles |= _role_keys(m)
         node.sentences.add((article_id, m.sentence))
         if m.title:
@@ -364,12 +364,12 @@ def _entity(story_id: str, index: int, members: list[_Node]) -> Entity:
     labels: Counter[str] = Counter()
     surfaces: Counter[str] = Counter()
     titles: Counter[str] = Counter()
-    articles: list[str] = []
+    articles: dict[str, None] = {}
     for node in members:
         labels.update(node.labels)
         surfaces.update(node.surfaces)
         titles.update(node.titles)
-        articles.extend(a for a in node.articles if a not in articles)
+        articles.update(node.articles)
     label: EntityLabel = "person" if labels["person"] and titles else labels.most_common(1)[0][0]  # type: ignore[assignment]
     plain = [s for s in surfaces if s[:1].isupper() and not re.match(r"(?:Mr|Mrs|Ms|Dr)\.? ", s)]
     pool = plain or list(surfaces)
