@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -322,3 +323,35 @@ def test_a_story_of_thousands_of_sources_is_aligned() -> None:
     quote = story.group(story.quote_groups["w0/q0"])
     assert len(quote.members) == 3000
     assert len(story.rewrites) == 2000 and all(r.similarity > 0.5 for r in story.rewrites)
+
+
+def test_the_rewrite_shortlist_leaves_out_the_stems_all_share_past_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past ``SHORTLIST_WORK`` the stems most of the story shares are left out of the whole-article
+    overlaps, the costliest first and no more than needed; below it, nothing changes. Every rewrite
+    is still aligned with a sibling."""
+    from copydesk.align import story as story_alignment
+    from copydesk.align.sentences import SentenceIncidence
+
+    members, facts = wire_story(60)
+    articles = SentenceIncidence(
+        [frozenset({"port", "ada", f"own{k}"}) for k in range(50)] + [frozenset({"port"})]
+    )
+    todo = list(range(0, 51, 2))
+    assert story_alignment._within_work(articles, todo) is articles
+    work = lambda rows: int(  # noqa: E731 - the bound's own measure
+        (
+            np.bincount(rows.indices, minlength=rows.shape[1])
+            * np.bincount(rows[todo].indices, minlength=rows.shape[1])
+        ).sum()
+    )
+    monkeypatch.setattr(story_alignment, "SHORTLIST_WORK", work(articles.rows) - 1)
+    trimmed = story_alignment._within_work(articles, todo)
+    assert trimmed.rows.shape[1] == articles.rows.shape[1] - 1  # "port", in all 51, alone left out
+    assert work(trimmed.rows) <= story_alignment.SHORTLIST_WORK
+    monkeypatch.setattr(story_alignment, "SHORTLIST_WORK", 0)
+    assert work(story_alignment._within_work(articles, todo).rows) == 0  # what costs nothing stays
+    story = align_story("s", members, facts)
+    rewrites = {r.article_id: r for r in story.rewrites}
+    assert len(rewrites) == 40 and all(r.similarity > 0.5 for r in rewrites.values())

@@ -346,3 +346,87 @@ def test_a_large_group_shows_each_value_once_with_its_sources_counted() -> None:
     assert html.count("<tr>") == 1 + 2 + 1  # the head, a row per value, the agreeing group's one row
     assert "and 23 more" in html and "40 sources" not in html
     assert "30 sources" in html and "and 18 more" in html and html.count("a039.example") == 1
+
+
+def test_timeline_folds_the_latest_sites_into_one_lane() -> None:
+    """A wire story run by thousands of sites: the first sites to report get a lane each, the rest
+    share the last one, one mark for the articles of a relation at one point of it."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    items = [(f"a{k}", f"site{k}.example", "exact-copy", start + timedelta(minutes=k)) for k in range(3000)]
+    items += [("late", "site0.example", "near-copy", start + timedelta(minutes=2999))]  # a shown site, late
+    timeline = render.coverage_timeline(items, max_lanes=5)
+    assert timeline is not None
+    assert [site for _, site in timeline.lanes] == [f"site{k}.example" for k in range(4)] + [
+        "2,996 other sites"
+    ]
+    pooled = [m for m in timeline.marks if m.y == timeline.lanes[-1][0]]
+    assert len(pooled) < 1000 and {m.article_id for m in pooled} <= {f"a{k}" for k in range(4, 3000)}
+    assert (
+        sum(
+            int(m.label.rpartition(" and ")[2].split()[0].replace(",", "")) + 1 if " and " in m.label else 1
+            for m in pooled
+        )
+        == 2996
+    )  # every pooled article counted once
+    assert {m.article_id for m in timeline.marks if m.y != timeline.lanes[-1][0]} == {
+        "a0",
+        "a1",
+        "a2",
+        "a3",
+        "late",
+    }
+    assert timeline.height == (24 + 5 * 28 + 16)
+
+
+def _large_story(settings: Settings, seeded: list[Article]) -> str:
+    """A story of 130 articles: one family of 70 (the original and 69 copies), 60 of one each."""
+    articles = [
+        make_article(
+            f"wire-{k}",
+            f"Report {k}: the harbour board of Kellwick met on Tuesday and voted {k} to {k + 3}.",
+            title=f"Harbour vote {k}",
+            site=f"paper{k}.example",
+            url=None,
+            published=f"2025-04-01T{8 + k // 60:02d}:{k % 60:02d}:00+00:00",
+        )
+        for k in range(130)
+    ]
+    with Database.open(settings.db) as db:
+        article_store.put_articles(db, articles)
+    story_id = seed_story(settings.db, seeded, story_id="story-harbour", members=articles)
+    with Database.open(settings.db) as db, db.atomic() as conn:
+        for k, a in enumerate(articles):
+            family, relation = (
+                ("wire", "original" if k == 0 else "exact-copy") if k < 70 else (f"own{k}", "independent")
+            )
+            conn.execute(
+                "UPDATE story_members SET copy_family = ?, relation = ? WHERE article_id = ?",
+                (family, relation, a.id),
+            )
+    return story_id
+
+
+def test_a_story_of_many_sources_shows_the_first_families_and_members(
+    settings: Settings, seeded: list[Article]
+) -> None:
+    """The story page lists the first 50 families and 20 members of each, with links to the rest, a
+    page at a time (a wire story run by 10,000 sites made a page of 12 MB)."""
+    story_id = _large_story(settings, seeded)
+    with TestClient(create_app(settings)) as client:
+        html = client.get(f"/stories/{story_id}").text
+        assert html.count('<div class="family">') == 50 and "<b>61</b>copy families" in html
+        assert html.count("<li>") - html.count('<li><a href="/stories/') >= 20 + 49
+        assert f'/stories/{story_id}/families?family=wire">50 more members of this family</a>' in html
+        assert f'/stories/{story_id}/families?offset=50">11 more copy families</a>' in html
+        rest = client.get(f"/stories/{story_id}/families?offset=50").text
+        assert (
+            rest.count('<div class="family">') == 11 and "61 copy families" in rest and "51–61 shown" in rest
+        )
+        first = client.get(f"/stories/{story_id}/families?family=wire").text
+        assert first.count("pill-rel-exact-copy") == 49 and "pill-rel-original" in first and "Next →" in first
+        last = client.get(f"/stories/{story_id}/families?family=wire&offset=50").text
+        assert last.count("pill-rel-exact-copy") == 20 and "← Previous" in last and "Next →" not in last
+        assert "more members of this family" not in last
+        assert client.get(f"/stories/{story_id}/families?family=nothing").status_code == 404
