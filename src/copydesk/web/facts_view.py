@@ -46,26 +46,35 @@ class GroupView:
     rows: list[FactRow]
     related: list[str]
     drift: list[str]
-    sources: int = 0  # rows before a large group's were merged
-
-    def __post_init__(self) -> None:
-        self.sources = self.sources or len(self.rows)
-        if len(self.rows) > LARGE_GROUP:
-            self.rows = _merged(self.rows)
+    sources: int  # the group's sources (a large group has fewer rows)
 
 
-def _merged(rows: list[FactRow]) -> list[FactRow]:
-    """One row per distinct value and detail (figures) or wording (quotes), in order of first use, its
-    other sources listed up to ``SOURCES_LISTED`` in all."""
-    merged: dict[tuple[str, str], FactRow] = {}
-    for row in rows:
-        first = merged.setdefault((row.text, row.detail), row)
-        if first is not row:
-            if len(first.others) < SOURCES_LISTED - 1:
-                first.others.append((row.article_id, row.site))
-            else:
-                first.more += 1
-    return list(merged.values())
+class _Rows:
+    """A group's rows as its members are read: a row a source, or, in a group of more than
+    ``LARGE_GROUP`` sources, a row per distinct value and detail (figures) or wording and speaker
+    (quotes) in order of first use, its other sources listed up to ``SOURCES_LISTED`` in all. The
+    rows of a large group are made for first uses only (a wire story's 10,000 sources)."""
+
+    def __init__(self, sources: int) -> None:
+        self.large = sources > LARGE_GROUP
+        self.rows: list[FactRow] = []
+        self._first: dict[tuple[str, str], FactRow] = {}
+
+    def another_source(self, text: str, detail: str, article_id: str, site: str) -> bool:
+        """Whether a row already says ``text`` with ``detail`` (this source then counted with it)."""
+        first = self._first.get((text, detail)) if self.large else None
+        if first is None:
+            return False
+        if len(first.others) < SOURCES_LISTED - 1:
+            first.others.append((article_id, site))
+        else:
+            first.more += 1
+        return True
+
+    def add(self, row: FactRow) -> None:
+        self.rows.append(row)
+        if self.large:
+            self._first[(row.text, row.detail)] = row
 
 
 @dataclass(slots=True)
@@ -90,27 +99,52 @@ def facts_view(facts: StoryFacts, sites: dict[str, str]) -> FactsView:
     quotes = {q.id: q for q in facts.quotes}
     figure_groups: list[GroupView] = []
     quote_groups: list[GroupView] = []
+    details: dict[tuple[str | None, ...], str] = {}  # a wire story's 370,000 figures have a few hundred
     for group in facts.groups:
         if group.kind == "figure":
-            rows = [
-                FactRow(f.article_id, sites.get(f.article_id, "?"), f.text, f.sentence, _figure_detail(f))
-                for f in (figures[m] for m in group.members if m in figures)
-            ]
+            present = [figures[m] for m in group.members if m in figures]
+            rows = _Rows(len(present))
+            for f in present:
+                parts = (f.qualifier, f.unit, f.counted, f.scope)
+                detail = details.get(parts)
+                if detail is None:
+                    detail = details[parts] = _figure_detail(f)
+                site = sites.get(f.article_id, "?")
+                if not rows.another_source(f.text, detail, f.article_id, site):
+                    rows.add(FactRow(f.article_id, site, f.text, f.sentence, detail))
             figure_groups.append(
-                GroupView(group.id, "figure", group.status, group.about, rows, group.related, group.drift)
+                GroupView(
+                    group.id,
+                    "figure",
+                    group.status,
+                    group.about,
+                    rows.rows,
+                    group.related,
+                    group.drift,
+                    len(present),
+                )
             )
         else:
             members = [quotes[m] for m in group.members if m in quotes]
-            rows = []
+            rows = _Rows(len(members))
             first = members[0].text if members else ""
             for k, q in enumerate(members):
-                runs = [(q.text, False)] if k == 0 else word_diff(first, q.text)[1]
                 speaker = q.speaker or q.speaker_text or ""
-                rows.append(
-                    FactRow(q.article_id, sites.get(q.article_id, "?"), q.text, q.sentence, speaker, runs)
-                )
+                site = sites.get(q.article_id, "?")
+                if not rows.another_source(q.text, speaker, q.article_id, site):
+                    runs = [(q.text, False)] if k == 0 else word_diff(first, q.text)[1]
+                    rows.add(FactRow(q.article_id, site, q.text, q.sentence, speaker, runs))
             quote_groups.append(
-                GroupView(group.id, "quote", group.status, group.about, rows, group.related, group.drift)
+                GroupView(
+                    group.id,
+                    "quote",
+                    group.status,
+                    group.about,
+                    rows.rows,
+                    group.related,
+                    group.drift,
+                    len(members),
+                )
             )
     figure_groups.sort(key=lambda g: (STATUS_ORDER.get(g.status, 9), -g.sources))
     quote_groups.sort(key=lambda g: (STATUS_ORDER.get(g.status, 9), -g.sources))
