@@ -332,3 +332,22 @@ def test_an_unexpected_error_is_a_plain_json_500(settings: Settings, monkeypatch
         assert _error(response)["message"] == "internal error: the server log has the details"
         page = client.get("/sources")
         assert page.status_code == 500 and "secret detail" not in page.text
+
+
+def test_facts_endpoints_page_through_a_storys_rows(
+    client: TestClient, settings: Settings, seeded: list[Article]
+) -> None:
+    """``limit`` and ``offset`` give a story's figures and quotes a page at a time (a wire story
+    reprinted 10,000 times has 370,000 figures), in the order of the whole list, with the total."""
+    story_id = seed_story(settings.db, seeded)
+    seed_facts(settings.db, seeded, story_id)
+    for kind in ("figures", "quotes"):
+        whole = client.get(f"/api/{kind}", params={"story_id": story_id}).json()
+        assert whole["total"] == len(whole[kind]) >= 2 and whole["limit"] is None
+        pages = [
+            client.get(f"/api/{kind}", params={"story_id": story_id, "limit": 1, "offset": k}).json()
+            for k in range(whole["total"] + 1)
+        ]
+        assert [row for p in pages for row in p[kind]] == whole[kind]
+        assert pages[-1][kind] == [] and all(p["total"] == whole["total"] for p in pages)
+        assert client.get(f"/api/{kind}", params={"story_id": story_id, "limit": 0}).status_code == 422

@@ -307,14 +307,32 @@ def get_facts(settings: Settings, story_id: str) -> Any:
     from copydesk.store import facts as fact_store
 
     with open_store(settings, readonly=True) as db:
-        if not db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fact_stories'"):
-            raise NotFoundError(f"no facts for story {story_id!r}: 'copydesk run' computes them")
-        if _has_stories(db):
-            # A merged-away id leads to the story that absorbed it; an id the stories stage does not
-            # know may still have facts (built from stories given by another source).
-            with contextlib.suppress(NotFoundError):
-                story_id = story_store.get_story(db, story_id).id
-        return fact_store.get_story_facts(db, story_id)
+        return fact_store.get_story_facts(db, _facts_story_id(db, story_id))
+
+
+def get_fact_rows(
+    settings: Settings, story_id: str, kind: str, limit: int | None = None, offset: int = 0
+) -> tuple[str, int, list[dict[str, Any]]]:
+    """A story's figures or quotes (``kind``) as the API lists them, a page at a time: the story's
+    id, how many there are, and the page's rows."""
+    from copydesk.store import facts as fact_store
+
+    with open_store(settings, readonly=True) as db:
+        story_id = _facts_story_id(db, story_id)
+        total, rows = fact_store.fact_rows_page(db, story_id, kind, limit, offset)
+        return story_id, total, rows
+
+
+def _facts_story_id(db: Database, story_id: str) -> str:
+    """The story whose facts ``story_id`` names: a merged-away id leads to the story that absorbed it;
+    an id the stories stage does not know may still have facts (built from stories given by another
+    source)."""
+    if not db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fact_stories'"):
+        raise NotFoundError(f"no facts for story {story_id!r}: 'copydesk run' computes them")
+    if _has_stories(db):
+        with contextlib.suppress(NotFoundError):
+            story_id = story_store.get_story(db, story_id).id
+    return story_id
 
 
 def build_facts(settings: Settings) -> list[Any]:

@@ -12,7 +12,7 @@ from copydesk.align.sentences import RewriteAlignment, SentencePair
 from copydesk.align.story import StoryFacts
 from copydesk.errors import NotFoundError
 from copydesk.records import Entity, FactGroup, Figure, Quote
-from copydesk.store.db import Database
+from copydesk.store.db import Database, in_chunks
 
 
 def members_key(members: Sequence[tuple[str, str | None]]) -> str:
@@ -296,3 +296,79 @@ def iter_entity_rows(db: Database) -> Iterator[dict[str, Any]]:
             "roles": json.loads(r["roles"]),
             "mentions": r["mentions"],
         }
+
+
+def fact_rows_page(
+    db: Database, story_id: str, kind: str, limit: int | None = None, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """A story's figures (``kind`` "figure") or quotes ("quote") as the API lists them, in the order
+    stored, ``offset`` on, at most ``limit`` (all where None), and how many there are in all.
+
+    Read a page at a time from the rows themselves: a wire story reprinted 10,000 times has 370,000
+    figures, which the whole story's facts took 6 s to read (and its response 100 MB to send); its
+    rows lie in one run of row ids, so a page costs a short scan, not a sort."""
+    table = {"figure": "fact_figures", "quote": "fact_quotes"}[kind]
+    if not db.query("SELECT 1 FROM fact_stories WHERE story_id = ?", (story_id,)):
+        raise NotFoundError(
+            f"no facts for story {story_id!r}; 'copydesk run' computes them ('copydesk stories' lists ids)"
+        )
+    total, first, last = db.query(
+        f"SELECT COUNT(*), MIN(rowid), MAX(rowid) FROM {table} WHERE story_id = ?", (story_id,)
+    )[0]
+    rows = db.query(
+        f"SELECT * FROM {table} WHERE rowid BETWEEN ? AND ? AND +story_id = ?"  # +: by row id, no sort
+        " ORDER BY rowid LIMIT ? OFFSET ?",
+        (first or 0, last or 0, story_id, -1 if limit is None else limit, offset),
+    )
+    groups: dict[str, Any] = {}
+    for chunk, marks in in_chunks(sorted({r["group_id"] for r in rows})):
+        for g in db.query(
+            f"SELECT group_id, status, drift FROM fact_groups WHERE story_id = ? AND group_id IN ({marks})",
+            (story_id, *chunk),
+        ):
+            groups[g["group_id"]] = g
+    sources: dict[str, str] = {}
+    for chunk, marks in in_chunks(sorted({r["article_id"] for r in rows})):
+        sources.update(
+            (r[0], r[1]) for r in db.query(f"SELECT id, source_id FROM articles WHERE id IN ({marks})", chunk)
+        )
+    build = _figure_api_row if kind == "figure" else _quote_api_row
+    return int(total), [build(r, sources, groups.get(r["group_id"])) for r in rows]
+
+
+def _figure_api_row(r: Any, sources: dict[str, str], group: Any) -> dict[str, Any]:
+    return {
+        "story_id": r["story_id"],
+        "figure_id": r["figure_id"],
+        "article_id": r["article_id"],
+        "source_id": sources.get(r["article_id"]),
+        "kind": r["kind"],
+        "text": r["text"],
+        "value": r["value"],
+        "when": r["time_value"],
+        "qualifier": r["qualifier"],
+        "unit": r["unit"],
+        "counted": r["counted"],
+        "scope": r["scope"],
+        "sentence": r["sentence"],
+        "group_id": r["group_id"],
+        "status": group["status"] if group is not None else None,
+    }
+
+
+def _quote_api_row(r: Any, sources: dict[str, str], group: Any) -> dict[str, Any]:
+    return {
+        "story_id": r["story_id"],
+        "quote_id": r["quote_id"],
+        "article_id": r["article_id"],
+        "source_id": sources.get(r["article_id"]),
+        "kind": r["kind"],
+        "speaker": r["speaker"],
+        "speaker_text": r["speaker_text"],
+        "cue": r["cue"],
+        "text": r["text"],
+        "sentence": r["sentence"],
+        "group_id": r["group_id"],
+        "group_status": group["status"] if group is not None else None,
+        "drift": json.loads(group["drift"]) if group is not None else [],
+    }

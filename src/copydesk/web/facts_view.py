@@ -163,54 +163,6 @@ def facts_view(facts: StoryFacts, sites: dict[str, str]) -> FactsView:
     return FactsView(figure_groups, quote_groups, names)
 
 
-def figure_rows(facts: StoryFacts, source_ids: dict[str, str]) -> list[dict[str, Any]]:
-    """The figures of one story for the API, each with its group's status."""
-    status = {g.id: g.status for g in facts.groups}
-    return [
-        {
-            "story_id": facts.story_id,
-            "figure_id": f.id,
-            "article_id": f.article_id,
-            "source_id": source_ids.get(f.article_id),
-            "kind": f.kind,
-            "text": f.text,
-            "value": f.value,
-            "when": f.when,
-            "qualifier": f.qualifier,
-            "unit": f.unit,
-            "counted": f.counted,
-            "scope": f.scope,
-            "sentence": f.sentence,
-            "group_id": facts.figure_groups.get(f.id),
-            "status": status.get(facts.figure_groups.get(f.id, "")),
-        }
-        for f in facts.figures
-    ]
-
-
-def quote_rows(facts: StoryFacts, source_ids: dict[str, str]) -> list[dict[str, Any]]:
-    status = {g.id: g.status for g in facts.groups}
-    drift = {g.id: g.drift for g in facts.groups}
-    return [
-        {
-            "story_id": facts.story_id,
-            "quote_id": q.id,
-            "article_id": q.article_id,
-            "source_id": source_ids.get(q.article_id),
-            "kind": q.kind,
-            "speaker": q.speaker,
-            "speaker_text": q.speaker_text,
-            "cue": q.cue,
-            "text": q.text,
-            "sentence": q.sentence,
-            "group_id": facts.quote_groups.get(q.id),
-            "group_status": status.get(facts.quote_groups.get(q.id, "")),
-            "drift": drift.get(facts.quote_groups.get(q.id, ""), []),
-        }
-        for q in facts.quotes
-    ]
-
-
 def entity_rows(facts: StoryFacts) -> list[dict[str, Any]]:
     return [
         {
