@@ -171,3 +171,19 @@ def test_main_returns_cleanly_on_help() -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--help"])
     assert stop.value.code == 0
+
+
+def test_story_of_many_sources_lists_the_first_families_and_members(tmp_path: Path) -> None:
+    """`copydesk story` prints the first 50 families and 20 members of each, says what it left out,
+    and `--all` lists every member (a wire story of 10,000 reprints printed 152,000 lines)."""
+    from tests.browser.seed import seed_large_story, seed_store
+
+    db = tmp_path / "big.db"
+    story_id = seed_large_story(db, seed_store(db))
+    shown = runner.invoke(app, ["--db", str(db), "story", story_id], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "copy families: 61" in shown.output and "… 50 more" in shown.output
+    assert "11 more copy families; 50 more members of the families shown (--all" in shown.output
+    assert sum(f"wire-{k} " in shown.output for k in range(130)) == 20 + 49
+    every = runner.invoke(app, ["--db", str(db), "story", story_id, "--all"], env={"COLUMNS": "200"})
+    assert all(f"wire-{k} " in every.output for k in range(130)) and "more copy families" not in every.output

@@ -15,7 +15,7 @@ from copydesk.store.db import Database
 from copydesk.store.search import ArticleFilter, find_articles, fts_query
 from copydesk.web import render
 from copydesk.web.app import CONTENT_SECURITY_POLICY, create_app
-from tests.browser.seed import SPAM, make_article, seed_facts, seed_store, seed_story
+from tests.browser.seed import SPAM, make_article, seed_facts, seed_large_story, seed_store, seed_story
 
 
 @pytest.fixture
@@ -380,40 +380,12 @@ def test_timeline_folds_the_latest_sites_into_one_lane() -> None:
     assert timeline.height == (24 + 5 * 28 + 16)
 
 
-def _large_story(settings: Settings, seeded: list[Article]) -> str:
-    """A story of 130 articles: one family of 70 (the original and 69 copies), 60 of one each."""
-    articles = [
-        make_article(
-            f"wire-{k}",
-            f"Report {k}: the harbour board of Kellwick met on Tuesday and voted {k} to {k + 3}.",
-            title=f"Harbour vote {k}",
-            site=f"paper{k}.example",
-            url=None,
-            published=f"2025-04-01T{8 + k // 60:02d}:{k % 60:02d}:00+00:00",
-        )
-        for k in range(130)
-    ]
-    with Database.open(settings.db) as db:
-        article_store.put_articles(db, articles)
-    story_id = seed_story(settings.db, seeded, story_id="story-harbour", members=articles)
-    with Database.open(settings.db) as db, db.atomic() as conn:
-        for k, a in enumerate(articles):
-            family, relation = (
-                ("wire", "original" if k == 0 else "exact-copy") if k < 70 else (f"own{k}", "independent")
-            )
-            conn.execute(
-                "UPDATE story_members SET copy_family = ?, relation = ? WHERE article_id = ?",
-                (family, relation, a.id),
-            )
-    return story_id
-
-
 def test_a_story_of_many_sources_shows_the_first_families_and_members(
     settings: Settings, seeded: list[Article]
 ) -> None:
     """The story page lists the first 50 families and 20 members of each, with links to the rest, a
     page at a time (a wire story run by 10,000 sites made a page of 12 MB)."""
-    story_id = _large_story(settings, seeded)
+    story_id = seed_large_story(settings.db, seeded)
     with TestClient(create_app(settings)) as client:
         html = client.get(f"/stories/{story_id}").text
         assert html.count('<div class="family">') == 50 and "<b>61</b>copy families" in html

@@ -219,3 +219,31 @@ def seed_facts(db_path: Path, articles: list[Article], story_id: str, extra: str
     )
     with Database.open(db_path) as db:
         fact_store.put_story_facts(db, facts, "seeded")
+
+
+def seed_large_story(db_path: Path, seeded: list[Article]) -> str:
+    """A story of 130 articles: one family of 70 (the original and 69 copies), 60 of one each."""
+    articles = [
+        make_article(
+            f"wire-{k}",
+            f"Report {k}: the harbour board of Kellwick met on Tuesday and voted {k} to {k + 3}.",
+            title=f"Harbour vote {k}",
+            site=f"paper{k}.example",
+            url=None,
+            published=f"2025-04-01T{8 + k // 60:02d}:{k % 60:02d}:00+00:00",
+        )
+        for k in range(130)
+    ]
+    with Database.open(db_path) as db:
+        article_store.put_articles(db, articles)
+    story_id = seed_story(db_path, seeded, story_id="story-harbour", members=articles)
+    with Database.open(db_path) as db, db.atomic() as conn:
+        for k, a in enumerate(articles):
+            family, relation = (
+                ("wire", "original" if k == 0 else "exact-copy") if k < 70 else (f"own{k}", "independent")
+            )
+            conn.execute(
+                "UPDATE story_members SET copy_family = ?, relation = ? WHERE article_id = ?",
+                (family, relation, a.id),
+            )
+    return story_id

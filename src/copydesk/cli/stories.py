@@ -10,6 +10,7 @@ from rich.table import Table
 
 from copydesk import service
 from copydesk.cli.state import state
+from copydesk.stories.story_rows import FAMILIES_SHOWN, MEMBERS_SHOWN, cut_family, member_families
 
 
 def register(app: typer.Typer) -> None:
@@ -59,6 +60,13 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         story_id: Annotated[str, typer.Argument(help="Story id (from 'copydesk stories').")],
         as_json: Annotated[bool, typer.Option("--json", help="The story as JSON.")] = False,
+        every: Annotated[
+            bool,
+            typer.Option(
+                "--all",
+                help=f"Every member (without it: {FAMILIES_SHOWN} families, {MEMBERS_SHOWN} members each).",
+            ),
+        ] = False,
         split: Annotated[
             list[str] | None,
             typer.Option("--split", help="Move this article (id or source_id) into a new story; repeatable."),
@@ -79,23 +87,39 @@ def register(app: typer.Typer) -> None:
             f"[bold]seen[/]: {story['first_seen'] or '?'} → {story['last_seen'] or '?'}",
             highlight=False,
         )
+        families = member_families(story["members"])
         cli.out.print(
             f"[bold]articles[/]: {story['articles']}   [bold]independent reports[/]: "
             f"{story['independent_sources']}   [bold]sites[/]: {story['sites']}   "
+            f"[bold]copy families[/]: {len(families)}   "
             f"[bold]credited wires[/]: {', '.join(story['credited_wires']) or '-'}",
             highlight=False,
         )
+        shown = families if every else [cut_family(f, 0, MEMBERS_SHOWN) for f in families[:FAMILIES_SHOWN]]
         table = Table("family", "relation", "source_id", "published", "title", "evidence", show_lines=True)
-        for m in story["members"]:
-            table.add_row(
-                m["copy_family"],
-                m["relation"],
-                m["source_id"],
-                (m["published"] or "")[:10],
-                (m["title"] or "")[:50],
-                m["evidence"][:160],
-            )
+        for family in shown:
+            for m in family["members"]:
+                table.add_row(
+                    m["copy_family"],
+                    m["relation"],
+                    m["source_id"],
+                    (m["published"] or "")[:10],
+                    (m["title"] or "")[:50],
+                    m["evidence"][:160],
+                )
+            if family["left_out"]:
+                table.add_row(family["id"], "", f"… {family['left_out']:,} more", "", "", "")
         cli.out.print(table)
+        left_out = [
+            f"{len(families) - len(shown):,} more copy families" if len(shown) < len(families) else "",
+            f"{n:,} more members of the families shown" if (n := sum(f["left_out"] for f in shown)) else "",
+        ]
+        if any(left_out):
+            cli.out.print(
+                "; ".join(x for x in left_out if x)
+                + " (--all lists every member, --json gives the story whole)",
+                highlight=False,
+            )
         if story["related"]:
             cli.out.print("[bold]related stories (same topic)[/]:", highlight=False)
             for other in story["related"]:

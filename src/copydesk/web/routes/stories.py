@@ -13,6 +13,7 @@ from copydesk.config import Settings
 from copydesk.errors import NotFoundError
 from copydesk.records import bare_date
 from copydesk.store.search import ArticleFilter
+from copydesk.stories.story_rows import FAMILIES_SHOWN, MEMBERS_SHOWN, cut_family, member_families
 from copydesk.web import facts_view, render
 from copydesk.web.routes._common import FastJSON, Limit, Offset, page, settings_of
 
@@ -47,8 +48,8 @@ def pages() -> APIRouter:
     def story_page(request: Request, story_id: str) -> HTMLResponse:
         settings = settings_of(request)
         story = service.get_story(settings, story_id)
-        families = copy_families(story["members"])
-        shown = [_cut(f, 0, MEMBERS_SHOWN) for f in families[:FAMILIES_SHOWN]]
+        families = member_families(story["members"])
+        shown = [cut_family(f, 0, MEMBERS_SHOWN) for f in families[:FAMILIES_SHOWN]]
         items = [(m["article_id"], m["site"], m["relation"], _when(m["published"])) for m in story["members"]]
         return page(
             request,
@@ -80,16 +81,16 @@ def pages() -> APIRouter:
         members a page at a time: the story page shows the first of both."""
         settings = settings_of(request)
         story = service.get_story(settings, story_id)
-        families = copy_families(story["members"])
+        families = member_families(story["members"])
         if family is None:
             total = len(families)
-            shown = [_cut(f, 0, MEMBERS_SHOWN) for f in families[offset : offset + limit]]
+            shown = [cut_family(f, 0, MEMBERS_SHOWN) for f in families[offset : offset + limit]]
         else:
             found = next((f for f in families if f["id"] == family), None)
             if found is None:
                 raise NotFoundError(f"story {story_id} has no copy family {family}")
             total = found["size"]
-            shown = [{**_cut(found, offset, limit), "left_out": 0}]  # the pager leads on
+            shown = [{**cut_family(found, offset, limit), "left_out": 0}]  # the pager leads on
         return page(
             request,
             "families.html",
@@ -130,33 +131,6 @@ def first_report(items: list[tuple[str, str | None, str, datetime | None]]) -> d
     earliest = min(when for when, _ in pool)
     sites = sorted({site for when, site in pool if when == earliest})
     return {"sites": sites, "when": earliest, "date_only": not timed}
-
-
-# Copy families on a story page, and members shown of each: a wire story run by 10,000 sites made a
-# page of 12 MB that took 16 s; the rest are a page away (``/stories/{id}/families``).
-FAMILIES_SHOWN = 50
-MEMBERS_SHOWN = 20
-
-
-def copy_families(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Members grouped by copy family, the family's original first; families in order of first report."""
-    families: dict[str, list[dict[str, Any]]] = {}
-    for member in members:
-        families.setdefault(member["copy_family"], []).append(member)
-    out: list[dict[str, Any]] = []
-    for family_id, group in families.items():
-        group.sort(key=lambda m: (m["relation"] != "original", m["published"] is None, m["published"] or ""))
-        out.append(
-            {"id": family_id, "original": group[0], "members": group, "size": len(group), "left_out": 0}
-        )
-    out.sort(key=lambda f: (f["original"]["published"] is None, f["original"]["published"] or ""))
-    return out
-
-
-def _cut(family: dict[str, Any], offset: int, limit: int) -> dict[str, Any]:
-    """``family`` with only its members ``offset`` to ``offset + limit``; ``left_out``: how many follow."""
-    members = family["members"][offset : offset + limit]
-    return {**family, "members": members, "left_out": max(0, family["size"] - offset - len(members))}
 
 
 def _shown_articles(settings: Settings, families: list[dict[str, Any]]) -> dict[str, Any]:
