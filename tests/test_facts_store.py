@@ -299,3 +299,20 @@ def test_a_copy_is_read_once_and_gets_the_facts_reading_it_gives(monkeypatch: py
     aligned = [replace(q, speaker=None) for q in story.quotes if q.article_id == "b2"]
     assert aligned == [replace(q, speaker=None) for q in alone["b2"].quotes]  # speakers merged by the story
     assert {f.when for f in alone["b3"].figures} != {f.when for f in alone["b1"].figures}
+
+
+def test_a_snapshot_reads_one_state_while_another_connection_writes(tmp_path: Path) -> None:
+    """A facts page's count and rows are read in one snapshot: rows a run writes meanwhile (it
+    deletes and rewrites a story's facts) are seen only after it."""
+    path = tmp_path / "s.db"
+    with Database.open(path) as writer, writer.atomic() as conn:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+        conn.execute("INSERT INTO t VALUES (1)")
+    with Database.open(path, readonly=True) as reader, Database.open(path) as writer:
+        with reader.snapshot():
+            before = reader.query("SELECT COUNT(*) FROM t")[0][0]
+            with writer.atomic() as conn:
+                conn.execute("INSERT INTO t VALUES (2)")
+            with reader.snapshot():  # nested: the same snapshot
+                assert reader.query("SELECT COUNT(*) FROM t")[0][0] == before == 1
+        assert reader.query("SELECT COUNT(*) FROM t")[0][0] == 2

@@ -402,3 +402,7 @@ def test_a_story_of_many_sources_shows_the_first_families_and_members(
         assert last.count("pill-rel-exact-copy") == 20 and "← Previous" in last and "Next →" not in last
         assert "more members of this family" not in last
         assert client.get(f"/stories/{story_id}/families?family=nothing").status_code == 404
+        past = client.get(f"/stories/{story_id}/families?family=wire&offset=500").text
+        assert "none shown past 70" in past and '<div class="family">' not in past
+        assert "none shown past 61" in client.get(f"/stories/{story_id}/families?offset=100").text
+        assert client.get(f"/stories/{story_id}/families?family=").text.count('<div class="family">') == 50

@@ -156,6 +156,25 @@ class Database:
             self._depth -= 1
             self.conn.execute("COMMIT" if outer else f"RELEASE {name}")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that see one state of the store (a deferred transaction, or the one already open): a
+        page of a story's rows and their count agree while a run rewrites them."""
+        with self._lock:
+            if self._depth:
+                yield
+                return
+            try:
+                self.conn.execute("BEGIN")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot start a transaction: {exc}") from exc
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                self.conn.execute("COMMIT")
+
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:

@@ -148,7 +148,13 @@ def _pair_row(p: SentencePair) -> dict[str, Any]:
 
 
 def get_story_facts(db: Database, story_id: str) -> StoryFacts:
-    """A story's stored facts, or ``NotFoundError`` when they have not been computed."""
+    """A story's stored facts, or ``NotFoundError`` when they have not been computed (read in one
+    snapshot: a run may rewrite them meanwhile)."""
+    with db.snapshot():
+        return _story_facts(db, story_id)
+
+
+def _story_facts(db: Database, story_id: str) -> StoryFacts:
     if not db.query("SELECT 1 FROM fact_stories WHERE story_id = ?", (story_id,)):
         raise NotFoundError(
             f"no facts for story {story_id!r}; 'copydesk run' computes them ('copydesk stories' lists ids)"
@@ -307,6 +313,13 @@ def fact_rows_page(
     Read a page at a time from the rows themselves: a wire story reprinted 10,000 times has 370,000
     figures, which the whole story's facts took 6 s to read (and its response 100 MB to send); its
     rows lie in one run of row ids, so a page costs a short scan, not a sort."""
+    with db.snapshot():
+        return _fact_rows_page(db, story_id, kind, limit, offset)
+
+
+def _fact_rows_page(
+    db: Database, story_id: str, kind: str, limit: int | None, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
     table = {"figure": "fact_figures", "quote": "fact_quotes"}[kind]
     if not db.query("SELECT 1 FROM fact_stories WHERE story_id = ?", (story_id,)):
         raise NotFoundError(

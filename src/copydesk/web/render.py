@@ -237,7 +237,7 @@ def coverage_timeline(
     lanes = [(top + k * lane_height, site) for k, site in enumerate(shown)]
     if rest:
         lanes.append((top + len(shown) * lane_height, f"{rest:,} other sites"))
-    lane_y = {site: y for y, site in lanes}
+    lane_y = {site: y for y, site in lanes[: len(shown)]}  # the shared lane's label is no site
     marks: list[TimelineMark] = []
     pooled: dict[tuple[float, str], list[tuple[str, str, datetime]]] = {}
     for i, s, r, p in dated:

@@ -82,7 +82,7 @@ def pages() -> APIRouter:
         settings = settings_of(request)
         story = service.get_story(settings, story_id)
         families = member_families(story["members"])
-        if family is None:
+        if not family:  # left out or empty: every family
             total = len(families)
             shown = [cut_family(f, 0, MEMBERS_SHOWN) for f in families[offset : offset + limit]]
         else:
