@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from copydesk.config import Settings
 from tests.browser.conftest import LiveServer, PageWatch, screenshot
-from tests.browser.seed import SPAM, seed_store, seed_story
+from tests.browser.seed import SPAM, seed_facts, seed_store, seed_story
 
 pytestmark = pytest.mark.browser
 
@@ -73,4 +73,25 @@ def test_story_page_shows_families_and_timeline(
         page.locator(".family a", has_text="diff against the original").first.click()
         page.wait_for_load_state("networkidle")
         assert page.locator("table.sbs").count() == 1
+    assert watch.problems() == []
+
+
+def test_a_large_storys_facts_load_after_its_page(
+    settings: Settings, watched_page: tuple[Any, PageWatch], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``FACTS_INLINE`` members the story page comes without its facts and htmx fetches them
+    from the story's facts page once it has loaded, into the same place."""
+    from copydesk.web.routes import stories as story_routes
+
+    monkeypatch.setattr(story_routes, "FACTS_INLINE", 1)
+    articles = seed_store(settings.db)
+    story_id = seed_story(settings.db, articles)
+    seed_facts(settings.db, articles, story_id)
+    page, watch = watched_page
+    with LiveServer(settings) as server:
+        page.goto(f"{server.url}/stories/{story_id}", wait_until="networkidle")
+        page.locator("tbody.group-conflict").first.wait_for(timeout=10_000)
+        assert page.locator("#facts").count() == 1 and "read after the page" not in page.content()
+        assert page.locator(".facts-table b", has_text="ten percent").count() >= 1
+        assert page.locator(".family li").count() == 2
     assert watch.problems() == []

@@ -62,11 +62,19 @@ def pages() -> APIRouter:
             timeline=render.coverage_timeline(items),
             first_report=first_report(items),
             span=(_when(story["first_seen"]), _when(story["last_seen"])),
-            facts=_facts(
-                settings,
-                story["id"],
-                {m["article_id"]: m["site"] or "unknown site" for m in story["members"]},
-            ),
+            facts=None
+            if len(story["members"]) > FACTS_INLINE
+            else _facts(settings, story["id"], _sites(story)),
+            facts_later=len(story["members"]) > FACTS_INLINE,
+        )
+
+    @router.get("/stories/{story_id}/facts", response_class=HTMLResponse)
+    def story_facts_page(request: Request, story_id: str) -> HTMLResponse:
+        """A story's facts on a page of their own (a large story's page loads them from here)."""
+        settings = settings_of(request)
+        story = service.get_story(settings, story_id)
+        return page(
+            request, "story_facts.html", story=story, facts=_facts(settings, story["id"], _sites(story))
         )
 
     @router.get("/stories/{story_id}/families", response_class=HTMLResponse)
@@ -131,6 +139,16 @@ def first_report(items: list[tuple[str, str | None, str, datetime | None]]) -> d
     earliest = min(when for when, _ in pool)
     sites = sorted({site for when, site in pool if when == earliest})
     return {"sites": sites, "when": earliest, "date_only": not timed}
+
+
+# Members past which a story page loads its facts after the page (a 10,000-source story's facts
+# take seconds to read; the rest of its page, a fraction of one).
+FACTS_INLINE = 500
+
+
+def _sites(story: dict[str, Any]) -> dict[str, str]:
+    """Each member's site, as the facts table shows it."""
+    return {m["article_id"]: m["site"] or "unknown site" for m in story["members"]}
 
 
 def _shown_articles(settings: Settings, families: list[dict[str, Any]]) -> dict[str, Any]:
