@@ -117,7 +117,8 @@ def _ftfy_screen() -> re.Pattern[str]:
     Mojibake of a UTF-8 character is its lead byte then continuation bytes, each read as a character
     of one of ftfy's single-byte encodings. ftfy also repairs a continuation byte that became a space
     (only after the lead bytes of its ``ALTERED_UTF8_RE``, never in MacRoman) or a ``?`` (after lead
-    bytes, in the sloppy codecs); those pairs are screened as narrowly.
+    bytes, in the sloppy codecs), and replaces a lead byte followed by a lost one (U+FFFD) with one
+    U+FFFD; those pairs are screened as narrowly.
     """
     encodings = list(chardata.CHARMAP_ENCODINGS)
     leads = _decoded(range(0xC0, 0xF5), encodings)
@@ -127,6 +128,8 @@ def _ftfy_screen() -> re.Pattern[str]:
         [e for e in encodings if e != "macroman"],
     )
     lossy_leads = _decoded([0xC2, 0xC3, *range(0xE0, 0xF5)], [e for e in encodings if e.startswith("sloppy")])
+    # a lead byte then a lost one (U+FFFD: "é\ufffd\ufffd" is what is left of one character)
+    lost_leads = _decoded(range(0xC2, 0xF5), encodings)
     singles = {chr(c) for c in range(0x80, 0xA0)}  # C1 controls
     singles |= {chr(c) for c in chardata.LIGATURES}
     singles |= {chr(c) for c in chardata.WIDTH_MAP}
@@ -135,7 +138,7 @@ def _ftfy_screen() -> re.Pattern[str]:
     singles |= {chr(c) for c in range(0x00, 0x20) if chr(c) not in "\n\t"} | {"\x7f"}
     return re.compile(
         f"[{_char_class(leads)}][{_char_class(continuations)}]"
-        f"|[{_char_class(space_leads)}] |[{_char_class(lossy_leads)}]\\?"
+        f"|[{_char_class(space_leads)}] |[{_char_class(lossy_leads)}]\\?|[{_char_class(lost_leads)}]\ufffd"
         f"|[{_char_class(singles)}]|[\\ud800-\\udfff]"
     )
 
