@@ -251,22 +251,27 @@ def iter_figure_rows(db: Database) -> Iterator[dict[str, Any]]:
     sources = _source_ids(db)
     status = {(r[0], r[1]): r[2] for r in db.query("SELECT story_id, group_id, status FROM fact_groups")}
     for r in db.query("SELECT * FROM fact_figures ORDER BY story_id, rowid"):
-        yield {
-            "story_id": r["story_id"],
-            "article_id": r["article_id"],
-            "source_id": sources.get(r["article_id"]),
-            "kind": r["kind"],
-            "value": r["value"],
-            "when": r["time_value"],
-            "qualifier": r["qualifier"],
-            "unit": r["unit"],
-            "counted": r["counted"],
-            "scope": r["scope"],
-            "text": r["text"],
-            "sentence": r["sentence"],
-            "group_id": r["group_id"],
-            "status": status.get((r["story_id"], r["group_id"])),
-        }
+        yield _figure_row(r, sources.get(r["article_id"]), status.get((r["story_id"], r["group_id"])))
+
+
+def _figure_row(r: Any, source_id: str | None, status: str | None) -> dict[str, Any]:
+    """A stored figure as the export contract gives it (the API adds its id)."""
+    return {
+        "story_id": r["story_id"],
+        "article_id": r["article_id"],
+        "source_id": source_id,
+        "kind": r["kind"],
+        "value": r["value"],
+        "when": r["time_value"],
+        "qualifier": r["qualifier"],
+        "unit": r["unit"],
+        "counted": r["counted"],
+        "scope": r["scope"],
+        "text": r["text"],
+        "sentence": r["sentence"],
+        "group_id": r["group_id"],
+        "status": status,
+    }
 
 
 def iter_quote_rows(db: Database) -> Iterator[dict[str, Any]]:
@@ -274,19 +279,24 @@ def iter_quote_rows(db: Database) -> Iterator[dict[str, Any]]:
     sources = _source_ids(db)
     status = {(r[0], r[1]): r[2] for r in db.query("SELECT story_id, group_id, status FROM fact_groups")}
     for r in db.query("SELECT * FROM fact_quotes ORDER BY story_id, rowid"):
-        yield {
-            "story_id": r["story_id"],
-            "article_id": r["article_id"],
-            "source_id": sources.get(r["article_id"]),
-            "kind": r["kind"],
-            "speaker": r["speaker"],
-            "speaker_text": r["speaker_text"],
-            "cue": r["cue"],
-            "text": r["text"],
-            "sentence": r["sentence"],
-            "group_id": r["group_id"],
-            "group_status": status.get((r["story_id"], r["group_id"])),
-        }
+        yield _quote_row(r, sources.get(r["article_id"]), status.get((r["story_id"], r["group_id"])))
+
+
+def _quote_row(r: Any, source_id: str | None, status: str | None) -> dict[str, Any]:
+    """A stored quote as the export contract gives it (the API adds its id and its group's drift)."""
+    return {
+        "story_id": r["story_id"],
+        "article_id": r["article_id"],
+        "source_id": source_id,
+        "kind": r["kind"],
+        "speaker": r["speaker"],
+        "speaker_text": r["speaker_text"],
+        "cue": r["cue"],
+        "text": r["text"],
+        "sentence": r["sentence"],
+        "group_id": r["group_id"],
+        "group_status": status,
+    }
 
 
 def iter_entity_rows(db: Database) -> Iterator[dict[str, Any]]:
@@ -350,38 +360,17 @@ def _fact_rows_page(
 
 
 def _figure_api_row(r: Any, sources: dict[str, str], group: Any) -> dict[str, Any]:
-    return {
-        "story_id": r["story_id"],
-        "figure_id": r["figure_id"],
-        "article_id": r["article_id"],
-        "source_id": sources.get(r["article_id"]),
-        "kind": r["kind"],
-        "text": r["text"],
-        "value": r["value"],
-        "when": r["time_value"],
-        "qualifier": r["qualifier"],
-        "unit": r["unit"],
-        "counted": r["counted"],
-        "scope": r["scope"],
-        "sentence": r["sentence"],
-        "group_id": r["group_id"],
-        "status": group["status"] if group is not None else None,
-    }
+    return {"figure_id": r["figure_id"], **_figure_row(r, sources.get(r["article_id"]), _status(group))}
 
 
 def _quote_api_row(r: Any, sources: dict[str, str], group: Any) -> dict[str, Any]:
+    drift = json.loads(group["drift"]) if group is not None else []
     return {
-        "story_id": r["story_id"],
         "quote_id": r["quote_id"],
-        "article_id": r["article_id"],
-        "source_id": sources.get(r["article_id"]),
-        "kind": r["kind"],
-        "speaker": r["speaker"],
-        "speaker_text": r["speaker_text"],
-        "cue": r["cue"],
-        "text": r["text"],
-        "sentence": r["sentence"],
-        "group_id": r["group_id"],
-        "group_status": group["status"] if group is not None else None,
-        "drift": json.loads(group["drift"]) if group is not None else [],
+        **_quote_row(r, sources.get(r["article_id"]), _status(group)),
+        "drift": drift,
     }
+
+
+def _status(group: Any) -> str | None:
+    return group["status"] if group is not None else None
