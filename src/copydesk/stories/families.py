@@ -45,8 +45,7 @@ from copydesk.stories.sentence_align import (
 
 # Every pair among a story's first this-many members is judged; later members only for copies.
 COMPARED_MEMBERS = 200
-# Shingle sets a judge keeps, the most recently used (more than the members compared pair by pair).
-SHINGLE_SETS_KEPT = 2 * COMPARED_MEMBERS
+SHINGLE_SETS_KEPT = 2 * COMPARED_MEMBERS  # a judge's, the most recently used
 # A later member is verified against the members its signature estimates closest, at most this many.
 COPY_CANDIDATES = 3
 # Texts whose lengths differ more than this (the shorter over the longer) are checked for a copy
@@ -133,9 +132,8 @@ class FamilyJudge:
         return found
 
     def _shingles_of(self, member: MemberText) -> set[tuple[str, ...]]:
-        """The member's shingle set, the last ``SHINGLE_SETS_KEPT`` used kept: a big story's later
-        members are each checked against a few others once, and kept all (~60 kB each) a story
-        of 10,000 reprints held 1 GB of them."""
+        """The member's shingle set, the last ``SHINGLE_SETS_KEPT`` used kept (kept all, ~60 kB
+        each, a story of 10,000 reprints held 1 GB of them, most used once)."""
         key = (member.article_id, member.norm_hash)
         found = self._shingles.pop(key, None)
         if found is None:
