@@ -51,6 +51,7 @@ def pages() -> APIRouter:
         families = member_families(story["members"])
         shown = [cut_family(f, 0, MEMBERS_SHOWN) for f in families[:FAMILIES_SHOWN]]
         items = [(m["article_id"], m["site"], m["relation"], _when(m["published"])) for m in story["members"]]
+        later = len(story["members"]) > FACTS_INLINE  # the facts loaded after the page
         return page(
             request,
             "story.html",
@@ -62,10 +63,8 @@ def pages() -> APIRouter:
             timeline=render.coverage_timeline(items),
             first_report=first_report(items),
             span=(_when(story["first_seen"]), _when(story["last_seen"])),
-            facts=None
-            if len(story["members"]) > FACTS_INLINE
-            else _facts(settings, story["id"], _sites(story)),
-            facts_later=len(story["members"]) > FACTS_INLINE,
+            facts=None if later else _facts(settings, story["id"], _sites(story)),
+            facts_later=later,
         )
 
     @router.get("/stories/{story_id}/facts", response_class=HTMLResponse)
