@@ -229,7 +229,23 @@ def test_a_date_past_the_calendars_ends_is_left_unplaced(text: str) -> None:
 
 def test_a_count_with_digit_groups_or_a_decimal_before_ago_is_read_whole() -> None:
     """ "1,000 years ago" was read as "000 years ago" (today) and "1.5 years ago" as "5 years ago"."""
-    assert dates("The castle was built 1,000 years ago.") == [("1,000 years ago", "1025-11-10")]
+    assert dates("The castle was built 1,000 years ago.") == [("1,000 years ago", "1025")]
     assert dates("The quay opened 2,500 days ago.") == [("2,500 days ago", "2018-05-08")]
     assert dates("The ferry stopped some 1.5 years ago.") == []
     assert dates("The ferry stopped 25 days ago.") == [("25 days ago", "2025-02-15")]
+
+
+def test_so_many_units_ago_keeps_the_precision_of_its_unit() -> None:
+    """ "Two years ago" is a year, as "last year" is, not the day 730 days back: reprints of one report
+    dated a day apart gave two different days for it, a conflict that neither source made."""
+    said = "The mill closed two years ago, reopened 3 months ago and hired staff two weeks ago, 4 days ago."
+    assert dates(said) == [
+        ("two years ago", "2023"),
+        ("3 months ago", "2024-12"),
+        ("two weeks ago", "2025-02-24/2025-03-02"),
+        ("4 days ago", "2025-03-08"),
+    ]
+    next_day = date(2025, 3, 13)
+    assert [w for _, w in dates(said, next_day)][:3] == ["2023", "2024-12", "2025-02-24/2025-03-02"]
+    assert dates("It was founded a year ago.", date(2025, 1, 1)) == [("a year ago", "2024")]
+    assert dates("It was founded 12 months ago.", date(2025, 1, 31)) == [("12 months ago", "2024-01")]

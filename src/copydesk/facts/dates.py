@@ -140,13 +140,32 @@ def _resolve(m: re.Match[str], ref: date | None, future: bool) -> str | None:
     if g["ago"]:
         count = g["an"].replace(",", "")  # "1,000 years ago": the whole number, not "000"
         n = int(count) if count.isdigit() else _SMALL[match_key(count)]
-        return (ref - timedelta(days=n * UNIT_DAYS[match_key(g["aunit"])])).isoformat()
+        return _ago(ref, n, match_key(g["aunit"]))
     if g["word"]:
         shift = {"today": 0, "yesterday": -1, "tomorrow": 1}[match_key(g["wd"])]
         return (ref + timedelta(days=shift)).isoformat()
     if g["year"]:
         return g["y5"]
     return None
+
+
+def _ago(ref: date, n: int, unit: str) -> str | None:
+    """"N units ago" at the precision its unit gives, as "last year" or "last week" are read: "two
+    years ago" is a year, "three months ago" a month, "two weeks ago" that week (Monday to Sunday);
+    only days are a day. Counted back in days, reprints of one report dated a day apart gave two
+    different days for the same "two years ago", a conflict neither source made; and the day
+    claimed a precision the words do not have."""
+    if unit == "year":
+        year = ref.year - n
+        return f"{year:04d}" if 1 <= year <= 9999 else None
+    if unit == "month":
+        d = _shift_month(ref, -n)
+        return f"{d.year:04d}-{d.month:02d}"
+    day = ref - timedelta(days=n * UNIT_DAYS[unit])
+    if unit == "day":
+        return day.isoformat()
+    monday = day - timedelta(days=day.weekday())
+    return f"{monday.isoformat()}/{(monday + timedelta(days=6)).isoformat()}"
 
 
 def _core_start(m: re.Match[str]) -> int:
