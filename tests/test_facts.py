@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -249,3 +250,29 @@ def test_so_many_units_ago_keeps_the_precision_of_its_unit() -> None:
     assert [w for _, w in dates(said, next_day)][:3] == ["2023", "2024-12", "2025-02-24/2025-03-02"]
     assert dates("It was founded a year ago.", date(2025, 1, 1)) == [("a year ago", "2024")]
     assert dates("It was founded 12 months ago.", date(2025, 1, 31)) == [("12 months ago", "2024-01")]
+
+
+_DATE_WORDS = [
+    *("2024-03-05", "3", "05", "12th", "1998", "2031", "19", "20", "of", "the", "first", "twenty-second"),
+    *("on", "in", "since", "last", "next", "this", "past", "earlier", "later", "mid", "late", "ago"),
+    *("a", "an", "two", "days", "day", "weeks", "month", "months", "year", "years", "today", "yesterday"),
+    *("tomorrow", "Tuesday", "Sunday's", "May", "may", "June", "Sept.", "Sep", "Oct", "October", "March"),
+    *("between", "and", "to", "until", ",", "-", ".", "1,000", "TODAY", "Ago", "WEEK", "\u0130t", "\u0131"),
+    *("\u017f", "\u212a", "wee\u212a", "ye\u017fterday", "Monday's", "\u0663"),  # lookalikes, a digit
+]
+
+
+@given(st.lists(st.sampled_from(_DATE_WORDS), max_size=12), st.sampled_from([" ", "  ", "\n", "-"]))
+def test_the_date_scan_with_the_sentences_alternatives_finds_what_the_whole_pattern_finds(
+    words: list[str], glue: str
+) -> None:
+    """``date_matches`` scans a sentence with only the alternatives its words allow: the matches
+    must be the whole pattern's, lookalike letters and odd case included."""
+    from copydesk.facts.dates import DATE, date_matches
+
+    sentence = glue.join(words)
+
+    def found(matches: list[re.Match[str]]) -> list[tuple[tuple[int, int], dict[str, str]]]:
+        return [(m.span(), {k: v for k, v in m.groupdict().items() if v is not None}) for m in matches]
+
+    assert found(date_matches(sentence)) == found(list(DATE.finditer(sentence)))
