@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from copydesk.align.figures import group_figures
+from copydesk.align.figures import counted_compatible, group_figures
 from copydesk.align.quotes import group_quotes
 from copydesk.align.sentences import align_rewrite, drift, word_substitutions
 from copydesk.align.story import StoryArticle, align_story
@@ -67,6 +67,54 @@ def test_same_figure_agrees_across_sources_and_a_different_counted_noun_conflict
     group = next(g for g in groups if g.id == mapping["a/1"])
     assert mapping["c/1"] in group.related
     assert status_of(groups, mapping, "c/2") == "single-source"
+
+
+def test_counted_nouns_for_the_same_things_agree_and_different_things_conflict() -> None:
+    """People in general and a kind of people, a compound and its head: one count told two ways.
+    Two kinds of people, or two different things, remain a conflict."""
+    said = "Officials said {} would sleep in tents in the town park after the quake."
+    figures = [
+        fig("a/1", "a", said.format("about 600 people"), 600, "people"),
+        fig("b/1", "b", said.format("around 600 residents"), 600, "resident"),
+        fig("c/1", "c", "The magnitude 5.7 quake struck the valley town at night.", 5.7, "quake"),
+        fig("d/1", "d", "The magnitude 5.7 earthquake struck the valley town at night.", 5.7, "earthquake"),
+    ]
+    groups, mapping = group_figures("s", figures)
+    assert mapping["a/1"] == mapping["b/1"] and status_of(groups, mapping, "a/1") == "agree"
+    assert mapping["c/1"] == mapping["d/1"] and status_of(groups, mapping, "c/1") == "agree"
+    assert counted_compatible("warship", "ship") and counted_compatible("person", "child")
+    assert not counted_compatible("resident", "child") and not counted_compatible("shell", "missile")
+    assert not counted_compatible("pirate", "rate")  # a mere ending is not a compound
+
+
+def test_a_group_conflicts_when_any_two_of_its_counted_nouns_do() -> None:
+    """The status compared every figure with the first only: a first without a counted noun hid a
+    shells-and-missiles conflict behind it."""
+    said = "The plant will make {} a year from 2026, the ministry said."
+    figures = [
+        fig("a/1", "a", said.format("2.5 million"), 2_500_000, None),
+        fig("b/1", "b", said.format("2.5 million shells"), 2_500_000, "shell"),
+        fig("c/1", "c", said.format("2.5 million missiles"), 2_500_000, "missile"),
+    ]
+    groups, mapping = group_figures("s", figures)
+    assert mapping["a/1"] == mapping["b/1"] == mapping["c/1"]
+    assert status_of(groups, mapping, "a/1") == "conflict"
+
+
+def test_a_reading_without_a_unit_agrees_with_the_same_number_on_a_scale() -> None:
+    figures = [
+        fig("a/1", "a", "The network gave the quake a magnitude of 6.2 in its report.", 6.2, None),
+        fig(
+            "b/1",
+            "b",
+            "The network put the quake at magnitude 6.2 in its report.",
+            6.2,
+            None,
+            unit="magnitude",
+        ),
+    ]
+    groups, mapping = group_figures("s", figures)
+    assert mapping["a/1"] == mapping["b/1"] and status_of(groups, mapping, "a/1") == "agree"
 
 
 def test_a_different_number_in_the_same_sentence_is_a_conflict() -> None:

@@ -101,6 +101,31 @@ def test_not_figures_years_ordinals_model_names_and_pronoun_one() -> None:
     assert figures("It was his number one priority.") == []
 
 
+def test_clock_times_are_not_figures() -> None:
+    """ "10:48 p.m." gave a figure "48 p" (48, counting "p") in every report of a quake."""
+    assert figures("The quake struck at 10:48 p.m. on Sunday, at 22:15 GMT by another clock.") == []
+    assert figures("The walkout began at 6 a.m., the talks at 9am and the vote at 11 PM.") == []
+    assert figures("Crews worked 12 hours.") == [(12, None, "hour", None)]
+
+
+def test_a_scale_before_its_number_is_the_unit_and_a_verb_is_not_counted() -> None:
+    """ "magnitude 5.7 shook" counted "shook"; "magnitude 5.7 quake" counted "quake": reports of one
+    quake then disagreed on what 5.7 counted."""
+    assert figures("An earthquake of magnitude 5.7 shook the valley.") == [(5.7, None, "magnitude", None)]
+    assert figures("The magnitude 5.7 quake struck near the town.") == [(5.7, None, "magnitude", None)]
+    assert figures("A Category 4 storm reached the coast.") == [(4, None, "category", None)]
+    assert figures("Nearly 90 injured people were treated; 12 fled.") == [
+        (90, "nearly", None, "people"),
+        (12, None, None, None),
+    ]
+    assert figures("The 12 speed cameras were moved.") == [(12, None, None, "camera")]
+
+
+def test_millimetres_and_centimetres_are_lengths() -> None:
+    assert figures("The plant makes 155 mm shells.") == [(pytest.approx(0.155), None, "m", None)]
+    assert figures("Snow reached 40 centimetres.") == [(pytest.approx(0.4), None, "m", None)]
+
+
 def test_dates_absolute_relative_and_ranges() -> None:
     got = dict(
         dates(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from copydesk.align.figures import counted_compatible
 from copydesk.align.sentences import dice, drift, stem_set
 from copydesk.facts.text import content_stems, fold
 from copydesk.records import FactGroup, Figure, Quote
@@ -110,7 +111,7 @@ def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGr
             continue
         ctx = dice(stems[i], stems[j])
         same_value = _same_value(a, b)
-        counted_match = a.counted is None or b.counted is None or a.counted == b.counted
+        counted_match = a.counted is None or b.counted is None or counted_compatible(a.counted, b.counted)
         if same_value and counted_match and (ctx >= SAME_TOPIC or (_distinctive(a) and ctx > 0.05)):
             links.append((ctx + 1.0, i, j))
         elif same_value and not counted_match and _distinctive(a) and ctx >= SAME_TOPIC:
@@ -159,11 +160,11 @@ def _figure_status(items: Sequence[Figure]) -> str:
     if len({f.article_id for f in items}) < 2:
         return "single-source"
     first = items[0]
-    for other in items[1:]:
-        if not _same_value(first, other):
-            return "conflict"
-        if first.counted and other.counted and first.counted != other.counted:
-            return "conflict"
+    if any(not _same_value(first, other) for other in items[1:]):
+        return "conflict"
+    nouns = [f.counted for f in items if f.counted]
+    if any(not counted_compatible(a, b) for a in nouns for b in nouns):
+        return "conflict"
     return "agree"
 
 

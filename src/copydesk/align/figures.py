@@ -35,6 +35,21 @@ VALUE_TOLERANCE = 0.02  # relative; 290 km vs 180 miles (289.7 km) agree
 BUCKET_ALL = 400  # nodes sharing a value or noun that are all scored pair by pair
 BUCKET_NEIGHBOURS = 40  # ... past that, the most similar nodes each is scored against
 _ROW_CHUNK = 256  # rows of a large bucket's similarities held at once
+COMPOUND_MIN = 4  # letters of the shorter noun where one counted noun ends another ("earthquake", "quake")
+# People counted under a general word and under a kind of people ("600 people", "600 residents") are one
+# count told two ways; two kinds ("residents", "children") are not.
+GENERAL_PEOPLE = frozenset({"people", "person", "individual"})
+_KINDS_OF_PEOPLE = (
+    "resident civilian villager citizen inhabitant local worker employee passenger migrant refugee child "
+    "children adult man men woman women student pupil patient victim protester demonstrator soldier troop "
+    "fighter officer member voter tourist visitor survivor casualty evacuee volunteer staff personnel "
+    "miner farmer fisherman fishermen driver pilot rescuer doctor nurse teacher journalist prisoner "
+    "detainee hostage fan spectator pilgrim worshipper customer commuter"
+)
+KINDS_OF_PEOPLE = frozenset(_KINDS_OF_PEOPLE.split())
+# Dimensionless scales (``copydesk.facts.figures``): "a reading of 6.2" may be the "magnitude 6.2" of
+# another source, so a number without a unit may equal one on a scale.
+SCALE_UNITS = frozenset({"magnitude", "category"})
 
 _NUMERIC = re.compile(r"[\d.,]+")
 Array = np.ndarray[Any, Any]
@@ -49,9 +64,13 @@ def sentence_stems(sentence: str) -> frozenset[str]:
 def same_value(a: Figure, b: Figure) -> bool:
     if a.kind == "date" or b.kind == "date":
         return a.when is not None and a.when == b.when
-    if a.value is None or b.value is None or a.unit != b.unit:
+    if a.value is None or b.value is None or not _units_match(a.unit, b.unit):
         return False
     return abs(a.value - b.value) <= VALUE_TOLERANCE * max(abs(a.value), abs(b.value), 1e-9)
+
+
+def _units_match(a: str | None, b: str | None) -> bool:
+    return a == b or (a is None and b in SCALE_UNITS) or (b is None and a in SCALE_UNITS)
 
 
 def distinctive(f: Figure) -> bool:
@@ -61,11 +80,26 @@ def distinctive(f: Figure) -> bool:
     return f.value is not None and (f.value > 12 or f.unit not in (None, "day", "week", "month", "year"))
 
 
+def counted_compatible(a: str, b: str) -> bool:
+    """Two counted nouns that may name the same things: one ends the other (``earthquake`` and
+    ``quake``, ``warship`` and ``ship``: three letters or more before it), or people in general and a
+    kind of people. A different noun otherwise (``shells`` and ``missiles``): a conflict."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if len(short) >= COMPOUND_MIN and len(long) - len(short) >= 3 and long.endswith(short):
+        return True
+    if a in GENERAL_PEOPLE or b in GENERAL_PEOPLE:
+        other = b if a in GENERAL_PEOPLE else a
+        return other in GENERAL_PEOPLE or other in KINDS_OF_PEOPLE
+    return False
+
+
 def _value_key(f: Figure) -> tuple[str, str]:
     """A bucket for figures that may have the same value: the date, or the unit and two digits."""
     if f.kind == "date" or f.value is None:
         return ("date", f.when or "")
-    return (f.unit or "", f"{f.value:.2g}")
+    return ("" if f.unit in SCALE_UNITS else f.unit or "", f"{f.value:.2g}")
 
 
 class _Codes:
@@ -86,6 +120,7 @@ class _Nodes:
     sources: list[set[str]]
     stems: list[frozenset[str]]
     attributes: dict[str, Array]
+    nouns: dict[int, str]  # the counted nouns by their code in ``attributes["counted"]``
 
 
 def _nodes(figures: Sequence[Figure], stems: Sequence[frozenset[str]]) -> _Nodes:
@@ -113,6 +148,8 @@ def _nodes(figures: Sequence[Figure], stems: Sequence[frozenset[str]]) -> _Nodes
         "date": np.array([f.kind == "date" for f in firsts], dtype=bool),
         "value": np.array([np.nan if f.value is None else f.value for f in firsts], dtype=np.float64),
         "unit": np.array([codes(("unit", f.unit)) for f in firsts], dtype=np.int64),
+        "no_unit": np.array([f.unit is None for f in firsts], dtype=bool),
+        "scale": np.array([f.unit in SCALE_UNITS for f in firsts], dtype=bool),
         "counted": np.array([codes(f.counted) if f.counted else -1 for f in firsts], dtype=np.int64),
         "qualifier": np.array([codes(("qualifier", f.qualifier)) for f in firsts], dtype=np.int64),
         "scope": np.array([codes(("scope", f.scope)) for f in firsts], dtype=np.int64),
@@ -129,7 +166,8 @@ def _nodes(figures: Sequence[Figure], stems: Sequence[frozenset[str]]) -> _Nodes
             dtype=np.int64,
         ),
     }
-    return _Nodes(members, sources, [stems[m[0]] for m in members], attributes)
+    nouns = {code: noun for noun, code in codes.known.items() if isinstance(noun, str)}
+    return _Nodes(members, sources, [stems[m[0]] for m in members], attributes, nouns)
 
 
 def _candidate_pairs(figures: Sequence[Figure], nodes: _Nodes) -> tuple[Array, Array, Array]:
@@ -186,11 +224,13 @@ def _classify(nodes: _Nodes, i: Array, j: Array, ctx: Array) -> tuple[Array, Arr
     vi, vj = at["value"][i], at["value"][j]
     with np.errstate(invalid="ignore"):
         close = np.abs(vi - vj) <= VALUE_TOLERANCE * np.maximum(np.maximum(np.abs(vi), np.abs(vj)), 1e-9)
-    number_same = ~np.isnan(vi) & ~np.isnan(vj) & (at["unit"][i] == at["unit"][j]) & close
+    units_match = (at["unit"][i] == at["unit"][j]) | (at["no_unit"][i] & at["scale"][j])
+    units_match |= at["scale"][i] & at["no_unit"][j]
+    number_same = ~np.isnan(vi) & ~np.isnan(vj) & units_match & close
     date_same = (at["when"][i] >= 0) & (at["when"][i] == at["when"][j])
     same = paired & np.where(at["date"][i], date_same, number_same)
     ci, cj = at["counted"][i], at["counted"][j]
-    counted_match = (ci < 0) | (cj < 0) | (ci == cj)
+    counted_match = (ci < 0) | (cj < 0) | (ci == cj) | _compatible_nouns(ci, cj, nodes.nouns)
     topical = ctx >= SAME_TOPIC
     agree = same & counted_match & (topical | (at["distinctive"][i] & (ctx > 0.05)))
     other_noun = same & ~counted_match & at["distinctive"][i] & topical
@@ -204,6 +244,21 @@ def _classify(nodes: _Nodes, i: Array, j: Array, ctx: Array) -> tuple[Array, Arr
     score[other_noun] = ctx[other_noun] + 0.5
     score[other_number] = ctx[other_number]
     return score, related
+
+
+def _compatible_nouns(ci: Array, cj: Array, nouns: dict[int, str]) -> Array:
+    """Where pairs have two different counted nouns that ``counted_compatible`` allows (each distinct
+    pair of nouns judged once)."""
+    out = np.zeros(len(ci), dtype=bool)
+    differ = (ci >= 0) & (cj >= 0) & (ci != cj)
+    if not differ.any():
+        return out
+    a, b = ci[differ], cj[differ]
+    width = max(nouns) + 1
+    distinct, inverse = np.unique(np.minimum(a, b) * width + np.maximum(a, b), return_inverse=True)
+    judged = np.array([counted_compatible(nouns[k // width], nouns[k % width]) for k in distinct.tolist()])
+    out[differ] = judged[inverse]
+    return out
 
 
 def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGroup], dict[str, str]]:
@@ -255,9 +310,9 @@ def _figure_status(items: Sequence[Figure]) -> str:
     if len({f.article_id for f in items}) < 2:
         return "single-source"
     first = items[0]
-    for other in items[1:]:
-        if not same_value(first, other):
-            return "conflict"
-        if first.counted and other.counted and first.counted != other.counted:
-            return "conflict"
+    if any(not same_value(first, other) for other in items[1:]):
+        return "conflict"
+    nouns = sorted({f.counted for f in items if f.counted})
+    if any(not counted_compatible(a, b) for k, a in enumerate(nouns) for b in nouns[k + 1 :]):
+        return "conflict"
     return "agree"

@@ -40,6 +40,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "square mile": ("km2", 2.589988), "km": ("km", 1.0), "kilometer": ("km", 1.0),
     "kilometre": ("km", 1.0), "mile": ("km", 1.609344),
     "mi": ("km", 1.609344), "m": ("m", 1.0), "meter": ("m", 1.0), "metre": ("m", 1.0),
+    "cm": ("m", 0.01), "centimetre": ("m", 0.01), "centimeter": ("m", 0.01), "mm": ("m", 0.001),
+    "millimetre": ("m", 0.001), "millimeter": ("m", 0.001),
     "foot": ("m", 0.3048), "feet": ("m", 0.3048), "ft": ("m", 0.3048), "kg": ("kg", 1.0),
     "kilogram": ("kg", 1.0), "tonne": ("t", 1.0), "ton": ("t", 1.0), "percent": ("%", 1.0),
     "per cent": ("%", 1.0), "%": ("%", 1.0), "percentage point": ("pp", 1.0), "second": ("s", 1.0),
@@ -48,8 +50,11 @@ UNITS: dict[str, tuple[str, float]] = {
     "euro": ("EUR", 1.0), "pound": ("GBP", 1.0), "yuan": ("CNY", 1.0), "won": ("KRW", 1.0),
     "rouble": ("RUB", 1.0), "ruble": ("RUB", 1.0), "yen": ("JPY", 1.0), "degree": ("degree", 1.0),
     "hectare": ("ha", 1.0), "acre": ("ha", 0.404686), "litre": ("l", 1.0), "liter": ("l", 1.0),
-    "barrel": ("barrel", 1.0),
+    "barrel": ("barrel", 1.0), "magnitude": ("magnitude", 1.0),
 }  # fmt: skip
+# Scales named before their number ("magnitude 5.7", "a Category 4 storm"): the scale is the unit.
+SCALES_BEFORE = {"magnitude": "magnitude", "category": "category"}
+_SCALE_BEFORE = re.compile(r"\b(magnitude|category)[\s-]+$", re.IGNORECASE)
 CURRENCY_SIGNS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₩": "KRW", "₽": "RUB"}
 _UNIT_AFTER = re.compile(
     r"^(?:-|\s)?("
@@ -97,6 +102,15 @@ IRREGULAR_PLURALS = frozenset(
     ]
 )
 DURATIONS = frozenset({"second", "minute", "hour", "day", "week", "month", "year"})
+# Past tenses that follow a number as its verb ("a magnitude 5.7 shook the valley"); with the regular
+# "-ed" ones, never taken for the counted noun.
+_PAST_TENSE_WORDS = (
+    "shook struck hit rose fell said told took made came went began met saw grew won lost gave got ran "
+    "sent spent held kept brought bought built caught fought found paid sold stood thought wrote led fled "
+    "drove broke chose flew knew threw wore became sank sought rang woke arose"
+)
+PAST_TENSES = frozenset(_PAST_TENSE_WORDS.split())
+_ED_NOUNS = frozenset({"speed", "breed", "creed", "greed", "steed", "seabed", "seaweed"})
 _RATE = re.compile(r"^\s*(?:a|an|per|each|every)\s+(day|week|month|year|hour|minute|second)\b", re.I)
 _WORD_RUN = re.compile(r"\s*([A-Za-z][\w’'-]*)")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
@@ -108,6 +122,7 @@ _MODEL_BEFORE = re.compile(r"[A-Za-z]-$|[#№]$")
 _CAPITAL_AFTER = re.compile(r"\s+[A-Z]")
 _PLURAL_AFTER = re.compile(r"\s+[a-z]+s\b")
 _SIGN_BEFORE = re.compile(r"(US\$|[$€£¥₩₽])\s?$")
+_CLOCK_AFTER = re.compile(r"\s?(?:[ap]\.m\.|[ap]m\b)", re.IGNORECASE)  # "10 p.m.", "9am"
 _BRACKET = re.compile(r"\s*\([^)]*\)")
 
 
@@ -140,9 +155,14 @@ def _counted_after(rest: str) -> tuple[str | None, int]:
         ends.append(pos)
         if (low.endswith("s") and not low.endswith(("ss", "'s", "us", "is"))) or low in IRREGULAR_PLURALS:
             return run[-1], pos
-    if run:
+    if run and not _a_verb(run[0]):
         return run[0], ends[0]
     return None, 0
+
+
+def _a_verb(word: str) -> bool:
+    """A word after a number that is its verb, not the thing counted (``5.7 shook``, ``85 injured``)."""
+    return word in PAST_TENSES or (len(word) > 4 and word.endswith("ed") and word not in _ED_NOUNS)
 
 
 def _measure_noun(prefix: str) -> str | None:
@@ -155,7 +175,8 @@ def _measure_noun(prefix: str) -> str | None:
 
 
 def _skip(match: re.Match[str], sentence: str) -> bool:
-    """Numbers that are not figures: pronoun 'one', bare 'a', ordinals, model names (``B-52``)."""
+    """Numbers that are not figures: pronoun 'one', bare 'a', ordinals, model names (``B-52``), clock
+    times (``10:48 p.m.``, ``22:15``, ``9am``)."""
     text = match.group()
     low = text.lower()
     start, end = match.start(), match.end()
@@ -165,6 +186,10 @@ def _skip(match: re.Match[str], sentence: str) -> bool:
         return True
     # The tests before the number look at its last three characters (they end there, or before a newline).
     if _ORDINAL_AFTER.match(sentence, end) or _MODEL_BEFORE.search(sentence[max(0, start - 3) : start]):
+        return True
+    if (start >= 2 and sentence[start - 1] == ":" and sentence[start - 2].isdigit()) or _CLOCK_AFTER.match(
+        sentence, end
+    ):
         return True
     # A capitalised number word inside a name ("Five Eyes") is not a figure.
     return text[0].isupper() and start > 0 and _CAPITAL_AFTER.match(sentence, end) is not None
@@ -202,6 +227,9 @@ def extract_figures(
                 value *= factor
                 end += unit_match.end()
                 rest = s[end:]
+            scale = _SCALE_BEFORE.search(prefix[-16:]) if unit is None else None
+            if scale:
+                unit = SCALES_BEFORE[match_key(scale.group(1))]
             bracket = _BRACKET.match(rest)
             skip = bracket.end() if bracket and NUMBER.search(bracket.group()) else 0
             counted, used = _counted_after(rest[skip:])
@@ -220,7 +248,14 @@ def extract_figures(
             if unit in DURATIONS and hedge.lower() == "over":
                 qualifier, hedge = None, ""  # "over 20 years" is a span of time, not a hedge
             text = " ".join(
-                part for part in (hedge, s[match.start() : end], rest[skip : skip + used].strip()) if part
+                part
+                for part in (
+                    hedge,
+                    scale and scale.group(1),
+                    s[match.start() : end],
+                    rest[skip : skip + used].strip(),
+                )
+                if part
             )
             figures.append(
                 Figure(
