@@ -198,6 +198,48 @@ def test_quote_speakers_after_before_pronoun_and_role() -> None:
     ]
 
 
+def test_a_quote_split_by_its_attribution_is_one_quote() -> None:
+    """ "“It is a separate rupture,” said X, “on the northern segment.”": one quote, whole, as the
+    sources that print it without the break give it; a sentence after it or a new sentence in the
+    second marks stays apart."""
+    people = {"Ilka Varro": "PERSON", "Varro": "PERSON", "Piet Lund": "PERSON"}
+    text = (
+        "“It is a separate rupture,” said Ilka Varro, director of the institute, “on a segment we had "
+        "flagged as one to watch.”\n"
+        "“The fault is long,” Varro added. “It does not break all at once.”\n"
+        "“We stay,” Piet Lund said, “and we rebuild,” he added, “with our own hands.”"
+    )
+    assert quotes_of(text, people) == [
+        ("It is a separate rupture on a segment we had flagged as one to watch.", "Ilka Varro"),
+        ("The fault is long", "Varro"),
+        ("It does not break all at once.", "Varro"),
+        ("We stay and we rebuild with our own hands.", "Piet Lund"),
+    ]
+
+
+def test_reported_speech_after_when_it_was_said_and_a_role_noun_named_by_its_word() -> None:
+    """ "said on Tuesday that X" reports X, not "on Tuesday that X"; "the institute said" is the
+    institute named before, not the nearest organisation; "the government" stays itself when no
+    government was named."""
+    names = {"Oskar Brell": "PERSON", "Tesk Seismic Institute": "ORG", "Harlow University": "ORG"}
+    text = (
+        "Judge Oskar Brell said on Tuesday that the findings would be published in November. "
+        "The Tesk Seismic Institute counted 30 aftershocks. Harlow University sent a team. "
+        "The institute said the aftershocks were weakening. "
+        "The government says 860 households have moved into new homes."
+    )
+    sentences = split_sentences(text)
+    [mentions] = NameTagger(FakeNLP(names)).tag([sentences])
+    got = [
+        (q.text, q.speaker) for q in extract_quotes("a", text, sentences, mentions) if q.kind == "indirect"
+    ]
+    assert got == [
+        ("the findings would be published in November", "Oskar Brell"),
+        ("the aftershocks were weakening", "Tesk Seismic Institute"),
+        ("860 households have moved into new homes", "The government"),
+    ]
+
+
 def test_quotes_according_to_nested_unclosed_and_across_paragraphs() -> None:
     people = {"Rui Lopes": "PERSON", "Mara Kell": "PERSON", "Lopes": "PERSON"}
     text = (

@@ -49,9 +49,19 @@ _NOMINAL = re.compile(
     rf"\b(?:the|a|an|this|that|one)\s+(?:[\w-]+\s+){{0,2}}?(?P<noun>{PERSON_NOUNS}|{ORG_NOUNS})\b", re.I
 )
 _PRONOUN = re.compile(r"\b(?P<p>he|she|they|it)\b", re.IGNORECASE)
-_THAT_CLAUSE = re.compile(
-    r"\b(?:said|says|told [\w ]{1,30}?|stated|added|warned|noted|claimed)\s+(?:that\s+)?", re.I
+# When or how it was said, between the verb and what was said ("said on Tuesday that ...").
+_SAID_WHEN = (
+    r"(?:(?:(?:late|early)\s+)?on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"|yesterday|today|in\s+an?\s+(?:statement|interview)|at\s+an?\s+(?:news|press)\s+conference),?\s+"
 )
+_THAT_CLAUSE = re.compile(
+    r"\b(?:said|says|told [\w ]{1,30}?|stated|added|warned|noted|claimed)\s+"
+    rf"(?:{_SAID_WHEN})?(?:that\s+)?",
+    re.I,
+)
+# Bodies spoken of by their role noun alone ("the government said") that no nearby organisation's name
+# stands for unless it holds the noun: the nearest organisation named before is a guess too often.
+UNNAMED_BODIES = frozenset({"government", "police", "army", "military", "authorities"})
 MIN_UNATTRIBUTED_WORDS = 4  # shorter quoted phrases without a speaker are scare quotes or titles
 
 
@@ -113,6 +123,25 @@ def find_quote_spans(text: str) -> list[_Span]:
     if not spans:
         spans = _single_quoted(text)
     return [s for s in spans if s.text.strip(" ,.")]
+
+
+def _split_quote_tails(text: str, spans: Sequence[_Span]) -> dict[int, _Span]:
+    """Quotes split by their attribution, ``“It was a separate rupture,” said Ms Marek, “on the
+    northern segment.”``: the first half's index to the second half. The first ends with a comma, the
+    second goes on in lower case, and between them, in one sentence, stands only the attribution."""
+    tails: dict[int, _Span] = {}
+    for k in range(len(spans) - 1):
+        head, rest = spans[k], spans[k + 1]
+        gap = text[head.end : rest.start]
+        if (
+            head.text.rstrip().endswith(",")
+            and rest.text.lstrip()[:1].islower()
+            and len(gap.split()) <= 15
+            and not re.search(r"[.!?\n]", gap)
+            and _CUE.search(gap)
+        ):
+            tails[k] = rest
+    return tails
 
 
 def _single_quoted(text: str) -> list[_Span]:
@@ -190,6 +219,12 @@ def _resolve(cand: _Candidate, position: int, mentions: Sequence[Mention]) -> st
         if titled:
             return titled[-1].name
     wanted = ("person",) if cand.label == "person" else ("org",)
+    if cand.label != "person":  # "the institute": an organisation named with that word, if one was
+        holding = [m for m in earlier if m.label in wanted and noun in fold(m.name).split()]
+        if holding:
+            return holding[-1].name
+        if noun in UNNAMED_BODIES:
+            return cand.name
     for m in reversed(earlier):
         if m.label in wanted:
             return m.name
@@ -238,9 +273,15 @@ def extract_quotes(
     quoted_mentions = [m for m in mentions if not any(s.start <= m.start < s.end for s in spans)]
     previous_speaker: str | None = None
     previous_paragraph = -2
-    for span in spans:
+    tails = _split_quote_tails(text, spans)
+    for k, span in enumerate(spans):
+        if k - 1 in tails:
+            continue  # a later part of a quote split by its attribution: read with the first
+        rest: list[_Span] = []
+        while k + len(rest) in tails:
+            rest.append(tails[k + len(rest)])
         first = _sentence_at(sentences, span.start)
-        last = _sentence_at(sentences, max(span.start, span.end - 1))
+        last = _sentence_at(sentences, max(span.start, (rest[-1] if rest else span).end - 1))
         lo, hi = first.start, last.end
         if hi - span.end < 3 and last.index + 1 < len(sentences):  # “...,” she said. split off
             nxt = sentences[last.index + 1]
@@ -263,7 +304,7 @@ def extract_quotes(
             ]
             if named and before.paragraph >= first.paragraph - 1:
                 speaker = named[-1].name
-        quoted = span.text.strip().rstrip(",")
+        quoted = " ".join(part.text.strip().rstrip(",") for part in [span, *rest])  # a split quote whole
         if speaker is None and len(quoted.split()) < MIN_UNATTRIBUTED_WORDS:
             continue
         quotes.append(
