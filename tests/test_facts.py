@@ -121,6 +121,19 @@ def test_a_scale_before_its_number_is_the_unit_and_a_verb_is_not_counted() -> No
     assert figures("The 12 speed cameras were moved.") == [(12, None, None, "camera")]
 
 
+def test_labels_prepositions_and_joined_adjectives_around_a_number() -> None:
+    """Found reading the demo's facts: "the emergency number 112" counted "emergency", "three near
+    Ostrel" counted "near", "1,100 public and private buildings" counted "public", "two cargoes"
+    counted "cargoe", "six o'clock" was a figure."""
+    assert figures("Call the emergency number 112, take Route 66 or wait at gate 12.") == []
+    assert figures("The quake killed three near Ostrel.") == [(3, None, None, None)]
+    assert figures("Inspectors listed about 1,100 public and private buildings.") == [
+        (1100, "about", None, "building")
+    ]
+    assert figures("Two cargoes were switched; a queue formed at six o’clock.") == [(2, None, None, "cargo")]
+    assert figures("They sold 40 radios and 3 shoes.") == [(40, None, None, "radio"), (3, None, None, "shoe")]
+
+
 def test_millimetres_and_centimetres_are_lengths() -> None:
     assert figures("The plant makes 155 mm shells.") == [(pytest.approx(0.155), None, "m", None)]
     assert figures("Snow reached 40 centimetres.") == [(pytest.approx(0.4), None, "m", None)]

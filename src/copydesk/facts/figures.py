@@ -122,7 +122,30 @@ _MODEL_BEFORE = re.compile(r"[A-Za-z]-$|[#№]$")
 _CAPITAL_AFTER = re.compile(r"\s+[A-Z]")
 _PLURAL_AFTER = re.compile(r"\s+[a-z]+s\b")
 _SIGN_BEFORE = re.compile(r"(US\$|[$€£¥₩₽])\s?$")
-_CLOCK_AFTER = re.compile(r"\s?(?:[ap]\.m\.|[ap]m\b)", re.IGNORECASE)  # "10 p.m.", "9am"
+_CLOCK_AFTER = re.compile(r"\s?(?:[ap]\.m\.|[ap]m\b|o[’']clock\b)", re.IGNORECASE)  # "10 p.m.", "9am"
+# Labels whose number names a thing rather than counting one ("the emergency number 112", "Route 66").
+_LABEL_BEFORE = re.compile(
+    r"\b(?:number|no\.|route|flight|platform|gate|room|line|bus|channel|article|section|chapter|page|pier|"
+    r"berth|exit|junction|highway|terminal|runway)\s+$",
+    re.IGNORECASE,
+)
+# Words that end the run after a number, besides the stopwords: prepositions ("three near Ostrel").
+_RUN_ENDS = frozenset(
+    {
+        "near",
+        "across",
+        "along",
+        "among",
+        "amid",
+        "within",
+        "without",
+        "toward",
+        "towards",
+        "beyond",
+        "despite",
+    }
+    | {"inside", "outside", "behind", "around", "onto", "upon", "via", "per"}
+)
 _BRACKET = re.compile(r"\s*\([^)]*\)")
 
 
@@ -135,20 +158,24 @@ def _qualifier(prefix: str) -> tuple[str | None, str]:
 
 
 def _counted_after(rest: str) -> tuple[str | None, int]:
-    """The counted noun in the words after a number: the first plural in a run of up to four words.
+    """The counted noun in the words after a number: the first plural in a run of up to four words
+    (``and`` and ``or`` go on with the run, a preposition or stopword ends it).
 
     Returns the noun and how many characters of ``rest`` reach its end (0 when no noun was found).
     """
     run: list[str] = []
     ends: list[int] = []
     pos = 0
-    for _ in range(4):
+    for _ in range(5):
         m = _WORD_RUN.match(rest, pos)
         if not m:
             break
         word = m.group(1)
         low = fold(word).rstrip("'’")
-        if low in STOPWORDS or parse_number(low) is not None:
+        if run and low in ("and", "or"):  # "1,100 public and private buildings": the run goes on
+            pos = m.end()
+            continue
+        if low in STOPWORDS or low in _RUN_ENDS or parse_number(low) is not None:
             break
         run.append(low.removesuffix("'s"))
         pos = m.end()
@@ -176,7 +203,7 @@ def _measure_noun(prefix: str) -> str | None:
 
 def _skip(match: re.Match[str], sentence: str) -> bool:
     """Numbers that are not figures: pronoun 'one', bare 'a', ordinals, model names (``B-52``), clock
-    times (``10:48 p.m.``, ``22:15``, ``9am``)."""
+    times (``10:48 p.m.``, ``22:15``, ``9am``), labels (``number 112``, ``Route 66``)."""
     text = match.group()
     low = text.lower()
     start, end = match.start(), match.end()
@@ -190,6 +217,8 @@ def _skip(match: re.Match[str], sentence: str) -> bool:
     if (start >= 2 and sentence[start - 1] == ":" and sentence[start - 2].isdigit()) or _CLOCK_AFTER.match(
         sentence, end
     ):
+        return True
+    if _LABEL_BEFORE.search(sentence[max(0, start - 12) : start]):
         return True
     # A capitalised number word inside a name ("Five Eyes") is not a figure.
     return text[0].isupper() and start > 0 and _CAPITAL_AFTER.match(sentence, end) is not None

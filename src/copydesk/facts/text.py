@@ -176,9 +176,29 @@ def stem(word: str) -> str:
     return w
 
 
+# Nouns in -o whose plural adds -es (most add -s: "radios"; "shoes" is "shoe").
+_O_PLURAL_ES = frozenset(
+    {
+        "cargo",
+        "tomato",
+        "potato",
+        "hero",
+        "volcano",
+        "echo",
+        "veto",
+        "torpedo",
+        "embargo",
+        "mosquito",
+        "tornado",
+    }
+)
+
+
 def singular(noun: str) -> str:
     """The singular of a plural counted noun (``journeys`` -> ``journey``; ``shells`` -> ``shell``)."""
     w = fold(noun)
+    if w.endswith("oes") and w[:-2] in _O_PLURAL_ES:
+        return w[:-2]
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
     if w.endswith(("ches", "shes", "sses", "xes")):
