@@ -152,8 +152,9 @@ def _within_work(articles: SentenceIncidence, todo: list[int]) -> SentenceIncide
 def align_story(story_id: str, members: Sequence[StoryArticle], facts: dict[str, ArticleFacts]) -> StoryFacts:
     """Merge names, group figures and quotes, and align rewrites for one story."""
     ids = [m.article.id for m in members]
+    places = {name_key(part) for m in members if m.article.dateline for part in m.article.dateline.split(",")}
     entities, key_to_entity = merge_entities(
-        story_id, {a: facts[a].mentions for a in ids}, {a: facts[a].sentences for a in ids}
+        story_id, {a: facts[a].mentions for a in ids}, {a: facts[a].sentences for a in ids}, places - {""}
     )
     by_id = {e.id: e for e in entities}
 
