@@ -82,9 +82,16 @@ def test_counted_nouns_for_the_same_things_agree_and_different_things_conflict()
     groups, mapping = group_figures("s", figures)
     assert mapping["a/1"] == mapping["b/1"] and status_of(groups, mapping, "a/1") == "agree"
     assert mapping["c/1"] == mapping["d/1"] and status_of(groups, mapping, "c/1") == "agree"
-    assert counted_compatible("warship", "ship") and counted_compatible("person", "child")
+    assert counted_compatible("airstrike", "strike") and counted_compatible("person", "child")
+    assert counted_compatible("people", "police")
     assert not counted_compatible("resident", "child") and not counted_compatible("shell", "missile")
-    assert not counted_compatible("pirate", "rate")  # a mere ending is not a compound
+    for word, ending in [
+        ("pirate", "rate"),
+        ("household", "hold"),
+        ("suitcase", "case"),
+        ("airline", "line"),
+    ]:
+        assert not counted_compatible(word, ending)  # a mere ending is not a compound's head
 
 
 def test_a_group_conflicts_when_any_two_of_its_counted_nouns_do() -> None:
@@ -115,6 +122,12 @@ def test_a_reading_without_a_unit_agrees_with_the_same_number_on_a_scale() -> No
     ]
     groups, mapping = group_figures("s", figures)
     assert mapping["a/1"] == mapping["b/1"] and status_of(groups, mapping, "a/1") == "agree"
+    # a count is not a reading: "6 people" is not "magnitude 6"
+    said = "A magnitude 6 earthquake struck the valley and 6 people died."
+    groups, mapping = group_figures(
+        "s", [fig("a/1", "a", said, 6, None, unit="magnitude"), fig("b/1", "b", said, 6, "people")]
+    )
+    assert mapping["a/1"] != mapping["b/1"]
 
 
 def test_a_different_number_in_the_same_sentence_is_a_conflict() -> None:

@@ -58,7 +58,7 @@ def figure_sets(draw: st.DrawFn, copies: bool) -> list[Figure]:
                     position=k,
                     value=None if date else value,
                     qualifier=rng.choice([None, None, "more than"]),
-                    unit=rng.choice([None, None, "km"]),
+                    unit=rng.choice([None, None, "km", "magnitude"]),
                     counted=None if date else rng.choice(NOUNS),
                     when=rng.choice(["2024-03-06", "2024-03", None]) if date else None,
                     scope=rng.choice([None, None, None, "per day"]),

@@ -134,6 +134,21 @@ def test_labels_prepositions_and_joined_adjectives_around_a_number() -> None:
     assert figures("They sold 40 radios and 3 shoes.") == [(40, None, None, "radio"), (3, None, None, "shoe")]
 
 
+def test_a_label_word_or_a_scale_before_a_count_does_not_hide_it() -> None:
+    """Found by review: "gate 12 guards", "route 300 people", "a line 5 metres long" and "category 12
+    finalists" are counts and lengths; a verb after the number ends its run."""
+    assert figures("At each gate 12 guards stood.") == [(12, None, None, "guard")]
+    assert figures("Along the route 300 people waited.") == [(300, None, None, "people")]
+    assert figures("They laid a line 5 metres long.") == [(5, None, "m", None)]
+    assert figures("In each category 12 finalists remain.") == [(12, None, None, "finalist")]
+    assert figures("About 300 fled homes; the 3 left early.") == [
+        (300, "about", None, None),
+        (3, None, None, None),
+    ]
+    assert figures("It was one watershed, heard on 100 AM radio stations.")[0] == (1, None, None, "watershed")
+    assert [value for value, *_ in figures("It was heard on 100 AM radio stations.")] == [100]
+
+
 def test_millimetres_and_centimetres_are_lengths() -> None:
     assert figures("The plant makes 155 mm shells.") == [(pytest.approx(0.155), None, "m", None)]
     assert figures("Snow reached 40 centimetres.") == [(pytest.approx(0.4), None, "m", None)]
@@ -227,6 +242,27 @@ def test_a_quote_split_by_its_attribution_is_one_quote() -> None:
         ("The fault is long", "Varro"),
         ("It does not break all at once.", "Varro"),
         ("We stay and we rebuild with our own hands.", "Piet Lund"),
+    ]
+
+
+def test_quotes_with_more_than_an_attribution_between_them_stay_apart() -> None:
+    """Found by review: the joining took any cue between two quotes for an attribution."""
+    people = {"Ada Voss": "PERSON", "Jon Hale": "PERSON"}
+    assert quotes_of(
+        "“We are ready to rebuild,” said Ada Voss, while Jon Hale told reporters “nothing has changed here.”",
+        people,
+    ) == [("We are ready to rebuild", "Ada Voss"), ("nothing has changed here.", "Jon Hale")]
+    assert [
+        q for q, _ in quotes_of("“We will rebuild,” said Ada Voss, who called the plan “a disaster.”", people)
+    ] == [
+        "We will rebuild",
+        "a disaster.",
+    ]
+    assert quotes_of(
+        "“We tried,” said Ada Voss, “ ” and later “it was all fine,” said Jon Hale.", people
+    ) == [
+        ("We tried", "Ada Voss"),
+        ("it was all fine", "Jon Hale"),
     ]
 
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from copydesk.align.figures import counted_compatible
+from copydesk.align.figures import SCALE_UNITS, counted_compatible
 from copydesk.align.sentences import dice, drift, stem_set
 from copydesk.facts.text import content_stems, fold
 from copydesk.records import FactGroup, Figure, Quote
@@ -23,7 +23,10 @@ VALUE_TOLERANCE = 0.02  # relative; 290 km vs 180 miles (289.7 km) agree
 def _same_value(a: Figure, b: Figure) -> bool:
     if a.kind == "date" or b.kind == "date":
         return a.when is not None and a.when == b.when
-    if a.value is None or b.value is None or a.unit != b.unit:
+    if a.value is None or b.value is None:
+        return False
+    bare_a, bare_b = a.unit is None and a.counted is None, b.unit is None and b.counted is None
+    if a.unit != b.unit and not (bare_a and b.unit in SCALE_UNITS) and not (bare_b and a.unit in SCALE_UNITS):
         return False
     return abs(a.value - b.value) <= VALUE_TOLERANCE * max(abs(a.value), abs(b.value), 1e-9)
 
@@ -82,7 +85,7 @@ def _value_key(f: Figure) -> tuple[str, str]:
     """A bucket for figures that may have the same value: the date, or the unit and two digits."""
     if f.kind == "date" or f.value is None:
         return ("date", f.when or "")
-    return (f.unit or "", f"{f.value:.2g}")
+    return ("" if f.unit in SCALE_UNITS else f.unit or "", f"{f.value:.2g}")
 
 
 def _candidate_pairs(figures: Sequence[Figure]) -> list[tuple[int, int]]:
@@ -159,8 +162,7 @@ def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGr
 def _figure_status(items: Sequence[Figure]) -> str:
     if len({f.article_id for f in items}) < 2:
         return "single-source"
-    first = items[0]
-    if any(not _same_value(first, other) for other in items[1:]):
+    if any(not _same_value(a, b) for a in items for b in items):
         return "conflict"
     nouns = [f.counted for f in items if f.counted]
     if any(not counted_compatible(a, b) for a in nouns for b in nouns):

@@ -35,7 +35,7 @@ VALUE_TOLERANCE = 0.02  # relative; 290 km vs 180 miles (289.7 km) agree
 BUCKET_ALL = 400  # nodes sharing a value or noun that are all scored pair by pair
 BUCKET_NEIGHBOURS = 40  # ... past that, the most similar nodes each is scored against
 _ROW_CHUNK = 256  # rows of a large bucket's similarities held at once
-COMPOUND_MIN = 4  # letters of the shorter noun where one counted noun ends another ("earthquake", "quake")
+COMPOUND_MIN = 5  # letters of the shorter noun where one counted noun ends another ("earthquake", "quake")
 # People counted under a general word and under a kind of people ("600 people", "600 residents") are one
 # count told two ways; two kinds ("residents", "children") are not.
 GENERAL_PEOPLE = frozenset({"people", "person", "individual"})
@@ -44,11 +44,11 @@ _KINDS_OF_PEOPLE = (
     "children adult man men woman women student pupil patient victim protester demonstrator soldier troop "
     "fighter officer member voter tourist visitor survivor casualty evacuee volunteer staff personnel "
     "miner farmer fisherman fishermen driver pilot rescuer doctor nurse teacher journalist prisoner "
-    "detainee hostage fan spectator pilgrim worshipper customer commuter"
+    "detainee hostage fan spectator pilgrim worshipper customer commuter police"
 )
 KINDS_OF_PEOPLE = frozenset(_KINDS_OF_PEOPLE.split())
 # Dimensionless scales (``copydesk.facts.figures``): "a reading of 6.2" may be the "magnitude 6.2" of
-# another source, so a number without a unit may equal one on a scale.
+# another source, so a bare number (no unit, nothing counted) may equal one on a scale.
 SCALE_UNITS = frozenset({"magnitude", "category"})
 
 _NUMERIC = re.compile(r"[\d.,]+")
@@ -64,13 +64,16 @@ def sentence_stems(sentence: str) -> frozenset[str]:
 def same_value(a: Figure, b: Figure) -> bool:
     if a.kind == "date" or b.kind == "date":
         return a.when is not None and a.when == b.when
-    if a.value is None or b.value is None or not _units_match(a.unit, b.unit):
+    if a.value is None or b.value is None or not _units_match(a, b):
         return False
     return abs(a.value - b.value) <= VALUE_TOLERANCE * max(abs(a.value), abs(b.value), 1e-9)
 
 
-def _units_match(a: str | None, b: str | None) -> bool:
-    return a == b or (a is None and b in SCALE_UNITS) or (b is None and a in SCALE_UNITS)
+def _units_match(a: Figure, b: Figure) -> bool:
+    if a.unit == b.unit:
+        return True
+    bare_a, bare_b = a.unit is None and a.counted is None, b.unit is None and b.counted is None
+    return (bare_a and b.unit in SCALE_UNITS) or (bare_b and a.unit in SCALE_UNITS)
 
 
 def distinctive(f: Figure) -> bool:
@@ -148,7 +151,7 @@ def _nodes(figures: Sequence[Figure], stems: Sequence[frozenset[str]]) -> _Nodes
         "date": np.array([f.kind == "date" for f in firsts], dtype=bool),
         "value": np.array([np.nan if f.value is None else f.value for f in firsts], dtype=np.float64),
         "unit": np.array([codes(("unit", f.unit)) for f in firsts], dtype=np.int64),
-        "no_unit": np.array([f.unit is None for f in firsts], dtype=bool),
+        "bare": np.array([f.unit is None and f.counted is None for f in firsts], dtype=bool),
         "scale": np.array([f.unit in SCALE_UNITS for f in firsts], dtype=bool),
         "counted": np.array([codes(f.counted) if f.counted else -1 for f in firsts], dtype=np.int64),
         "qualifier": np.array([codes(("qualifier", f.qualifier)) for f in firsts], dtype=np.int64),
@@ -224,8 +227,8 @@ def _classify(nodes: _Nodes, i: Array, j: Array, ctx: Array) -> tuple[Array, Arr
     vi, vj = at["value"][i], at["value"][j]
     with np.errstate(invalid="ignore"):
         close = np.abs(vi - vj) <= VALUE_TOLERANCE * np.maximum(np.maximum(np.abs(vi), np.abs(vj)), 1e-9)
-    units_match = (at["unit"][i] == at["unit"][j]) | (at["no_unit"][i] & at["scale"][j])
-    units_match |= at["scale"][i] & at["no_unit"][j]
+    units_match = (at["unit"][i] == at["unit"][j]) | (at["bare"][i] & at["scale"][j])
+    units_match |= at["scale"][i] & at["bare"][j]
     number_same = ~np.isnan(vi) & ~np.isnan(vj) & units_match & close
     date_same = (at["when"][i] >= 0) & (at["when"][i] == at["when"][j])
     same = paired & np.where(at["date"][i], date_same, number_same)
@@ -309,8 +312,9 @@ def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGr
 def _figure_status(items: Sequence[Figure]) -> str:
     if len({f.article_id for f in items}) < 2:
         return "single-source"
-    first = items[0]
-    if any(not same_value(first, other) for other in items[1:]):
+    # any two members, each distinct value once (a flood's group has thousands of the same)
+    values = list({(f.kind, f.value, f.unit, f.counted, f.when): f for f in items}.values())
+    if any(not same_value(a, b) for k, a in enumerate(values) for b in values[k + 1 :]):
         return "conflict"
     nouns = sorted({f.counted for f in items if f.counted})
     if any(not counted_compatible(a, b) for k, a in enumerate(nouns) for b in nouns[k + 1 :]):

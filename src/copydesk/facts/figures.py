@@ -107,10 +107,13 @@ DURATIONS = frozenset({"second", "minute", "hour", "day", "week", "month", "year
 _PAST_TENSE_WORDS = (
     "shook struck hit rose fell said told took made came went began met saw grew won lost gave got ran "
     "sent spent held kept brought bought built caught fought found paid sold stood thought wrote led fled "
-    "drove broke chose flew knew threw wore became sank sought rang woke arose"
+    "drove broke chose flew knew threw wore became sank sought rang woke arose left"
 )
 PAST_TENSES = frozenset(_PAST_TENSE_WORDS.split())
-_ED_NOUNS = frozenset({"speed", "breed", "creed", "greed", "steed", "seabed", "seaweed"})
+_ED_NOUNS = frozenset(
+    {"speed", "breed", "creed", "greed", "steed", "seabed", "seaweed", "watershed", "riverbed", "homestead"}
+    | {"bloodshed", "flatbed", "roadbed", "hotbed", "sickbed", "deathbed", "hundred"}
+)
 _RATE = re.compile(r"^\s*(?:a|an|per|each|every)\s+(day|week|month|year|hour|minute|second)\b", re.I)
 _WORD_RUN = re.compile(r"\s*([A-Za-z][\w’'-]*)")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
@@ -166,16 +169,21 @@ def _counted_after(rest: str) -> tuple[str | None, int]:
     run: list[str] = []
     ends: list[int] = []
     pos = 0
+    joined = False  # past an "and" or "or"
     for _ in range(5):
         m = _WORD_RUN.match(rest, pos)
         if not m:
             break
         word = m.group(1)
         low = fold(word).rstrip("'’")
-        if run and low in ("and", "or"):  # "1,100 public and private buildings": the run goes on
-            pos = m.end()
+        if run and not joined and low in ("and", "or"):  # "1,100 public and private buildings"
+            pos, joined = m.end(), True
             continue
         if low in STOPWORDS or low in _RUN_ENDS or parse_number(low) is not None:
+            break
+        # a verb ends it ("300 fled homes"); a participle may qualify the noun ("85 injured people"),
+        # but not past an "and" ("12 overnight and wounded dozens")
+        if low in PAST_TENSES or (joined and _a_verb(low)):
             break
         run.append(low.removesuffix("'s"))
         pos = m.end()
@@ -185,6 +193,12 @@ def _counted_after(rest: str) -> tuple[str | None, int]:
     if run and not _a_verb(run[0]):
         return run[0], ends[0]
     return None, 0
+
+
+def _plural(noun: str | None) -> bool:
+    return noun is not None and (
+        (noun.endswith("s") and not noun.endswith(("ss", "us", "is"))) or noun in IRREGULAR_PLURALS
+    )
 
 
 def _a_verb(word: str) -> bool:
@@ -203,7 +217,7 @@ def _measure_noun(prefix: str) -> str | None:
 
 def _skip(match: re.Match[str], sentence: str) -> bool:
     """Numbers that are not figures: pronoun 'one', bare 'a', ordinals, model names (``B-52``), clock
-    times (``10:48 p.m.``, ``22:15``, ``9am``), labels (``number 112``, ``Route 66``)."""
+    times (``10:48 p.m.``, ``22:15``, ``9am``)."""
     text = match.group()
     low = text.lower()
     start, end = match.start(), match.end()
@@ -214,12 +228,10 @@ def _skip(match: re.Match[str], sentence: str) -> bool:
     # The tests before the number look at its last three characters (they end there, or before a newline).
     if _ORDINAL_AFTER.match(sentence, end) or _MODEL_BEFORE.search(sentence[max(0, start - 3) : start]):
         return True
-    if (start >= 2 and sentence[start - 1] == ":" and sentence[start - 2].isdigit()) or _CLOCK_AFTER.match(
-        sentence, end
-    ):
-        return True
-    if _LABEL_BEFORE.search(sentence[max(0, start - 12) : start]):
-        return True
+    if start >= 2 and sentence[start - 1] == ":" and sentence[start - 2].isdigit():
+        return True  # the minutes of "10:48"
+    if _CLOCK_AFTER.match(sentence, end) and (parse_number(text) or 0) <= 12:
+        return True  # "10 p.m." ("100 AM radio stations" are stations)
     # A capitalised number word inside a name ("Five Eyes") is not a figure.
     return text[0].isupper() and start > 0 and _CAPITAL_AFTER.match(sentence, end) is not None
 
@@ -256,12 +268,17 @@ def extract_figures(
                 value *= factor
                 end += unit_match.end()
                 rest = s[end:]
-            scale = _SCALE_BEFORE.search(prefix[-16:]) if unit is None else None
-            if scale:
-                unit = SCALES_BEFORE[match_key(scale.group(1))]
             bracket = _BRACKET.match(rest)
             skip = bracket.end() if bracket and NUMBER.search(bracket.group()) else 0
             counted, used = _counted_after(rest[skip:])
+            if unit is None and counted is None and _LABEL_BEFORE.search(prefix[-12:]):
+                continue  # "number 112", "Route 66": a name, not a quantity ("gate 12 guards" counts)
+            # "magnitude 5.7 (quake)": the scale is the unit; "in each category 12 finalists" counts
+            first = _WORD_RUN.match(rest, skip)
+            counts = first is not None and _plural(fold(first.group(1)))
+            scale = _SCALE_BEFORE.search(prefix[-16:]) if unit is None and not counts else None
+            if scale:
+                unit = SCALES_BEFORE[match_key(scale.group(1))]
             if unit in DURATIONS and not s[match.end() :].startswith("-"):
                 counted, used = None, 0  # "24 years" is a duration, not a count of years
             hyphenated = s[match.end() :].startswith("-")

@@ -56,12 +56,12 @@ _SAID_WHEN = (
 )
 _THAT_CLAUSE = re.compile(
     r"\b(?:said|says|told [\w ]{1,30}?|stated|added|warned|noted|claimed)\s+"
-    rf"(?:{_SAID_WHEN})?(?:that\s+)?",
+    rf"(?:{_SAID_WHEN}){{0,2}}(?:that\s+)?",
     re.I,
 )
 # Bodies spoken of by their role noun alone ("the government said") that no nearby organisation's name
 # stands for unless it holds the noun: the nearest organisation named before is a guess too often.
-UNNAMED_BODIES = frozenset({"government", "police", "army", "military", "authorities"})
+UNNAMED_BODIES = frozenset({"government", "police", "army", "military"})
 MIN_UNATTRIBUTED_WORDS = 4  # shorter quoted phrases without a speaker are scare quotes or titles
 
 
@@ -128,17 +128,24 @@ def find_quote_spans(text: str) -> list[_Span]:
 def _split_quote_tails(text: str, spans: Sequence[_Span]) -> dict[int, _Span]:
     """Quotes split by their attribution, ``“It was a separate rupture,” said Ms Marek, “on the
     northern segment.”``: the first half's index to the second half. The first ends with a comma, the
-    second goes on in lower case, and between them, in one sentence, stands only the attribution."""
+    second goes on in lower case, and between them, in one sentence, stands only the attribution: one
+    cue verb, no other quote mark, a comma before the second half (``said X, who called the plan “a
+    disaster”`` and ``said X, while Y told reporters “...”`` are two quotes)."""
     tails: dict[int, _Span] = {}
     for k in range(len(spans) - 1):
         head, rest = spans[k], spans[k + 1]
         gap = text[head.end : rest.start]
+        between = gap[1:-1]  # the first half's closing mark and the second's opening one left out
         if (
             head.text.rstrip().endswith(",")
             and rest.text.lstrip()[:1].islower()
             and len(gap.split()) <= 15
-            and not re.search(r"[.!?\n]", gap)
-            and _CUE.search(gap)
+            and gap[:1] in CLOSERS
+            and gap[-1:] in OPENERS
+            and between.rstrip().endswith(",")
+            and not _QUOTE_MARK.search(between)
+            and not re.search(r"[.!?\n]", between)
+            and len(_CUE.findall(between)) == 1
         ):
             tails[k] = rest
     return tails
