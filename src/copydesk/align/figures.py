@@ -312,9 +312,10 @@ def group_figures(story_id: str, figures: Sequence[Figure]) -> tuple[list[FactGr
 def _figure_status(items: Sequence[Figure]) -> str:
     if len({f.article_id for f in items}) < 2:
         return "single-source"
-    # any two members, each distinct value once (a flood's group has thousands of the same)
+    # any two members, each distinct value once (a flood's group has thousands of the same; a value
+    # compared with itself too: one without a value agrees with nothing)
     values = list({(f.kind, f.value, f.unit, f.counted, f.when): f for f in items}.values())
-    if any(not same_value(a, b) for k, a in enumerate(values) for b in values[k + 1 :]):
+    if any(not same_value(a, b) for k, a in enumerate(values) for b in values[k:]):
         return "conflict"
     nouns = sorted({f.counted for f in items if f.counted})
     if any(not counted_compatible(a, b) for k, a in enumerate(nouns) for b in nouns[k + 1 :]):

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from copydesk.align.story import StoryArticle, StoryFacts, align_story
 from copydesk.errors import CopydeskError, MissingExtraError
+from copydesk.facts.cache import decode_reading, encode_reading, reading_key
 from copydesk.facts.extract import (
     ArticleFacts,
     FactExtractor,
@@ -40,6 +41,7 @@ from copydesk.run.forking import helper_context
 from copydesk.store import articles as article_store
 from copydesk.store import facts as fact_store
 from copydesk.store.db import Database
+from copydesk.store.readings import keep_readings, kept_readings
 
 StorySource = Callable[[Database], Iterator[Story]]
 # Articles named together. The same with or without workers (the memo learns batch by batch, so equal
@@ -76,25 +78,42 @@ def story_date(story: Story) -> date | None:
 
 
 Job = tuple[str, list[StoryArticle], date | None]  # story id, members, the story's date
-Result = tuple[list[StoryFacts], list[str]]  # the stories' facts, notes on what was skipped
 Batch = list[tuple[Story, str]]  # stories with their members key
 
 
-def facts_for_stories(extractor: FactExtractor, jobs: Sequence[Job]) -> Result:
-    """Name a batch of stories' articles together (one spaCy pass), then finish and align each story.
+class Result(NamedTuple):
+    """A batch finished: the stories' facts, notes on what was skipped, and the reading of each
+    article read now (not taken from the store), encoded to be kept (``copydesk.facts.cache``)."""
+
+    facts: list[StoryFacts]
+    notes: list[str]
+    fresh: dict[str, bytes]
+
+
+def facts_for_stories(
+    extractor: FactExtractor, jobs: Sequence[Job], kept: Mapping[str, bytes] | None = None
+) -> Result:
+    """Name a batch of stories' articles together (one spaCy pass), then finish and align each story;
+    ``kept``: readings from the store, by article id (those articles are not read again).
 
     A failing article is left out and a failing story skipped, each with a note; never a crash.
     """
     notes: list[str] = []
-    named = name_stories(extractor, jobs, notes)
-    facts, more = finish_stories(jobs, named)
-    return facts, notes + more
+    named = name_stories(extractor, jobs, notes, kept or {})
+    facts, more, fresh = finish_stories(jobs, named, kept)
+    return Result(facts, notes + more, fresh)
 
 
-def name_stories(extractor: FactExtractor, jobs: Sequence[Job], notes: list[str]) -> dict[str, Named]:
-    """Sentences and names of a batch's articles; if the batch fails, article by article, leaving out
-    (with a note) the ones that fail."""
-    articles = list({m.article.id: m.article for _, members, _ in jobs for m in members}.values())
+def name_stories(
+    extractor: FactExtractor, jobs: Sequence[Job], notes: list[str], kept: Collection[str] = ()
+) -> dict[str, Named]:
+    """Sentences and names of a batch's articles but those ``kept`` (read before); if the batch
+    fails, article by article, leaving out (with a note) the ones that fail."""
+    articles = [
+        a
+        for a in {m.article.id: m.article for _, members, _ in jobs for m in members}.values()
+        if a.id not in kept
+    ]
     try:
         return {a.id: named for a, named in zip(articles, extractor.names(articles), strict=True)}
     except CopydeskError:
@@ -113,47 +132,90 @@ def name_stories(extractor: FactExtractor, jobs: Sequence[Job], notes: list[str]
         return out
 
 
-def finish_stories(jobs: Sequence[Job], named: dict[str, Named]) -> Result:
-    """Figures, dates and quotes of each named article, then each story aligned: pure, so a helper
-    process runs it. Relative dates resolve against an article's date, else its first story's."""
+def finish_stories(
+    jobs: Sequence[Job], named: dict[str, Named], kept: Mapping[str, bytes] | None = None
+) -> Result:
+    """Figures, dates and quotes of each named article (or its ``kept`` reading), then each story
+    aligned: pure, so a helper process runs it. Relative dates resolve against an article's date,
+    else its first story's."""
     notes: list[str] = []
     facts: dict[str, ArticleFacts] = {}
+    spans: dict[str, list[list[Span]]] = {}
+    fresh: dict[str, bytes] = {}
     failed: set[str] = set()
     read: dict[tuple[str, date | None], str] = {}  # text and reference date -> the article read for them
     for _, members, when in jobs:
         for m in members:
             article = m.article
-            if article.id in facts or article.id in failed or article.id not in named:
+            if article.id in facts or article.id in failed:
                 continue
             key = (article.text, reference_date(article, when))
-            first = read.setdefault(key, article.id)
-            if first != article.id and first in facts and named[first].spans == named[article.id].spans:
-                facts[article.id] = facts_of_copy(facts[first], article.id)  # a copy: read once
+            if kept and article.id in kept:
+                first = read.setdefault(key, article.id)
+                if first != article.id and first in facts and kept.get(first) == kept[article.id]:
+                    # a copy kept as its first was (a reading's ids are its article's, not in it)
+                    facts[article.id], spans[article.id] = (
+                        facts_of_copy(facts[first], article.id),
+                        spans[first],
+                    )
+                    continue
+                try:
+                    facts[article.id], spans[article.id] = decode_reading(article, kept[article.id])
+                except ValueError as exc:  # never written so: the next change to its story reads it again
+                    failed.add(article.id)
+                    notes.append(
+                        f"{exc}; the article is left out of its story's facts until the story changes"
+                    )
                 continue
-            try:
-                facts[article.id] = article_facts(article, named[article.id], when)
-            except CopydeskError:
-                raise
-            except Exception as exc:  # counted and skipped, never a crash
-                failed.add(article.id)
-                notes.append(f"article {article.id}: fact extraction failed ({type(exc).__name__}); skipped")
+            if article.id not in named:
+                continue
+            spans[article.id] = named[article.id].spans
+            first = read.setdefault(key, article.id)
+            if first != article.id and first in facts and spans[first] == spans[article.id]:
+                facts[article.id] = facts_of_copy(facts[first], article.id)  # a copy: read once
+            else:
+                try:
+                    facts[article.id] = article_facts(article, named[article.id], when)
+                except CopydeskError:
+                    raise
+                except Exception as exc:  # counted and skipped, never a crash
+                    failed.add(article.id)
+                    notes.append(
+                        f"article {article.id}: fact extraction failed ({type(exc).__name__}); skipped"
+                    )
+                    continue
+            fresh[article.id] = encode_reading(facts[article.id], spans[article.id])
     out: list[StoryFacts] = []
     for story_id, members, _ in jobs:
-        kept = [m for m in members if m.article.id in facts]
+        present = [m for m in members if m.article.id in facts]
         try:
-            out.append(align_story(story_id, kept, facts))
+            out.append(align_story(story_id, present, facts))
         except CopydeskError:
             raise
         except Exception as exc:  # one story's bad input must not end the run; it is retried next run
             notes.append(f"story {story_id}: alignment failed ({type(exc).__name__}: {exc}); skipped")
-    return out, notes
+    return Result(out, notes, fresh)
 
 
-def finish_from_spans(jobs: Sequence[Job], spans: dict[str, list[list[Span]]]) -> Result:
-    """``finish_stories`` in a helper process, given only the name spans: it splits the sentences again
-    (the same split; cheaper than shipping them) and makes the mentions itself."""
+def finish_from_spans(
+    jobs: Sequence[Job], spans: dict[str, list[list[Span]]], kept: Mapping[str, bytes] | None = None
+) -> Result:
+    """``finish_stories`` in a helper process, given only the name spans (and the kept readings): it
+    splits the sentences again (the same split; cheaper than shipping them) and makes the mentions
+    itself."""
     articles = {m.article.id: m.article for _, members, _ in jobs for m in members}
-    return finish_stories(jobs, {a: named_from_spans(articles[a], s) for a, s in spans.items()})
+    return finish_stories(jobs, {a: named_from_spans(articles[a], s) for a, s in spans.items()}, kept)
+
+
+@dataclasses.dataclass(slots=True)
+class _Batched:
+    """A batch of stories made ready: its members read, each article's reading key and the readings
+    kept under those keys."""
+
+    batch: Batch
+    jobs: list[Job]
+    keys: dict[str, str]
+    kept: dict[str, bytes]
 
 
 def _ready() -> None:
@@ -232,9 +294,10 @@ class FactsStage(CorpusStage):
             report.changed += self._run_with_helpers(db, batches, report.notes)
         else:
             for batch in batches:
-                result = facts_for_stories(self.extractor, self._jobs(db, batch))
-                report.notes.extend(result[1])
-                report.changed += self._write(db, batch, result)
+                work = self._prepared(db, batch)
+                result = facts_for_stories(self.extractor, work.jobs, work.kept)
+                report.notes.extend(result.notes)
+                report.changed += self._write(db, work, result)
         if todo:
             tagger = self.extractor.tagger
             report.notes.append(
@@ -243,18 +306,26 @@ class FactsStage(CorpusStage):
             )
         return report
 
-    def _jobs(self, db: Database, batch: Sequence[tuple[Story, str]]) -> list[Job]:
+    def _prepared(self, db: Database, batch: Batch) -> _Batched:
+        """A batch's jobs (its stories' members read) and the readings kept for its articles."""
         ids = list(dict.fromkeys(m.article_id for story, _ in batch for m in story.members))
         articles = {a.id: a for a in article_store.iter_articles(db, ids=ids)}
-        return [(story.id, self.members(story, articles), story_date(story)) for story, _ in batch]
+        jobs = [(story.id, self.members(story, articles), story_date(story)) for story, _ in batch]
+        keys = {
+            m.article.id: reading_key(m.article, when, self.model)
+            for _, members, when in jobs
+            for m in members
+        }
+        return _Batched(batch, jobs, keys, kept_readings(db, keys))
 
     @staticmethod
-    def _write(db: Database, batch: Sequence[tuple[Story, str]], result: Result) -> int:
-        keys = {story.id: key for story, key in batch}
-        facts, _ = result
-        for story_facts in facts:
+    def _write(db: Database, work: _Batched, result: Result) -> int:
+        """A batch's facts written, and the readings of the articles read for them kept."""
+        keys = {story.id: key for story, key in work.batch}
+        for story_facts in result.facts:
             fact_store.put_story_facts(db, story_facts, keys[story_facts.story_id])
-        return len(facts)
+        keep_readings(db, [(a, work.keys[a], blob) for a, blob in result.fresh.items() if a in work.keys])
+        return len(result.facts)
 
     def _run_with_helpers(self, db: Database, batches: list[Batch], notes: list[str]) -> int:
         """Name each batch here and hand it to a helper to finish (here instead when the helpers are
@@ -264,44 +335,45 @@ class FactsStage(CorpusStage):
         later ones are finished here."""
         done = 0
         helpers = min(self.workers - 1, MAX_HELPERS)
-        pending: dict[Future[Result], tuple[Batch, list[Job], dict[str, Named]]] = {}
+        pending: dict[Future[Result], tuple[_Batched, dict[str, Named]]] = {}
         broken: list[str] = []  # why the helpers cannot be used any more
 
-        def finish_here(batch: Batch, jobs: list[Job], named: dict[str, Named]) -> int:
-            result = finish_stories(jobs, named)
-            notes.extend(result[1])
-            return self._write(db, batch, result)
+        def finish_here(work: _Batched, named: dict[str, Named]) -> int:
+            result = finish_stories(work.jobs, named, work.kept)
+            notes.extend(result.notes)
+            return self._write(db, work, result)
 
         def collect(futures: Iterable[Future[Result]]) -> int:
             written = 0
             for future in futures:
-                batch, jobs, named = pending.pop(future)
+                work, named = pending.pop(future)
                 try:
                     result = future.result()
                 except BrokenProcessPool as exc:
                     broken.append(str(exc))
-                    written += finish_here(batch, jobs, named)
+                    written += finish_here(work, named)
                     continue
-                notes.extend(result[1])
-                written += self._write(db, batch, result)
+                notes.extend(result.notes)
+                written += self._write(db, work, result)
             return written
 
         with ProcessPoolExecutor(helpers, mp_context=helper_context()) as pool:
             for _ in range(helpers):  # start the helpers now (a spawned one imports while names are found)
                 pool.submit(_ready)
             for batch in batches:
-                jobs = self._jobs(db, batch)
-                named = name_stories(self.extractor, jobs, notes)
+                work = self._prepared(db, batch)
+                named = name_stories(self.extractor, work.jobs, notes, work.kept)
                 done += collect([f for f in pending if f.done()])
                 if broken or len(pending) >= BACKLOG * helpers:
-                    done += finish_here(batch, jobs, named)
+                    done += finish_here(work, named)
                     continue
                 spans = {a: n.spans for a, n in named.items()}
                 try:
-                    pending[pool.submit(finish_from_spans, _slim(jobs), spans)] = (batch, jobs, named)
+                    future = pool.submit(finish_from_spans, _slim(work.jobs), spans, work.kept)
+                    pending[future] = (work, named)
                 except BrokenProcessPool as exc:
                     broken.append(str(exc))
-                    done += finish_here(batch, jobs, named)
+                    done += finish_here(work, named)
             while pending:
                 done += collect([f for f in pending if f.done()])
                 taken = next((f for f in reversed(list(pending)) if f.cancel()), None)
