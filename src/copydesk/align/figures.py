@@ -35,6 +35,7 @@ VALUE_TOLERANCE = 0.02  # relative; 290 km vs 180 miles (289.7 km) agree
 BUCKET_ALL = 400  # nodes sharing a value or noun that are all scored pair by pair
 BUCKET_NEIGHBOURS = 40  # ... past that, the most similar nodes each is scored against
 _ROW_CHUNK = 256  # rows of a large bucket's similarities held at once
+SMALL_BUCKET = 24  # nodes of a bucket whose shared stems are counted with sets, not sparse matrices
 COMPOUND_MIN = 5  # letters of the shorter noun where one counted noun ends another ("earthquake", "quake")
 # People counted under a general word and under a kind of people ("600 people", "600 residents") are one
 # count told two ways; two kinds ("residents", "children") are not.
@@ -182,12 +183,23 @@ def _candidate_pairs(figures: Sequence[Figure], nodes: _Nodes) -> tuple[Array, A
         buckets.setdefault(_value_key(f), []).append(n)
         if f.counted:
             buckets.setdefault(("counted", f.counted), []).append(n)
-    rows = SentenceIncidence(nodes.stems).rows.astype(np.float64)  # exact counts, float64 ratios
-    lengths = np.asarray(rows.sum(axis=1)).ravel()
+    stems = nodes.stems
+    lengths = np.array([len(s) for s in stems], dtype=np.float64)
+    rows: Any = None  # the stems as a sparse incidence matrix, made for the first large bucket
     found: list[tuple[Array, Array, Array]] = []
+    small: tuple[list[int], list[int], list[int]] = ([], [], [])
     for bucket in buckets.values():
         if len(bucket) < 2:
             continue
+        if len(bucket) <= SMALL_BUCKET:  # most buckets of most stories: sets are quicker than scipy's setup
+            for x, one in enumerate(bucket):
+                for other in bucket[x + 1 :]:
+                    small[0].append(one)
+                    small[1].append(other)
+                    small[2].append(len(stems[one] & stems[other]))
+            continue
+        if rows is None:
+            rows = SentenceIncidence(stems).rows.astype(np.float64)  # exact counts, float64 ratios
         idx = np.array(bucket)
         inside = rows[idx]
         if len(idx) <= BUCKET_ALL:
@@ -205,6 +217,8 @@ def _candidate_pairs(figures: Sequence[Figure], nodes: _Nodes) -> tuple[Array, A
             a = np.repeat(idx[local], BUCKET_NEIGHBOURS)
             b = idx[near.ravel()]
             found.append((np.minimum(a, b), np.maximum(a, b), np.take_along_axis(shared, near, 1).ravel()))
+    if small[0]:
+        found.append((np.array(small[0]), np.array(small[1]), np.array(small[2], dtype=np.float64)))
     if not found:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
