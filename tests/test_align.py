@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+import random
 from datetime import datetime
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from copydesk.align.figures import counted_compatible, group_figures
 from copydesk.align.quotes import group_quotes
-from copydesk.align.sentences import align_rewrite, drift, word_substitutions
+from copydesk.align.sentences import SentenceIncidence, align_rewrite, drift, opcodes, word_substitutions
 from copydesk.align.story import StoryArticle, align_story
 from copydesk.facts.extract import FactExtractor
 from copydesk.facts.names import Mention
@@ -293,3 +299,24 @@ def test_align_story_end_to_end_with_a_stand_in_ner() -> None:
     assert {"Korvale", "Corvale"} in places
     swaps = {(o, n) for o, n, _ in story.rewrites[0].substitutions}
     assert {("will", "shall"), ("shall", "will")} & swaps and {("every", "each"), ("each", "every")} & swaps
+
+
+@given(
+    st.lists(st.sampled_from("abcdef"), max_size=30),
+    st.lists(st.sampled_from("abcdef"), max_size=30),
+)
+def test_opcodes_are_difflibs(a: list[str], b: list[str]) -> None:
+    """The word diffs of rewrites and quote drift walk the compiled matching blocks as difflib does."""
+    assert opcodes(a, b) == difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+
+
+def test_a_small_incidence_gives_the_dice_a_large_one_gives() -> None:
+    """A small story's sentences are also kept dense; the similarities must be the sparse ones."""
+    rng = random.Random(3)
+    stems = [frozenset(rng.sample([f"w{k}" for k in range(40)], rng.randint(0, 9))) for _ in range(60)]
+    small = SentenceIncidence(stems)
+    large = SentenceIncidence.from_rows(small.rows)
+    large._dense = None  # as past DENSE_CELLS
+    rows, columns = slice(5, 17), np.array([0, 3, 3, 40, 59])
+    assert small._dense is not None
+    assert np.array_equal(small.dice(rows, columns), large.dice(rows, columns))

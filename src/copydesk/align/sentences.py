@@ -7,7 +7,6 @@ words makes the swaps visible, which is the evidence that a text was spun.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,9 +17,11 @@ import numpy as np
 from scipy import sparse
 
 from copydesk.facts.text import content_stems, fold, words
+from copydesk.fingerprint.lsh import matching_blocks
 
 ALIGN_MIN = 0.3  # Dice of content stems below which two sentences are not the same sentence
 MAX_SWAP_WORDS = 4  # a substitution longer than this is a rewritten clause, not a word swap
+DENSE_CELLS = 1 << 20  # sentences x stems up to which an incidence matrix is also kept dense (4 MB)
 
 
 @lru_cache(maxsize=65536)
@@ -125,10 +126,15 @@ class SentenceIncidence:
         self.rows = matrix
         self.size = matrix.shape[0]
         self.lengths = np.asarray(matrix.sum(axis=1), dtype=np.float32).ravel()
+        # a small story's matrix also dense: picking its rows costs scipy more than the product
+        self._dense = matrix.toarray() if matrix.shape[0] * matrix.shape[1] <= DENSE_CELLS else None
 
     def dice(self, a: Any, b: Any) -> Matrix:
         """Dice similarity of sentences ``a`` (rows) against ``b`` (columns): slices or index arrays."""
-        shared = (self.rows[a] @ self.rows[b].T).toarray()
+        if self._dense is not None:  # the same counts (whole numbers, exact in float32)
+            shared = self._dense[a] @ self._dense[b].T
+        else:
+            shared = (self.rows[a] @ self.rows[b].T).toarray()
         total = self.lengths[a][:, None] + self.lengths[b][None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(total > 0, 2 * shared / total, 0.0)
@@ -148,13 +154,28 @@ def coverage(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> float:
     return sum(max(dice(x, y) for y in b) for x in a) / len(a)
 
 
+def opcodes(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()``, from the compiled
+    matching blocks (difflib's own walk over them; its matcher was most of a story's alignment: a
+    rewrite's every aligned sentence pair is diffed word by word)."""
+    out: list[tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for ai, bj, size in matching_blocks(a, b):
+        tag = "replace" if i < ai and j < bj else "delete" if i < ai else "insert" if j < bj else ""
+        if tag:
+            out.append((tag, i, ai, j, bj))
+        i, j = ai + size, bj + size
+        if size:
+            out.append(("equal", ai, i, bj, j))
+    return out
+
+
 def word_substitutions(sibling: str, rewrite: str) -> tuple[tuple[str, str], ...]:
     """Short word swaps between two aligned sentences, as (sibling wording, rewrite wording)."""
     old = words(sibling)
     new = words(rewrite)
-    matcher = difflib.SequenceMatcher(a=[fold(w) for w in old], b=[fold(w) for w in new], autojunk=False)
     swaps: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes([fold(w) for w in old], [fold(w) for w in new]):
         if op == "replace" and i2 - i1 <= MAX_SWAP_WORDS and j2 - j1 <= MAX_SWAP_WORDS:
             swaps.append((" ".join(old[i1:i2]), " ".join(new[j1:j2])))
     return tuple(swaps)
@@ -191,9 +212,8 @@ def drift(reference: str, variant: str) -> str:
     """The wording drift between two quotes as token edits: ``-old words +new words``."""
     old = words(reference)
     new = words(variant)
-    matcher = difflib.SequenceMatcher(a=[fold(w) for w in old], b=[fold(w) for w in new], autojunk=False)
     edits: list[str] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes([fold(w) for w in old], [fold(w) for w in new]):
         if op == "equal":
             continue
         removed = " ".join(old[i1:i2])
