@@ -101,6 +101,20 @@ def test_not_figures_years_ordinals_model_names_and_pronoun_one() -> None:
     assert figures("It was his number one priority.") == []
 
 
+def test_a_name_spaced_twice_in_its_text_is_a_mention_not_a_failure() -> None:
+    """Found profiling: a name whose words the text spaces twice ("Selvik  Tolotes", common in crawled
+    text) was looked up joined by one space, not found, and failed the whole article's facts."""
+    text = "The plant will be built in Pabralo, Mayor Selvik  Tolotes announced on Tuesday."
+    sentences = split_sentences(text)
+    [mentions] = NameTagger(FakeNLP({"Mayor Selvik  Tolotes": "PERSON"})).tag([sentences])
+    [mention] = mentions
+    assert (mention.name, mention.title, text[mention.start : mention.start + 15]) == (
+        "Selvik Tolotes",
+        "Mayor",
+        "Selvik  Tolotes",
+    )
+
+
 def test_clock_times_are_not_figures() -> None:
     """ "10:48 p.m." gave a figure "48 p" (48, counting "p") in every report of a quake."""
     assert figures("The quake struck at 10:48 p.m. on Sunday, at 22:15 GMT by another clock.") == []

@@ -280,11 +280,15 @@ def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | 
             label = "person"
         title_words.append(words.pop(0))
     name = " ".join(words)
-    start = text.index(name, start)
+    # where it stands in the sentence, its title left out: its words may be spaced by more than one
+    # space there ("Pabralo,  Selvik Tolotes"; looking for the joined name failed the whole article)
+    placed = re.compile(r"\s+".join(map(re.escape, words))).search(text, start)
+    if placed is None:
+        return None
+    start, name_end = placed.span()
     tokens = tokenize(text)  # memoised for the sentence; the name's neighbours are looked up in it
     first = bisect_left(tokens, start, key=lambda t: t.start)
     before = [t.text for t in tokens[max(0, first - 8) : first]]
-    name_end = start + len(name)
     honorific = None
     if before and fold(before[-1]).rstrip(".") in HONORIFICS:
         honorific = before[-1]
@@ -302,8 +306,10 @@ def _mention(sentence: Sentence, start: int, end: int, label: str) -> Mention | 
                 break
         if title_before and fold(title_before[-1]) not in ROLE_NOUNS:
             title_before = []
+        if title_words and title_before[-len(title_words) :] == title_words:
+            title_before = title_before[: -len(title_words)]  # the span's own title, found again
         title_words = title_before + title_words
-    after = text[start + len(name) :]
+    after = text[name_end:]
     if not title_words and label == "person":
         appositive = _APPOSITIVE.match(after)
         if appositive:
