@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,9 +16,11 @@ from copydesk.records import Article, StoryMember
 from copydesk.store import articles as article_store
 from copydesk.store import facts as fact_store
 from copydesk.store.db import Database
+from tests import test_facts_store
 from tests.support.fake_nlp import FakeNLP
 from tests.test_facts_store import NAMES, TEXTS, Stories, article
 
+store = test_facts_store.store  # the same fixture: a store of test_facts_store's three short articles
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo_src" / "articles"
 DEMO_NAMES = {"Agnes Tulin": "PERSON", "Tulin": "PERSON", "Ostrel": "GPE", "Kellen": "GPE", "Sarvania": "GPE"}
 
@@ -54,14 +55,6 @@ def test_the_key_follows_the_text_the_date_and_the_model() -> None:
     assert reading_key(a, None, "other_model") != key
     undated = dataclasses.replace(a, published=None)
     assert reading_key(undated, date(2025, 1, 1), "m") != reading_key(undated, date(2025, 1, 2), "m")
-
-
-@pytest.fixture
-def store() -> Iterator[Database]:
-    db = Database.memory()
-    article_store.put_articles(db, [article(k) for k in TEXTS])
-    yield db
-    db.close()
 
 
 def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
