@@ -111,3 +111,7 @@ def test_an_unreadable_kept_reading_leaves_its_article_out_with_a_note(store: Da
     report = stage.run(store, ["c"])
     assert any("cannot be read back" in note for note in report.notes)
     assert {f.article_id for f in fact_store.get_story_facts(store, "s1").figures} == {"a"}
+    # forgotten: the next change to the story reads the article again
+    stories.stories[0].members.pop()
+    stage.run(store, [])
+    assert {f.article_id for f in fact_store.get_story_facts(store, "s1").figures} == {"a", "b"}

@@ -292,7 +292,8 @@ def test_a_copy_is_read_once_and_gets_the_facts_reading_it_gives(monkeypatch: py
         return article_facts(a, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(facts_stage, "article_facts", counted)
-    [story], notes, _ = facts_stage.finish_stories([("s", members, None)], named)
+    finished = facts_stage.finish_stories([("s", members, None)], named)
+    [story], notes = finished.facts, finished.notes
     assert reads == ["b1", "b3"] and not notes
     alone = {a.id: article_facts(a, named[a.id], None) for a in (first, copy, later)}
     assert [f for f in story.figures if f.article_id == "b2"] == alone["b2"].figures

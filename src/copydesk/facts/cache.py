@@ -94,7 +94,7 @@ def encode_reading(facts: ArticleFacts, spans: list[list[Span]]) -> bytes:
 
 def decode_reading(article: Article, blob: bytes) -> tuple[ArticleFacts, list[list[Span]]]:
     """The reading ``encode_reading`` kept, for ``article`` (whose text it was read from); raises
-    ``ValueError`` for a reading that does not fit the text (the caller reads the article again)."""
+    ``ValueError`` for one that cannot be read back or does not fit the text (a damaged store)."""
     try:
         payload: dict[str, Any] = json.loads(zlib.decompress(blob))
         sentences: list[Sentence] = split_sentences(article.text)

@@ -41,7 +41,7 @@ from copydesk.run.forking import helper_context
 from copydesk.store import articles as article_store
 from copydesk.store import facts as fact_store
 from copydesk.store.db import Database
-from copydesk.store.readings import keep_readings, kept_readings
+from copydesk.store.readings import forget_readings, keep_readings, kept_readings
 
 StorySource = Callable[[Database], Iterator[Story]]
 # Articles named together. The same with or without workers (the memo learns batch by batch, so equal
@@ -88,6 +88,7 @@ class Result(NamedTuple):
     facts: list[StoryFacts]
     notes: list[str]
     fresh: dict[str, bytes]
+    unreadable: list[str]  # articles whose kept reading could not be read back (to forget)
 
 
 def facts_for_stories(
@@ -100,8 +101,8 @@ def facts_for_stories(
     """
     notes: list[str] = []
     named = name_stories(extractor, jobs, notes, kept or {})
-    facts, more, fresh = finish_stories(jobs, named, kept)
-    return Result(facts, notes + more, fresh)
+    finished = finish_stories(jobs, named, kept)
+    return finished._replace(notes=notes + finished.notes)
 
 
 def name_stories(
@@ -143,6 +144,7 @@ def finish_stories(
     spans: dict[str, list[list[Span]]] = {}
     fresh: dict[str, bytes] = {}
     failed: set[str] = set()
+    unreadable: list[str] = []
     read: dict[tuple[str, date | None], str] = {}  # text and reference date -> the article read for them
     for _, members, when in jobs:
         for m in members:
@@ -161,8 +163,11 @@ def finish_stories(
                     continue
                 try:
                     facts[article.id], spans[article.id] = decode_reading(article, kept[article.id])
-                except ValueError as exc:  # never written so: the next change to its story reads it again
+                except (
+                    ValueError
+                ) as exc:  # never written so (a damaged store): forgotten, read again next time
                     failed.add(article.id)
+                    unreadable.append(article.id)
                     notes.append(
                         f"{exc}; the article is left out of its story's facts until the story changes"
                     )
@@ -194,7 +199,7 @@ def finish_stories(
             raise
         except Exception as exc:  # one story's bad input must not end the run; it is retried next run
             notes.append(f"story {story_id}: alignment failed ({type(exc).__name__}: {exc}); skipped")
-    return Result(out, notes, fresh)
+    return Result(out, notes, fresh, unreadable)
 
 
 def finish_from_spans(
@@ -325,6 +330,7 @@ class FactsStage(CorpusStage):
         for story_facts in result.facts:
             fact_store.put_story_facts(db, story_facts, keys[story_facts.story_id])
         keep_readings(db, [(a, work.keys[a], blob) for a, blob in result.fresh.items() if a in work.keys])
+        forget_readings(db, result.unreadable)
         return len(result.facts)
 
     def _run_with_helpers(self, db: Database, batches: list[Batch], notes: list[str]) -> int:

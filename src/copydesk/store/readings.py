@@ -3,7 +3,7 @@ each batch is finished."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from copydesk.store.db import Database
 
@@ -35,3 +35,10 @@ def keep_readings(db: Database, readings: Iterable[tuple[str, str, bytes]]) -> N
             "(article_id) DO UPDATE SET reading_key = excluded.reading_key, reading = excluded.reading",
             list(readings),
         )
+
+
+def forget_readings(db: Database, article_ids: Sequence[str]) -> None:
+    """Drop these articles' kept readings (ones that could not be read back: read again next time)."""
+    if article_ids:
+        with db.atomic() as conn:
+            conn.executemany("DELETE FROM article_readings WHERE article_id = ?", [(a,) for a in article_ids])
