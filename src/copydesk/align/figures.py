@@ -27,6 +27,7 @@ import numpy as np
 
 from copydesk.align.sentences import SentenceIncidence, stem_set
 from copydesk.align.union import SourceGroups
+from copydesk.facts.text import word_set
 from copydesk.records import FactGroup, Figure
 
 SAME_SENTENCE = 0.6  # Dice above which two figure sentences (same hedge) are one claim rewritten
@@ -40,14 +41,13 @@ COMPOUND_MIN = 5  # letters of the shorter noun where one counted noun ends anot
 # People counted under a general word and under a kind of people ("600 people", "600 residents") are one
 # count told two ways; two kinds ("residents", "children") are not.
 GENERAL_PEOPLE = frozenset({"people", "person", "individual"})
-_KINDS_OF_PEOPLE = (
+KINDS_OF_PEOPLE = word_set(
     "resident civilian villager citizen inhabitant local worker employee passenger migrant refugee child "
     "children adult man men woman women student pupil patient victim protester demonstrator soldier troop "
     "fighter officer member voter tourist visitor survivor casualty evacuee volunteer staff personnel "
     "miner farmer fisherman fishermen driver pilot rescuer doctor nurse teacher journalist prisoner "
     "detainee hostage fan spectator pilgrim worshipper customer commuter police"
 )
-KINDS_OF_PEOPLE = frozenset(_KINDS_OF_PEOPLE.split())
 # Dimensionless scales (``copydesk.facts.figures``): "a reading of 6.2" may be the "magnitude 6.2" of
 # another source, so a bare number (no unit, nothing counted) may equal one on a scale.
 SCALE_UNITS = frozenset({"magnitude", "category"})

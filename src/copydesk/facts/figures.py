@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from copydesk.facts.numbers import NUMBER, parse_number
-from copydesk.facts.text import STOPWORDS, Sentence, fold, match_key, singular
+from copydesk.facts.text import STOPWORDS, Sentence, fold, match_key, singular, word_set
 from copydesk.records import Figure
 
 # Hedge words before a number, and the qualifier they mean.
@@ -53,8 +53,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "barrel": ("barrel", 1.0), "magnitude": ("magnitude", 1.0),
 }  # fmt: skip
 # Scales named before their number ("magnitude 5.7", "a Category 4 storm"): the scale is the unit.
-SCALES_BEFORE = {"magnitude": "magnitude", "category": "category"}
-_SCALE_BEFORE = re.compile(r"\b(magnitude|category)[\s-]+$", re.IGNORECASE)
+SCALES_BEFORE = ("magnitude", "category")
+_SCALE_BEFORE = re.compile(rf"\b({'|'.join(SCALES_BEFORE)})[\s-]+$", re.IGNORECASE)
 CURRENCY_SIGNS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₩": "KRW", "₽": "RUB"}
 _UNIT_AFTER = re.compile(
     r"^(?:-|\s)?("
@@ -109,7 +109,7 @@ _PAST_TENSE_WORDS = (
     "sent spent held kept brought bought built caught fought found paid sold stood thought wrote led fled "
     "drove broke chose flew knew threw wore became sank sought rang woke arose left"
 )
-PAST_TENSES = frozenset(_PAST_TENSE_WORDS.split())
+PAST_TENSES = word_set(_PAST_TENSE_WORDS)
 _ED_NOUNS = frozenset(
     {"speed", "breed", "creed", "greed", "steed", "seabed", "seaweed", "watershed", "riverbed", "homestead"}
     | {"bloodshed", "flatbed", "roadbed", "hotbed", "sickbed", "deathbed", "hundred"}
@@ -133,21 +133,9 @@ _LABEL_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # Words that end the run after a number, besides the stopwords: prepositions ("three near Ostrel").
-_RUN_ENDS = frozenset(
-    {
-        "near",
-        "across",
-        "along",
-        "among",
-        "amid",
-        "within",
-        "without",
-        "toward",
-        "towards",
-        "beyond",
-        "despite",
-    }
-    | {"inside", "outside", "behind", "around", "onto", "upon", "via", "per"}
+_RUN_ENDS = word_set(
+    "near across along among amid within without toward towards beyond despite inside outside behind "
+    "around onto upon via per"
 )
 _BRACKET = re.compile(r"\s*\([^)]*\)")
 
@@ -188,17 +176,16 @@ def _counted_after(rest: str) -> tuple[str | None, int]:
         run.append(low.removesuffix("'s"))
         pos = m.end()
         ends.append(pos)
-        if (low.endswith("s") and not low.endswith(("ss", "'s", "us", "is"))) or low in IRREGULAR_PLURALS:
+        if _plural(low):
             return run[-1], pos
     if run and not _a_verb(run[0]):
         return run[0], ends[0]
     return None, 0
 
 
-def _plural(noun: str | None) -> bool:
-    return noun is not None and (
-        (noun.endswith("s") and not noun.endswith(("ss", "us", "is"))) or noun in IRREGULAR_PLURALS
-    )
+def _plural(word: str) -> bool:
+    """A plural noun, by its ending or by the irregular ones (a folded word)."""
+    return (word.endswith("s") and not word.endswith(("ss", "'s", "us", "is"))) or word in IRREGULAR_PLURALS
 
 
 def _a_verb(word: str) -> bool:
@@ -278,7 +265,7 @@ def extract_figures(
             counts = first is not None and _plural(fold(first.group(1)))
             scale = _SCALE_BEFORE.search(prefix[-16:]) if unit is None and not counts else None
             if scale:
-                unit = SCALES_BEFORE[match_key(scale.group(1))]
+                unit = match_key(scale.group(1))
             if unit in DURATIONS and not s[match.end() :].startswith("-"):
                 counted, used = None, 0  # "24 years" is a duration, not a count of years
             hyphenated = s[match.end() :].startswith("-")
