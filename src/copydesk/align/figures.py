@@ -85,9 +85,10 @@ def distinctive(f: Figure) -> bool:
 
 
 def counted_compatible(a: str, b: str) -> bool:
-    """Two counted nouns that may name the same things: one ends the other (``earthquake`` and
-    ``quake``, ``warship`` and ``ship``: three letters or more before it), or people in general and a
-    kind of people. A different noun otherwise (``shells`` and ``missiles``): a conflict."""
+    """Two counted nouns that may name the same things: a compound and its head (``earthquake`` and
+    ``quake``, ``airstrike`` and ``strike``: a head of ``COMPOUND_MIN`` letters or more, three or more
+    before it; not ``household`` and ``hold``), or people in general and a kind of people. A different
+    noun otherwise (``shells`` and ``missiles``): a conflict."""
     if a == b:
         return True
     short, long = sorted((a, b), key=len)
