@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -113,6 +114,28 @@ def test_a_name_spaced_twice_in_its_text_is_a_mention_not_a_failure() -> None:
         "Mayor",
         "Selvik  Tolotes",
     )
+
+
+def test_a_town_of_the_dateline_is_a_place_when_a_pronoun_is_resolved() -> None:
+    """The small model took the dateline's town for a person, and "she said" went to the town."""
+    from copydesk.facts.extract import FactExtractor, article_facts
+    from copydesk.records import Article
+
+    text = (
+        "Mira Dorn runs the shelter in the old school. Kellen has opened two more halls. "
+        "“No one will sleep outside tonight,” she said."
+    )
+    article = Article(
+        id="a", source_id="a", origin="a", input_kind="text", content_hash="a", raw_text=text, text=text
+    )
+    extractor = FactExtractor(nlp=FakeNLP({"Mira Dorn": "PERSON", "Kellen": "PERSON"}))
+    [named] = extractor.names([article])
+    undated = article_facts(article, named)
+    assert [q.speaker for q in undated.quotes] == ["Kellen"]  # what the tagger's label gives
+    dated = replace(article, dateline="KELLEN, Sarvania")
+    facts = article_facts(dated, named)
+    assert [q.speaker for q in facts.quotes] == ["Mira Dorn"]
+    assert {m.name: m.label for m in facts.mentions}["Kellen"] == "place"
 
 
 def test_clock_times_are_not_figures() -> None:

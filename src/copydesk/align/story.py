@@ -18,7 +18,8 @@ from copydesk.align.figures import group_figures
 from copydesk.align.quotes import group_quotes
 from copydesk.align.sentences import Matrix, RewriteAlignment, SentenceIncidence, align_rewrite, stem_set
 from copydesk.facts.extract import ArticleFacts
-from copydesk.facts.variants import merge_entities, name_key
+from copydesk.facts.names import dateline_places, name_key
+from copydesk.facts.variants import merge_entities
 from copydesk.records import Article, Entity, FactGroup, Figure, Quote
 
 REWRITE_RELATIONS = frozenset({"rewrite", "near-copy", "translation-like"})
@@ -152,9 +153,9 @@ def _within_work(articles: SentenceIncidence, todo: list[int]) -> SentenceIncide
 def align_story(story_id: str, members: Sequence[StoryArticle], facts: dict[str, ArticleFacts]) -> StoryFacts:
     """Merge names, group figures and quotes, and align rewrites for one story."""
     ids = [m.article.id for m in members]
-    places = {name_key(part) for m in members if m.article.dateline for part in m.article.dateline.split(",")}
+    places = frozenset().union(*(dateline_places(m.article.dateline) for m in members))
     entities, key_to_entity = merge_entities(
-        story_id, {a: facts[a].mentions for a in ids}, {a: facts[a].sentences for a in ids}, places - {""}
+        story_id, {a: facts[a].mentions for a in ids}, {a: facts[a].sentences for a in ids}, places
     )
     by_id = {e.id: e for e in entities}
 

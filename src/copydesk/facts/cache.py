@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from copydesk.facts.extract import ArticleFacts, reference_date
-from copydesk.facts.names import Span, mentions_from_spans
+from copydesk.facts.names import Span, as_places, dateline_places, mentions_from_spans
 from copydesk.facts.text import Sentence, split_sentences
 from copydesk.records import Article, Figure, Quote
 
@@ -101,7 +101,7 @@ def decode_reading(article: Article, blob: bytes) -> tuple[ArticleFacts, list[li
         spans = [[(int(a), int(b), str(label)) for a, b, label in found] for found in payload["spans"]]
         if len(spans) != len(sentences):
             raise ValueError("the kept names do not fit the article's sentences")
-        mentions = mentions_from_spans(sentences, spans)
+        mentions = as_places(mentions_from_spans(sentences, spans), dateline_places(article.dateline))
         figures = [
             Figure(
                 f"{article.id}/{row[0]}",

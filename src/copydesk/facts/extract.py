@@ -15,7 +15,15 @@ from typing import Any, NamedTuple
 
 from copydesk.facts.dates import extract_dates
 from copydesk.facts.figures import extract_figures
-from copydesk.facts.names import Mention, NameTagger, Span, load_spacy, mentions_from_spans
+from copydesk.facts.names import (
+    Mention,
+    NameTagger,
+    Span,
+    as_places,
+    dateline_places,
+    load_spacy,
+    mentions_from_spans,
+)
 from copydesk.facts.quotes import extract_quotes
 from copydesk.facts.text import Sentence, split_sentences
 from copydesk.records import Article, Figure, Quote
@@ -114,7 +122,7 @@ def article_facts(article: Article, names_of: Named, fallback_date: date | None 
     memo), so it can run in any process; relative dates resolve against the article's date, else
     ``fallback_date``."""
     sents, spans = names_of
-    names = mentions_from_spans(sents, spans)
+    names = as_places(mentions_from_spans(sents, spans), dateline_places(article.dateline))
     dates = extract_dates(article.id, sents, reference_date(article, fallback_date))
     taken = [(d.position, d.position + len(d.text)) for d in dates]
     numbers = extract_figures(article.id, sents, taken)

@@ -9,6 +9,7 @@ lives on the tagger instance, one per stage, and only grows with spaCy's own ans
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_left
 from collections import Counter
@@ -246,6 +247,28 @@ class NameTagger:
                 per_sentence.append(found)
             out.append(per_sentence)
         return out
+
+
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """A name folded for comparing: lower case, accents, dots and hyphens gone."""
+    return re.sub(r"[-\s]+", " ", fold(name).replace(".", "")).strip()
+
+
+def dateline_places(dateline: str | None) -> frozenset[str]:
+    """The places a dateline gives (``KELLEN, Sarvania``: Kellen and Sarvania), as ``name_key``s."""
+    return frozenset(key for part in (dateline or "").split(",") if (key := name_key(part)))
+
+
+def as_places(mentions: list[Mention], places: frozenset[str]) -> list[Mention]:
+    """Mentions of the dateline's places labelled places, whatever the tagger called them (the small
+    model takes rare towns for people; a "she said" was then resolved to a town)."""
+    if not places:
+        return mentions
+    return [
+        dataclasses.replace(m, label="place") if m.label != "place" and name_key(m.name) in places else m
+        for m in mentions
+    ]
 
 
 def mentions_from_spans(sentences: Sequence[Sentence], spans: Sequence[Sequence[Span]]) -> list[Mention]:

@@ -26,8 +26,8 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz.distance import Levenshtein
 
-from copydesk.facts.names import Mention
-from copydesk.facts.text import STOPWORDS, Sentence, Token, content_stems, fold, tokenize
+from copydesk.facts.names import Mention, name_key
+from copydesk.facts.text import STOPWORDS, Sentence, Token, content_stems, tokenize
 from copydesk.records import Entity, EntityLabel
 
 # Spellings that romanisations and transliterations swap freely (order matters: longest first).
@@ -48,11 +48,6 @@ _CAPITAL_RUN = re.compile(r"(?![a-z])[^\W\d_]{4,}")
 _CONNECTORS = frozenset({"of", "for", "and", "the", "on", "de", "&"})
 SPELLING_CLOSE = 0.8  # similarity of loose skeletons needed with a phonetic match
 ROLE_CLOSE = 0.7  # ... or with a shared role (Rajin/Nanjin 0.83; North/South 0.6 stays apart)
-
-
-@lru_cache(maxsize=65536)
-def name_key(name: str) -> str:
-    return re.sub(r"[-\s]+", " ", fold(name).replace(".", "")).strip()
 
 
 @lru_cache(maxsize=65536)
