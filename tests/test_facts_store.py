@@ -14,7 +14,7 @@ import pytest
 from copydesk import exports
 from copydesk.config import Settings
 from copydesk.facts.extract import FactExtractor
-from copydesk.facts.stage import FactsStage
+from copydesk.facts.stage import FactsStage, facts_for_stories
 from copydesk.records import Article, Story, StoryMember
 from copydesk.store import articles as article_store
 from copydesk.store import facts as fact_store
@@ -317,3 +317,17 @@ def test_a_snapshot_reads_one_state_while_another_connection_writes(tmp_path: Pa
             with reader.snapshot():  # nested: the same snapshot
                 assert reader.query("SELECT COUNT(*) FROM t")[0][0] == before == 1
         assert reader.query("SELECT COUNT(*) FROM t")[0][0] == 2
+
+
+def test_stored_facts_read_back_as_they_were_written(store: Database) -> None:
+    """The figures and quotes are read back by column position into their records: a column out of
+    step with a record's fields would come back in the wrong field."""
+    stories = Stories()
+    stage = FactsStage(stories=stories, extractor=FactExtractor(nlp=FakeNLP(NAMES)))
+    work = stage._prepared(store, [(stories.stories[0], "key")])
+    [written] = facts_for_stories(stage.extractor, work.jobs).facts
+    assert written.figures and written.quotes
+    fact_store.put_story_facts(store, written, "key")
+    read = fact_store.get_story_facts(store, "s1")
+    assert (read.figures, read.quotes) == (written.figures, written.quotes)
+    assert (read.figure_groups, read.quote_groups) == (written.figure_groups, written.quote_groups)
